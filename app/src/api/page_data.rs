@@ -1,0 +1,84 @@
+//! What the pages load when they render (internal endpoints under `/api/ui/`, not part of the
+//! public contract).
+
+use super::Flash;
+use crate::api_error::ApiError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Who is looking at the page, and the message a plain form post left for it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Visitor {
+    pub signed_in_as: Option<String>,
+    pub flash: Option<Flash>,
+}
+
+#[server(endpoint = "ui/visitor")]
+pub async fn load_visitor() -> Result<Visitor, ApiError> {
+    use crate::server::{auth_session::AuthSession, error::respond, flash, sign_in, state::app_state};
+    async {
+        let (state, session) = (app_state()?, AuthSession::current().await?);
+        let signed_in_as = sign_in::signed_in_account(&state, &session).await.ok().map(|a| a.username);
+        Ok(Visitor { signed_in_as, flash: flash::take() })
+    }
+    .await
+    .map_err(respond)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountOverview {
+    pub username: String,
+    pub two_factor: bool,
+    pub recovery_codes_left: i64,
+    /// Codes made by a confirmation that came as a plain form post: shown this once.
+    pub fresh_recovery_codes: Vec<String>,
+}
+
+#[server(endpoint = "ui/account")]
+pub async fn load_account_overview() -> Result<AccountOverview, ApiError> {
+    use crate::server::{accounts, auth_session::AuthSession, error::respond, sign_in, state::app_state};
+    async {
+        let (state, session) = (app_state()?, AuthSession::current().await?);
+        let account = sign_in::signed_in_account(&state, &session).await?;
+        let recovery_codes_left = accounts::remaining_recovery_codes(&state.db, account.id).await?;
+        Ok(AccountOverview {
+            two_factor: account.two_factor_on(),
+            username: account.username,
+            recovery_codes_left,
+            fresh_recovery_codes: session.take_recovery_codes().await?,
+        })
+    }
+    .await
+    .map_err(respond)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetupPageData {
+    pub username: String,
+    pub issuer: String,
+    /// The key as it is copied (no spaces) and as it is read (groups of four).
+    pub secret: String,
+    pub grouped_secret: String,
+    pub otpauth_uri: String,
+    pub qr_svg: String,
+}
+
+#[server(endpoint = "ui/setup")]
+pub async fn load_setup_page() -> Result<SetupPageData, ApiError> {
+    use crate::server::{auth_session::AuthSession, error::respond, sign_in, state::app_state, two_factor};
+    async {
+        let (state, session) = (app_state()?, AuthSession::current().await?);
+        let account = sign_in::signed_in_account(&state, &session).await?;
+        let offer = two_factor::current_or_start(&state, &account).await?;
+        Ok(SetupPageData {
+            username: account.username,
+            issuer: state.settings.issuer.clone(),
+            secret: offer.secret.to_base32(),
+            grouped_secret: offer.secret.to_grouped_base32(),
+            otpauth_uri: offer.otpauth_uri,
+            qr_svg: offer.qr_svg,
+        })
+    }
+    .await
+    .map_err(respond)
+}

@@ -1,0 +1,17 @@
+//! `POST /api/register`.
+
+use super::Registered;
+use crate::api_error::ApiError;
+use leptos::prelude::*;
+
+#[server(endpoint = "register")]
+pub async fn register(username: Option<String>, password: Option<String>) -> Result<Registered, ApiError> {
+    use crate::server::{auth_session::AuthSession, error::respond, sign_in, state::app_state};
+    async {
+        let (state, session) = (app_state()?, AuthSession::current().await?);
+        let username = sign_in::register(&state, &session, username, password).await?;
+        Ok(Registered { username })
+    }
+    .await
+    .map_err(respond)
+}

@@ -1,0 +1,65 @@
+//! The sign-in endpoints: `POST /api/login`, `/api/login/2fa`, `/api/login/recovery`,
+//! `/api/logout` and `/api/me`.
+
+use super::{CurrentUser, Done, PasswordAccepted};
+use crate::api_error::ApiError;
+use leptos::prelude::*;
+
+#[server(endpoint = "login")]
+pub async fn login(username: Option<String>, password: Option<String>) -> Result<PasswordAccepted, ApiError> {
+    use crate::server::{auth_session::AuthSession, error::respond, sign_in, state::app_state};
+    async {
+        let (state, session) = (app_state()?, AuthSession::current().await?);
+        let second_factor = sign_in::password_step(&state, &session, username, password).await?;
+        Ok(PasswordAccepted { second_factor })
+    }
+    .await
+    .map_err(respond)
+}
+
+#[server(endpoint = "login/2fa")]
+pub async fn login_second_factor(otp: Option<String>) -> Result<Done, ApiError> {
+    use crate::server::{auth_session::AuthSession, error::respond, sign_in, state::app_state};
+    async {
+        let (state, session) = (app_state()?, AuthSession::current().await?);
+        sign_in::code_step(&state, &session, otp).await?;
+        Ok(Done {})
+    }
+    .await
+    .map_err(respond)
+}
+
+#[server(endpoint = "login/recovery")]
+pub async fn login_recovery(recovery_code: Option<String>) -> Result<Done, ApiError> {
+    use crate::server::{auth_session::AuthSession, error::respond, sign_in, state::app_state};
+    async {
+        let (state, session) = (app_state()?, AuthSession::current().await?);
+        sign_in::recovery_step(&state, &session, recovery_code).await?;
+        Ok(Done {})
+    }
+    .await
+    .map_err(respond)
+}
+
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<Done, ApiError> {
+    use crate::server::{auth_session::AuthSession, error::respond};
+    async {
+        AuthSession::current().await?.sign_out().await?;
+        Ok(Done {})
+    }
+    .await
+    .map_err(respond)
+}
+
+#[server(endpoint = "me")]
+pub async fn me() -> Result<CurrentUser, ApiError> {
+    use crate::server::{auth_session::AuthSession, error::respond, sign_in, state::app_state};
+    async {
+        let (state, session) = (app_state()?, AuthSession::current().await?);
+        let account = sign_in::signed_in_account(&state, &session).await?;
+        Ok(CurrentUser { two_factor: account.two_factor_on(), username: account.username })
+    }
+    .await
+    .map_err(respond)
+}

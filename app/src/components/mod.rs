@@ -1,0 +1,17 @@
+//! Pieces shared by the pages.
+
+pub mod copy_button;
+pub mod layout;
+pub mod notices;
+pub mod otp_field;
+
+/// Loads a page in full (not a client-side route change), so the server decides what the
+/// visitor may see after a sign-in step changed the session.
+pub fn go_to(path: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().assign(path);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = path;
+}

@@ -1,0 +1,75 @@
+//! The two-factor sign-in app: pages, routes and server functions.
+//!
+//! Read it in this order:
+//! - `api/`: the server functions, one file per step of the journey, at the fixed endpoints of
+//!   `shared/API.md` (`registration`, `sign_in`, `two_factor_setup`, `page_data`).
+//! - `pages/`: one component per page of API.md.
+//! - `server/` (only with the `ssr` feature, never in the WASM): passwords, TOTP, recovery codes,
+//!   accounts in the database, the typed session, the domain error.
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod api_error;
+mod components;
+mod pages;
+#[cfg(feature = "ssr")]
+pub mod server;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+/// The HTML document around the app. Rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The routes. Every page renders completely on the server before it is sent (`SsrMode::Async`),
+/// so each one works with JavaScript disabled; the WASM then hydrates it.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    components::layout::provide_visitor();
+    let (home, register, login, second_factor, account, setup) = (
+        pages::home::HomePage,
+        pages::register::RegisterPage,
+        pages::login::LoginPage,
+        pages::login_second_factor::SecondFactorPage,
+        pages::account::AccountPage,
+        pages::two_factor_setup::TwoFactorSetupPage,
+    );
+    view! {
+        <Stylesheet id="leptos" href="/pkg/totp-signin.css" />
+        <Title text="Two-factor sign-in" />
+        <Router>
+            <components::layout::Header />
+            <main id="main">
+                <Routes fallback=pages::not_found::NotFound>
+                    <Route path=path!("") view=home ssr=SsrMode::Async />
+                    <Route path=path!("/register") view=register ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=login ssr=SsrMode::Async />
+                    <Route path=path!("/login/2fa") view=second_factor ssr=SsrMode::Async />
+                    <Route path=path!("/account") view=account ssr=SsrMode::Async />
+                    <Route path=path!("/account/2fa/setup") view=setup ssr=SsrMode::Async />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

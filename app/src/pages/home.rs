@@ -1,0 +1,32 @@
+use crate::components::{layout::VisitorResource, notices::FlashNotice};
+use leptos::{either::Either, prelude::*};
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let VisitorResource(visitor) = expect_context();
+    view! {
+        <h1>"Two-factor sign-in"</h1>
+        <FlashNotice />
+        <p class="lead">
+            "Sign in with your password and a code from an authenticator app on your phone, such as "
+            "Google Authenticator. If the phone is lost, a single-use recovery code gets you in."
+        </p>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match visitor.await.ok().and_then(|v| v.signed_in_as) {
+                    Some(name) => Either::Left(view! {
+                        <p id="signed-in-state">"You are signed in as " <strong>{name}</strong> "."</p>
+                        <p><a class="button" href="/account" rel="external">"Go to your account"</a></p>
+                    }),
+                    None => Either::Right(view! {
+                        <p id="signed-in-state">"You are not signed in."</p>
+                        <p class="actions">
+                            <a class="button" href="/login" rel="external">"Sign in"</a>
+                            <a class="button secondary" href="/register" rel="external">"Create an account"</a>
+                        </p>
+                    }),
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,41 @@
+use crate::{
+    api::sign_in::{LoginRecovery, LoginSecondFactor},
+    components::{go_to, notices::{error_of, ActionError, FlashNotice}, otp_field::OtpField},
+};
+use leptos::prelude::*;
+
+/// Step two: the code from the authenticator app, or a recovery code when the phone is lost.
+#[component]
+pub fn SecondFactorPage() -> impl IntoView {
+    let with_code = ServerAction::<LoginSecondFactor>::new();
+    let with_recovery = ServerAction::<LoginRecovery>::new();
+    Effect::new(move || {
+        if matches!(with_code.value().get(), Some(Ok(_))) || matches!(with_recovery.value().get(), Some(Ok(_))) {
+            go_to("/account");
+        }
+    });
+    view! {
+        <h1>"Enter your code"</h1>
+        <FlashNotice />
+        <p>"Open your authenticator app and enter the 6-digit code it shows for this account."</p>
+        <ActionError message=Signal::derive(move || error_of(with_code.value().get())) />
+        <ActionForm action=with_code attr:class="card form">
+            <OtpField />
+            <button type="submit" disabled=move || with_code.pending().get()>"Verify"</button>
+        </ActionForm>
+        <details class="card recovery">
+            <summary>"Use a recovery code"</summary>
+            <p>"Lost your phone? Enter one of the recovery codes you saved when you turned on two-factor authentication. Each code works once."</p>
+            <ActionError message=Signal::derive(move || error_of(with_recovery.value().get())) />
+            <ActionForm action=with_recovery attr:class="form">
+                <label for="recovery_code">"Recovery code"</label>
+                <input id="recovery_code" name="recovery_code" type="text" autocomplete="off"
+                    autocapitalize="none" spellcheck="false" maxlength="32" required />
+                <button type="submit" class="secondary" disabled=move || with_recovery.pending().get()>
+                    "Use recovery code"
+                </button>
+            </ActionForm>
+        </details>
+        <p><a href="/login" rel="external">"Start again"</a></p>
+    }
+}

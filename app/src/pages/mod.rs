@@ -1,0 +1,10 @@
+//! One component per page of `shared/API.md`. Which visitor may see which page is decided on the
+//! server before the page renders (the server's page guard); the pages only show.
+
+pub mod account;
+pub mod home;
+pub mod login;
+pub mod login_second_factor;
+pub mod not_found;
+pub mod register;
+pub mod two_factor_setup;

@@ -1,0 +1,107 @@
+use crate::{
+    api::{
+        page_data::{load_setup_page, SetupPageData},
+        two_factor_setup::ConfirmTwoFactor,
+    },
+    components::{
+        copy_button::CopyButton,
+        notices::{error_of, ActionError, FlashNotice},
+        otp_field::OtpField,
+    },
+};
+use leptos::{either::Either, prelude::*};
+
+/// Turning 2FA on, top to bottom: install an app, scan or type the key, confirm with a code,
+/// save the recovery codes.
+#[component]
+pub fn TwoFactorSetupPage() -> impl IntoView {
+    let setup = Resource::new(|| (), |_| load_setup_page());
+    let confirm = ServerAction::<ConfirmTwoFactor>::new();
+    view! {
+        <h1>"Turn on two-factor authentication"</h1>
+        <FlashNotice />
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match setup.await {
+                    Ok(data) => Either::Left(view! { <SetupSteps data confirm /> }),
+                    Err(e) => Either::Right(view! {
+                        <p class="notice error" role="alert">{e.error}</p>
+                        <p><a href="/account" rel="external">"Back to your account"</a></p>
+                    }),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SetupSteps(data: SetupPageData, confirm: ServerAction<ConfirmTwoFactor>) -> impl IntoView {
+    let SetupPageData { username, issuer, secret, grouped_secret, qr_svg, .. } = data;
+    let codes = move || confirm.value().get().and_then(Result::ok).map(|r| r.recovery_codes);
+    view! {
+        <Show
+            when=move || codes().is_none()
+            fallback=move || view! {
+                <section class="card step" id="recovery-codes-step">
+                    <h2><span class="step-number">"4"</span>" Save your recovery codes"</h2>
+                    <p class="notice success" role="status">"Two-factor authentication is on."</p>
+                    <RecoveryCodeList codes=codes().unwrap_or_default() />
+                    <p><a class="button" href="/account" rel="external">"Continue to your account"</a></p>
+                </section>
+            }
+        >
+            <ol class="steps">
+                <li class="card step">
+                    <h2><span class="step-number">"1"</span>" Install an authenticator app"</h2>
+                    <p>
+                        "On your phone, install Google Authenticator (Android or iPhone) or any app "
+                        "that supports time-based codes (TOTP), such as Microsoft Authenticator, "
+                        "Authy, 1Password, Bitwarden or FreeOTP."
+                    </p>
+                </li>
+                <li class="card step">
+                    <h2><span class="step-number">"2"</span>" Scan the QR code or enter the setup key"</h2>
+                    <p>"In the app, tap " <strong>"+"</strong> ", then " <strong>"Scan a QR code"</strong> ":"</p>
+                    <div
+                        class="qr"
+                        role="img"
+                        aria-label="QR code of your setup key. If you cannot scan it, type the setup key shown below instead."
+                        inner_html=qr_svg.clone()
+                    ></div>
+                    <p>
+                        "Can't scan it? Choose " <strong>"Enter a setup key"</strong> ", type "
+                        <strong>{issuer.clone()} " (" {username.clone()} ")"</strong>
+                        " as the account name, this key, and " <strong>"Time based"</strong> ":"
+                    </p>
+                    <p class="setup-key-row">
+                        <code id="setup-key" class="setup-key">{grouped_secret.clone()}</code>
+                        <CopyButton text=secret.clone() target_id="setup-key" />
+                    </p>
+                </li>
+                <li class="card step">
+                    <h2><span class="step-number">"3"</span>" Enter the code from the app"</h2>
+                    <p>"Two-factor authentication stays off until a code confirms that your app is set up."</p>
+                    <ActionError message=Signal::derive(move || error_of(confirm.value().get())) />
+                    <ActionForm action=confirm attr:class="form">
+                        <OtpField />
+                        <button type="submit" disabled=move || confirm.pending().get()>"Confirm and turn on"</button>
+                    </ActionForm>
+                </li>
+            </ol>
+        </Show>
+    }
+}
+
+/// The recovery codes, shown once, with what they are for.
+#[component]
+pub fn RecoveryCodeList(codes: Vec<String>) -> impl IntoView {
+    view! {
+        <p>
+            "Keep these codes somewhere safe, away from your phone. If you lose the phone, each "
+            "code lets you sign in once. They will not be shown again."
+        </p>
+        <ul class="recovery-codes" id="recovery-code-list">
+            {codes.into_iter().map(|code| view! { <li><code>{code}</code></li> }).collect_view()}
+        </ul>
+    }
+}

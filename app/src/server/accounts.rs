@@ -1,0 +1,164 @@
+//! Accounts in the database.
+
+use crate::server::{
+    clock::now_unix,
+    input::Username,
+    recovery_codes::{self, StoredCode},
+    totp::TotpSecret,
+};
+use sqlx::{Row, SqlitePool};
+
+/// An account as the server sees it. Not `Serialize`: it carries the password hash and the key.
+pub struct Account {
+    pub id: i64,
+    pub username: String,
+    pub password_hash: String,
+    pub totp_secret: Option<TotpSecret>,
+}
+
+impl Account {
+    pub fn two_factor_on(&self) -> bool {
+        self.totp_secret.is_some()
+    }
+}
+
+fn account_from_row(row: sqlx::sqlite::SqliteRow) -> Result<Account, sqlx::Error> {
+    Ok(Account {
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+        password_hash: row.try_get("password_hash")?,
+        totp_secret: row.try_get::<Option<Vec<u8>>, _>("totp_secret")?.map(TotpSecret::from_bytes),
+    })
+}
+
+const SELECT_ACCOUNT: &str = "SELECT id, username, password_hash, totp_secret FROM users";
+
+pub async fn find_by_username(db: &SqlitePool, name: &Username) -> Result<Option<Account>, sqlx::Error> {
+    sqlx::query(&format!("{SELECT_ACCOUNT} WHERE username_key = $1"))
+        .bind(name.key())
+        .fetch_optional(db)
+        .await?
+        .map(account_from_row)
+        .transpose()
+}
+
+pub async fn find_by_id(db: &SqlitePool, id: i64) -> Result<Option<Account>, sqlx::Error> {
+    sqlx::query(&format!("{SELECT_ACCOUNT} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await?
+        .map(account_from_row)
+        .transpose()
+}
+
+/// Creates an account; `Ok(None)` when the name is taken (whatever its case).
+pub async fn create(db: &SqlitePool, name: &Username, password_hash: &str) -> Result<Option<i64>, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO users (username, username_key, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(name.as_str())
+    .bind(name.key())
+    .bind(password_hash)
+    .bind(now_unix())
+    .fetch_one(db)
+    .await;
+    match inserted {
+        Ok(row) => Ok(Some(row.try_get("id")?)),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Claims a time-step for an account: succeeds only when the step is later than the last one
+/// accepted. One conditional UPDATE, so of two concurrent submissions of one code exactly one
+/// succeeds.
+pub async fn claim_time_step(db: &SqlitePool, account_id: i64, step: u64) -> Result<bool, sqlx::Error> {
+    let step = i64::try_from(step).unwrap_or(i64::MAX);
+    let result = sqlx::query(
+        "UPDATE users SET totp_last_step = $1
+         WHERE id = $2 AND totp_secret IS NOT NULL AND (totp_last_step IS NULL OR totp_last_step < $1)",
+    )
+    .bind(step)
+    .bind(account_id)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Turns two-factor authentication on with a confirmed key, records the confirming code's
+/// time-step as used, drops the pending setup and replaces the recovery codes — all in one
+/// transaction. `Ok(false)` when 2FA was already on (a concurrent confirmation won).
+pub async fn enable_two_factor(
+    db: &SqlitePool,
+    account_id: i64,
+    secret: &TotpSecret,
+    confirmed_step: u64,
+    recovery: &[String],
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    // The first statement writes, so SQLite takes the write lock at once (no lock upgrade).
+    let enabled = sqlx::query(
+        "UPDATE users SET totp_secret = $1, totp_enabled_at = $2, totp_last_step = $3
+         WHERE id = $4 AND totp_secret IS NULL",
+    )
+    .bind(secret.as_bytes())
+    .bind(now_unix())
+    .bind(i64::try_from(confirmed_step).unwrap_or(i64::MAX))
+    .bind(account_id)
+    .execute(&mut *tx)
+    .await?;
+    if enabled.rows_affected() != 1 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM totp_enrollments WHERE user_id = $1")
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+    for code in recovery {
+        let StoredCode { salt, hash } = recovery_codes::seal(code);
+        sqlx::query("INSERT INTO recovery_codes (user_id, salt, code_hash) VALUES ($1, $2, $3)")
+            .bind(account_id)
+            .bind(salt)
+            .bind(hash)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Spends a recovery code: true when `canonical` matched an unused code, which is now used.
+pub async fn redeem_recovery_code(db: &SqlitePool, account_id: i64, canonical: &str) -> Result<bool, sqlx::Error> {
+    let rows = sqlx::query("SELECT id, salt, code_hash FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
+        .bind(account_id)
+        .fetch_all(db)
+        .await?;
+    let mut matched = None;
+    for row in rows {
+        let stored = StoredCode { salt: row.try_get("salt")?, hash: row.try_get("code_hash")? };
+        if recovery_codes::matches(canonical, &stored) {
+            matched = Some(row.try_get::<i64, _>("id")?);
+        }
+    }
+    let Some(code_id) = matched else { return Ok(false) };
+    // Conditional, so two concurrent uses of one code cannot both succeed.
+    let spent = sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
+        .bind(now_unix())
+        .bind(code_id)
+        .execute(db)
+        .await?;
+    Ok(spent.rows_affected() == 1)
+}
+
+pub async fn remaining_recovery_codes(db: &SqlitePool, account_id: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
+        .bind(account_id)
+        .fetch_one(db)
+        .await?
+        .try_get("n")
+}

@@ -1,0 +1,96 @@
+//! The domain error of every sign-in flow, and its single mapping to an HTTP answer.
+
+use crate::api_error::ApiError;
+use http::{header, HeaderValue, StatusCode};
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// The client sent something malformed; the message says what to fix.
+    #[error("{0}")]
+    BadInput(String),
+    /// Same answer for an unknown user and a wrong password (no enumeration).
+    #[error("Wrong username or password.")]
+    InvalidCredentials,
+    #[error("That code is not right. Check the code in your authenticator app and try again.")]
+    CodeRejected,
+    #[error("That recovery code is not right, or it was already used.")]
+    RecoveryCodeRejected,
+    #[error("Your sign-in has expired or was not started. Sign in with your password again.")]
+    NoPendingSignIn,
+    #[error("Please sign in first.")]
+    NotSignedIn,
+    #[error("That username is already taken. Choose another one.")]
+    UsernameTaken,
+    #[error("Two-factor authentication is already on for this account.")]
+    TwoFactorAlreadyOn,
+    #[error("The setup has expired or was not started. Start the setup again to get a new key.")]
+    NoPendingSetup,
+    #[error("Too many attempts. Try again in {} seconds.", retry_after.as_secs().max(1))]
+    Throttled { retry_after: Duration },
+    #[error("The server is busy. Try again in {} seconds.", retry_after.as_secs().max(1))]
+    Busy { retry_after: Duration },
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AuthError {
+    fn from(e: sqlx::Error) -> Self {
+        AuthError::Unexpected(e.into())
+    }
+}
+
+impl AuthError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AuthError::BadInput(_) => StatusCode::BAD_REQUEST,
+            AuthError::InvalidCredentials
+            | AuthError::CodeRejected
+            | AuthError::RecoveryCodeRejected
+            | AuthError::NoPendingSignIn
+            | AuthError::NotSignedIn => StatusCode::UNAUTHORIZED,
+            AuthError::UsernameTaken | AuthError::TwoFactorAlreadyOn | AuthError::NoPendingSetup => {
+                StatusCode::CONFLICT
+            }
+            AuthError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AuthError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            AuthError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            AuthError::Throttled { retry_after } | AuthError::Busy { retry_after } => Some(*retry_after),
+            _ => None,
+        }
+    }
+}
+
+/// Turns a domain error into the wire error, setting the status (and `Retry-After`) of the
+/// response on the way. Every server function ends with `.map_err(respond)`.
+pub fn respond(err: AuthError) -> ApiError {
+    let status = err.status();
+    if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
+        // The cause chain goes to the log; the client gets a short message.
+        tracing::error!(error = ?err, "request failed");
+        set_status(status);
+        return ApiError::new("Something went wrong on our side. Please try again.");
+    }
+    set_status(status);
+    if let (Some(wait), Some(options)) = (err.retry_after(), use_context::<ResponseOptions>()) {
+        let seconds = wait.as_secs().max(1).to_string();
+        if let Ok(value) = HeaderValue::from_str(&seconds) {
+            options.insert_header(header::RETRY_AFTER, value);
+        }
+    }
+    ApiError::new(err.to_string())
+}
+
+/// Sets the HTTP status of the server function's response, when there is one.
+pub fn set_status(status: StatusCode) {
+    if let Some(options) = use_context::<ResponseOptions>() {
+        options.set_status(status);
+    }
+}

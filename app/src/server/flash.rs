@@ -1,0 +1,65 @@
+//! One-shot messages for pages reached by a plain form post (JavaScript off): the API answers
+//! such a post with a 303 and a short-lived `flash` cookie; the next page shows the message and
+//! clears the cookie. With JavaScript on, messages come from the JSON answer instead.
+
+use crate::api::Flash;
+use http::{header, HeaderValue};
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
+
+pub const COOKIE_NAME: &str = "flash";
+
+/// The `Set-Cookie` value that carries a message to the next page.
+pub fn set_cookie(flash: &Flash) -> Option<HeaderValue> {
+    let kind = if flash.is_error { "e" } else { "s" };
+    let message: String = form_urlencoded::byte_serialize(flash.message.as_bytes()).collect();
+    HeaderValue::from_str(&format!(
+        "{COOKIE_NAME}={kind}.{message}; Path=/; Max-Age=60; HttpOnly; SameSite=Lax"
+    ))
+    .ok()
+}
+
+fn clear_cookie() -> HeaderValue {
+    HeaderValue::from_static("flash=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax")
+}
+
+fn parse(value: &str) -> Option<Flash> {
+    let (kind, encoded) = value.split_once('.')?;
+    let message: String = form_urlencoded::parse(format!("m={encoded}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())?;
+    if message.is_empty() || message.len() > 500 {
+        return None;
+    }
+    Some(Flash { is_error: kind != "s", message })
+}
+
+/// The message left for the page being rendered, if any; it is cleared so it shows once.
+pub fn take() -> Option<Flash> {
+    let parts = use_context::<http::request::Parts>()?;
+    let cookie = parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .map(str::trim)
+        .find_map(|pair| pair.strip_prefix("flash="))?;
+    if let Some(options) = use_context::<ResponseOptions>() {
+        options.append_header(header::SET_COOKIE, clear_cookie());
+    }
+    parse(cookie)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_survives_the_cookie_round_trip() {
+        let flash = Flash { is_error: true, message: "Wrong username or password; try again.".into() };
+        let header = set_cookie(&flash).unwrap();
+        let value = header.to_str().unwrap().split(';').next().unwrap().strip_prefix("flash=").unwrap();
+        assert_eq!(parse(value), Some(flash));
+    }
+}

@@ -1,0 +1,26 @@
+//! Server-only code (the `ssr` feature): never compiled into the WASM.
+//!
+//! - `state`: what the server functions get from the axum app (database pool, settings).
+//! - `error`: the domain error and its one mapping to HTTP statuses.
+//! - `input`: parsing and validating what a client sends.
+//! - `passwords`: Argon2id hashing, off the async runtime, under a concurrency bound.
+//! - `totp`: RFC 6238 codes (via totp-rs), the ±1 step window, otpauth URI and QR code.
+//! - `recovery_codes`: single-use codes for a lost phone, stored only as salted hashes.
+//! - `accounts`, `enrollments`: the database queries.
+//! - `auth_session`: the typed session (anonymous, pending second factor, signed in).
+//! - `flash`: one-shot messages for pages reached by a plain form post (JavaScript off).
+//! - `sign_in`, `two_factor`: the flows, composed from the pieces above.
+
+pub mod accounts;
+pub mod auth_session;
+pub mod clock;
+pub mod enrollments;
+pub mod error;
+pub mod flash;
+pub mod input;
+pub mod passwords;
+pub mod recovery_codes;
+pub mod sign_in;
+pub mod state;
+pub mod totp;
+pub mod two_factor;

@@ -1,0 +1,34 @@
+//! What the server functions get from the axum app: the pool and the settings.
+
+use crate::server::error::AuthError;
+use axum::extract::FromRef;
+use leptos::prelude::{use_context, LeptosOptions};
+use sqlx::SqlitePool;
+use std::sync::Arc;
+
+/// Shared by axum handlers (as router state) and server functions (as Leptos context).
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: SqlitePool,
+    pub settings: Arc<Settings>,
+}
+
+/// Settings of the sign-in flows that an operator may change.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The name authenticator apps show above the code (the otpauth `issuer`).
+    pub issuer: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { issuer: "TwoFactorSignin".to_owned() }
+    }
+}
+
+/// The app state from the Leptos context of the current request.
+pub fn app_state() -> Result<AppState, AuthError> {
+    use_context::<AppState>()
+        .ok_or_else(|| AuthError::Unexpected(anyhow::anyhow!("AppState missing from the Leptos context")))
+}

@@ -1,0 +1,37 @@
+-- Accounts, two-factor enrollments and recovery codes.
+-- Times are Unix seconds. Sessions live in `tower_sessions`, made by tower-sessions' store.
+
+-- `username_key` is the lower-cased name: it makes names unique without regard to case,
+-- while `username` keeps the spelling the person chose, for display.
+CREATE TABLE users (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    username        TEXT    NOT NULL,
+    username_key    TEXT    NOT NULL UNIQUE,
+    -- Argon2id PHC string (algorithm, parameters and salt included).
+    password_hash   TEXT    NOT NULL,
+    -- The confirmed TOTP key; NULL while two-factor authentication is off.
+    totp_secret     BLOB,
+    totp_enabled_at INTEGER,
+    -- The last time-step whose code was accepted: only later steps are accepted after it
+    -- (RFC 6238 §5.2, each code at most once).
+    totp_last_step  INTEGER,
+    created_at      INTEGER NOT NULL
+);
+
+-- A setup in progress: the key shown to the person, kept here (never sent back by the
+-- browser) until a code confirms it. One per account; a new setup replaces it.
+CREATE TABLE totp_enrollments (
+    user_id    INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    secret     BLOB    NOT NULL,
+    created_at INTEGER NOT NULL
+);
+
+-- Single-use recovery codes, only as salted SHA-256 hashes. `used_at` spends a code.
+CREATE TABLE recovery_codes (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id   INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    salt      BLOB    NOT NULL,
+    code_hash BLOB    NOT NULL,
+    used_at   INTEGER
+);
+CREATE INDEX recovery_codes_by_user ON recovery_codes (user_id);

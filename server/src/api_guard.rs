@@ -1,0 +1,252 @@
+//! What every `/api/*` request passes before and after its server function (API.md):
+//!
+//! - a state-changing request from another site (`Origin` not ours, `Origin: null`, or
+//!   `Sec-Fetch-Site: cross-site`) gets 403 and changes nothing; no `Origin` (scripts) is fine;
+//! - a body over 64 KiB gets 413 (after the body is drained, so the client hears the answer);
+//! - an error that is not already `{"error": ...}` JSON is made into it;
+//! - a plain browser form post (JavaScript off: `Accept` has `text/html`, not JSON) gets a 303
+//!   back to a page, with the message in a one-shot `flash` cookie.
+
+use app::{
+    api::Flash,
+    server::{auth_session::AuthSession, flash},
+};
+use axum::{
+    body::{Body, Bytes},
+    extract::Request,
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+    Json,
+};
+use http_body_util::BodyExt;
+use tower_sessions::Session;
+
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// How much of an oversized body is read (and thrown away) before answering 413. Past this the
+/// connection is closed instead: nobody sends 16 MiB to a sign-in form by mistake.
+const MAX_DRAIN_BYTES: usize = 16 * 1024 * 1024;
+
+pub async fn guard(req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if changes_state && is_cross_site(req.headers()) {
+        let (_, body) = req.into_parts();
+        drain(body).await;
+        return json_error(StatusCode::FORBIDDEN, "This request came from another site and was refused.");
+    }
+    let Some(endpoint) = path.strip_prefix("/api/").map(str::to_owned) else { return next.run(req).await };
+
+    let (mut parts, body) = req.into_parts();
+    let bytes = match read_limited(body).await {
+        Ok(bytes) => bytes,
+        Err(BodyError::TooLarge) => {
+            return json_error(StatusCode::PAYLOAD_TOO_LARGE, "The request is too large (the limit is 64 KiB).")
+        }
+        Err(BodyError::Unreadable) => return json_error(StatusCode::BAD_REQUEST, "The request body could not be read."),
+    };
+    let plain_form_post = is_plain_form_post(&parts.headers);
+    if plain_form_post {
+        // The server function always answers JSON; this guard turns it into a redirect.
+        parts.headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+    }
+    let session = parts.extensions.get::<Session>().cloned();
+    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let (status, headers, json) = match into_json(response).await {
+        Ok(answer) => answer,
+        Err(response) => return response,
+    };
+    if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
+        tracing::error!(%status, endpoint, "API request failed");
+    }
+    if plain_form_post {
+        if let Some(redirect) = redirect_for_form(&endpoint, status, &json, session).await {
+            return redirect;
+        }
+    }
+    let mut response = (status, Json(json)).into_response();
+    copy_headers(&headers, &mut response);
+    response
+}
+
+/// Another site's page posting here: a foreign `Origin`, `Origin: null` (sandboxed frames,
+/// some redirects) or the browser's own `Sec-Fetch-Site: cross-site`.
+fn is_cross_site(headers: &HeaderMap) -> bool {
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if fetch_site == Some("cross-site") {
+        return true;
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else { return false };
+    let Ok(origin) = origin.to_str() else { return true };
+    let authority = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .unwrap_or("");
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    authority.is_empty() || !authority.eq_ignore_ascii_case(host)
+}
+
+fn is_plain_form_post(headers: &HeaderMap) -> bool {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    accept.contains("text/html") && !accept.contains("application/json")
+}
+
+enum BodyError {
+    TooLarge,
+    Unreadable,
+}
+
+async fn read_limited(mut body: Body) -> Result<Bytes, BodyError> {
+    let mut buffer = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| BodyError::Unreadable)?;
+        if let Ok(data) = frame.into_data() {
+            if buffer.len() + data.len() > MAX_BODY_BYTES {
+                drain(body).await;
+                return Err(BodyError::TooLarge);
+            }
+            buffer.extend_from_slice(&data);
+        }
+    }
+    Ok(Bytes::from(buffer))
+}
+
+async fn drain(mut body: Body) {
+    let mut seen = 0usize;
+    while let Some(Ok(frame)) = body.frame().await {
+        seen += frame.data_ref().map_or(0, |d| d.len());
+        if seen > MAX_DRAIN_BYTES {
+            break;
+        }
+    }
+}
+
+fn json_error(status: StatusCode, message: &str) -> Response {
+    (status, Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+/// The answer as JSON. Bodies that are not JSON (the router's own 404 and 405, say) become
+/// `{"error": ...}` with a message for a person.
+async fn into_json(response: Response) -> Result<(StatusCode, HeaderMap, serde_json::Value), Response> {
+    let (parts, body) = response.into_parts();
+    let bytes = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => return Err(json_error(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.")),
+    };
+    let is_json = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let parsed = if is_json { serde_json::from_slice(&bytes).ok() } else { None };
+    let mut status = parts.status;
+    let json = match parsed {
+        Some(json) => json,
+        None if status.is_success() => return Err(Response::from_parts(parts, Body::from(bytes))),
+        None => {
+            let message = match status {
+                StatusCode::NOT_FOUND => "There is no such endpoint.",
+                StatusCode::METHOD_NOT_ALLOWED => "This endpoint only accepts POST.",
+                s if s.is_client_error() => "The request could not be understood.",
+                _ => "Something went wrong on our side. Please try again.",
+            };
+            if status == StatusCode::BAD_REQUEST && String::from_utf8_lossy(&bytes).contains("Could not find a server function") {
+                status = StatusCode::NOT_FOUND;
+                serde_json::json!({ "error": "There is no such endpoint." })
+            } else {
+                serde_json::json!({ "error": message })
+            }
+        }
+    };
+    Ok((status, parts.headers, json))
+}
+
+/// Keeps the headers the server function set (cookies, `Retry-After`), not its body's.
+fn copy_headers(from: &HeaderMap, to: &mut Response) {
+    for (name, value) in from {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            to.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+}
+
+/// Where a plain form post goes next, and what that page says.
+async fn redirect_for_form(
+    endpoint: &str,
+    status: StatusCode,
+    json: &serde_json::Value,
+    session: Option<Session>,
+) -> Option<Response> {
+    let ok = |message: &str| Some(Flash { is_error: false, message: message.to_owned() });
+    let (location, message) = if status.is_success() {
+        match endpoint {
+            "register" => ("/account", ok("Welcome! Your account is ready.")),
+            "login" if json["second_factor"] == serde_json::Value::Bool(true) => ("/login/2fa", None),
+            "login" => ("/account", ok("You are signed in.")),
+            "login/2fa" | "login/recovery" => ("/account", ok("You are signed in.")),
+            "logout" => ("/login", ok("You are signed out.")),
+            "2fa/setup" => ("/account/2fa/setup", None),
+            "2fa/confirm" => {
+                let codes: Vec<String> = serde_json::from_value(json["recovery_codes"].clone()).unwrap_or_default();
+                if let Some(session) = session {
+                    if let Err(e) = AuthSession::new(session).stash_recovery_codes(codes).await {
+                        tracing::error!(error = ?e, "could not keep the recovery codes for the next page");
+                    }
+                }
+                ("/account", ok("Two-factor authentication is on. Save your recovery codes now."))
+            }
+            _ => return None,
+        }
+    } else {
+        let message = json["error"].as_str().unwrap_or("Something went wrong. Please try again.").to_owned();
+        let page = match endpoint {
+            "register" => "/register",
+            "login" => "/login",
+            "login/2fa" | "login/recovery" => "/login/2fa",
+            "2fa/setup" | "2fa/confirm" => "/account/2fa/setup",
+            "logout" => "/",
+            _ => "/account",
+        };
+        (page, Some(Flash { is_error: true, message }))
+    };
+    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
+    if let Some(cookie) = message.as_ref().and_then(flash::set_cookie) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Some(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, HeaderValue::from_static(v));
+        }
+        map
+    }
+
+    #[test]
+    fn requests_without_origin_are_not_cross_site() {
+        assert!(!is_cross_site(&headers(&[("host", "127.0.0.1:3000")])));
+    }
+
+    #[test]
+    fn our_own_origin_is_accepted_and_others_are_not() {
+        assert!(!is_cross_site(&headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")])));
+        assert!(is_cross_site(&headers(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.example")])));
+        assert!(is_cross_site(&headers(&[("host", "127.0.0.1:3000"), ("origin", "null")])));
+        assert!(is_cross_site(&headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3001")])));
+        assert!(is_cross_site(&headers(&[("host", "127.0.0.1:3000"), ("sec-fetch-site", "cross-site")])));
+    }
+
+    #[test]
+    fn browsers_posting_forms_want_html_and_scripts_do_not() {
+        assert!(is_plain_form_post(&headers(&[("accept", "text/html,application/xhtml+xml,*/*;q=0.8")])));
+        assert!(!is_plain_form_post(&headers(&[("accept", "application/json")])));
+        assert!(!is_plain_form_post(&headers(&[("accept", "*/*")])));
+        assert!(!is_plain_form_post(&headers(&[])));
+    }
+}

@@ -1,0 +1,82 @@
+//! Configuration from the environment, checked before anything starts.
+//!
+//! | variable | default | meaning |
+//! | --- | --- | --- |
+//! | `DATABASE_URL` | `sqlite://data/app.db` | the database; the folder is created |
+//! | `LEPTOS_SITE_ADDR` | `127.0.0.1:3000` | address and port to listen on |
+//! | `LEPTOS_SITE_ROOT` | `target/site` | the folder cargo-leptos built (`pkg/` inside) |
+//! | `LEPTOS_SITE_PKG_DIR` | `pkg` | where the JS, WASM and CSS are, under the site root |
+//! | `LEPTOS_OUTPUT_NAME` | `totp-signin` | the file names of the JS, WASM and CSS |
+//! | `LEPTOS_ENV` | `DEV` | `PROD` in production |
+//! | `TOTP_ISSUER` | `TwoFactorSignin` | the name authenticator apps show |
+//! | `SECURE_COOKIES` | `false` | `true` when the site is served over https |
+//! | `RUST_LOG` | `info` for the app | log filter |
+
+use crate::startup::StartupError;
+use app::server::state::Settings;
+use leptos::config::{Env, LeptosOptions};
+use std::{env, net::SocketAddr};
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/app.db";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub leptos: LeptosOptions,
+    pub settings: Settings,
+    /// Marks the session cookie `Secure` (the site is served over https).
+    pub secure_cookies: bool,
+}
+
+fn var(name: &str) -> Option<String> {
+    env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, StartupError> {
+        let site_addr_text = var("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
+        let site_addr: SocketAddr = site_addr_text.parse().map_err(|_| {
+            StartupError::Config(format!(
+                "LEPTOS_SITE_ADDR={site_addr_text:?} is not an address and port such as 127.0.0.1:3000"
+            ))
+        })?;
+        let leptos_env = match var("LEPTOS_ENV").as_deref().map(str::to_ascii_uppercase).as_deref() {
+            None | Some("DEV") | Some("DEVELOPMENT") => Env::DEV,
+            Some("PROD") | Some("PRODUCTION") => Env::PROD,
+            Some(other) => return Err(StartupError::Config(format!("LEPTOS_ENV={other:?} must be DEV or PROD"))),
+        };
+        let secure_cookies = match var("SECURE_COOKIES").as_deref() {
+            None | Some("false") | Some("0") => false,
+            Some("true") | Some("1") => true,
+            Some(other) => return Err(StartupError::Config(format!("SECURE_COOKIES={other:?} must be true or false"))),
+        };
+        let leptos = LeptosOptions::builder()
+            .output_name(var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|| "totp-signin".into()))
+            .site_root(var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()))
+            .site_pkg_dir(var("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|| "pkg".into()))
+            .site_addr(site_addr)
+            .env(leptos_env)
+            .build();
+        let mut settings = Settings::default();
+        if let Some(issuer) = var("TOTP_ISSUER") {
+            settings.issuer = issuer;
+        }
+        Ok(Self {
+            database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            leptos,
+            settings,
+            secure_cookies,
+        })
+    }
+
+    /// A configuration for tests: port 0 (any free port) and the given database.
+    pub fn for_tests(database_url: impl Into<String>) -> Self {
+        let leptos = LeptosOptions::builder()
+            .output_name("totp-signin")
+            .site_root("target/site")
+            .site_pkg_dir("pkg")
+            .site_addr(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .build();
+        Self { database_url: database_url.into(), leptos, settings: Settings::default(), secure_cookies: false }
+    }
+}

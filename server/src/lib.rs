@@ -1,0 +1,23 @@
+//! The axum server of the two-factor sign-in app, as a library so tests start the real thing.
+//!
+//! - `config`: the environment, checked up front.
+//! - `database`: the SQLite pool and migrations.
+//! - `startup`: `Application::build(config)` then `run_until_stopped()`.
+//! - `router`: the routes and the layers around them, in order.
+//! - `api_guard`: what every `/api/*` request passes (cross-site refusal, body limit, JSON
+//!   errors, and the 303 answer for plain form posts).
+//! - `page_guard`: who may see which page (redirects to `/login` or `/login/2fa`).
+//! - `security_headers`, `static_files`, `health`.
+
+mod api_guard;
+pub mod config;
+mod database;
+mod health;
+mod page_guard;
+mod router;
+mod security_headers;
+mod startup;
+mod static_files;
+pub mod telemetry;
+
+pub use startup::{Application, StartupError};

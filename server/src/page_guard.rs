@@ -1,0 +1,92 @@
+//! Who may see which page (API.md): a visitor who may not see a page is sent to `/login`; a
+//! session half-way in (password done, code not yet) to `/login/2fa`; the setup page with 2FA
+//! already on to `/account`. Decided here, before the page renders, so it holds with or
+//! without JavaScript.
+
+use app::server::{
+    accounts,
+    auth_session::{AuthSession, Stage},
+    flash,
+    state::AppState,
+};
+use app::api::Flash;
+use axum::{
+    extract::{Request, State},
+    http::{header, Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use tower_sessions::Session;
+
+#[derive(Clone, Copy)]
+enum Rule {
+    /// Both factors done.
+    SignedIn,
+    /// Both factors done, and 2FA not yet on.
+    SignedInWithoutTwoFactor,
+    /// Password done, second factor awaited.
+    PendingSecondFactor,
+}
+
+fn rule_for(path: &str) -> Option<Rule> {
+    match path.trim_end_matches('/') {
+        "/account" => Some(Rule::SignedIn),
+        "/account/2fa/setup" => Some(Rule::SignedInWithoutTwoFactor),
+        "/login/2fa" => Some(Rule::PendingSecondFactor),
+        _ => None,
+    }
+}
+
+pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(rule) = rule_for(req.uri().path()) else { return next.run(req).await };
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return next.run(req).await;
+    }
+    let Some(session) = req.extensions().get::<Session>().cloned() else { return next.run(req).await };
+    let stage = match AuthSession::new(session).stage().await {
+        Ok(stage) => stage,
+        Err(e) => {
+            tracing::error!(error = ?e, "session store unavailable");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    let destination = match (rule, stage) {
+        (Rule::SignedIn | Rule::SignedInWithoutTwoFactor, Stage::Anonymous | Stage::PendingExpired) => {
+            Some(("/login", None))
+        }
+        (Rule::SignedIn | Rule::SignedInWithoutTwoFactor, Stage::PendingSecondFactor { .. }) => {
+            Some(("/login/2fa", None))
+        }
+        (Rule::SignedInWithoutTwoFactor, Stage::SignedIn { user_id }) => {
+            match accounts::find_by_id(&state.db, user_id).await {
+                Ok(Some(account)) if account.two_factor_on() => Some(("/account", None)),
+                Ok(Some(_)) => None,
+                Ok(None) => Some(("/login", None)),
+                Err(e) => {
+                    tracing::error!(error = ?e, "database unavailable");
+                    return StatusCode::SERVICE_UNAVAILABLE.into_response();
+                }
+            }
+        }
+        (Rule::PendingSecondFactor, Stage::SignedIn { .. }) => Some(("/account", None)),
+        (Rule::PendingSecondFactor, Stage::Anonymous) => Some(("/login", None)),
+        (Rule::PendingSecondFactor, Stage::PendingExpired) => Some((
+            "/login",
+            Some(Flash {
+                is_error: true,
+                message: "Your sign-in expired after 5 minutes without a code. Sign in with your password again.".into(),
+            }),
+        )),
+        (Rule::SignedIn, Stage::SignedIn { .. }) | (Rule::PendingSecondFactor, Stage::PendingSecondFactor { .. }) => None,
+    };
+    match destination {
+        None => next.run(req).await,
+        Some((location, message)) => {
+            let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
+            if let Some(cookie) = message.as_ref().and_then(flash::set_cookie) {
+                response.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            response
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Headers on every response: no sniffing, no framing, no referrer leaks, and `no-store` on
+//! everything but the static files (pages and API answers may carry secrets).
+
+use axum::{extract::Request, http::HeaderValue, middleware::Next, response::Response};
+use http::header;
+
+pub async fn add(req: Request, next: Next) -> Response {
+    let is_static = req.uri().path().starts_with("/pkg/");
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    if !is_static {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}

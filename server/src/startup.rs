@@ -1,0 +1,107 @@
+//! Start-up: database, migrations, sessions, router, listener — then serve until stopped.
+
+use crate::{config::Config, database, router};
+use app::server::{passwords, state::AppState};
+use std::{future::Future, io, net::SocketAddr, sync::Arc};
+use tokio::net::TcpListener;
+use tower_sessions::ExpiredDeletion;
+use tower_sessions_sqlx_store::SqliteStore;
+
+/// What stops the server from starting, each said in one line.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("{0}")]
+    Config(String),
+    #[error("{0}")]
+    Database(String),
+    #[error("cannot listen on {0}: the address is already in use (is another server running? set LEPTOS_SITE_ADDR)")]
+    AddressInUse(SocketAddr),
+    #[error("cannot listen on {0}: {1}")]
+    Listen(SocketAddr, io::Error),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    address: SocketAddr,
+    session_store: SqliteStore,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let db = database::connect(&config.database_url).await?;
+        database::migrate(&db).await?;
+        let session_store = SqliteStore::new(db.clone());
+        session_store
+            .migrate()
+            .await
+            .map_err(|e| StartupError::Database(format!("cannot create the session table: {e}")))?;
+
+        let wanted = config.leptos.site_addr;
+        let listener = TcpListener::bind(wanted).await.map_err(|e| match e.kind() {
+            io::ErrorKind::AddrInUse => StartupError::AddressInUse(wanted),
+            _ => StartupError::Listen(wanted, e),
+        })?;
+        let address = listener.local_addr().map_err(|e| StartupError::Listen(wanted, e))?;
+
+        let state = AppState {
+            leptos_options: config.leptos.clone(),
+            db,
+            settings: Arc::new(config.settings.clone()),
+        };
+        let router = router::build(state, session_store.clone(), config.secure_cookies);
+        // Made now rather than on the first sign-in of an unknown user.
+        tokio::task::spawn_blocking(passwords::warm_up);
+        Ok(Self { listener, router, address, session_store })
+    }
+
+    /// The port actually bound (tests ask for port 0).
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then finishes the requests under way.
+    pub async fn run_until_stopped(self) -> Result<(), StartupError> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    pub async fn run_until(self, stop: impl Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
+        let address = self.address;
+        tracing::info!("listening on http://{address}");
+        let cleanup = tokio::spawn(
+            self.session_store.clone().continuously_delete_expired(tokio::time::Duration::from_secs(300)),
+        );
+        let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(stop)
+            .await;
+        cleanup.abort();
+        tracing::info!("stopped");
+        served.map_err(|e| StartupError::Listen(address, e))
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

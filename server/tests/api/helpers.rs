@@ -1,0 +1,137 @@
+use hmac::{Hmac, Mac};
+use reqwest::{header, Client, Response, StatusCode};
+use serde_json::Value;
+use server::{config::Config, Application};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub struct TestApp {
+    pub address: String,
+    pub db_path: std::path::PathBuf,
+    _folder: tempfile::TempDir,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+/// Starts the real server on a free port with a fresh SQLite database.
+pub async fn spawn_app() -> TestApp {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let db_path = folder.path().join("nested").join("app.db");
+    let config = Config::for_tests(format!("sqlite://{}", db_path.display()));
+    let app = Application::build(config).await.expect("the server starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let server = tokio::spawn(async move {
+        let _ = app.run_until(std::future::pending()).await;
+    });
+    TestApp { address, db_path, _folder: folder, _server: server }
+}
+
+/// A browser-like client of its own: keeps cookies, does not follow redirects.
+pub fn client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// `POST /api/<endpoint>` with form fields, as a script would (JSON answer).
+    pub async fn post(&self, client: &Client, endpoint: &str, form: &[(&str, &str)]) -> Response {
+        client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header(header::ACCEPT, "application/json")
+            .form(form)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn register(&self, client: &Client, username: &str, password: &str) {
+        let r = self.post(client, "register", &[("username", username), ("password", password)]).await;
+        assert_eq!(r.status(), StatusCode::OK, "register {username}");
+    }
+
+    /// Registers `username`, turns 2FA on and signs out. Returns the key and the recovery codes.
+    pub async fn user_with_two_factor(&self, username: &str, password: &str) -> (String, Vec<String>) {
+        let c = client();
+        self.register(&c, username, password).await;
+        let setup: Value = self.post(&c, "2fa/setup", &[]).await.json().await.unwrap();
+        let secret = setup["secret"].as_str().unwrap().to_owned();
+        let confirm = self.post(&c, "2fa/confirm", &[("otp", &totp_code(&secret, 0))]).await;
+        assert_eq!(confirm.status(), StatusCode::OK);
+        let body: Value = confirm.json().await.unwrap();
+        let codes = body["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+        (secret, codes)
+    }
+
+    /// A client whose session has passed the password step of a 2FA account.
+    pub async fn pending_client(&self, username: &str, password: &str) -> Client {
+        let c = client();
+        let r = self.post(&c, "login", &[("username", username), ("password", password)]).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.json::<Value>().await.unwrap(), serde_json::json!({ "second_factor": true }));
+        c
+    }
+}
+
+pub async fn json(response: Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let body = response.json::<Value>().await.expect("a JSON body");
+    (status, body)
+}
+
+/// RFC 6238 TOTP (SHA1, 6 digits, 30 s) written here from the RFC, independent of the app.
+/// `step_offset` shifts the time-step: -1 is the previous code, +1 the next.
+pub fn totp_code(secret_base32: &str, step_offset: i64) -> String {
+    let key = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, secret_base32).expect("base32 key");
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+    let counter = (now / 30 + step_offset) as u64;
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(&key).unwrap();
+    mac.update(&counter.to_be_bytes());
+    let hash = mac.finalize().into_bytes();
+    let offset = (hash[19] & 0x0f) as usize;
+    let binary = u32::from_be_bytes([hash[offset] & 0x7f, hash[offset + 1], hash[offset + 2], hash[offset + 3]]);
+    format!("{:06}", binary % 1_000_000)
+}
+
+/// Waits, if needed, until at least `margin` seconds remain in the current time-step, so a
+/// test that submits several codes does not straddle a step boundary.
+pub async fn away_from_step_boundary(margin: u64) {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let left = 30 - now % 30;
+    if left < margin {
+        tokio::time::sleep(std::time::Duration::from_secs(left + 1)).await;
+    }
+}
+
+pub fn session_cookie(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("session="))
+        .map(|v| v.split(';').next().unwrap_or("").to_owned())
+}
+
+#[test]
+fn the_independent_totp_matches_rfc_6238() {
+    // RFC 6238 Appendix B, SHA1 at T=59: 94287082 → last six digits 287082.
+    let key = b"12345678901234567890";
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(key).unwrap();
+    mac.update(&(59u64 / 30).to_be_bytes());
+    let hash = mac.finalize().into_bytes();
+    let offset = (hash[19] & 0x0f) as usize;
+    let binary = u32::from_be_bytes([hash[offset] & 0x7f, hash[offset + 1], hash[offset + 2], hash[offset + 3]]);
+    assert_eq!(format!("{:08}", binary % 100_000_000), "94287082");
+}
+
+/// The setup key as the setup page shows it (groups of four), without the spaces.
+pub fn setup_key_from_page(html: &str) -> String {
+    let after_id = html.split("id=\"setup-key\"").nth(1).expect("the setup key element");
+    let text = after_id.split_once('>').map(|(_, rest)| rest).unwrap_or("");
+    text.split('<').next().unwrap_or("").split_whitespace().collect()
+}

@@ -1,0 +1,13 @@
+//! Integration tests: the real server on port 0 with a fresh SQLite file, driven over HTTP by
+//! a cookie-keeping client with redirects off. TOTP codes come from `helpers::totp_code`, an
+//! independent RFC 6238 implementation, never from the app's own code.
+
+mod health;
+mod helpers;
+mod no_javascript;
+mod pages;
+mod registration;
+mod request_hygiene;
+mod sign_in;
+mod single_use;
+mod two_factor_setup;

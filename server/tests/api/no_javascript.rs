@@ -1,0 +1,73 @@
+//! With JavaScript off, forms post straight to the API: it answers 303 back to a page, which
+//! shows the message (API.md).
+
+use crate::helpers::{client, setup_key_from_page, spawn_app, totp_code};
+use reqwest::{header, Client, StatusCode};
+
+const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+async fn form_post(app: &crate::helpers::TestApp, c: &Client, endpoint: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+    let r = c
+        .post(app.url(&format!("/api/{endpoint}")))
+        .header(header::ACCEPT, BROWSER_ACCEPT)
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let location = r.headers().get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    (r.status(), location)
+}
+
+async fn page(app: &crate::helpers::TestApp, c: &Client, path: &str) -> String {
+    let r = c.get(app.url(path)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{path}");
+    r.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_failed_form_post_redirects_back_with_its_message_shown_once() {
+    let app = spawn_app().await;
+    let c = client();
+    let (status, location) = form_post(&app, &c, "login", &[("username", "nobody"), ("password", "wrong horse")]).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/login"));
+    let html = page(&app, &c, "/login").await;
+    assert!(html.contains("Wrong username or password."), "{html}");
+    let html = page(&app, &c, "/login").await;
+    assert!(!html.contains("Wrong username or password."), "shown once");
+}
+
+#[tokio::test]
+async fn the_whole_journey_works_without_javascript() {
+    let app = spawn_app().await;
+    let c = client();
+    assert_eq!(
+        form_post(&app, &c, "register", &[("username", "alice"), ("password", "correct horse")]).await,
+        (StatusCode::SEE_OTHER, "/account".into())
+    );
+    assert!(page(&app, &c, "/account").await.contains("Your account is ready"));
+
+    let setup = page(&app, &c, "/account/2fa/setup").await;
+    let secret = setup_key_from_page(&setup);
+    let wrong = form_post(&app, &c, "2fa/confirm", &[("otp", "000000")]).await;
+    assert_eq!(wrong.1, "/account/2fa/setup");
+    assert_eq!(
+        form_post(&app, &c, "2fa/confirm", &[("otp", &totp_code(&secret, 0))]).await,
+        (StatusCode::SEE_OTHER, "/account".into())
+    );
+    let account = page(&app, &c, "/account").await;
+    assert!(account.contains("Save your recovery codes"));
+    assert_eq!(account.matches("<li><code>").count(), 10, "ten recovery codes, shown");
+    assert!(!page(&app, &c, "/account").await.contains("Save your recovery codes"), "shown once");
+
+    assert_eq!(form_post(&app, &c, "logout", &[]).await, (StatusCode::SEE_OTHER, "/login".into()));
+    assert_eq!(
+        form_post(&app, &c, "login", &[("username", "alice"), ("password", "correct horse")]).await,
+        (StatusCode::SEE_OTHER, "/login/2fa".into())
+    );
+    assert!(page(&app, &c, "/login/2fa").await.contains("name=\"otp\""));
+    assert_eq!(
+        form_post(&app, &c, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await,
+        (StatusCode::SEE_OTHER, "/account".into())
+    );
+    assert!(page(&app, &c, "/account").await.contains("Two-factor authentication is on"));
+}

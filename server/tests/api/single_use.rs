@@ -1,0 +1,62 @@
+//! RFC 6238 §5.2: each time-step is accepted at most once per account.
+
+use crate::helpers::{away_from_step_boundary, client, json, spawn_app, totp_code};
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn a_code_is_accepted_once() {
+    let app = spawn_app().await;
+    let (secret, _) = app.user_with_two_factor("alice", "correct horse").await;
+    away_from_step_boundary(5).await;
+    let code = totp_code(&secret, 1);
+    let first = app.pending_client("alice", "correct horse").await;
+    assert_eq!(app.post(&first, "login/2fa", &[("otp", &code)]).await.status(), StatusCode::OK);
+    let second = app.pending_client("alice", "correct horse").await;
+    let (status, _) = json(app.post(&second, "login/2fa", &[("otp", &code)]).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the same code, replayed");
+}
+
+#[tokio::test]
+async fn an_older_code_is_refused_after_a_newer_one() {
+    let app = spawn_app().await;
+    let (secret, _) = app.user_with_two_factor("alice", "correct horse").await;
+    away_from_step_boundary(5).await;
+    let first = app.pending_client("alice", "correct horse").await;
+    assert_eq!(app.post(&first, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await.status(), StatusCode::OK);
+    let second = app.pending_client("alice", "correct horse").await;
+    let (status, _) = json(app.post(&second, "login/2fa", &[("otp", &totp_code(&secret, 0))]).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_confirming_code_counts_as_used() {
+    let app = spawn_app().await;
+    away_from_step_boundary(10).await;
+    let c = client();
+    app.register(&c, "alice", "correct horse").await;
+    let setup: serde_json::Value = app.post(&c, "2fa/setup", &[]).await.json().await.unwrap();
+    let secret = setup["secret"].as_str().unwrap();
+    let code = totp_code(secret, 0);
+    assert_eq!(app.post(&c, "2fa/confirm", &[("otp", &code)]).await.status(), StatusCode::OK);
+    let pending = app.pending_client("alice", "correct horse").await;
+    let (status, _) = json(app.post(&pending, "login/2fa", &[("otp", &code)]).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn ten_concurrent_submissions_of_one_code_give_exactly_one_success() {
+    let app = spawn_app().await;
+    let (secret, _) = app.user_with_two_factor("alice", "correct horse").await;
+    let mut sessions = Vec::new();
+    for _ in 0..10 {
+        sessions.push(app.pending_client("alice", "correct horse").await);
+    }
+    away_from_step_boundary(5).await;
+    let code = totp_code(&secret, 1);
+    let form = [("otp", code.as_str())];
+    let attempts = sessions.iter().map(|c| app.post(c, "login/2fa", &form));
+    let statuses: Vec<StatusCode> = futures::future::join_all(attempts).await.iter().map(|r| r.status()).collect();
+    let successes = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    assert_eq!(successes, 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == StatusCode::OK || *s == StatusCode::UNAUTHORIZED), "{statuses:?}");
+}
