@@ -47,6 +47,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     components::layout::provide_visitor();
+    components::mark_hydrated();
     let (home, register, login, second_factor, account, setup) = (
         pages::home::HomePage,
         pages::register::RegisterPage,

@@ -15,3 +15,14 @@ pub fn go_to(path: &str) {
     #[cfg(not(feature = "hydrate"))]
     let _ = path;
 }
+
+/// Marks `<body data-hydrated>` once the WASM has taken over the page: browser tests wait for it
+/// before they click. Effects only run in the browser, so the server never renders it.
+pub fn mark_hydrated() {
+    leptos::prelude::Effect::new(|| {
+        #[cfg(feature = "hydrate")]
+        if let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+}

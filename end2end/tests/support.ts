@@ -1,0 +1,35 @@
+import { expect, Page } from "@playwright/test";
+import * as OTPAuth from "otpauth";
+
+/// A username no other test uses.
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+}
+
+/// The code an authenticator app shows, computed with the independent `otpauth` package.
+/// `stepOffset` 1 is the code the phone shows next (a code is accepted only once, so a second
+/// sign-in right after enrolment uses the next one, as a person would wait for it).
+export function codeFor(secret: string, stepOffset = 0): string {
+  const totp = new OTPAuth.TOTP({
+    secret: OTPAuth.Secret.fromBase32(secret),
+    algorithm: "SHA1",
+    digits: 6,
+    period: 30,
+  });
+  return totp.generate({ timestamp: Date.now() + stepOffset * 30_000 });
+}
+
+/// A code that is certainly not accepted now: one from ten steps ahead.
+export function wrongCode(secret: string): string {
+  return codeFor(secret, 10);
+}
+
+/// Waits until the WASM has hydrated the page (the app marks <body data-hydrated>).
+export async function waitForHydration(page: Page): Promise<void> {
+  await expect(page.locator("body[data-hydrated]")).toHaveCount(1, { timeout: 30_000 });
+}
+
+/// Reads the setup key from the setup page, without its spaces.
+export async function setupKey(page: Page): Promise<string> {
+  return (await page.locator("#setup-key").innerText()).replace(/\s+/g, "");
+}
