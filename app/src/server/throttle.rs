@@ -1,0 +1,212 @@
+//! Throttling, kept in the database so it survives restarts and is shared by every instance.
+//!
+//! **Second factor, per account** (whoever knows the password can open sessions at will, so
+//! per-session or per-address limits would not hold): the first 5 consecutive failures are free;
+//! from the 5th on, the next attempt waits 30 s, doubling with each failure up to 15 minutes;
+//! the 20th consecutive failure locks the codes until a recovery code is used or an operator
+//! unlocks the account. While throttled or locked even the right code is refused, with an
+//! answer that does not depend on the code. Only a successful second factor resets the count.
+//!
+//! Each attempt *reserves* its failure before the code is checked (one conditional UPDATE), so
+//! concurrent guesses cannot slip through together: a success then clears the count.
+//!
+//! **Password, per username and per client address**: per username, 10 free consecutive
+//! failures, then 30 s doubling up to 15 minutes (never a permanent lock: that would let anyone
+//! lock anyone out); per address, 200 failures with no 5-minute pause between them, then 60 s.
+
+use crate::server::{clock::now_unix, error::AuthError};
+use sqlx::{Row, SqlitePool};
+use std::time::Duration;
+
+pub const SECOND_FACTOR_FREE_FAILURES: i64 = 5;
+pub const SECOND_FACTOR_LOCK_FAILURES: i64 = 20;
+pub const FIRST_DELAY_SECONDS: i64 = 30;
+pub const MAX_DELAY_SECONDS: i64 = 15 * 60;
+pub const PASSWORD_FREE_FAILURES_PER_USERNAME: i64 = 10;
+pub const PASSWORD_FREE_FAILURES_PER_ADDRESS: i64 = 200;
+pub const ADDRESS_WINDOW_SECONDS: i64 = 5 * 60;
+pub const ADDRESS_DELAY_SECONDS: i64 = 60;
+
+/// The wait after `failures` consecutive failures, once `free` of them have been used up.
+pub fn delay_after(failures: i64, free: i64) -> i64 {
+    if failures < free {
+        return 0;
+    }
+    let doublings = (failures - free).min(10) as u32;
+    (FIRST_DELAY_SECONDS << doublings).min(MAX_DELAY_SECONDS)
+}
+
+/// SQL for `delay_after(column, free)`: a CASE over the few values the doubling can take, so the
+/// check and the increment are one portable statement.
+fn delay_sql(column: &str, free: i64) -> String {
+    let mut sql = format!("CASE WHEN {column} < {free} THEN 0");
+    let mut failures = free;
+    loop {
+        let delay = delay_after(failures, free);
+        if delay >= MAX_DELAY_SECONDS {
+            break;
+        }
+        sql.push_str(&format!(" WHEN {column} = {failures} THEN {delay}"));
+        failures += 1;
+    }
+    sql.push_str(&format!(" ELSE {MAX_DELAY_SECONDS} END"));
+    sql
+}
+
+/// What kind of second factor is tried: codes stop at the lock, recovery codes do not (they are
+/// how a locked account gets back in), but both wait out the delays.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum SecondFactorKind {
+    Code,
+    RecoveryCode,
+}
+
+/// Reserves one second-factor attempt for the account, or says how long to wait.
+pub async fn reserve_second_factor_attempt(
+    db: &SqlitePool,
+    account_id: i64,
+    kind: SecondFactorKind,
+) -> Result<(), AuthError> {
+    let now = now_unix();
+    let lock_clause = match kind {
+        SecondFactorKind::Code => format!("AND second_factor_failures < {SECOND_FACTOR_LOCK_FAILURES}"),
+        SecondFactorKind::RecoveryCode => String::new(),
+    };
+    let reserved = sqlx::query(&format!(
+        "UPDATE users SET second_factor_failures = second_factor_failures + 1, second_factor_failed_at = $1
+         WHERE id = $2 {lock_clause}
+           AND (second_factor_failed_at IS NULL
+                OR second_factor_failed_at + ({delay}) <= $1)",
+        delay = delay_sql("second_factor_failures", SECOND_FACTOR_FREE_FAILURES),
+    ))
+    .bind(now)
+    .bind(account_id)
+    .execute(db)
+    .await?;
+    if reserved.rows_affected() == 1 {
+        return Ok(());
+    }
+    let row = sqlx::query("SELECT second_factor_failures, second_factor_failed_at FROM users WHERE id = $1")
+        .bind(account_id)
+        .fetch_one(db)
+        .await?;
+    let failures: i64 = row.try_get("second_factor_failures")?;
+    let failed_at: Option<i64> = row.try_get("second_factor_failed_at")?;
+    if kind == SecondFactorKind::Code && failures >= SECOND_FACTOR_LOCK_FAILURES {
+        return Err(AuthError::SecondFactorLocked);
+    }
+    let wait = failed_at.unwrap_or(now) + delay_after(failures, SECOND_FACTOR_FREE_FAILURES) - now;
+    Err(AuthError::Throttled { retry_after: Duration::from_secs(wait.max(1) as u64) })
+}
+
+/// A second factor succeeded: the count starts again (this also lifts a lock).
+pub async fn clear_second_factor_failures(db: &SqlitePool, account_id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET second_factor_failures = 0, second_factor_failed_at = NULL WHERE id = $1")
+        .bind(account_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Keys of the password throttle: one per username (whether or not it exists, so the answer does
+/// not tell) and one per client address.
+pub fn username_key(username: &str) -> String {
+    format!("user:{}", username.to_ascii_lowercase())
+}
+
+pub fn address_key(address: &str) -> String {
+    format!("addr:{address}")
+}
+
+/// Refuses a password attempt while the username or the address is throttled.
+pub async fn check_password_attempt(db: &SqlitePool, username: &str, address: Option<&str>) -> Result<(), AuthError> {
+    let now = now_unix();
+    let mut wait = 0i64;
+    let row = sqlx::query("SELECT failures, last_failure_at FROM login_throttle WHERE throttle_key = $1")
+        .bind(username_key(username))
+        .fetch_optional(db)
+        .await?;
+    if let Some(row) = row {
+        let (failures, at): (i64, i64) = (row.try_get("failures")?, row.try_get("last_failure_at")?);
+        wait = wait.max(at + delay_after(failures, PASSWORD_FREE_FAILURES_PER_USERNAME) - now);
+    }
+    if let Some(address) = address {
+        let row = sqlx::query("SELECT failures, last_failure_at FROM login_throttle WHERE throttle_key = $1")
+            .bind(address_key(address))
+            .fetch_optional(db)
+            .await?;
+        if let Some(row) = row {
+            let (failures, at): (i64, i64) = (row.try_get("failures")?, row.try_get("last_failure_at")?);
+            if failures >= PASSWORD_FREE_FAILURES_PER_ADDRESS && now - at < ADDRESS_DELAY_SECONDS {
+                wait = wait.max(at + ADDRESS_DELAY_SECONDS - now);
+            }
+        }
+    }
+    if wait > 0 {
+        return Err(AuthError::Throttled { retry_after: Duration::from_secs(wait as u64) });
+    }
+    Ok(())
+}
+
+/// Counts a wrong password against the username and the address (one atomic upsert each).
+pub async fn record_password_failure(db: &SqlitePool, username: &str, address: Option<&str>) -> Result<(), sqlx::Error> {
+    let now = now_unix();
+    // Per username: consecutive failures, reset only by a success (or a day of quiet).
+    sqlx::query(
+        "INSERT INTO login_throttle (throttle_key, failures, last_failure_at) VALUES ($1, 1, $2)
+         ON CONFLICT (throttle_key) DO UPDATE SET
+           failures = CASE WHEN login_throttle.last_failure_at < $2 - 86400 THEN 1 ELSE login_throttle.failures + 1 END,
+           last_failure_at = $2",
+    )
+    .bind(username_key(username))
+    .bind(now)
+    .execute(db)
+    .await?;
+    if let Some(address) = address {
+        // Per address: failures without a 5-minute pause between them.
+        sqlx::query(
+            "INSERT INTO login_throttle (throttle_key, failures, last_failure_at) VALUES ($1, 1, $2)
+             ON CONFLICT (throttle_key) DO UPDATE SET
+               failures = CASE WHEN login_throttle.last_failure_at < $2 - $3 THEN 1 ELSE login_throttle.failures + 1 END,
+               last_failure_at = $2",
+        )
+        .bind(address_key(address))
+        .bind(now)
+        .bind(ADDRESS_WINDOW_SECONDS)
+        .execute(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// A right password clears its username's count.
+pub async fn clear_password_failures(db: &SqlitePool, username: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1")
+        .bind(username_key(username))
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_start_at_the_fifth_failure_double_and_stop_at_15_minutes() {
+        let f = SECOND_FACTOR_FREE_FAILURES;
+        assert_eq!(delay_after(4, f), 0);
+        assert_eq!(delay_after(5, f), 30);
+        assert_eq!(delay_after(6, f), 60);
+        assert_eq!(delay_after(7, f), 120);
+        assert_eq!(delay_after(10, f), 900);
+        assert_eq!(delay_after(19, f), 900);
+        assert_eq!(delay_after(1000, f), 900);
+    }
+
+    #[test]
+    fn the_sql_delay_table_agrees_with_the_rust_one() {
+        let sql = delay_sql("n", 5);
+        assert_eq!(sql, "CASE WHEN n < 5 THEN 0 WHEN n = 5 THEN 30 WHEN n = 6 THEN 60 WHEN n = 7 THEN 120 WHEN n = 8 THEN 240 WHEN n = 9 THEN 480 ELSE 900 END");
+    }
+}
