@@ -24,6 +24,8 @@ use leptos_router::{
 
 /// The HTML document around the app. Rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    server::content_security_policy::apply_to_page();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -1,7 +1,9 @@
 import { test, expect } from "@playwright/test";
-import { codeFor, setupKey, uniqueName, waitForHydration, wrongCode } from "./support";
+import { codeFor, expectNoCspViolations, setupKey, uniqueName, waitForHydration, watchCsp, wrongCode } from "./support";
 
 test("register, turn on 2FA, sign out, sign in with password and code", async ({ page }) => {
+  // The whole journey runs under the Content-Security-Policy: hydration and WASM must not trip it.
+  await watchCsp(page);
   const username = uniqueName("alice");
   const password = "correct horse battery";
 
@@ -51,6 +53,8 @@ test("register, turn on 2FA, sign out, sign in with password and code", async ({
   await expect(page).toHaveURL(/\/account$/);
   await expect(page.locator("#account-username")).toHaveText(username);
   await expect(page.locator("#two-factor-status")).toContainText("on");
+  await waitForHydration(page);
+  await expectNoCspViolations(page);
 });
 
 test("a wrong password shows the error without leaving the page", async ({ page }) => {

@@ -33,3 +33,27 @@ export async function waitForHydration(page: Page): Promise<void> {
 export async function setupKey(page: Page): Promise<string> {
   return (await page.locator("#setup-key").innerText()).replace(/\s+/g, "");
 }
+
+/// Records Content-Security-Policy violations on every page the test opens; call
+/// `expectNoCspViolations` at the end.
+export async function watchCsp(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    (window as any).__cspViolations = [];
+    document.addEventListener("securitypolicyviolation", (e) => {
+      (window as any).__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+  page.on("console", (message) => {
+    if (message.type() === "error" && message.text().includes("Content Security Policy")) {
+      cspConsoleErrors.push(message.text());
+    }
+  });
+}
+
+export const cspConsoleErrors: string[] = [];
+
+export async function expectNoCspViolations(page: Page): Promise<void> {
+  const violations = await page.evaluate(() => (window as any).__cspViolations ?? []);
+  expect(violations).toEqual([]);
+  expect(cspConsoleErrors).toEqual([]);
+}

@@ -9,16 +9,21 @@ CREATE TABLE users (
     username_key    TEXT    NOT NULL UNIQUE,
     -- Argon2id PHC string (algorithm, parameters and salt included).
     password_hash   TEXT    NOT NULL,
-    -- The confirmed TOTP key; NULL while two-factor authentication is off.
+    -- The confirmed TOTP key, encrypted (AES-256-GCM, the account id as associated data);
+    -- NULL while two-factor authentication is off.
     totp_secret     BLOB,
     totp_enabled_at INTEGER,
     -- The last time-step whose code was accepted: only later steps are accepted after it
     -- (RFC 6238 §5.2, each code at most once).
     totp_last_step  INTEGER,
+    -- Consecutive failed second factors (codes and recovery codes) and when the last one was:
+    -- they decide the delay before the next attempt and the lock (see throttle.rs).
+    second_factor_failures  INTEGER NOT NULL DEFAULT 0,
+    second_factor_failed_at INTEGER,
     created_at      INTEGER NOT NULL
 );
 
--- A setup in progress: the key shown to the person, kept here (never sent back by the
+-- A setup in progress (its key encrypted like users.totp_secret): the key shown to the person, kept here (never sent back by the
 -- browser) until a code confirms it. One per account; a new setup replaces it.
 CREATE TABLE totp_enrollments (
     user_id    INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
@@ -35,3 +40,18 @@ CREATE TABLE recovery_codes (
     used_at   INTEGER
 );
 CREATE INDEX recovery_codes_by_user ON recovery_codes (user_id);
+
+-- Password throttling: consecutive failures per username (`user:<name>`, whether or not the
+-- account exists) and per client address (`addr:<ip>`).
+CREATE TABLE login_throttle (
+    throttle_key    TEXT    PRIMARY KEY,
+    failures        INTEGER NOT NULL,
+    last_failure_at INTEGER NOT NULL
+);
+
+-- A known text sealed with the TOTP encryption key: at start-up it tells a wrong or missing key
+-- apart from a right one before any secret is needed.
+CREATE TABLE encryption_key_check (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    sealed BLOB    NOT NULL
+);

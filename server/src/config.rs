@@ -8,11 +8,13 @@
 //! | `LEPTOS_SITE_PKG_DIR` | `pkg` | where the JS, WASM and CSS are, under the site root |
 //! | `LEPTOS_OUTPUT_NAME` | `totp-signin` | the file names of the JS, WASM and CSS |
 //! | `LEPTOS_ENV` | `DEV` | `PROD` in production |
+//! | `TOTP_ENCRYPTION_KEY` | — | base64 of 32 bytes: the key for TOTP secrets at rest |
+//! | `TOTP_KEY_FILE` | `totp.key` beside the database | a file holding that key; the default is created (0600) on first run |
 //! | `TOTP_ISSUER` | `TwoFactorSignin` | the name authenticator apps show |
 //! | `SECURE_COOKIES` | `false` | `true` when the site is served over https |
 //! | `RUST_LOG` | `info` for the app | log filter |
 
-use crate::startup::StartupError;
+use crate::{encryption_key::KeySource, startup::StartupError};
 use app::server::state::Settings;
 use leptos::config::{Env, LeptosOptions};
 use std::{env, net::SocketAddr};
@@ -26,6 +28,8 @@ pub struct Config {
     pub settings: Settings,
     /// Marks the session cookie `Secure` (the site is served over https).
     pub secure_cookies: bool,
+    /// Where the TOTP encryption key comes from; `None`: the default file beside the database.
+    pub totp_key: Option<KeySource>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -61,11 +65,20 @@ impl Config {
         if let Some(issuer) = var("TOTP_ISSUER") {
             settings.issuer = issuer;
         }
+        let totp_key = match (var("TOTP_ENCRYPTION_KEY"), var("TOTP_KEY_FILE")) {
+            (Some(_), Some(_)) => {
+                return Err(StartupError::Config("set TOTP_ENCRYPTION_KEY or TOTP_KEY_FILE, not both".into()))
+            }
+            (Some(value), None) => Some(KeySource::Value(value)),
+            (None, Some(path)) => Some(KeySource::File { path: path.into(), create: false }),
+            (None, None) => None,
+        };
         Ok(Self {
             database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
             leptos,
             settings,
             secure_cookies,
+            totp_key,
         })
     }
 
@@ -77,6 +90,6 @@ impl Config {
             .site_pkg_dir("pkg")
             .site_addr(SocketAddr::from(([127, 0, 0, 1], 0)))
             .build();
-        Self { database_url: database_url.into(), leptos, settings: Settings::default(), secure_cookies: false }
+        Self { database_url: database_url.into(), leptos, settings: Settings::default(), secure_cookies: false, totp_key: None }
     }
 }

@@ -8,7 +8,8 @@ use sqlx::{
 };
 use std::{str::FromStr, time::Duration};
 
-pub async fn connect(url: &str) -> Result<SqlitePool, StartupError> {
+/// The pool, and the path of the database file (the default key file goes beside it).
+pub async fn connect(url: &str) -> Result<(SqlitePool, std::path::PathBuf), StartupError> {
     let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
     match scheme {
         "sqlite" => {}
@@ -36,12 +37,13 @@ pub async fn connect(url: &str) -> Result<SqlitePool, StartupError> {
             StartupError::Database(format!("cannot create the database folder {}: {e}", folder.display()))
         })?;
     }
-    SqlitePoolOptions::new()
+    let pool = SqlitePoolOptions::new()
         .max_connections(8)
         .acquire_timeout(Duration::from_secs(5))
         .connect_with(options)
         .await
-        .map_err(|e| StartupError::Database(format!("cannot open the SQLite database {}: {e}", path.display())))
+        .map_err(|e| StartupError::Database(format!("cannot open the SQLite database {}: {e}", path.display())))?;
+    Ok((pool, path))
 }
 
 pub async fn migrate(db: &SqlitePool) -> Result<(), StartupError> {

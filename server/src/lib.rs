@@ -2,6 +2,7 @@
 //!
 //! - `config`: the environment, checked up front.
 //! - `database`: the SQLite pool and migrations.
+//! - `encryption_key`: the key for TOTP secrets at rest, loaded and checked at start-up.
 //! - `startup`: `Application::build(config)` then `run_until_stopped()`.
 //! - `router`: the routes and the layers around them, in order.
 //! - `api_guard`: what every `/api/*` request passes (cross-site refusal, body limit, JSON
@@ -12,6 +13,7 @@
 mod api_guard;
 pub mod config;
 mod database;
+pub mod encryption_key;
 mod health;
 mod page_guard;
 mod router;

@@ -58,7 +58,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             Some(("/login/2fa", None))
         }
         (Rule::SignedInWithoutTwoFactor, Stage::SignedIn { user_id }) => {
-            match accounts::find_by_id(&state.db, user_id).await {
+            match accounts::find_by_id(&state.db, &state.secret_box, user_id).await {
                 Ok(Some(account)) if account.two_factor_on() => Some(("/account", None)),
                 Ok(Some(_)) => None,
                 Ok(None) => Some(("/login", None)),

@@ -4,7 +4,12 @@
 
 use crate::{api_guard, health, page_guard, security_headers, static_files};
 use app::{server::state::AppState, shell, App};
-use axum::{http::StatusCode, middleware, routing::get, Router};
+use axum::{
+    http::StatusCode,
+    middleware,
+    routing::{any, get},
+    Json, Router,
+};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::time::Duration;
 use tower_http::timeout::TimeoutLayer;
@@ -29,6 +34,11 @@ pub fn build(state: AppState, session_store: SqliteStore, secure_cookies: bool) 
             let options = options.clone();
             move || shell(options.clone())
         })
+        // Any other `/api/...` path is a JSON 404, not a page.
+        .route(
+            "/api/{*rest}",
+            any(|| async { (StatusCode::NOT_FOUND, Json(serde_json::json!({ "error": "There is no such endpoint." }))) }),
+        )
         .route("/healthz", get(health::healthz))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .nest(

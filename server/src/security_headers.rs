@@ -1,5 +1,6 @@
-//! Headers on every response: no sniffing, no framing, no referrer leaks, and `no-store` on
-//! everything but the static files (pages and API answers may carry secrets).
+//! Headers on every response: no sniffing, no framing, no referrer leaks, a Content-Security-Policy
+//! (pages set theirs with the script nonce), and `no-store` on everything but the static files
+//! (pages and API answers may carry secrets, QR codes and recovery codes).
 
 use axum::{extract::Request, http::HeaderValue, middleware::Next, response::Response};
 use http::header;
@@ -13,6 +14,13 @@ pub async fn add(req: Request, next: Next) -> Response {
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     if !is_static {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    // Pages set their own policy (with the script nonce); anything else may load nothing.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
     }
     response
 }

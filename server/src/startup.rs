@@ -1,6 +1,6 @@
 //! Start-up: database, migrations, sessions, router, listener — then serve until stopped.
 
-use crate::{config::Config, database, router};
+use crate::{config::Config, database, encryption_key, router};
 use app::server::{passwords, state::AppState};
 use std::{future::Future, io, net::SocketAddr, sync::Arc};
 use tokio::net::TcpListener;
@@ -29,8 +29,13 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
-        let db = database::connect(&config.database_url).await?;
+        let (db, db_path) = database::connect(&config.database_url).await?;
         database::migrate(&db).await?;
+        let key_source = config.totp_key.clone().unwrap_or_else(|| encryption_key::KeySource::File {
+            path: encryption_key::default_key_file(&db_path),
+            create: true,
+        });
+        let secret_box = encryption_key::load(&key_source, &db).await?;
         let session_store = SqliteStore::new(db.clone());
         session_store
             .migrate()
@@ -48,6 +53,7 @@ impl Application {
             leptos_options: config.leptos.clone(),
             db,
             settings: Arc::new(config.settings.clone()),
+            secret_box,
         };
         let router = router::build(state, session_store.clone(), config.secure_cookies);
         // Made now rather than on the first sign-in of an unknown user.

@@ -7,10 +7,11 @@ use leptos::prelude::*;
 
 #[server(endpoint = "login")]
 pub async fn login(username: Option<String>, password: Option<String>) -> Result<PasswordAccepted, ApiError> {
-    use crate::server::{auth_session::AuthSession, error::respond, sign_in, state::app_state};
+    use crate::server::{auth_session::{client_address, AuthSession}, error::respond, sign_in, state::app_state};
     async {
         let (state, session) = (app_state()?, AuthSession::current().await?);
-        let second_factor = sign_in::password_step(&state, &session, username, password).await?;
+        let address = client_address().await;
+        let second_factor = sign_in::password_step(&state, &session, address.as_deref(), username, password).await?;
         Ok(PasswordAccepted { second_factor })
     }
     .await

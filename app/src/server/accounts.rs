@@ -4,6 +4,7 @@ use crate::server::{
     clock::now_unix,
     input::Username,
     recovery_codes::{self, StoredCode},
+    secret_box::{totp_context, SecretBox},
     totp::TotpSecret,
 };
 use sqlx::{Row, SqlitePool};
@@ -22,32 +23,36 @@ impl Account {
     }
 }
 
-fn account_from_row(row: sqlx::sqlite::SqliteRow) -> Result<Account, sqlx::Error> {
-    Ok(Account {
-        id: row.try_get("id")?,
-        username: row.try_get("username")?,
-        password_hash: row.try_get("password_hash")?,
-        totp_secret: row.try_get::<Option<Vec<u8>>, _>("totp_secret")?.map(TotpSecret::from_bytes),
-    })
+fn account_from_row(row: sqlx::sqlite::SqliteRow, secret_box: &SecretBox) -> Result<Account, sqlx::Error> {
+    let id: i64 = row.try_get("id")?;
+    let totp_secret = match row.try_get::<Option<Vec<u8>>, _>("totp_secret")? {
+        None => None,
+        Some(sealed) => Some(TotpSecret::from_bytes(
+            secret_box
+                .open(&sealed, &totp_context(id))
+                .map_err(|e| sqlx::Error::Decode(format!("the TOTP key of account {id}: {e}").into()))?,
+        )),
+    };
+    Ok(Account { id, username: row.try_get("username")?, password_hash: row.try_get("password_hash")?, totp_secret })
 }
 
 const SELECT_ACCOUNT: &str = "SELECT id, username, password_hash, totp_secret FROM users";
 
-pub async fn find_by_username(db: &SqlitePool, name: &Username) -> Result<Option<Account>, sqlx::Error> {
+pub async fn find_by_username(db: &SqlitePool, secret_box: &SecretBox, name: &Username) -> Result<Option<Account>, sqlx::Error> {
     sqlx::query(&format!("{SELECT_ACCOUNT} WHERE username_key = $1"))
         .bind(name.key())
         .fetch_optional(db)
         .await?
-        .map(account_from_row)
+        .map(|row| account_from_row(row, secret_box))
         .transpose()
 }
 
-pub async fn find_by_id(db: &SqlitePool, id: i64) -> Result<Option<Account>, sqlx::Error> {
+pub async fn find_by_id(db: &SqlitePool, secret_box: &SecretBox, id: i64) -> Result<Option<Account>, sqlx::Error> {
     sqlx::query(&format!("{SELECT_ACCOUNT} WHERE id = $1"))
         .bind(id)
         .fetch_optional(db)
         .await?
-        .map(account_from_row)
+        .map(|row| account_from_row(row, secret_box))
         .transpose()
 }
 
@@ -90,6 +95,7 @@ pub async fn claim_time_step(db: &SqlitePool, account_id: i64, step: u64) -> Res
 /// transaction. `Ok(false)` when 2FA was already on (a concurrent confirmation won).
 pub async fn enable_two_factor(
     db: &SqlitePool,
+    secret_box: &SecretBox,
     account_id: i64,
     secret: &TotpSecret,
     confirmed_step: u64,
@@ -101,7 +107,7 @@ pub async fn enable_two_factor(
         "UPDATE users SET totp_secret = $1, totp_enabled_at = $2, totp_last_step = $3
          WHERE id = $4 AND totp_secret IS NULL",
     )
-    .bind(secret.as_bytes())
+    .bind(secret_box.seal(secret.as_bytes(), &totp_context(account_id)))
     .bind(now_unix())
     .bind(i64::try_from(confirmed_step).unwrap_or(i64::MAX))
     .bind(account_id)

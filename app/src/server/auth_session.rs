@@ -115,3 +115,42 @@ impl AuthSession {
             .unwrap_or_default())
     }
 }
+
+/// The client's address as the TCP peer (see SECURITY.md for proxies), for per-address limits.
+pub async fn client_address() -> Option<String> {
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+    leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.ok().map(|ConnectInfo(addr)| addr.ip().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use tower_sessions::MemoryStore;
+
+    fn session() -> AuthSession {
+        AuthSession::new(Session::new(None, Arc::new(MemoryStore::default()), None))
+    }
+
+    #[tokio::test]
+    async fn a_pending_sign_in_expires_after_five_minutes() {
+        let s = session();
+        let since = now_unix() - PENDING_SECOND_FACTOR_SECONDS + 5;
+        s.set(SignInRecord::PendingSecondFactor { user_id: 7, since }).await.unwrap();
+        assert_eq!(s.stage().await.unwrap(), Stage::PendingSecondFactor { user_id: 7 });
+        let since = now_unix() - PENDING_SECOND_FACTOR_SECONDS - 1;
+        s.set(SignInRecord::PendingSecondFactor { user_id: 7, since }).await.unwrap();
+        assert_eq!(s.stage().await.unwrap(), Stage::PendingExpired);
+        assert!(matches!(s.pending_user().await, Err(AuthError::NoPendingSignIn)));
+    }
+
+    #[tokio::test]
+    async fn a_pending_sign_in_grants_nothing_else() {
+        let s = session();
+        s.begin_second_factor(7).await.unwrap();
+        assert!(matches!(s.signed_in_user().await, Err(AuthError::NotSignedIn)));
+        s.complete_sign_in(7).await.unwrap();
+        assert_eq!(s.signed_in_user().await.unwrap(), 7);
+    }
+}

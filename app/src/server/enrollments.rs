@@ -1,20 +1,24 @@
 //! Two-factor setups in progress: the key lives here, server-side, until a code confirms it.
 
-use crate::server::{clock::now_unix, totp::TotpSecret};
+use crate::server::{
+    clock::now_unix,
+    secret_box::{totp_context, SecretBox},
+    totp::TotpSecret,
+};
 use sqlx::{Row, SqlitePool};
 
 /// A setup not confirmed within 10 minutes is void.
 pub const PENDING_SETUP_SECONDS: i64 = 10 * 60;
 
 /// Starts a new setup with a fresh key, replacing any earlier one.
-pub async fn start(db: &SqlitePool, account_id: i64) -> Result<TotpSecret, sqlx::Error> {
+pub async fn start(db: &SqlitePool, secret_box: &SecretBox, account_id: i64) -> Result<TotpSecret, sqlx::Error> {
     let secret = TotpSecret::generate();
     sqlx::query(
         "INSERT INTO totp_enrollments (user_id, secret, created_at) VALUES ($1, $2, $3)
          ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at",
     )
     .bind(account_id)
-    .bind(secret.as_bytes())
+    .bind(secret_box.seal(secret.as_bytes(), &totp_context(account_id)))
     .bind(now_unix())
     .execute(db)
     .await?;
@@ -22,11 +26,16 @@ pub async fn start(db: &SqlitePool, account_id: i64) -> Result<TotpSecret, sqlx:
 }
 
 /// The key of the setup in progress, unless it has expired.
-pub async fn pending(db: &SqlitePool, account_id: i64) -> Result<Option<TotpSecret>, sqlx::Error> {
+pub async fn pending(db: &SqlitePool, secret_box: &SecretBox, account_id: i64) -> Result<Option<TotpSecret>, sqlx::Error> {
     let row = sqlx::query("SELECT secret FROM totp_enrollments WHERE user_id = $1 AND created_at > $2")
         .bind(account_id)
         .bind(now_unix() - PENDING_SETUP_SECONDS)
         .fetch_optional(db)
         .await?;
-    row.map(|r| r.try_get::<Vec<u8>, _>("secret").map(TotpSecret::from_bytes)).transpose()
+    let Some(row) = row else { return Ok(None) };
+    let sealed: Vec<u8> = row.try_get("secret")?;
+    let secret = secret_box
+        .open(&sealed, &totp_context(account_id))
+        .map_err(|e| sqlx::Error::Decode(format!("the pending TOTP key of account {account_id}: {e}").into()))?;
+    Ok(Some(TotpSecret::from_bytes(secret)))
 }

@@ -28,6 +28,8 @@ pub enum AuthError {
     TwoFactorAlreadyOn,
     #[error("The setup has expired or was not started. Start the setup again to get a new key.")]
     NoPendingSetup,
+    #[error("Too many wrong codes: sign-in with codes is locked for this account. Use a recovery code, or ask an administrator to unlock it.")]
+    SecondFactorLocked,
     #[error("Too many attempts. Try again in {} seconds.", retry_after.as_secs().max(1))]
     Throttled { retry_after: Duration },
     #[error("The server is busy. Try again in {} seconds.", retry_after.as_secs().max(1))]
@@ -54,7 +56,7 @@ impl AuthError {
             AuthError::UsernameTaken | AuthError::TwoFactorAlreadyOn | AuthError::NoPendingSetup => {
                 StatusCode::CONFLICT
             }
-            AuthError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AuthError::Throttled { .. } | AuthError::SecondFactorLocked => StatusCode::TOO_MANY_REQUESTS,
             AuthError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AuthError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -63,6 +65,9 @@ impl AuthError {
     fn retry_after(&self) -> Option<Duration> {
         match self {
             AuthError::Throttled { retry_after } | AuthError::Busy { retry_after } => Some(*retry_after),
+            // Locked until a recovery code or an operator lifts it; trying again later is all
+            // a client can do with codes.
+            AuthError::SecondFactorLocked => Some(Duration::from_secs(crate::server::throttle::MAX_DELAY_SECONDS as u64)),
             _ => None,
         }
     }

@@ -5,6 +5,8 @@
 //! - `input`: parsing and validating what a client sends.
 //! - `passwords`: Argon2id hashing, off the async runtime, under a concurrency bound.
 //! - `totp`: RFC 6238 codes (via totp-rs), the ±1 step window, otpauth URI and QR code.
+//! - `secret_box`: AES-256-GCM for TOTP keys at rest.
+//! - `throttle`: per-account and per-username/address attempt limits, in the database.
 //! - `recovery_codes`: single-use codes for a lost phone, stored only as salted hashes.
 //! - `accounts`, `enrollments`: the database queries.
 //! - `auth_session`: the typed session (anonymous, pending second factor, signed in).
@@ -14,13 +16,16 @@
 pub mod accounts;
 pub mod auth_session;
 pub mod clock;
+pub mod content_security_policy;
 pub mod enrollments;
 pub mod error;
 pub mod flash;
 pub mod input;
 pub mod passwords;
 pub mod recovery_codes;
+pub mod secret_box;
 pub mod sign_in;
 pub mod state;
+pub mod throttle;
 pub mod totp;
 pub mod two_factor;

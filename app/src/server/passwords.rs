@@ -33,7 +33,17 @@ fn slots() -> &'static Semaphore {
 
 /// Runs one Argon2 computation on the blocking pool once a slot is free.
 async fn with_slot<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, AuthError> {
-    let _permit = match tokio::time::timeout(MAX_WAIT, slots().acquire()).await {
+    run_limited(slots(), MAX_WAIT, work).await
+}
+
+/// Runs `work` on the blocking pool holding one of `slots`; waits at most `max_wait` for one,
+/// then answers Busy (503 with Retry-After) instead of queueing without bound.
+async fn run_limited<T: Send + 'static>(
+    slots: &Semaphore,
+    max_wait: Duration,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AuthError> {
+    let _permit = match tokio::time::timeout(max_wait, slots.acquire()).await {
         Ok(Ok(permit)) => permit,
         _ => return Err(AuthError::Busy { retry_after: Duration::from_secs(5) }),
     };
@@ -104,6 +114,44 @@ mod tests {
         let phc = hash(SecretString::from("correct horse")).await.unwrap();
         assert!(verify(SecretString::from("correct horse"), Some(phc.clone())).await.unwrap());
         assert!(!verify(SecretString::from("correct horsE"), Some(phc)).await.unwrap());
+    }
+
+    /// Security property 7 (SECURITY.md): hashing memory is bounded by the number of slots, and a
+    /// request that cannot get one in time is told to come back rather than queued forever.
+    #[tokio::test]
+    async fn hashing_waits_for_a_free_slot_and_gives_up_with_busy() {
+        let slots = Semaphore::new(1);
+        let held = slots.acquire().await.unwrap();
+        let refused = run_limited(&slots, Duration::from_millis(50), || 1).await;
+        assert!(matches!(refused, Err(AuthError::Busy { .. })));
+        drop(held);
+        assert_eq!(run_limited(&slots, Duration::from_millis(50), || 2).await.unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn no_more_than_the_slots_run_at_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let slots = Arc::new(Semaphore::new(2));
+        let (running, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (slots, running, peak) = (slots.clone(), running.clone(), peak.clone());
+                tokio::spawn(async move {
+                    run_limited(&slots, Duration::from_secs(10), move || {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        peak.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(20));
+                        running.fetch_sub(1, Ordering::SeqCst);
+                    })
+                    .await
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        assert_eq!(peak.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]

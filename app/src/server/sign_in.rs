@@ -1,5 +1,5 @@
 //! Registration and the two-step sign-in: password, then (where 2FA is on) a code or a
-//! recovery code.
+//! recovery code. Every step is throttled (`throttle`).
 
 use crate::server::{
     accounts::{self, Account},
@@ -8,6 +8,7 @@ use crate::server::{
     error::AuthError,
     input, passwords, recovery_codes,
     state::AppState,
+    throttle::{self, SecondFactorKind},
     totp,
 };
 
@@ -34,20 +35,28 @@ pub async fn register(
 pub async fn password_step(
     state: &AppState,
     session: &AuthSession,
+    client_address: Option<&str>,
     username: Option<String>,
     password: Option<String>,
 ) -> Result<bool, AuthError> {
-    let name = input::sign_in_username(username)?;
+    let typed_name = input::sign_in_username(username.clone())?;
     let password = input::sign_in_password(password)?;
-    let account = match &name {
-        Some(name) => accounts::find_by_username(&state.db, name).await?,
+    // Throttled by the name as typed, whether or not such an account exists.
+    let throttle_name = username.unwrap_or_default();
+    throttle::check_password_attempt(&state.db, &throttle_name, client_address).await?;
+    let account = match &typed_name {
+        Some(name) => accounts::find_by_username(&state.db, &state.secret_box, name).await?,
         None => None,
     };
     let stored_hash = account.as_ref().map(|a| a.password_hash.clone());
-    if !passwords::verify(password, stored_hash).await? {
-        return Err(AuthError::InvalidCredentials);
-    }
-    let Some(account) = account else { return Err(AuthError::InvalidCredentials) };
+    let account = match (passwords::verify(password, stored_hash).await?, account) {
+        (true, Some(account)) => account,
+        _ => {
+            throttle::record_password_failure(&state.db, &throttle_name, client_address).await?;
+            return Err(AuthError::InvalidCredentials);
+        }
+    };
+    throttle::clear_password_failures(&state.db, &throttle_name).await?;
     if account.two_factor_on() {
         session.begin_second_factor(account.id).await?;
         Ok(true)
@@ -60,7 +69,7 @@ pub async fn password_step(
 /// The account waiting for its second factor (a session that passed the password step).
 async fn pending_account(state: &AppState, session: &AuthSession) -> Result<Account, AuthError> {
     let user_id = session.pending_user().await?;
-    match accounts::find_by_id(&state.db, user_id).await? {
+    match accounts::find_by_id(&state.db, &state.secret_box, user_id).await? {
         Some(account) if account.two_factor_on() => Ok(account),
         _ => Err(AuthError::NoPendingSignIn),
     }
@@ -73,16 +82,20 @@ pub async fn code_step(state: &AppState, session: &AuthSession, otp: Option<Stri
     let code = input::one_time_code(otp)?;
     let account = pending_account(state, session).await?;
     let secret = account.totp_secret.as_ref().ok_or(AuthError::NoPendingSignIn)?;
+    // Refused before the code is even looked at while throttled or locked: no oracle.
+    throttle::reserve_second_factor_attempt(&state.db, account.id, SecondFactorKind::Code).await?;
     let now = u64::try_from(now_unix()).unwrap_or(0);
     let step = totp::matching_step(secret, &code, now).ok_or(AuthError::CodeRejected)?;
     if !accounts::claim_time_step(&state.db, account.id, step).await? {
         // The right code, but its time-step was already used: a replay.
         return Err(AuthError::CodeRejected);
     }
+    throttle::clear_second_factor_failures(&state.db, account.id).await?;
     session.complete_sign_in(account.id).await
 }
 
-/// The second step with a recovery code instead of the phone. The code is spent for good.
+/// The second step with a recovery code instead of the phone. The code is spent for good, and
+/// it lifts a lock on codes.
 #[tracing::instrument(skip_all)]
 pub async fn recovery_step(
     state: &AppState,
@@ -90,6 +103,7 @@ pub async fn recovery_step(
     recovery_code: Option<String>,
 ) -> Result<(), AuthError> {
     let account = pending_account(state, session).await?;
+    throttle::reserve_second_factor_attempt(&state.db, account.id, SecondFactorKind::RecoveryCode).await?;
     let canonical = recovery_code
         .as_deref()
         .and_then(recovery_codes::normalize)
@@ -97,6 +111,7 @@ pub async fn recovery_step(
     if !accounts::redeem_recovery_code(&state.db, account.id, &canonical).await? {
         return Err(AuthError::RecoveryCodeRejected);
     }
+    throttle::clear_second_factor_failures(&state.db, account.id).await?;
     tracing::info!(user_id = account.id, "signed in with a recovery code");
     session.complete_sign_in(account.id).await
 }
@@ -104,5 +119,5 @@ pub async fn recovery_step(
 /// The signed-in account, for anything that needs both factors.
 pub async fn signed_in_account(state: &AppState, session: &AuthSession) -> Result<Account, AuthError> {
     let user_id = session.signed_in_user().await?;
-    accounts::find_by_id(&state.db, user_id).await?.ok_or(AuthError::NotSignedIn)
+    accounts::find_by_id(&state.db, &state.secret_box, user_id).await?.ok_or(AuthError::NotSignedIn)
 }

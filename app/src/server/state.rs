@@ -1,6 +1,6 @@
 //! What the server functions get from the axum app: the pool and the settings.
 
-use crate::server::error::AuthError;
+use crate::server::{error::AuthError, secret_box::SecretBox};
 use axum::extract::FromRef;
 use leptos::prelude::{use_context, LeptosOptions};
 use sqlx::SqlitePool;
@@ -12,6 +12,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: SqlitePool,
     pub settings: Arc<Settings>,
+    /// Encrypts TOTP keys before they reach the database.
+    pub secret_box: SecretBox,
 }
 
 /// Settings of the sign-in flows that an operator may change.

@@ -53,12 +53,14 @@ fn delay_sql(column: &str, free: i64) -> String {
     sql
 }
 
-/// What kind of second factor is tried: codes stop at the lock, recovery codes do not (they are
-/// how a locked account gets back in), but both wait out the delays.
+/// What kind of second factor is tried. All wait out the delays; only sign-in codes stop at the
+/// lock: a recovery code is how a locked account gets back in, and the code that confirms a new
+/// setup comes from a session that is already signed in.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum SecondFactorKind {
     Code,
     RecoveryCode,
+    EnrollmentCode,
 }
 
 /// Reserves one second-factor attempt for the account, or says how long to wait.
@@ -70,7 +72,7 @@ pub async fn reserve_second_factor_attempt(
     let now = now_unix();
     let lock_clause = match kind {
         SecondFactorKind::Code => format!("AND second_factor_failures < {SECOND_FACTOR_LOCK_FAILURES}"),
-        SecondFactorKind::RecoveryCode => String::new(),
+        SecondFactorKind::RecoveryCode | SecondFactorKind::EnrollmentCode => String::new(),
     };
     let reserved = sqlx::query(&format!(
         "UPDATE users SET second_factor_failures = second_factor_failures + 1, second_factor_failed_at = $1

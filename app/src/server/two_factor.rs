@@ -8,6 +8,7 @@ use crate::server::{
     error::AuthError,
     input, recovery_codes,
     state::AppState,
+    throttle::{self, SecondFactorKind},
     totp::{self, TotpSecret},
 };
 
@@ -29,7 +30,7 @@ pub async fn start(state: &AppState, account: &Account) -> Result<SetupOffer, Au
     if account.two_factor_on() {
         return Err(AuthError::TwoFactorAlreadyOn);
     }
-    let secret = enrollments::start(&state.db, account.id).await?;
+    let secret = enrollments::start(&state.db, &state.secret_box, account.id).await?;
     offer(state, account, secret)
 }
 
@@ -39,7 +40,7 @@ pub async fn current_or_start(state: &AppState, account: &Account) -> Result<Set
     if account.two_factor_on() {
         return Err(AuthError::TwoFactorAlreadyOn);
     }
-    match enrollments::pending(&state.db, account.id).await? {
+    match enrollments::pending(&state.db, &state.secret_box, account.id).await? {
         Some(secret) => offer(state, account, secret),
         None => start(state, account).await,
     }
@@ -53,13 +54,15 @@ pub async fn confirm(state: &AppState, account: &Account, otp: Option<String>) -
     if account.two_factor_on() {
         return Err(AuthError::TwoFactorAlreadyOn);
     }
-    let secret = enrollments::pending(&state.db, account.id).await?.ok_or(AuthError::NoPendingSetup)?;
+    let secret = enrollments::pending(&state.db, &state.secret_box, account.id).await?.ok_or(AuthError::NoPendingSetup)?;
+    throttle::reserve_second_factor_attempt(&state.db, account.id, SecondFactorKind::EnrollmentCode).await?;
     let now = u64::try_from(now_unix()).unwrap_or(0);
     let step = totp::matching_step(&secret, &code, now).ok_or(AuthError::CodeRejected)?;
     let codes = recovery_codes::generate_set();
-    if !accounts::enable_two_factor(&state.db, account.id, &secret, step, &codes).await? {
+    if !accounts::enable_two_factor(&state.db, &state.secret_box, account.id, &secret, step, &codes).await? {
         return Err(AuthError::TwoFactorAlreadyOn);
     }
+    throttle::clear_second_factor_failures(&state.db, account.id).await?;
     tracing::info!("two-factor authentication turned on");
     Ok(codes)
 }

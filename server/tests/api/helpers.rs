@@ -7,21 +7,50 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub struct TestApp {
     pub address: String,
     pub db_path: std::path::PathBuf,
-    _folder: tempfile::TempDir,
-    _server: tokio::task::JoinHandle<()>,
+    pub db: sqlx::SqlitePool,
+    _folder: Option<tempfile::TempDir>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
 }
 
 /// Starts the real server on a free port with a fresh SQLite database.
 pub async fn spawn_app() -> TestApp {
     let folder = tempfile::tempdir().expect("temp dir");
     let db_path = folder.path().join("nested").join("app.db");
-    let config = Config::for_tests(format!("sqlite://{}", db_path.display()));
-    let app = Application::build(config).await.expect("the server starts");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let server = tokio::spawn(async move {
-        let _ = app.run_until(std::future::pending()).await;
+    let mut app = spawn_app_with(Config::for_tests(format!("sqlite://{}", db_path.display()))).await;
+    app._folder = Some(folder);
+    app
+}
+
+/// Starts the real server with the given configuration (e.g. an existing database), in a
+/// multi-threaded runtime of its own, as in production.
+pub async fn spawn_app_with(config: Config) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        server::telemetry::init();
+    }
+    let db_path = std::path::PathBuf::from(config.database_url.trim_start_matches("sqlite://"));
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        runtime.block_on(async move {
+            let app = Application::build(config).await.expect("the server starts");
+            let _ = started_tx.send(app.port());
+            let _ = app.run_until(async { let _ = stop_rx.await; }).await;
+        });
     });
-    TestApp { address, db_path, _folder: folder, _server: server }
+    let port = started_rx.await.expect("the server started");
+    let address = format!("http://127.0.0.1:{port}");
+    // A connection of the test's own, to look at or arrange what the server stored.
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", db_path.display())).await.expect("test connection");
+    TestApp { address, db_path, db, _folder: None, stop: Some(stop_tx) }
 }
 
 /// A browser-like client of its own: keeps cookies, does not follow redirects.

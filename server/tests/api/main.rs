@@ -2,6 +2,9 @@
 //! a cookie-keeping client with redirects off. TOTP codes come from `helpers::totp_code`, an
 //! independent RFC 6238 implementation, never from the app's own code.
 
+mod attack_resistance;
+mod encryption_at_rest;
+mod fuzz;
 mod health;
 mod helpers;
 mod no_javascript;

@@ -58,5 +58,7 @@ async fn ten_concurrent_submissions_of_one_code_give_exactly_one_success() {
     let statuses: Vec<StatusCode> = futures::future::join_all(attempts).await.iter().map(|r| r.status()).collect();
     let successes = statuses.iter().filter(|s| **s == StatusCode::OK).count();
     assert_eq!(successes, 1, "{statuses:?}");
-    assert!(statuses.iter().all(|s| *s == StatusCode::OK || *s == StatusCode::UNAUTHORIZED), "{statuses:?}");
+    // The others are refused: as a replay (401), or by the per-account throttle (429) once
+    // five attempts are under way at once.
+    assert!(statuses.iter().all(|s| [StatusCode::OK, StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].contains(s)), "{statuses:?}");
 }

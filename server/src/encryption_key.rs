@@ -1,0 +1,104 @@
+//! The key that encrypts TOTP secrets at rest: from `TOTP_ENCRYPTION_KEY` (base64 of 32 bytes),
+//! from the file `TOTP_KEY_FILE`, or by default from `totp.key` beside the SQLite database,
+//! created with mode 0600 on first run. A sealed check value in the database tells a wrong or
+//! missing key apart before start-up completes.
+
+use crate::startup::StartupError;
+use app::server::secret_box::{SecretBox, KEY_BYTES};
+use base64::{engine::general_purpose::STANDARD, Engine};
+use sqlx::{Row, SqlitePool};
+use std::path::{Path, PathBuf};
+
+const CHECK_PLAINTEXT: &[u8] = b"totp-signin encryption key check";
+const CHECK_CONTEXT: &str = "encryption-key-check";
+
+/// Where the key comes from.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// The base64 text itself (`TOTP_ENCRYPTION_KEY`).
+    Value(String),
+    /// A file holding the base64 text; `create` when the default may be made on first run.
+    File { path: PathBuf, create: bool },
+}
+
+/// The default: `totp.key` in the folder of the SQLite database.
+pub fn default_key_file(database_path: &Path) -> PathBuf {
+    database_path.parent().unwrap_or(Path::new(".")).join("totp.key")
+}
+
+fn decode(text: &str, origin: &str) -> Result<[u8; KEY_BYTES], StartupError> {
+    let bytes = STANDARD
+        .decode(text.trim())
+        .map_err(|_| StartupError::Config(format!("{origin} is not base64 (make one with: openssl rand -base64 32)")))?;
+    bytes.try_into().map_err(|_| {
+        StartupError::Config(format!("{origin} must hold 32 bytes in base64 (make one with: openssl rand -base64 32)"))
+    })
+}
+
+/// Loads the key and checks it against the database, or creates it when the database holds no
+/// encrypted data yet and the source allows it.
+pub async fn load(source: &KeySource, db: &SqlitePool) -> Result<SecretBox, StartupError> {
+    let check: Option<Vec<u8>> = sqlx::query("SELECT sealed FROM encryption_key_check WHERE id = 1")
+        .fetch_optional(db)
+        .await
+        .map_err(|e| StartupError::Database(format!("cannot read the encryption key check: {e}")))?
+        .map(|row| row.try_get("sealed"))
+        .transpose()
+        .map_err(|e| StartupError::Database(format!("cannot read the encryption key check: {e}")))?;
+
+    let key = match source {
+        KeySource::Value(text) => decode(text, "TOTP_ENCRYPTION_KEY")?,
+        KeySource::File { path, create } => match std::fs::read_to_string(path) {
+            Ok(text) => decode(&text, &format!("the key file {}", path.display()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if check.is_some() {
+                    return Err(StartupError::Config(format!(
+                        "the TOTP key file {} is missing, but the database holds secrets encrypted with it: restore the file or set TOTP_ENCRYPTION_KEY",
+                        path.display()
+                    )));
+                }
+                if !create {
+                    return Err(StartupError::Config(format!("the TOTP key file {} does not exist", path.display())));
+                }
+                create_key_file(path)?
+            }
+            Err(e) => return Err(StartupError::Config(format!("cannot read the TOTP key file {}: {e}", path.display()))),
+        },
+    };
+    let secret_box = SecretBox::new(&key);
+    match check {
+        Some(sealed) => {
+            if secret_box.open(&sealed, CHECK_CONTEXT).ok().as_deref() != Some(CHECK_PLAINTEXT) {
+                return Err(StartupError::Config(
+                    "the TOTP encryption key does not match the one the database was encrypted with (wrong TOTP_ENCRYPTION_KEY or key file)".into(),
+                ));
+            }
+        }
+        None => {
+            sqlx::query("INSERT INTO encryption_key_check (id, sealed) VALUES (1, $1) ON CONFLICT (id) DO NOTHING")
+                .bind(secret_box.seal(CHECK_PLAINTEXT, CHECK_CONTEXT))
+                .execute(db)
+                .await
+                .map_err(|e| StartupError::Database(format!("cannot store the encryption key check: {e}")))?;
+        }
+    }
+    Ok(secret_box)
+}
+
+/// Writes a new random key, readable by its owner only (0600), refusing to overwrite a file.
+fn create_key_file(path: &Path) -> Result<[u8; KEY_BYTES], StartupError> {
+    use std::io::Write;
+    let key = SecretBox::generate_key();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .map_err(|e| StartupError::Config(format!("cannot create the TOTP key file {}: {e}", path.display())))?;
+    file.write_all(format!("{}\n", STANDARD.encode(key)).as_bytes())
+        .and_then(|_| file.sync_all())
+        .map_err(|e| StartupError::Config(format!("cannot write the TOTP key file {}: {e}", path.display())))?;
+    tracing::info!(path = %path.display(), "created a new TOTP encryption key file (keep it with your backups, apart from the database)");
+    Ok(key)
+}

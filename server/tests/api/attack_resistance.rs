@@ -1,0 +1,246 @@
+//! Throttling and lockout (SECURITY.md, "Policy numbers"). Each test names the property it
+//! guards; removing the property makes it fail.
+
+use crate::helpers::{away_from_step_boundary, client, json, spawn_app, spawn_app_with, totp_code};
+use reqwest::StatusCode;
+use server::config::Config;
+
+fn wrong_code(secret: &str) -> String {
+    totp_code(secret, 10)
+}
+
+async fn failures_in_db(app: &crate::helpers::TestApp, username: &str) -> i64 {
+    sqlx::query_scalar("SELECT second_factor_failures FROM users WHERE username_key = $1")
+        .bind(username)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+/// Property 1: after 5 consecutive failures, 429 with Retry-After — even for the right code,
+/// with the same answer.
+#[tokio::test]
+async fn five_wrong_codes_throttle_the_account_and_even_the_right_code_is_refused_alike() {
+    let app = spawn_app().await;
+    let (secret, _) = app.user_with_two_factor("alice", "correct horse").await;
+    let c = app.pending_client("alice", "correct horse").await;
+    for attempt in 1..=5 {
+        let (status, _) = json(app.post(&c, "login/2fa", &[("otp", &wrong_code(&secret))]).await).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+    }
+    let right = app.post(&c, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await;
+    assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = right.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=30).contains(&retry_after), "{retry_after}");
+    let right_body: serde_json::Value = right.json().await.unwrap();
+    let wrong = app.post(&c, "login/2fa", &[("otp", &wrong_code(&secret))]).await;
+    assert_eq!(wrong.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(wrong.json::<serde_json::Value>().await.unwrap(), right_body, "no oracle");
+}
+
+/// Property 1: the count is per account, not per session: new sessions do not reset it.
+#[tokio::test]
+async fn failures_count_across_sessions_and_only_a_success_resets_them() {
+    let app = spawn_app().await;
+    let (secret, _) = app.user_with_two_factor("alice", "correct horse").await;
+    for _ in 0..5 {
+        let fresh = app.pending_client("alice", "correct horse").await;
+        assert_eq!(app.post(&fresh, "login/2fa", &[("otp", &wrong_code(&secret))]).await.status(), StatusCode::UNAUTHORIZED);
+    }
+    let fresh = app.pending_client("alice", "correct horse").await;
+    assert_eq!(app.post(&fresh, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(failures_in_db(&app, "alice").await, 5, "a new password step did not reset the count");
+}
+
+/// Property 1: the delay grows, and after 20 failures codes are locked until a recovery code.
+#[tokio::test]
+async fn twenty_failures_lock_codes_until_a_recovery_code_is_used() {
+    let app = spawn_app().await;
+    let (secret, recovery) = app.user_with_two_factor("alice", "correct horse").await;
+    // Arrange 19 failures whose delay has passed (waiting them out would take an hour).
+    sqlx::query("UPDATE users SET second_factor_failures = 19, second_factor_failed_at = 0 WHERE username_key = 'alice'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let c = app.pending_client("alice", "correct horse").await;
+    assert_eq!(app.post(&c, "login/2fa", &[("otp", &wrong_code(&secret))]).await.status(), StatusCode::UNAUTHORIZED);
+    // The 20th failure locks: no delay passing unlocks it.
+    sqlx::query("UPDATE users SET second_factor_failed_at = 0 WHERE username_key = 'alice'").execute(&app.db).await.unwrap();
+    let locked = app.post(&c, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(locked.headers().contains_key("retry-after"));
+    assert!(locked.text().await.unwrap().contains("recovery code"));
+    // A recovery code still works and lifts the lock.
+    assert_eq!(app.post(&c, "login/recovery", &[("recovery_code", &recovery[0])]).await.status(), StatusCode::OK);
+    assert_eq!(failures_in_db(&app, "alice").await, 0);
+    away_from_step_boundary(5).await;
+    let again = app.pending_client("alice", "correct horse").await;
+    assert_eq!(app.post(&again, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await.status(), StatusCode::OK);
+}
+
+/// Property 1: the delay doubles: after 6 failures the wait is up to 60 s.
+#[tokio::test]
+async fn the_delay_doubles_with_each_failure() {
+    let app = spawn_app().await;
+    let (secret, _) = app.user_with_two_factor("alice", "correct horse").await;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    sqlx::query("UPDATE users SET second_factor_failures = 6, second_factor_failed_at = $1 WHERE username_key = 'alice'")
+        .bind(now)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let c = app.pending_client("alice", "correct horse").await;
+    let r = app.post(&c, "login/2fa", &[("otp", &wrong_code(&secret))]).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: i64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((31..=60).contains(&retry_after), "{retry_after}");
+}
+
+/// Property 3: concurrent guesses cannot slip past the limit together (atomic reservation).
+#[tokio::test]
+async fn twenty_concurrent_wrong_codes_get_five_answers_and_fifteen_429s() {
+    let app = spawn_app().await;
+    let (secret, _) = app.user_with_two_factor("alice", "correct horse").await;
+    let c = app.pending_client("alice", "correct horse").await;
+    let code = wrong_code(&secret);
+    let form = [("otp", code.as_str())];
+    let attempts = (0..20).map(|_| app.post(&c, "login/2fa", &form));
+    let statuses: Vec<StatusCode> = futures::future::join_all(attempts).await.iter().map(|r| r.status()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count(), 5, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(), 15, "{statuses:?}");
+    assert_eq!(failures_in_db(&app, "alice").await, 5, "no lost update");
+}
+
+/// Property 2: wrong passwords for one username are throttled within 20 failures, with growing
+/// delays and Retry-After; the right password waits too.
+#[tokio::test]
+async fn wrong_passwords_for_one_username_are_throttled() {
+    let app = spawn_app().await;
+    app.register(&client(), "alice", "correct horse").await;
+    let mut first_429 = None;
+    for attempt in 1..=20 {
+        let r = app.post(&client(), "login", &[("username", "alice"), ("password", "wrong horse")]).await;
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert!(r.headers().contains_key("retry-after"));
+            first_429 = Some(attempt);
+            break;
+        }
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert!(first_429.is_some(), "429 within 20 failures");
+    let right = app.post(&client(), "login", &[("username", "alice"), ("password", "correct horse")]).await;
+    assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS);
+    // An unknown username is throttled exactly alike (no enumeration through throttling).
+    for _ in 0..first_429.unwrap() - 1 {
+        app.post(&client(), "login", &[("username", "nobody"), ("password", "wrong horse")]).await;
+    }
+    let r = app.post(&client(), "login", &[("username", "nobody"), ("password", "wrong horse")]).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// Property 2: one address failing 100 times over many usernames within minutes is still served.
+#[tokio::test]
+async fn one_address_failing_across_many_usernames_is_still_served() {
+    let app = spawn_app().await;
+    let attempts = (0..100).map(|i| {
+        let app = &app;
+        async move {
+            let name = format!("user{i}");
+            app.post(&client(), "login", &[("username", name.as_str()), ("password", "wrong horse")]).await.status()
+        }
+    });
+    let statuses = futures::future::join_all(attempts).await;
+    assert!(statuses.iter().all(|s| *s == StatusCode::UNAUTHORIZED), "{statuses:?}");
+}
+
+/// Property 3: throttling state lives in the database and survives a restart.
+#[tokio::test]
+async fn throttling_survives_a_restart() {
+    let folder = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", folder.path().join("app.db").display());
+    let secret = {
+        let app = spawn_app_with(Config::for_tests(url.clone())).await;
+        let (secret, _) = app.user_with_two_factor("alice", "correct horse").await;
+        let c = app.pending_client("alice", "correct horse").await;
+        for _ in 0..5 {
+            app.post(&c, "login/2fa", &[("otp", &wrong_code(&secret))]).await;
+        }
+        secret
+    };
+    let app = spawn_app_with(Config::for_tests(url)).await;
+    let c = app.pending_client("alice", "correct horse").await;
+    assert_eq!(app.post(&c, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// Property 2: recovery codes are throttled like codes.
+#[tokio::test]
+async fn recovery_code_guesses_are_throttled_too() {
+    let app = spawn_app().await;
+    let (_, recovery) = app.user_with_two_factor("alice", "correct horse").await;
+    let c = app.pending_client("alice", "correct horse").await;
+    for _ in 0..5 {
+        assert_eq!(app.post(&c, "login/recovery", &[("recovery_code", "zzzzz-zzzzz")]).await.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = app.post(&c, "login/recovery", &[("recovery_code", &recovery[0])]).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key("retry-after"));
+}
+
+/// Property 7: over-long fields are 400, not hashed or stored.
+#[tokio::test]
+async fn over_long_fields_are_400() {
+    let app = spawn_app().await;
+    let long = "a".repeat(300);
+    for (endpoint, form) in [
+        ("login", vec![("username", long.as_str()), ("password", "x")]),
+        ("login", vec![("username", "alice"), ("password", long.as_str())]),
+        ("register", vec![("username", "alice"), ("password", long.as_str())]),
+        ("register", vec![("username", long.as_str()), ("password", "long enough")]),
+    ] {
+        assert_eq!(json(app.post(&client(), endpoint, &form).await).await.0, StatusCode::BAD_REQUEST, "{endpoint}");
+    }
+}
+
+/// Property 8: an unknown user and a wrong password take the same time, within noise (both
+/// verify an Argon2 hash).
+#[tokio::test]
+async fn unknown_users_and_wrong_passwords_take_the_same_time() {
+    let app = spawn_app().await;
+    for i in 0..6 {
+        app.register(&client(), &format!("known{i}"), "correct horse").await;
+    }
+    async fn time(app: &crate::helpers::TestApp, name: String) -> std::time::Duration {
+        let start = std::time::Instant::now();
+        let r = app.post(&client(), "login", &[("username", name.as_str()), ("password", "wrong horse")]).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        start.elapsed()
+    }
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    for i in 0..6 {
+        known.push(time(&app, format!("known{i}")).await);
+        unknown.push(time(&app, format!("unknown{i}")).await);
+    }
+    known.sort();
+    unknown.sort();
+    let (k, u) = (known[3].as_secs_f64(), unknown[3].as_secs_f64());
+    assert!(u > k * 0.5 && u < k * 2.0, "median wrong password {k:.3}s, unknown user {u:.3}s");
+}
+
+/// Property 5: every page has the Content-Security-Policy with a nonce, WASM allowed, no framing.
+#[tokio::test]
+async fn pages_carry_a_strict_content_security_policy() {
+    let app = spawn_app().await;
+    for path in ["/", "/login", "/register", "/no-such-page"] {
+        let r = client().get(app.url(path)).send().await.unwrap();
+        let csp = r.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        let html = r.text().await.unwrap();
+        let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap();
+        assert!(html.contains(&format!("nonce=\"{nonce}\"")), "{path}: the hydration script carries the nonce");
+        for part in ["'wasm-unsafe-eval'", "frame-ancestors 'none'", "default-src 'self'", "object-src 'none'"] {
+            assert!(csp.contains(part), "{path}: {part} missing in {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+    }
+    let api = app.post(&client(), "me", &[]).await;
+    assert_eq!(api.headers()["content-security-policy"], "default-src 'none'; frame-ancestors 'none'");
+}
