@@ -20,6 +20,9 @@ CREATE TABLE users (
     -- they decide the delay before the next attempt and the lock (see throttle.rs).
     second_factor_failures  INTEGER NOT NULL DEFAULT 0,
     second_factor_failed_at INTEGER,
+    -- Sessions remember the epoch they were made in; raising it ends every other session of the
+    -- account ("sign out everywhere", and any change to two-factor authentication).
+    session_epoch   INTEGER NOT NULL DEFAULT 0,
     created_at      INTEGER NOT NULL
 );
 
@@ -55,3 +58,14 @@ CREATE TABLE encryption_key_check (
     id     INTEGER PRIMARY KEY CHECK (id = 1),
     sealed BLOB    NOT NULL
 );
+
+-- What happened to an account, for its owner to review on /account.
+CREATE TABLE security_events (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id        INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    at             INTEGER NOT NULL,
+    kind           TEXT    NOT NULL,
+    detail         TEXT    NOT NULL,
+    client_address TEXT
+);
+CREATE INDEX security_events_by_user ON security_events (user_id, at);

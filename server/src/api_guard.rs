@@ -185,15 +185,23 @@ async fn redirect_for_form(
             "login" => ("/account", ok("You are signed in.")),
             "login/2fa" | "login/recovery" => ("/account", ok("You are signed in.")),
             "logout" => ("/login", ok("You are signed out.")),
+            "logout/others" => ("/account", ok("Every other session of your account is signed out.")),
+            "2fa/disable" => ("/account", ok("Two-factor authentication is off. Your recovery codes no longer work.")),
+            "reauthenticate" => ("/account", ok("Thank you. You can make changes for the next 10 minutes.")),
             "2fa/setup" => ("/account/2fa/setup", None),
-            "2fa/confirm" => {
+            "2fa/confirm" | "2fa/recovery-codes" => {
                 let codes: Vec<String> = serde_json::from_value(json["recovery_codes"].clone()).unwrap_or_default();
                 if let Some(session) = session {
-                    if let Err(e) = AuthSession::new(session).stash_recovery_codes(codes).await {
+                    if let Err(e) = AuthSession::new(session, None).stash_recovery_codes(codes).await {
                         tracing::error!(error = ?e, "could not keep the recovery codes for the next page");
                     }
                 }
-                ("/account", ok("Two-factor authentication is on. Save your recovery codes now."))
+                let message = if endpoint == "2fa/confirm" {
+                    "Two-factor authentication is on. Save your recovery codes now."
+                } else {
+                    "New recovery codes are ready; the old ones no longer work. Save these now."
+                };
+                ("/account", ok(message))
             }
             _ => return None,
         }

@@ -4,9 +4,8 @@
 //! without JavaScript.
 
 use app::server::{
-    accounts,
     auth_session::{AuthSession, Stage},
-    flash,
+    flash, sign_in,
     state::AppState,
 };
 use app::api::Flash;
@@ -43,10 +42,10 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         return next.run(req).await;
     }
     let Some(session) = req.extensions().get::<Session>().cloned() else { return next.run(req).await };
-    let stage = match AuthSession::new(session).stage().await {
-        Ok(stage) => stage,
+    let (stage, account) = match sign_in::current_stage(&state, &AuthSession::new(session, None)).await {
+        Ok(found) => found,
         Err(e) => {
-            tracing::error!(error = ?e, "session store unavailable");
+            tracing::error!(error = ?e, "session store or database unavailable");
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     };
@@ -57,16 +56,8 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         (Rule::SignedIn | Rule::SignedInWithoutTwoFactor, Stage::PendingSecondFactor { .. }) => {
             Some(("/login/2fa", None))
         }
-        (Rule::SignedInWithoutTwoFactor, Stage::SignedIn { user_id }) => {
-            match accounts::find_by_id(&state.db, &state.secret_box, user_id).await {
-                Ok(Some(account)) if account.two_factor_on() => Some(("/account", None)),
-                Ok(Some(_)) => None,
-                Ok(None) => Some(("/login", None)),
-                Err(e) => {
-                    tracing::error!(error = ?e, "database unavailable");
-                    return StatusCode::SERVICE_UNAVAILABLE.into_response();
-                }
-            }
+        (Rule::SignedInWithoutTwoFactor, Stage::SignedIn { .. }) => {
+            account.filter(|a| a.two_factor_on()).map(|_| ("/account", None))
         }
         (Rule::PendingSecondFactor, Stage::SignedIn { .. }) => Some(("/account", None)),
         (Rule::PendingSecondFactor, Stage::Anonymous) => Some(("/login", None)),

@@ -32,20 +32,50 @@ pub struct AccountOverview {
     pub recovery_codes_left: i64,
     /// Codes made by a confirmation that came as a plain form post: shown this once.
     pub fresh_recovery_codes: Vec<String>,
+    /// Whether sensitive changes are allowed now, or need the password and a code again.
+    pub recently_authenticated: bool,
+    /// The newest security events, newest first.
+    pub events: Vec<SecurityEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecurityEvent {
+    /// Unix seconds; the page shows it in the reader's time zone (with JavaScript) or as
+    /// `at_utc` (without).
+    pub at: i64,
+    pub at_utc: String,
+    pub kind: String,
+    pub detail: String,
+    pub client_address: Option<String>,
 }
 
 #[server(endpoint = "ui/account")]
 pub async fn load_account_overview() -> Result<AccountOverview, ApiError> {
-    use crate::server::{accounts, auth_session::AuthSession, error::respond, sign_in, state::app_state};
+    use crate::server::{
+        accounts, auth_session::AuthSession, clock::now_unix, error::respond, security_log, sign_in, state::app_state,
+    };
     async {
         let (state, session) = (app_state()?, AuthSession::current().await?);
-        let account = sign_in::signed_in_account(&state, &session).await?;
+        let sign_in::SignedIn { account, authenticated_at } = sign_in::signed_in(&state, &session).await?;
         let recovery_codes_left = accounts::remaining_recovery_codes(&state.db, account.id).await?;
+        let events = security_log::recent(&state.db, account.id, 20)
+            .await?
+            .into_iter()
+            .map(|e| SecurityEvent {
+                at_utc: security_log::format_utc(e.at),
+                at: e.at,
+                kind: e.kind,
+                detail: e.detail,
+                client_address: e.client_address,
+            })
+            .collect();
         Ok(AccountOverview {
             two_factor: account.two_factor_on(),
             username: account.username,
             recovery_codes_left,
             fresh_recovery_codes: session.take_recovery_codes().await?,
+            recently_authenticated: now_unix() - authenticated_at <= state.settings.reauthentication_window_seconds,
+            events,
         })
     }
     .await

@@ -1,5 +1,5 @@
 //! The sign-in endpoints: `POST /api/login`, `/api/login/2fa`, `/api/login/recovery`,
-//! `/api/logout` and `/api/me`.
+//! `/api/logout`, `/api/logout/others` and `/api/me`.
 
 use super::{CurrentUser, Done, PasswordAccepted};
 use crate::api_error::ApiError;
@@ -7,11 +7,10 @@ use leptos::prelude::*;
 
 #[server(endpoint = "login")]
 pub async fn login(username: Option<String>, password: Option<String>) -> Result<PasswordAccepted, ApiError> {
-    use crate::server::{auth_session::{client_address, AuthSession}, error::respond, sign_in, state::app_state};
+    use crate::server::{auth_session::AuthSession, error::respond, sign_in, state::app_state};
     async {
         let (state, session) = (app_state()?, AuthSession::current().await?);
-        let address = client_address().await;
-        let second_factor = sign_in::password_step(&state, &session, address.as_deref(), username, password).await?;
+        let second_factor = sign_in::password_step(&state, &session, username, password).await?;
         Ok(PasswordAccepted { second_factor })
     }
     .await
@@ -47,6 +46,19 @@ pub async fn logout() -> Result<Done, ApiError> {
     use crate::server::{auth_session::AuthSession, error::respond};
     async {
         AuthSession::current().await?.sign_out().await?;
+        Ok(Done {})
+    }
+    .await
+    .map_err(respond)
+}
+
+/// Ends every other session of the account (this one stays signed in).
+#[server(endpoint = "logout/others")]
+pub async fn sign_out_other_sessions() -> Result<Done, ApiError> {
+    use crate::server::{auth_session::AuthSession, error::respond, state::app_state, two_factor};
+    async {
+        let (state, session) = (app_state()?, AuthSession::current().await?);
+        two_factor::sign_out_other_sessions(&state, &session).await?;
         Ok(Done {})
     }
     .await

@@ -25,7 +25,7 @@ pub async fn confirm_two_factor(otp: Option<String>) -> Result<RecoveryCodes, Ap
     async {
         let (state, session) = (app_state()?, AuthSession::current().await?);
         let account = sign_in::signed_in_account(&state, &session).await?;
-        let recovery_codes = two_factor::confirm(&state, &account, otp).await?;
+        let recovery_codes = two_factor::confirm(&state, &session, &account, otp).await?;
         Ok(RecoveryCodes { recovery_codes })
     }
     .await

@@ -18,12 +18,15 @@ pub fn CopyButton(
     text: String,
     /// The id of the element that shows it, selected when copying is not possible.
     target_id: &'static str,
+    /// The button's text.
+    #[prop(default = "Copy")]
+    label: &'static str,
 ) -> impl IntoView {
     let state = RwSignal::new(CopyState::Idle);
     let on_click = move |_| copy(text.clone(), target_id, state);
     view! {
         <button type="button" class="secondary copy-button" on:click=on_click>
-            "Copy"
+            {label}
         </button>
         <span class="copy-feedback" role="status" aria-live="polite">
             {move || match state.get() {

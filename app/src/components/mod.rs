@@ -2,6 +2,7 @@
 
 pub mod copy_button;
 pub mod layout;
+pub mod local_time;
 pub mod notices;
 pub mod otp_field;
 

@@ -4,7 +4,11 @@
 use leptos::prelude::*;
 
 #[component]
-pub fn OtpField() -> impl IntoView {
+pub fn OtpField(
+    /// Focus the field when the page opens (the code pages); not on the account page.
+    #[prop(default = true)]
+    autofocus: bool,
+) -> impl IntoView {
     view! {
         <label for="otp">"6-digit code"</label>
         <input
@@ -15,7 +19,7 @@ pub fn OtpField() -> impl IntoView {
             autocomplete="one-time-code"
             maxlength="9"
             required
-            autofocus
+            autofocus=autofocus
             aria-describedby="otp-hint"
             class="otp-input"
         />

@@ -1,6 +1,15 @@
 use crate::{
-    api::page_data::{load_account_overview, AccountOverview},
-    components::notices::FlashNotice,
+    api::{
+        manage_two_factor::{DisableTwoFactor, Reauthenticate, RegenerateRecoveryCodes},
+        page_data::{load_account_overview, AccountOverview, SecurityEvent},
+        sign_in::SignOutOtherSessions,
+    },
+    components::{
+        go_to,
+        local_time::LocalTime,
+        notices::{error_of, ActionError, FlashNotice},
+        otp_field::OtpField,
+    },
     pages::two_factor_setup::RecoveryCodeList,
 };
 use leptos::{either::Either, prelude::*};
@@ -27,26 +36,39 @@ pub fn AccountPage() -> impl IntoView {
 
 #[component]
 fn AccountDetails(account: AccountOverview) -> impl IntoView {
-    let AccountOverview { username, two_factor, recovery_codes_left, fresh_recovery_codes } = account;
+    let AccountOverview {
+        username,
+        two_factor,
+        recovery_codes_left,
+        fresh_recovery_codes,
+        recently_authenticated,
+        events,
+    } = account;
     let fresh = (!fresh_recovery_codes.is_empty()).then(|| view! {
-        <section class="card">
+        <section class="card" id="fresh-recovery-codes">
             <h2>"Save your recovery codes"</h2>
             <RecoveryCodeList codes=fresh_recovery_codes />
         </section>
     });
+    let manage = if two_factor {
+        Either::Left(view! {
+            <RecoveryCodesCard left=recovery_codes_left recently_authenticated />
+            <DisableCard recently_authenticated />
+        })
+    } else {
+        Either::Right(view! {
+            <p><a class="button" href="/account/2fa/setup" rel="external">"Turn on two-factor authentication"</a></p>
+        })
+    };
     let status = if two_factor {
         Either::Left(view! {
             <p id="two-factor-status"><span class="badge on">"On"</span>
                 " Two-factor authentication is on: signing in needs your password and a code from your app."</p>
-            <p class:warning=recovery_codes_left <= 2>
-                "Recovery codes left: " <strong id="recovery-codes-left">{recovery_codes_left}</strong>
-            </p>
         })
     } else {
         Either::Right(view! {
             <p id="two-factor-status"><span class="badge off">"Off"</span>
                 " Two-factor authentication is off: your password alone opens this account."</p>
-            <p><a class="button" href="/account/2fa/setup" rel="external">"Turn on two-factor authentication"</a></p>
         })
     };
     view! {
@@ -55,6 +77,145 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
             <p>"Signed in as " <strong id="account-username">{username}</strong></p>
             <h2>"Two-factor authentication"</h2>
             {status}
+        </section>
+        {manage}
+        <SessionsCard />
+        <ActivityCard events />
+    }
+}
+
+/// Password and a code again, when the last sign-in is older than the re-authentication window.
+#[component]
+fn ReauthenticateForm() -> impl IntoView {
+    let reauthenticate = ServerAction::<Reauthenticate>::new();
+    Effect::new(move || {
+        if let Some(Ok(_)) = reauthenticate.value().get() {
+            go_to("/account");
+        }
+    });
+    view! {
+        <p>"For your security, confirm your password and a current code to make this change."</p>
+        <ActionError message=Signal::derive(move || error_of(reauthenticate.value().get())) />
+        <ActionForm action=reauthenticate attr:class="form" attr:id="reauthenticate-form">
+            <label for="reauth-password">"Password"</label>
+            <input id="reauth-password" name="password" type="password" autocomplete="current-password" required />
+            <OtpField autofocus=false />
+            <button type="submit" disabled=move || reauthenticate.pending().get()>"Confirm"</button>
+        </ActionForm>
+    }
+}
+
+#[component]
+fn RecoveryCodesCard(left: i64, recently_authenticated: bool) -> impl IntoView {
+    let regenerate = ServerAction::<RegenerateRecoveryCodes>::new();
+    let new_codes = move || regenerate.value().get().and_then(Result::ok).map(|r| r.recovery_codes);
+    let warning = (left <= 2).then(|| view! {
+        <p class="notice error" role="status" id="few-recovery-codes">
+            {format!("Only {left} recovery code{} left. Make new ones now.", if left == 1 { "" } else { "s" })}
+        </p>
+    });
+    let form = if recently_authenticated {
+        Either::Left(view! {
+            <ActionError message=Signal::derive(move || error_of(regenerate.value().get())) />
+            <ActionForm action=regenerate attr:class="form" attr:id="regenerate-form">
+                <p>"Making new codes voids the old ones. Enter a current code from your app:"</p>
+                <OtpField autofocus=false />
+                <button type="submit" class="secondary" disabled=move || regenerate.pending().get()>
+                    "Make new recovery codes"
+                </button>
+            </ActionForm>
+        })
+    } else {
+        Either::Right(view! { <ReauthenticateForm /> })
+    };
+    view! {
+        <section class="card">
+            <h2>"Recovery codes"</h2>
+            <p>"Recovery codes left: " <strong id="recovery-codes-left">{left}</strong></p>
+            {warning}
+            <Show when=move || new_codes().is_some() fallback=move || ()>
+                <RecoveryCodeList codes=new_codes().unwrap_or_default() />
+            </Show>
+            {form}
+        </section>
+    }
+}
+
+#[component]
+fn DisableCard(recently_authenticated: bool) -> impl IntoView {
+    let disable = ServerAction::<DisableTwoFactor>::new();
+    Effect::new(move || {
+        if let Some(Ok(_)) = disable.value().get() {
+            go_to("/account");
+        }
+    });
+    let body = if recently_authenticated {
+        Either::Left(view! {
+            <p>"Your password alone will open the account again, and your recovery codes will stop working."</p>
+            <ActionError message=Signal::derive(move || error_of(disable.value().get())) />
+            <ActionForm action=disable attr:class="form" attr:id="disable-form">
+                <label for="disable-password">"Password"</label>
+                <input id="disable-password" name="password" type="password" autocomplete="current-password" required />
+                <label for="disable-otp">"Code from your app, or a recovery code"</label>
+                <input id="disable-otp" name="otp" type="text" autocomplete="one-time-code" maxlength="32"
+                    autocapitalize="none" spellcheck="false" required />
+                <button type="submit" class="danger" disabled=move || disable.pending().get()>
+                    "Turn off two-factor authentication"
+                </button>
+            </ActionForm>
+        })
+    } else {
+        Either::Right(view! { <p>"To turn it off, confirm your password and a code above first."</p> })
+    };
+    view! {
+        <section class="card">
+            <h2>"Turn off two-factor authentication"</h2>
+            {body}
+        </section>
+    }
+}
+
+#[component]
+fn SessionsCard() -> impl IntoView {
+    let sign_out_others = ServerAction::<SignOutOtherSessions>::new();
+    view! {
+        <section class="card">
+            <h2>"Sessions"</h2>
+            <p>"Signed in on a computer you no longer use? End every other session of your account."</p>
+            <ActionError message=Signal::derive(move || error_of(sign_out_others.value().get())) />
+            <div aria-live="polite">
+                {move || matches!(sign_out_others.value().get(), Some(Ok(_))).then(|| view! {
+                    <p class="notice success" role="status">"Every other session of your account is signed out."</p>
+                })}
+            </div>
+            <ActionForm action=sign_out_others attr:class="form">
+                <button type="submit" class="secondary" disabled=move || sign_out_others.pending().get()>
+                    "Sign out everywhere else"
+                </button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn ActivityCard(events: Vec<SecurityEvent>) -> impl IntoView {
+    view! {
+        <section class="card">
+            <h2>"Recent security activity"</h2>
+            <table class="activity" id="security-log">
+                <thead>
+                    <tr><th scope="col">"When"</th><th scope="col">"What"</th><th scope="col">"From"</th></tr>
+                </thead>
+                <tbody>
+                    {events.into_iter().map(|e| view! {
+                        <tr data-kind=e.kind>
+                            <td><LocalTime at=e.at utc=e.at_utc /></td>
+                            <td>{e.detail}</td>
+                            <td>{e.client_address.unwrap_or_default()}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
         </section>
     }
 }

@@ -92,9 +92,15 @@ fn SetupSteps(data: SetupPageData, confirm: ServerAction<ConfirmTwoFactor>) -> i
     }
 }
 
-/// The recovery codes, shown once, with what they are for.
+/// The recovery codes, shown once, with what they are for, and ways to keep them: copy them all,
+/// or download them as a text file (a `data:` link, so it works without JavaScript too).
 #[component]
 pub fn RecoveryCodeList(codes: Vec<String>) -> impl IntoView {
+    let text = format!(
+        "Recovery codes for your two-factor sign-in. Each works once.\n\n{}\n",
+        codes.join("\n")
+    );
+    let download = format!("data:text/plain;charset=utf-8,{}", percent_encode(&text));
     view! {
         <p>
             "Keep these codes somewhere safe, away from your phone. If you lose the phone, each "
@@ -103,5 +109,21 @@ pub fn RecoveryCodeList(codes: Vec<String>) -> impl IntoView {
         <ul class="recovery-codes" id="recovery-code-list">
             {codes.into_iter().map(|code| view! { <li><code>{code}</code></li> }).collect_view()}
         </ul>
+        <p class="actions">
+            <CopyButton text=text.clone() target_id="recovery-code-list" label="Copy all" />
+            <a class="button secondary" href=download download="recovery-codes.txt">"Download .txt"</a>
+        </p>
     }
+}
+
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 3);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
 }

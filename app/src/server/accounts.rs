@@ -15,6 +15,8 @@ pub struct Account {
     pub username: String,
     pub password_hash: String,
     pub totp_secret: Option<TotpSecret>,
+    /// Sessions made in an older epoch are over (see `auth_session`).
+    pub session_epoch: i64,
 }
 
 impl Account {
@@ -33,10 +35,16 @@ fn account_from_row(row: sqlx::sqlite::SqliteRow, secret_box: &SecretBox) -> Res
                 .map_err(|e| sqlx::Error::Decode(format!("the TOTP key of account {id}: {e}").into()))?,
         )),
     };
-    Ok(Account { id, username: row.try_get("username")?, password_hash: row.try_get("password_hash")?, totp_secret })
+    Ok(Account {
+        id,
+        username: row.try_get("username")?,
+        password_hash: row.try_get("password_hash")?,
+        totp_secret,
+        session_epoch: row.try_get("session_epoch")?,
+    })
 }
 
-const SELECT_ACCOUNT: &str = "SELECT id, username, password_hash, totp_secret FROM users";
+const SELECT_ACCOUNT: &str = "SELECT id, username, password_hash, totp_secret, session_epoch FROM users";
 
 pub async fn find_by_username(db: &SqlitePool, secret_box: &SecretBox, name: &Username) -> Result<Option<Account>, sqlx::Error> {
     sqlx::query(&format!("{SELECT_ACCOUNT} WHERE username_key = $1"))
@@ -92,7 +100,8 @@ pub async fn claim_time_step(db: &SqlitePool, account_id: i64, step: u64) -> Res
 
 /// Turns two-factor authentication on with a confirmed key, records the confirming code's
 /// time-step as used, drops the pending setup and replaces the recovery codes — all in one
-/// transaction. `Ok(false)` when 2FA was already on (a concurrent confirmation won).
+/// transaction, ending the account's other sessions. Returns the new session epoch, or `None`
+/// when 2FA was already on (a concurrent confirmation won).
 pub async fn enable_two_factor(
     db: &SqlitePool,
     secret_box: &SecretBox,
@@ -100,42 +109,98 @@ pub async fn enable_two_factor(
     secret: &TotpSecret,
     confirmed_step: u64,
     recovery: &[String],
-) -> Result<bool, sqlx::Error> {
+) -> Result<Option<i64>, sqlx::Error> {
     let mut tx = db.begin().await?;
     // The first statement writes, so SQLite takes the write lock at once (no lock upgrade).
     let enabled = sqlx::query(
-        "UPDATE users SET totp_secret = $1, totp_enabled_at = $2, totp_last_step = $3
-         WHERE id = $4 AND totp_secret IS NULL",
+        "UPDATE users SET totp_secret = $1, totp_enabled_at = $2, totp_last_step = $3, session_epoch = session_epoch + 1
+         WHERE id = $4 AND totp_secret IS NULL RETURNING session_epoch",
     )
     .bind(secret_box.seal(secret.as_bytes(), &totp_context(account_id)))
     .bind(now_unix())
     .bind(i64::try_from(confirmed_step).unwrap_or(i64::MAX))
     .bind(account_id)
-    .execute(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await?;
-    if enabled.rows_affected() != 1 {
+    let Some(row) = enabled else {
         tx.rollback().await?;
-        return Ok(false);
-    }
+        return Ok(None);
+    };
+    let epoch: i64 = row.try_get("session_epoch")?;
     sqlx::query("DELETE FROM totp_enrollments WHERE user_id = $1")
         .bind(account_id)
         .execute(&mut *tx)
         .await?;
+    store_recovery_codes(&mut tx, account_id, recovery).await?;
+    tx.commit().await?;
+    Ok(Some(epoch))
+}
+
+/// Replaces the account's recovery codes (the old set stops working at once).
+async fn store_recovery_codes(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    account_id: i64,
+    codes: &[String],
+) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
         .bind(account_id)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    for code in recovery {
+    for code in codes {
         let StoredCode { salt, hash } = recovery_codes::seal(code);
         sqlx::query("INSERT INTO recovery_codes (user_id, salt, code_hash) VALUES ($1, $2, $3)")
             .bind(account_id)
             .bind(salt)
             .bind(hash)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
     }
+    Ok(())
+}
+
+/// A new set of recovery codes for an account with 2FA on; ends its other sessions. Returns
+/// the new session epoch.
+pub async fn regenerate_recovery_codes(db: &SqlitePool, account_id: i64, codes: &[String]) -> Result<i64, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let epoch: i64 = sqlx::query("UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1 RETURNING session_epoch")
+        .bind(account_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("session_epoch")?;
+    store_recovery_codes(&mut tx, account_id, codes).await?;
     tx.commit().await?;
-    Ok(true)
+    Ok(epoch)
+}
+
+/// Turns 2FA off: the key, the used-step marker, the throttle, the recovery codes and any setup
+/// in progress are gone, and the account's other sessions end. Returns the new session epoch.
+pub async fn disable_two_factor(db: &SqlitePool, account_id: i64) -> Result<i64, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let epoch: i64 = sqlx::query(
+        "UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL,
+                second_factor_failures = 0, second_factor_failed_at = NULL, session_epoch = session_epoch + 1
+         WHERE id = $1 RETURNING session_epoch",
+    )
+    .bind(account_id)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get("session_epoch")?;
+    store_recovery_codes(&mut tx, account_id, &[]).await?;
+    sqlx::query("DELETE FROM totp_enrollments WHERE user_id = $1")
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(epoch)
+}
+
+/// Ends every session of the account made before now. Returns the new epoch.
+pub async fn bump_session_epoch(db: &SqlitePool, account_id: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query("UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1 RETURNING session_epoch")
+        .bind(account_id)
+        .fetch_one(db)
+        .await?
+        .try_get("session_epoch")
 }
 
 /// Spends a recovery code: true when `canonical` matched an unused code, which is now used.

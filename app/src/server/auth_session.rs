@@ -14,30 +14,36 @@ const FRESH_RECOVERY_CODES_KEY: &str = "fresh_recovery_codes";
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 enum SignInRecord {
     /// The password was right; the second factor is still missing. Grants nothing else.
-    PendingSecondFactor { user_id: i64, since: i64 },
-    SignedIn { user_id: i64, since: i64 },
+    PendingSecondFactor { user_id: i64, since: i64, epoch: i64 },
+    /// Signed in; `since` is the last full sign-in or re-authentication.
+    SignedIn { user_id: i64, since: i64, epoch: i64 },
 }
 
-/// Where the visitor stands.
+/// Where the visitor stands, as the session says. The account's `session_epoch` must still match
+/// `epoch` (see `sign_in::current_stage`), or the session was ended from elsewhere.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
     Anonymous,
-    PendingSecondFactor { user_id: i64 },
+    PendingSecondFactor { user_id: i64, epoch: i64 },
     /// A password step whose 5 minutes ran out.
     PendingExpired,
-    SignedIn { user_id: i64 },
+    SignedIn { user_id: i64, authenticated_at: i64, epoch: i64 },
 }
 
+/// The session of one request, and the client address it came from.
 #[derive(Clone)]
-pub struct AuthSession(Session);
+pub struct AuthSession {
+    session: Session,
+    client_address: Option<String>,
+}
 
 fn session_failed(e: tower_sessions::session::Error) -> AuthError {
     AuthError::Unexpected(anyhow::anyhow!("session store: {e}"))
 }
 
 impl AuthSession {
-    pub fn new(session: Session) -> Self {
-        Self(session)
+    pub fn new(session: Session, client_address: Option<String>) -> Self {
+        Self { session, client_address }
     }
 
     /// The session of the request a server function is answering.
@@ -45,17 +51,24 @@ impl AuthSession {
         let session = leptos_axum::extract::<Session>()
             .await
             .map_err(|e| AuthError::Unexpected(anyhow::anyhow!("no session layer: {e}")))?;
-        Ok(Self(session))
+        Ok(Self::new(session, client_address().await))
+    }
+
+    /// The client's address (the TCP peer), for the security log and per-address limits.
+    pub fn client_address(&self) -> Option<&str> {
+        self.client_address.as_deref()
     }
 
     pub async fn stage(&self) -> Result<Stage, AuthError> {
-        let record = self.0.get::<SignInRecord>(SIGN_IN_KEY).await.map_err(session_failed)?;
+        let record = self.session.get::<SignInRecord>(SIGN_IN_KEY).await.map_err(session_failed)?;
         Ok(match record {
             None => Stage::Anonymous,
-            Some(SignInRecord::SignedIn { user_id, .. }) => Stage::SignedIn { user_id },
-            Some(SignInRecord::PendingSecondFactor { user_id, since }) => {
+            Some(SignInRecord::SignedIn { user_id, since, epoch }) => {
+                Stage::SignedIn { user_id, authenticated_at: since, epoch }
+            }
+            Some(SignInRecord::PendingSecondFactor { user_id, since, epoch }) => {
                 if now_unix() - since < PENDING_SECOND_FACTOR_SECONDS {
-                    Stage::PendingSecondFactor { user_id }
+                    Stage::PendingSecondFactor { user_id, epoch }
                 } else {
                     Stage::PendingExpired
                 }
@@ -63,52 +76,52 @@ impl AuthSession {
         })
     }
 
-    /// The account of a fully signed-in session (both factors, where 2FA is on).
-    pub async fn signed_in_user(&self) -> Result<i64, AuthError> {
-        match self.stage().await? {
-            Stage::SignedIn { user_id } => Ok(user_id),
-            _ => Err(AuthError::NotSignedIn),
-        }
-    }
-
-    /// The account waiting for its second factor.
-    pub async fn pending_user(&self) -> Result<i64, AuthError> {
-        match self.stage().await? {
-            Stage::PendingSecondFactor { user_id } => Ok(user_id),
-            _ => Err(AuthError::NoPendingSignIn),
-        }
-    }
-
     /// After a right password on an account with 2FA: pending, under a new session id.
-    pub async fn begin_second_factor(&self, user_id: i64) -> Result<(), AuthError> {
-        self.0.cycle_id().await.map_err(session_failed)?;
-        self.set(SignInRecord::PendingSecondFactor { user_id, since: now_unix() }).await
+    pub async fn begin_second_factor(&self, user_id: i64, epoch: i64) -> Result<(), AuthError> {
+        self.session.cycle_id().await.map_err(session_failed)?;
+        self.set(SignInRecord::PendingSecondFactor { user_id, since: now_unix(), epoch }).await
     }
 
     /// Signs the account in, under a new session id (a session id known before the sign-in,
     /// e.g. one planted by an attacker, is worth nothing after it).
-    pub async fn complete_sign_in(&self, user_id: i64) -> Result<(), AuthError> {
-        self.0.cycle_id().await.map_err(session_failed)?;
-        self.set(SignInRecord::SignedIn { user_id, since: now_unix() }).await
+    pub async fn complete_sign_in(&self, user_id: i64, epoch: i64) -> Result<(), AuthError> {
+        self.session.cycle_id().await.map_err(session_failed)?;
+        self.set(SignInRecord::SignedIn { user_id, since: now_unix(), epoch }).await
+    }
+
+    /// A re-authentication (password and code again) restarts the window for sensitive changes;
+    /// `epoch` is the account's current one (this session survives a change it made itself).
+    pub async fn refresh(&self, user_id: i64, epoch: i64) -> Result<(), AuthError> {
+        self.set(SignInRecord::SignedIn { user_id, since: now_unix(), epoch }).await
+    }
+
+    /// Keeps this session alive after the account's epoch was raised by this very session.
+    pub async fn adopt_epoch(&self, epoch: i64) -> Result<(), AuthError> {
+        match self.session.get::<SignInRecord>(SIGN_IN_KEY).await.map_err(session_failed)? {
+            Some(SignInRecord::SignedIn { user_id, since, .. }) => {
+                self.set(SignInRecord::SignedIn { user_id, since, epoch }).await
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Deletes the session from the store and clears the cookie.
     pub async fn sign_out(&self) -> Result<(), AuthError> {
-        self.0.flush().await.map_err(session_failed)
+        self.session.flush().await.map_err(session_failed)
     }
 
     async fn set(&self, record: SignInRecord) -> Result<(), AuthError> {
-        self.0.insert(SIGN_IN_KEY, record).await.map_err(session_failed)
+        self.session.insert(SIGN_IN_KEY, record).await.map_err(session_failed)
     }
 
     /// Recovery codes to show once on the next page (used when JavaScript is off).
     pub async fn stash_recovery_codes(&self, codes: Vec<String>) -> Result<(), AuthError> {
-        self.0.insert(FRESH_RECOVERY_CODES_KEY, codes).await.map_err(session_failed)
+        self.session.insert(FRESH_RECOVERY_CODES_KEY, codes).await.map_err(session_failed)
     }
 
     pub async fn take_recovery_codes(&self) -> Result<Vec<String>, AuthError> {
         Ok(self
-            .0
+            .session
             .remove::<Vec<String>>(FRESH_RECOVERY_CODES_KEY)
             .await
             .map_err(session_failed)?
@@ -116,8 +129,8 @@ impl AuthSession {
     }
 }
 
-/// The client's address as the TCP peer (see SECURITY.md for proxies), for per-address limits.
-pub async fn client_address() -> Option<String> {
+/// The client's address as the TCP peer (see SECURITY.md for proxies).
+async fn client_address() -> Option<String> {
     use axum::extract::ConnectInfo;
     use std::net::SocketAddr;
     leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.ok().map(|ConnectInfo(addr)| addr.ip().to_string())
@@ -130,27 +143,26 @@ mod tests {
     use tower_sessions::MemoryStore;
 
     fn session() -> AuthSession {
-        AuthSession::new(Session::new(None, Arc::new(MemoryStore::default()), None))
+        AuthSession::new(Session::new(None, Arc::new(MemoryStore::default()), None), None)
     }
 
     #[tokio::test]
     async fn a_pending_sign_in_expires_after_five_minutes() {
         let s = session();
         let since = now_unix() - PENDING_SECOND_FACTOR_SECONDS + 5;
-        s.set(SignInRecord::PendingSecondFactor { user_id: 7, since }).await.unwrap();
-        assert_eq!(s.stage().await.unwrap(), Stage::PendingSecondFactor { user_id: 7 });
+        s.set(SignInRecord::PendingSecondFactor { user_id: 7, since, epoch: 0 }).await.unwrap();
+        assert_eq!(s.stage().await.unwrap(), Stage::PendingSecondFactor { user_id: 7, epoch: 0 });
         let since = now_unix() - PENDING_SECOND_FACTOR_SECONDS - 1;
-        s.set(SignInRecord::PendingSecondFactor { user_id: 7, since }).await.unwrap();
+        s.set(SignInRecord::PendingSecondFactor { user_id: 7, since, epoch: 0 }).await.unwrap();
         assert_eq!(s.stage().await.unwrap(), Stage::PendingExpired);
-        assert!(matches!(s.pending_user().await, Err(AuthError::NoPendingSignIn)));
     }
 
     #[tokio::test]
     async fn a_pending_sign_in_grants_nothing_else() {
         let s = session();
-        s.begin_second_factor(7).await.unwrap();
-        assert!(matches!(s.signed_in_user().await, Err(AuthError::NotSignedIn)));
-        s.complete_sign_in(7).await.unwrap();
-        assert_eq!(s.signed_in_user().await.unwrap(), 7);
+        s.begin_second_factor(7, 0).await.unwrap();
+        assert!(matches!(s.stage().await.unwrap(), Stage::PendingSecondFactor { user_id: 7, .. }));
+        s.complete_sign_in(7, 0).await.unwrap();
+        assert!(matches!(s.stage().await.unwrap(), Stage::SignedIn { user_id: 7, .. }));
     }
 }

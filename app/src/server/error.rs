@@ -22,6 +22,8 @@ pub enum AuthError {
     NoPendingSignIn,
     #[error("Please sign in first.")]
     NotSignedIn,
+    #[error("For your security, confirm your password and a current code first: your last sign-in was more than 10 minutes ago.")]
+    ReauthenticationRequired,
     #[error("That username is already taken. Choose another one.")]
     UsernameTaken,
     #[error("Two-factor authentication is already on for this account.")]
@@ -52,7 +54,8 @@ impl AuthError {
             | AuthError::CodeRejected
             | AuthError::RecoveryCodeRejected
             | AuthError::NoPendingSignIn
-            | AuthError::NotSignedIn => StatusCode::UNAUTHORIZED,
+            | AuthError::NotSignedIn
+            | AuthError::ReauthenticationRequired => StatusCode::UNAUTHORIZED,
             AuthError::UsernameTaken | AuthError::TwoFactorAlreadyOn | AuthError::NoPendingSetup => {
                 StatusCode::CONFLICT
             }

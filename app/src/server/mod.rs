@@ -11,6 +11,8 @@
 //! - `accounts`, `enrollments`: the database queries.
 //! - `auth_session`: the typed session (anonymous, pending second factor, signed in).
 //! - `flash`: one-shot messages for pages reached by a plain form post (JavaScript off).
+//! - `second_factor`: checking a code or recovery code (throttle, single use, log).
+//! - `security_log`: what happened to each account.
 //! - `sign_in`, `two_factor`: the flows, composed from the pieces above.
 
 pub mod accounts;
@@ -23,6 +25,8 @@ pub mod flash;
 pub mod input;
 pub mod passwords;
 pub mod recovery_codes;
+pub mod second_factor;
+pub mod security_log;
 pub mod secret_box;
 pub mod sign_in;
 pub mod state;

@@ -1,15 +1,15 @@
 //! Registration and the two-step sign-in: password, then (where 2FA is on) a code or a
-//! recovery code. Every step is throttled (`throttle`).
+//! recovery code. Every step is throttled (`throttle`) and logged (`security_log`).
 
 use crate::server::{
     accounts::{self, Account},
-    auth_session::AuthSession,
+    auth_session::{AuthSession, Stage},
     clock::now_unix,
     error::AuthError,
-    input, passwords, recovery_codes,
+    input, passwords, recovery_codes, second_factor,
+    security_log::{self, Event},
     state::AppState,
-    throttle::{self, SecondFactorKind},
-    totp,
+    throttle,
 };
 
 /// Creates the account and signs it in. Returns the username as it will be displayed.
@@ -25,7 +25,8 @@ pub async fn register(
     let hash = passwords::hash(password).await?;
     let id = accounts::create(&state.db, &name, &hash).await?.ok_or(AuthError::UsernameTaken)?;
     tracing::info!(user_id = id, "account registered");
-    session.complete_sign_in(id).await?;
+    security_log::record(&state.db, id, Event::Registered, session.client_address()).await;
+    session.complete_sign_in(id, 0).await?;
     Ok(name.as_str().to_owned())
 }
 
@@ -35,67 +36,78 @@ pub async fn register(
 pub async fn password_step(
     state: &AppState,
     session: &AuthSession,
-    client_address: Option<&str>,
     username: Option<String>,
     password: Option<String>,
 ) -> Result<bool, AuthError> {
     let typed_name = input::sign_in_username(username.clone())?;
     let password = input::sign_in_password(password)?;
+    let address = session.client_address();
     // Throttled by the name as typed, whether or not such an account exists.
     let throttle_name = username.unwrap_or_default();
-    throttle::check_password_attempt(&state.db, &throttle_name, client_address).await?;
+    throttle::check_password_attempt(&state.db, &throttle_name, address).await?;
     let account = match &typed_name {
         Some(name) => accounts::find_by_username(&state.db, &state.secret_box, name).await?,
         None => None,
     };
     let stored_hash = account.as_ref().map(|a| a.password_hash.clone());
-    let account = match (passwords::verify(password, stored_hash).await?, account) {
+    let password_right = passwords::verify(password, stored_hash).await?;
+    let account = match (password_right, account) {
         (true, Some(account)) => account,
-        _ => {
-            throttle::record_password_failure(&state.db, &throttle_name, client_address).await?;
+        (_, account) => {
+            throttle::record_password_failure(&state.db, &throttle_name, address).await?;
+            if let Some(account) = account {
+                security_log::record(&state.db, account.id, Event::PasswordRejected, address).await;
+            }
             return Err(AuthError::InvalidCredentials);
         }
     };
     throttle::clear_password_failures(&state.db, &throttle_name).await?;
     if account.two_factor_on() {
-        session.begin_second_factor(account.id).await?;
+        session.begin_second_factor(account.id, account.session_epoch).await?;
         Ok(true)
     } else {
-        session.complete_sign_in(account.id).await?;
+        security_log::record(&state.db, account.id, Event::SignedInWithPassword, address).await;
+        session.complete_sign_in(account.id, account.session_epoch).await?;
         Ok(false)
+    }
+}
+
+/// Where the visitor stands, checked against the account: a session of a deleted account, or
+/// one ended from elsewhere ("sign out everywhere", a change to 2FA), is signed out here.
+pub async fn current_stage(state: &AppState, session: &AuthSession) -> Result<(Stage, Option<Account>), AuthError> {
+    let stage = session.stage().await?;
+    let (user_id, epoch) = match stage {
+        Stage::SignedIn { user_id, epoch, .. } | Stage::PendingSecondFactor { user_id, epoch } => (user_id, epoch),
+        Stage::Anonymous | Stage::PendingExpired => return Ok((stage, None)),
+    };
+    match accounts::find_by_id(&state.db, &state.secret_box, user_id).await? {
+        Some(account) if account.session_epoch == epoch => Ok((stage, Some(account))),
+        _ => {
+            session.sign_out().await?;
+            Ok((Stage::Anonymous, None))
+        }
     }
 }
 
 /// The account waiting for its second factor (a session that passed the password step).
 async fn pending_account(state: &AppState, session: &AuthSession) -> Result<Account, AuthError> {
-    let user_id = session.pending_user().await?;
-    match accounts::find_by_id(&state.db, &state.secret_box, user_id).await? {
-        Some(account) if account.two_factor_on() => Ok(account),
+    match current_stage(state, session).await? {
+        (Stage::PendingSecondFactor { .. }, Some(account)) if account.two_factor_on() => Ok(account),
         _ => Err(AuthError::NoPendingSignIn),
     }
 }
 
-/// The second step with a code from the authenticator app. A code is accepted once: its
-/// time-step is claimed in the database before the sign-in completes.
+/// The second step with a code from the authenticator app.
 #[tracing::instrument(skip_all)]
 pub async fn code_step(state: &AppState, session: &AuthSession, otp: Option<String>) -> Result<(), AuthError> {
     let code = input::one_time_code(otp)?;
     let account = pending_account(state, session).await?;
-    let secret = account.totp_secret.as_ref().ok_or(AuthError::NoPendingSignIn)?;
-    // Refused before the code is even looked at while throttled or locked: no oracle.
-    throttle::reserve_second_factor_attempt(&state.db, account.id, SecondFactorKind::Code).await?;
-    let now = u64::try_from(now_unix()).unwrap_or(0);
-    let step = totp::matching_step(secret, &code, now).ok_or(AuthError::CodeRejected)?;
-    if !accounts::claim_time_step(&state.db, account.id, step).await? {
-        // The right code, but its time-step was already used: a replay.
-        return Err(AuthError::CodeRejected);
-    }
-    throttle::clear_second_factor_failures(&state.db, account.id).await?;
-    session.complete_sign_in(account.id).await
+    second_factor::verify_code(state, &account, &code, session.client_address()).await?;
+    security_log::record(&state.db, account.id, Event::SignedInWithCode, session.client_address()).await;
+    session.complete_sign_in(account.id, account.session_epoch).await
 }
 
-/// The second step with a recovery code instead of the phone. The code is spent for good, and
-/// it lifts a lock on codes.
+/// The second step with a recovery code instead of the phone.
 #[tracing::instrument(skip_all)]
 pub async fn recovery_step(
     state: &AppState,
@@ -103,21 +115,42 @@ pub async fn recovery_step(
     recovery_code: Option<String>,
 ) -> Result<(), AuthError> {
     let account = pending_account(state, session).await?;
-    throttle::reserve_second_factor_attempt(&state.db, account.id, SecondFactorKind::RecoveryCode).await?;
-    let canonical = recovery_code
-        .as_deref()
-        .and_then(recovery_codes::normalize)
-        .ok_or(AuthError::RecoveryCodeRejected)?;
-    if !accounts::redeem_recovery_code(&state.db, account.id, &canonical).await? {
+    let address = session.client_address();
+    let Some(canonical) = recovery_code.as_deref().and_then(recovery_codes::normalize) else {
+        // Malformed: refused like a wrong code, and throttled like one.
+        throttle::reserve_second_factor_attempt(&state.db, account.id, throttle::SecondFactorKind::RecoveryCode).await?;
+        security_log::record(&state.db, account.id, Event::RecoveryCodeRejected, address).await;
         return Err(AuthError::RecoveryCodeRejected);
+    };
+    second_factor::verify_recovery_code(state, &account, &canonical, address).await?;
+    security_log::record(&state.db, account.id, Event::SignedInWithRecoveryCode, address).await;
+    session.complete_sign_in(account.id, account.session_epoch).await
+}
+
+/// A fully signed-in session (both factors, where 2FA is on), and when it last proved them.
+pub struct SignedIn {
+    pub account: Account,
+    pub authenticated_at: i64,
+}
+
+pub async fn signed_in(state: &AppState, session: &AuthSession) -> Result<SignedIn, AuthError> {
+    match current_stage(state, session).await? {
+        (Stage::SignedIn { authenticated_at, .. }, Some(account)) => Ok(SignedIn { account, authenticated_at }),
+        _ => Err(AuthError::NotSignedIn),
     }
-    throttle::clear_second_factor_failures(&state.db, account.id).await?;
-    tracing::info!(user_id = account.id, "signed in with a recovery code");
-    session.complete_sign_in(account.id).await
 }
 
 /// The signed-in account, for anything that needs both factors.
 pub async fn signed_in_account(state: &AppState, session: &AuthSession) -> Result<Account, AuthError> {
-    let user_id = session.signed_in_user().await?;
-    accounts::find_by_id(&state.db, &state.secret_box, user_id).await?.ok_or(AuthError::NotSignedIn)
+    Ok(signed_in(state, session).await?.account)
+}
+
+/// The signed-in account, for a sensitive change: only within the re-authentication window
+/// (10 minutes by default) of a full sign-in or re-authentication (ASVS 3.7.1).
+pub async fn recently_signed_in_account(state: &AppState, session: &AuthSession) -> Result<Account, AuthError> {
+    let SignedIn { account, authenticated_at } = signed_in(state, session).await?;
+    if now_unix() - authenticated_at > state.settings.reauthentication_window_seconds {
+        return Err(AuthError::ReauthenticationRequired);
+    }
+    Ok(account)
 }

@@ -21,11 +21,13 @@ pub struct AppState {
 pub struct Settings {
     /// The name authenticator apps show above the code (the otpauth `issuer`).
     pub issuer: String,
+    /// How long after a full sign-in or re-authentication sensitive changes are allowed.
+    pub reauthentication_window_seconds: i64,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { issuer: "TwoFactorSignin".to_owned() }
+        Self { issuer: "TwoFactorSignin".to_owned(), reauthentication_window_seconds: 10 * 60 }
     }
 }
 

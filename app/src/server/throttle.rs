@@ -63,12 +63,13 @@ pub enum SecondFactorKind {
     EnrollmentCode,
 }
 
-/// Reserves one second-factor attempt for the account, or says how long to wait.
+/// Reserves one second-factor attempt for the account, or says how long to wait. Returns the
+/// number of consecutive failures counting this attempt (if it fails).
 pub async fn reserve_second_factor_attempt(
     db: &SqlitePool,
     account_id: i64,
     kind: SecondFactorKind,
-) -> Result<(), AuthError> {
+) -> Result<i64, AuthError> {
     let now = now_unix();
     let lock_clause = match kind {
         SecondFactorKind::Code => format!("AND second_factor_failures < {SECOND_FACTOR_LOCK_FAILURES}"),
@@ -78,15 +79,16 @@ pub async fn reserve_second_factor_attempt(
         "UPDATE users SET second_factor_failures = second_factor_failures + 1, second_factor_failed_at = $1
          WHERE id = $2 {lock_clause}
            AND (second_factor_failed_at IS NULL
-                OR second_factor_failed_at + ({delay}) <= $1)",
+                OR second_factor_failed_at + ({delay}) <= $1)
+         RETURNING second_factor_failures",
         delay = delay_sql("second_factor_failures", SECOND_FACTOR_FREE_FAILURES),
     ))
     .bind(now)
     .bind(account_id)
-    .execute(db)
+    .fetch_optional(db)
     .await?;
-    if reserved.rows_affected() == 1 {
-        return Ok(());
+    if let Some(row) = reserved {
+        return Ok(row.try_get("second_factor_failures")?);
     }
     let row = sqlx::query("SELECT second_factor_failures, second_factor_failed_at FROM users WHERE id = $1")
         .bind(account_id)

@@ -1,12 +1,17 @@
-//! Turning two-factor authentication on: a key made and kept on the server, shown once as a
-//! QR code and a setup key, confirmed with a code from the app.
+//! Managing two-factor authentication: turning it on (a key made and kept on the server, shown
+//! as a QR code and a setup key, confirmed with a code), new recovery codes, turning it off,
+//! re-authenticating for those changes, and ending other sessions.
 
 use crate::server::{
     accounts::{self, Account},
+    auth_session::AuthSession,
     clock::now_unix,
     enrollments,
     error::AuthError,
-    input, recovery_codes,
+    input, passwords, recovery_codes,
+    second_factor::{self, Proof},
+    security_log::{self, Event},
+    sign_in,
     state::AppState,
     throttle::{self, SecondFactorKind},
     totp::{self, TotpSecret},
@@ -47,9 +52,14 @@ pub async fn current_or_start(state: &AppState, account: &Account) -> Result<Set
 }
 
 /// Confirms the setup with a current code; returns the new recovery codes (shown once).
-/// The confirming code's time-step counts as used.
+/// The confirming code's time-step counts as used; other sessions of the account end.
 #[tracing::instrument(skip_all, fields(user_id = account.id))]
-pub async fn confirm(state: &AppState, account: &Account, otp: Option<String>) -> Result<Vec<String>, AuthError> {
+pub async fn confirm(
+    state: &AppState,
+    session: &AuthSession,
+    account: &Account,
+    otp: Option<String>,
+) -> Result<Vec<String>, AuthError> {
     let code = input::one_time_code(otp)?;
     if account.two_factor_on() {
         return Err(AuthError::TwoFactorAlreadyOn);
@@ -59,10 +69,106 @@ pub async fn confirm(state: &AppState, account: &Account, otp: Option<String>) -
     let now = u64::try_from(now_unix()).unwrap_or(0);
     let step = totp::matching_step(&secret, &code, now).ok_or(AuthError::CodeRejected)?;
     let codes = recovery_codes::generate_set();
-    if !accounts::enable_two_factor(&state.db, &state.secret_box, account.id, &secret, step, &codes).await? {
-        return Err(AuthError::TwoFactorAlreadyOn);
-    }
+    let epoch = accounts::enable_two_factor(&state.db, &state.secret_box, account.id, &secret, step, &codes)
+        .await?
+        .ok_or(AuthError::TwoFactorAlreadyOn)?;
     throttle::clear_second_factor_failures(&state.db, account.id).await?;
+    session.adopt_epoch(epoch).await?;
+    security_log::record(&state.db, account.id, Event::TwoFactorEnabled, session.client_address()).await;
     tracing::info!("two-factor authentication turned on");
     Ok(codes)
+}
+
+/// Checks the password and a second factor (a code, or a recovery code where `proof` allows),
+/// as one throttled attempt: a wrong password counts like a wrong code.
+async fn check_both_factors(
+    state: &AppState,
+    session: &AuthSession,
+    account: &Account,
+    password: Option<String>,
+    proof: &Proof,
+) -> Result<(), AuthError> {
+    let password = input::sign_in_password(password)?;
+    if !passwords::verify(password, Some(account.password_hash.clone())).await? {
+        throttle::reserve_second_factor_attempt(&state.db, account.id, SecondFactorKind::EnrollmentCode).await?;
+        security_log::record(&state.db, account.id, Event::PasswordRejected, session.client_address()).await;
+        return Err(AuthError::InvalidCredentials);
+    }
+    second_factor::verify(state, account, proof, session.client_address()).await
+}
+
+/// Re-authentication: password and a current code (or a recovery code) restart the window for
+/// sensitive changes.
+#[tracing::instrument(skip_all)]
+pub async fn reauthenticate(
+    state: &AppState,
+    session: &AuthSession,
+    password: Option<String>,
+    otp: Option<String>,
+) -> Result<(), AuthError> {
+    let account = sign_in::signed_in_account(state, session).await?;
+    if account.two_factor_on() {
+        let proof = second_factor::code_or_recovery_code(otp)?;
+        check_both_factors(state, session, &account, password, &proof).await?;
+    } else {
+        let password = input::sign_in_password(password)?;
+        if !passwords::verify(password, Some(account.password_hash.clone())).await? {
+            security_log::record(&state.db, account.id, Event::PasswordRejected, session.client_address()).await;
+            return Err(AuthError::InvalidCredentials);
+        }
+    }
+    session.refresh(account.id, account.session_epoch).await?;
+    security_log::record(&state.db, account.id, Event::Reauthenticated, session.client_address()).await;
+    Ok(())
+}
+
+/// Turns 2FA off: needs a recent sign-in, the password and a current code (or a recovery code).
+/// The key and the recovery codes are voided; turning it on again starts a new setup.
+#[tracing::instrument(skip_all)]
+pub async fn disable(
+    state: &AppState,
+    session: &AuthSession,
+    password: Option<String>,
+    otp: Option<String>,
+) -> Result<(), AuthError> {
+    let account = sign_in::recently_signed_in_account(state, session).await?;
+    let proof = second_factor::code_or_recovery_code(otp)?;
+    if !account.two_factor_on() {
+        return Err(AuthError::BadInput("Two-factor authentication is already off.".into()));
+    }
+    check_both_factors(state, session, &account, password, &proof).await?;
+    let epoch = accounts::disable_two_factor(&state.db, account.id).await?;
+    session.adopt_epoch(epoch).await?;
+    security_log::record(&state.db, account.id, Event::TwoFactorDisabled, session.client_address()).await;
+    Ok(())
+}
+
+/// New recovery codes: needs a recent sign-in and a current code from the app; the old set is
+/// void at once.
+#[tracing::instrument(skip_all)]
+pub async fn regenerate_recovery_codes(
+    state: &AppState,
+    session: &AuthSession,
+    otp: Option<String>,
+) -> Result<Vec<String>, AuthError> {
+    let code = input::one_time_code(otp)?;
+    let account = sign_in::recently_signed_in_account(state, session).await?;
+    if !account.two_factor_on() {
+        return Err(AuthError::BadInput("Turn on two-factor authentication first.".into()));
+    }
+    second_factor::verify_code(state, &account, &code, session.client_address()).await?;
+    let codes = recovery_codes::generate_set();
+    let epoch = accounts::regenerate_recovery_codes(&state.db, account.id, &codes).await?;
+    session.adopt_epoch(epoch).await?;
+    security_log::record(&state.db, account.id, Event::RecoveryCodesRegenerated, session.client_address()).await;
+    Ok(codes)
+}
+
+/// Ends every other session of the account; this one stays signed in.
+pub async fn sign_out_other_sessions(state: &AppState, session: &AuthSession) -> Result<(), AuthError> {
+    let account = sign_in::signed_in_account(state, session).await?;
+    let epoch = accounts::bump_session_epoch(&state.db, account.id).await?;
+    session.adopt_epoch(epoch).await?;
+    security_log::record(&state.db, account.id, Event::OtherSessionsEnded, session.client_address()).await;
+    Ok(())
 }

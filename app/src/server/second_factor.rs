@@ -1,0 +1,81 @@
+//! Checking a second factor for an account — a code from the app or a recovery code — with the
+//! per-account throttle, single use and the security log. Used by the sign-in, by
+//! re-authentication and by turning 2FA off.
+
+use crate::server::{
+    accounts::{self, Account},
+    clock::now_unix,
+    error::AuthError,
+    input, recovery_codes,
+    security_log::{self, Event},
+    state::AppState,
+    throttle::{self, SecondFactorKind, SECOND_FACTOR_LOCK_FAILURES},
+    totp,
+};
+
+/// What a person offered as their second factor.
+pub enum Proof {
+    Code(String),
+    RecoveryCode(String),
+}
+
+/// The `otp` field of the forms that take either: six digits are a code, anything else is tried
+/// as a recovery code.
+pub fn code_or_recovery_code(field: Option<String>) -> Result<Proof, AuthError> {
+    let raw = field.unwrap_or_default();
+    let compact: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+    if !compact.is_empty() && compact.bytes().all(|b| b.is_ascii_digit()) {
+        return input::one_time_code(Some(raw)).map(Proof::Code);
+    }
+    match recovery_codes::normalize(&raw) {
+        Some(code) => Ok(Proof::RecoveryCode(code)),
+        None => Err(AuthError::BadInput(
+            "Enter the 6-digit code from your authenticator app, or one of your recovery codes.".into(),
+        )),
+    }
+}
+
+pub async fn verify(state: &AppState, account: &Account, proof: &Proof, address: Option<&str>) -> Result<(), AuthError> {
+    match proof {
+        Proof::Code(code) => verify_code(state, account, code, address).await,
+        Proof::RecoveryCode(code) => verify_recovery_code(state, account, code, address).await,
+    }
+}
+
+/// A code from the authenticator app: refused unthrottled-or-not before it is even looked at,
+/// then matched against the ±1 step window, then its step claimed (single use).
+pub async fn verify_code(state: &AppState, account: &Account, code: &str, address: Option<&str>) -> Result<(), AuthError> {
+    let secret = account.totp_secret.as_ref().ok_or(AuthError::CodeRejected)?;
+    let failures = throttle::reserve_second_factor_attempt(&state.db, account.id, SecondFactorKind::Code).await?;
+    let now = u64::try_from(now_unix()).unwrap_or(0);
+    let accepted = match totp::matching_step(secret, code, now) {
+        // The right code, but if its step was already used it is a replay.
+        Some(step) => accounts::claim_time_step(&state.db, account.id, step).await?,
+        None => false,
+    };
+    if !accepted {
+        security_log::record(&state.db, account.id, Event::CodeRejected, address).await;
+        if failures == SECOND_FACTOR_LOCK_FAILURES {
+            security_log::record(&state.db, account.id, Event::CodesLocked, address).await;
+        }
+        return Err(AuthError::CodeRejected);
+    }
+    throttle::clear_second_factor_failures(&state.db, account.id).await?;
+    Ok(())
+}
+
+/// A recovery code: spent for good when it matches; it also lifts a lock on codes.
+pub async fn verify_recovery_code(
+    state: &AppState,
+    account: &Account,
+    canonical: &str,
+    address: Option<&str>,
+) -> Result<(), AuthError> {
+    throttle::reserve_second_factor_attempt(&state.db, account.id, SecondFactorKind::RecoveryCode).await?;
+    if !accounts::redeem_recovery_code(&state.db, account.id, canonical).await? {
+        security_log::record(&state.db, account.id, Event::RecoveryCodeRejected, address).await;
+        return Err(AuthError::RecoveryCodeRejected);
+    }
+    throttle::clear_second_factor_failures(&state.db, account.id).await?;
+    Ok(())
+}
