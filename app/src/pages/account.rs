@@ -190,7 +190,7 @@ fn SessionsCard() -> impl IntoView {
             </div>
             <ActionForm action=sign_out_others attr:class="form">
                 <button type="submit" class="secondary" disabled=move || sign_out_others.pending().get()>
-                    "Sign out everywhere else"
+                    "End every other session"
                 </button>
             </ActionForm>
         </section>

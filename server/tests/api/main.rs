@@ -7,6 +7,7 @@ mod encryption_at_rest;
 mod fuzz;
 mod health;
 mod helpers;
+mod managing_two_factor;
 mod no_javascript;
 mod pages;
 mod registration;

@@ -1,0 +1,213 @@
+//! Recovery codes, turning 2FA off, re-authentication, the security log and ending sessions.
+
+use crate::helpers::{away_from_step_boundary, client, json, spawn_app, spawn_app_with, totp_code, TestApp};
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+use server::config::Config;
+
+/// A client signed in with both factors; returns it with the key and recovery codes.
+async fn signed_in_with_two_factor(app: &TestApp, username: &str) -> (Client, String, Vec<String>) {
+    let (secret, codes) = app.user_with_two_factor(username, "correct horse").await;
+    let c = app.pending_client(username, "correct horse").await;
+    let r = app.post(&c, "login/recovery", &[("recovery_code", &codes[9])]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    (c, secret, codes[..9].to_vec())
+}
+
+async fn event_kinds(app: &TestApp, username: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT kind FROM security_events JOIN users ON users.id = security_events.user_id
+         WHERE username_key = $1 ORDER BY security_events.id",
+    )
+    .bind(username)
+    .fetch_all(&app.db)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn regenerating_needs_a_current_code_and_voids_the_old_set() {
+    let app = spawn_app().await;
+    let (c, secret, old) = signed_in_with_two_factor(&app, "alice").await;
+    away_from_step_boundary(5).await;
+    assert_eq!(json(app.post(&c, "2fa/recovery-codes", &[]).await).await.0, StatusCode::BAD_REQUEST);
+    let wrong = totp_code(&secret, 10);
+    assert_eq!(json(app.post(&c, "2fa/recovery-codes", &[("otp", &wrong)]).await).await.0, StatusCode::UNAUTHORIZED);
+    let r = app.post(&c, "2fa/recovery-codes", &[("otp", &totp_code(&secret, 1))]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body.as_object().unwrap().len(), 1);
+    let new: Vec<String> = serde_json::from_value(body["recovery_codes"].clone()).unwrap();
+    assert_eq!(new.len(), 10);
+    // The old set is void, the new one works.
+    let p = app.pending_client("alice", "correct horse").await;
+    assert_eq!(app.post(&p, "login/recovery", &[("recovery_code", &old[0])]).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.post(&p, "login/recovery", &[("recovery_code", &new[0])]).await.status(), StatusCode::OK);
+    assert_eq!(json(app.post(&client(), "2fa/recovery-codes", &[("otp", "123456")]).await).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn disabling_needs_the_password_and_a_code_and_voids_the_recovery_codes() {
+    let app = spawn_app().await;
+    let (c, secret, codes) = signed_in_with_two_factor(&app, "alice").await;
+    away_from_step_boundary(5).await;
+    let code = totp_code(&secret, 1);
+    let (status, _) = json(app.post(&c, "2fa/disable", &[("password", "wrong horse"), ("otp", &code)]).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "wrong password");
+    let (status, _) = json(app.post(&c, "2fa/disable", &[("password", "correct horse"), ("otp", &totp_code(&secret, 10))]).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "wrong code");
+    assert_eq!(json(app.post(&c, "2fa/disable", &[("otp", &code)]).await).await.0, StatusCode::BAD_REQUEST, "no password");
+    let me: Value = app.post(&c, "me", &[]).await.json().await.unwrap();
+    assert_eq!(me["two_factor"], true, "still on after the failures");
+
+    let (status, body) = json(app.post(&c, "2fa/disable", &[("password", "correct horse"), ("otp", &code)]).await).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({})));
+    let me: Value = app.post(&c, "me", &[]).await.json().await.unwrap();
+    assert_eq!(me["two_factor"], false);
+    let remaining: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes").fetch_one(&app.db).await.unwrap();
+    assert_eq!(remaining, 0, "recovery codes voided");
+    // The password alone signs in again; recovery codes are gone.
+    let r: Value = app.post(&client(), "login", &[("username", "alice"), ("password", "correct horse")]).await.json().await.unwrap();
+    assert_eq!(r["second_factor"], false);
+    drop(codes);
+    // Turning it on again starts a fresh enrollment with a new key.
+    let setup: Value = app.post(&c, "2fa/setup", &[]).await.json().await.unwrap();
+    assert_ne!(setup["secret"].as_str().unwrap(), secret);
+}
+
+#[tokio::test]
+async fn disabling_accepts_a_recovery_code_in_the_otp_field() {
+    let app = spawn_app().await;
+    let (c, _, codes) = signed_in_with_two_factor(&app, "alice").await;
+    let r = app.post(&c, "2fa/disable", &[("password", "correct horse"), ("otp", &codes[0].to_uppercase())]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn stale_sessions_must_reauthenticate_before_sensitive_changes() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut config = Config::for_tests(format!("sqlite://{}", folder.path().join("app.db").display()));
+    config.settings.reauthentication_window_seconds = 1;
+    let app = spawn_app_with(config).await;
+    let (c, secret, codes) = signed_in_with_two_factor(&app, "alice").await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    away_from_step_boundary(8).await;
+    let (status, body) = json(app.post(&c, "2fa/recovery-codes", &[("otp", &totp_code(&secret, 0))]).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body["error"].as_str().unwrap().contains("confirm your password"), "{body}");
+    let (status, _) = json(app.post(&c, "2fa/disable", &[("password", "correct horse"), ("otp", &codes[0])]).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Re-authenticating opens the window again.
+    // (A recovery code, since the current step's code was spent by the enrollment.)
+    assert_eq!(app.post(&c, "reauthenticate", &[("password", "wrong horse"), ("otp", &codes[1])]).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.post(&c, "reauthenticate", &[("password", "correct horse"), ("otp", &codes[1])]).await.status(), StatusCode::OK);
+    let (status, body) = json(app.post(&c, "2fa/recovery-codes", &[("otp", &totp_code(&secret, 1))]).await).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn signing_out_everywhere_ends_every_other_session() {
+    let app = spawn_app().await;
+    let (a, b) = (client(), client());
+    app.register(&a, "alice", "correct horse").await;
+    assert_eq!(app.post(&b, "login", &[("username", "alice"), ("password", "correct horse")]).await.status(), StatusCode::OK);
+    assert_eq!(app.post(&b, "me", &[]).await.status(), StatusCode::OK);
+    let (status, body) = json(app.post(&a, "logout/others", &[]).await).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({})));
+    assert_eq!(app.post(&b, "me", &[]).await.status(), StatusCode::UNAUTHORIZED, "the other session ended");
+    assert_eq!(app.post(&a, "me", &[]).await.status(), StatusCode::OK, "this one stays");
+    let page = b.get(app.url("/account")).send().await.unwrap();
+    assert_eq!(page.headers()["location"], "/login");
+}
+
+#[tokio::test]
+async fn changing_two_factor_ends_other_sessions() {
+    let app = spawn_app().await;
+    let (a, secret, _) = signed_in_with_two_factor(&app, "alice").await;
+    let b = app.pending_client("alice", "correct horse").await;
+    away_from_step_boundary(5).await;
+    let r = app.post(&a, "2fa/recovery-codes", &[("otp", &totp_code(&secret, 1))]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(app.post(&a, "me", &[]).await.status(), StatusCode::OK);
+    // The half-way session of the other device is over too.
+    let (status, _) = json(app.post(&b, "login/2fa", &[("otp", &totp_code(&secret, 0))]).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_security_log_records_each_event() {
+    let app = spawn_app().await;
+    let (c, secret, codes) = signed_in_with_two_factor(&app, "alice").await;
+    away_from_step_boundary(8).await;
+    app.post(&client(), "login", &[("username", "alice"), ("password", "wrong horse")]).await;
+    let p = app.pending_client("alice", "correct horse").await;
+    app.post(&p, "login/2fa", &[("otp", &totp_code(&secret, 10))]).await;
+    app.post(&p, "login/recovery", &[("recovery_code", "zzzzz-zzzzz")]).await;
+    app.post(&p, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await;
+    app.post(&c, "2fa/recovery-codes", &[("otp", &totp_code(&secret, 10))]).await;
+    app.post(&c, "logout/others", &[]).await;
+    let r = app.post(&c, "2fa/disable", &[("password", "correct horse"), ("otp", &codes[3])]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let kinds = event_kinds(&app, "alice").await;
+    for expected in [
+        "account.registered",
+        "two_factor.enabled",
+        "sign_in.success.recovery_code",
+        "sign_in.failure.password",
+        "sign_in.failure.totp",
+        "sign_in.failure.recovery_code",
+        "sign_in.success.totp",
+        "sign_in.failure.totp",
+        "sessions.ended_others",
+        "two_factor.disabled",
+    ] {
+        assert!(kinds.iter().any(|k| k == expected), "{expected} missing from {kinds:?}");
+    }
+    let addresses: Vec<Option<String>> = sqlx::query_scalar("SELECT client_address FROM security_events").fetch_all(&app.db).await.unwrap();
+    assert!(addresses.iter().all(|a| a.as_deref() == Some("127.0.0.1")), "{addresses:?}");
+    // The account page shows them.
+    let html = c.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"security-log\""));
+    assert!(html.contains("Signed in with password and authenticator code"));
+    assert!(html.contains(" UTC<"), "times are rendered (in UTC before hydration)");
+}
+
+#[tokio::test]
+async fn turning_two_factor_off_and_a_lock_are_logged() {
+    let app = spawn_app().await;
+    let (c, secret, _) = signed_in_with_two_factor(&app, "alice").await;
+    away_from_step_boundary(5).await;
+    let r = app.post(&c, "2fa/disable", &[("password", "correct horse"), ("otp", &totp_code(&secret, 1))]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let kinds = event_kinds(&app, "alice").await;
+    assert!(kinds.contains(&"two_factor.disabled".to_string()), "{kinds:?}");
+
+    let (_, secret) = {
+        let (s, _) = app.user_with_two_factor("bob", "correct horse").await;
+        ((), s)
+    };
+    sqlx::query("UPDATE users SET second_factor_failures = 19, second_factor_failed_at = 0 WHERE username_key = 'bob'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let p = app.pending_client("bob", "correct horse").await;
+    app.post(&p, "login/2fa", &[("otp", &totp_code(&secret, 10))]).await;
+    assert!(event_kinds(&app, "bob").await.contains(&"second_factor.locked".to_string()));
+}
+
+#[tokio::test]
+async fn the_account_page_counts_recovery_codes_and_warns_when_few_are_left() {
+    let app = spawn_app().await;
+    let (c, _, codes) = signed_in_with_two_factor(&app, "alice").await;
+    let html = c.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"recovery-codes-left\">9<"), "9 left after one was used");
+    assert!(!html.contains("id=\"few-recovery-codes\""));
+    for code in &codes[..7] {
+        let p = app.pending_client("alice", "correct horse").await;
+        assert_eq!(app.post(&p, "login/recovery", &[("recovery_code", code)]).await.status(), StatusCode::OK);
+    }
+    let html = c.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"recovery-codes-left\">2<"));
+    assert!(html.contains("id=\"few-recovery-codes\""));
+}
