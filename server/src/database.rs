@@ -1,29 +1,54 @@
-//! The database: SQLite through sqlx, the file and its folder created on first run, migrations
-//! applied at start-up.
+//! The database, chosen by the scheme of `DATABASE_URL` alone: SQLite (the embedded default;
+//! the file and its folder are created on first run) or PostgreSQL (what lets several instances
+//! share one state). The app's queries go through one `AnyPool` in portable SQL; sessions use
+//! tower-sessions' store for the same database. Migrations (one set per backend, the same
+//! tables) run at start-up; on PostgreSQL sqlx holds an advisory lock while they run, so
+//! instances starting together apply them once.
 
 use crate::startup::StartupError;
 use sqlx::{
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-    SqlitePool,
+    any::AnyPoolOptions,
+    postgres::{PgConnectOptions, PgPool, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous},
+    AnyPool, Executor,
 };
-use std::{str::FromStr, time::Duration};
+use std::{path::PathBuf, str::FromStr, time::Duration};
 
-/// The pool, and the path of the database file (the default key file goes beside it).
-pub async fn connect(url: &str) -> Result<(SqlitePool, std::path::PathBuf), StartupError> {
+/// How long a request waits for a database connection before it is answered 503.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+/// PostgreSQL statements running longer than this are cancelled (no request hangs on a lock).
+const POSTGRES_STATEMENT_TIMEOUT: &str = "5s";
+
+pub enum Backend {
+    Sqlite { path: PathBuf },
+    Postgres,
+}
+
+/// The pool of the session store, which needs the concrete driver.
+pub enum SessionPool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+pub struct Database {
+    pub pool: AnyPool,
+    pub backend: Backend,
+    pub sessions: SessionPool,
+}
+
+pub async fn connect(url: &str) -> Result<Database, StartupError> {
+    sqlx::any::install_default_drivers();
     let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
     match scheme {
-        "sqlite" => {}
-        "postgres" | "postgresql" => {
-            return Err(StartupError::Config(
-                "DATABASE_URL: PostgreSQL is not supported by this version yet; use sqlite://path/to/file.db".into(),
-            ))
-        }
-        _ => {
-            return Err(StartupError::Config(format!(
-                "DATABASE_URL={url:?} is not a database URL; expected sqlite://path/to/file.db"
-            )))
-        }
+        "sqlite" => connect_sqlite(url).await,
+        "postgres" | "postgresql" => connect_postgres(url).await,
+        _ => Err(StartupError::Config(format!(
+            "DATABASE_URL={url:?} is not a database URL; expected sqlite://path/to/file.db or postgres://user:password@host/database"
+        ))),
     }
+}
+
+async fn connect_sqlite(url: &str) -> Result<Database, StartupError> {
     let options = SqliteConnectOptions::from_str(url)
         .map_err(|e| StartupError::Config(format!("DATABASE_URL={url:?} is malformed: {e}")))?
         .create_if_missing(true)
@@ -37,24 +62,66 @@ pub async fn connect(url: &str) -> Result<(SqlitePool, std::path::PathBuf), Star
             StartupError::Database(format!("cannot create the database folder {}: {e}", folder.display()))
         })?;
     }
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .acquire_timeout(Duration::from_secs(5))
+    let cannot_open = |e: sqlx::Error| StartupError::Database(format!("cannot open the SQLite database {}: {e}", path.display()));
+    // This pool creates the file (in WAL mode) first; the sessions use it.
+    let sessions = SqlitePoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(options)
         .await
-        .map_err(|e| StartupError::Database(format!("cannot open the SQLite database {}: {e}", path.display())))?;
-    Ok((pool, path))
+        .map_err(cannot_open)?;
+    let any_url = format!("sqlite://{}", path.display());
+    let pool = AnyPoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;").await?;
+                Ok(())
+            })
+        })
+        .connect(&any_url)
+        .await
+        .map_err(cannot_open)?;
+    Ok(Database { pool, backend: Backend::Sqlite { path }, sessions: SessionPool::Sqlite(sessions) })
 }
 
-pub async fn migrate(db: &SqlitePool) -> Result<(), StartupError> {
-    sqlx::migrate!("./migrations")
-        .run(db)
+async fn connect_postgres(url: &str) -> Result<Database, StartupError> {
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|e| StartupError::Config(format!("DATABASE_URL is a malformed PostgreSQL URL: {e}")))?;
+    let target = format!("{}:{}/{}", options.get_host(), options.get_port(), options.get_database().unwrap_or("postgres"));
+    let cannot_connect = |e: sqlx::Error| StartupError::Database(format!("cannot connect to PostgreSQL at {target}: {e}"));
+    let sessions = PgPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_with(options)
         .await
-        .map_err(|e| StartupError::Database(format!("cannot apply the database migrations: {e}")))
+        .map_err(cannot_connect)?;
+    let pool = AnyPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute(format!("SET statement_timeout = '{POSTGRES_STATEMENT_TIMEOUT}'").as_str()).await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await
+        .map_err(cannot_connect)?;
+    Ok(Database { pool, backend: Backend::Postgres, sessions: SessionPool::Postgres(sessions) })
+}
+
+pub async fn migrate(db: &Database) -> Result<(), StartupError> {
+    let result = match db.backend {
+        Backend::Sqlite { .. } => sqlx::migrate!("./migrations/sqlite").run(&db.pool).await,
+        Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&db.pool).await,
+    };
+    result.map_err(|e| StartupError::Database(format!("cannot apply the database migrations: {e}")))
 }
 
 /// Whether the database answers a trivial query within two seconds.
-pub async fn is_healthy(db: &SqlitePool) -> bool {
+pub async fn is_healthy(db: &AnyPool) -> bool {
     matches!(
         tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(db)).await,
         Ok(Ok(_))

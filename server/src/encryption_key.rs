@@ -6,7 +6,7 @@
 use crate::startup::StartupError;
 use app::server::secret_box::{SecretBox, KEY_BYTES};
 use base64::{engine::general_purpose::STANDARD, Engine};
-use sqlx::{Row, SqlitePool};
+use sqlx::{AnyPool, Row};
 use std::path::{Path, PathBuf};
 
 const CHECK_PLAINTEXT: &[u8] = b"totp-signin encryption key check";
@@ -37,7 +37,7 @@ fn decode(text: &str, origin: &str) -> Result<[u8; KEY_BYTES], StartupError> {
 
 /// Loads the key and checks it against the database, or creates it when the database holds no
 /// encrypted data yet and the source allows it.
-pub async fn load(source: &KeySource, db: &SqlitePool) -> Result<SecretBox, StartupError> {
+pub async fn load(source: &KeySource, db: &AnyPool) -> Result<SecretBox, StartupError> {
     let check: Option<Vec<u8>> = sqlx::query("SELECT sealed FROM encryption_key_check WHERE id = 1")
         .fetch_optional(db)
         .await

@@ -13,13 +13,12 @@ use axum::{
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::time::Duration;
 use tower_http::timeout::TimeoutLayer;
-use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
-use tower_sessions_sqlx_store::SqliteStore;
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer, SessionStore};
 
 /// A session unused for 30 minutes ends (NIST SP 800-63B, AAL2 inactivity timeout).
 const SESSION_IDLE_MINUTES: i64 = 30;
 
-pub fn build(state: AppState, session_store: SqliteStore, secure_cookies: bool) -> Router {
+pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store, secure_cookies: bool) -> Router {
     let options = state.leptos_options.clone();
     let sessions = SessionManagerLayer::new(session_store)
         .with_name("session")

@@ -5,7 +5,7 @@ use app::server::{passwords, state::AppState};
 use std::{future::Future, io, net::SocketAddr, sync::Arc};
 use tokio::net::TcpListener;
 use tower_sessions::ExpiredDeletion;
-use tower_sessions_sqlx_store::SqliteStore;
+use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 /// What stops the server from starting, each said in one line.
 #[derive(Debug, thiserror::Error)]
@@ -24,23 +24,25 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     address: SocketAddr,
-    session_store: SqliteStore,
+    /// Deletes expired sessions every few minutes while the server runs.
+    session_cleanup: tokio::task::JoinHandle<()>,
 }
+
+/// How often expired sessions are deleted.
+const SESSION_CLEANUP_EVERY: tokio::time::Duration = tokio::time::Duration::from_secs(300);
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
-        let (db, db_path) = database::connect(&config.database_url).await?;
-        database::migrate(&db).await?;
+        let database = database::connect(&config.database_url).await?;
+        database::migrate(&database).await?;
         let key_source = config.totp_key.clone().unwrap_or_else(|| encryption_key::KeySource::File {
-            path: encryption_key::default_key_file(&db_path),
+            path: match &database.backend {
+                database::Backend::Sqlite { path } => encryption_key::default_key_file(path),
+                database::Backend::Postgres => "data/totp.key".into(),
+            },
             create: true,
         });
-        let secret_box = encryption_key::load(&key_source, &db).await?;
-        let session_store = SqliteStore::new(db.clone());
-        session_store
-            .migrate()
-            .await
-            .map_err(|e| StartupError::Database(format!("cannot create the session table: {e}")))?;
+        let secret_box = encryption_key::load(&key_source, &database.pool).await?;
 
         let wanted = config.leptos.site_addr;
         let listener = TcpListener::bind(wanted).await.map_err(|e| match e.kind() {
@@ -51,14 +53,37 @@ impl Application {
 
         let state = AppState {
             leptos_options: config.leptos.clone(),
-            db,
+            db: database.pool.clone(),
             settings: Arc::new(config.settings.clone()),
             secret_box,
         };
-        let router = router::build(state, session_store.clone(), config.secure_cookies);
+        let secure = config.secure_cookies;
+        let (router, session_cleanup) = match database.sessions {
+            database::SessionPool::Sqlite(pool) => {
+                let store = SqliteStore::new(pool);
+                store
+                    .migrate()
+                    .await
+                    .map_err(|e| StartupError::Database(format!("cannot create the session table: {e}")))?;
+                let cleanup_store = store.clone();
+                let cleanup = tokio::spawn(async move {
+                    let _ = cleanup_store.continuously_delete_expired(SESSION_CLEANUP_EVERY).await;
+                });
+                (router::build(state, store, secure), cleanup)
+            }
+            database::SessionPool::Postgres(pool) => {
+                // Its table comes with the PostgreSQL migrations.
+                let store = PostgresStore::new(pool);
+                let cleanup_store = store.clone();
+                let cleanup = tokio::spawn(async move {
+                    let _ = cleanup_store.continuously_delete_expired(SESSION_CLEANUP_EVERY).await;
+                });
+                (router::build(state, store, secure), cleanup)
+            }
+        };
         // Made now rather than on the first sign-in of an unknown user.
         tokio::task::spawn_blocking(passwords::warm_up);
-        Ok(Self { listener, router, address, session_store })
+        Ok(Self { listener, router, address, session_cleanup })
     }
 
     /// The port actually bound (tests ask for port 0).
@@ -78,13 +103,10 @@ impl Application {
     pub async fn run_until(self, stop: impl Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
         let address = self.address;
         tracing::info!("listening on http://{address}");
-        let cleanup = tokio::spawn(
-            self.session_store.clone().continuously_delete_expired(tokio::time::Duration::from_secs(300)),
-        );
         let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(stop)
             .await;
-        cleanup.abort();
+        self.session_cleanup.abort();
         tracing::info!("stopped");
         served.map_err(|e| StartupError::Listen(address, e))
     }

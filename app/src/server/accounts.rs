@@ -7,7 +7,7 @@ use crate::server::{
     secret_box::{totp_context, SecretBox},
     totp::TotpSecret,
 };
-use sqlx::{Row, SqlitePool};
+use sqlx::{AnyPool, Row};
 
 /// An account as the server sees it. Not `Serialize`: it carries the password hash and the key.
 pub struct Account {
@@ -25,7 +25,7 @@ impl Account {
     }
 }
 
-fn account_from_row(row: sqlx::sqlite::SqliteRow, secret_box: &SecretBox) -> Result<Account, sqlx::Error> {
+fn account_from_row(row: sqlx::any::AnyRow, secret_box: &SecretBox) -> Result<Account, sqlx::Error> {
     let id: i64 = row.try_get("id")?;
     let totp_secret = match row.try_get::<Option<Vec<u8>>, _>("totp_secret")? {
         None => None,
@@ -46,7 +46,7 @@ fn account_from_row(row: sqlx::sqlite::SqliteRow, secret_box: &SecretBox) -> Res
 
 const SELECT_ACCOUNT: &str = "SELECT id, username, password_hash, totp_secret, session_epoch FROM users";
 
-pub async fn find_by_username(db: &SqlitePool, secret_box: &SecretBox, name: &Username) -> Result<Option<Account>, sqlx::Error> {
+pub async fn find_by_username(db: &AnyPool, secret_box: &SecretBox, name: &Username) -> Result<Option<Account>, sqlx::Error> {
     sqlx::query(&format!("{SELECT_ACCOUNT} WHERE username_key = $1"))
         .bind(name.key())
         .fetch_optional(db)
@@ -55,7 +55,7 @@ pub async fn find_by_username(db: &SqlitePool, secret_box: &SecretBox, name: &Us
         .transpose()
 }
 
-pub async fn find_by_id(db: &SqlitePool, secret_box: &SecretBox, id: i64) -> Result<Option<Account>, sqlx::Error> {
+pub async fn find_by_id(db: &AnyPool, secret_box: &SecretBox, id: i64) -> Result<Option<Account>, sqlx::Error> {
     sqlx::query(&format!("{SELECT_ACCOUNT} WHERE id = $1"))
         .bind(id)
         .fetch_optional(db)
@@ -65,7 +65,7 @@ pub async fn find_by_id(db: &SqlitePool, secret_box: &SecretBox, id: i64) -> Res
 }
 
 /// Creates an account; `Ok(None)` when the name is taken (whatever its case).
-pub async fn create(db: &SqlitePool, name: &Username, password_hash: &str) -> Result<Option<i64>, sqlx::Error> {
+pub async fn create(db: &AnyPool, name: &Username, password_hash: &str) -> Result<Option<i64>, sqlx::Error> {
     let inserted = sqlx::query(
         "INSERT INTO users (username, username_key, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
@@ -85,7 +85,7 @@ pub async fn create(db: &SqlitePool, name: &Username, password_hash: &str) -> Re
 /// Claims a time-step for an account: succeeds only when the step is later than the last one
 /// accepted. One conditional UPDATE, so of two concurrent submissions of one code exactly one
 /// succeeds.
-pub async fn claim_time_step(db: &SqlitePool, account_id: i64, step: u64) -> Result<bool, sqlx::Error> {
+pub async fn claim_time_step(db: &AnyPool, account_id: i64, step: u64) -> Result<bool, sqlx::Error> {
     let step = i64::try_from(step).unwrap_or(i64::MAX);
     let result = sqlx::query(
         "UPDATE users SET totp_last_step = $1
@@ -103,7 +103,7 @@ pub async fn claim_time_step(db: &SqlitePool, account_id: i64, step: u64) -> Res
 /// transaction, ending the account's other sessions. Returns the new session epoch, or `None`
 /// when 2FA was already on (a concurrent confirmation won).
 pub async fn enable_two_factor(
-    db: &SqlitePool,
+    db: &AnyPool,
     secret_box: &SecretBox,
     account_id: i64,
     secret: &TotpSecret,
@@ -138,7 +138,7 @@ pub async fn enable_two_factor(
 
 /// Replaces the account's recovery codes (the old set stops working at once).
 async fn store_recovery_codes(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     account_id: i64,
     codes: &[String],
 ) -> Result<(), sqlx::Error> {
@@ -160,7 +160,7 @@ async fn store_recovery_codes(
 
 /// A new set of recovery codes for an account with 2FA on; ends its other sessions. Returns
 /// the new session epoch.
-pub async fn regenerate_recovery_codes(db: &SqlitePool, account_id: i64, codes: &[String]) -> Result<i64, sqlx::Error> {
+pub async fn regenerate_recovery_codes(db: &AnyPool, account_id: i64, codes: &[String]) -> Result<i64, sqlx::Error> {
     let mut tx = db.begin().await?;
     let epoch: i64 = sqlx::query("UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1 RETURNING session_epoch")
         .bind(account_id)
@@ -174,7 +174,7 @@ pub async fn regenerate_recovery_codes(db: &SqlitePool, account_id: i64, codes: 
 
 /// Turns 2FA off: the key, the used-step marker, the throttle, the recovery codes and any setup
 /// in progress are gone, and the account's other sessions end. Returns the new session epoch.
-pub async fn disable_two_factor(db: &SqlitePool, account_id: i64) -> Result<i64, sqlx::Error> {
+pub async fn disable_two_factor(db: &AnyPool, account_id: i64) -> Result<i64, sqlx::Error> {
     let mut tx = db.begin().await?;
     let epoch: i64 = sqlx::query(
         "UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL,
@@ -195,7 +195,7 @@ pub async fn disable_two_factor(db: &SqlitePool, account_id: i64) -> Result<i64,
 }
 
 /// Ends every session of the account made before now. Returns the new epoch.
-pub async fn bump_session_epoch(db: &SqlitePool, account_id: i64) -> Result<i64, sqlx::Error> {
+pub async fn bump_session_epoch(db: &AnyPool, account_id: i64) -> Result<i64, sqlx::Error> {
     sqlx::query("UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1 RETURNING session_epoch")
         .bind(account_id)
         .fetch_one(db)
@@ -204,7 +204,7 @@ pub async fn bump_session_epoch(db: &SqlitePool, account_id: i64) -> Result<i64,
 }
 
 /// Spends a recovery code: true when `canonical` matched an unused code, which is now used.
-pub async fn redeem_recovery_code(db: &SqlitePool, account_id: i64, canonical: &str) -> Result<bool, sqlx::Error> {
+pub async fn redeem_recovery_code(db: &AnyPool, account_id: i64, canonical: &str) -> Result<bool, sqlx::Error> {
     let rows = sqlx::query("SELECT id, salt, code_hash FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
         .bind(account_id)
         .fetch_all(db)
@@ -226,7 +226,7 @@ pub async fn redeem_recovery_code(db: &SqlitePool, account_id: i64, canonical: &
     Ok(spent.rows_affected() == 1)
 }
 
-pub async fn remaining_recovery_codes(db: &SqlitePool, account_id: i64) -> Result<i64, sqlx::Error> {
+pub async fn remaining_recovery_codes(db: &AnyPool, account_id: i64) -> Result<i64, sqlx::Error> {
     sqlx::query("SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
         .bind(account_id)
         .fetch_one(db)

@@ -37,8 +37,10 @@ pub struct AuthSession {
     client_address: Option<String>,
 }
 
+/// The session store is the database: when it fails, the database is unavailable (503).
 fn session_failed(e: tower_sessions::session::Error) -> AuthError {
-    AuthError::Unexpected(anyhow::anyhow!("session store: {e}"))
+    tracing::warn!(error = %e, "session store unavailable");
+    AuthError::DatabaseUnavailable
 }
 
 impl AuthSession {

@@ -5,13 +5,13 @@ use crate::server::{
     secret_box::{totp_context, SecretBox},
     totp::TotpSecret,
 };
-use sqlx::{Row, SqlitePool};
+use sqlx::{AnyPool, Row};
 
 /// A setup not confirmed within 10 minutes is void.
 pub const PENDING_SETUP_SECONDS: i64 = 10 * 60;
 
 /// Starts a new setup with a fresh key, replacing any earlier one.
-pub async fn start(db: &SqlitePool, secret_box: &SecretBox, account_id: i64) -> Result<TotpSecret, sqlx::Error> {
+pub async fn start(db: &AnyPool, secret_box: &SecretBox, account_id: i64) -> Result<TotpSecret, sqlx::Error> {
     let secret = TotpSecret::generate();
     sqlx::query(
         "INSERT INTO totp_enrollments (user_id, secret, created_at) VALUES ($1, $2, $3)
@@ -26,7 +26,7 @@ pub async fn start(db: &SqlitePool, secret_box: &SecretBox, account_id: i64) -> 
 }
 
 /// The key of the setup in progress, unless it has expired.
-pub async fn pending(db: &SqlitePool, secret_box: &SecretBox, account_id: i64) -> Result<Option<TotpSecret>, sqlx::Error> {
+pub async fn pending(db: &AnyPool, secret_box: &SecretBox, account_id: i64) -> Result<Option<TotpSecret>, sqlx::Error> {
     let row = sqlx::query("SELECT secret FROM totp_enrollments WHERE user_id = $1 AND created_at > $2")
         .bind(account_id)
         .bind(now_unix() - PENDING_SETUP_SECONDS)

@@ -36,13 +36,35 @@ pub enum AuthError {
     Throttled { retry_after: Duration },
     #[error("The server is busy. Try again in {} seconds.", retry_after.as_secs().max(1))]
     Busy { retry_after: Duration },
+    /// The database does not answer (down, restarting, unreachable): try again shortly.
+    #[error("The service is briefly unavailable. Try again in a few seconds.")]
+    DatabaseUnavailable,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
 
 impl From<sqlx::Error> for AuthError {
     fn from(e: sqlx::Error) -> Self {
-        AuthError::Unexpected(e.into())
+        if database_unreachable(&e) {
+            tracing::warn!(error = %e, "database unavailable");
+            AuthError::DatabaseUnavailable
+        } else {
+            AuthError::Unexpected(e.into())
+        }
+    }
+}
+
+/// Errors that mean "the database is not there right now" rather than "this request is wrong".
+pub fn database_unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Tls(_) => true,
+        // PostgreSQL: connection exceptions (08…), admin shutdown / crash (57P0x), statement
+        // timeout (57014), too many connections (53300).
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P") || code == "57014" || code == "53300"),
+        _ => false,
     }
 }
 
@@ -60,7 +82,7 @@ impl AuthError {
                 StatusCode::CONFLICT
             }
             AuthError::Throttled { .. } | AuthError::SecondFactorLocked => StatusCode::TOO_MANY_REQUESTS,
-            AuthError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            AuthError::Busy { .. } | AuthError::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             AuthError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -71,6 +93,7 @@ impl AuthError {
             // Locked until a recovery code or an operator lifts it; trying again later is all
             // a client can do with codes.
             AuthError::SecondFactorLocked => Some(Duration::from_secs(crate::server::throttle::MAX_DELAY_SECONDS as u64)),
+            AuthError::DatabaseUnavailable => Some(Duration::from_secs(5)),
             _ => None,
         }
     }

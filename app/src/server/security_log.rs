@@ -2,7 +2,7 @@
 //! 2FA turned on or off, recovery codes made or used, sessions ended — with time and address.
 
 use crate::server::clock::now_unix;
-use sqlx::{Row, SqlitePool};
+use sqlx::{AnyPool, Row};
 
 /// What happened. The `kind` is stable (for tooling); the detail is for the account's owner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +61,7 @@ impl Event {
 }
 
 /// Records an event. A failure to log is reported but never fails the request that caused it.
-pub async fn record(db: &SqlitePool, user_id: i64, event: Event, client_address: Option<&str>) {
+pub async fn record(db: &AnyPool, user_id: i64, event: Event, client_address: Option<&str>) {
     let result = sqlx::query(
         "INSERT INTO security_events (user_id, at, kind, detail, client_address) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -86,7 +86,7 @@ pub struct LoggedEvent {
 }
 
 /// The newest `limit` events of the account, newest first.
-pub async fn recent(db: &SqlitePool, user_id: i64, limit: i64) -> Result<Vec<LoggedEvent>, sqlx::Error> {
+pub async fn recent(db: &AnyPool, user_id: i64, limit: i64) -> Result<Vec<LoggedEvent>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT at, kind, detail, client_address FROM security_events WHERE user_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
     )

@@ -3,14 +3,14 @@
 use crate::server::{error::AuthError, secret_box::SecretBox};
 use axum::extract::FromRef;
 use leptos::prelude::{use_context, LeptosOptions};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::sync::Arc;
 
 /// Shared by axum handlers (as router state) and server functions (as Leptos context).
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
-    pub db: SqlitePool,
+    pub db: AnyPool,
     pub settings: Arc<Settings>,
     /// Encrypts TOTP keys before they reach the database.
     pub secret_box: SecretBox,

@@ -15,7 +15,7 @@
 //! lock anyone out); per address, 200 failures with no 5-minute pause between them, then 60 s.
 
 use crate::server::{clock::now_unix, error::AuthError};
-use sqlx::{Row, SqlitePool};
+use sqlx::{AnyPool, Row};
 use std::time::Duration;
 
 pub const SECOND_FACTOR_FREE_FAILURES: i64 = 5;
@@ -66,7 +66,7 @@ pub enum SecondFactorKind {
 /// Reserves one second-factor attempt for the account, or says how long to wait. Returns the
 /// number of consecutive failures counting this attempt (if it fails).
 pub async fn reserve_second_factor_attempt(
-    db: &SqlitePool,
+    db: &AnyPool,
     account_id: i64,
     kind: SecondFactorKind,
 ) -> Result<i64, AuthError> {
@@ -104,7 +104,7 @@ pub async fn reserve_second_factor_attempt(
 }
 
 /// A second factor succeeded: the count starts again (this also lifts a lock).
-pub async fn clear_second_factor_failures(db: &SqlitePool, account_id: i64) -> Result<(), sqlx::Error> {
+pub async fn clear_second_factor_failures(db: &AnyPool, account_id: i64) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET second_factor_failures = 0, second_factor_failed_at = NULL WHERE id = $1")
         .bind(account_id)
         .execute(db)
@@ -123,7 +123,7 @@ pub fn address_key(address: &str) -> String {
 }
 
 /// Refuses a password attempt while the username or the address is throttled.
-pub async fn check_password_attempt(db: &SqlitePool, username: &str, address: Option<&str>) -> Result<(), AuthError> {
+pub async fn check_password_attempt(db: &AnyPool, username: &str, address: Option<&str>) -> Result<(), AuthError> {
     let now = now_unix();
     let mut wait = 0i64;
     let row = sqlx::query("SELECT failures, last_failure_at FROM login_throttle WHERE throttle_key = $1")
@@ -153,7 +153,7 @@ pub async fn check_password_attempt(db: &SqlitePool, username: &str, address: Op
 }
 
 /// Counts a wrong password against the username and the address (one atomic upsert each).
-pub async fn record_password_failure(db: &SqlitePool, username: &str, address: Option<&str>) -> Result<(), sqlx::Error> {
+pub async fn record_password_failure(db: &AnyPool, username: &str, address: Option<&str>) -> Result<(), sqlx::Error> {
     let now = now_unix();
     // Per username: consecutive failures, reset only by a success (or a day of quiet).
     sqlx::query(
@@ -184,7 +184,7 @@ pub async fn record_password_failure(db: &SqlitePool, username: &str, address: O
 }
 
 /// A right password clears its username's count.
-pub async fn clear_password_failures(db: &SqlitePool, username: &str) -> Result<(), sqlx::Error> {
+pub async fn clear_password_failures(db: &AnyPool, username: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1")
         .bind(username_key(username))
         .execute(db)
