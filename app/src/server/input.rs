@@ -58,6 +58,11 @@ pub fn sign_in_username(field: Option<String>) -> Result<Option<Username>, AuthE
     if value.chars().count() > 256 {
         return Err(AuthError::BadInput("That username is too long.".to_owned()));
     }
+    // Control characters (NUL among them) are in no username; they would also be refused by
+    // PostgreSQL in the throttling key.
+    if value.chars().any(char::is_control) {
+        return Err(AuthError::BadInput("A username has no control characters.".to_owned()));
+    }
     Ok(new_username(Some(value)).ok())
 }
 

@@ -1,9 +1,8 @@
 //! Throttling and lockout (SECURITY.md, "Policy numbers"). Each test names the property it
 //! guards; removing the property makes it fail.
 
-use crate::helpers::{away_from_step_boundary, client, json, spawn_app, spawn_app_with, totp_code};
+use crate::helpers::{away_from_step_boundary, client, fresh_database_url, json, spawn_app, spawn_app_with, test_config, totp_code};
 use reqwest::StatusCode;
-use server::config::Config;
 
 fn wrong_code(secret: &str) -> String {
     totp_code(secret, 10)
@@ -157,9 +156,9 @@ async fn one_address_failing_across_many_usernames_is_still_served() {
 #[tokio::test]
 async fn throttling_survives_a_restart() {
     let folder = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", folder.path().join("app.db").display());
+    let url = fresh_database_url(folder.path()).await;
     let secret = {
-        let app = spawn_app_with(Config::for_tests(url.clone())).await;
+        let app = spawn_app_with(test_config(url.clone())).await;
         let (secret, _) = app.user_with_two_factor("alice", "correct horse").await;
         let c = app.pending_client("alice", "correct horse").await;
         for _ in 0..5 {
@@ -167,7 +166,7 @@ async fn throttling_survives_a_restart() {
         }
         secret
     };
-    let app = spawn_app_with(Config::for_tests(url)).await;
+    let app = spawn_app_with(test_config(url)).await;
     let c = app.pending_client("alice", "correct horse").await;
     assert_eq!(app.post(&c, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await.status(), StatusCode::TOO_MANY_REQUESTS);
 }

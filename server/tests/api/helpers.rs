@@ -6,8 +6,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 pub struct TestApp {
     pub address: String,
-    pub db_path: std::path::PathBuf,
-    pub db: sqlx::SqlitePool,
+    /// The SQLite file (`None` on PostgreSQL).
+    pub db_path: Option<std::path::PathBuf>,
+    pub database_url: String,
+    pub db: sqlx::AnyPool,
     _folder: Option<tempfile::TempDir>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -20,13 +22,59 @@ impl Drop for TestApp {
     }
 }
 
-/// Starts the real server on a free port with a fresh SQLite database.
+/// The PostgreSQL server the suite runs against, when `TEST_POSTGRES_URL` names one (a role that
+/// may create databases); otherwise the suite runs on SQLite files.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("TEST_POSTGRES_URL").ok().filter(|v| !v.is_empty())
+}
+
+/// A fresh, empty database for one test: a new SQLite file in `folder`, or a new PostgreSQL
+/// database when the suite runs on PostgreSQL.
+pub async fn fresh_database_url(folder: &std::path::Path) -> String {
+    match postgres_admin_url() {
+        None => format!("sqlite://{}", folder.join("nested").join("app.db").display()),
+        Some(admin) => {
+            sqlx::any::install_default_drivers();
+            let name = format!("totp_test_{}", uuid_like());
+            let mut admin_conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await.expect("PostgreSQL admin connection");
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin_conn).await.expect("CREATE DATABASE");
+            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+            format!("{base}/{name}")
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    format!("{}_{}_{}", std::process::id(), nanos % 1_000_000_000, COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A test configuration for a database URL. On PostgreSQL the TOTP key is given explicitly
+/// (there is no database folder to keep a key file in).
+pub fn test_config(database_url: String) -> Config {
+    let mut config = Config::for_tests(database_url.clone());
+    if database_url.starts_with("postgres") {
+        config.totp_key = Some(server::encryption_key::KeySource::Value(TEST_KEY.into()));
+    }
+    config
+}
+
+/// A fixed TOTP encryption key for tests (base64 of 32 bytes).
+pub const TEST_KEY: &str = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdCE=";
+
+/// Starts the real server on a free port with a fresh database.
 pub async fn spawn_app() -> TestApp {
     let folder = tempfile::tempdir().expect("temp dir");
-    let db_path = folder.path().join("nested").join("app.db");
-    let mut app = spawn_app_with(Config::for_tests(format!("sqlite://{}", db_path.display()))).await;
+    let url = fresh_database_url(folder.path()).await;
+    let mut app = spawn_app_with(test_config(url)).await;
     app._folder = Some(folder);
     app
+}
+
+pub fn on_postgres() -> bool {
+    postgres_admin_url().is_some()
 }
 
 /// Starts the real server with the given configuration (e.g. an existing database), in a
@@ -35,7 +83,8 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         server::telemetry::init();
     }
-    let db_path = std::path::PathBuf::from(config.database_url.trim_start_matches("sqlite://"));
+    let database_url = config.database_url.clone();
+    let db_path = database_url.strip_prefix("sqlite://").map(std::path::PathBuf::from);
     let (started_tx, started_rx) = tokio::sync::oneshot::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     std::thread::spawn(move || {
@@ -49,8 +98,9 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
     let port = started_rx.await.expect("the server started");
     let address = format!("http://127.0.0.1:{port}");
     // A connection of the test's own, to look at or arrange what the server stored.
-    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", db_path.display())).await.expect("test connection");
-    TestApp { address, db_path, db, _folder: None, stop: Some(stop_tx) }
+    sqlx::any::install_default_drivers();
+    let db = sqlx::pool::PoolOptions::<sqlx::Any>::new().max_connections(2).connect(&database_url).await.expect("test connection");
+    TestApp { address, db_path, database_url, db, _folder: None, stop: Some(stop_tx) }
 }
 
 /// A browser-like client of its own: keeps cookies, does not follow redirects.
@@ -163,4 +213,36 @@ pub fn setup_key_from_page(html: &str) -> String {
     let after_id = html.split("id=\"setup-key\"").nth(1).expect("the setup key element");
     let text = after_id.split_once('>').map(|(_, rest)| rest).unwrap_or("");
     text.split('<').next().unwrap_or("").split_whitespace().collect()
+}
+
+/// Everything the database stores, as bytes, to search for secrets in clear: the SQLite file
+/// (with its WAL), or on PostgreSQL every column of the tables that could hold one.
+pub async fn stored_bytes(app: &TestApp) -> Vec<u8> {
+    if let Some(path) = &app.db_path {
+        let mut bytes = std::fs::read(path).unwrap();
+        for suffix in ["-wal", "-shm"] {
+            let mut other = path.clone().into_os_string();
+            other.push(suffix);
+            bytes.extend(std::fs::read(other).unwrap_or_default());
+        }
+        return bytes;
+    }
+    let mut bytes = Vec::new();
+    for (table, text_columns, blob_columns) in [
+        ("users", vec!["username", "password_hash"], vec!["totp_secret"]),
+        ("totp_enrollments", vec![], vec!["secret"]),
+        ("recovery_codes", vec![], vec!["salt", "code_hash"]),
+        ("security_events", vec!["kind", "detail"], vec![]),
+        ("tower_sessions.session", vec!["id"], vec!["data"]),
+    ] {
+        for column in text_columns {
+            let values: Vec<String> = sqlx::query_scalar(&format!("SELECT {column} FROM {table}")).fetch_all(&app.db).await.unwrap();
+            values.iter().for_each(|v| bytes.extend_from_slice(v.as_bytes()));
+        }
+        for column in blob_columns {
+            let values: Vec<Option<Vec<u8>>> = sqlx::query_scalar(&format!("SELECT {column} FROM {table}")).fetch_all(&app.db).await.unwrap();
+            values.into_iter().flatten().for_each(|v| bytes.extend(v));
+        }
+    }
+    bytes
 }

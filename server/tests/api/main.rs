@@ -8,6 +8,7 @@ mod fuzz;
 mod health;
 mod helpers;
 mod managing_two_factor;
+mod multi_instance;
 mod no_javascript;
 mod pages;
 mod registration;

@@ -1,9 +1,10 @@
 //! Recovery codes, turning 2FA off, re-authentication, the security log and ending sessions.
 
-use crate::helpers::{away_from_step_boundary, client, json, spawn_app, spawn_app_with, totp_code, TestApp};
+use crate::helpers::{
+    away_from_step_boundary, client, fresh_database_url, json, spawn_app, spawn_app_with, test_config, totp_code, TestApp,
+};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
-use server::config::Config;
 
 /// A client signed in with both factors; returns it with the key and recovery codes.
 async fn signed_in_with_two_factor(app: &TestApp, username: &str) -> (Client, String, Vec<String>) {
@@ -87,7 +88,7 @@ async fn disabling_accepts_a_recovery_code_in_the_otp_field() {
 #[tokio::test]
 async fn stale_sessions_must_reauthenticate_before_sensitive_changes() {
     let folder = tempfile::tempdir().unwrap();
-    let mut config = Config::for_tests(format!("sqlite://{}", folder.path().join("app.db").display()));
+    let mut config = test_config(fresh_database_url(folder.path()).await);
     config.settings.reauthentication_window_seconds = 1;
     let app = spawn_app_with(config).await;
     let (c, secret, codes) = signed_in_with_two_factor(&app, "alice").await;

@@ -110,12 +110,7 @@ async fn a_secret_sent_by_the_client_is_ignored() {
 async fn the_stored_recovery_codes_are_hashes_only() {
     let app = spawn_app().await;
     let (_, codes) = app.user_with_two_factor("alice", "correct horse").await;
-    let mut file = std::fs::read(&app.db_path).unwrap();
-    for wal in ["-wal", "-shm"] {
-        let mut path = app.db_path.clone().into_os_string();
-        path.push(wal);
-        file.extend(std::fs::read(path).unwrap_or_default());
-    }
+    let file = crate::helpers::stored_bytes(&app).await;
     for code in codes {
         for form in [code.clone(), code.replace('-', "")] {
             assert!(!file.windows(form.len()).any(|w| w == form.as_bytes()), "{form} found in the database");

@@ -1,0 +1,203 @@
+//! Several instances on one PostgreSQL database behave as one (run when TEST_POSTGRES_URL is
+//! set): two real server processes, requests alternating between them; and a database that goes
+//! away mid-test gives 503s, then the server recovers by itself.
+
+use crate::helpers::{client, fresh_database_url, on_postgres, spawn_app_with, test_config, totp_code, TEST_KEY};
+use reqwest::{Client, StatusCode};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A server process of the built binary, stopped when dropped.
+struct Instance {
+    child: Child,
+    address: String,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn start_instance(database_url: &str) -> Instance {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .env("DATABASE_URL", database_url)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("TOTP_ENCRYPTION_KEY", TEST_KEY)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the server binary starts");
+    let instance = Instance { child, address: format!("http://127.0.0.1:{port}") };
+    for _ in 0..100 {
+        if let Ok(r) = client().get(format!("{}/healthz", instance.address)).send().await {
+            if r.status() == StatusCode::OK {
+                return instance;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("instance on port {port} did not become healthy");
+}
+
+async fn post(c: &Client, instance: &Instance, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    c.post(format!("{}/api/{endpoint}", instance.address))
+        .header("accept", "application/json")
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn two_instances_on_one_database_behave_as_one() {
+    if !on_postgres() {
+        return;
+    }
+    let folder = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(folder.path()).await;
+    // Both start at once: migrations run once, under sqlx's lock.
+    let (a, b) = tokio::join!(start_instance(&url), start_instance(&url));
+
+    // A session made on one is valid on the other (cookies are per host, not per port).
+    let c = client();
+    assert_eq!(post(&c, &a, "register", &[("username", "alice"), ("password", "correct horse")]).await.status(), 200);
+    assert_eq!(post(&c, &b, "me", &[]).await.status(), 200);
+    let setup: serde_json::Value = post(&c, &b, "2fa/setup", &[]).await.json().await.unwrap();
+    let secret = setup["secret"].as_str().unwrap().to_owned();
+    assert_eq!(post(&c, &a, "2fa/confirm", &[("otp", &totp_code(&secret, 0))]).await.status(), 200);
+    crate::helpers::away_from_step_boundary(8).await;
+
+    // A code accepted by one instance is refused by the other.
+    let first = client();
+    assert_eq!(post(&first, &a, "login", &[("username", "alice"), ("password", "correct horse")]).await.status(), 200);
+    let code = totp_code(&secret, 1);
+    assert_eq!(post(&first, &b, "login/2fa", &[("otp", &code)]).await.status(), 200);
+    let second = client();
+    post(&second, &b, "login", &[("username", "alice"), ("password", "correct horse")]).await;
+    assert_eq!(post(&second, &a, "login/2fa", &[("otp", &code)]).await.status(), StatusCode::UNAUTHORIZED);
+
+    // Failures counted on one count on all: the replay above was the first; four more spread
+    // over both make five, then both refuse.
+    let guesser = client();
+    post(&guesser, &a, "login", &[("username", "alice"), ("password", "correct horse")]).await;
+    for i in 0..4 {
+        let instance = if i % 2 == 0 { &a } else { &b };
+        assert_eq!(post(&guesser, instance, "login/2fa", &[("otp", &totp_code(&secret, 10))]).await.status(), StatusCode::UNAUTHORIZED);
+    }
+    for instance in [&a, &b] {
+        assert_eq!(post(&guesser, instance, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_submissions_of_one_code_to_two_instances_give_exactly_one_success() {
+    if !on_postgres() {
+        return;
+    }
+    let folder = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(folder.path()).await;
+    let (a, b) = tokio::join!(start_instance(&url), start_instance(&url));
+    let c = client();
+    post(&c, &a, "register", &[("username", "alice"), ("password", "correct horse")]).await;
+    let setup: serde_json::Value = post(&c, &a, "2fa/setup", &[]).await.json().await.unwrap();
+    let secret = setup["secret"].as_str().unwrap().to_owned();
+    assert_eq!(post(&c, &b, "2fa/confirm", &[("otp", &totp_code(&secret, 0))]).await.status(), 200);
+    let mut sessions = Vec::new();
+    for i in 0..4 {
+        let s = client();
+        let instance = if i % 2 == 0 { &a } else { &b };
+        post(&s, instance, "login", &[("username", "alice"), ("password", "correct horse")]).await;
+        sessions.push(s);
+    }
+    crate::helpers::away_from_step_boundary(5).await;
+    let code = totp_code(&secret, 1);
+    let form = [("otp", code.as_str())];
+    let attempts = sessions.iter().enumerate().map(|(i, s)| {
+        let instance = if i % 2 == 0 { &a } else { &b };
+        post(s, instance, "login/2fa", &form)
+    });
+    let statuses: Vec<StatusCode> = futures::future::join_all(attempts).await.iter().map(|r| r.status()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
+}
+
+/// A TCP relay between the server and PostgreSQL that the test can cut and restore: the
+/// database "goes away" for this server without stopping the PostgreSQL other tests share.
+struct Relay {
+    port: u16,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Relay {
+    async fn start(port: u16, target: String) -> Relay {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("relay port");
+        let task = tokio::spawn(async move {
+            let mut connections = tokio::task::JoinSet::new();
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let target = target.clone();
+                connections.spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        Relay { port, task }
+    }
+
+    /// Drops every relayed connection and stops accepting new ones.
+    fn cut(self) -> u16 {
+        self.task.abort();
+        self.port
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_database_goes_away_the_server_answers_503_and_recovers() {
+    let Some(admin) = crate::helpers::postgres_admin_url() else { return };
+    let folder = tempfile::tempdir().unwrap();
+    let direct = fresh_database_url(folder.path()).await;
+    let target = {
+        let after_at = admin.split('@').nth(1).unwrap();
+        after_at.split('/').next().unwrap().to_owned()
+    };
+    let relay = Relay::start(free_port(), target.clone()).await;
+    let relayed = direct.replacen(&target, &format!("127.0.0.1:{}", relay.port), 1);
+    let app = spawn_app_with(test_config(relayed)).await;
+    let c = client();
+    app.register(&c, "alice", "correct horse").await;
+    assert_eq!(client().get(app.url("/healthz")).send().await.unwrap().status(), 200);
+
+    let port = relay.cut();
+    let started = std::time::Instant::now();
+    let health = client().get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let login = app.post(&client(), "login", &[("username", "alice"), ("password", "correct horse")]).await;
+    assert_eq!(login.status(), StatusCode::SERVICE_UNAVAILABLE, "not a 500, not a hang");
+    assert!(login.headers().contains_key("retry-after"));
+    let me = app.post(&c, "me", &[]).await;
+    assert_eq!(me.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(started.elapsed() < Duration::from_secs(20), "answers came quickly: {:?}", started.elapsed());
+
+    // The database comes back: the server recovers by itself.
+    let _relay = Relay::start(port, target).await;
+    let mut healthy = false;
+    for _ in 0..50 {
+        if client().get(app.url("/healthz")).send().await.unwrap().status() == 200 {
+            healthy = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(healthy, "healthy again");
+    assert_eq!(app.post(&c, "me", &[]).await.status(), 200, "the session survived the outage");
+    let login = app.post(&client(), "login", &[("username", "alice"), ("password", "correct horse")]).await;
+    assert_eq!(login.status(), 200);
+}
