@@ -30,12 +30,21 @@ pub fn error_of<T>(result: Option<Result<T, ApiError>>) -> Option<String> {
     }
 }
 
-/// The error of the last submission of a form, shown in place (JavaScript on).
+/// The error of the last submission of a form, shown in place (JavaScript on). It takes the
+/// focus when it appears, so keyboard and screen-reader users land on what went wrong.
 #[component]
 pub fn ActionError(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+    let notice = NodeRef::<leptos::html::P>::new();
+    Effect::new(move || {
+        if message.get().is_some() {
+            if let Some(element) = notice.get() {
+                let _ = element.focus();
+            }
+        }
+    });
     view! {
         <div class="notice-slot" aria-live="assertive">
-            {move || message.get().map(|m| view! { <p class="notice error" role="alert">{m}</p> })}
+            {move || message.get().map(|m| view! { <p class="notice error" role="alert" tabindex="-1" node_ref=notice>{m}</p> })}
         </div>
     }
 }

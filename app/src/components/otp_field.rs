@@ -8,7 +8,16 @@ pub fn OtpField(
     /// Focus the field when the page opens (the code pages); not on the account page.
     #[prop(default = true)]
     autofocus: bool,
+    /// Submit the form as soon as six digits are in the field — when the last digit is typed or
+    /// the code is pasted (spaces allowed); not when a script or password manager sets the value.
+    #[prop(default = true)]
+    submit_when_complete: bool,
 ) -> impl IntoView {
+    let on_input = move |event: leptos::ev::Event| {
+        if submit_when_complete {
+            submit_if_complete(&event);
+        }
+    };
     view! {
         <label for="otp">"6-digit code"</label>
         <input
@@ -22,7 +31,29 @@ pub fn OtpField(
             autofocus=autofocus
             aria-describedby="otp-hint"
             class="otp-input"
+            on:input=on_input
         />
         <p id="otp-hint" class="hint">"The code your authenticator app shows now for this account."</p>
     }
 }
+
+#[cfg(feature = "hydrate")]
+fn submit_if_complete(event: &leptos::ev::Event) {
+    use wasm_bindgen::JsCast;
+    let Some(input) = event.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+    let Some(input_event) = event.dyn_ref::<web_sys::InputEvent>() else { return };
+    let typed_last_digit = input_event.input_type() == "insertText" && input_event.data().is_some_and(|d| d.chars().count() == 1);
+    if !(typed_last_digit || input_event.input_type() == "insertFromPaste") {
+        return;
+    }
+    let digits: String = input.value().chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        if let Some(form) = input.form() {
+            // requestSubmit fires the submit event, so the form is sent the same way a click would.
+            let _ = form.request_submit();
+        }
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn submit_if_complete(_event: &leptos::ev::Event) {}

@@ -87,6 +87,10 @@ fn SetupSteps(data: SetupPageData, confirm: ServerAction<ConfirmTwoFactor>) -> i
                         <button type="submit" disabled=move || confirm.pending().get()>"Confirm and turn on"</button>
                     </ActionForm>
                 </li>
+                <li class="card step upcoming">
+                    <h2><span class="step-number">"4"</span>" Save your recovery codes"</h2>
+                    <p>"Once the code is confirmed you get ten single-use recovery codes, shown once: they let you in if you lose your phone."</p>
+                </li>
             </ol>
         </Show>
     }

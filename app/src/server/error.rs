@@ -16,6 +16,9 @@ pub enum AuthError {
     InvalidCredentials,
     #[error("That code is not right. Check the code in your authenticator app and try again.")]
     CodeRejected,
+    /// A wrong code that would have been right a few minutes earlier or later.
+    #[error("That code is not right for this moment: the clock of your phone seems to be off by about {minutes} minute{}. Set its date and time to automatic, then enter the new code.", if *minutes == 1 { "" } else { "s" })]
+    CodeRejectedClockOff { minutes: u64 },
     #[error("That recovery code is not right, or it was already used.")]
     RecoveryCodeRejected,
     #[error("Your sign-in has expired or was not started. Sign in with your password again.")]
@@ -74,6 +77,7 @@ impl AuthError {
             AuthError::BadInput(_) => StatusCode::BAD_REQUEST,
             AuthError::InvalidCredentials
             | AuthError::CodeRejected
+            | AuthError::CodeRejectedClockOff { .. }
             | AuthError::RecoveryCodeRejected
             | AuthError::NoPendingSignIn
             | AuthError::NotSignedIn

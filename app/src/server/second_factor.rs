@@ -13,6 +13,9 @@ use crate::server::{
     totp,
 };
 
+/// How far (in steps, either way) a wrong code is compared, to hint at a phone clock that is off.
+const CLOCK_HINT_STEPS: u64 = 20;
+
 /// What a person offered as their second factor.
 pub enum Proof {
     Code(String),
@@ -57,6 +60,14 @@ pub async fn verify_code(state: &AppState, account: &Account, code: &str, addres
         security_log::record(&state.db, account.id, Event::CodeRejected, address).await;
         if failures == SECOND_FACTOR_LOCK_FAILURES {
             security_log::record(&state.db, account.id, Event::CodesLocked, address).await;
+        }
+        // A code of a step just outside the window most likely comes from a phone whose clock
+        // is off: say so (it still counts as a failure, and is never accepted).
+        if let Some(offset) = totp::clock_offset_steps(secret, code, now, CLOCK_HINT_STEPS) {
+            if offset.unsigned_abs() > 1 {
+                let minutes = (offset.unsigned_abs() * totp::PERIOD_SECONDS).div_ceil(60);
+                return Err(AuthError::CodeRejectedClockOff { minutes });
+            }
         }
         return Err(AuthError::CodeRejected);
     }

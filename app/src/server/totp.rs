@@ -104,6 +104,22 @@ pub fn matching_step(secret: &TotpSecret, code: &str, now_unix: u64) -> Option<u
     matched
 }
 
+/// How many steps away (negative: the past) the step is whose code equals `code`, looking up to
+/// `max_steps` either side — only to tell a person their clock may be off, never to accept.
+pub fn clock_offset_steps(secret: &TotpSecret, code: &str, now_unix: u64, max_steps: u64) -> Option<i64> {
+    let current = time_step(now_unix);
+    (1..=max_steps).find_map(|distance| {
+        [current.checked_sub(distance), Some(current + distance)]
+            .into_iter()
+            .flatten()
+            .find(|step| {
+                code_at_step(secret, *step, DIGITS, Algorithm::SHA1)
+                    .is_some_and(|expected| bool::from(expected.as_bytes().ct_eq(code.as_bytes())))
+            })
+            .map(|step| step as i64 - current as i64)
+    })
+}
+
 /// The Key Uri Format link authenticator apps read from the QR code. API.md fixes its shape:
 /// the label is exactly `{issuer}:{username}` and every parameter is spelled out.
 pub fn otpauth_uri(secret: &TotpSecret, issuer: &str, username: &str) -> String {
@@ -199,6 +215,16 @@ mod tests {
         assert_eq!(matching_step(&seed(20), code, time - PERIOD_SECONDS), Some(step), "one step earlier");
         assert_eq!(matching_step(&seed(20), code, time + 2 * PERIOD_SECONDS), None, "two steps later");
         assert_eq!(matching_step(&seed(20), code, time - 2 * PERIOD_SECONDS), None, "two steps earlier");
+    }
+
+    #[test]
+    fn a_code_from_a_clock_off_by_minutes_is_recognised_but_not_accepted() {
+        let time = 1111111111u64; // "050471" belongs to this step
+        let four_minutes_later = time + 8 * PERIOD_SECONDS;
+        assert_eq!(matching_step(&seed(20), "050471", four_minutes_later), None);
+        assert_eq!(clock_offset_steps(&seed(20), "050471", four_minutes_later, 10), Some(-8));
+        assert_eq!(clock_offset_steps(&seed(20), "050471", time - 3 * PERIOD_SECONDS, 10), Some(3));
+        assert_eq!(clock_offset_steps(&seed(20), "050471", time + 30 * PERIOD_SECONDS, 10), None);
     }
 
     #[test]

@@ -163,3 +163,18 @@ async fn the_session_cookie_is_http_only_and_same_site_lax() {
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
     assert!(cookie.contains("Max-Age="), "an idle expiry: {cookie}");
 }
+
+#[tokio::test]
+async fn a_code_from_a_phone_whose_clock_is_off_says_so() {
+    let app = spawn_app().await;
+    let (secret, _) = app.user_with_two_factor("alice", "correct horse").await;
+    let c = app.pending_client("alice", "correct horse").await;
+    let (status, body) = json(app.post(&c, "login/2fa", &[("otp", &totp_code(&secret, -6))]).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body["error"].as_str().unwrap().contains("clock"), "{body}");
+    // A plainly wrong code says nothing about clocks.
+    let right = totp_code(&secret, 1);
+    let wrong = format!("{:06}", (right.parse::<u32>().unwrap() + 500_000) % 1_000_000);
+    let (_, body) = json(app.post(&c, "login/2fa", &[("otp", &wrong)]).await).await;
+    assert!(!body["error"].as_str().unwrap().contains("clock"), "{body}");
+}
