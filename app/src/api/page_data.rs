@@ -112,3 +112,17 @@ pub async fn load_setup_page() -> Result<SetupPageData, ApiError> {
     .await
     .map_err(respond)
 }
+
+/// Whether this session is still half-way in (password done, code not yet, within 5 minutes).
+/// The code page asks after a failed attempt, to send an expired sign-in back to `/login`.
+#[server(endpoint = "ui/pending")]
+pub async fn still_pending() -> Result<bool, ApiError> {
+    use crate::server::{auth_session::{AuthSession, Stage}, error::respond, sign_in, state::app_state};
+    async {
+        let (state, session) = (app_state()?, AuthSession::current().await?);
+        let (stage, _) = sign_in::current_stage(&state, &session).await?;
+        Ok(matches!(stage, Stage::PendingSecondFactor { .. }))
+    }
+    .await
+    .map_err(respond)
+}

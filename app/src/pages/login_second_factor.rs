@@ -1,5 +1,8 @@
 use crate::{
-    api::sign_in::{LoginRecovery, LoginSecondFactor},
+    api::{
+        page_data::still_pending,
+        sign_in::{LoginRecovery, LoginSecondFactor},
+    },
     components::{go_to, notices::{error_of, ActionError, FlashNotice}, otp_field::OtpField},
 };
 use leptos::prelude::*;
@@ -10,8 +13,17 @@ pub fn SecondFactorPage() -> impl IntoView {
     let with_code = ServerAction::<LoginSecondFactor>::new();
     let with_recovery = ServerAction::<LoginRecovery>::new();
     Effect::new(move || {
-        if matches!(with_code.value().get(), Some(Ok(_))) || matches!(with_recovery.value().get(), Some(Ok(_))) {
+        let (code, recovery) = (with_code.value().get(), with_recovery.value().get());
+        if matches!(code, Some(Ok(_))) || matches!(recovery, Some(Ok(_))) {
             go_to("/account");
+        } else if matches!(code, Some(Err(_))) || matches!(recovery, Some(Err(_))) {
+            // An expired sign-in cannot be finished here: reload, and the server sends the
+            // visitor to /login with a message saying so.
+            leptos::task::spawn_local(async {
+                if let Ok(false) = still_pending().await {
+                    go_to("/login/2fa");
+                }
+            });
         }
     });
     view! {
