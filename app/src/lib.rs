@@ -14,6 +14,7 @@ mod components;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;
+mod uri;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

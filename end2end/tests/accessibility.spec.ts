@@ -1,6 +1,6 @@
 import { test, expect, Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { codeFor, setupKey, uniqueName, waitForHydration } from "./support";
+import { codeFor, registerWithForm, setupKey, signOutAndEnterPassword, uniqueName, waitForHydration } from "./support";
 
 // WCAG 2.1 A and AA rules, on every page, signed out and signed in.
 async function expectNoViolations(page: Page, what: string) {
@@ -27,12 +27,7 @@ test("every page has zero axe violations, signed out and signed in", async ({ pa
 
   const username = uniqueName("axe");
   const password = "correct horse battery";
-  await page.goto("/register");
-  await waitForHydration(page);
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/account$/);
+  await registerWithForm(page, username, password);
   await waitForHydration(page);
   await expectNoViolations(page, "/account, 2FA off");
 
@@ -49,12 +44,7 @@ test("every page has zero axe violations, signed out and signed in", async ({ pa
   await waitForHydration(page);
   await expectNoViolations(page, "/account, 2FA on");
 
-  await page.getByRole("button", { name: "Sign out", exact: true }).click();
-  await expect(page).toHaveURL(/\/login$/);
-  await waitForHydration(page);
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signOutAndEnterPassword(page, username, password);
   await expect(page).toHaveURL(/\/login\/2fa$/);
   await waitForHydration(page);
   await expectNoViolations(page, "/login/2fa");

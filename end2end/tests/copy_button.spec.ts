@@ -1,13 +1,8 @@
 import { test, expect } from "@playwright/test";
-import { setupKey, uniqueName, waitForHydration } from "./support";
+import { registerWithForm, setupKey, uniqueName, waitForHydration } from "./support";
 
 async function openSetupPage(page: import("@playwright/test").Page) {
-  await page.goto("/register");
-  await waitForHydration(page);
-  await page.getByLabel("Username").fill(uniqueName("copier"));
-  await page.getByLabel("Password").fill("correct horse battery");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/account$/);
+  await registerWithForm(page, uniqueName("copier"), "correct horse battery");
   await page.goto("/account/2fa/setup");
   await waitForHydration(page);
 }

@@ -1,15 +1,10 @@
 import { test, expect, Page } from "@playwright/test";
-import { codeFor, setupKey, uniqueName, waitForHydration } from "./support";
+import { codeFor, registerWithForm, setupKey, signOutAndEnterPassword, uniqueName, waitForHydration } from "./support";
 
 const password = "correct horse battery";
 
 async function registerAndEnrol(page: Page, username: string): Promise<{ secret: string; codes: string[] }> {
-  await page.goto("/register");
-  await waitForHydration(page);
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/account$/);
+  await registerWithForm(page, username, password);
   await page.goto("/account/2fa/setup");
   await waitForHydration(page);
   const secret = await setupKey(page);
@@ -25,16 +20,9 @@ test("lose the phone: recovery code, new codes, 2FA off and on again", async ({ 
   const username = uniqueName("lost");
   const { secret, codes } = await registerAndEnrol(page, username);
 
-  await page.goto("/account");
-  await waitForHydration(page);
-  await page.getByRole("button", { name: "Sign out", exact: true }).click();
-  await expect(page).toHaveURL(/\/login$/);
-
   // The phone is gone: password, then a recovery code.
-  await waitForHydration(page);
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.goto("/account");
+  await signOutAndEnterPassword(page, username, password);
   await expect(page).toHaveURL(/\/login\/2fa$/);
   await waitForHydration(page);
   await page.getByText("Use a recovery code").click();

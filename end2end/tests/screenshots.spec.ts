@@ -1,12 +1,13 @@
 import { test, expect, Page } from "@playwright/test";
 import * as path from "path";
-import { codeFor, setupKey, uniqueName, waitForHydration } from "./support";
+import { codeFor, registerWithForm, setupKey, signOutAndEnterPassword, uniqueName, waitForHydration } from "./support";
 
 // The whole journey at a phone's size and a desktop's, writing the screenshots the README shows
 // (end2end/screenshots/), so they always show the app as it is.
 const sizes = [
   { name: "phone", width: 360, height: 740 },
   { name: "desktop", width: 1280, height: 800 },
+  { name: "narrowest", width: 320, height: 640 },
 ];
 
 async function shot(page: Page, step: string, size: string) {
@@ -62,12 +63,7 @@ for (const size of sizes) {
 test("a pasted code with a space submits by itself", async ({ page, context }) => {
   await context.grantPermissions(["clipboard-read", "clipboard-write"]);
   const username = uniqueName("paste");
-  await page.goto("/register");
-  await waitForHydration(page);
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill("correct horse battery");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/account$/);
+  await registerWithForm(page, username, "correct horse battery");
   await page.goto("/account/2fa/setup");
   await waitForHydration(page);
   const code = codeFor(await setupKey(page));

@@ -57,3 +57,24 @@ export async function expectNoCspViolations(page: Page): Promise<void> {
   expect(violations).toEqual([]);
   expect(cspConsoleErrors).toEqual([]);
 }
+
+/// Creates an account through the register form and lands on /account.
+export async function registerWithForm(page: Page, username: string, password: string): Promise<void> {
+  await page.goto("/register");
+  await waitForHydration(page);
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/account$/);
+}
+
+/// Signs out from any signed-in page, then passes the password step on /login.
+export async function signOutAndEnterPassword(page: Page, username: string, password: string): Promise<void> {
+  await waitForHydration(page);
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await waitForHydration(page);
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}

@@ -104,7 +104,7 @@ pub fn RecoveryCodeList(codes: Vec<String>) -> impl IntoView {
         "Recovery codes for your two-factor sign-in. Each works once.\n\n{}\n",
         codes.join("\n")
     );
-    let download = format!("data:text/plain;charset=utf-8,{}", percent_encode(&text));
+    let download = format!("data:text/plain;charset=utf-8,{}", crate::uri::encode_component(&text));
     view! {
         <p>
             "Keep these codes somewhere safe, away from your phone. If you lose the phone, each "
@@ -118,16 +118,4 @@ pub fn RecoveryCodeList(codes: Vec<String>) -> impl IntoView {
             <a class="button secondary" href=download download="recovery-codes.txt">"Download .txt"</a>
         </p>
     }
-}
-
-fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }

@@ -123,24 +123,12 @@ pub fn clock_offset_steps(secret: &TotpSecret, code: &str, now_unix: u64, max_st
 /// The Key Uri Format link authenticator apps read from the QR code. API.md fixes its shape:
 /// the label is exactly `{issuer}:{username}` and every parameter is spelled out.
 pub fn otpauth_uri(secret: &TotpSecret, issuer: &str, username: &str) -> String {
-    let issuer = encode_uri_component(issuer);
+    let issuer = crate::uri::encode_component(issuer);
     format!(
         "otpauth://totp/{issuer}:{user}?secret={secret}&issuer={issuer}&algorithm=SHA1&digits={DIGITS}&period={PERIOD_SECONDS}",
-        user = encode_uri_component(username),
+        user = crate::uri::encode_component(username),
         secret = secret.to_base32(),
     )
-}
-
-fn encode_uri_component(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 /// The QR code of the otpauth URI as an inline SVG element, made on the server.
