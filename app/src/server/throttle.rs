@@ -12,7 +12,8 @@
 //!
 //! **Password, per username and per client address**: per username, 10 free consecutive
 //! failures, then 30 s doubling up to 15 minutes (never a permanent lock: that would let anyone
-//! lock anyone out); per address, 200 failures with no 5-minute pause between them, then 60 s.
+//! lock anyone out); per address, at most 300 failures in a fixed 5-minute window (offices and
+//! carrier NAT share addresses), then wait for the window to end.
 
 use crate::server::{clock::now_unix, error::AuthError};
 use sqlx::{AnyPool, Row};
@@ -23,9 +24,8 @@ pub const SECOND_FACTOR_LOCK_FAILURES: i64 = 20;
 pub const FIRST_DELAY_SECONDS: i64 = 30;
 pub const MAX_DELAY_SECONDS: i64 = 15 * 60;
 pub const PASSWORD_FREE_FAILURES_PER_USERNAME: i64 = 10;
-pub const PASSWORD_FREE_FAILURES_PER_ADDRESS: i64 = 200;
+pub const PASSWORD_FAILURES_PER_ADDRESS_WINDOW: i64 = 300;
 pub const ADDRESS_WINDOW_SECONDS: i64 = 5 * 60;
-pub const ADDRESS_DELAY_SECONDS: i64 = 60;
 
 /// The wait after `failures` consecutive failures, once `free` of them have been used up.
 pub fn delay_after(failures: i64, free: i64) -> i64 {
@@ -140,9 +140,10 @@ pub async fn check_password_attempt(db: &AnyPool, username: &str, address: Optio
             .fetch_optional(db)
             .await?;
         if let Some(row) = row {
-            let (failures, at): (i64, i64) = (row.try_get("failures")?, row.try_get("last_failure_at")?);
-            if failures >= PASSWORD_FREE_FAILURES_PER_ADDRESS && now - at < ADDRESS_DELAY_SECONDS {
-                wait = wait.max(at + ADDRESS_DELAY_SECONDS - now);
+            // For addresses, `last_failure_at` holds the start of the current window.
+            let (failures, window_start): (i64, i64) = (row.try_get("failures")?, row.try_get("last_failure_at")?);
+            if failures >= PASSWORD_FAILURES_PER_ADDRESS_WINDOW && now - window_start < ADDRESS_WINDOW_SECONDS {
+                wait = wait.max(window_start + ADDRESS_WINDOW_SECONDS - now);
             }
         }
     }
@@ -167,12 +168,12 @@ pub async fn record_password_failure(db: &AnyPool, username: &str, address: Opti
     .execute(db)
     .await?;
     if let Some(address) = address {
-        // Per address: failures without a 5-minute pause between them.
+        // Per address: failures in a fixed 5-minute window (`last_failure_at` is its start).
         sqlx::query(
             "INSERT INTO login_throttle (throttle_key, failures, last_failure_at) VALUES ($1, 1, $2)
              ON CONFLICT (throttle_key) DO UPDATE SET
-               failures = CASE WHEN login_throttle.last_failure_at < $2 - $3 THEN 1 ELSE login_throttle.failures + 1 END,
-               last_failure_at = $2",
+               failures = CASE WHEN login_throttle.last_failure_at <= $2 - $3 THEN 1 ELSE login_throttle.failures + 1 END,
+               last_failure_at = CASE WHEN login_throttle.last_failure_at <= $2 - $3 THEN $2 ELSE login_throttle.last_failure_at END",
         )
         .bind(address_key(address))
         .bind(now)

@@ -243,3 +243,20 @@ async fn pages_carry_a_strict_content_security_policy() {
     let api = app.post(&client(), "me", &[]).await;
     assert_eq!(api.headers()["content-security-policy"], "default-src 'none'; frame-ancestors 'none'");
 }
+
+/// Property 2: one address is throttled once it passes its window's limit (arranged in the
+/// database: 300 failures would take a while).
+#[tokio::test]
+async fn an_address_past_its_limit_is_throttled_for_every_username() {
+    let app = spawn_app().await;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    sqlx::query("INSERT INTO login_throttle (throttle_key, failures, last_failure_at) VALUES ('addr:127.0.0.1', 300, $1)")
+        .bind(now - 10)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let r = app.post(&client(), "login", &[("username", "someone"), ("password", "wrong horse")]).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: i64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((280..=300).contains(&wait), "{wait}");
+}
