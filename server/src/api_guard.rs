@@ -9,11 +9,11 @@
 
 use app::{
     api::Flash,
-    server::{auth_session::AuthSession, flash},
+    server::{auth_session::AuthSession, flash, secret_box::SecretBox, state::AppState},
 };
 use axum::{
     body::{Body, Bytes},
-    extract::Request,
+    extract::{Request, State},
     http::{header, HeaderMap, HeaderValue, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -27,7 +27,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// connection is closed instead: nobody sends 16 MiB to a sign-in form by mistake.
 const MAX_DRAIN_BYTES: usize = 16 * 1024 * 1024;
 
-pub async fn guard(req: Request, next: Next) -> Response {
+pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if changes_state && is_cross_site(req.headers()) {
@@ -60,7 +60,7 @@ pub async fn guard(req: Request, next: Next) -> Response {
         tracing::error!(%status, endpoint, "API request failed");
     }
     if plain_form_post {
-        if let Some(redirect) = redirect_for_form(&endpoint, status, &json, session).await {
+        if let Some(redirect) = redirect_for_form(&endpoint, status, &json, session, &state.secret_box).await {
             return redirect;
         }
     }
@@ -176,6 +176,7 @@ async fn redirect_for_form(
     status: StatusCode,
     json: &serde_json::Value,
     session: Option<Session>,
+    secret_box: &SecretBox,
 ) -> Option<Response> {
     let ok = |message: &str| Some(Flash { is_error: false, message: message.to_owned() });
     let (location, message) = if status.is_success() {
@@ -192,7 +193,7 @@ async fn redirect_for_form(
             "2fa/confirm" | "2fa/recovery-codes" => {
                 let codes: Vec<String> = serde_json::from_value(json["recovery_codes"].clone()).unwrap_or_default();
                 if let Some(session) = session {
-                    if let Err(e) = AuthSession::new(session, None).stash_recovery_codes(codes).await {
+                    if let Err(e) = AuthSession::new(session, None).stash_recovery_codes(&codes, secret_box).await {
                         tracing::error!(error = ?e, "could not keep the recovery codes for the next page");
                     }
                 }

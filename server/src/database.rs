@@ -43,14 +43,14 @@ pub async fn connect(url: &str) -> Result<Database, StartupError> {
         "sqlite" => connect_sqlite(url).await,
         "postgres" | "postgresql" => connect_postgres(url).await,
         _ => Err(StartupError::Config(format!(
-            "DATABASE_URL={url:?} is not a database URL; expected sqlite://path/to/file.db or postgres://user:password@host/database"
+            "DATABASE_URL (scheme {scheme:?}) is not a database URL; expected sqlite://path/to/file.db or postgres://user:password@host/database"
         ))),
     }
 }
 
 async fn connect_sqlite(url: &str) -> Result<Database, StartupError> {
     let options = SqliteConnectOptions::from_str(url)
-        .map_err(|e| StartupError::Config(format!("DATABASE_URL={url:?} is malformed: {e}")))?
+        .map_err(|e| StartupError::Config(format!("DATABASE_URL is a malformed SQLite URL: {e}")))?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)

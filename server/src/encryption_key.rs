@@ -80,6 +80,17 @@ pub async fn load(source: &KeySource, db: &AnyPool) -> Result<SecretBox, Startup
                 .execute(db)
                 .await
                 .map_err(|e| StartupError::Database(format!("cannot store the encryption key check: {e}")))?;
+            // Another instance starting at the same moment may have stored its own key's check
+            // first: read back what won and make sure it is ours.
+            let stored: Vec<u8> = sqlx::query_scalar("SELECT sealed FROM encryption_key_check WHERE id = 1")
+                .fetch_one(db)
+                .await
+                .map_err(|e| StartupError::Database(format!("cannot read the encryption key check: {e}")))?;
+            if secret_box.open(&stored, CHECK_CONTEXT).ok().as_deref() != Some(CHECK_PLAINTEXT) {
+                return Err(StartupError::Config(
+                    "another instance started with a different TOTP encryption key: give every instance the same TOTP_ENCRYPTION_KEY".into(),
+                ));
+            }
         }
     }
     Ok(secret_box)

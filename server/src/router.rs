@@ -46,7 +46,7 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn_with_state(state.clone(), page_guard::guard))
-        .layer(middleware::from_fn(api_guard::guard))
+        .layer(middleware::from_fn_with_state(state.clone(), api_guard::guard))
         .layer(sessions)
         .layer(middleware::from_fn(security_headers::add))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))

@@ -73,7 +73,7 @@ pub async fn load_account_overview() -> Result<AccountOverview, ApiError> {
             two_factor: account.two_factor_on(),
             username: account.username,
             recovery_codes_left,
-            fresh_recovery_codes: session.take_recovery_codes().await?,
+            fresh_recovery_codes: session.take_recovery_codes(&state.secret_box).await?,
             recently_authenticated: now_unix() - authenticated_at <= state.settings.reauthentication_window_seconds,
             events,
         })
@@ -91,14 +91,16 @@ pub struct SetupPageData {
     pub grouped_secret: String,
     pub otpauth_uri: String,
     pub qr_svg: String,
+    /// Whether the code can confirm now, or the password is needed again first.
+    pub recently_authenticated: bool,
 }
 
 #[server(endpoint = "ui/setup")]
 pub async fn load_setup_page() -> Result<SetupPageData, ApiError> {
-    use crate::server::{auth_session::AuthSession, error::respond, sign_in, state::app_state, two_factor};
+    use crate::server::{auth_session::AuthSession, clock::now_unix, error::respond, sign_in, state::app_state, two_factor};
     async {
         let (state, session) = (app_state()?, AuthSession::current().await?);
-        let account = sign_in::signed_in_account(&state, &session).await?;
+        let sign_in::SignedIn { account, authenticated_at } = sign_in::signed_in(&state, &session).await?;
         let offer = two_factor::current_or_start(&state, &account).await?;
         Ok(SetupPageData {
             username: account.username,
@@ -107,6 +109,7 @@ pub async fn load_setup_page() -> Result<SetupPageData, ApiError> {
             grouped_secret: offer.secret.to_grouped_base32(),
             otpauth_uri: offer.otpauth_uri,
             qr_svg: offer.qr_svg,
+            recently_authenticated: now_unix() - authenticated_at <= state.settings.reauthentication_window_seconds,
         })
     }
     .await

@@ -18,13 +18,15 @@ pub async fn start_two_factor_setup() -> Result<SetupKey, ApiError> {
     .map_err(respond)
 }
 
-/// Confirms the pending key with a current code; answers the recovery codes, once.
+/// Confirms the pending key with a current code; answers the recovery codes, once. Like every
+/// change to 2FA it needs a recent sign-in (a stolen, older session cannot put its own phone on
+/// the account).
 #[server(endpoint = "2fa/confirm")]
 pub async fn confirm_two_factor(otp: Option<String>) -> Result<RecoveryCodes, ApiError> {
     use crate::server::{auth_session::AuthSession, error::respond, sign_in, state::app_state, two_factor};
     async {
         let (state, session) = (app_state()?, AuthSession::current().await?);
-        let account = sign_in::signed_in_account(&state, &session).await?;
+        let account = sign_in::recently_signed_in_account(&state, &session).await?;
         let recovery_codes = two_factor::confirm(&state, &session, &account, otp).await?;
         Ok(RecoveryCodes { recovery_codes })
     }

@@ -5,6 +5,7 @@ pub mod layout;
 pub mod local_time;
 pub mod notices;
 pub mod otp_field;
+pub mod reauthenticate;
 
 /// Loads a page in full (not a client-side route change), so the server decides what the
 /// visitor may see after a sign-in step changed the session.

@@ -1,6 +1,6 @@
 use crate::{
     api::{
-        manage_two_factor::{DisableTwoFactor, Reauthenticate, RegenerateRecoveryCodes},
+        manage_two_factor::{DisableTwoFactor, RegenerateRecoveryCodes},
         page_data::{load_account_overview, AccountOverview, SecurityEvent},
         sign_in::SignOutOtherSessions,
     },
@@ -9,6 +9,7 @@ use crate::{
         local_time::LocalTime,
         notices::{error_of, ActionError, FlashNotice},
         otp_field::OtpField,
+        reauthenticate::ReauthenticateForm,
     },
     pages::two_factor_setup::RecoveryCodeList,
 };
@@ -84,27 +85,6 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
     }
 }
 
-/// Password and a code again, when the last sign-in is older than the re-authentication window.
-#[component]
-fn ReauthenticateForm() -> impl IntoView {
-    let reauthenticate = ServerAction::<Reauthenticate>::new();
-    Effect::new(move || {
-        if let Some(Ok(_)) = reauthenticate.value().get() {
-            go_to("/account");
-        }
-    });
-    view! {
-        <p>"For your security, confirm your password and a current code to make this change."</p>
-        <ActionError message=Signal::derive(move || error_of(reauthenticate.value().get())) />
-        <ActionForm action=reauthenticate attr:class="form" attr:id="reauthenticate-form">
-            <label for="reauth-password">"Password"</label>
-            <input id="reauth-password" name="password" type="password" autocomplete="current-password" required />
-            <OtpField autofocus=false />
-            <button type="submit" disabled=move || reauthenticate.pending().get()>"Confirm"</button>
-        </ActionForm>
-    }
-}
-
 #[component]
 fn RecoveryCodesCard(left: i64, recently_authenticated: bool) -> impl IntoView {
     let regenerate = ServerAction::<RegenerateRecoveryCodes>::new();
@@ -126,7 +106,7 @@ fn RecoveryCodesCard(left: i64, recently_authenticated: bool) -> impl IntoView {
             </ActionForm>
         })
     } else {
-        Either::Right(view! { <ReauthenticateForm /> })
+        Either::Right(view! { <ReauthenticateForm with_code=true /> })
     };
     view! {
         <section class="card">

@@ -7,6 +7,7 @@ use crate::{
         copy_button::CopyButton,
         notices::{error_of, ActionError, FlashNotice},
         otp_field::OtpField,
+        reauthenticate::ReauthenticateForm,
     },
 };
 use leptos::{either::Either, prelude::*};
@@ -36,7 +37,7 @@ pub fn TwoFactorSetupPage() -> impl IntoView {
 
 #[component]
 fn SetupSteps(data: SetupPageData, confirm: ServerAction<ConfirmTwoFactor>) -> impl IntoView {
-    let SetupPageData { username, issuer, secret, grouped_secret, qr_svg, .. } = data;
+    let SetupPageData { username, issuer, secret, grouped_secret, qr_svg, recently_authenticated, .. } = data;
     let codes = move || confirm.value().get().and_then(Result::ok).map(|r| r.recovery_codes);
     view! {
         <Show
@@ -81,11 +82,16 @@ fn SetupSteps(data: SetupPageData, confirm: ServerAction<ConfirmTwoFactor>) -> i
                 <li class="card step">
                     <h2><span class="step-number">"3"</span>" Enter the code from the app"</h2>
                     <p>"Two-factor authentication stays off until a code confirms that your app is set up."</p>
-                    <ActionError message=Signal::derive(move || error_of(confirm.value().get())) />
-                    <ActionForm action=confirm attr:class="form">
-                        <OtpField />
-                        <button type="submit" disabled=move || confirm.pending().get()>"Confirm and turn on"</button>
-                    </ActionForm>
+                    <Show
+                        when=move || recently_authenticated
+                        fallback=|| view! { <ReauthenticateForm with_code=false /> }
+                    >
+                        <ActionError message=Signal::derive(move || error_of(confirm.value().get())) />
+                        <ActionForm action=confirm attr:class="form">
+                            <OtpField />
+                            <button type="submit" disabled=move || confirm.pending().get()>"Confirm and turn on"</button>
+                        </ActionForm>
+                    </Show>
                 </li>
                 <li class="card step upcoming">
                     <h2><span class="step-number">"4"</span>" Save your recovery codes"</h2>

@@ -159,17 +159,23 @@ async fn store_recovery_codes(
 }
 
 /// A new set of recovery codes for an account with 2FA on; ends its other sessions. Returns
-/// the new session epoch.
-pub async fn regenerate_recovery_codes(db: &AnyPool, account_id: i64, codes: &[String]) -> Result<i64, sqlx::Error> {
+/// the new session epoch, or `None` when 2FA is off (a concurrent disable won).
+pub async fn regenerate_recovery_codes(db: &AnyPool, account_id: i64, codes: &[String]) -> Result<Option<i64>, sqlx::Error> {
     let mut tx = db.begin().await?;
-    let epoch: i64 = sqlx::query("UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1 RETURNING session_epoch")
-        .bind(account_id)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("session_epoch")?;
+    let updated = sqlx::query(
+        "UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1 AND totp_secret IS NOT NULL RETURNING session_epoch",
+    )
+    .bind(account_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = updated else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    let epoch: i64 = row.try_get("session_epoch")?;
     store_recovery_codes(&mut tx, account_id, codes).await?;
     tx.commit().await?;
-    Ok(epoch)
+    Ok(Some(epoch))
 }
 
 /// Turns 2FA off: the key, the used-step marker, the throttle, the recovery codes and any setup

@@ -1,7 +1,7 @@
 //! The typed session: where a visitor stands in the sign-in, kept server-side (tower-sessions,
 //! in the database). The cookie holds only a random session id.
 
-use crate::server::{clock::now_unix, error::AuthError};
+use crate::server::{clock::now_unix, error::AuthError, secret_box::SecretBox};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
@@ -81,6 +81,7 @@ impl AuthSession {
     /// After a right password on an account with 2FA: pending, under a new session id.
     pub async fn begin_second_factor(&self, user_id: i64, epoch: i64) -> Result<(), AuthError> {
         self.session.cycle_id().await.map_err(session_failed)?;
+        self.forget_stash().await?;
         self.set(SignInRecord::PendingSecondFactor { user_id, since: now_unix(), epoch }).await
     }
 
@@ -88,6 +89,7 @@ impl AuthSession {
     /// e.g. one planted by an attacker, is worth nothing after it).
     pub async fn complete_sign_in(&self, user_id: i64, epoch: i64) -> Result<(), AuthError> {
         self.session.cycle_id().await.map_err(session_failed)?;
+        self.forget_stash().await?;
         self.set(SignInRecord::SignedIn { user_id, since: now_unix(), epoch }).await
     }
 
@@ -116,18 +118,25 @@ impl AuthSession {
         self.session.insert(SIGN_IN_KEY, record).await.map_err(session_failed)
     }
 
-    /// Recovery codes to show once on the next page (used when JavaScript is off).
-    pub async fn stash_recovery_codes(&self, codes: Vec<String>) -> Result<(), AuthError> {
-        self.session.insert(FRESH_RECOVERY_CODES_KEY, codes).await.map_err(session_failed)
+    /// Recovery codes to show once on the next page (used when JavaScript is off). They wait in
+    /// the session row encrypted like TOTP keys: the database never holds them in clear.
+    pub async fn stash_recovery_codes(&self, codes: &[String], secret_box: &SecretBox) -> Result<(), AuthError> {
+        let sealed = secret_box.seal(codes.join("\n").as_bytes(), FRESH_RECOVERY_CODES_KEY);
+        self.session.insert(FRESH_RECOVERY_CODES_KEY, sealed).await.map_err(session_failed)
     }
 
-    pub async fn take_recovery_codes(&self) -> Result<Vec<String>, AuthError> {
-        Ok(self
-            .session
-            .remove::<Vec<String>>(FRESH_RECOVERY_CODES_KEY)
-            .await
-            .map_err(session_failed)?
-            .unwrap_or_default())
+    pub async fn take_recovery_codes(&self, secret_box: &SecretBox) -> Result<Vec<String>, AuthError> {
+        let sealed = self.session.remove::<Vec<u8>>(FRESH_RECOVERY_CODES_KEY).await.map_err(session_failed)?;
+        let Some(plain) = sealed.and_then(|s| secret_box.open(&s, FRESH_RECOVERY_CODES_KEY).ok()) else {
+            return Ok(Vec::new());
+        };
+        Ok(String::from_utf8_lossy(&plain).lines().map(str::to_owned).collect())
+    }
+
+    /// Nothing of an earlier sign-in (such as codes waiting to be shown) outlives a new one.
+    async fn forget_stash(&self) -> Result<(), AuthError> {
+        self.session.remove::<Vec<u8>>(FRESH_RECOVERY_CODES_KEY).await.map_err(session_failed)?;
+        Ok(())
     }
 }
 

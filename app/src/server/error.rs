@@ -31,6 +31,8 @@ pub enum AuthError {
     UsernameTaken,
     #[error("Two-factor authentication is already on for this account.")]
     TwoFactorAlreadyOn,
+    #[error("Two-factor authentication is off for this account: there is nothing to change.")]
+    TwoFactorOff,
     #[error("The setup has expired or was not started. Start the setup again to get a new key.")]
     NoPendingSetup,
     #[error("Too many wrong codes: sign-in with codes is locked for this account. Use a recovery code, or ask an administrator to unlock it.")]
@@ -81,7 +83,8 @@ impl AuthError {
             | AuthError::RecoveryCodeRejected
             | AuthError::NoPendingSignIn
             | AuthError::NotSignedIn
-            | AuthError::ReauthenticationRequired => StatusCode::UNAUTHORIZED,
+            | AuthError::ReauthenticationRequired
+            | AuthError::TwoFactorOff => StatusCode::UNAUTHORIZED,
             AuthError::UsernameTaken | AuthError::TwoFactorAlreadyOn | AuthError::NoPendingSetup => {
                 StatusCode::CONFLICT
             }

@@ -61,10 +61,12 @@ pub async fn verify_code(state: &AppState, account: &Account, code: &str, addres
         if failures == SECOND_FACTOR_LOCK_FAILURES {
             security_log::record(&state.db, account.id, Event::CodesLocked, address).await;
         }
-        // A code of a step just outside the window most likely comes from a phone whose clock
-        // is off: say so (it still counts as a failure, and is never accepted).
+        // A code of a past step just outside the window most likely comes from a phone whose
+        // clock is behind: say so (it still counts as a failure, and is never accepted). Only
+        // past steps: a hint about a *future* step would tell a guesser which code to replay
+        // once that step comes.
         if let Some(offset) = totp::clock_offset_steps(secret, code, now, CLOCK_HINT_STEPS) {
-            if offset.unsigned_abs() > 1 {
+            if offset < -1 {
                 let minutes = (offset.unsigned_abs() * totp::PERIOD_SECONDS).div_ceil(60);
                 return Err(AuthError::CodeRejectedClockOff { minutes });
             }

@@ -22,6 +22,11 @@ pub async fn register(
 ) -> Result<String, AuthError> {
     let name = input::new_username(username)?;
     let password = input::new_password(password)?;
+    // A taken name is answered before any hashing work (409 is the documented exception to
+    // "no enumeration"); the unique index still decides between two concurrent registrations.
+    if accounts::find_by_username(&state.db, &state.secret_box, &name).await?.is_some() {
+        return Err(AuthError::UsernameTaken);
+    }
     let hash = passwords::hash(password).await?;
     let id = accounts::create(&state.db, &name, &hash).await?.ok_or(AuthError::UsernameTaken)?;
     tracing::info!(user_id = id, "account registered");
@@ -44,7 +49,7 @@ pub async fn password_step(
     let address = session.client_address();
     // Throttled by the name as typed, whether or not such an account exists.
     let throttle_name = username.unwrap_or_default();
-    throttle::check_password_attempt(&state.db, &throttle_name, address).await?;
+    throttle::reserve_password_attempt(&state.db, &throttle_name, address).await?;
     let account = match &typed_name {
         Some(name) => accounts::find_by_username(&state.db, &state.secret_box, name).await?,
         None => None,
@@ -54,14 +59,14 @@ pub async fn password_step(
     let account = match (password_right, account) {
         (true, Some(account)) => account,
         (_, account) => {
-            throttle::record_password_failure(&state.db, &throttle_name, address).await?;
+            // The reserved attempt stays counted as a failure.
             if let Some(account) = account {
                 security_log::record(&state.db, account.id, Event::PasswordRejected, address).await;
             }
             return Err(AuthError::InvalidCredentials);
         }
     };
-    throttle::clear_password_failures(&state.db, &throttle_name).await?;
+    throttle::password_succeeded(&state.db, &throttle_name, address).await?;
     if account.two_factor_on() {
         session.begin_second_factor(account.id, account.session_epoch).await?;
         Ok(true)

@@ -26,6 +26,8 @@ pub const MAX_DELAY_SECONDS: i64 = 15 * 60;
 pub const PASSWORD_FREE_FAILURES_PER_USERNAME: i64 = 10;
 pub const PASSWORD_FAILURES_PER_ADDRESS_WINDOW: i64 = 300;
 pub const ADDRESS_WINDOW_SECONDS: i64 = 5 * 60;
+/// A username's failures are forgotten after a day without any.
+pub const USERNAME_QUIET_RESET_SECONDS: i64 = 24 * 60 * 60;
 
 /// The wait after `failures` consecutive failures, once `free` of them have been used up.
 pub fn delay_after(failures: i64, free: i64) -> i64 {
@@ -112,82 +114,98 @@ pub async fn clear_second_factor_failures(db: &AnyPool, account_id: i64) -> Resu
     Ok(())
 }
 
-/// Keys of the password throttle: one per username (whether or not it exists, so the answer does
-/// not tell) and one per client address.
+/// Keys of the password throttle: one per username (whether or not the account exists, so the
+/// answer does not tell) and one per client address (IPv6 by its /64: one subscriber's prefix).
 pub fn username_key(username: &str) -> String {
     format!("user:{}", username.to_ascii_lowercase())
 }
 
 pub fn address_key(address: &str) -> String {
-    format!("addr:{address}")
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("addr:{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(ip) => format!("addr:{}", ip.to_canonical()),
+        Err(_) => format!("addr:{address}"),
+    }
 }
 
-/// Refuses a password attempt while the username or the address is throttled.
-pub async fn check_password_attempt(db: &AnyPool, username: &str, address: Option<&str>) -> Result<(), AuthError> {
+/// Reserves one password attempt for the username and the address, each in one atomic upsert
+/// that counts it as a failure only if the key is not throttled — so concurrent guesses cannot
+/// all pass a check before any failure is written. A right password then gives the reservation
+/// back (`password_succeeded`).
+pub async fn reserve_password_attempt(db: &AnyPool, username: &str, address: Option<&str>) -> Result<(), AuthError> {
     let now = now_unix();
-    let mut wait = 0i64;
-    let row = sqlx::query("SELECT failures, last_failure_at FROM login_throttle WHERE throttle_key = $1")
-        .bind(username_key(username))
-        .fetch_optional(db)
-        .await?;
-    if let Some(row) = row {
-        let (failures, at): (i64, i64) = (row.try_get("failures")?, row.try_get("last_failure_at")?);
-        wait = wait.max(at + delay_after(failures, PASSWORD_FREE_FAILURES_PER_USERNAME) - now);
-    }
     if let Some(address) = address {
-        let row = sqlx::query("SELECT failures, last_failure_at FROM login_throttle WHERE throttle_key = $1")
-            .bind(address_key(address))
-            .fetch_optional(db)
-            .await?;
-        if let Some(row) = row {
+        let reserved = sqlx::query(&format!(
+            "INSERT INTO login_throttle (throttle_key, failures, last_failure_at) VALUES ($1, 1, $2)
+             ON CONFLICT (throttle_key) DO UPDATE SET
+               failures = CASE WHEN login_throttle.last_failure_at <= $2 - {window} THEN 1 ELSE login_throttle.failures + 1 END,
+               last_failure_at = CASE WHEN login_throttle.last_failure_at <= $2 - {window} THEN $2 ELSE login_throttle.last_failure_at END
+             WHERE login_throttle.last_failure_at <= $2 - {window} OR login_throttle.failures < {limit}",
+            window = ADDRESS_WINDOW_SECONDS,
+            limit = PASSWORD_FAILURES_PER_ADDRESS_WINDOW,
+        ))
+        .bind(address_key(address))
+        .bind(now)
+        .execute(db)
+        .await?;
+        if reserved.rows_affected() == 0 {
             // For addresses, `last_failure_at` holds the start of the current window.
-            let (failures, window_start): (i64, i64) = (row.try_get("failures")?, row.try_get("last_failure_at")?);
-            if failures >= PASSWORD_FAILURES_PER_ADDRESS_WINDOW && now - window_start < ADDRESS_WINDOW_SECONDS {
-                wait = wait.max(window_start + ADDRESS_WINDOW_SECONDS - now);
-            }
+            let window_start: i64 = sqlx::query_scalar("SELECT last_failure_at FROM login_throttle WHERE throttle_key = $1")
+                .bind(address_key(address))
+                .fetch_one(db)
+                .await?;
+            let wait = (window_start + ADDRESS_WINDOW_SECONDS - now).max(1);
+            return Err(AuthError::Throttled { retry_after: Duration::from_secs(wait as u64) });
         }
     }
-    if wait > 0 {
+    let reserved = sqlx::query(&format!(
+        "INSERT INTO login_throttle (throttle_key, failures, last_failure_at) VALUES ($1, 1, $2)
+         ON CONFLICT (throttle_key) DO UPDATE SET
+           failures = CASE WHEN login_throttle.last_failure_at < $2 - {quiet} THEN 1 ELSE login_throttle.failures + 1 END,
+           last_failure_at = $2
+         WHERE login_throttle.last_failure_at < $2 - {quiet}
+            OR login_throttle.last_failure_at + ({delay}) <= $2",
+        quiet = USERNAME_QUIET_RESET_SECONDS,
+        delay = delay_sql("login_throttle.failures", PASSWORD_FREE_FAILURES_PER_USERNAME),
+    ))
+    .bind(username_key(username))
+    .bind(now)
+    .execute(db)
+    .await?;
+    if reserved.rows_affected() == 0 {
+        if let Some(address) = address {
+            give_back(db, &address_key(address)).await?;
+        }
+        let row = sqlx::query("SELECT failures, last_failure_at FROM login_throttle WHERE throttle_key = $1")
+            .bind(username_key(username))
+            .fetch_one(db)
+            .await?;
+        let (failures, at): (i64, i64) = (row.try_get("failures")?, row.try_get("last_failure_at")?);
+        let wait = (at + delay_after(failures, PASSWORD_FREE_FAILURES_PER_USERNAME) - now).max(1);
         return Err(AuthError::Throttled { retry_after: Duration::from_secs(wait as u64) });
     }
     Ok(())
 }
 
-/// Counts a wrong password against the username and the address (one atomic upsert each).
-pub async fn record_password_failure(db: &AnyPool, username: &str, address: Option<&str>) -> Result<(), sqlx::Error> {
-    let now = now_unix();
-    // Per username: consecutive failures, reset only by a success (or a day of quiet).
-    sqlx::query(
-        "INSERT INTO login_throttle (throttle_key, failures, last_failure_at) VALUES ($1, 1, $2)
-         ON CONFLICT (throttle_key) DO UPDATE SET
-           failures = CASE WHEN login_throttle.last_failure_at < $2 - 86400 THEN 1 ELSE login_throttle.failures + 1 END,
-           last_failure_at = $2",
-    )
-    .bind(username_key(username))
-    .bind(now)
-    .execute(db)
-    .await?;
-    if let Some(address) = address {
-        // Per address: failures in a fixed 5-minute window (`last_failure_at` is its start).
-        sqlx::query(
-            "INSERT INTO login_throttle (throttle_key, failures, last_failure_at) VALUES ($1, 1, $2)
-             ON CONFLICT (throttle_key) DO UPDATE SET
-               failures = CASE WHEN login_throttle.last_failure_at <= $2 - $3 THEN 1 ELSE login_throttle.failures + 1 END,
-               last_failure_at = CASE WHEN login_throttle.last_failure_at <= $2 - $3 THEN $2 ELSE login_throttle.last_failure_at END",
-        )
-        .bind(address_key(address))
-        .bind(now)
-        .bind(ADDRESS_WINDOW_SECONDS)
+/// A right password: the username's count starts again, and the address gets its reserved
+/// attempt back (only failures count against an address).
+pub async fn password_succeeded(db: &AnyPool, username: &str, address: Option<&str>) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1")
+        .bind(username_key(username))
         .execute(db)
         .await?;
+    if let Some(address) = address {
+        give_back(db, &address_key(address)).await?;
     }
     Ok(())
 }
 
-/// A right password clears its username's count.
-pub async fn clear_password_failures(db: &AnyPool, username: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1")
-        .bind(username_key(username))
+async fn give_back(db: &AnyPool, key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE login_throttle SET failures = failures - 1 WHERE throttle_key = $1 AND failures > 0")
+        .bind(key)
         .execute(db)
         .await?;
     Ok(())
@@ -207,6 +225,14 @@ mod tests {
         assert_eq!(delay_after(10, f), 900);
         assert_eq!(delay_after(19, f), 900);
         assert_eq!(delay_after(1000, f), 900);
+    }
+
+    #[test]
+    fn ipv6_addresses_are_counted_by_their_64_bit_prefix() {
+        assert_eq!(address_key("2001:db8:1:2:aaaa::1"), address_key("2001:db8:1:2:bbbb::2"));
+        assert_ne!(address_key("2001:db8:1:2::1"), address_key("2001:db8:1:3::1"));
+        assert_eq!(address_key("127.0.0.1"), "addr:127.0.0.1");
+        assert_eq!(address_key("::ffff:10.0.0.1"), "addr:10.0.0.1");
     }
 
     #[test]

@@ -106,6 +106,7 @@ pub fn matching_step(secret: &TotpSecret, code: &str, now_unix: u64) -> Option<u
 
 /// How many steps away (negative: the past) the step is whose code equals `code`, looking up to
 /// `max_steps` either side — only to tell a person their clock may be off, never to accept.
+/// (The caller hints only about past steps.)
 pub fn clock_offset_steps(secret: &TotpSecret, code: &str, now_unix: u64, max_steps: u64) -> Option<i64> {
     let current = time_step(now_unix);
     (1..=max_steps).find_map(|distance| {

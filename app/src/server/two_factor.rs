@@ -79,8 +79,10 @@ pub async fn confirm(
     Ok(codes)
 }
 
-/// Checks the password and a second factor (a code, or a recovery code where `proof` allows),
-/// as one throttled attempt: a wrong password counts like a wrong code.
+/// Checks the password, then a second factor, for a sensitive change. The password is under the
+/// same per-username throttle as the sign-in form (which already tells a right password from a
+/// wrong one, so checking it first tells nothing new), and the code under the per-account code
+/// throttle and lock; a mistyped password does not spend the code.
 async fn check_both_factors(
     state: &AppState,
     session: &AuthSession,
@@ -89,16 +91,29 @@ async fn check_both_factors(
     proof: &Proof,
 ) -> Result<(), AuthError> {
     let password = input::sign_in_password(password)?;
-    if !passwords::verify(password, Some(account.password_hash.clone())).await? {
-        throttle::reserve_second_factor_attempt(&state.db, account.id, SecondFactorKind::EnrollmentCode).await?;
-        security_log::record(&state.db, account.id, Event::PasswordRejected, session.client_address()).await;
-        return Err(AuthError::InvalidCredentials);
-    }
+    check_password(state, session, account, password).await?;
     second_factor::verify(state, account, proof, session.client_address()).await
 }
 
-/// Re-authentication: password and a current code (or a recovery code) restart the window for
-/// sensitive changes.
+/// The account's password, under the same per-username throttle as the sign-in form.
+async fn check_password(
+    state: &AppState,
+    session: &AuthSession,
+    account: &Account,
+    password: secrecy::SecretString,
+) -> Result<(), AuthError> {
+    let address = session.client_address();
+    throttle::reserve_password_attempt(&state.db, &account.username, address).await?;
+    if !passwords::verify(password, Some(account.password_hash.clone())).await? {
+        security_log::record(&state.db, account.id, Event::PasswordRejected, address).await;
+        return Err(AuthError::InvalidCredentials);
+    }
+    throttle::password_succeeded(&state.db, &account.username, address).await?;
+    Ok(())
+}
+
+/// Re-authentication: the password and (with 2FA on) a current code or a recovery code restart
+/// the window for sensitive changes.
 #[tracing::instrument(skip_all)]
 pub async fn reauthenticate(
     state: &AppState,
@@ -111,11 +126,7 @@ pub async fn reauthenticate(
         let proof = second_factor::code_or_recovery_code(otp)?;
         check_both_factors(state, session, &account, password, &proof).await?;
     } else {
-        let password = input::sign_in_password(password)?;
-        if !passwords::verify(password, Some(account.password_hash.clone())).await? {
-            security_log::record(&state.db, account.id, Event::PasswordRejected, session.client_address()).await;
-            return Err(AuthError::InvalidCredentials);
-        }
+        check_password(state, session, &account, input::sign_in_password(password)?).await?;
     }
     session.refresh(account.id, account.session_epoch).await?;
     security_log::record(&state.db, account.id, Event::Reauthenticated, session.client_address()).await;
@@ -132,10 +143,10 @@ pub async fn disable(
     otp: Option<String>,
 ) -> Result<(), AuthError> {
     let account = sign_in::recently_signed_in_account(state, session).await?;
-    let proof = second_factor::code_or_recovery_code(otp)?;
     if !account.two_factor_on() {
-        return Err(AuthError::BadInput("Two-factor authentication is already off.".into()));
+        return Err(AuthError::TwoFactorOff);
     }
+    let proof = second_factor::code_or_recovery_code(otp)?;
     check_both_factors(state, session, &account, password, &proof).await?;
     let epoch = accounts::disable_two_factor(&state.db, account.id).await?;
     session.adopt_epoch(epoch).await?;
@@ -151,14 +162,16 @@ pub async fn regenerate_recovery_codes(
     session: &AuthSession,
     otp: Option<String>,
 ) -> Result<Vec<String>, AuthError> {
-    let code = input::one_time_code(otp)?;
     let account = sign_in::recently_signed_in_account(state, session).await?;
     if !account.two_factor_on() {
-        return Err(AuthError::BadInput("Turn on two-factor authentication first.".into()));
+        return Err(AuthError::TwoFactorOff);
     }
+    let code = input::one_time_code(otp)?;
     second_factor::verify_code(state, &account, &code, session.client_address()).await?;
     let codes = recovery_codes::generate_set();
-    let epoch = accounts::regenerate_recovery_codes(&state.db, account.id, &codes).await?;
+    let epoch = accounts::regenerate_recovery_codes(&state.db, account.id, &codes)
+        .await?
+        .ok_or(AuthError::TwoFactorOff)?;
     session.adopt_epoch(epoch).await?;
     security_log::record(&state.db, account.id, Event::RecoveryCodesRegenerated, session.client_address()).await;
     Ok(codes)

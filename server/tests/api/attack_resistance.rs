@@ -260,3 +260,15 @@ async fn an_address_past_its_limit_is_throttled_for_every_username() {
     let wait: i64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((280..=300).contains(&wait), "{wait}");
 }
+
+/// Property 3: concurrent wrong passwords cannot slip past the per-username limit together
+/// (each attempt is reserved in one atomic upsert before the hash is checked).
+#[tokio::test]
+async fn twenty_concurrent_wrong_passwords_get_ten_answers_and_ten_429s() {
+    let app = spawn_app().await;
+    app.register(&client(), "alice", "correct horse").await;
+    let attempts = (0..20).map(|_| app.post_with(client(), "login", vec![("username", "alice"), ("password", "wrong horse")]));
+    let statuses: Vec<StatusCode> = futures::future::join_all(attempts).await.iter().map(|r| r.status()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count(), 10, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(), 10, "{statuses:?}");
+}

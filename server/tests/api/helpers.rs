@@ -246,3 +246,10 @@ pub async fn stored_bytes(app: &TestApp) -> Vec<u8> {
     }
     bytes
 }
+
+impl TestApp {
+    /// `post` with an owned client and form, for firing many requests at once.
+    pub async fn post_with(&self, client: Client, endpoint: &str, form: Vec<(&str, &str)>) -> Response {
+        self.post(&client, endpoint, &form).await
+    }
+}

@@ -212,3 +212,49 @@ async fn the_account_page_counts_recovery_codes_and_warns_when_few_are_left() {
     assert!(html.contains("id=\"recovery-codes-left\">2<"));
     assert!(html.contains("id=\"few-recovery-codes\""));
 }
+
+#[tokio::test]
+async fn a_stale_session_cannot_turn_two_factor_on_without_the_password_again() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut config = test_config(fresh_database_url(folder.path()).await);
+    config.settings.reauthentication_window_seconds = 1;
+    let app = spawn_app_with(config).await;
+    let c = client();
+    app.register(&c, "alice", "correct horse").await;
+    let setup: Value = app.post(&c, "2fa/setup", &[]).await.json().await.unwrap();
+    let secret = setup["secret"].as_str().unwrap().to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    away_from_step_boundary(5).await;
+    let (status, _) = json(app.post(&c, "2fa/confirm", &[("otp", &totp_code(&secret, 0))]).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.post(&c, "reauthenticate", &[("password", "wrong horse")]).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.post(&c, "reauthenticate", &[("password", "correct horse")]).await.status(), StatusCode::OK);
+    assert_eq!(app.post(&c, "2fa/confirm", &[("otp", &totp_code(&secret, 0))]).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn recovery_codes_waiting_for_a_page_without_javascript_are_not_stored_in_clear() {
+    let app = spawn_app().await;
+    let c = client();
+    app.register(&c, "alice", "correct horse").await;
+    let setup: Value = app.post(&c, "2fa/setup", &[]).await.json().await.unwrap();
+    let r = c
+        .post(app.url("/api/2fa/confirm"))
+        .header("accept", "text/html")
+        .form(&[("otp", totp_code(setup["secret"].as_str().unwrap(), 0))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = c.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
+    let codes: Vec<String> = html
+        .split("<li><code>")
+        .skip(1)
+        .map(|rest| rest.split('<').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(codes.len(), 10);
+    let stored = crate::helpers::stored_bytes(&app).await;
+    for code in codes {
+        assert!(!stored.windows(code.len()).any(|w| w == code.as_bytes()), "{code} stored in clear");
+    }
+}
