@@ -8,13 +8,16 @@
 //! - `api_guard`: what every `/api/*` request passes (cross-site refusal, body limit, JSON
 //!   errors, and the 303 answer for plain form posts).
 //! - `page_guard`: who may see which page (redirects to `/login` or `/login/2fa`).
+//! - `cli`, `operator`: the subcommands for operators (`server --help`).
 //! - `security_headers`, `static_files`, `health`.
 
 mod api_guard;
+pub mod cli;
 pub mod config;
-mod database;
+pub mod database;
 pub mod encryption_key;
 mod health;
+pub mod operator;
 mod page_guard;
 mod router;
 mod security_headers;

@@ -1,24 +1,66 @@
-//! The server binary: configuration from the environment, then serve until SIGTERM or Ctrl-C.
-//! Operator mistakes (a bad `DATABASE_URL`, a port in use, ...) end it with one clear line on
-//! stderr and a non-zero exit code, not a panic.
+//! The server binary: `server` (or `server serve`) serves until SIGTERM or Ctrl-C; the other
+//! subcommands are for operators (`server --help`). Operator mistakes end it with one clear line
+//! on stderr and a non-zero exit code, not a panic.
 
-use server::{config::Config, telemetry, Application};
+use clap::Parser;
+use server::{
+    cli::{Cli, Command},
+    config::Config,
+    operator, telemetry, Application,
+};
 use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    telemetry::init();
-    let result = async {
-        let config = Config::from_env()?;
-        let app = Application::build(config).await?;
-        app.run_until_stopped().await
-    }
-    .await;
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None | Some(Command::Serve) => {
+            telemetry::init();
+            serve().await.map(|()| (Vec::new(), true))
+        }
+        Some(Command::Otp(command)) => operator::otp(command).map_err(|e| e.to_string()),
+        Some(Command::Migrate) => with_config(|config| async move { operator::migrate(&config).await }).await,
+        Some(Command::User(command)) => {
+            with_config(|config| async move { operator::user(&config, command, read_password_line).await }).await
+        }
+    };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok((lines, success)) => {
+            for line in lines {
+                println!("{line}");
+            }
+            if success {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }
+}
+
+async fn serve() -> Result<(), String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    let app = Application::build(config).await.map_err(|e| e.to_string())?;
+    app.run_until_stopped().await.map_err(|e| e.to_string())
+}
+
+async fn with_config<F, Fut>(run: F) -> Result<(Vec<String>, bool), String>
+where
+    F: FnOnce(Config) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<String>, operator::OperatorError>>,
+{
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    run(config).await.map(|lines| (lines, true)).map_err(|e| e.to_string())
+}
+
+/// The first line of standard input (how `user add` takes a password: never on the command line,
+/// where other users of the machine could see it).
+fn read_password_line() -> String {
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+    line.trim_end_matches(['\r', '\n']).to_owned()
 }

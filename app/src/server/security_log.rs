@@ -20,6 +20,8 @@ pub enum Event {
     Reauthenticated,
     OtherSessionsEnded,
     Registered,
+    TwoFactorResetByOperator,
+    UnlockedByOperator,
 }
 
 impl Event {
@@ -38,6 +40,8 @@ impl Event {
             Event::Reauthenticated => "reauthenticated",
             Event::OtherSessionsEnded => "sessions.ended_others",
             Event::Registered => "account.registered",
+            Event::TwoFactorResetByOperator => "two_factor.reset_by_operator",
+            Event::UnlockedByOperator => "throttling.cleared_by_operator",
         }
     }
 
@@ -56,6 +60,8 @@ impl Event {
             Event::Reauthenticated => "Confirmed password and code for a sensitive change",
             Event::OtherSessionsEnded => "Signed out of every other session",
             Event::Registered => "Account created",
+            Event::TwoFactorResetByOperator => "Two-factor authentication turned off by an administrator",
+            Event::UnlockedByOperator => "Sign-in limits cleared by an administrator",
         }
     }
 }

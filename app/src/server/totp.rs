@@ -7,7 +7,8 @@
 use qrcode::{render::svg, EcLevel, QrCode};
 use rand::{rngs::OsRng, RngCore};
 use subtle::ConstantTimeEq;
-use totp_rs::{Algorithm, TOTP};
+pub use totp_rs::Algorithm;
+use totp_rs::TOTP;
 
 pub const DIGITS: usize = 6;
 pub const PERIOD_SECONDS: u64 = 30;
@@ -60,21 +61,33 @@ impl TotpSecret {
 }
 
 fn base32_encode(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
-    let (mut buffer, mut bits) = (0u32, 0u32);
-    for &byte in bytes {
-        buffer = (buffer << 8) | u32::from(byte);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(ALPHABET[((buffer >> bits) & 31) as usize] as char);
-        }
+    match totp_rs::Secret::Raw(bytes.to_vec()).to_encoded() {
+        totp_rs::Secret::Encoded(text) => text,
+        totp_rs::Secret::Raw(_) => String::new(),
     }
-    if bits > 0 {
-        out.push(ALPHABET[((buffer << (5 - bits)) & 31) as usize] as char);
+}
+
+/// Reads a base32 key as other services print it: any case, spaces, dashes and `=` padding
+/// allowed. At least 80 bits (what some services use); this app's own keys are 160.
+pub fn parse_base32_secret(text: &str) -> Result<TotpSecret, String> {
+    let cleaned: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-' && *c != '=')
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    let bytes = totp_rs::Secret::Encoded(cleaned)
+        .to_bytes()
+        .map_err(|_| "the secret is not base32 (letters A-Z and digits 2-7)".to_owned())?;
+    if bytes.len() < 10 {
+        return Err(format!("the secret has {} bits; at least 80 are needed", bytes.len() * 8));
     }
-    out
+    Ok(TotpSecret(bytes))
+}
+
+/// An HOTP code (RFC 4226) for a counter: TOTP is HOTP of the time-step, so a one-second step
+/// at "time" = counter gives it.
+pub fn hotp_code(secret: &TotpSecret, counter: u64, digits: usize, algorithm: Algorithm) -> String {
+    TOTP::new_unchecked(algorithm, digits, 0, 1, secret.0.clone()).generate(counter)
 }
 
 /// The time-step a Unix time falls in.
@@ -84,8 +97,11 @@ pub fn time_step(unix_seconds: u64) -> u64 {
 
 /// The code for one time-step, with `digits` digits (6 here; 8 for the RFC's test vectors).
 pub fn code_at_step(secret: &TotpSecret, step: u64, digits: usize, algorithm: Algorithm) -> Option<String> {
-    let totp = TOTP::new(algorithm, digits, 0, PERIOD_SECONDS, secret.0.clone()).ok()?;
-    Some(totp.generate(step * PERIOD_SECONDS))
+    if !(6..=8).contains(&digits) || secret.0.is_empty() {
+        return None;
+    }
+    let totp = TOTP::new_unchecked(algorithm, digits, 0, PERIOD_SECONDS, secret.0.clone());
+    Some(totp.generate(step.checked_mul(PERIOD_SECONDS)?))
 }
 
 /// The time-step (current one ±1) whose code equals `code`, compared in constant time.
@@ -222,6 +238,23 @@ mod tests {
         assert_eq!(a.as_bytes().len(), 20);
         assert_ne!(a.as_bytes(), b.as_bytes());
         assert_eq!(a.to_base32().len(), 32);
+    }
+
+    #[test]
+    fn rfc_4226_appendix_d_hotp_vectors_match() {
+        let expected = ["755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871", "520489"];
+        for (counter, code) in expected.iter().enumerate() {
+            assert_eq!(hotp_code(&seed(20), counter as u64, 6, Algorithm::SHA1), *code, "counter {counter}");
+        }
+    }
+
+    #[test]
+    fn secrets_of_other_services_are_read_leniently_but_not_below_80_bits() {
+        let key = parse_base32_secret("gezd gnbv-gy3t qojq gezd gnbv gy3t qojq==").unwrap();
+        assert_eq!(key.as_bytes(), b"12345678901234567890");
+        assert_eq!(parse_base32_secret("JBSWY3DPEHPK3PXP").unwrap().as_bytes().len(), 10);
+        assert!(parse_base32_secret("JBSWY3DPEHPK3P").is_err(), "under 80 bits");
+        assert!(parse_base32_secret("not base32!").is_err());
     }
 
     #[test]

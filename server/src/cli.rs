@@ -1,0 +1,103 @@
+//! The command line: `server` serves (the default); the other subcommands let operators manage
+//! the database and accounts without a browser or SQL, and check one-time passwords.
+
+use clap::{Args, Parser, Subcommand};
+
+const ENVIRONMENT: &str = "Environment:
+  DATABASE_URL          sqlite://path (default sqlite://data/app.db) or postgres://user:pw@host/db
+  LEPTOS_SITE_ADDR      address to listen on (default 127.0.0.1:3000)
+  LEPTOS_SITE_ROOT      the built site (default target/site)
+  TOTP_ENCRYPTION_KEY   base64 of 32 bytes: the key for TOTP secrets at rest
+  TOTP_KEY_FILE         a file holding that key (default: totp.key beside the SQLite database)
+  TOTP_ISSUER           the name authenticator apps show (default TwoFactorSignin)
+  SECURE_COOKIES        true when served over https
+  RUST_LOG              log filter";
+
+#[derive(Debug, Parser)]
+#[command(name = "server", version, about = "The two-factor sign-in server, and its operator commands.", after_help = ENVIRONMENT)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the app (what `server` with no subcommand does).
+    #[command(after_help = ENVIRONMENT)]
+    Serve,
+    /// Apply pending database migrations, then exit.
+    #[command(after_help = ENVIRONMENT)]
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// One-time-password helpers in the spirit of PyOTP (no database needed).
+    #[command(subcommand)]
+    Otp(OtpCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account; the password is read from the first line of standard input.
+    #[command(after_help = ENVIRONMENT)]
+    Add { name: String },
+    /// List the accounts, one per line (or JSON).
+    #[command(after_help = ENVIRONMENT)]
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete an account and everything it owns.
+    #[command(after_help = ENVIRONMENT)]
+    Delete { name: String },
+    /// Turn two-factor authentication off and void the recovery codes (logged in the account's
+    /// security log); the person then signs in with the password and may set it up again.
+    #[command(name = "reset-2fa", after_help = ENVIRONMENT)]
+    Reset2fa { name: String },
+    /// Clear the account's sign-in throttling and lift a lock on codes (logged).
+    #[command(after_help = ENVIRONMENT)]
+    Unlock { name: String },
+}
+
+#[derive(Debug, Args)]
+pub struct SecretArg {
+    /// The shared key, in base32 (spaces, dashes and any case allowed; at least 80 bits).
+    #[arg(long)]
+    pub secret: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OtpCommand {
+    /// A new random 160-bit key, in base32 (or hex).
+    Secret {
+        #[arg(long)]
+        hex: bool,
+    },
+    /// The TOTP code for now (SHA1, 6 digits, 30 s).
+    Now {
+        #[command(flatten)]
+        key: SecretArg,
+    },
+    /// Check a TOTP code against now ±1 step: prints "valid" (exit 0) or "invalid" (exit 1).
+    Verify {
+        #[command(flatten)]
+        key: SecretArg,
+        code: String,
+    },
+    /// The HOTP code (RFC 4226) for a counter.
+    Hotp {
+        #[command(flatten)]
+        key: SecretArg,
+        #[arg(long)]
+        counter: u64,
+    },
+    /// The otpauth:// URI an authenticator app reads from a QR code.
+    Uri {
+        #[command(flatten)]
+        key: SecretArg,
+        #[arg(long)]
+        account: String,
+        #[arg(long, env = "TOTP_ISSUER", default_value = "TwoFactorSignin")]
+        issuer: String,
+    },
+}

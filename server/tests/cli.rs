@@ -1,0 +1,158 @@
+//! The operator command line, run as the built binary.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const RFC_SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"; // "12345678901234567890"
+
+fn server(args: &[&str], database: &std::path::Path, stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(args)
+        .env("DATABASE_URL", format!("sqlite://{}", database.display()))
+        .env_remove("TOTP_ENCRYPTION_KEY")
+        .env_remove("TOTP_KEY_FILE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    if let Some(text) = stdin {
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn help_lists_every_subcommand_and_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let top = stdout(&server(&["--help"], &db, None));
+    for word in ["serve", "migrate", "user", "otp", "DATABASE_URL", "TOTP_ENCRYPTION_KEY"] {
+        assert!(top.contains(word), "{word} missing from --help:\n{top}");
+    }
+    let user = stdout(&server(&["user", "--help"], &db, None));
+    for word in ["add", "list", "delete", "reset-2fa", "unlock"] {
+        assert!(user.contains(word), "{word} missing from user --help");
+    }
+    let otp = stdout(&server(&["otp", "--help"], &db, None));
+    for word in ["secret", "now", "verify", "hotp", "uri"] {
+        assert!(otp.contains(word), "{word} missing from otp --help");
+    }
+}
+
+#[test]
+fn users_can_be_added_listed_unlocked_reset_and_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    assert_eq!(stdout(&server(&["migrate"], &db, None)).trim(), "migrations applied");
+    let added = server(&["user", "add", "Alice"], &db, Some("correct horse\n"));
+    assert!(added.status.success(), "{}", stderr(&added));
+    assert_eq!(stdout(&added).trim(), "created Alice");
+
+    let again = server(&["user", "add", "alice"], &db, Some("another one\n"));
+    assert!(!again.status.success());
+    assert!(stderr(&again).contains("taken"), "{}", stderr(&again));
+    let short = server(&["user", "add", "bob"], &db, Some("short\n"));
+    assert!(!short.status.success());
+    assert!(stderr(&short).contains("8 characters"), "{}", stderr(&short));
+
+    assert_eq!(stdout(&server(&["user", "list"], &db, None)).trim(), "Alice\t2fa=off\tlocked=no");
+
+    // Arrange 2FA on and codes locked, as if the person had enrolled and then guessed 20 times.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+        sqlx::query("UPDATE users SET totp_secret = x'0102', second_factor_failures = 20, second_factor_failed_at = 0")
+            .execute(&pool)
+            .await
+            .unwrap();
+    });
+    let listed: serde_json::Value = serde_json::from_str(&stdout(&server(&["user", "list", "--json"], &db, None))).unwrap();
+    assert_eq!(listed[0]["username"], "Alice");
+    assert_eq!(listed[0]["two_factor"], true);
+    assert_eq!(listed[0]["codes_locked"], true);
+
+    let unlocked = server(&["user", "unlock", "alice"], &db, None);
+    assert!(unlocked.status.success(), "{}", stderr(&unlocked));
+    assert_eq!(stdout(&server(&["user", "list"], &db, None)).trim(), "Alice\t2fa=on\tlocked=no");
+
+    let reset = server(&["user", "reset-2fa", "ALICE"], &db, None);
+    assert!(reset.status.success(), "{}", stderr(&reset));
+    assert_eq!(stdout(&server(&["user", "list"], &db, None)).trim(), "Alice\t2fa=off\tlocked=no");
+    let logged: Vec<String> = rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+        sqlx::query_scalar("SELECT kind FROM security_events ORDER BY id").fetch_all(&pool).await.unwrap()
+    });
+    assert!(logged.contains(&"two_factor.reset_by_operator".to_string()), "{logged:?}");
+    assert!(logged.contains(&"throttling.cleared_by_operator".to_string()), "{logged:?}");
+
+    let deleted = server(&["user", "delete", "alice"], &db, None);
+    assert!(deleted.status.success());
+    assert_eq!(stdout(&server(&["user", "list"], &db, None)).trim(), "");
+}
+
+#[test]
+fn unknown_users_are_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    for command in ["delete", "reset-2fa", "unlock"] {
+        let o = server(&["user", command, "nobody"], &db, None);
+        assert!(!o.status.success(), "{command}");
+        assert_eq!(stderr(&o).trim(), "error: no user named \"nobody\"", "{command}");
+    }
+}
+
+#[test]
+fn otp_helpers_match_the_rfc_vectors() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    // RFC 4226 Appendix D.
+    for (counter, code) in [(0, "755224"), (1, "287082"), (9, "520489")] {
+        let o = server(&["otp", "hotp", "--secret", RFC_SECRET, "--counter", &counter.to_string()], &db, None);
+        assert_eq!(stdout(&o).trim(), code, "counter {counter}");
+    }
+    let secret = stdout(&server(&["otp", "secret"], &db, None)).trim().to_owned();
+    assert_eq!(secret.len(), 32);
+    assert!(secret.bytes().all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b)));
+    let hex = stdout(&server(&["otp", "secret", "--hex"], &db, None)).trim().to_owned();
+    assert_eq!(hex.len(), 40);
+    let now = stdout(&server(&["otp", "now", "--secret", &secret], &db, None)).trim().to_owned();
+    assert_eq!(now.len(), 6);
+    let ok = server(&["otp", "verify", "--secret", &secret, &now], &db, None);
+    assert!(ok.status.success());
+    assert_eq!(stdout(&ok).trim(), "valid");
+    let wrong = format!("{:06}", (now.parse::<u32>().unwrap() + 500_000) % 1_000_000);
+    let bad = server(&["otp", "verify", "--secret", &secret, &wrong], &db, None);
+    assert!(!bad.status.success());
+    assert_eq!(stdout(&bad).trim(), "invalid");
+    let uri = stdout(&server(&["otp", "uri", "--secret", RFC_SECRET, "--account", "alice", "--issuer", "Example"], &db, None));
+    assert_eq!(
+        uri.trim(),
+        format!("otpauth://totp/Example:alice?secret={RFC_SECRET}&issuer=Example&algorithm=SHA1&digits=6&period=30")
+    );
+    // An 80-bit key of another service works too.
+    assert!(server(&["otp", "now", "--secret", "jbsw y3dp ehpk 3pxp"], &db, None).status.success());
+}
+
+#[test]
+fn malformed_secrets_and_codes_are_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let o = server(&["otp", "now", "--secret", "not base32!"], &db, None);
+    assert!(!o.status.success());
+    assert!(stderr(&o).starts_with("error: the secret is not base32"), "{}", stderr(&o));
+    let o = server(&["otp", "verify", "--secret", RFC_SECRET, "12ab56"], &db, None);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("6-digit"), "{}", stderr(&o));
+    let o = server(&["otp", "hotp", "--secret", RFC_SECRET], &db, None);
+    assert!(!o.status.success(), "--counter is required");
+}
