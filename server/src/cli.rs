@@ -10,6 +10,12 @@ const ENVIRONMENT: &str = "Environment:
   TOTP_ENCRYPTION_KEY   base64 of 32 bytes: the key for TOTP secrets at rest
   TOTP_KEY_FILE         a file holding that key (default: totp.key beside the SQLite database)
   TOTP_ISSUER           the name authenticator apps show (default TwoFactorSignin)
+  OTP_TYPE              totp or hotp, for new enrollments (default totp)
+  OTP_ALGORITHM         SHA1, SHA256 or SHA512 (default SHA1)
+  OTP_DIGITS            6 or 8 (default 6)
+  OTP_PERIOD            30 or 60 seconds, TOTP (default 30)
+  OTP_SKEW              0 or 1 step either side, TOTP (default 1)
+  HOTP_WINDOW           counter values looked ahead, HOTP (default 10)
   SECURE_COOKIES        true when served over https
   RUST_LOG              log filter";
 

@@ -11,6 +11,7 @@
 //! | `TOTP_ENCRYPTION_KEY` | — | base64 of 32 bytes: the key for TOTP secrets at rest |
 //! | `TOTP_KEY_FILE` | `totp.key` beside the database | a file holding that key; the default is created (0600) on first run |
 //! | `TOTP_ISSUER` | `TwoFactorSignin` | the name authenticator apps show |
+//! | `OTP_TYPE`, `OTP_ALGORITHM`, `OTP_DIGITS`, `OTP_PERIOD`, `OTP_SKEW`, `HOTP_WINDOW` | totp, SHA1, 6, 30, 1, 10 | the policy for new enrollments |
 //! | `SECURE_COOKIES` | `false` | `true` when the site is served over https |
 //! | `RUST_LOG` | `info` for the app | log filter |
 
@@ -65,6 +66,7 @@ impl Config {
         if let Some(issuer) = var("TOTP_ISSUER") {
             settings.issuer = issuer;
         }
+        settings.otp_policy = app::server::otp_policy::policy_from(var).map_err(StartupError::Config)?;
         let totp_key = match (var("TOTP_ENCRYPTION_KEY"), var("TOTP_KEY_FILE")) {
             (Some(_), Some(_)) => {
                 return Err(StartupError::Config("set TOTP_ENCRYPTION_KEY or TOTP_KEY_FILE, not both".into()))

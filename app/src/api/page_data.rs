@@ -36,6 +36,8 @@ pub struct AccountOverview {
     pub recently_authenticated: bool,
     /// The newest security events, newest first.
     pub events: Vec<SecurityEvent>,
+    /// How many digits the account's codes have.
+    pub code_digits: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,6 +78,7 @@ pub async fn load_account_overview() -> Result<AccountOverview, ApiError> {
             fresh_recovery_codes: session.take_recovery_codes(&state.secret_box).await?,
             recently_authenticated: now_unix() - authenticated_at <= state.settings.reauthentication_window_seconds,
             events,
+            code_digits: account.otp.digits,
         })
     }
     .await
@@ -93,6 +96,13 @@ pub struct SetupPageData {
     pub qr_svg: String,
     /// Whether the code can confirm now, or the password is needed again first.
     pub recently_authenticated: bool,
+    pub code_digits: usize,
+    /// Counter-based (HOTP) rather than time-based codes.
+    pub counter_based: bool,
+    /// SHA1/6 digits/30 s TOTP, which every app supports; otherwise the page warns.
+    pub widely_supported: bool,
+    /// "SHA256, 8 digits, every 60 seconds": what to choose in apps that ask.
+    pub parameters: String,
 }
 
 #[server(endpoint = "ui/setup")]
@@ -110,7 +120,33 @@ pub async fn load_setup_page() -> Result<SetupPageData, ApiError> {
             otpauth_uri: offer.otpauth_uri,
             qr_svg: offer.qr_svg,
             recently_authenticated: now_unix() - authenticated_at <= state.settings.reauthentication_window_seconds,
+            code_digits: offer.params.digits,
+            counter_based: offer.params.kind == crate::server::otp_policy::OtpKind::Hotp,
+            widely_supported: offer.params.is_widely_supported(),
+            parameters: match offer.params.kind {
+                crate::server::otp_policy::OtpKind::Totp => format!(
+                    "time-based, {}, {} digits, every {} seconds",
+                    offer.params.algorithm_name(), offer.params.digits, offer.params.period
+                ),
+                crate::server::otp_policy::OtpKind::Hotp => format!(
+                    "counter-based, {}, {} digits", offer.params.algorithm_name(), offer.params.digits
+                ),
+            },
         })
+    }
+    .await
+    .map_err(respond)
+}
+
+/// How many digits the codes of the account waiting for its second factor have (6 when there
+/// is none: the page then only sends the visitor back to `/login`).
+#[server(endpoint = "ui/code-digits")]
+pub async fn load_code_digits() -> Result<usize, ApiError> {
+    use crate::server::{auth_session::AuthSession, error::respond, sign_in, state::app_state};
+    async {
+        let (state, session) = (app_state()?, AuthSession::current().await?);
+        let (_, account) = sign_in::current_stage(&state, &session).await?;
+        Ok(account.map(|a| a.otp.digits).unwrap_or(6))
     }
     .await
     .map_err(respond)

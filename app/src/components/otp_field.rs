@@ -12,21 +12,24 @@ pub fn OtpField(
     /// the code is pasted (spaces allowed); not when a script or password manager sets the value.
     #[prop(default = true)]
     submit_when_complete: bool,
+    /// How many digits the account's codes have (6, or 8 where the policy says so).
+    #[prop(default = 6)]
+    digits: usize,
 ) -> impl IntoView {
     let on_input = move |event: leptos::ev::Event| {
         if submit_when_complete {
-            submit_if_complete(&event);
+            submit_if_complete(&event, digits);
         }
     };
     view! {
-        <label for="otp">"6-digit code"</label>
+        <label for="otp">{format!("{digits}-digit code")}</label>
         <input
             id="otp"
             name="otp"
             type="text"
             inputmode="numeric"
             autocomplete="one-time-code"
-            maxlength="9"
+            maxlength=(digits + 3).to_string()
             required
             autofocus=autofocus
             aria-describedby="otp-hint"
@@ -38,7 +41,7 @@ pub fn OtpField(
 }
 
 #[cfg(feature = "hydrate")]
-fn submit_if_complete(event: &leptos::ev::Event) {
+fn submit_if_complete(event: &leptos::ev::Event, wanted: usize) {
     use wasm_bindgen::JsCast;
     let Some(input) = event.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
     let Some(input_event) = event.dyn_ref::<web_sys::InputEvent>() else { return };
@@ -47,7 +50,7 @@ fn submit_if_complete(event: &leptos::ev::Event) {
         return;
     }
     let digits: String = input.value().chars().filter(|c| !c.is_whitespace()).collect();
-    if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
+    if digits.len() == wanted && digits.bytes().all(|b| b.is_ascii_digit()) {
         if let Some(form) = input.form() {
             // requestSubmit fires the submit event, so the form is sent the same way a click would.
             let _ = form.request_submit();
@@ -56,4 +59,4 @@ fn submit_if_complete(event: &leptos::ev::Event) {
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn submit_if_complete(_event: &leptos::ev::Event) {}
+fn submit_if_complete(_event: &leptos::ev::Event, _wanted: usize) {}

@@ -15,6 +15,9 @@ use leptos::{either::Either, prelude::*};
 pub fn ReauthenticateForm(
     /// Ask for a code too (accounts with 2FA on).
     with_code: bool,
+    /// How many digits the account's codes have.
+    #[prop(default = 6)]
+    digits: usize,
 ) -> impl IntoView {
     let reauthenticate = ServerAction::<Reauthenticate>::new();
     Effect::new(move || {
@@ -26,7 +29,7 @@ pub fn ReauthenticateForm(
         }
     });
     let code = if with_code {
-        Either::Left(view! { <OtpField autofocus=false submit_when_complete=false /> })
+        Either::Left(view! { <OtpField autofocus=false submit_when_complete=false digits=digits /> })
     } else {
         Either::Right(view! { <input type="hidden" name="otp" value="" /> })
     };

@@ -44,6 +44,7 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
         fresh_recovery_codes,
         recently_authenticated,
         events,
+        code_digits,
     } = account;
     let fresh = (!fresh_recovery_codes.is_empty()).then(|| view! {
         <section class="card" id="fresh-recovery-codes">
@@ -53,7 +54,7 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
     });
     let manage = if two_factor {
         Either::Left(view! {
-            <RecoveryCodesCard left=recovery_codes_left recently_authenticated />
+            <RecoveryCodesCard left=recovery_codes_left recently_authenticated digits=code_digits />
             <DisableCard recently_authenticated />
         })
     } else {
@@ -86,7 +87,7 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
 }
 
 #[component]
-fn RecoveryCodesCard(left: i64, recently_authenticated: bool) -> impl IntoView {
+fn RecoveryCodesCard(left: i64, recently_authenticated: bool, digits: usize) -> impl IntoView {
     let regenerate = ServerAction::<RegenerateRecoveryCodes>::new();
     let new_codes = move || regenerate.value().get().and_then(Result::ok).map(|r| r.recovery_codes);
     let warning = (left <= 2).then(|| view! {
@@ -99,14 +100,14 @@ fn RecoveryCodesCard(left: i64, recently_authenticated: bool) -> impl IntoView {
             <ActionError message=Signal::derive(move || error_of(regenerate.value().get())) />
             <ActionForm action=regenerate attr:class="form" attr:id="regenerate-form">
                 <p>"Making new codes voids the old ones. Enter a current code from your app:"</p>
-                <OtpField autofocus=false />
+                <OtpField autofocus=false digits=digits />
                 <button type="submit" class="secondary" disabled=move || regenerate.pending().get()>
                     "Make new recovery codes"
                 </button>
             </ActionForm>
         })
     } else {
-        Either::Right(view! { <ReauthenticateForm with_code=true /> })
+        Either::Right(view! { <ReauthenticateForm with_code=true digits=digits /> })
     };
     view! {
         <section class="card">

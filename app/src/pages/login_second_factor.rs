@@ -1,6 +1,6 @@
 use crate::{
     api::{
-        page_data::still_pending,
+        page_data::{load_code_digits, still_pending},
         sign_in::{LoginRecovery, LoginSecondFactor},
     },
     components::{go_to, notices::{error_of, ActionError, FlashNotice}, otp_field::OtpField},
@@ -11,6 +11,7 @@ use leptos::prelude::*;
 #[component]
 pub fn SecondFactorPage() -> impl IntoView {
     let with_code = ServerAction::<LoginSecondFactor>::new();
+    let digits = Resource::new(|| (), |_| load_code_digits());
     let with_recovery = ServerAction::<LoginRecovery>::new();
     Effect::new(move || {
         let (code, recovery) = (with_code.value().get(), with_recovery.value().get());
@@ -29,12 +30,19 @@ pub fn SecondFactorPage() -> impl IntoView {
     view! {
         <h1>"Enter your code"</h1>
         <FlashNotice />
-        <p>"Open your authenticator app and enter the 6-digit code it shows for this account."</p>
+        <p>"Open your authenticator app and enter the code it shows for this account."</p>
         <ActionError message=Signal::derive(move || error_of(with_code.value().get())) />
-        <ActionForm action=with_code attr:class="card form">
-            <OtpField />
-            <button type="submit" disabled=move || with_code.pending().get()>"Verify"</button>
-        </ActionForm>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let digits = digits.await.unwrap_or(6);
+                view! {
+                    <ActionForm action=with_code attr:class="card form">
+                        <OtpField digits=digits />
+                        <button type="submit" disabled=move || with_code.pending().get()>"Verify"</button>
+                    </ActionForm>
+                }
+            })}
+        </Suspense>
         <details class="card recovery">
             <summary>"Use a recovery code"</summary>
             <p>"Lost your phone? Enter one of the recovery codes you saved when you turned on two-factor authentication. Each code works once."</p>

@@ -37,7 +37,27 @@ pub fn TwoFactorSetupPage() -> impl IntoView {
 
 #[component]
 fn SetupSteps(data: SetupPageData, confirm: ServerAction<ConfirmTwoFactor>) -> impl IntoView {
-    let SetupPageData { username, issuer, secret, grouped_secret, qr_svg, recently_authenticated, .. } = data;
+    let SetupPageData {
+        username,
+        issuer,
+        secret,
+        grouped_secret,
+        qr_svg,
+        recently_authenticated,
+        code_digits,
+        counter_based,
+        widely_supported,
+        parameters,
+        ..
+    } = data;
+    let warning = move || (!widely_supported).then(|| view! {
+        <p class="notice error" role="note" id="otp-parameters-warning">
+            "This server makes codes that are " {parameters.clone()} ". Some authenticator apps, "
+            "Google Authenticator among them, ignore such settings and then show wrong codes: use an "
+            "app that supports them (for example FreeOTP, Aegis or 2FAS)."
+        </p>
+    });
+    let kind = if counter_based { "Counter based" } else { "Time based" };
     let codes = move || confirm.value().get().and_then(Result::ok).map(|r| r.recovery_codes);
     view! {
         <Show
@@ -51,6 +71,7 @@ fn SetupSteps(data: SetupPageData, confirm: ServerAction<ConfirmTwoFactor>) -> i
                 </section>
             }
         >
+            {warning.clone()}
             <ol class="steps">
                 <li class="card step">
                     <h2><span class="step-number">"1"</span>" Install an authenticator app"</h2>
@@ -72,7 +93,7 @@ fn SetupSteps(data: SetupPageData, confirm: ServerAction<ConfirmTwoFactor>) -> i
                     <p>
                         "Can't scan it? Choose " <strong>"Enter a setup key"</strong> ", type "
                         <strong>{issuer.clone()} " (" {username.clone()} ")"</strong>
-                        " as the account name, this key, and " <strong>"Time based"</strong> ":"
+                        " as the account name, this key, and " <strong>{kind}</strong> ":"
                     </p>
                     <p class="setup-key-row">
                         <code id="setup-key" class="setup-key">{grouped_secret.clone()}</code>
@@ -88,7 +109,7 @@ fn SetupSteps(data: SetupPageData, confirm: ServerAction<ConfirmTwoFactor>) -> i
                     >
                         <ActionError message=Signal::derive(move || error_of(confirm.value().get())) />
                         <ActionForm action=confirm attr:class="form">
-                            <OtpField />
+                            <OtpField digits=code_digits />
                             <button type="submit" disabled=move || confirm.pending().get()>"Confirm and turn on"</button>
                         </ActionForm>
                     </Show>

@@ -3,6 +3,7 @@
 use crate::server::{
     clock::now_unix,
     input::Username,
+    otp_policy::{OtpKind, OtpParams},
     recovery_codes::{self, StoredCode},
     secret_box::{totp_context, SecretBox},
     totp::TotpSecret,
@@ -17,6 +18,11 @@ pub struct Account {
     pub totp_secret: Option<TotpSecret>,
     /// Sessions made in an older epoch are over (see `auth_session`).
     pub session_epoch: i64,
+    /// The parameters of the confirmed credential.
+    pub otp: OtpParams,
+    /// HOTP: the next counter value expected, and one waiting for resynchronisation.
+    pub hotp_counter: u64,
+    pub hotp_resync_counter: Option<u64>,
 }
 
 impl Account {
@@ -41,10 +47,25 @@ fn account_from_row(row: sqlx::any::AnyRow, secret_box: &SecretBox) -> Result<Ac
         password_hash: row.try_get("password_hash")?,
         totp_secret,
         session_epoch: row.try_get("session_epoch")?,
+        otp: params_from_row(&row)?,
+        hotp_counter: row.try_get::<Option<i64>, _>("hotp_counter")?.unwrap_or(0).max(0) as u64,
+        hotp_resync_counter: row.try_get::<Option<i64>, _>("hotp_resync_counter")?.map(|c| c.max(0) as u64),
     })
 }
 
-const SELECT_ACCOUNT: &str = "SELECT id, username, password_hash, totp_secret, session_epoch FROM users";
+/// The `otp_*` columns of a row (of `users` or `totp_enrollments`).
+pub fn params_from_row(row: &sqlx::any::AnyRow) -> Result<OtpParams, sqlx::Error> {
+    Ok(OtpParams::from_columns(
+        &row.try_get::<String, _>("otp_kind")?,
+        &row.try_get::<String, _>("otp_algorithm")?,
+        row.try_get("otp_digits")?,
+        row.try_get("otp_period")?,
+        row.try_get("otp_window")?,
+    ))
+}
+
+const SELECT_ACCOUNT: &str = "SELECT id, username, password_hash, totp_secret, session_epoch,
+    otp_kind, otp_algorithm, otp_digits, otp_period, otp_window, hotp_counter, hotp_resync_counter FROM users";
 
 pub async fn find_by_username(db: &AnyPool, secret_box: &SecretBox, name: &Username) -> Result<Option<Account>, sqlx::Error> {
     sqlx::query(&format!("{SELECT_ACCOUNT} WHERE username_key = $1"))
@@ -102,23 +123,39 @@ pub async fn claim_time_step(db: &AnyPool, account_id: i64, step: u64) -> Result
 /// time-step as used, drops the pending setup and replaces the recovery codes — all in one
 /// transaction, ending the account's other sessions. Returns the new session epoch, or `None`
 /// when 2FA was already on (a concurrent confirmation won).
+#[allow(clippy::too_many_arguments)]
 pub async fn enable_two_factor(
     db: &AnyPool,
     secret_box: &SecretBox,
     account_id: i64,
     secret: &TotpSecret,
-    confirmed_step: u64,
+    params: &OtpParams,
+    confirmed_factor: u64,
     recovery: &[String],
 ) -> Result<Option<i64>, sqlx::Error> {
+    // The confirming code counts as used: TOTP remembers its step, HOTP moves past its counter.
+    let confirmed = i64::try_from(confirmed_factor).unwrap_or(i64::MAX);
+    let (last_step, next_counter) = match params.kind {
+        OtpKind::Totp => (Some(confirmed), None),
+        OtpKind::Hotp => (None, Some(confirmed.saturating_add(1))),
+    };
     let mut tx = db.begin().await?;
     // The first statement writes, so SQLite takes the write lock at once (no lock upgrade).
     let enabled = sqlx::query(
-        "UPDATE users SET totp_secret = $1, totp_enabled_at = $2, totp_last_step = $3, session_epoch = session_epoch + 1
-         WHERE id = $4 AND totp_secret IS NULL RETURNING session_epoch",
+        "UPDATE users SET totp_secret = $1, totp_enabled_at = $2, totp_last_step = $3, hotp_counter = $4,
+                hotp_resync_counter = NULL, otp_kind = $5, otp_algorithm = $6, otp_digits = $7, otp_period = $8,
+                otp_window = $9, session_epoch = session_epoch + 1
+         WHERE id = $10 AND totp_secret IS NULL RETURNING session_epoch",
     )
     .bind(secret_box.seal(secret.as_bytes(), &totp_context(account_id)))
     .bind(now_unix())
-    .bind(i64::try_from(confirmed_step).unwrap_or(i64::MAX))
+    .bind(last_step)
+    .bind(next_counter)
+    .bind(params.kind_name())
+    .bind(params.algorithm_name())
+    .bind(params.digits as i64)
+    .bind(params.period as i64)
+    .bind(params.window as i64)
     .bind(account_id)
     .fetch_optional(&mut *tx)
     .await?;
@@ -183,7 +220,8 @@ pub async fn regenerate_recovery_codes(db: &AnyPool, account_id: i64, codes: &[S
 pub async fn disable_two_factor(db: &AnyPool, account_id: i64) -> Result<i64, sqlx::Error> {
     let mut tx = db.begin().await?;
     let epoch: i64 = sqlx::query(
-        "UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL,
+        "UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL, hotp_counter = NULL,
+                hotp_resync_counter = NULL,
                 second_factor_failures = 0, second_factor_failed_at = NULL, session_epoch = session_epoch + 1
          WHERE id = $1 RETURNING session_epoch",
     )
@@ -207,6 +245,32 @@ pub async fn bump_session_epoch(db: &AnyPool, account_id: i64) -> Result<i64, sq
         .fetch_one(db)
         .await?
         .try_get("session_epoch")
+}
+
+/// Accepts the HOTP code of `counter`: the expected counter moves past it, once (a conditional
+/// UPDATE, so two concurrent submissions cannot both succeed).
+pub async fn claim_hotp_counter(db: &AnyPool, account_id: i64, counter: u64) -> Result<bool, sqlx::Error> {
+    let counter = i64::try_from(counter).unwrap_or(i64::MAX - 1);
+    let result = sqlx::query(
+        "UPDATE users SET hotp_counter = $1, hotp_resync_counter = NULL
+         WHERE id = $2 AND totp_secret IS NOT NULL AND COALESCE(hotp_counter, 0) <= $3",
+    )
+    .bind(counter + 1)
+    .bind(account_id)
+    .bind(counter)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Remembers a code seen beyond the HOTP window; the next code must follow it to resynchronise.
+pub async fn remember_hotp_resync(db: &AnyPool, account_id: i64, counter: u64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET hotp_resync_counter = $1 WHERE id = $2")
+        .bind(i64::try_from(counter).unwrap_or(i64::MAX))
+        .bind(account_id)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 /// Spends a recovery code: true when `canonical` matched an unused code, which is now used.

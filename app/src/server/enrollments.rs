@@ -1,7 +1,9 @@
 //! Two-factor setups in progress: the key lives here, server-side, until a code confirms it.
 
 use crate::server::{
+    accounts::params_from_row,
     clock::now_unix,
+    otp_policy::OtpParams,
     secret_box::{totp_context, SecretBox},
     totp::TotpSecret,
 };
@@ -10,24 +12,39 @@ use sqlx::{AnyPool, Row};
 /// A setup not confirmed within 10 minutes is void.
 pub const PENDING_SETUP_SECONDS: i64 = 10 * 60;
 
-/// Starts a new setup with a fresh key, replacing any earlier one.
-pub async fn start(db: &AnyPool, secret_box: &SecretBox, account_id: i64) -> Result<TotpSecret, sqlx::Error> {
+/// Starts a new setup with a fresh key and the policy's parameters, replacing any earlier one.
+pub async fn start(db: &AnyPool, secret_box: &SecretBox, account_id: i64, params: &OtpParams) -> Result<TotpSecret, sqlx::Error> {
     let secret = TotpSecret::generate();
     sqlx::query(
-        "INSERT INTO totp_enrollments (user_id, secret, created_at) VALUES ($1, $2, $3)
-         ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at",
+        "INSERT INTO totp_enrollments (user_id, secret, otp_kind, otp_algorithm, otp_digits, otp_period, otp_window, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, otp_kind = excluded.otp_kind,
+           otp_algorithm = excluded.otp_algorithm, otp_digits = excluded.otp_digits, otp_period = excluded.otp_period,
+           otp_window = excluded.otp_window, created_at = excluded.created_at",
     )
     .bind(account_id)
     .bind(secret_box.seal(secret.as_bytes(), &totp_context(account_id)))
+    .bind(params.kind_name())
+    .bind(params.algorithm_name())
+    .bind(params.digits as i64)
+    .bind(params.period as i64)
+    .bind(params.window as i64)
     .bind(now_unix())
     .execute(db)
     .await?;
     Ok(secret)
 }
 
-/// The key of the setup in progress, unless it has expired.
-pub async fn pending(db: &AnyPool, secret_box: &SecretBox, account_id: i64) -> Result<Option<TotpSecret>, sqlx::Error> {
-    let row = sqlx::query("SELECT secret FROM totp_enrollments WHERE user_id = $1 AND created_at > $2")
+/// The key of the setup in progress and its parameters, unless it has expired.
+pub async fn pending(
+    db: &AnyPool,
+    secret_box: &SecretBox,
+    account_id: i64,
+) -> Result<Option<(TotpSecret, OtpParams)>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT secret, otp_kind, otp_algorithm, otp_digits, otp_period, otp_window
+         FROM totp_enrollments WHERE user_id = $1 AND created_at > $2",
+    )
         .bind(account_id)
         .bind(now_unix() - PENDING_SETUP_SECONDS)
         .fetch_optional(db)
@@ -37,5 +54,5 @@ pub async fn pending(db: &AnyPool, secret_box: &SecretBox, account_id: i64) -> R
     let secret = secret_box
         .open(&sealed, &totp_context(account_id))
         .map_err(|e| sqlx::Error::Decode(format!("the pending TOTP key of account {account_id}: {e}").into()))?;
-    Ok(Some(TotpSecret::from_bytes(secret)))
+    Ok(Some((TotpSecret::from_bytes(secret), params_from_row(&row)?)))
 }

@@ -19,6 +19,9 @@ pub enum AuthError {
     /// A wrong code that would have been right a few minutes earlier or later.
     #[error("That code is not right for this moment: the clock of your phone seems to be off by about {minutes} minute{}. Set its date and time to automatic, then enter the new code.", if *minutes == 1 { "" } else { "s" })]
     CodeRejectedClockOff { minutes: u64 },
+    /// HOTP: the code belongs to a counter beyond the look-ahead window (RFC 4226 §7.4).
+    #[error("Your device is ahead of the server. Ask your app for the next code and enter it too, to get back in step.")]
+    HotpResyncNeeded,
     #[error("That recovery code is not right, or it was already used.")]
     RecoveryCodeRejected,
     #[error("Your sign-in has expired or was not started. Sign in with your password again.")]
@@ -80,6 +83,7 @@ impl AuthError {
             AuthError::InvalidCredentials
             | AuthError::CodeRejected
             | AuthError::CodeRejectedClockOff { .. }
+            | AuthError::HotpResyncNeeded
             | AuthError::RecoveryCodeRejected
             | AuthError::NoPendingSignIn
             | AuthError::NotSignedIn

@@ -94,20 +94,30 @@ pub fn sign_in_password(field: Option<String>) -> Result<SecretString, AuthError
     Ok(SecretString::from(value))
 }
 
-/// A one-time code: whitespace is ignored (people paste "123 456"), then it must be exactly six
-/// digits. It stays a string: as a number, "012345" would lose its leading zero.
+/// A one-time code: whitespace is ignored (people paste "123 456"), then it must be six digits
+/// (or eight, for credentials made with 8-digit codes; `code_of_length` checks which). It stays
+/// a string: as a number, "012345" would lose its leading zero.
 pub fn one_time_code(field: Option<String>) -> Result<String, AuthError> {
     let value = field.unwrap_or_default();
     if value.len() > 64 {
         return Err(AuthError::BadInput("That code is too long: enter the 6-digit code.".to_owned()));
     }
     let code: String = value.chars().filter(|c| !c.is_whitespace()).collect();
-    if code.len() != OTP_DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
+    if !matches!(code.len(), OTP_DIGITS | 8) || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Err(AuthError::BadInput(
             "Enter the 6-digit code from your authenticator app (digits only).".to_owned(),
         ));
     }
     Ok(code)
+}
+
+/// The code has as many digits as the credential's codes.
+pub fn code_of_length(code: &str, digits: usize) -> Result<(), AuthError> {
+    if code.len() == digits {
+        Ok(())
+    } else {
+        Err(AuthError::BadInput(format!("Enter the {digits}-digit code from your authenticator app (digits only).")))
+    }
 }
 
 #[cfg(test)]
@@ -126,7 +136,7 @@ mod tests {
 
     #[test]
     fn anything_but_six_digits_is_refused() {
-        for bad in ["", "12345", "1234567", "12345a", "１２３４５６", "12 34 5", "-12345", "+12345"] {
+        for bad in ["", "12345", "1234567", "123456789", "12345a", "１２３４５６", "12 34 5", "-12345", "+12345"] {
             assert!(
                 matches!(one_time_code(Some(bad.into())), Err(AuthError::BadInput(_))),
                 "{bad:?} was accepted"

@@ -23,6 +23,7 @@ pub mod enrollments;
 pub mod error;
 pub mod flash;
 pub mod input;
+pub mod otp_policy;
 pub mod passwords;
 pub mod recovery_codes;
 pub mod second_factor;

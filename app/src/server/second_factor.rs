@@ -2,11 +2,15 @@
 //! per-account throttle, single use and the security log. Used by the sign-in, by
 //! re-authentication and by turning 2FA off.
 
+use subtle::ConstantTimeEq;
+
 use crate::server::{
     accounts::{self, Account},
     clock::now_unix,
     error::AuthError,
-    input, recovery_codes,
+    input,
+    otp_policy::OtpKind,
+    recovery_codes,
     security_log::{self, Event},
     state::AppState,
     throttle::{self, SecondFactorKind, SECOND_FACTOR_LOCK_FAILURES},
@@ -15,6 +19,8 @@ use crate::server::{
 
 /// How far (in steps, either way) a wrong code is compared, to hint at a phone clock that is off.
 const CLOCK_HINT_STEPS: u64 = 20;
+/// How far past the HOTP window a code is recognised, to resynchronise with the next one.
+const HOTP_RESYNC_RANGE: u64 = 100;
 
 /// What a person offered as their second factor.
 pub enum Proof {
@@ -49,12 +55,36 @@ pub async fn verify(state: &AppState, account: &Account, proof: &Proof, address:
 /// then matched against the ±1 step window, then its step claimed (single use).
 pub async fn verify_code(state: &AppState, account: &Account, code: &str, address: Option<&str>) -> Result<(), AuthError> {
     let secret = account.totp_secret.as_ref().ok_or(AuthError::CodeRejected)?;
+    let params = account.otp;
+    input::code_of_length(code, params.digits)?;
     let failures = throttle::reserve_second_factor_attempt(&state.db, account.id, SecondFactorKind::Code).await?;
     let now = u64::try_from(now_unix()).unwrap_or(0);
-    let accepted = match totp::matching_step(secret, code, now) {
-        // The right code, but if its step was already used it is a replay.
-        Some(step) => accounts::claim_time_step(&state.db, account.id, step).await?,
-        None => false,
+    let accepted = match params.kind {
+        OtpKind::Totp => match totp::matching_totp_step(secret, &params, code, now) {
+            // The right code, but if its step was already used it is a replay.
+            Some(step) => accounts::claim_time_step(&state.db, account.id, step).await?,
+            None => false,
+        },
+        OtpKind::Hotp => {
+            let from = account.hotp_counter;
+            let resynced = account
+                .hotp_resync_counter
+                .filter(|r| *r >= from)
+                .map(|r| r + 1)
+                .filter(|next| bool::from(totp::code_for(secret, &params, *next).as_bytes().ct_eq(code.as_bytes())));
+            match totp::matching_hotp_counter(secret, &params, code, from, params.window).or(resynced) {
+                Some(counter) => accounts::claim_hotp_counter(&state.db, account.id, counter).await?,
+                None => {
+                    let beyond = from.saturating_add(params.window);
+                    if let Some(counter) = totp::matching_hotp_counter(secret, &params, code, beyond, HOTP_RESYNC_RANGE) {
+                        accounts::remember_hotp_resync(&state.db, account.id, counter).await?;
+                        security_log::record(&state.db, account.id, Event::CodeRejected, address).await;
+                        return Err(AuthError::HotpResyncNeeded);
+                    }
+                    false
+                }
+            }
+        }
     };
     if !accepted {
         security_log::record(&state.db, account.id, Event::CodeRejected, address).await;
@@ -65,7 +95,8 @@ pub async fn verify_code(state: &AppState, account: &Account, code: &str, addres
         // clock is behind: say so (it still counts as a failure, and is never accepted). Only
         // past steps: a hint about a *future* step would tell a guesser which code to replay
         // once that step comes.
-        if let Some(offset) = totp::clock_offset_steps(secret, code, now, CLOCK_HINT_STEPS) {
+        let default_totp = params == crate::server::otp_policy::OtpParams::default();
+        if let Some(offset) = totp::clock_offset_steps(secret, code, now, CLOCK_HINT_STEPS).filter(|_| default_totp) {
             if offset < -1 {
                 let minutes = (offset.unsigned_abs() * totp::PERIOD_SECONDS).div_ceil(60);
                 return Err(AuthError::CodeRejectedClockOff { minutes });

@@ -1,6 +1,6 @@
 //! What the server functions get from the axum app: the pool and the settings.
 
-use crate::server::{error::AuthError, secret_box::SecretBox};
+use crate::server::{error::AuthError, otp_policy::OtpParams, secret_box::SecretBox};
 use axum::extract::FromRef;
 use leptos::prelude::{use_context, LeptosOptions};
 use sqlx::AnyPool;
@@ -23,11 +23,17 @@ pub struct Settings {
     pub issuer: String,
     /// How long after a full sign-in or re-authentication sensitive changes are allowed.
     pub reauthentication_window_seconds: i64,
+    /// The one-time-password parameters new enrollments get.
+    pub otp_policy: OtpParams,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { issuer: "TwoFactorSignin".to_owned(), reauthentication_window_seconds: 10 * 60 }
+        Self {
+            issuer: "TwoFactorSignin".to_owned(),
+            reauthentication_window_seconds: 10 * 60,
+            otp_policy: OtpParams::default(),
+        }
     }
 }
 

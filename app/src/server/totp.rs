@@ -7,6 +7,7 @@
 use qrcode::{render::svg, EcLevel, QrCode};
 use rand::{rngs::OsRng, RngCore};
 use subtle::ConstantTimeEq;
+use crate::server::otp_policy::{OtpKind, OtpParams};
 pub use totp_rs::Algorithm;
 use totp_rs::TOTP;
 
@@ -104,17 +105,37 @@ pub fn code_at_step(secret: &TotpSecret, step: u64, digits: usize, algorithm: Al
     Some(totp.generate(step.checked_mul(PERIOD_SECONDS)?))
 }
 
-/// The time-step (current one ±1) whose code equals `code`, compared in constant time.
-/// Every candidate is computed and compared, so the time taken does not say which one matched.
+/// The time-step (current one ±1) whose code equals `code`, compared in constant time, for the
+/// default parameters (SHA1, 6 digits, 30 s).
 pub fn matching_step(secret: &TotpSecret, code: &str, now_unix: u64) -> Option<u64> {
-    let current = time_step(now_unix);
+    matching_totp_step(secret, &OtpParams::default(), code, now_unix)
+}
+
+/// The code of one moving factor: the time-step for TOTP, the counter for HOTP (TOTP is HOTP of
+/// the time-step, RFC 6238 §4).
+pub fn code_for(secret: &TotpSecret, params: &OtpParams, moving_factor: u64) -> String {
+    TOTP::new_unchecked(params.algorithm, params.digits, 0, 1, secret.0.clone()).generate(moving_factor)
+}
+
+/// The time-step within the window (current ± `params.window`) whose code equals `code`. Every
+/// candidate is computed and compared in constant time, so the time taken says nothing.
+pub fn matching_totp_step(secret: &TotpSecret, params: &OtpParams, code: &str, now_unix: u64) -> Option<u64> {
+    let current = now_unix / params.period.max(1);
     let mut matched = None;
-    for step in current.saturating_sub(ALLOWED_DRIFT_STEPS)..=current + ALLOWED_DRIFT_STEPS {
-        let Some(expected) = code_at_step(secret, step, DIGITS, Algorithm::SHA1) else {
-            continue;
-        };
-        if bool::from(expected.as_bytes().ct_eq(code.as_bytes())) {
+    for step in current.saturating_sub(params.window)..=current + params.window {
+        if bool::from(code_for(secret, params, step).as_bytes().ct_eq(code.as_bytes())) {
             matched = Some(step);
+        }
+    }
+    matched
+}
+
+/// The first HOTP counter in `from .. from + count` whose code equals `code` (all compared).
+pub fn matching_hotp_counter(secret: &TotpSecret, params: &OtpParams, code: &str, from: u64, count: u64) -> Option<u64> {
+    let mut matched = None;
+    for counter in (from..from.saturating_add(count)).rev() {
+        if bool::from(code_for(secret, params, counter).as_bytes().ct_eq(code.as_bytes())) {
+            matched = Some(counter);
         }
     }
     matched
@@ -140,11 +161,23 @@ pub fn clock_offset_steps(secret: &TotpSecret, code: &str, now_unix: u64, max_st
 /// The Key Uri Format link authenticator apps read from the QR code. API.md fixes its shape:
 /// the label is exactly `{issuer}:{username}` and every parameter is spelled out.
 pub fn otpauth_uri(secret: &TotpSecret, issuer: &str, username: &str) -> String {
+    otpauth_uri_with(secret, issuer, username, &OtpParams::default())
+}
+
+/// The same for any parameters: HOTP links carry the starting `counter` instead of a period.
+pub fn otpauth_uri_with(secret: &TotpSecret, issuer: &str, username: &str, params: &OtpParams) -> String {
     let issuer = crate::uri::encode_component(issuer);
+    let last = match params.kind {
+        OtpKind::Totp => format!("period={}", params.period),
+        OtpKind::Hotp => "counter=0".to_owned(),
+    };
     format!(
-        "otpauth://totp/{issuer}:{user}?secret={secret}&issuer={issuer}&algorithm=SHA1&digits={DIGITS}&period={PERIOD_SECONDS}",
+        "otpauth://{kind}/{issuer}:{user}?secret={secret}&issuer={issuer}&algorithm={algorithm}&digits={digits}&{last}",
+        kind = params.kind_name(),
         user = crate::uri::encode_component(username),
         secret = secret.to_base32(),
+        algorithm = params.algorithm_name(),
+        digits = params.digits,
     )
 }
 
@@ -238,6 +271,25 @@ mod tests {
         assert_eq!(a.as_bytes().len(), 20);
         assert_ne!(a.as_bytes(), b.as_bytes());
         assert_eq!(a.to_base32().len(), 32);
+    }
+
+    #[test]
+    fn eight_digit_sha256_and_sha512_codes_match_the_rfc_through_the_policy_path() {
+        for (time, _, sha256, sha512) in VECTORS {
+            for (algorithm, seed_len, expected) in [(Algorithm::SHA256, 32, sha256), (Algorithm::SHA512, 64, sha512)] {
+                let params = OtpParams { algorithm, digits: 8, ..OtpParams::default() };
+                assert_eq!(matching_totp_step(&seed(seed_len), &params, expected, time), Some(time / 30));
+            }
+        }
+    }
+
+    #[test]
+    fn hotp_matches_within_the_look_ahead_window_only() {
+        let params = OtpParams { kind: OtpKind::Hotp, ..OtpParams::default() };
+        // RFC 4226 counter 5 is "254676".
+        assert_eq!(matching_hotp_counter(&seed(20), &params, "254676", 0, 10), Some(5));
+        assert_eq!(matching_hotp_counter(&seed(20), &params, "254676", 6, 10), None, "already past it");
+        assert_eq!(matching_hotp_counter(&seed(20), &params, "254676", 0, 5), None, "beyond the window");
     }
 
     #[test]

@@ -8,7 +8,9 @@ use crate::server::{
     clock::now_unix,
     enrollments,
     error::AuthError,
-    input, passwords, recovery_codes,
+    input,
+    otp_policy::{OtpKind, OtpParams},
+    passwords, recovery_codes,
     second_factor::{self, Proof},
     security_log::{self, Event},
     sign_in,
@@ -20,14 +22,15 @@ use crate::server::{
 /// What the setup page shows for a key.
 pub struct SetupOffer {
     pub secret: TotpSecret,
+    pub params: OtpParams,
     pub otpauth_uri: String,
     pub qr_svg: String,
 }
 
-fn offer(state: &AppState, account: &Account, secret: TotpSecret) -> Result<SetupOffer, AuthError> {
-    let otpauth_uri = totp::otpauth_uri(&secret, &state.settings.issuer, &account.username);
+fn offer(state: &AppState, account: &Account, secret: TotpSecret, params: OtpParams) -> Result<SetupOffer, AuthError> {
+    let otpauth_uri = totp::otpauth_uri_with(&secret, &state.settings.issuer, &account.username, &params);
     let qr_svg = totp::qr_svg(&otpauth_uri).map_err(|e| AuthError::Unexpected(anyhow::anyhow!("QR code: {e}")))?;
-    Ok(SetupOffer { secret, otpauth_uri, qr_svg })
+    Ok(SetupOffer { secret, params, otpauth_uri, qr_svg })
 }
 
 /// Starts a setup with a fresh key (the API: every call is a new key).
@@ -35,8 +38,9 @@ pub async fn start(state: &AppState, account: &Account) -> Result<SetupOffer, Au
     if account.two_factor_on() {
         return Err(AuthError::TwoFactorAlreadyOn);
     }
-    let secret = enrollments::start(&state.db, &state.secret_box, account.id).await?;
-    offer(state, account, secret)
+    let params = state.settings.otp_policy;
+    let secret = enrollments::start(&state.db, &state.secret_box, account.id, &params).await?;
+    offer(state, account, secret, params)
 }
 
 /// The setup the page shows: the one in progress if it is still valid, so reloading the page
@@ -46,7 +50,7 @@ pub async fn current_or_start(state: &AppState, account: &Account) -> Result<Set
         return Err(AuthError::TwoFactorAlreadyOn);
     }
     match enrollments::pending(&state.db, &state.secret_box, account.id).await? {
-        Some(secret) => offer(state, account, secret),
+        Some((secret, params)) => offer(state, account, secret, params),
         None => start(state, account).await,
     }
 }
@@ -64,12 +68,19 @@ pub async fn confirm(
     if account.two_factor_on() {
         return Err(AuthError::TwoFactorAlreadyOn);
     }
-    let secret = enrollments::pending(&state.db, &state.secret_box, account.id).await?.ok_or(AuthError::NoPendingSetup)?;
+    let (secret, params) =
+        enrollments::pending(&state.db, &state.secret_box, account.id).await?.ok_or(AuthError::NoPendingSetup)?;
+    input::code_of_length(&code, params.digits)?;
     throttle::reserve_second_factor_attempt(&state.db, account.id, SecondFactorKind::EnrollmentCode).await?;
     let now = u64::try_from(now_unix()).unwrap_or(0);
-    let step = totp::matching_step(&secret, &code, now).ok_or(AuthError::CodeRejected)?;
+    let confirmed = match params.kind {
+        OtpKind::Totp => totp::matching_totp_step(&secret, &params, &code, now),
+        // A new HOTP credential starts at counter 0; the app may have been asked a few times.
+        OtpKind::Hotp => totp::matching_hotp_counter(&secret, &params, &code, 0, params.window),
+    }
+    .ok_or(AuthError::CodeRejected)?;
     let codes = recovery_codes::generate_set();
-    let epoch = accounts::enable_two_factor(&state.db, &state.secret_box, account.id, &secret, step, &codes)
+    let epoch = accounts::enable_two_factor(&state.db, &state.secret_box, account.id, &secret, &params, confirmed, &codes)
         .await?
         .ok_or(AuthError::TwoFactorAlreadyOn)?;
     throttle::clear_second_factor_failures(&state.db, account.id).await?;

@@ -17,6 +17,18 @@ CREATE TABLE users (
     -- The last time-step whose code was accepted: only later steps are accepted after it
     -- (RFC 6238 §5.2, each code at most once).
     totp_last_step  BIGINT,
+    -- The parameters the credential was made with (the policy may change later; they do not):
+    -- 'totp' or 'hotp', SHA1/SHA256/SHA512, 6 or 8 digits, 30 or 60 s, and the window (TOTP:
+    -- steps either side; HOTP: counter values looked ahead).
+    otp_kind        TEXT    NOT NULL DEFAULT 'totp',
+    otp_algorithm   TEXT    NOT NULL DEFAULT 'SHA1',
+    otp_digits      BIGINT NOT NULL DEFAULT 6,
+    otp_period      BIGINT NOT NULL DEFAULT 30,
+    otp_window      BIGINT NOT NULL DEFAULT 1,
+    -- HOTP: the next counter value expected (every accepted code moves it past itself), and a
+    -- code seen beyond the window, waiting for the next one to resynchronise (RFC 4226 §7.4).
+    hotp_counter        BIGINT,
+    hotp_resync_counter BIGINT,
     -- Consecutive failed second factors (codes and recovery codes) and when the last one was:
     -- they decide the delay before the next attempt and the lock (see throttle.rs).
     second_factor_failures  BIGINT NOT NULL DEFAULT 0,
@@ -32,6 +44,12 @@ CREATE TABLE users (
 CREATE TABLE totp_enrollments (
     user_id    BIGINT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
     secret     BYTEA    NOT NULL,
+    -- The policy's parameters when the setup started.
+    otp_kind      TEXT    NOT NULL,
+    otp_algorithm TEXT    NOT NULL,
+    otp_digits    BIGINT NOT NULL,
+    otp_period    BIGINT NOT NULL,
+    otp_window    BIGINT NOT NULL,
     created_at BIGINT NOT NULL
 );
 

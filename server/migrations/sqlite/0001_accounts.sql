@@ -16,6 +16,18 @@ CREATE TABLE users (
     -- The last time-step whose code was accepted: only later steps are accepted after it
     -- (RFC 6238 §5.2, each code at most once).
     totp_last_step  INTEGER,
+    -- The parameters the credential was made with (the policy may change later; they do not):
+    -- 'totp' or 'hotp', SHA1/SHA256/SHA512, 6 or 8 digits, 30 or 60 s, and the window (TOTP:
+    -- steps either side; HOTP: counter values looked ahead).
+    otp_kind        TEXT    NOT NULL DEFAULT 'totp',
+    otp_algorithm   TEXT    NOT NULL DEFAULT 'SHA1',
+    otp_digits      INTEGER NOT NULL DEFAULT 6,
+    otp_period      INTEGER NOT NULL DEFAULT 30,
+    otp_window      INTEGER NOT NULL DEFAULT 1,
+    -- HOTP: the next counter value expected (every accepted code moves it past itself), and a
+    -- code seen beyond the window, waiting for the next one to resynchronise (RFC 4226 §7.4).
+    hotp_counter        INTEGER,
+    hotp_resync_counter INTEGER,
     -- Consecutive failed second factors (codes and recovery codes) and when the last one was:
     -- they decide the delay before the next attempt and the lock (see throttle.rs).
     second_factor_failures  INTEGER NOT NULL DEFAULT 0,
@@ -31,6 +43,12 @@ CREATE TABLE users (
 CREATE TABLE totp_enrollments (
     user_id    INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
     secret     BLOB    NOT NULL,
+    -- The policy's parameters when the setup started.
+    otp_kind      TEXT    NOT NULL,
+    otp_algorithm TEXT    NOT NULL,
+    otp_digits    INTEGER NOT NULL,
+    otp_period    INTEGER NOT NULL,
+    otp_window    INTEGER NOT NULL,
     created_at INTEGER NOT NULL
 );
 

@@ -253,3 +253,20 @@ impl TestApp {
         self.post(&client, endpoint, &form).await
     }
 }
+
+/// RFC 4226 HOTP for any counter, digits and hash (SHA1 or SHA256), written here from the RFC.
+pub fn hotp_code(secret_base32: &str, counter: u64, digits: u32, sha256: bool) -> String {
+    let key = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, secret_base32).expect("base32 key");
+    let hash: Vec<u8> = if sha256 {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+        mac.update(&counter.to_be_bytes());
+        mac.finalize().into_bytes().to_vec()
+    } else {
+        let mut mac = Hmac::<sha1::Sha1>::new_from_slice(&key).unwrap();
+        mac.update(&counter.to_be_bytes());
+        mac.finalize().into_bytes().to_vec()
+    };
+    let offset = (hash[hash.len() - 1] & 0x0f) as usize;
+    let binary = u32::from_be_bytes([hash[offset] & 0x7f, hash[offset + 1], hash[offset + 2], hash[offset + 3]]);
+    format!("{:0width$}", binary % 10u32.pow(digits), width = digits as usize)
+}

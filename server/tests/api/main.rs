@@ -10,6 +10,7 @@ mod helpers;
 mod managing_two_factor;
 mod multi_instance;
 mod no_javascript;
+mod otp_policy;
 mod pages;
 mod registration;
 mod request_hygiene;
