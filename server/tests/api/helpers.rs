@@ -8,7 +8,6 @@ pub struct TestApp {
     pub address: String,
     /// The SQLite file (`None` on PostgreSQL).
     pub db_path: Option<std::path::PathBuf>,
-    pub database_url: String,
     pub db: sqlx::AnyPool,
     _folder: Option<tempfile::TempDir>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -100,7 +99,7 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
     // A connection of the test's own, to look at or arrange what the server stored.
     sqlx::any::install_default_drivers();
     let db = sqlx::pool::PoolOptions::<sqlx::Any>::new().max_connections(2).connect(&database_url).await.expect("test connection");
-    TestApp { address, db_path, database_url, db, _folder: None, stop: Some(stop_tx) }
+    TestApp { address, db_path, db, _folder: None, stop: Some(stop_tx) }
 }
 
 /// A browser-like client of its own: keeps cookies, does not follow redirects.

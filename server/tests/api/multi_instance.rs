@@ -56,23 +56,28 @@ async fn post(c: &Client, instance: &Instance, endpoint: &str, form: &[(&str, &s
         .unwrap()
 }
 
-#[tokio::test]
-async fn two_instances_on_one_database_behave_as_one() {
-    if !on_postgres() {
-        return;
-    }
+/// Two instances started together on a fresh database (migrations run once, under sqlx's
+/// lock), and "alice" registered on one, set up on the other and confirmed on the first: a
+/// session made on one is valid on the other (cookies are per host, not per port).
+async fn two_instances_and_alice() -> (Instance, Instance, String, tempfile::TempDir) {
     let folder = tempfile::tempdir().unwrap();
     let url = fresh_database_url(folder.path()).await;
-    // Both start at once: migrations run once, under sqlx's lock.
     let (a, b) = tokio::join!(start_instance(&url), start_instance(&url));
-
-    // A session made on one is valid on the other (cookies are per host, not per port).
     let c = client();
     assert_eq!(post(&c, &a, "register", &[("username", "alice"), ("password", "correct horse")]).await.status(), 200);
     assert_eq!(post(&c, &b, "me", &[]).await.status(), 200);
     let setup: serde_json::Value = post(&c, &b, "2fa/setup", &[]).await.json().await.unwrap();
     let secret = setup["secret"].as_str().unwrap().to_owned();
     assert_eq!(post(&c, &a, "2fa/confirm", &[("otp", &totp_code(&secret, 0))]).await.status(), 200);
+    (a, b, secret, folder)
+}
+
+#[tokio::test]
+async fn two_instances_on_one_database_behave_as_one() {
+    if !on_postgres() {
+        return;
+    }
+    let (a, b, secret, _folder) = two_instances_and_alice().await;
     crate::helpers::away_from_step_boundary(8).await;
 
     // A code accepted by one instance is refused by the other.
@@ -102,14 +107,7 @@ async fn concurrent_submissions_of_one_code_to_two_instances_give_exactly_one_su
     if !on_postgres() {
         return;
     }
-    let folder = tempfile::tempdir().unwrap();
-    let url = fresh_database_url(folder.path()).await;
-    let (a, b) = tokio::join!(start_instance(&url), start_instance(&url));
-    let c = client();
-    post(&c, &a, "register", &[("username", "alice"), ("password", "correct horse")]).await;
-    let setup: serde_json::Value = post(&c, &a, "2fa/setup", &[]).await.json().await.unwrap();
-    let secret = setup["secret"].as_str().unwrap().to_owned();
-    assert_eq!(post(&c, &b, "2fa/confirm", &[("otp", &totp_code(&secret, 0))]).await.status(), 200);
+    let (a, b, secret, _folder) = two_instances_and_alice().await;
     let mut sessions = Vec::new();
     for i in 0..4 {
         let s = client();
