@@ -9,35 +9,49 @@ server="${1:?usage: run-tests.sh path/to/server [playwright args]}"
 shift
 [ -x "$server" ] || { echo "error: no server binary at $server (build it first)" >&2; exit 1; }
 
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 workdir="$(mktemp -d)"
-log="$workdir/server.log"
+pids=()
 cleanup() {
-  if [ -n "${server_pid:-}" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  for pid in "${pids[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
   rm -rf "$workdir"
 }
 trap cleanup EXIT
 
-(cd "$root" && LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="target/site" \
-  DATABASE_URL="sqlite://$workdir/app.db" RUST_LOG="${RUST_LOG:-warn}" exec "$server") >"$log" 2>&1 &
-server_pid=$!
+# start NAME PORT [VAR=value ...]: a server with its own fresh database, waited for until healthy.
+start() {
+  local name="$1" port="$2"
+  shift 2
+  mkdir -p "$workdir/$name"
+  (cd "$root" && env LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="target/site" \
+    DATABASE_URL="sqlite://$workdir/$name/app.db" RUST_LOG="${RUST_LOG:-warn}" "$@" "$server") >"$workdir/$name.log" 2>&1 &
+  local pid=$!
+  pids+=("$pid")
+  for _ in $(seq 1 100); do
+    if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then return 0; fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "error: the $name server exited during start-up:" >&2; cat "$workdir/$name.log" >&2; exit 1
+    fi
+    sleep 0.1
+  done
+  echo "error: the $name server did not become healthy" >&2; cat "$workdir/$name.log" >&2; exit 1
+}
 
-for _ in $(seq 1 100); do
-  if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then break; fi
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    echo "error: the server exited during start-up:" >&2; cat "$log" >&2; exit 1
-  fi
-  sleep 0.1
-done
-curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null || { echo "error: the server did not become healthy" >&2; cat "$log" >&2; exit 1; }
+port="$(free_port)"
+start default "$port"
+# A second server whose policy makes HOTP enrollments, for tests/hotp.spec.ts.
+hotp_port="$(free_port)"
+start hotp "$hotp_port" OTP_TYPE=hotp
 
 cd "$here"
 status=0
-BASE_URL="http://127.0.0.1:$port" npx playwright test "$@" || status=$?
+BASE_URL="http://127.0.0.1:$port" HOTP_BASE_URL="http://127.0.0.1:$hotp_port" npx playwright test "$@" || status=$?
 if [ "$status" -ne 0 ]; then
-  echo "--- server log ---" >&2; tail -n 50 "$log" >&2
+  for name in default hotp; do echo "--- $name server log ---" >&2; tail -n 30 "$workdir/$name.log" >&2; done
 fi
 exit "$status"
