@@ -31,10 +31,13 @@ async fn five_wrong_codes_throttle_the_account_and_even_the_right_code_is_refuse
     assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS);
     let retry_after: u64 = right.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=30).contains(&retry_after), "{retry_after}");
-    let right_body: serde_json::Value = right.json().await.unwrap();
+    // The answers may differ only by the seconds left (time passes between the two requests).
+    let without_digits = |body: serde_json::Value| body.to_string().replace(|c: char| c.is_ascii_digit(), "");
+    let right_body = without_digits(right.json().await.unwrap());
     let wrong = app.post(&c, "login/2fa", &[("otp", &wrong_code(&secret))]).await;
     assert_eq!(wrong.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(wrong.json::<serde_json::Value>().await.unwrap(), right_body, "no oracle");
+    assert!(wrong.headers().contains_key("retry-after"));
+    assert_eq!(without_digits(wrong.json().await.unwrap()), right_body, "no oracle");
 }
 
 /// Property 1: the count is per account, not per session: new sessions do not reset it.
@@ -221,8 +224,10 @@ async fn unknown_users_and_wrong_passwords_take_the_same_time() {
     }
     known.sort();
     unknown.sort();
+    // Medians, with room for the noise of a busy 2-core machine running other tests at once;
+    // without the dummy hash an unknown user answers some 50 times faster than this allows.
     let (k, u) = (known[3].as_secs_f64(), unknown[3].as_secs_f64());
-    assert!(u > k * 0.5 && u < k * 2.0, "median wrong password {k:.3}s, unknown user {u:.3}s");
+    assert!(u > k * 0.3 && u < k * 3.3, "median wrong password {k:.3}s, unknown user {u:.3}s");
 }
 
 /// Property 5: every page has the Content-Security-Policy with a nonce, WASM allowed, no framing.
