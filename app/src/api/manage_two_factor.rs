@@ -8,9 +8,9 @@ use leptos::prelude::*;
 /// Turns 2FA off. `otp` takes a current code or a recovery code.
 #[server(endpoint = "2fa/disable")]
 pub async fn disable_two_factor(password: Option<String>, otp: Option<String>) -> Result<Done, ApiError> {
-    use crate::server::{auth_session::AuthSession, error::respond, state::app_state, two_factor};
+    use crate::server::{error::respond, state::request_context, two_factor};
     async {
-        let (state, session) = (app_state()?, AuthSession::current().await?);
+        let (state, session) = request_context().await?;
         two_factor::disable(&state, &session, password, otp).await?;
         Ok(Done {})
     }
@@ -21,9 +21,9 @@ pub async fn disable_two_factor(password: Option<String>, otp: Option<String>) -
 /// New recovery codes for a current code; the old ones stop working.
 #[server(endpoint = "2fa/recovery-codes")]
 pub async fn regenerate_recovery_codes(otp: Option<String>) -> Result<RecoveryCodes, ApiError> {
-    use crate::server::{auth_session::AuthSession, error::respond, state::app_state, two_factor};
+    use crate::server::{error::respond, state::request_context, two_factor};
     async {
-        let (state, session) = (app_state()?, AuthSession::current().await?);
+        let (state, session) = request_context().await?;
         let recovery_codes = two_factor::regenerate_recovery_codes(&state, &session, otp).await?;
         Ok(RecoveryCodes { recovery_codes })
     }
@@ -34,9 +34,9 @@ pub async fn regenerate_recovery_codes(otp: Option<String>) -> Result<RecoveryCo
 /// Password and a current code again, for sensitive changes after the 10-minute window.
 #[server(endpoint = "reauthenticate")]
 pub async fn reauthenticate(password: Option<String>, otp: Option<String>) -> Result<Done, ApiError> {
-    use crate::server::{auth_session::AuthSession, error::respond, state::app_state, two_factor};
+    use crate::server::{error::respond, state::request_context, two_factor};
     async {
-        let (state, session) = (app_state()?, AuthSession::current().await?);
+        let (state, session) = request_context().await?;
         two_factor::reauthenticate(&state, &session, password, otp).await?;
         Ok(Done {})
     }

@@ -15,9 +15,9 @@ pub struct Visitor {
 
 #[server(endpoint = "ui/visitor")]
 pub async fn load_visitor() -> Result<Visitor, ApiError> {
-    use crate::server::{auth_session::AuthSession, error::respond, flash, sign_in, state::app_state};
+    use crate::server::{error::respond, flash, sign_in, state::request_context};
     async {
-        let (state, session) = (app_state()?, AuthSession::current().await?);
+        let (state, session) = request_context().await?;
         let signed_in_as = sign_in::signed_in_account(&state, &session).await.ok().map(|a| a.username);
         Ok(Visitor { signed_in_as, flash: flash::take() })
     }
@@ -53,11 +53,9 @@ pub struct SecurityEvent {
 
 #[server(endpoint = "ui/account")]
 pub async fn load_account_overview() -> Result<AccountOverview, ApiError> {
-    use crate::server::{
-        accounts, auth_session::AuthSession, clock::now_unix, error::respond, security_log, sign_in, state::app_state,
-    };
+    use crate::server::{accounts, clock::now_unix, error::respond, security_log, sign_in, state::request_context};
     async {
-        let (state, session) = (app_state()?, AuthSession::current().await?);
+        let (state, session) = request_context().await?;
         let sign_in::SignedIn { account, authenticated_at } = sign_in::signed_in(&state, &session).await?;
         let recovery_codes_left = accounts::remaining_recovery_codes(&state.db, account.id).await?;
         let events = security_log::recent(&state.db, account.id, 20)
@@ -107,9 +105,9 @@ pub struct SetupPageData {
 
 #[server(endpoint = "ui/setup")]
 pub async fn load_setup_page() -> Result<SetupPageData, ApiError> {
-    use crate::server::{auth_session::AuthSession, clock::now_unix, error::respond, sign_in, state::app_state, two_factor};
+    use crate::server::{clock::now_unix, error::respond, sign_in, state::request_context, two_factor};
     async {
-        let (state, session) = (app_state()?, AuthSession::current().await?);
+        let (state, session) = request_context().await?;
         let sign_in::SignedIn { account, authenticated_at } = sign_in::signed_in(&state, &session).await?;
         let offer = two_factor::current_or_start(&state, &account).await?;
         Ok(SetupPageData {
@@ -142,9 +140,9 @@ pub async fn load_setup_page() -> Result<SetupPageData, ApiError> {
 /// is none: the page then only sends the visitor back to `/login`).
 #[server(endpoint = "ui/code-digits")]
 pub async fn load_code_digits() -> Result<usize, ApiError> {
-    use crate::server::{auth_session::AuthSession, error::respond, sign_in, state::app_state};
+    use crate::server::{error::respond, sign_in, state::request_context};
     async {
-        let (state, session) = (app_state()?, AuthSession::current().await?);
+        let (state, session) = request_context().await?;
         let (_, account) = sign_in::current_stage(&state, &session).await?;
         Ok(account.map(|a| a.otp.digits).unwrap_or(6))
     }
@@ -156,9 +154,9 @@ pub async fn load_code_digits() -> Result<usize, ApiError> {
 /// The code page asks after a failed attempt, to send an expired sign-in back to `/login`.
 #[server(endpoint = "ui/pending")]
 pub async fn still_pending() -> Result<bool, ApiError> {
-    use crate::server::{auth_session::{AuthSession, Stage}, error::respond, sign_in, state::app_state};
+    use crate::server::{auth_session::Stage, error::respond, sign_in, state::request_context};
     async {
-        let (state, session) = (app_state()?, AuthSession::current().await?);
+        let (state, session) = request_context().await?;
         let (stage, _) = sign_in::current_stage(&state, &session).await?;
         Ok(matches!(stage, Stage::PendingSecondFactor { .. }))
     }

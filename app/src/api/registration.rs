@@ -6,9 +6,9 @@ use leptos::prelude::*;
 
 #[server(endpoint = "register")]
 pub async fn register(username: Option<String>, password: Option<String>) -> Result<Registered, ApiError> {
-    use crate::server::{auth_session::AuthSession, error::respond, sign_in, state::app_state};
+    use crate::server::{error::respond, sign_in, state::request_context};
     async {
-        let (state, session) = (app_state()?, AuthSession::current().await?);
+        let (state, session) = request_context().await?;
         let username = sign_in::register(&state, &session, username, password).await?;
         Ok(Registered { username })
     }

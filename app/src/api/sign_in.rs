@@ -7,9 +7,9 @@ use leptos::prelude::*;
 
 #[server(endpoint = "login")]
 pub async fn login(username: Option<String>, password: Option<String>) -> Result<PasswordAccepted, ApiError> {
-    use crate::server::{auth_session::AuthSession, error::respond, sign_in, state::app_state};
+    use crate::server::{error::respond, sign_in, state::request_context};
     async {
-        let (state, session) = (app_state()?, AuthSession::current().await?);
+        let (state, session) = request_context().await?;
         let second_factor = sign_in::password_step(&state, &session, username, password).await?;
         Ok(PasswordAccepted { second_factor })
     }
@@ -19,9 +19,9 @@ pub async fn login(username: Option<String>, password: Option<String>) -> Result
 
 #[server(endpoint = "login/2fa")]
 pub async fn login_second_factor(otp: Option<String>) -> Result<Done, ApiError> {
-    use crate::server::{auth_session::AuthSession, error::respond, sign_in, state::app_state};
+    use crate::server::{error::respond, sign_in, state::request_context};
     async {
-        let (state, session) = (app_state()?, AuthSession::current().await?);
+        let (state, session) = request_context().await?;
         sign_in::code_step(&state, &session, otp).await?;
         Ok(Done {})
     }
@@ -31,9 +31,9 @@ pub async fn login_second_factor(otp: Option<String>) -> Result<Done, ApiError> 
 
 #[server(endpoint = "login/recovery")]
 pub async fn login_recovery(recovery_code: Option<String>) -> Result<Done, ApiError> {
-    use crate::server::{auth_session::AuthSession, error::respond, sign_in, state::app_state};
+    use crate::server::{error::respond, sign_in, state::request_context};
     async {
-        let (state, session) = (app_state()?, AuthSession::current().await?);
+        let (state, session) = request_context().await?;
         sign_in::recovery_step(&state, &session, recovery_code).await?;
         Ok(Done {})
     }
@@ -55,9 +55,9 @@ pub async fn logout() -> Result<Done, ApiError> {
 /// Ends every other session of the account (this one stays signed in).
 #[server(endpoint = "logout/others")]
 pub async fn sign_out_other_sessions() -> Result<Done, ApiError> {
-    use crate::server::{auth_session::AuthSession, error::respond, state::app_state, two_factor};
+    use crate::server::{error::respond, state::request_context, two_factor};
     async {
-        let (state, session) = (app_state()?, AuthSession::current().await?);
+        let (state, session) = request_context().await?;
         two_factor::sign_out_other_sessions(&state, &session).await?;
         Ok(Done {})
     }
@@ -67,9 +67,9 @@ pub async fn sign_out_other_sessions() -> Result<Done, ApiError> {
 
 #[server(endpoint = "me")]
 pub async fn me() -> Result<CurrentUser, ApiError> {
-    use crate::server::{auth_session::AuthSession, error::respond, sign_in, state::app_state};
+    use crate::server::{error::respond, sign_in, state::request_context};
     async {
-        let (state, session) = (app_state()?, AuthSession::current().await?);
+        let (state, session) = request_context().await?;
         let account = sign_in::signed_in_account(&state, &session).await?;
         Ok(CurrentUser { two_factor: account.two_factor_on(), username: account.username })
     }

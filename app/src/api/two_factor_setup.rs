@@ -7,9 +7,9 @@ use leptos::prelude::*;
 /// A new key, kept server-side as pending. A `secret` sent by the client is not even read.
 #[server(endpoint = "2fa/setup")]
 pub async fn start_two_factor_setup() -> Result<SetupKey, ApiError> {
-    use crate::server::{auth_session::AuthSession, error::respond, sign_in, state::app_state, two_factor};
+    use crate::server::{error::respond, sign_in, state::request_context, two_factor};
     async {
-        let (state, session) = (app_state()?, AuthSession::current().await?);
+        let (state, session) = request_context().await?;
         let account = sign_in::signed_in_account(&state, &session).await?;
         let offer = two_factor::start(&state, &account).await?;
         Ok(SetupKey { secret: offer.secret.to_base32(), otpauth_uri: offer.otpauth_uri, qr_svg: offer.qr_svg })
@@ -23,9 +23,9 @@ pub async fn start_two_factor_setup() -> Result<SetupKey, ApiError> {
 /// the account).
 #[server(endpoint = "2fa/confirm")]
 pub async fn confirm_two_factor(otp: Option<String>) -> Result<RecoveryCodes, ApiError> {
-    use crate::server::{auth_session::AuthSession, error::respond, sign_in, state::app_state, two_factor};
+    use crate::server::{error::respond, sign_in, state::request_context, two_factor};
     async {
-        let (state, session) = (app_state()?, AuthSession::current().await?);
+        let (state, session) = request_context().await?;
         let account = sign_in::recently_signed_in_account(&state, &session).await?;
         let recovery_codes = two_factor::confirm(&state, &session, &account, otp).await?;
         Ok(RecoveryCodes { recovery_codes })

@@ -109,14 +109,20 @@ pub async fn verify_code(state: &AppState, account: &Account, code: &str, addres
 }
 
 /// A recovery code: spent for good when it matches; it also lifts a lock on codes.
+/// `typed` is the code as entered: a malformed one is refused like a wrong one, and throttled
+/// like one.
 pub async fn verify_recovery_code(
     state: &AppState,
     account: &Account,
-    canonical: &str,
+    typed: &str,
     address: Option<&str>,
 ) -> Result<(), AuthError> {
     throttle::reserve_second_factor_attempt(&state.db, account.id, SecondFactorKind::RecoveryCode).await?;
-    if !accounts::redeem_recovery_code(&state.db, account.id, canonical).await? {
+    let redeemed = match recovery_codes::normalize(typed) {
+        Some(canonical) => accounts::redeem_recovery_code(&state.db, account.id, &canonical).await?,
+        None => false,
+    };
+    if !redeemed {
         security_log::record(&state.db, account.id, Event::RecoveryCodeRejected, address).await;
         return Err(AuthError::RecoveryCodeRejected);
     }

@@ -6,7 +6,7 @@ use crate::server::{
     auth_session::{AuthSession, Stage},
     clock::now_unix,
     error::AuthError,
-    input, passwords, recovery_codes, second_factor,
+    input, passwords, second_factor,
     security_log::{self, Event},
     state::AppState,
     throttle,
@@ -121,13 +121,7 @@ pub async fn recovery_step(
 ) -> Result<(), AuthError> {
     let account = pending_account(state, session).await?;
     let address = session.client_address();
-    let Some(canonical) = recovery_code.as_deref().and_then(recovery_codes::normalize) else {
-        // Malformed: refused like a wrong code, and throttled like one.
-        throttle::reserve_second_factor_attempt(&state.db, account.id, throttle::SecondFactorKind::RecoveryCode).await?;
-        security_log::record(&state.db, account.id, Event::RecoveryCodeRejected, address).await;
-        return Err(AuthError::RecoveryCodeRejected);
-    };
-    second_factor::verify_recovery_code(state, &account, &canonical, address).await?;
+    second_factor::verify_recovery_code(state, &account, recovery_code.as_deref().unwrap_or(""), address).await?;
     security_log::record(&state.db, account.id, Event::SignedInWithRecoveryCode, address).await;
     session.complete_sign_in(account.id, account.session_epoch).await
 }

@@ -1,6 +1,6 @@
 //! What the server functions get from the axum app: the pool and the settings.
 
-use crate::server::{error::AuthError, otp_policy::OtpParams, secret_box::SecretBox};
+use crate::server::{auth_session::AuthSession, error::AuthError, otp_policy::OtpParams, secret_box::SecretBox};
 use axum::extract::FromRef;
 use leptos::prelude::{use_context, LeptosOptions};
 use sqlx::AnyPool;
@@ -41,4 +41,9 @@ impl Default for Settings {
 pub fn app_state() -> Result<AppState, AuthError> {
     use_context::<AppState>()
         .ok_or_else(|| AuthError::Unexpected(anyhow::anyhow!("AppState missing from the Leptos context")))
+}
+
+/// What every server function starts from: the app state and the session of its request.
+pub async fn request_context() -> Result<(AppState, AuthSession), AuthError> {
+    Ok((app_state()?, AuthSession::current().await?))
 }

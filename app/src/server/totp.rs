@@ -13,8 +13,6 @@ use totp_rs::TOTP;
 
 pub const DIGITS: usize = 6;
 pub const PERIOD_SECONDS: u64 = 30;
-/// How many steps before and after the current one are accepted (clock drift, typing time).
-pub const ALLOWED_DRIFT_STEPS: u64 = 1;
 /// 160 bits, the length RFC 4226 recommends.
 pub const SECRET_BYTES: usize = 20;
 
