@@ -17,7 +17,7 @@ pub mod server;
 mod uri;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -34,6 +34,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
+                <HashedStylesheet id="leptos" options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -60,7 +61,6 @@ pub fn App() -> impl IntoView {
         pages::two_factor_setup::TwoFactorSetupPage,
     );
     view! {
-        <Stylesheet id="leptos" href="/pkg/totp-signin.css" />
         <Title text="Two-factor sign-in" />
         <Router>
             <components::layout::Header />

@@ -7,6 +7,7 @@
 //! | `LEPTOS_SITE_ROOT` | `target/site` | the folder cargo-leptos built (`pkg/` inside) |
 //! | `LEPTOS_SITE_PKG_DIR` | `pkg` | where the JS, WASM and CSS are, under the site root |
 //! | `LEPTOS_OUTPUT_NAME` | `totp-signin` | the file names of the JS, WASM and CSS |
+//! | `LEPTOS_HASH_FILES` | `true` when `hash.txt` is beside the binary | hashed JS/WASM/CSS names (cargo-leptos `hash-files`) |
 //! | `LEPTOS_ENV` | `DEV` | `PROD` in production |
 //! | `TOTP_ENCRYPTION_KEY` | — | base64 of 32 bytes: the key for TOTP secrets at rest |
 //! | `TOTP_KEY_FILE` | `totp.key` beside the database | a file holding that key; the default is created (0600) on first run |
@@ -37,6 +38,20 @@ fn var(name: &str) -> Option<String> {
     env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// The build wrote `hash.txt` (the content hashes of the JS, WASM and CSS names) beside the
+/// binary, where Leptos reads it: then the pages link the hashed names.
+fn hash_files() -> Result<bool, StartupError> {
+    match var("LEPTOS_HASH_FILES").as_deref() {
+        Some("true") | Some("1") => Ok(true),
+        Some("false") | Some("0") => Ok(false),
+        Some(other) => Err(StartupError::Config(format!("LEPTOS_HASH_FILES={other:?} must be true or false"))),
+        None => Ok(env::current_exe()
+            .ok()
+            .and_then(|exe| Some(exe.parent()?.join("hash.txt").is_file()))
+            .unwrap_or(false)),
+    }
+}
+
 impl Config {
     pub fn from_env() -> Result<Self, StartupError> {
         let site_addr_text = var("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
@@ -61,6 +76,7 @@ impl Config {
             .site_pkg_dir(var("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|| "pkg".into()))
             .site_addr(site_addr)
             .env(leptos_env)
+            .hash_files(hash_files()?)
             .build();
         let mut settings = Settings::default();
         if let Some(issuer) = var("TOTP_ISSUER") {

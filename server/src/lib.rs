@@ -11,12 +11,14 @@
 //! - `cli`, `operator`: the subcommands for operators (`server --help`).
 //! - `security_headers`, `static_files`, `health`.
 
+mod anonymous_page_cache;
 mod api_guard;
 pub mod cli;
 pub mod config;
 pub mod database;
 pub mod encryption_key;
 mod health;
+pub mod memory;
 pub mod operator;
 mod page_guard;
 mod router;

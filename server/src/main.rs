@@ -6,12 +6,22 @@ use clap::Parser;
 use server::{
     cli::{Cli, Command},
     config::Config,
-    operator, telemetry, Application,
+    memory, operator, telemetry, Application,
 };
 use std::process::ExitCode;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    memory::return_large_blocks_to_the_system();
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         None | Some(Command::Serve) => {

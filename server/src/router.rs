@@ -1,8 +1,8 @@
 //! The routes, and the layers around them. A request passes, from the outside in: the request
-//! timeout, the security headers, the session, the API guard (for `/api/*`), the page guard
+//! timeout, the security headers, the anonymous page cache, the session, the API guard (for `/api/*`), the page guard
 //! (for pages), then the handler.
 
-use crate::{api_guard, health, page_guard, security_headers, static_files};
+use crate::{anonymous_page_cache, api_guard, health, page_guard, security_headers, static_files};
 use app::{server::state::AppState, shell, App};
 use axum::{
     http::StatusCode,
@@ -48,6 +48,7 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
         .layer(middleware::from_fn_with_state(state.clone(), page_guard::guard))
         .layer(middleware::from_fn_with_state(state.clone(), api_guard::guard))
         .layer(sessions)
+        .layer(middleware::from_fn(anonymous_page_cache::serve))
         .layer(middleware::from_fn(security_headers::add))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
         .with_state(state)

@@ -1,0 +1,98 @@
+//! The performance budgets. Each compares one measured figure with its limit; the ones that
+//! depend on the machine's speed (throughput ratios, start-up time) are only checked by the full
+//! run, the others (sizes, memory, every request answered) by the quick one too.
+
+use crate::{page_weight::PageWeight, report::Row};
+use std::time::Duration;
+
+pub struct Facts<'a> {
+    pub rows: &'a [Row],
+    pub idle_rss: f64,
+    /// Start to `/healthz` 200 on an existing database.
+    pub start: Duration,
+    pub weight: &'a PageWeight,
+}
+
+pub struct Budget {
+    pub rule: String,
+    pub measured: String,
+    pub held: bool,
+    pub checked: bool,
+}
+
+impl Budget {
+    pub fn failed(&self) -> bool {
+        self.checked && !self.held
+    }
+    pub fn line(&self) -> String {
+        let verdict = match (self.checked, self.held) {
+            (false, _) => "not checked in the quick run",
+            (true, true) => "ok",
+            (true, false) => "FAILED",
+        };
+        format!("**{verdict}**: {} (measured {})", self.rule, self.measured)
+    }
+}
+
+fn row<'a>(rows: &'a [Row], name_starts: &str) -> Option<&'a Row> {
+    rows.iter().find(|r| r.name.starts_with(name_starts))
+}
+
+pub fn check(facts: &Facts, quick: bool) -> Vec<Budget> {
+    let mut budgets = Vec::new();
+    let mut add = |rule: &str, measured: String, held: bool, speed_dependent: bool| {
+        budgets.push(Budget { rule: rule.into(), measured, held, checked: !(quick && speed_dependent) });
+    };
+    let ratio = |name: &str| row(facts.rows, name).map(Row::ratio).unwrap_or(0.0);
+    let percent = |r: f64| format!("{:.0} %", r * 100.0);
+
+    let sign_in = ratio("full sign-in");
+    add("full sign-ins per second ≥ 90 % of the Argon2id ceiling", percent(sign_in), sign_in >= 0.90, true);
+    let login = ratio("GET /login");
+    add("GET /login ≥ 50 % of the bare-axum ceiling", percent(login), login >= 0.50, true);
+    let me = ratio("POST /api/me");
+    add("POST /api/me ≥ 50 % of the bare-axum ceiling", percent(me), me >= 0.50, true);
+    add(
+        "start to /healthz 200 on an existing database < 300 ms",
+        format!("{:.0} ms", facts.start.as_secs_f64() * 1000.0),
+        facts.start < Duration::from_millis(300),
+        true,
+    );
+
+    add("idle RSS ≤ 30 MiB", format!("{:.1} MiB", facts.idle_rss), facts.idle_rss <= 30.0, false);
+    let flood = row(facts.rows, "wrong-password flood");
+    let flood_rss = flood.and_then(|r| r.peak_rss_mib).unwrap_or(f64::INFINITY);
+    add(
+        "peak RSS under the 500-connection sign-in flood ≤ 200 MiB",
+        format!("{flood_rss:.1} MiB"),
+        flood_rss <= 200.0,
+        false,
+    );
+    for r in facts.rows.iter().filter(|r| r.connections > 0) {
+        add(
+            &format!("every request answered as expected: {}", r.name),
+            if r.errors == 0 { "0 errors".into() } else { format!("{} errors: {}", r.errors, r.answers) },
+            r.errors == 0 && r.per_second > 0.0,
+            false,
+        );
+    }
+    add(
+        "/login render-blocking bytes (HTML + CSS, compressed) ≤ 10,000",
+        format!("{} B", facts.weight.render_blocking),
+        facts.weight.render_blocking <= 10_000,
+        false,
+    );
+    add(
+        "/login first visit, everything downloaded (brotli) ≤ 100,000 bytes",
+        format!("{} B", facts.weight.total),
+        facts.weight.total <= 100_000,
+        false,
+    );
+    add(
+        "static files precompressed (br + gzip), hashed names, a year's immutable cache; HTML no-store",
+        if facts.weight.problems.is_empty() { "all so".into() } else { facts.weight.problems.join("; ") },
+        facts.weight.problems.is_empty(),
+        false,
+    );
+    budgets
+}

@@ -1,0 +1,143 @@
+//! The load benchmark. In one run on one machine: the two ceilings (a bare axum handler, raw
+//! Argon2id hashes per second), then the release server on a fresh SQLite database, seeded through
+//! its API, under each scenario; a table of the results as ratios to the ceilings, and the
+//! budgets checked. Exits 1 when a budget is exceeded.
+//!
+//! `bench/run` builds everything and runs this; `bench/run --quick` is the short version CI runs.
+
+mod argon2_ceiling;
+mod budgets;
+mod load;
+mod page_weight;
+mod process;
+mod report;
+mod scenarios;
+mod seed;
+mod totp;
+
+use clap::Parser;
+use process::{Process, ServerSetup};
+use report::Row;
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+#[derive(Parser)]
+#[command(about = "Load benchmark and performance budgets for the two-factor sign-in server")]
+struct Args {
+    /// The short version (2 s per scenario) for CI: checks only the budgets that do not depend
+    /// on the machine's speed (sizes, memory, every request answered); prints the ratios.
+    #[arg(long)]
+    quick: bool,
+    /// The release server binary.
+    #[arg(long, default_value = "target/release/server")]
+    server: PathBuf,
+    /// The site root the release build wrote (`target/site`).
+    #[arg(long, default_value = "target/site")]
+    site_root: PathBuf,
+    /// Where to write the results (Markdown).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// Simulated clients for the throughput scenarios.
+const CONNECTIONS: usize = 32;
+/// Clients signing in at once: twice the server's hashing slots, so none sits idle.
+const SIGN_IN_CONNECTIONS: usize = 16;
+/// The flood the peak-memory budget is measured under.
+const FLOOD_CONNECTIONS: usize = 500;
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let duration = Duration::from_secs(if args.quick { 2 } else { 10 });
+    let bare_axum = std::env::current_exe()?.with_file_name("bare-axum");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let mut rows = Vec::new();
+
+    eprintln!("==> ceiling: raw Argon2id at the production parameters, one thread per core");
+    let argon2_per_second = argon2_ceiling::hashes_per_second(duration);
+    rows.push(Row::ceiling("Argon2id hashes (ceiling)", argon2_per_second));
+
+    eprintln!("==> ceiling: bare axum handler, {CONNECTIONS} connections");
+    let bare = {
+        let process = Process::start_bare_axum(&bare_axum)?;
+        process.reset_peak();
+        let stats = runtime.block_on(load::drive(process.addr, CONNECTIONS, duration, scenarios::get(process.addr, "/", Arc::default())));
+        Row::measured("GET / bare axum (ceiling)", CONNECTIONS, stats, process.peak_rss_mib(), None)
+    };
+    let bare_per_second = bare.per_second;
+    rows.push(bare);
+
+    let data = tempdir()?;
+    let setup = ServerSetup { binary: args.server.clone(), site_root: args.site_root.clone(), data_dir: data.clone() };
+    eprintln!("==> starting the release server on a fresh database in {}", data.display());
+    let (mut server, first_start) = Process::start_server(&setup)?;
+    let addr = server.addr;
+    std::thread::sleep(Duration::from_millis(300));
+    let fresh_idle_rss = server.rss_mib();
+
+    let weight = runtime.block_on(page_weight::measure(addr))?;
+
+    let sign_in_users = (argon2_per_second * duration.as_secs_f64() * 1.25).ceil() as usize + SIGN_IN_CONNECTIONS;
+    let session_users = CONNECTIONS;
+    eprintln!("==> seeding {} users through the API ({sign_in_users} with 2FA)", sign_in_users + session_users);
+    let users = runtime.block_on(seed::seed(addr, sign_in_users + session_users, 8, move |i| i < sign_in_users))?;
+    let (two_factor_users, plain_users) = {
+        let mut users = users;
+        let plain = users.split_off(sign_in_users);
+        (users, plain)
+    };
+    let sessions: Arc<Vec<String>> = Arc::new(plain_users.iter().map(|u| u.session.clone()).collect());
+    let usernames: Arc<Vec<String>> =
+        Arc::new(two_factor_users.iter().chain(&plain_users).map(|u| u.username.clone()).collect());
+
+    let mut run = |name: &str, connections: usize, work: load::Work, ceiling: Option<(&str, f64)>| {
+        eprintln!("==> {name}, {connections} connections, {} s", duration.as_secs());
+        server.reset_peak();
+        let stats = runtime.block_on(load::drive(addr, connections, duration, work));
+        let row = Row::measured(name, connections, stats, server.peak_rss_mib(), ceiling);
+        rows.push(row);
+    };
+    let bare_ceiling = Some(("bare axum", bare_per_second));
+    run("GET /login (anonymous)", CONNECTIONS, scenarios::get(addr, "/login", Arc::default()), bare_ceiling);
+    run("POST /api/me (signed in)", CONNECTIONS, scenarios::api_me(addr, sessions.clone()), bare_ceiling);
+    run("GET /account (signed in)", CONNECTIONS, scenarios::get(addr, "/account", sessions.clone()), bare_ceiling);
+    run(
+        "full sign-in (password + code)",
+        SIGN_IN_CONNECTIONS,
+        scenarios::full_sign_in(addr, Arc::new(two_factor_users)),
+        Some(("Argon2id", argon2_per_second)),
+    );
+    run(
+        "wrong-password flood",
+        FLOOD_CONNECTIONS,
+        scenarios::wrong_password_flood(addr, usernames),
+        Some(("Argon2id", argon2_per_second)),
+    );
+    server.stop();
+
+    eprintln!("==> restarting the server on the existing database");
+    let (restarted, restart) = Process::start_server(&setup)?;
+    std::thread::sleep(Duration::from_millis(300));
+    let idle_rss = restarted.rss_mib().max(fresh_idle_rss);
+    drop(restarted);
+
+    let facts = budgets::Facts { rows: &rows, idle_rss, start: restart, weight: &weight };
+    let checked = budgets::check(&facts, args.quick);
+    let text = report::render(&facts, first_start, &checked, args.quick, duration);
+    println!("{text}");
+    if let Some(out) = &args.out {
+        std::fs::write(out, &text)?;
+        eprintln!("results written to {}", out.display());
+    }
+    let _ = std::fs::remove_dir_all(&data);
+    if checked.iter().any(|b| b.failed()) {
+        eprintln!("\nBUDGET EXCEEDED: see the failed lines above");
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+fn tempdir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("totp-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
