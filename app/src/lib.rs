@@ -35,7 +35,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <HashedStylesheet id="leptos" options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -51,7 +51,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     components::layout::provide_visitor();
-    components::mark_hydrated();
     let (home, register, login, second_factor, account, setup) = (
         pages::home::HomePage,
         pages::register::RegisterPage,
@@ -74,6 +73,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account/2fa/setup") view=setup ssr=SsrMode::Async />
                 </Routes>
             </main>
+            <components::hydration_marker::HydrationMarker />
         </Router>
     }
 }

@@ -30,7 +30,8 @@ test("register, turn on 2FA, sign out, sign in with password and code", async ({
   await page.getByLabel("6-digit code").fill(codeFor(secret));
   await page.getByRole("button", { name: "Confirm and turn on" }).click();
   await expect(page.locator("#recovery-code-list li")).toHaveCount(10);
-  await page.getByRole("link", { name: "Continue to your account" }).click();
+  // The confirmation leads to the account page, which shows the new codes once.
+  await expect(page).toHaveURL(/\/account$/);
   await expect(page.locator("#two-factor-status")).toContainText("on");
 
   await waitForHydration(page);
@@ -57,7 +58,7 @@ test("register, turn on 2FA, sign out, sign in with password and code", async ({
   await expectNoCspViolations(page);
 });
 
-test("a wrong password shows the error without leaving the page", async ({ page }) => {
+test("a wrong password brings back the sign-in page with the error, focused", async ({ page }) => {
   await page.goto("/login");
   await waitForHydration(page);
   await page.getByLabel("Username").fill(uniqueName("nobody"));
@@ -65,4 +66,7 @@ test("a wrong password shows the error without leaving the page", async ({ page 
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("alert")).toHaveText("Wrong username or password.");
   await expect(page).toHaveURL(/\/login$/);
+  // The error island takes the focus, so keyboard and screen-reader users land on it.
+  await waitForHydration(page);
+  await expect(page.getByRole("alert")).toBeFocused();
 });

@@ -51,6 +51,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         parts.headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
     }
     let session = parts.extensions.get::<Session>().cloned();
+    let came_from = referring_page(&parts.headers);
     let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
     let (status, headers, json) = match into_json(response).await {
         Ok(answer) => answer,
@@ -60,7 +61,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         tracing::error!(%status, endpoint, "API request failed");
     }
     if plain_form_post {
-        if let Some(redirect) = redirect_for_form(&endpoint, status, &json, session, &state.secret_box).await {
+        if let Some(redirect) = redirect_for_form(&endpoint, status, &json, session, &state.secret_box, came_from).await {
             return redirect;
         }
     }
@@ -170,6 +171,16 @@ fn copy_headers(from: &HeaderMap, to: &mut Response) {
     }
 }
 
+/// The page of ours that sent a form (browsers send `Referer` within the site:
+/// `Referrer-Policy: same-origin`), among the ones a form may return to.
+fn referring_page(headers: &HeaderMap) -> Option<&'static str> {
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let path = referer.split_once("://")?.1.strip_prefix(host)?;
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    ["/account", "/account/2fa/setup"].into_iter().find(|page| *page == path)
+}
+
 /// Where a plain form post goes next, and what that page says.
 async fn redirect_for_form(
     endpoint: &str,
@@ -177,6 +188,7 @@ async fn redirect_for_form(
     json: &serde_json::Value,
     session: Option<Session>,
     secret_box: &SecretBox,
+    came_from: Option<&'static str>,
 ) -> Option<Response> {
     let ok = |message: &str| Some(Flash { is_error: false, message: message.to_owned() });
     let (location, message) = if status.is_success() {
@@ -188,7 +200,11 @@ async fn redirect_for_form(
             "logout" => ("/login", ok("You are signed out.")),
             "logout/others" => ("/account", ok("Every other session of your account is signed out.")),
             "2fa/disable" => ("/account", ok("Two-factor authentication is off. Your recovery codes no longer work.")),
-            "reauthenticate" => ("/account", ok("Thank you. You can make changes for the next 10 minutes.")),
+            // Back to the page that asked for it, where the change can now be made.
+            "reauthenticate" => (
+                came_from.unwrap_or("/account"),
+                ok("Thank you. You can make changes for the next 10 minutes."),
+            ),
             "2fa/setup" => ("/account/2fa/setup", None),
             "2fa/confirm" | "2fa/recovery-codes" => {
                 let codes: Vec<String> = serde_json::from_value(json["recovery_codes"].clone()).unwrap_or_default();
@@ -235,6 +251,15 @@ mod tests {
             map.insert(*k, HeaderValue::from_static(v));
         }
         map
+    }
+
+    #[test]
+    fn a_form_returns_only_to_our_own_pages() {
+        let from = |referer: &'static str| referring_page(&headers(&[("host", "127.0.0.1:3000"), ("referer", referer)]));
+        assert_eq!(from("http://127.0.0.1:3000/account/2fa/setup"), Some("/account/2fa/setup"));
+        assert_eq!(from("http://127.0.0.1:3000/account?x=1"), Some("/account"));
+        assert_eq!(from("http://evil.example/account/2fa/setup"), None);
+        assert_eq!(from("http://127.0.0.1:3000/somewhere"), None);
     }
 
     #[test]

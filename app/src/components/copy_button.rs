@@ -12,18 +12,18 @@ enum CopyState {
     Selected,
 }
 
-#[component]
+/// An island: hydrated in the browser, its props travel in the page.
+#[island]
 pub fn CopyButton(
     /// The text to put on the clipboard.
     text: String,
     /// The id of the element that shows it, selected when copying is not possible.
-    target_id: &'static str,
+    target_id: String,
     /// The button's text.
-    #[prop(default = "Copy")]
-    label: &'static str,
+    label: String,
 ) -> impl IntoView {
     let state = RwSignal::new(CopyState::Idle);
-    let on_click = move |_| copy(text.clone(), target_id, state);
+    let on_click = move |_| copy(text.clone(), target_id.clone(), state);
     view! {
         <button type="button" class="secondary copy-button" on:click=on_click>
             {label}
@@ -39,7 +39,7 @@ pub fn CopyButton(
 }
 
 #[cfg(feature = "hydrate")]
-fn copy(text: String, target_id: &'static str, state: RwSignal<CopyState>) {
+fn copy(text: String, target_id: String, state: RwSignal<CopyState>) {
     leptos::task::spawn_local(async move {
         let Some(window) = web_sys::window() else { return };
         let clipboard = window.navigator().clipboard();
@@ -51,7 +51,7 @@ fn copy(text: String, target_id: &'static str, state: RwSignal<CopyState>) {
             set_timeout(move || state.set(CopyState::Idle), std::time::Duration::from_secs(3));
         } else {
             if let (Some(document), Ok(Some(selection))) = (window.document(), window.get_selection()) {
-                if let Some(element) = document.get_element_by_id(target_id) {
+                if let Some(element) = document.get_element_by_id(&target_id) {
                     let _ = selection.select_all_children(&element);
                 }
             }
@@ -61,4 +61,4 @@ fn copy(text: String, target_id: &'static str, state: RwSignal<CopyState>) {
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn copy(_text: String, _target_id: &'static str, _state: RwSignal<CopyState>) {}
+fn copy(_text: String, _target_id: String, _state: RwSignal<CopyState>) {}

@@ -1,11 +1,12 @@
 //! The header on every page: who is signed in, and the way in or out.
 
-use super::go_to;
+use super::post_form::PostForm;
 use crate::api::{
     page_data::{load_visitor, Visitor},
     sign_in::Logout,
 };
 use leptos::{either::Either, prelude::*};
+use server_fn::ServerFn;
 
 /// The visitor of the page being shown, loaded once per page load.
 #[derive(Clone, Copy)]
@@ -18,12 +19,6 @@ pub fn provide_visitor() {
 #[component]
 pub fn Header() -> impl IntoView {
     let VisitorResource(visitor) = expect_context();
-    let logout = ServerAction::<Logout>::new();
-    Effect::new(move || {
-        if let Some(Ok(_)) = logout.value().get() {
-            go_to("/login");
-        }
-    });
     view! {
         <header class="site-header">
             <a href="/" class="brand" rel="external">
@@ -36,9 +31,9 @@ pub fn Header() -> impl IntoView {
                             Some(name) => Either::Left(view! {
                                 <span class="who">"Signed in as " <strong>{name}</strong></span>
                                 <a href="/account" rel="external">"Account"</a>
-                                <ActionForm action=logout attr:class="inline-form">
+                                <PostForm action=Logout::PATH class="inline-form">
                                     <button type="submit" class="link-button">"Sign out"</button>
-                                </ActionForm>
+                                </PostForm>
                             }),
                             None => Either::Right(view! {
                                 <a href="/login" rel="external">"Sign in"</a>

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-#[component]
+#[island]
 pub fn LocalTime(
     /// Unix seconds.
     at: i64,

@@ -3,17 +3,16 @@
 
 use leptos::prelude::*;
 
-#[component]
+/// An island: the field is plain HTML in its server-rendered form; the browser adds the submit
+/// on the last digit.
+#[island]
 pub fn OtpField(
     /// Focus the field when the page opens (the code pages); not on the account page.
-    #[prop(default = true)]
     autofocus: bool,
     /// Submit the form as soon as six digits are in the field — when the last digit is typed or
     /// the code is pasted (spaces allowed); not when a script or password manager sets the value.
-    #[prop(default = true)]
     submit_when_complete: bool,
     /// How many digits the account's codes have (6, or 8 where the policy says so).
-    #[prop(default = 6)]
     digits: usize,
 ) -> impl IntoView {
     let on_input = move |event: leptos::ev::Event| {

@@ -1,15 +1,13 @@
 //! The password (and, with 2FA on, a code) again, when the last sign-in is older than the
-//! re-authentication window and a sensitive change is wanted.
+//! re-authentication window and a sensitive change is wanted. The server then shows the page
+//! again, with the change now allowed.
 
 use crate::{
     api::manage_two_factor::Reauthenticate,
-    components::{
-        go_to,
-        notices::{error_of, ActionError},
-        otp_field::OtpField,
-    },
+    components::{otp_field::OtpField, post_form::PostForm},
 };
 use leptos::{either::Either, prelude::*};
+use server_fn::ServerFn;
 
 #[component]
 pub fn ReauthenticateForm(
@@ -19,15 +17,6 @@ pub fn ReauthenticateForm(
     #[prop(default = 6)]
     digits: usize,
 ) -> impl IntoView {
-    let reauthenticate = ServerAction::<Reauthenticate>::new();
-    Effect::new(move || {
-        if let Some(Ok(_)) = reauthenticate.value().get() {
-            // Reload the page: the server now shows the change that was asked for.
-            if let Some(path) = web_path() {
-                go_to(&path);
-            }
-        }
-    });
     let code = if with_code {
         Either::Left(view! { <OtpField autofocus=false submit_when_complete=false digits=digits /> })
     } else {
@@ -39,24 +28,11 @@ pub fn ReauthenticateForm(
         } else {
             "For your security, confirm your password to make this change."
         }}</p>
-        <ActionError message=Signal::derive(move || error_of(reauthenticate.value().get())) />
-        <ActionForm action=reauthenticate attr:class="form" attr:id="reauthenticate-form">
+        <PostForm action=Reauthenticate::PATH class="form" id="reauthenticate-form">
             <label for="reauth-password">"Password"</label>
             <input id="reauth-password" name="password" type="password" autocomplete="current-password" required />
             {code}
-            <button type="submit" disabled=move || reauthenticate.pending().get()>"Confirm"</button>
-        </ActionForm>
-    }
-}
-
-/// The path of the page being shown (the browser's, after hydration).
-fn web_path() -> Option<String> {
-    #[cfg(feature = "hydrate")]
-    {
-        web_sys::window().and_then(|w| w.location().pathname().ok())
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        None
+            <button type="submit">"Confirm"</button>
+        </PostForm>
     }
 }

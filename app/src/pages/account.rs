@@ -5,15 +5,13 @@ use crate::{
         sign_in::SignOutOtherSessions,
     },
     components::{
-        go_to,
-        local_time::LocalTime,
-        notices::{error_of, ActionError, FlashNotice},
-        otp_field::OtpField,
+        local_time::LocalTime, notices::FlashNotice, otp_field::OtpField, post_form::PostForm,
         reauthenticate::ReauthenticateForm,
     },
     pages::two_factor_setup::RecoveryCodeList,
 };
 use leptos::{either::Either, prelude::*};
+use server_fn::ServerFn;
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
@@ -88,8 +86,6 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
 
 #[component]
 fn RecoveryCodesCard(left: i64, recently_authenticated: bool, digits: usize) -> impl IntoView {
-    let regenerate = ServerAction::<RegenerateRecoveryCodes>::new();
-    let new_codes = move || regenerate.value().get().and_then(Result::ok).map(|r| r.recovery_codes);
     let warning = (left <= 2).then(|| view! {
         <p class="notice error" role="status" id="few-recovery-codes">
             {format!("Only {left} recovery code{} left. Make new ones now.", if left == 1 { "" } else { "s" })}
@@ -97,14 +93,11 @@ fn RecoveryCodesCard(left: i64, recently_authenticated: bool, digits: usize) -> 
     });
     let form = if recently_authenticated {
         Either::Left(view! {
-            <ActionError message=Signal::derive(move || error_of(regenerate.value().get())) />
-            <ActionForm action=regenerate attr:class="form" attr:id="regenerate-form">
+            <PostForm action=RegenerateRecoveryCodes::PATH class="form" id="regenerate-form">
                 <p>"Making new codes voids the old ones. Enter a current code from your app:"</p>
-                <OtpField autofocus=false digits=digits />
-                <button type="submit" class="secondary" disabled=move || regenerate.pending().get()>
-                    "Make new recovery codes"
-                </button>
-            </ActionForm>
+                <OtpField autofocus=false submit_when_complete=true digits=digits />
+                <button type="submit" class="secondary">"Make new recovery codes"</button>
+            </PostForm>
         })
     } else {
         Either::Right(view! { <ReauthenticateForm with_code=true digits=digits /> })
@@ -114,9 +107,6 @@ fn RecoveryCodesCard(left: i64, recently_authenticated: bool, digits: usize) -> 
             <h2>"Recovery codes"</h2>
             <p>"Recovery codes left: " <strong id="recovery-codes-left">{left}</strong></p>
             {warning}
-            <Show when=move || new_codes().is_some() fallback=move || ()>
-                <RecoveryCodeList codes=new_codes().unwrap_or_default() />
-            </Show>
             {form}
         </section>
     }
@@ -124,26 +114,17 @@ fn RecoveryCodesCard(left: i64, recently_authenticated: bool, digits: usize) -> 
 
 #[component]
 fn DisableCard(recently_authenticated: bool) -> impl IntoView {
-    let disable = ServerAction::<DisableTwoFactor>::new();
-    Effect::new(move || {
-        if let Some(Ok(_)) = disable.value().get() {
-            go_to("/account");
-        }
-    });
     let body = if recently_authenticated {
         Either::Left(view! {
             <p>"Your password alone will open the account again, and your recovery codes will stop working."</p>
-            <ActionError message=Signal::derive(move || error_of(disable.value().get())) />
-            <ActionForm action=disable attr:class="form" attr:id="disable-form">
+            <PostForm action=DisableTwoFactor::PATH class="form" id="disable-form">
                 <label for="disable-password">"Password"</label>
                 <input id="disable-password" name="password" type="password" autocomplete="current-password" required />
                 <label for="disable-otp">"Code from your app, or a recovery code"</label>
                 <input id="disable-otp" name="otp" type="text" autocomplete="one-time-code" maxlength="32"
                     autocapitalize="none" spellcheck="false" required />
-                <button type="submit" class="danger" disabled=move || disable.pending().get()>
-                    "Turn off two-factor authentication"
-                </button>
-            </ActionForm>
+                <button type="submit" class="danger">"Turn off two-factor authentication"</button>
+            </PostForm>
         })
     } else {
         Either::Right(view! { <p>"To turn it off, confirm your password and a code above first."</p> })
@@ -158,22 +139,13 @@ fn DisableCard(recently_authenticated: bool) -> impl IntoView {
 
 #[component]
 fn SessionsCard() -> impl IntoView {
-    let sign_out_others = ServerAction::<SignOutOtherSessions>::new();
     view! {
         <section class="card">
             <h2>"Sessions"</h2>
             <p>"Signed in on a computer you no longer use? End every other session of your account."</p>
-            <ActionError message=Signal::derive(move || error_of(sign_out_others.value().get())) />
-            <div aria-live="polite">
-                {move || matches!(sign_out_others.value().get(), Some(Ok(_))).then(|| view! {
-                    <p class="notice success" role="status">"Every other session of your account is signed out."</p>
-                })}
-            </div>
-            <ActionForm action=sign_out_others attr:class="form">
-                <button type="submit" class="secondary" disabled=move || sign_out_others.pending().get()>
-                    "End every other session"
-                </button>
-            </ActionForm>
+            <PostForm action=SignOutOtherSessions::PATH class="form">
+                <button type="submit" class="secondary">"End every other session"</button>
+            </PostForm>
         </section>
     }
 }

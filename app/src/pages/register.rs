@@ -1,22 +1,16 @@
 use crate::{
     api::registration::Register,
-    components::{go_to, notices::{error_of, ActionError, FlashNotice}},
+    components::{notices::FlashNotice, post_form::PostForm},
 };
 use leptos::prelude::*;
+use server_fn::ServerFn;
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
-    let register = ServerAction::<Register>::new();
-    Effect::new(move || {
-        if let Some(Ok(_)) = register.value().get() {
-            go_to("/account");
-        }
-    });
     view! {
         <h1>"Create an account"</h1>
         <FlashNotice />
-        <ActionError message=Signal::derive(move || error_of(register.value().get())) />
-        <ActionForm action=register attr:class="card form">
+        <PostForm action=Register::PATH class="card form">
             <label for="username">"Username"</label>
             <input id="username" name="username" type="text" autocomplete="username" required
                 minlength="3" maxlength="32" autocapitalize="none" spellcheck="false"
@@ -26,8 +20,8 @@ pub fn RegisterPage() -> impl IntoView {
             <input id="password" name="password" type="password" autocomplete="new-password" required
                 minlength="8" maxlength="256" aria-describedby="password-hint" />
             <p id="password-hint" class="hint">"At least 8 characters. A long phrase is easiest to remember."</p>
-            <button type="submit" disabled=move || register.pending().get()>"Create account"</button>
-        </ActionForm>
-        <p>"Already have an account? " <a href="/login" rel="external">"Sign in"</a></p>
+            <button type="submit">"Create account"</button>
+        </PostForm>
+        <p>"Already have an account? " <a href="/login">"Sign in"</a></p>
     }
 }

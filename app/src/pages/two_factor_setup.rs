@@ -4,27 +4,25 @@ use crate::{
         two_factor_setup::ConfirmTwoFactor,
     },
     components::{
-        copy_button::CopyButton,
-        notices::{error_of, ActionError, FlashNotice},
-        otp_field::OtpField,
+        copy_button::CopyButton, notices::FlashNotice, otp_field::OtpField, post_form::PostForm,
         reauthenticate::ReauthenticateForm,
     },
 };
 use leptos::{either::Either, prelude::*};
+use server_fn::ServerFn;
 
 /// Turning 2FA on, top to bottom: install an app, scan or type the key, confirm with a code,
-/// save the recovery codes.
+/// save the recovery codes (shown once, on the account page the confirmation leads to).
 #[component]
 pub fn TwoFactorSetupPage() -> impl IntoView {
     let setup = Resource::new(|| (), |_| load_setup_page());
-    let confirm = ServerAction::<ConfirmTwoFactor>::new();
     view! {
         <h1>"Turn on two-factor authentication"</h1>
         <FlashNotice />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match setup.await {
-                    Ok(data) => Either::Left(view! { <SetupSteps data confirm /> }),
+                    Ok(data) => Either::Left(view! { <SetupSteps data /> }),
                     Err(e) => Either::Right(view! {
                         <p class="notice error" role="alert">{e.error}</p>
                         <p><a href="/account" rel="external">"Back to your account"</a></p>
@@ -36,7 +34,7 @@ pub fn TwoFactorSetupPage() -> impl IntoView {
 }
 
 #[component]
-fn SetupSteps(data: SetupPageData, confirm: ServerAction<ConfirmTwoFactor>) -> impl IntoView {
+fn SetupSteps(data: SetupPageData) -> impl IntoView {
     let SetupPageData {
         username,
         issuer,
@@ -58,68 +56,54 @@ fn SetupSteps(data: SetupPageData, confirm: ServerAction<ConfirmTwoFactor>) -> i
         </p>
     });
     let kind = if counter_based { "Counter based" } else { "Time based" };
-    let codes = move || confirm.value().get().and_then(Result::ok).map(|r| r.recovery_codes);
     view! {
-        <Show
-            when=move || codes().is_none()
-            fallback=move || view! {
-                <section class="card step" id="recovery-codes-step">
-                    <h2><span class="step-number">"4"</span>" Save your recovery codes"</h2>
-                    <p class="notice success" role="status">"Two-factor authentication is on."</p>
-                    <RecoveryCodeList codes=codes().unwrap_or_default() />
-                    <p><a class="button" href="/account" rel="external">"Continue to your account"</a></p>
-                </section>
-            }
-        >
-            {warning.clone()}
-            <ol class="steps">
-                <li class="card step">
-                    <h2><span class="step-number">"1"</span>" Install an authenticator app"</h2>
-                    <p>
-                        "On your phone, install Google Authenticator (Android or iPhone) or any app "
-                        "that supports time-based codes (TOTP), such as Microsoft Authenticator, "
-                        "Authy, 1Password, Bitwarden or FreeOTP."
-                    </p>
-                </li>
-                <li class="card step">
-                    <h2><span class="step-number">"2"</span>" Scan the QR code or enter the setup key"</h2>
-                    <p>"In the app, tap " <strong>"+"</strong> ", then " <strong>"Scan a QR code"</strong> ":"</p>
-                    <div
-                        class="qr"
-                        role="img"
-                        aria-label="QR code of your setup key. If you cannot scan it, type the setup key shown below instead."
-                        inner_html=qr_svg.clone()
-                    ></div>
-                    <p>
-                        "Can't scan it? Choose " <strong>"Enter a setup key"</strong> ", type "
-                        <strong>{issuer.clone()} " (" {username.clone()} ")"</strong>
-                        " as the account name, this key, and " <strong>{kind}</strong> ":"
-                    </p>
-                    <p class="setup-key-row">
-                        <code id="setup-key" class="setup-key">{grouped_secret.clone()}</code>
-                        <CopyButton text=secret.clone() target_id="setup-key" />
-                    </p>
-                </li>
-                <li class="card step">
-                    <h2><span class="step-number">"3"</span>" Enter the code from the app"</h2>
-                    <p>"Two-factor authentication stays off until a code confirms that your app is set up."</p>
-                    <Show
-                        when=move || recently_authenticated
-                        fallback=|| view! { <ReauthenticateForm with_code=false /> }
-                    >
-                        <ActionError message=Signal::derive(move || error_of(confirm.value().get())) />
-                        <ActionForm action=confirm attr:class="form">
-                            <OtpField digits=code_digits />
-                            <button type="submit" disabled=move || confirm.pending().get()>"Confirm and turn on"</button>
-                        </ActionForm>
-                    </Show>
-                </li>
-                <li class="card step upcoming">
-                    <h2><span class="step-number">"4"</span>" Save your recovery codes"</h2>
-                    <p>"Once the code is confirmed you get ten single-use recovery codes, shown once: they let you in if you lose your phone."</p>
-                </li>
-            </ol>
-        </Show>
+        {warning}
+        <ol class="steps">
+            <li class="card step">
+                <h2><span class="step-number">"1"</span>" Install an authenticator app"</h2>
+                <p>
+                    "On your phone, install Google Authenticator (Android or iPhone) or any app "
+                    "that supports time-based codes (TOTP), such as Microsoft Authenticator, "
+                    "Authy, 1Password, Bitwarden or FreeOTP."
+                </p>
+            </li>
+            <li class="card step">
+                <h2><span class="step-number">"2"</span>" Scan the QR code or enter the setup key"</h2>
+                <p>"In the app, tap " <strong>"+"</strong> ", then " <strong>"Scan a QR code"</strong> ":"</p>
+                <div
+                    class="qr"
+                    role="img"
+                    aria-label="QR code of your setup key. If you cannot scan it, type the setup key shown below instead."
+                    inner_html=qr_svg.clone()
+                ></div>
+                <p>
+                    "Can't scan it? Choose " <strong>"Enter a setup key"</strong> ", type "
+                    <strong>{issuer.clone()} " (" {username.clone()} ")"</strong>
+                    " as the account name, this key, and " <strong>{kind}</strong> ":"
+                </p>
+                <p class="setup-key-row">
+                    <code id="setup-key" class="setup-key">{grouped_secret.clone()}</code>
+                    <CopyButton text=secret.clone() target_id="setup-key".to_owned() label="Copy".to_owned() />
+                </p>
+            </li>
+            <li class="card step">
+                <h2><span class="step-number">"3"</span>" Enter the code from the app"</h2>
+                <p>"Two-factor authentication stays off until a code confirms that your app is set up."</p>
+                <Show
+                    when=move || recently_authenticated
+                    fallback=|| view! { <ReauthenticateForm with_code=false /> }
+                >
+                    <PostForm action=ConfirmTwoFactor::PATH class="form">
+                        <OtpField autofocus=true submit_when_complete=true digits=code_digits />
+                        <button type="submit">"Confirm and turn on"</button>
+                    </PostForm>
+                </Show>
+            </li>
+            <li class="card step upcoming">
+                <h2><span class="step-number">"4"</span>" Save your recovery codes"</h2>
+                <p>"Once the code is confirmed you get ten single-use recovery codes, shown once: they let you in if you lose your phone."</p>
+            </li>
+        </ol>
     }
 }
 
@@ -141,7 +125,7 @@ pub fn RecoveryCodeList(codes: Vec<String>) -> impl IntoView {
             {codes.into_iter().map(|code| view! { <li><code>{code}</code></li> }).collect_view()}
         </ul>
         <p class="actions">
-            <CopyButton text=text.clone() target_id="recovery-code-list" label="Copy all" />
+            <CopyButton text=text.clone() target_id="recovery-code-list".to_owned() label="Copy all".to_owned() />
             <a class="button secondary" href=download download="recovery-codes.txt">"Download .txt"</a>
         </p>
     }

@@ -102,3 +102,51 @@ async fn a_signed_in_session_skips_the_code_page() {
     app.register(&c, "alice", "correct horse").await;
     assert_eq!(location_of(&c, app.url("/login/2fa")).await.1.as_deref(), Some("/account"));
 }
+
+fn nonce_of(policy: &str) -> String {
+    let start = policy.find("'nonce-").expect("a nonce in the policy") + "'nonce-".len();
+    policy[start..].split('\'').next().unwrap().to_owned()
+}
+
+/// Anonymous pages are rendered once and stored (`anonymous_page_cache`): each answer must still
+/// carry its own script nonce, in the policy and in the page, and none of an earlier answer's.
+#[tokio::test]
+async fn a_stored_page_gets_a_fresh_nonce_every_time() {
+    let app = spawn_app().await;
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let r = client().get(app.url("/login")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let nonce = nonce_of(r.headers()["content-security-policy"].to_str().unwrap());
+        let page = r.text().await.unwrap();
+        assert!(page.contains(&format!("nonce=\"{nonce}\"")), "the page's scripts carry the policy's nonce");
+        for earlier in &seen {
+            assert!(!page.contains(earlier), "an earlier answer's nonce is in this page");
+        }
+        seen.push(nonce);
+    }
+}
+
+/// A visitor's message (a flash cookie) is never stored for, nor shown to, anyone else.
+#[tokio::test]
+async fn a_stored_page_never_carries_a_visitors_message() {
+    let app = spawn_app().await;
+    let _warm = client().get(app.url("/login")).send().await.unwrap();
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let failed = browser
+        .post(app.url("/api/login"))
+        .header("accept", "text/html")
+        .form(&[("username", "nobody"), ("password", "wrong password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(failed.status(), StatusCode::SEE_OTHER);
+    let own = browser.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    assert!(own.contains("Wrong username or password."), "the visitor sees their message");
+    let other = client().get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    assert!(!other.contains("Wrong username or password."), "another visitor does not");
+}
