@@ -53,6 +53,14 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     let session = parts.extensions.get::<Session>().cloned();
     let came_from = referring_page(&parts.headers);
     let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    // A script's request answered in JSON (successes, and the server functions' own
+    // `{"error"}`s) goes out as it is; only other bodies need rewriting.
+    if !plain_form_post && is_json(response.headers()) {
+        if response.status().is_server_error() && response.status() != StatusCode::SERVICE_UNAVAILABLE {
+            tracing::error!(status = %response.status(), endpoint, "API request failed");
+        }
+        return response;
+    }
     let (status, headers, json) = match into_json(response).await {
         Ok(answer) => answer,
         Err(response) => return response,
@@ -126,6 +134,13 @@ fn json_error(status: StatusCode, message: &str) -> Response {
     (status, Json(serde_json::json!({ "error": message }))).into_response()
 }
 
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
 /// The answer as JSON. Bodies that are not JSON (the router's own 404 and 405, say) become
 /// `{"error": ...}` with a message for a person.
 async fn into_json(response: Response) -> Result<(StatusCode, HeaderMap, serde_json::Value), Response> {
@@ -134,12 +149,7 @@ async fn into_json(response: Response) -> Result<(StatusCode, HeaderMap, serde_j
         Ok(collected) => collected.to_bytes(),
         Err(_) => return Err(json_error(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.")),
     };
-    let is_json = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    let parsed = if is_json { serde_json::from_slice(&bytes).ok() } else { None };
+    let parsed = if is_json(&parts.headers) { serde_json::from_slice(&bytes).ok() } else { None };
     let mut status = parts.status;
     let json = match parsed {
         Some(json) => json,

@@ -6,8 +6,6 @@
 
 /// Blocks from this size up get their own mapping (and go back to the system when freed).
 const MMAP_THRESHOLD: i32 = 256 * 1024;
-/// Per-thread heaps; the blocking pool's many threads would otherwise each keep their own.
-const ARENA_MAX: i32 = 2;
 
 /// Call first thing in `main`, before any thread starts.
 pub fn return_large_blocks_to_the_system() {
@@ -15,6 +13,5 @@ pub fn return_large_blocks_to_the_system() {
     // SAFETY: mallopt only sets allocator parameters; it is called before other threads exist.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
-        libc::mallopt(libc::M_ARENA_MAX, ARENA_MAX);
     }
 }

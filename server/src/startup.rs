@@ -1,10 +1,11 @@
 //! Start-up: database, migrations, sessions, router, listener — then serve until stopped.
 
 use crate::{config::Config, database, encryption_key, router};
-use app::server::{passwords, state::AppState};
+use app::server::{identities::Identities, passwords, state::AppState};
 use std::{future::Future, io, net::SocketAddr, sync::Arc};
 use tokio::net::TcpListener;
-use tower_sessions::ExpiredDeletion;
+use tower_sessions::{session_store::CachingSessionStore, ExpiredDeletion};
+use tower_sessions_moka_store::MokaStore;
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
 /// What stops the server from starting, each said in one line.
@@ -29,6 +30,8 @@ pub struct Application {
 }
 
 /// How often expired sessions are deleted.
+/// Sessions kept in memory (SQLite): a few hundred bytes each.
+const SESSIONS_IN_MEMORY: u64 = 10_000;
 const SESSION_CLEANUP_EVERY: tokio::time::Duration = tokio::time::Duration::from_secs(300);
 
 impl Application {
@@ -56,6 +59,11 @@ impl Application {
             db: database.pool.clone(),
             settings: Arc::new(config.settings.clone()),
             secret_box,
+            identities: match database.backend {
+                // One process owns a SQLite file: it may keep what it reads in memory.
+                database::Backend::Sqlite { .. } => Identities::cached(),
+                database::Backend::Postgres => Identities::uncached(),
+            },
         };
         let secure = config.secure_cookies;
         let (router, session_cleanup) = match database.sessions {
@@ -69,6 +77,9 @@ impl Application {
                 let cleanup = tokio::spawn(async move {
                     let _ = cleanup_store.continuously_delete_expired(SESSION_CLEANUP_EVERY).await;
                 });
+                // Sessions are read on every signed-in request: with SQLite (this process alone
+                // writes them) they are also kept in memory, written through to the database.
+                let store = CachingSessionStore::new(MokaStore::new(Some(SESSIONS_IN_MEMORY)), store);
                 (router::build(state, store, secure), cleanup)
             }
             database::SessionPool::Postgres(pool) => {

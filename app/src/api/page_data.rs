@@ -18,7 +18,7 @@ pub async fn load_visitor() -> Result<Visitor, ApiError> {
     use crate::server::{error::respond, flash, sign_in, state::request_context};
     async {
         let (state, session) = request_context().await?;
-        let signed_in_as = sign_in::signed_in_account(&state, &session).await.ok().map(|a| a.username);
+        let signed_in_as = sign_in::signed_in_identity(&state, &session).await.ok().map(|i| i.username.clone());
         Ok(Visitor { signed_in_as, flash: flash::take() })
     }
     .await

@@ -70,8 +70,8 @@ pub async fn me() -> Result<CurrentUser, ApiError> {
     use crate::server::{error::respond, sign_in, state::request_context};
     async {
         let (state, session) = request_context().await?;
-        let account = sign_in::signed_in_account(&state, &session).await?;
-        Ok(CurrentUser { two_factor: account.two_factor_on(), username: account.username })
+        let identity = sign_in::signed_in_identity(&state, &session).await?;
+        Ok(CurrentUser { two_factor: identity.two_factor, username: identity.username.clone() })
     }
     .await
     .map_err(respond)

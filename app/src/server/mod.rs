@@ -22,6 +22,7 @@ pub mod content_security_policy;
 pub mod enrollments;
 pub mod error;
 pub mod flash;
+pub mod identities;
 pub mod input;
 pub mod otp_policy;
 pub mod passwords;

@@ -2,6 +2,7 @@
 //! recovery code. Every step is throttled (`throttle`) and logged (`security_log`).
 
 use crate::server::{
+    identities::Identity,
     accounts::{self, Account},
     auth_session::{AuthSession, Stage},
     clock::now_unix,
@@ -11,6 +12,7 @@ use crate::server::{
     state::AppState,
     throttle,
 };
+use std::sync::Arc;
 
 /// Creates the account and signs it in. Returns the username as it will be displayed.
 #[tracing::instrument(skip_all)]
@@ -136,6 +138,20 @@ pub async fn signed_in(state: &AppState, session: &AuthSession) -> Result<Signed
     match current_stage(state, session).await? {
         (Stage::SignedIn { authenticated_at, .. }, Some(account)) => Ok(SignedIn { account, authenticated_at }),
         _ => Err(AuthError::NotSignedIn),
+    }
+}
+
+/// Who a fully signed-in session belongs to: the check `/api/me` and every page's header make.
+/// Lighter than `signed_in_account` (no key decrypted), and kept in memory on SQLite
+/// (`identities`). A session whose epoch the account has moved past is signed out.
+pub async fn signed_in_identity(state: &AppState, session: &AuthSession) -> Result<Arc<Identity>, AuthError> {
+    let Stage::SignedIn { user_id, epoch, .. } = session.stage().await? else { return Err(AuthError::NotSignedIn) };
+    match state.identities.get(&state.db, user_id).await? {
+        Some(identity) if identity.session_epoch == epoch => Ok(identity),
+        _ => {
+            session.sign_out().await?;
+            Err(AuthError::NotSignedIn)
+        }
     }
 }
 

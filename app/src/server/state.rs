@@ -1,6 +1,8 @@
 //! What the server functions get from the axum app: the pool and the settings.
 
-use crate::server::{auth_session::AuthSession, error::AuthError, otp_policy::OtpParams, secret_box::SecretBox};
+use crate::server::{
+    auth_session::AuthSession, error::AuthError, identities::Identities, otp_policy::OtpParams, secret_box::SecretBox,
+};
 use axum::extract::FromRef;
 use leptos::prelude::{use_context, LeptosOptions};
 use sqlx::AnyPool;
@@ -14,6 +16,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Encrypts TOTP keys before they reach the database.
     pub secret_box: SecretBox,
+    /// Who each signed-in session belongs to (see `identities`).
+    pub identities: Identities,
 }
 
 /// Settings of the sign-in flows that an operator may change.

@@ -83,6 +83,7 @@ pub async fn confirm(
     let epoch = accounts::enable_two_factor(&state.db, &state.secret_box, account.id, &secret, &params, confirmed, &codes)
         .await?
         .ok_or(AuthError::TwoFactorAlreadyOn)?;
+    state.identities.forget(account.id);
     throttle::clear_second_factor_failures(&state.db, account.id).await?;
     session.adopt_epoch(epoch).await?;
     security_log::record(&state.db, account.id, Event::TwoFactorEnabled, session.client_address()).await;
@@ -160,6 +161,7 @@ pub async fn disable(
     let proof = second_factor::code_or_recovery_code(otp)?;
     check_both_factors(state, session, &account, password, &proof).await?;
     let epoch = accounts::disable_two_factor(&state.db, account.id).await?;
+    state.identities.forget(account.id);
     session.adopt_epoch(epoch).await?;
     security_log::record(&state.db, account.id, Event::TwoFactorDisabled, session.client_address()).await;
     Ok(())
@@ -183,6 +185,7 @@ pub async fn regenerate_recovery_codes(
     let epoch = accounts::regenerate_recovery_codes(&state.db, account.id, &codes)
         .await?
         .ok_or(AuthError::TwoFactorOff)?;
+    state.identities.forget(account.id);
     session.adopt_epoch(epoch).await?;
     security_log::record(&state.db, account.id, Event::RecoveryCodesRegenerated, session.client_address()).await;
     Ok(codes)
@@ -192,6 +195,7 @@ pub async fn regenerate_recovery_codes(
 pub async fn sign_out_other_sessions(state: &AppState, session: &AuthSession) -> Result<(), AuthError> {
     let account = sign_in::signed_in_account(state, session).await?;
     let epoch = accounts::bump_session_epoch(&state.db, account.id).await?;
+    state.identities.forget(account.id);
     session.adopt_epoch(epoch).await?;
     security_log::record(&state.db, account.id, Event::OtherSessionsEnded, session.client_address()).await;
     Ok(())

@@ -258,3 +258,22 @@ async fn recovery_codes_waiting_for_a_page_without_javascript_are_not_stored_in_
         assert!(!stored.windows(code.len()).any(|w| w == code.as_bytes()), "{code} stored in clear");
     }
 }
+
+/// The server may keep who a session belongs to in memory (SQLite): a change must still show at
+/// once, in the session that made it and in the others.
+#[tokio::test]
+async fn who_is_signed_in_follows_a_change_at_once() {
+    let app = spawn_app().await;
+    let (a, _, codes) = signed_in_with_two_factor(&app, "alice").await;
+    let b = app.pending_client("alice", "correct horse").await;
+    assert_eq!(app.post(&b, "login/recovery", &[("recovery_code", &codes[8])]).await.status(), StatusCode::OK);
+    for session in [&a, &b] {
+        let (status, body) = json(app.post(session, "me", &[]).await).await;
+        assert_eq!((status, body["two_factor"].clone()), (StatusCode::OK, json!(true)));
+    }
+    let r = app.post(&a, "2fa/disable", &[("password", "correct horse"), ("otp", &codes[0])]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let (status, body) = json(app.post(&a, "me", &[]).await).await;
+    assert_eq!((status, body["two_factor"].clone()), (StatusCode::OK, json!(false)), "this session sees 2FA off");
+    assert_eq!(app.post(&b, "me", &[]).await.status(), StatusCode::UNAUTHORIZED, "the other session ended");
+}

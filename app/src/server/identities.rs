@@ -1,0 +1,66 @@
+//! Who a signed-in session belongs to: the account's name, whether 2FA is on, and its session
+//! epoch (a session from an older epoch was ended from elsewhere). Every signed-in request checks
+//! this, so with SQLite, where one server process owns the database, the answer is kept in
+//! memory: this process forgets it the moment it changes any of the three (`forget`), and an
+//! operator command run beside the server is seen within `TTL`. With PostgreSQL (several
+//! instances) it is read from the database every time.
+
+use moka::sync::Cache;
+use sqlx::{AnyPool, Row};
+use std::{sync::Arc, time::Duration};
+
+/// How long another process's change (`server user delete`, `reset-2fa`) may go unseen.
+const TTL: Duration = Duration::from_secs(1);
+const CAPACITY: u64 = 10_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub username: String,
+    pub two_factor: bool,
+    pub session_epoch: i64,
+}
+
+#[derive(Clone)]
+pub struct Identities {
+    cache: Option<Cache<i64, Arc<Identity>>>,
+}
+
+impl Identities {
+    /// For a database this process alone writes to (SQLite).
+    pub fn cached() -> Self {
+        Self { cache: Some(Cache::builder().max_capacity(CAPACITY).time_to_live(TTL).build()) }
+    }
+
+    /// For a database other instances write to as well (PostgreSQL).
+    pub fn uncached() -> Self {
+        Self { cache: None }
+    }
+
+    pub async fn get(&self, db: &AnyPool, user_id: i64) -> Result<Option<Arc<Identity>>, sqlx::Error> {
+        if let Some(known) = self.cache.as_ref().and_then(|c| c.get(&user_id)) {
+            return Ok(Some(known));
+        }
+        let row = sqlx::query("SELECT username, totp_secret IS NOT NULL AS two_factor, session_epoch FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(db)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let identity = Arc::new(Identity {
+            username: row.try_get("username")?,
+            // SQLite answers the comparison as an integer, PostgreSQL as a boolean.
+            two_factor: row.try_get::<bool, _>("two_factor").or_else(|_| row.try_get::<i64, _>("two_factor").map(|v| v != 0))?,
+            session_epoch: row.try_get("session_epoch")?,
+        });
+        if let Some(cache) = &self.cache {
+            cache.insert(user_id, identity.clone());
+        }
+        Ok(Some(identity))
+    }
+
+    /// Call after changing the account's 2FA state or session epoch.
+    pub fn forget(&self, user_id: i64) {
+        if let Some(cache) = &self.cache {
+            cache.invalidate(&user_id);
+        }
+    }
+}
