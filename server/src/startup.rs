@@ -1,8 +1,12 @@
 //! Start-up: database, migrations, sessions, router, listener — then serve until stopped.
 
 use crate::{config::Config, database, encryption_key, router};
-use app::server::{identities::Identities, passwords, state::AppState};
-use std::{future::Future, io, net::SocketAddr, sync::Arc};
+use app::server::{
+    identities::Identities,
+    passwords,
+    state::{AppState, Shared},
+};
+use std::{future::Future, io, net::SocketAddr};
 use tokio::net::TcpListener;
 use tower_sessions::{session_store::CachingSessionStore, ExpiredDeletion};
 use tower_sessions_moka_store::MokaStore;
@@ -54,17 +58,17 @@ impl Application {
         })?;
         let address = listener.local_addr().map_err(|e| StartupError::Listen(wanted, e))?;
 
-        let state = AppState {
+        let state = AppState::new(Shared {
             leptos_options: config.leptos.clone(),
             db: database.pool.clone(),
-            settings: Arc::new(config.settings.clone()),
+            settings: config.settings.clone(),
             secret_box,
             identities: match database.backend {
                 // One process owns a SQLite file: it may keep what it reads in memory.
                 database::Backend::Sqlite { .. } => Identities::cached(),
                 database::Backend::Postgres => Identities::uncached(),
             },
-        };
+        });
         let secure = config.secure_cookies;
         let (router, session_cleanup) = match database.sessions {
             database::SessionPool::Sqlite(pool) => {

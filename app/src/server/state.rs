@@ -8,16 +8,40 @@ use leptos::prelude::{use_context, LeptosOptions};
 use sqlx::AnyPool;
 use std::sync::Arc;
 
-/// Shared by axum handlers (as router state) and server functions (as Leptos context).
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Shared by axum handlers (as router state) and server functions (as Leptos context). It is
+/// cloned several times per request (each middleware's `State`, the Leptos context), so it is
+/// one `Arc`: a clone is one reference count, not one per field.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub db: AnyPool,
-    pub settings: Arc<Settings>,
+    pub settings: Settings,
     /// Encrypts TOTP keys before they reach the database.
     pub secret_box: SecretBox,
     /// Who each signed-in session belongs to (see `identities`).
     pub identities: Identities,
+}
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// leptos_axum's handlers take the options from the router state.
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
 }
 
 /// Settings of the sign-in flows that an operator may change.
