@@ -22,6 +22,8 @@ use axum::{
 use http_body_util::BodyExt;
 use tower_sessions::Session;
 
+use crate::page_guard;
+
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// How much of an oversized body is read (and thrown away) before answering 413. Past this the
 /// connection is closed instead: nobody sends 16 MiB to a sign-in form by mistake.
@@ -35,7 +37,11 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         drain(body).await;
         return json_error(StatusCode::FORBIDDEN, "This request came from another site and was refused.");
     }
-    let Some(endpoint) = path.strip_prefix("/api/").map(str::to_owned) else { return next.run(req).await };
+    // Pages go on to their own guard, in this same layer (each layer costs every request a
+    // boxed service and future).
+    let Some(endpoint) = path.strip_prefix("/api/").map(str::to_owned) else {
+        return page_guard::guard(State(state), req, next).await;
+    };
 
     let (mut parts, body) = req.into_parts();
     let bytes = match read_limited(body).await {

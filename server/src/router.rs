@@ -2,7 +2,7 @@
 //! timeout, the security headers, the anonymous page cache, the session, the API guard (for `/api/*`), the page guard
 //! (for pages), then the handler.
 
-use crate::{anonymous_page_cache, api_guard, health, page_guard, security_headers, static_files};
+use crate::{api_guard, health, security_headers, static_files};
 use app::{server::state::AppState, shell, App};
 use axum::{
     http::StatusCode,
@@ -45,10 +45,10 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
             static_files::router(&options.site_root, &options.site_pkg_dir),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(middleware::from_fn_with_state(state.clone(), page_guard::guard))
+        // The API guard, which hands pages on to the page guard.
         .layer(middleware::from_fn_with_state(state.clone(), api_guard::guard))
         .layer(sessions)
-        .layer(middleware::from_fn(anonymous_page_cache::serve))
+        // The security headers, around the anonymous page cache.
         .layer(middleware::from_fn(security_headers::add))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
         .with_state(state)

@@ -5,9 +5,12 @@
 use axum::{extract::Request, http::HeaderValue, middleware::Next, response::Response};
 use http::header;
 
+use crate::anonymous_page_cache;
+
 pub async fn add(req: Request, next: Next) -> Response {
     let is_static = req.uri().path().starts_with("/pkg/");
-    let mut response = next.run(req).await;
+    // The anonymous page cache runs inside this same layer (one layer less for every request).
+    let mut response = anonymous_page_cache::serve(req, next).await;
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));

@@ -48,12 +48,19 @@ impl AuthSession {
         Self { session, client_address }
     }
 
-    /// The session of the request a server function is answering.
+    /// The session of the request a server function is answering, and its client's address,
+    /// read from the request in the Leptos context (borrowed: no extractor, no copy of the
+    /// request's headers on this path every signed-in request takes).
     pub async fn current() -> Result<Self, AuthError> {
-        let session = leptos_axum::extract::<Session>()
-            .await
-            .map_err(|e| AuthError::Unexpected(anyhow::anyhow!("no session layer: {e}")))?;
-        Ok(Self::new(session, client_address().await))
+        use axum::extract::ConnectInfo;
+        use std::net::SocketAddr;
+        leptos::prelude::with_context::<http::request::Parts, _>(|request| {
+            let session = request.extensions.get::<Session>().cloned()?;
+            let address = request.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(peer)| peer.ip().to_string());
+            Some(Self::new(session, address))
+        })
+        .flatten()
+        .ok_or_else(|| AuthError::Unexpected(anyhow::anyhow!("no session layer, or not inside a request")))
     }
 
     /// The client's address (the TCP peer), for the security log and per-address limits.
@@ -138,13 +145,6 @@ impl AuthSession {
         self.session.remove::<Vec<u8>>(FRESH_RECOVERY_CODES_KEY).await.map_err(session_failed)?;
         Ok(())
     }
-}
-
-/// The client's address as the TCP peer (see SECURITY.md for proxies).
-async fn client_address() -> Option<String> {
-    use axum::extract::ConnectInfo;
-    use std::net::SocketAddr;
-    leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.ok().map(|ConnectInfo(addr)| addr.ip().to_string())
 }
 
 #[cfg(test)]
