@@ -56,15 +56,16 @@ fn main() -> anyhow::Result<()> {
     let argon2_per_second = argon2_ceiling::hashes_per_second(duration);
     rows.push(Row::ceiling("Argon2id hashes (ceiling, sizes the sign-in scenario)", argon2_per_second));
 
-    // The bare-axum ceiling is measured again right before each scenario compared with it: on a
-    // shared machine the speed drifts over a run, and a ratio should compare like with like.
+    // Each ceiling is measured right before and right after the scenario compared with it, and
+    // the ratio is to their mean: on a shared machine the speed drifts over a run (by ±10 % here),
+    // and a ratio should compare like with like.
     let bare = Process::start_bare_axum(&bare_axum)?;
-    let measure_bare = |rows: &mut Vec<Row>, before: &str| -> f64 {
-        eprintln!("==> ceiling: bare axum handler, {CONNECTIONS} connections (for {before})");
+    let measure_bare = |rows: &mut Vec<Row>, label: &str| -> f64 {
+        eprintln!("==> ceiling: bare axum handler, {CONNECTIONS} connections ({label})");
         bare.reset_peak();
         let work = scenarios::get(bare.addr, "/", Arc::default());
         let stats = runtime.block_on(load::drive(bare.addr, CONNECTIONS, duration, work));
-        let row = Row::measured(&format!("GET / bare axum (ceiling for {before})"), CONNECTIONS, stats, bare.peak_rss_mib(), None);
+        let row = Row::measured(&format!("GET / bare axum (ceiling, {label})"), CONNECTIONS, stats, bare.peak_rss_mib(), None);
         let per_second = row.per_second;
         rows.push(row);
         per_second
@@ -93,39 +94,52 @@ fn main() -> anyhow::Result<()> {
     let usernames: Arc<Vec<String>> =
         Arc::new(two_factor_users.iter().chain(&plain_users).map(|u| u.username.clone()).collect());
 
-    let run = |rows: &mut Vec<Row>, name: &str, connections: usize, work: load::Work, ceiling: Option<(&str, f64)>| {
+    let run = |name: &str, connections: usize, work: load::Work| -> (load::Stats, f64) {
         eprintln!("==> {name}, {connections} connections, {} s", duration.as_secs());
         server.reset_peak();
         let stats = runtime.block_on(load::drive(addr, connections, duration, work));
-        rows.push(Row::measured(name, connections, stats, server.peak_rss_mib(), ceiling));
+        (stats, server.peak_rss_mib())
     };
-    for (name, work) in [
-        ("GET /login (anonymous)", scenarios::get(addr, "/login", Arc::default())),
-        ("POST /api/me (signed in)", scenarios::api_me(addr, sessions.clone())),
-        ("GET /account (signed in)", scenarios::get(addr, "/account", sessions.clone())),
-    ] {
-        let ceiling = measure_bare(&mut rows, name.split(" (").next().unwrap_or(name));
-        run(&mut rows, name, CONNECTIONS, work, Some(("bare axum", ceiling)));
+    let scenarios_against_bare = [
+        ("GET /login (anonymous)", CONNECTIONS, scenarios::get(addr, "/login", Arc::default())),
+        ("POST /api/me (signed in)", CONNECTIONS, scenarios::api_me(addr, sessions.clone())),
+        ("GET /account (signed in)", CONNECTIONS, scenarios::get(addr, "/account", sessions.clone())),
+    ];
+    for (name, connections, work) in scenarios_against_bare {
+        let short = name.split(" (").next().unwrap_or(name);
+        let before = measure_bare(&mut rows, &format!("before {short}"));
+        let (stats, peak) = run(name, connections, work);
+        let mut after_rows = Vec::new();
+        let after = measure_bare(&mut after_rows, &format!("after {short}"));
+        rows.push(Row::measured(name, connections, stats, peak, Some(("bare axum", (before + after) / 2.0))));
+        rows.extend(after_rows);
     }
-    eprintln!("==> ceiling: raw Argon2id again, right before the sign-ins");
-    let argon2_now = argon2_ceiling::hashes_per_second(duration);
-    rows.push(Row::ceiling("Argon2id hashes (ceiling for the sign-ins)", argon2_now));
-    run(
-        &mut rows,
+
+    let argon2_before = argon2_ceiling::hashes_per_second(duration);
+    rows.push(Row::ceiling("Argon2id hashes (ceiling, before the sign-ins)", argon2_before));
+    let (stats, peak) = run(
         "full sign-in (password + code)",
         SIGN_IN_CONNECTIONS,
         scenarios::full_sign_in(addr, Arc::new(two_factor_users)),
-        Some(("Argon2id", argon2_now)),
     );
+    eprintln!("==> ceiling: raw Argon2id again, after the sign-ins");
+    let argon2_after = argon2_ceiling::hashes_per_second(duration);
+    rows.push(Row::measured(
+        "full sign-in (password + code)",
+        SIGN_IN_CONNECTIONS,
+        stats,
+        peak,
+        Some(("Argon2id", (argon2_before + argon2_after) / 2.0)),
+    ));
+    rows.push(Row::ceiling("Argon2id hashes (ceiling, after the sign-ins)", argon2_after));
+
     // Mostly 429s once the throttles close: its ceiling is the HTTP stack's.
-    let ceiling = measure_bare(&mut rows, "the flood");
-    run(
-        &mut rows,
-        "wrong-password flood",
-        FLOOD_CONNECTIONS,
-        scenarios::wrong_password_flood(addr, usernames),
-        Some(("bare axum", ceiling)),
-    );
+    let before = measure_bare(&mut rows, "before the flood");
+    let (stats, peak) = run("wrong-password flood", FLOOD_CONNECTIONS, scenarios::wrong_password_flood(addr, usernames));
+    let mut after_rows = Vec::new();
+    let after = measure_bare(&mut after_rows, "after the flood");
+    rows.push(Row::measured("wrong-password flood", FLOOD_CONNECTIONS, stats, peak, Some(("bare axum", (before + after) / 2.0))));
+    rows.extend(after_rows);
     drop(bare);
     server.stop();
 

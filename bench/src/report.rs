@@ -71,7 +71,8 @@ pub fn render(facts: &Facts, first_start: Duration, budgets: &[Budget], quick: b
     let _ = writeln!(
         out,
         "Written by `bench/run{}`. Machine: {}. {} s per scenario; the load generator (hyper, one keep-alive \
-         connection per client) runs on the same machine. Ratios are to the ceilings measured in the same run.\n",
+         connection per client) runs on the same machine. Each ratio is to the mean of its ceiling measured right before \
+         and right after the scenario (the rows around it), in the same run.\n",
         if quick { " --quick" } else { "" },
         machine(),
         duration.as_secs()
