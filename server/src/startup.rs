@@ -98,6 +98,7 @@ impl Application {
         };
         // Made now rather than on the first sign-in of an unknown user.
         tokio::task::spawn_blocking(passwords::warm_up);
+        warn_if_pages_link_missing_files(&config.leptos);
         Ok(Self { listener, router, address, session_cleanup })
     }
 
@@ -124,6 +125,26 @@ impl Application {
         self.session_cleanup.abort();
         tracing::info!("stopped");
         served.map_err(|e| StartupError::Listen(address, e))
+    }
+}
+
+/// The pages link `/pkg/<name>.wasm`, or with hashing `/pkg/<name>.<hash>.wasm` from `hash.txt`
+/// beside the binary. A binary copied without its `hash.txt` (or a site built without hashing)
+/// would serve pages whose script never loads: say so at start-up rather than in a browser.
+fn warn_if_pages_link_missing_files(options: &leptos::config::LeptosOptions) {
+    let pkg = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    let Ok(files) = std::fs::read_dir(&pkg) else { return };
+    let names: Vec<String> = files.filter_map(|f| f.ok()?.file_name().into_string().ok()).collect();
+    let plain = format!("{}.wasm", options.output_name);
+    let has_plain = names.iter().any(|n| *n == plain);
+    let has_hashed = names.iter().any(|n| n.starts_with(&format!("{}.", options.output_name)) && n.ends_with(".wasm") && *n != plain);
+    if !options.hash_files && !has_plain && has_hashed {
+        tracing::warn!(
+            "{} holds content-hashed files but no hash.txt is beside this binary: pages will link files that do not exist; copy hash.txt from the build next to the binary",
+            pkg.display()
+        );
+    } else if options.hash_files && !has_hashed && has_plain {
+        tracing::warn!("hash.txt is beside this binary but {} holds no content-hashed files: rebuild the site", pkg.display());
     }
 }
 
