@@ -203,6 +203,8 @@ pub async fn drive(addr: SocketAddr, connections: usize, duration: Duration, wor
             tokio::spawn(async move {
                 let mut stats = Stats::default();
                 let mut conn = Conn::new(addr);
+                // When this client ran out of work (`Exhausted`) before the time was up.
+                let mut ran_out = None;
                 while Instant::now() < deadline {
                     let began = Instant::now();
                     let (returned, outcome) = work(worker, conn).await;
@@ -214,7 +216,10 @@ pub async fn drive(addr: SocketAddr, connections: usize, duration: Duration, wor
                         }
                         Outcome::Wrong(status) => *stats.wrong.entry(status).or_default() += 1,
                         Outcome::Failed(failure) => *stats.failures.entry(failure).or_default() += 1,
-                        Outcome::Exhausted => break,
+                        Outcome::Exhausted => {
+                            ran_out = Some(began);
+                            break;
+                        }
                     }
                     stats.completed += 1;
                     if Instant::now() <= deadline {
@@ -222,17 +227,24 @@ pub async fn drive(addr: SocketAddr, connections: usize, duration: Duration, wor
                     }
                     stats.latencies_us.push(took);
                 }
-                stats
+                (stats, ran_out)
             })
         })
         .collect();
     let mut total = Stats::default();
+    let mut all_ran_out = true;
+    let mut last_out = start;
     for worker in workers {
-        if let Ok(stats) = worker.await {
+        if let Ok((stats, ran_out)) = worker.await {
             total.merge(stats);
+            match ran_out {
+                Some(at) => last_out = last_out.max(at),
+                None => all_ran_out = false,
+            }
         }
     }
-    total.window = duration;
+    // Every client ran out of work early: the rate is over the time there was work.
+    total.window = if all_ran_out && connections > 0 { (last_out - start).min(duration) } else { duration };
     total.latencies_us.sort_unstable();
     total
 }
