@@ -30,7 +30,6 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 const MAX_DRAIN_BYTES: usize = 16 * 1024 * 1024;
 
 pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_owned();
     let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if changes_state && is_cross_site(req.headers()) {
         let (_, body) = req.into_parts();
@@ -39,26 +38,35 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     }
     // Pages go on to their own guard, in this same layer (each layer costs every request a
     // boxed service and future).
-    let Some(endpoint) = path.strip_prefix("/api/").map(str::to_owned) else {
+    let Some(endpoint) = req.uri().path().strip_prefix("/api/").map(str::to_owned) else {
         return page_guard::guard(State(state), req, next).await;
     };
 
     let (mut parts, body) = req.into_parts();
-    let bytes = match read_limited(body).await {
-        Ok(bytes) => bytes,
-        Err(BodyError::TooLarge) => {
-            return json_error(StatusCode::PAYLOAD_TOO_LARGE, "The request is too large (the limit is 64 KiB).")
+    // A body declared empty needs no reading (hyper holds the client to its Content-Length).
+    let declared_empty = parts.headers.get(header::CONTENT_LENGTH).is_some_and(|length| length == "0");
+    let body = if declared_empty {
+        Body::empty()
+    } else {
+        match read_limited(body).await {
+            Ok(bytes) => Body::from(bytes),
+            Err(BodyError::TooLarge) => {
+                return json_error(StatusCode::PAYLOAD_TOO_LARGE, "The request is too large (the limit is 64 KiB).")
+            }
+            Err(BodyError::Unreadable) => {
+                return json_error(StatusCode::BAD_REQUEST, "The request body could not be read.")
+            }
         }
-        Err(BodyError::Unreadable) => return json_error(StatusCode::BAD_REQUEST, "The request body could not be read."),
     };
     let plain_form_post = is_plain_form_post(&parts.headers);
-    if plain_form_post {
+    let (session, came_from) = if plain_form_post {
         // The server function always answers JSON; this guard turns it into a redirect.
         parts.headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-    }
-    let session = parts.extensions.get::<Session>().cloned();
-    let came_from = referring_page(&parts.headers);
-    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+        (parts.extensions.get::<Session>().cloned(), referring_page(&parts.headers))
+    } else {
+        (None, None)
+    };
+    let response = next.run(Request::from_parts(parts, body)).await;
     // A script's request answered in JSON (successes, and the server functions' own
     // `{"error"}`s) goes out as it is; only other bodies need rewriting.
     if !plain_form_post && is_json(response.headers()) {
