@@ -149,17 +149,3 @@ pub async fn load_code_digits() -> Result<usize, ApiError> {
     .await
     .map_err(respond)
 }
-
-/// Whether this session is still half-way in (password done, code not yet, within 5 minutes).
-/// The code page asks after a failed attempt, to send an expired sign-in back to `/login`.
-#[server(endpoint = "ui/pending")]
-pub async fn still_pending() -> Result<bool, ApiError> {
-    use crate::server::{auth_session::Stage, error::respond, sign_in, state::request_context};
-    async {
-        let (state, session) = request_context().await?;
-        let (stage, _) = sign_in::current_stage(&state, &session).await?;
-        Ok(matches!(stage, Stage::PendingSecondFactor { .. }))
-    }
-    .await
-    .map_err(respond)
-}

@@ -4,10 +4,10 @@
 use crate::helpers::{client, spawn_app};
 use reqwest::header;
 
-const ENDPOINTS: [&str; 17] = [
+const ENDPOINTS: [&str; 16] = [
     "register", "login", "login/2fa", "login/recovery", "logout", "logout/others", "me", "2fa/setup",
     "2fa/confirm", "2fa/disable", "2fa/recovery-codes", "reauthenticate", "ui/visitor", "ui/account",
-    "ui/setup", "ui/pending", "ui/code-digits",
+    "ui/setup", "ui/code-digits",
 ];
 
 fn bodies() -> Vec<(&'static str, Vec<u8>)> {
