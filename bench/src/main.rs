@@ -36,6 +36,10 @@ struct Args {
     /// Where to write the results (Markdown).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Runs only the scenarios whose name contains this (e.g. `sign-in`, `/api/me`), each with
+    /// its ceilings, to profile one of them; writes nothing, and the others' budgets read failed.
+    #[arg(long)]
+    only: Option<String>,
 }
 
 /// Simulated clients for the throughput scenarios.
@@ -105,7 +109,8 @@ fn main() -> anyhow::Result<()> {
         ("POST /api/me (signed in)", CONNECTIONS, scenarios::api_me(addr, sessions.clone())),
         ("GET /account (signed in)", CONNECTIONS, scenarios::get(addr, "/account", sessions.clone())),
     ];
-    for (name, connections, work) in scenarios_against_bare {
+    let wanted = |name: &str| args.only.as_deref().is_none_or(|only| name.contains(only));
+    for (name, connections, work) in scenarios_against_bare.into_iter().filter(|(name, ..)| wanted(name)) {
         let short = name.split(" (").next().unwrap_or(name);
         let before = measure_bare(&mut rows, &format!("before {short}"));
         let (stats, peak) = run(name, connections, work);
@@ -115,31 +120,35 @@ fn main() -> anyhow::Result<()> {
         rows.extend(after_rows);
     }
 
-    let argon2_before = argon2_ceiling::hashes_per_second(duration);
-    rows.push(Row::ceiling("Argon2id hashes (ceiling, before the sign-ins)", argon2_before));
-    let (stats, peak) = run(
-        "full sign-in (password + code)",
-        SIGN_IN_CONNECTIONS,
-        scenarios::full_sign_in(addr, Arc::new(two_factor_users)),
-    );
-    eprintln!("==> ceiling: raw Argon2id again, after the sign-ins");
-    let argon2_after = argon2_ceiling::hashes_per_second(duration);
-    rows.push(Row::measured(
-        "full sign-in (password + code)",
-        SIGN_IN_CONNECTIONS,
-        stats,
-        peak,
-        Some(("Argon2id", (argon2_before + argon2_after) / 2.0)),
-    ));
-    rows.push(Row::ceiling("Argon2id hashes (ceiling, after the sign-ins)", argon2_after));
+    if wanted("full sign-in") {
+        let argon2_before = argon2_ceiling::hashes_per_second(duration);
+        rows.push(Row::ceiling("Argon2id hashes (ceiling, before the sign-ins)", argon2_before));
+        let (stats, peak) = run(
+            "full sign-in (password + code)",
+            SIGN_IN_CONNECTIONS,
+            scenarios::full_sign_in(addr, Arc::new(two_factor_users)),
+        );
+        eprintln!("==> ceiling: raw Argon2id again, after the sign-ins");
+        let argon2_after = argon2_ceiling::hashes_per_second(duration);
+        rows.push(Row::measured(
+            "full sign-in (password + code)",
+            SIGN_IN_CONNECTIONS,
+            stats,
+            peak,
+            Some(("Argon2id", (argon2_before + argon2_after) / 2.0)),
+        ));
+        rows.push(Row::ceiling("Argon2id hashes (ceiling, after the sign-ins)", argon2_after));
+    }
 
     // Mostly 429s once the throttles close: its ceiling is the HTTP stack's.
-    let before = measure_bare(&mut rows, "before the flood");
-    let (stats, peak) = run("wrong-password flood", FLOOD_CONNECTIONS, scenarios::wrong_password_flood(addr, usernames));
-    let mut after_rows = Vec::new();
-    let after = measure_bare(&mut after_rows, "after the flood");
-    rows.push(Row::measured("wrong-password flood", FLOOD_CONNECTIONS, stats, peak, Some(("bare axum", (before + after) / 2.0))));
-    rows.extend(after_rows);
+    if wanted("wrong-password flood") {
+        let before = measure_bare(&mut rows, "before the flood");
+        let (stats, peak) = run("wrong-password flood", FLOOD_CONNECTIONS, scenarios::wrong_password_flood(addr, usernames));
+        let mut after_rows = Vec::new();
+        let after = measure_bare(&mut after_rows, "after the flood");
+        rows.push(Row::measured("wrong-password flood", FLOOD_CONNECTIONS, stats, peak, Some(("bare axum", (before + after) / 2.0))));
+        rows.extend(after_rows);
+    }
     drop(bare);
     server.stop();
 
@@ -153,7 +162,7 @@ fn main() -> anyhow::Result<()> {
     let checked = budgets::check(&facts, args.quick);
     let text = report::render(&facts, first_start, &checked, args.quick, duration);
     println!("{text}");
-    if let Some(out) = &args.out {
+    if let Some(out) = args.out.as_ref().filter(|_| args.only.is_none()) {
         std::fs::write(out, &text)?;
         eprintln!("results written to {}", out.display());
     }

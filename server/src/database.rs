@@ -64,16 +64,20 @@ async fn connect_sqlite(url: &str) -> Result<Database, StartupError> {
     }
     let cannot_open = |e: sqlx::Error| StartupError::Database(format!("cannot open the SQLite database {}: {e}", path.display()));
     // This pool creates the file (in WAL mode) first; the sessions use it.
+    // No ping before each use (`test_before_acquire`): the connection is a file in this process,
+    // and each ping is one more round trip to its worker thread for every statement.
     let sessions = SqlitePoolOptions::new()
-        .max_connections(4)
+        .max_connections(1)
         .acquire_timeout(ACQUIRE_TIMEOUT)
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .map_err(cannot_open)?;
     let any_url = format!("sqlite://{}", path.display());
     let pool = AnyPoolOptions::new()
-        .max_connections(8)
+        .max_connections(2)
         .acquire_timeout(ACQUIRE_TIMEOUT)
+        .test_before_acquire(false)
         .after_connect(|conn, _| {
             Box::pin(async move {
                 conn.execute("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;").await?;

@@ -23,6 +23,7 @@ pub mod operator;
 mod page_guard;
 mod router;
 mod security_headers;
+mod sqlite_sessions;
 mod startup;
 mod static_files;
 pub mod telemetry;

@@ -1,6 +1,6 @@
 //! Start-up: database, migrations, sessions, router, listener — then serve until stopped.
 
-use crate::{config::Config, database, encryption_key, router};
+use crate::{config::Config, database, encryption_key, router, sqlite_sessions::SqliteSessions};
 use app::server::{
     identities::Identities,
     passwords,
@@ -10,7 +10,7 @@ use std::{future::Future, io, net::SocketAddr};
 use tokio::net::TcpListener;
 use tower_sessions::{session_store::CachingSessionStore, ExpiredDeletion};
 use tower_sessions_moka_store::MokaStore;
-use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
+use tower_sessions_sqlx_store::PostgresStore;
 
 /// What stops the server from starting, each said in one line.
 #[derive(Debug, thiserror::Error)]
@@ -72,7 +72,7 @@ impl Application {
         let secure = config.secure_cookies;
         let (router, session_cleanup) = match database.sessions {
             database::SessionPool::Sqlite(pool) => {
-                let store = SqliteStore::new(pool);
+                let store = SqliteSessions::new(pool);
                 store
                     .migrate()
                     .await

@@ -105,11 +105,12 @@ pub async fn create(db: &AnyPool, name: &Username, password_hash: &str) -> Resul
 
 /// Claims a time-step for an account: succeeds only when the step is later than the last one
 /// accepted. One conditional UPDATE, so of two concurrent submissions of one code exactly one
-/// succeeds.
+/// succeeds; being a successful second factor, it also resets the failure count (the same
+/// statement, one write less per sign-in).
 pub async fn claim_time_step(db: &AnyPool, account_id: i64, step: u64) -> Result<bool, sqlx::Error> {
     let step = i64::try_from(step).unwrap_or(i64::MAX);
     let result = sqlx::query(
-        "UPDATE users SET totp_last_step = $1
+        "UPDATE users SET totp_last_step = $1, second_factor_failures = 0, second_factor_failed_at = NULL
          WHERE id = $2 AND totp_secret IS NOT NULL AND (totp_last_step IS NULL OR totp_last_step < $1)",
     )
     .bind(step)
@@ -248,11 +249,11 @@ pub async fn bump_session_epoch(db: &AnyPool, account_id: i64) -> Result<i64, sq
 }
 
 /// Accepts the HOTP code of `counter`: the expected counter moves past it, once (a conditional
-/// UPDATE, so two concurrent submissions cannot both succeed).
+/// UPDATE, so two concurrent submissions cannot both succeed), and the failure count is reset.
 pub async fn claim_hotp_counter(db: &AnyPool, account_id: i64, counter: u64) -> Result<bool, sqlx::Error> {
     let counter = i64::try_from(counter).unwrap_or(i64::MAX - 1);
     let result = sqlx::query(
-        "UPDATE users SET hotp_counter = $1, hotp_resync_counter = NULL
+        "UPDATE users SET hotp_counter = $1, hotp_resync_counter = NULL, second_factor_failures = 0, second_factor_failed_at = NULL
          WHERE id = $2 AND totp_secret IS NOT NULL AND COALESCE(hotp_counter, 0) <= $3",
     )
     .bind(counter + 1)

@@ -87,7 +87,7 @@ impl AuthSession {
 
     /// After a right password on an account with 2FA: pending, under a new session id.
     pub async fn begin_second_factor(&self, user_id: i64, epoch: i64) -> Result<(), AuthError> {
-        self.session.cycle_id().await.map_err(session_failed)?;
+        self.new_id().await?;
         self.forget_stash().await?;
         self.set(SignInRecord::PendingSecondFactor { user_id, since: now_unix(), epoch }).await
     }
@@ -95,7 +95,7 @@ impl AuthSession {
     /// Signs the account in, under a new session id (a session id known before the sign-in,
     /// e.g. one planted by an attacker, is worth nothing after it).
     pub async fn complete_sign_in(&self, user_id: i64, epoch: i64) -> Result<(), AuthError> {
-        self.session.cycle_id().await.map_err(session_failed)?;
+        self.new_id().await?;
         self.forget_stash().await?;
         self.set(SignInRecord::SignedIn { user_id, since: now_unix(), epoch }).await
     }
@@ -119,6 +119,15 @@ impl AuthSession {
     /// Deletes the session from the store and clears the cookie.
     pub async fn sign_out(&self) -> Result<(), AuthError> {
         self.session.flush().await.map_err(session_failed)
+    }
+
+    /// A new session id at each step up (no session fixation). A visitor who came without a
+    /// session cookie gets a new id anyway: there is no old record to delete.
+    async fn new_id(&self) -> Result<(), AuthError> {
+        if self.session.id().is_some() {
+            self.session.cycle_id().await.map_err(session_failed)?;
+        }
+        Ok(())
     }
 
     async fn set(&self, record: SignInRecord) -> Result<(), AuthError> {

@@ -52,7 +52,8 @@ pub async fn verify(state: &AppState, account: &Account, proof: &Proof, address:
 }
 
 /// A code from the authenticator app: refused unthrottled-or-not before it is even looked at,
-/// then matched against the ±1 step window, then its step claimed (single use).
+/// then matched against the ±1 step window, then its step claimed (single use), which also
+/// resets the failure count.
 pub async fn verify_code(state: &AppState, account: &Account, code: &str, address: Option<&str>) -> Result<(), AuthError> {
     let secret = account.totp_secret.as_ref().ok_or(AuthError::CodeRejected)?;
     let params = account.otp;
@@ -104,7 +105,7 @@ pub async fn verify_code(state: &AppState, account: &Account, code: &str, addres
         }
         return Err(AuthError::CodeRejected);
     }
-    throttle::clear_second_factor_failures(&state.db, account.id).await?;
+    // Claiming the step or counter has reset the failure count.
     Ok(())
 }
 
