@@ -7,7 +7,7 @@ use app::{server::state::AppState, shell, App};
 use axum::{
     http::StatusCode,
     middleware,
-    routing::{any, get},
+    routing::{any, get, post},
     Json, Router,
 };
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -33,6 +33,7 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
             let options = options.clone();
             move || shell(options.clone())
         })
+        .route("/api/me", post(app::api::sign_in::me))
         // Any other `/api/...` path is a JSON 404, not a page.
         .route(
             "/api/{*rest}",

@@ -1,7 +1,7 @@
 //! The sign-in endpoints: `POST /api/login`, `/api/login/2fa`, `/api/login/recovery`,
 //! `/api/logout`, `/api/logout/others` and `/api/me`.
 
-use super::{CurrentUser, Done, PasswordAccepted};
+use super::{Done, PasswordAccepted};
 use crate::api_error::ApiError;
 use leptos::prelude::*;
 
@@ -65,14 +65,17 @@ pub async fn sign_out_other_sessions() -> Result<Done, ApiError> {
     .map_err(respond)
 }
 
-#[server(endpoint = "me")]
-pub async fn me() -> Result<CurrentUser, ApiError> {
-    use crate::server::{error::respond, sign_in, state::request_context};
-    async {
-        let (state, session) = request_context().await?;
-        let identity = sign_in::signed_in_identity(&state, &session).await?;
-        Ok(CurrentUser { two_factor: identity.two_factor, username: identity.username.clone() })
-    }
-    .await
-    .map_err(respond)
+/// `POST /api/me`: who is signed in (401 unless fully signed in). A plain axum handler, not a
+/// server function: it is the request signed-in clients repeat, and the server-function
+/// dispatch (reactive owner, contexts, codec) cost it as much again as all the rest
+/// (bench/results.md). The router mounts it at the same path, behind the same layers.
+#[cfg(feature = "ssr")]
+pub async fn me(
+    axum::extract::State(state): axum::extract::State<crate::server::state::AppState>,
+    axum::Extension(session): axum::Extension<tower_sessions::Session>,
+) -> Result<axum::Json<super::CurrentUser>, crate::server::error::AuthError> {
+    use crate::server::{auth_session::AuthSession, sign_in};
+    let session = AuthSession::new(session, None);
+    let identity = sign_in::signed_in_identity(&state, &session).await?;
+    Ok(axum::Json(super::CurrentUser { two_factor: identity.two_factor, username: identity.username.clone() }))
 }

@@ -114,20 +114,39 @@ impl AuthError {
 /// response on the way. Every server function ends with `.map_err(respond)`.
 pub fn respond(err: AuthError) -> ApiError {
     let status = err.status();
-    if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
-        // The cause chain goes to the log; the client gets a short message.
-        tracing::error!(error = ?err, "request failed");
-        set_status(status);
-        return ApiError::new("Something went wrong on our side. Please try again.");
-    }
     set_status(status);
-    if let (Some(wait), Some(options)) = (err.retry_after(), use_context::<ResponseOptions>()) {
-        let seconds = wait.as_secs().max(1).to_string();
-        if let Ok(value) = HeaderValue::from_str(&seconds) {
-            options.insert_header(header::RETRY_AFTER, value);
-        }
+    if let (Some(seconds), Some(options)) = (err.retry_after_header(), use_context::<ResponseOptions>()) {
+        options.insert_header(header::RETRY_AFTER, seconds);
     }
-    ApiError::new(err.to_string())
+    ApiError::new(err.public_message())
+}
+
+impl AuthError {
+    /// What the client is told. An unexpected failure's cause chain goes to the log; the
+    /// client gets a short message.
+    fn public_message(&self) -> String {
+        let status = self.status();
+        if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
+            tracing::error!(error = ?self, "request failed");
+            return "Something went wrong on our side. Please try again.".into();
+        }
+        self.to_string()
+    }
+
+    fn retry_after_header(&self) -> Option<HeaderValue> {
+        self.retry_after().and_then(|wait| HeaderValue::from_str(&wait.as_secs().max(1).to_string()).ok())
+    }
+}
+
+/// The same answer as `respond` gives, for the endpoints that are plain axum handlers.
+impl axum::response::IntoResponse for AuthError {
+    fn into_response(self) -> axum::response::Response {
+        let mut response = (self.status(), axum::Json(ApiError::new(self.public_message()))).into_response();
+        if let Some(seconds) = self.retry_after_header() {
+            response.headers_mut().insert(header::RETRY_AFTER, seconds);
+        }
+        response
+    }
 }
 
 /// Sets the HTTP status of the server function's response, when there is one.

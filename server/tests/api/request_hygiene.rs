@@ -99,3 +99,26 @@ async fn every_response_carries_the_security_headers() {
         assert_eq!(r.headers()["x-frame-options"], "DENY", "{path}");
     }
 }
+
+/// `/api/me` is a plain axum handler, not a server function: it must still answer like the
+/// others (JSON errors, the security headers, cross-site refusal, JSON for an unknown method).
+#[tokio::test]
+async fn api_me_answers_like_every_other_endpoint() {
+    let app = spawn_app().await;
+    let r = client().post(app.url("/api/me")).send().await.unwrap();
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    let (status, body) = json(r).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body["error"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+
+    let c = client();
+    assert_eq!(app.post(&c, "register", &[("username", "alice"), ("password", "correct horse")]).await.status(), StatusCode::OK);
+    let cross_site = c.post(app.url("/api/me")).header("origin", "http://evil.example").send().await.unwrap();
+    let (status, body) = json(cross_site).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body["error"].is_string());
+
+    let (status, body) = json(c.get(app.url("/api/me")).send().await.unwrap()).await;
+    assert!(status.is_client_error(), "{status}");
+    assert!(body["error"].is_string(), "{body}");
+}
