@@ -176,6 +176,13 @@ impl Stats {
         let index = ((self.latencies_us.len() - 1) as f64 * q).round() as usize;
         self.latencies_us[index] as f64 / 1000.0
     }
+    /// Adds another measurement of the same scenario (one more slice of time).
+    pub fn add_slice(&mut self, other: Stats) {
+        self.window += other.window;
+        self.merge(other);
+        self.latencies_us.sort_unstable();
+    }
+
     fn merge(&mut self, other: Stats) {
         self.in_window += other.in_window;
         self.completed += other.completed;

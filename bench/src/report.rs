@@ -72,7 +72,8 @@ pub fn render(facts: &Facts, first_start: Duration, budgets: &[Budget], quick: b
         out,
         "Written by `bench/run{}`. Machine: {}. {} s per scenario; the load generator (hyper, one keep-alive \
          connection per client) runs on the same machine. Each ratio is to the mean of its ceiling measured right before \
-         and right after the scenario (the rows around it), in the same run.\n",
+         and right after the scenario (the rows around it), in the same run; the sign-ins alternate with theirs in \
+         slices, so that both see the same drift in the machine's speed.\n",
         if quick { " --quick" } else { "" },
         machine(),
         duration.as_secs()

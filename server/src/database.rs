@@ -64,10 +64,12 @@ async fn connect_sqlite(url: &str) -> Result<Database, StartupError> {
     }
     let cannot_open = |e: sqlx::Error| StartupError::Database(format!("cannot open the SQLite database {}: {e}", path.display()));
     // This pool creates the file (in WAL mode) first; the sessions use it.
-    // No ping before each use (`test_before_acquire`): the connection is a file in this process,
-    // and each ping is one more round trip to its worker thread for every statement.
+    // Each SQLite connection is a thread that every statement is handed to and back from, so the
+    // pools are small (SQLite writes one at a time anyway; a few connections let reads overlap),
+    // and there is no ping before each use (`test_before_acquire`): the connection is a file in
+    // this process, and a ping is one more round trip per statement.
     let sessions = SqlitePoolOptions::new()
-        .max_connections(1)
+        .max_connections(2)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .test_before_acquire(false)
         .connect_with(options)
@@ -75,7 +77,7 @@ async fn connect_sqlite(url: &str) -> Result<Database, StartupError> {
         .map_err(cannot_open)?;
     let any_url = format!("sqlite://{}", path.display());
     let pool = AnyPoolOptions::new()
-        .max_connections(2)
+        .max_connections(4)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .test_before_acquire(false)
         .after_connect(|conn, _| {
