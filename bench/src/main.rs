@@ -46,8 +46,8 @@ struct Args {
 const CONNECTIONS: usize = 32;
 /// Clients signing in at once: twice the server's hashing slots, so none sits idle.
 const SIGN_IN_CONNECTIONS: usize = 16;
-/// Slices the sign-in scenario (and its ceiling) is cut into in the full run.
-const SIGN_IN_ROUNDS: u32 = 5;
+/// Slices each scenario is cut into in the full run, alternating with its ceiling.
+const ROUNDS: u32 = 5;
 /// The flood the peak-memory budget is measured under.
 const FLOOD_CONNECTIONS: usize = 500;
 
@@ -62,21 +62,7 @@ fn main() -> anyhow::Result<()> {
     let argon2_per_second = argon2_ceiling::hashes_per_second(duration);
     rows.push(Row::ceiling("Argon2id hashes (ceiling, sizes the sign-in scenario)", argon2_per_second));
 
-    // Each ceiling is measured right before and right after the scenario compared with it, and
-    // the ratio is to their mean: on a shared machine the speed drifts over a run (by ±10 % here),
-    // and a ratio should compare like with like.
     let bare = Process::start_bare_axum(&bare_axum)?;
-    let measure_bare = |rows: &mut Vec<Row>, label: &str| -> f64 {
-        eprintln!("==> ceiling: bare axum handler, {CONNECTIONS} connections ({label})");
-        bare.reset_peak();
-        let work = scenarios::get(bare.addr, "/", Arc::default());
-        let stats = runtime.block_on(load::drive(bare.addr, CONNECTIONS, duration, work));
-        let row = Row::measured(&format!("GET / bare axum (ceiling, {label})"), CONNECTIONS, stats, bare.peak_rss_mib(), None);
-        let per_second = row.per_second;
-        rows.push(row);
-        per_second
-    };
-
     let data = tempdir()?;
     let setup = ServerSetup { binary: args.server.clone(), site_root: args.site_root.clone(), data_dir: data.clone() };
     eprintln!("==> starting the release server on a fresh database in {}", data.display());
@@ -100,37 +86,49 @@ fn main() -> anyhow::Result<()> {
     let usernames: Arc<Vec<String>> =
         Arc::new(two_factor_users.iter().chain(&plain_users).map(|u| u.username.clone()).collect());
 
-    let run = |name: &str, connections: usize, work: load::Work| -> (load::Stats, f64) {
-        eprintln!("==> {name}, {connections} connections, {} s", duration.as_secs());
+    // Each scenario alternates with its ceiling in slices: ceiling, scenario, ceiling, …,
+    // ceiling. On a shared machine the speed drifts within a run (the Argon2 rate by up to ±15 %
+    // within a minute here), and a ratio should compare like with like: it is the scenario's rate
+    // over all its slices to the rate of the ceiling slices that bracket them.
+    let rounds: u32 = if args.quick { 1 } else { ROUNDS };
+    let slice = duration / rounds;
+    let wanted = |name: &str| args.only.as_deref().is_none_or(|only| name.contains(only));
+    let bare_slice = || {
+        bare.reset_peak();
+        runtime.block_on(load::drive(bare.addr, CONNECTIONS, slice, scenarios::get(bare.addr, "/", Arc::default())))
+    };
+    let against_bare = |rows: &mut Vec<Row>, name: &str, connections: usize, work: load::Work| {
+        let short = name.split(" (").next().unwrap_or(name);
+        eprintln!("==> {name}, {connections} connections, {rounds} slices of {:.1} s alternating with bare axum", slice.as_secs_f64());
+        let mut ceiling = bare_slice();
+        let mut stats = load::Stats::default();
         server.reset_peak();
-        let stats = runtime.block_on(load::drive(addr, connections, duration, work));
-        (stats, server.peak_rss_mib())
+        for _ in 0..rounds {
+            stats.add_slice(runtime.block_on(load::drive(addr, connections, slice, work.clone())));
+            ceiling.add_slice(bare_slice());
+        }
+        let ceiling = Row::measured(
+            &format!("GET / bare axum (ceiling, {} slices around {short})", rounds + 1),
+            CONNECTIONS,
+            ceiling,
+            bare.peak_rss_mib(),
+            None,
+        );
+        let measured = Row::measured(name, connections, stats, server.peak_rss_mib(), Some(("bare axum", ceiling.per_second)));
+        rows.extend([ceiling, measured]);
     };
     let scenarios_against_bare = [
         ("GET /login (anonymous)", CONNECTIONS, scenarios::get(addr, "/login", Arc::default())),
         ("POST /api/me (signed in)", CONNECTIONS, scenarios::api_me(addr, sessions.clone())),
         ("GET /account (signed in)", CONNECTIONS, scenarios::get(addr, "/account", sessions.clone())),
     ];
-    let wanted = |name: &str| args.only.as_deref().is_none_or(|only| name.contains(only));
     for (name, connections, work) in scenarios_against_bare.into_iter().filter(|(name, ..)| wanted(name)) {
-        let short = name.split(" (").next().unwrap_or(name);
-        let before = measure_bare(&mut rows, &format!("before {short}"));
-        let (stats, peak) = run(name, connections, work);
-        let mut after_rows = Vec::new();
-        let after = measure_bare(&mut after_rows, &format!("after {short}"));
-        rows.push(Row::measured(name, connections, stats, peak, Some(("bare axum", (before + after) / 2.0))));
-        rows.extend(after_rows);
+        against_bare(&mut rows, name, connections, work);
     }
 
     if wanted("full sign-in") {
-        // The Argon2 rate drifts most of all (by up to ±15 % within a minute here), so the
-        // sign-ins alternate with their ceiling in slices: ceiling, sign-ins, ceiling, …,
-        // ceiling. The ratio is the sign-ins' rate over all their slices to the mean rate of
-        // the ceiling slices, which bracket them.
-        let rounds: u32 = if args.quick { 1 } else { SIGN_IN_ROUNDS };
-        let slice = duration / rounds;
         let name = "full sign-in (password + code)";
-        eprintln!("==> {name}, {SIGN_IN_CONNECTIONS} connections, {rounds} slices of {:.1} s alternating with the Argon2id ceiling", slice.as_secs_f64());
+        eprintln!("==> {name}, {SIGN_IN_CONNECTIONS} connections, {rounds} slices of {:.1} s alternating with raw Argon2id", slice.as_secs_f64());
         let work = scenarios::full_sign_in(addr, Arc::new(two_factor_users));
         let mut ceiling_rates = vec![argon2_ceiling::hashes_per_second(slice)];
         let mut stats = load::Stats::default();
@@ -140,6 +138,7 @@ fn main() -> anyhow::Result<()> {
             ceiling_rates.push(argon2_ceiling::hashes_per_second(slice));
         }
         let peak = server.peak_rss_mib();
+        // Equal slices: the rate over all of them is the mean of their rates.
         let ceiling = ceiling_rates.iter().sum::<f64>() / ceiling_rates.len() as f64;
         let (slowest, fastest) = ceiling_rates.iter().fold((f64::MAX, 0f64), |(lo, hi), r| (lo.min(*r), hi.max(*r)));
         rows.push(Row::ceiling(
@@ -151,12 +150,7 @@ fn main() -> anyhow::Result<()> {
 
     // Mostly 429s once the throttles close: its ceiling is the HTTP stack's.
     if wanted("wrong-password flood") {
-        let before = measure_bare(&mut rows, "before the flood");
-        let (stats, peak) = run("wrong-password flood", FLOOD_CONNECTIONS, scenarios::wrong_password_flood(addr, usernames));
-        let mut after_rows = Vec::new();
-        let after = measure_bare(&mut after_rows, "after the flood");
-        rows.push(Row::measured("wrong-password flood", FLOOD_CONNECTIONS, stats, peak, Some(("bare axum", (before + after) / 2.0))));
-        rows.extend(after_rows);
+        against_bare(&mut rows, "wrong-password flood", FLOOD_CONNECTIONS, scenarios::wrong_password_flood(addr, usernames));
     }
     drop(bare);
     server.stop();

@@ -71,9 +71,9 @@ pub fn render(facts: &Facts, first_start: Duration, budgets: &[Budget], quick: b
     let _ = writeln!(
         out,
         "Written by `bench/run{}`. Machine: {}. {} s per scenario; the load generator (hyper, one keep-alive \
-         connection per client) runs on the same machine. Each ratio is to the mean of its ceiling measured right before \
-         and right after the scenario (the rows around it), in the same run; the sign-ins alternate with theirs in \
-         slices, so that both see the same drift in the machine's speed.\n",
+         connection per client) runs on the same machine. Each scenario alternates with its ceiling in slices (ceiling, \
+         scenario, ceiling, …, ceiling: the row above it), so that both see the same drift in the machine's speed; \
+         its ratio is its rate over all its slices to the ceiling's over all of its.\n",
         if quick { " --quick" } else { "" },
         machine(),
         duration.as_secs()
