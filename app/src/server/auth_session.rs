@@ -142,6 +142,12 @@ impl AuthSession {
     }
 
     pub async fn take_recovery_codes(&self, secret_box: &SecretBox) -> Result<Vec<String>, AuthError> {
+        // Looked at before it is removed: removing marks the session changed, and a changed
+        // session is written to the store at the end of the request (on every account page
+        // view, when nothing was waiting).
+        if self.session.get_value(FRESH_RECOVERY_CODES_KEY).await.map_err(session_failed)?.is_none() {
+            return Ok(Vec::new());
+        }
         let sealed = self.session.remove::<Vec<u8>>(FRESH_RECOVERY_CODES_KEY).await.map_err(session_failed)?;
         let Some(plain) = sealed.and_then(|s| secret_box.open(&s, FRESH_RECOVERY_CODES_KEY).ok()) else {
             return Ok(Vec::new());
@@ -164,6 +170,19 @@ mod tests {
 
     fn session() -> AuthSession {
         AuthSession::new(Session::new(None, Arc::new(MemoryStore::default()), None), None)
+    }
+
+    /// Viewing the account page with no codes waiting changes nothing in the session, so nothing
+    /// is written back to the store.
+    #[tokio::test]
+    async fn taking_codes_when_none_wait_leaves_the_session_unchanged() {
+        let s = session();
+        let secret_box = SecretBox::new(&[7; 32]);
+        assert!(s.take_recovery_codes(&secret_box).await.unwrap().is_empty());
+        assert!(!s.session.is_modified());
+        s.stash_recovery_codes(&["a".into(), "b".into()], &secret_box).await.unwrap();
+        assert_eq!(s.take_recovery_codes(&secret_box).await.unwrap(), ["a", "b"]);
+        assert!(s.take_recovery_codes(&secret_box).await.unwrap().is_empty(), "codes are shown once");
     }
 
     #[tokio::test]
