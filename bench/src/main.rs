@@ -93,20 +93,16 @@ fn main() -> anyhow::Result<()> {
     let rounds: u32 = if args.quick { 1 } else { ROUNDS };
     let slice = duration / rounds;
     let wanted = |name: &str| args.only.as_deref().is_none_or(|only| name.contains(only));
-    let bare_slice = || {
-        bare.reset_peak();
-        runtime.block_on(load::drive(bare.addr, CONNECTIONS, slice, scenarios::get(bare.addr, "/", Arc::default())))
-    };
+    let bare_slice = || runtime.block_on(load::drive(bare.addr, CONNECTIONS, slice, scenarios::get(bare.addr, "/", Arc::default())));
     let against_bare = |rows: &mut Vec<Row>, name: &str, connections: usize, work: load::Work| {
         let short = name.split(" (").next().unwrap_or(name);
         eprintln!("==> {name}, {connections} connections, {rounds} slices of {:.1} s alternating with bare axum", slice.as_secs_f64());
-        let mut ceiling = bare_slice();
-        let mut stats = load::Stats::default();
+        let mut ceiling = load::Stats::default();
+        bare.reset_peak();
         server.reset_peak();
-        for _ in 0..rounds {
-            stats.add_slice(runtime.block_on(load::drive(addr, connections, slice, work.clone())));
-            ceiling.add_slice(bare_slice());
-        }
+        let stats = alternate(rounds, || ceiling.add_slice(bare_slice()), || {
+            runtime.block_on(load::drive(addr, connections, slice, work.clone()))
+        });
         let ceiling = Row::measured(
             &format!("GET / bare axum (ceiling, {} slices around {short})", rounds + 1),
             CONNECTIONS,
@@ -130,13 +126,11 @@ fn main() -> anyhow::Result<()> {
         let name = "full sign-in (password + code)";
         eprintln!("==> {name}, {SIGN_IN_CONNECTIONS} connections, {rounds} slices of {:.1} s alternating with raw Argon2id", slice.as_secs_f64());
         let work = scenarios::full_sign_in(addr, Arc::new(two_factor_users));
-        let mut ceiling_rates = vec![argon2_ceiling::hashes_per_second(slice)];
-        let mut stats = load::Stats::default();
+        let mut ceiling_rates = Vec::new();
         server.reset_peak();
-        for _ in 0..rounds {
-            stats.add_slice(runtime.block_on(load::drive(addr, SIGN_IN_CONNECTIONS, slice, work.clone())));
-            ceiling_rates.push(argon2_ceiling::hashes_per_second(slice));
-        }
+        let stats = alternate(rounds, || ceiling_rates.push(argon2_ceiling::hashes_per_second(slice)), || {
+            runtime.block_on(load::drive(addr, SIGN_IN_CONNECTIONS, slice, work.clone()))
+        });
         let peak = server.peak_rss_mib();
         // Equal slices: the rate over all of them is the mean of their rates.
         let ceiling = ceiling_rates.iter().sum::<f64>() / ceiling_rates.len() as f64;
@@ -181,4 +175,15 @@ fn tempdir() -> anyhow::Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!("totp-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
+}
+
+/// Runs `scenario` in `rounds` slices, with a slice of `ceiling` before the first and after each.
+fn alternate(rounds: u32, mut ceiling: impl FnMut(), mut scenario: impl FnMut() -> load::Stats) -> load::Stats {
+    ceiling();
+    let mut stats = load::Stats::default();
+    for _ in 0..rounds {
+        stats.add_slice(scenario());
+        ceiling();
+    }
+    stats
 }

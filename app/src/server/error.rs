@@ -108,20 +108,7 @@ impl AuthError {
             _ => None,
         }
     }
-}
 
-/// Turns a domain error into the wire error, setting the status (and `Retry-After`) of the
-/// response on the way. Every server function ends with `.map_err(respond)`.
-pub fn respond(err: AuthError) -> ApiError {
-    let status = err.status();
-    set_status(status);
-    if let (Some(seconds), Some(options)) = (err.retry_after_header(), use_context::<ResponseOptions>()) {
-        options.insert_header(header::RETRY_AFTER, seconds);
-    }
-    ApiError::new(err.public_message())
-}
-
-impl AuthError {
     /// What the client is told. An unexpected failure's cause chain goes to the log; the
     /// client gets a short message.
     fn public_message(&self) -> String {
@@ -136,6 +123,16 @@ impl AuthError {
     fn retry_after_header(&self) -> Option<HeaderValue> {
         self.retry_after().and_then(|wait| HeaderValue::from_str(&wait.as_secs().max(1).to_string()).ok())
     }
+}
+
+/// Turns a domain error into the wire error, setting the status (and `Retry-After`) of the
+/// response on the way. Every server function ends with `.map_err(respond)`.
+pub fn respond(err: AuthError) -> ApiError {
+    set_status(err.status());
+    if let (Some(seconds), Some(options)) = (err.retry_after_header(), use_context::<ResponseOptions>()) {
+        options.insert_header(header::RETRY_AFTER, seconds);
+    }
+    ApiError::new(err.public_message())
 }
 
 /// The same answer as `respond` gives, for the endpoints that are plain axum handlers.

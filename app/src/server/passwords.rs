@@ -97,12 +97,8 @@ fn hash_jobs(jobs: &Receiver<Job>, memory_held: &AtomicUsize) {
         let before = memory.capacity();
         // A panicking hash must not take the thread (and its slot) with it.
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut memory)));
-        let after = memory.capacity();
-        if after > before {
-            memory_held.fetch_add((after - before) * size_of::<Block>(), Ordering::SeqCst);
-        } else if after < before {
-            memory_held.fetch_sub((before - after) * size_of::<Block>(), Ordering::SeqCst);
-        }
+        memory_held.fetch_add(memory.capacity() * size_of::<Block>(), Ordering::SeqCst);
+        memory_held.fetch_sub(before * size_of::<Block>(), Ordering::SeqCst);
     }
 }
 
