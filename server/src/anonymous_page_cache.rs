@@ -1,5 +1,5 @@
 //! The pages a visitor without any cookie sees (`/`, `/login`, `/register`) are the same for
-//! everyone but for the CSP nonce of their scripts. Each is rendered once per process; later
+//! everyone but for the CSP nonce of their scripts. Each is rendered once per server; later
 //! requests get the stored page with a fresh nonce in the body and in the policy. A request with
 //! any cookie (a session, a flash message) or a query string is always rendered.
 //!
@@ -16,7 +16,7 @@ use bytes::Bytes;
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use std::{
     collections::HashMap,
-    sync::{Arc, OnceLock, RwLock},
+    sync::{Arc, RwLock},
 };
 
 /// The pages whose anonymous rendering does not depend on the request.
@@ -31,10 +31,10 @@ struct Template {
     pieces: Vec<Bytes>,
 }
 
-fn store() -> &'static RwLock<HashMap<&'static str, Arc<Template>>> {
-    static STORE: OnceLock<RwLock<HashMap<&'static str, Arc<Template>>>> = OnceLock::new();
-    STORE.get_or_init(Default::default)
-}
+/// The pages kept by one server (its settings, `REGISTRATION` say, shape them: each server
+/// has its own).
+#[derive(Clone, Default)]
+pub struct PageCache(Arc<RwLock<HashMap<&'static str, Arc<Template>>>>);
 
 fn cacheable_path(request: &Request) -> Option<&'static str> {
     if request.method() != Method::GET || request.uri().query().is_some() || request.headers().contains_key(header::COOKIE) {
@@ -43,9 +43,9 @@ fn cacheable_path(request: &Request) -> Option<&'static str> {
     CACHEABLE.into_iter().find(|path| *path == request.uri().path())
 }
 
-pub async fn serve(request: Request, next: Next) -> Response {
+pub async fn serve(pages: &PageCache, request: Request, next: Next) -> Response {
     let Some(path) = cacheable_path(&request) else { return next.run(request).await };
-    let cached = store().read().ok().and_then(|pages| pages.get(path).cloned());
+    let cached = pages.0.read().ok().and_then(|pages| pages.get(path).cloned());
     if let Some(template) = cached {
         return template.render();
     }
@@ -56,7 +56,7 @@ pub async fn serve(request: Request, next: Next) -> Response {
     };
     if parts.status == StatusCode::OK && !parts.headers.contains_key(header::SET_COOKIE) {
         if let Some(template) = Template::split(&parts.headers, &body) {
-            if let Ok(mut pages) = store().write() {
+            if let Ok(mut pages) = pages.0.write() {
                 pages.insert(path, Arc::new(template));
             }
         }

@@ -60,12 +60,14 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     };
     let plain_form_post = is_plain_form_post(&parts.headers);
     let (session, came_from) = if plain_form_post {
-        // The server function always answers JSON; this guard turns it into a redirect.
-        parts.headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
         (parts.extensions.get::<Session>().cloned(), referring_page(&parts.headers))
     } else {
         (None, None)
     };
+    // The server function always answers JSON (this guard turns it into a redirect for a plain
+    // form post). Left as it came, an `Accept` naming `text/html` among others would make the
+    // server-function layer answer with its own redirect instead of the JSON the client asked for.
+    parts.headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
     let response = next.run(Request::from_parts(parts, body)).await;
     // A script's request answered in JSON (successes, and the server functions' own
     // `{"error"}`s) goes out as it is; only other bodies need rewriting.
@@ -83,7 +85,12 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         tracing::error!(%status, endpoint, "API request failed");
     }
     if plain_form_post {
-        if let Some(redirect) = redirect_for_form(&endpoint, status, &json, session, &state.secret_box, came_from).await {
+        let secure = state.settings.secure_cookies;
+        if let Some(mut redirect) = redirect_for_form(&endpoint, status, &json, session, &state.secret_box, came_from, secure).await {
+            // The cookies the server function set (the device cookie) go with the redirect.
+            for cookie in headers.get_all(header::SET_COOKIE) {
+                redirect.headers_mut().append(header::SET_COOKIE, cookie.clone());
+            }
             return redirect;
         }
     }
@@ -213,6 +220,7 @@ async fn redirect_for_form(
     session: Option<Session>,
     secret_box: &SecretBox,
     came_from: Option<&'static str>,
+    secure_cookies: bool,
 ) -> Option<Response> {
     let ok = |message: &str| Some(Flash { is_error: false, message: message.to_owned() });
     let (location, message) = if status.is_success() {
@@ -259,7 +267,7 @@ async fn redirect_for_form(
         (page, Some(Flash { is_error: true, message }))
     };
     let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
-    if let Some(cookie) = message.as_ref().and_then(flash::set_cookie) {
+    if let Some(cookie) = message.as_ref().and_then(|m| flash::set_cookie(m, secure_cookies)) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     Some(response)

@@ -16,7 +16,12 @@ const ENVIRONMENT: &str = "Environment:
   OTP_PERIOD            30 or 60 seconds, TOTP (default 30)
   OTP_SKEW              0 or 1 step either side, TOTP (default 1)
   HOTP_WINDOW           counter values looked ahead, HOTP (default 10)
-  SECURE_COOKIES        true when served over https
+  SECURE_COOKIES        true when served over https (cookies Secure, __Host- names)
+  SESSION_IDLE_TIMEOUT  a session unused this long ends (default 30m)
+  SESSION_MAX_AGE       the absolute lifetime of a session (default 12h)
+  REGISTRATION          open or closed (default open; closed when ACCESS_RULES_FILE or
+                        COOKIE_DOMAIN is set): closed, accounts are made with `server user add`
+  REGISTRATION_LIMIT    accounts one client address may create per hour (default 20)
   RUST_LOG              log filter";
 
 #[derive(Debug, Parser)]
@@ -44,7 +49,8 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Create an account; the password is read from the first line of standard input.
+    /// Create an account. The password is asked for without echo on a terminal, or read from the
+    /// first line of standard input (`echo "$PASSWORD" | server user add NAME`).
     #[command(after_help = ENVIRONMENT)]
     Add { name: String },
     /// List the accounts, one per line (or JSON).
@@ -67,7 +73,8 @@ pub enum UserCommand {
 
 #[derive(Debug, Args)]
 pub struct SecretArg {
-    /// The shared key, in base32 (spaces, dashes and any case allowed; at least 80 bits).
+    /// The shared key, in base32 (spaces, dashes and any case allowed; at least 80 bits); `-`
+    /// reads it from the first line of standard input, keeping it out of `ps` and shell history.
     #[arg(long)]
     pub secret: String,
 }

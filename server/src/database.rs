@@ -1,15 +1,15 @@
 //! The database, chosen by the scheme of `DATABASE_URL` alone: SQLite (the embedded default;
 //! the file and its folder are created on first run) or PostgreSQL (what lets several instances
-//! share one state). The app's queries go through one `AnyPool` in portable SQL; sessions use
-//! tower-sessions' store for the same database. Migrations (one set per backend, the same
+//! share one state). The app's queries go through one `AnyPool` in portable SQL; sessions go
+//! through a second, smaller one (`session_store`). Migrations (one set per backend, the same
 //! tables) run at start-up; on PostgreSQL sqlx holds an advisory lock while they run, so
 //! instances starting together apply them once.
 
-use crate::startup::StartupError;
+use crate::{private_files, startup::StartupError};
 use sqlx::{
     any::AnyPoolOptions,
-    postgres::{PgConnectOptions, PgPool, PgPoolOptions},
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous},
+    postgres::PgConnectOptions,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
     AnyPool, Executor,
 };
 use std::{path::PathBuf, str::FromStr, time::Duration};
@@ -24,16 +24,21 @@ pub enum Backend {
     Postgres,
 }
 
-/// The pool of the session store, which needs the concrete driver.
-pub enum SessionPool {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
-}
-
 pub struct Database {
     pub pool: AnyPool,
     pub backend: Backend,
-    pub sessions: SessionPool,
+    /// A pool of its own for the session store, so sessions never wait behind a busy flow.
+    pub sessions: AnyPool,
+}
+
+/// The file of a `sqlite:` URL (`None` for other databases and for `sqlite::memory:`).
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    if !url.starts_with("sqlite:") {
+        return None;
+    }
+    let options = SqliteConnectOptions::from_str(url).ok()?;
+    let path = options.get_filename();
+    (!path.as_os_str().is_empty() && path != std::path::Path::new(":memory:")).then(|| path.to_path_buf())
 }
 
 pub async fn connect(url: &str) -> Result<Database, StartupError> {
@@ -57,39 +62,31 @@ async fn connect_sqlite(url: &str) -> Result<Database, StartupError> {
         .busy_timeout(Duration::from_secs(5))
         .foreign_keys(true);
     let path = options.get_filename().to_path_buf();
-    if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(folder).map_err(|e| {
-            StartupError::Database(format!("cannot create the database folder {}: {e}", folder.display()))
-        })?;
-    }
+    private_files::create_database_file(&path)?;
     let cannot_open = |e: sqlx::Error| StartupError::Database(format!("cannot open the SQLite database {}: {e}", path.display()));
-    // This pool creates the file (in WAL mode) first; the sessions use it.
+    // One connection first puts the file in WAL mode (a setting of the file, kept).
+    SqlitePoolOptions::new().max_connections(1).connect_with(options).await.map_err(cannot_open)?.close().await;
     // Each SQLite connection is a thread that every statement is handed to and back from, so the
     // pools are small (SQLite writes one at a time anyway; a few connections let reads overlap),
     // and there is no ping before each use (`test_before_acquire`): the connection is a file in
     // this process, and a ping is one more round trip per statement.
-    let sessions = SqlitePoolOptions::new()
-        .max_connections(2)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        .test_before_acquire(false)
-        .connect_with(options)
-        .await
-        .map_err(cannot_open)?;
     let any_url = format!("sqlite://{}", path.display());
-    let pool = AnyPoolOptions::new()
-        .max_connections(4)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        .test_before_acquire(false)
-        .after_connect(|conn, _| {
-            Box::pin(async move {
-                conn.execute("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;").await?;
-                Ok(())
+    let sqlite_pool = |connections: u32| {
+        AnyPoolOptions::new()
+            .max_connections(connections)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .test_before_acquire(false)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;").await?;
+                    Ok(())
+                })
             })
-        })
-        .connect(&any_url)
-        .await
-        .map_err(cannot_open)?;
-    Ok(Database { pool, backend: Backend::Sqlite { path }, sessions: SessionPool::Sqlite(sessions) })
+            .connect(&any_url)
+    };
+    let pool = sqlite_pool(4).await.map_err(cannot_open)?;
+    let sessions = sqlite_pool(2).await.map_err(cannot_open)?;
+    Ok(Database { pool, backend: Backend::Sqlite { path }, sessions })
 }
 
 async fn connect_postgres(url: &str) -> Result<Database, StartupError> {
@@ -97,25 +94,21 @@ async fn connect_postgres(url: &str) -> Result<Database, StartupError> {
         .map_err(|e| StartupError::Config(format!("DATABASE_URL is a malformed PostgreSQL URL: {e}")))?;
     let target = format!("{}:{}/{}", options.get_host(), options.get_port(), options.get_database().unwrap_or("postgres"));
     let cannot_connect = |e: sqlx::Error| StartupError::Database(format!("cannot connect to PostgreSQL at {target}: {e}"));
-    let sessions = PgPoolOptions::new()
-        .max_connections(4)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        .connect_with(options)
-        .await
-        .map_err(cannot_connect)?;
-    let pool = AnyPoolOptions::new()
-        .max_connections(16)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        .after_connect(|conn, _| {
-            Box::pin(async move {
-                conn.execute(format!("SET statement_timeout = '{POSTGRES_STATEMENT_TIMEOUT}'").as_str()).await?;
-                Ok(())
+    let postgres_pool = |connections: u32| {
+        AnyPoolOptions::new()
+            .max_connections(connections)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute(format!("SET statement_timeout = '{POSTGRES_STATEMENT_TIMEOUT}'").as_str()).await?;
+                    Ok(())
+                })
             })
-        })
-        .connect(url)
-        .await
-        .map_err(cannot_connect)?;
-    Ok(Database { pool, backend: Backend::Postgres, sessions: SessionPool::Postgres(sessions) })
+            .connect(url)
+    };
+    let pool = postgres_pool(16).await.map_err(cannot_connect)?;
+    let sessions = postgres_pool(4).await.map_err(cannot_connect)?;
+    Ok(Database { pool, backend: Backend::Postgres, sessions })
 }
 
 pub async fn migrate(db: &Database) -> Result<(), StartupError> {

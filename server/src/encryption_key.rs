@@ -96,14 +96,14 @@ pub async fn load(source: &KeySource, db: &AnyPool) -> Result<SecretBox, Startup
     Ok(secret_box)
 }
 
-/// Writes a new random key, readable by its owner only (0600), refusing to overwrite a file.
+/// Writes a new random key, readable by its owner only (0600), refusing to overwrite a file; the
+/// folders on the way are made when missing (0700).
 fn create_key_file(path: &Path) -> Result<[u8; KEY_BYTES], StartupError> {
     use std::io::Write;
     let key = SecretBox::generate_key();
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    crate::private_files::create_private_folders(path)
+        .map_err(|e| StartupError::Config(format!("cannot create the folder of the TOTP key file {}: {e}", path.display())))?;
+    let options = crate::private_files::private_new_file();
     let mut file = options
         .open(path)
         .map_err(|e| StartupError::Config(format!("cannot create the TOTP key file {}: {e}", path.display())))?;

@@ -3,6 +3,8 @@
 //! - `config`: the environment, checked up front.
 //! - `database`: the SQLite pool and migrations.
 //! - `encryption_key`: the key for TOTP secrets at rest, loaded and checked at start-up.
+//! - `private_files`: secret files made private (0600/0700) and kept out of the site root.
+//! - `session_store`: sessions by a hash of their id, idle timeout, absolute lifetime.
 //! - `startup`: `Application::build(config)` then `run_until_stopped()`.
 //! - `router`: the routes and the layers around them, in order.
 //! - `api_guard`: what every `/api/*` request passes (cross-site refusal, body limit, JSON
@@ -21,9 +23,10 @@ mod health;
 pub mod memory;
 pub mod operator;
 mod page_guard;
+pub mod private_files;
 mod router;
 mod security_headers;
-mod sqlite_sessions;
+pub mod session_store;
 mod startup;
 mod static_files;
 pub mod telemetry;

@@ -67,10 +67,13 @@ where
     run(config).await.map(|lines| (lines, true)).map_err(|e| e.to_string())
 }
 
-/// The first line of standard input (how `user add` takes a password: never on the command line,
-/// where other users of the machine could see it).
+/// How `user add` takes a password: never on the command line, where other users of the machine
+/// could see it. On a terminal it is asked for without echo; otherwise (a pipe, a script) it is
+/// the first line of standard input.
 fn read_password_line() -> String {
-    let mut line = String::new();
-    let _ = std::io::stdin().read_line(&mut line);
-    line.trim_end_matches(['\r', '\n']).to_owned()
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        return rpassword::prompt_password("Password (not shown): ").unwrap_or_default();
+    }
+    operator::first_line_of_stdin()
 }

@@ -104,7 +104,7 @@ pub async fn user(config: &Config, command: UserCommand, password_input: impl Fn
         }
         UserCommand::Reset2fa { name } => {
             let (id, username) = find_id(&db, &name).await?;
-            accounts::disable_two_factor(&db, id).await?;
+            accounts::disable_two_factor(&db, id, None).await?;
             security_log::record(&db, id, security_log::Event::TwoFactorResetByOperator, None).await;
             Ok(vec![format!("two-factor authentication is off for {username}; recovery codes voided")])
         }
@@ -121,9 +121,20 @@ pub async fn user(config: &Config, command: UserCommand, password_input: impl Fn
     }
 }
 
+/// The first line of standard input, without its line ending.
+pub fn first_line_of_stdin() -> String {
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+    line.trim_end_matches(['\r', '\n']).to_owned()
+}
+
 /// The OTP helpers. `Ok((lines, success))`: `verify` prints "invalid" and fails without error.
+/// `--secret -` reads the key from standard input, so it stays out of `ps` and shell history.
 pub fn otp(command: OtpCommand) -> Result<(Vec<String>, bool), OperatorError> {
-    let key = |text: &str| totp::parse_base32_secret(text).map_err(OperatorError::Refused);
+    let key = |text: &str| {
+        let text = if text == "-" { first_line_of_stdin() } else { text.to_owned() };
+        totp::parse_base32_secret(&text).map_err(OperatorError::Refused)
+    };
     let now = u64::try_from(now_unix()).unwrap_or(0);
     Ok(match command {
         OtpCommand::Secret { hex } => {

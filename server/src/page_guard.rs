@@ -74,7 +74,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         None => next.run(req).await,
         Some((location, message)) => {
             let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
-            if let Some(cookie) = message.as_ref().and_then(flash::set_cookie) {
+            if let Some(cookie) = message.as_ref().and_then(|m| flash::set_cookie(m, state.settings.secure_cookies)) {
                 response.headers_mut().append(header::SET_COOKIE, cookie);
             }
             response

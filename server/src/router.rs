@@ -2,7 +2,7 @@
 //! timeout, the security headers, the anonymous page cache, the session, the API guard (for `/api/*`), the page guard
 //! (for pages), then the handler.
 
-use crate::{api_guard, health, security_headers, static_files};
+use crate::{anonymous_page_cache::PageCache, session_store::Lifetimes, api_guard, health, security_headers, static_files};
 use app::{server::state::AppState, shell, App};
 use axum::{
     http::StatusCode,
@@ -15,17 +15,46 @@ use std::time::Duration;
 use tower_http::timeout::TimeoutLayer;
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer, SessionStore};
 
-/// A session unused for 30 minutes ends (NIST SP 800-63B, AAL2 inactivity timeout).
-const SESSION_IDLE_MINUTES: i64 = 30;
+/// The session cookie's name. Over https it is `__Host-session`: the browser then accepts it
+/// only `Secure`, host-only and for the whole site, so a sibling subdomain or a plain-http page
+/// cannot plant or overwrite it.
+pub fn session_cookie_name(secure_cookies: bool) -> &'static str {
+    if secure_cookies {
+        "__Host-session"
+    } else {
+        "session"
+    }
+}
 
-pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store, secure_cookies: bool) -> Router {
+pub fn build<Store: SessionStore + Clone>(
+    state: AppState,
+    session_store: Store,
+    secure_cookies: bool,
+    lifetimes: Lifetimes,
+) -> Router {
     let options = state.leptos_options.clone();
+    // The server ends a session itself when it is idle or too old (`session_store`). The cookie
+    // is kept for the absolute lifetime from its last write, so a browser never drops a session
+    // that the server still holds (use moves the idle expiry without rewriting the cookie).
     let sessions = SessionManagerLayer::new(session_store)
-        .with_name("session")
+        .with_name(session_cookie_name(secure_cookies))
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(secure_cookies)
-        .with_expiry(Expiry::OnInactivity(time::Duration::minutes(SESSION_IDLE_MINUTES)));
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(lifetimes.max_age.as_secs() as i64)));
+    // Anything else is a page of the app (its "not found" page, say), never a file: the only
+    // files served are the built JS, WASM and CSS under `/pkg`.
+    let not_found = leptos_axum::render_app_to_stream_with_context(
+        {
+            let state = state.clone();
+            move || leptos::prelude::provide_context(state.clone())
+        },
+        {
+            let options = options.clone();
+            move || shell(options.clone())
+        },
+    );
 
     Router::new()
         // Pages and the server functions (`/api/*`), with `AppState` in their Leptos context.
@@ -45,12 +74,12 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
             &format!("/{}", options.site_pkg_dir),
             static_files::router(&options.site_root, &options.site_pkg_dir),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(move |request: axum::extract::Request| not_found(request))
         // The API guard, which hands pages on to the page guard.
         .layer(middleware::from_fn_with_state(state.clone(), api_guard::guard))
         .layer(sessions)
         // The security headers, around the anonymous page cache.
-        .layer(middleware::from_fn(security_headers::add))
+        .layer(middleware::from_fn_with_state(PageCache::default(), security_headers::add))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
         .with_state(state)
 }

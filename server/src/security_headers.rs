@@ -2,15 +2,20 @@
 //! (pages set theirs with the script nonce), and `no-store` on everything but the static files
 //! (pages and API answers may carry secrets, QR codes and recovery codes).
 
-use axum::{extract::Request, http::HeaderValue, middleware::Next, response::Response};
+use axum::{
+    extract::{Request, State},
+    http::HeaderValue,
+    middleware::Next,
+    response::Response,
+};
 use http::header;
 
-use crate::anonymous_page_cache;
+use crate::anonymous_page_cache::{self, PageCache};
 
-pub async fn add(req: Request, next: Next) -> Response {
+pub async fn add(State(pages): State<PageCache>, req: Request, next: Next) -> Response {
     let is_static = req.uri().path().starts_with("/pkg/");
     // The anonymous page cache runs inside this same layer (one layer less for every request).
-    let mut response = anonymous_page_cache::serve(req, next).await;
+    let mut response = anonymous_page_cache::serve(&pages, req, next).await;
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));

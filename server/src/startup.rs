@@ -1,6 +1,6 @@
 //! Start-up: database, migrations, sessions, router, listener — then serve until stopped.
 
-use crate::{config::Config, database, encryption_key, router, sqlite_sessions::SqliteSessions};
+use crate::{config::Config, database, encryption_key, private_files, router, session_store::Sessions};
 use app::server::{
     identities::Identities,
     passwords,
@@ -8,9 +8,6 @@ use app::server::{
 };
 use std::{future::Future, io, net::SocketAddr};
 use tokio::net::TcpListener;
-use tower_sessions::{session_store::CachingSessionStore, ExpiredDeletion};
-use tower_sessions_moka_store::MokaStore;
-use tower_sessions_sqlx_store::PostgresStore;
 
 /// What stops the server from starting, each said in one line.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +37,10 @@ const SESSION_CLEANUP_EVERY: tokio::time::Duration = tokio::time::Duration::from
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let site_root = std::path::PathBuf::from(config.leptos.site_root.as_ref());
+        if let Some(path) = database::sqlite_path(&config.database_url) {
+            private_files::refuse_inside_site_root(&path, &site_root, "the database")?;
+        }
         let database = database::connect(&config.database_url).await?;
         database::migrate(&database).await?;
         let key_source = config.totp_key.clone().unwrap_or_else(|| encryption_key::KeySource::File {
@@ -49,6 +50,9 @@ impl Application {
             },
             create: true,
         });
+        if let encryption_key::KeySource::File { path, .. } = &key_source {
+            private_files::refuse_inside_site_root(path, &site_root, "the TOTP key file")?;
+        }
         let secret_box = encryption_key::load(&key_source, &database.pool).await?;
 
         let wanted = config.leptos.site_addr;
@@ -58,10 +62,12 @@ impl Application {
         })?;
         let address = listener.local_addr().map_err(|e| StartupError::Listen(wanted, e))?;
 
+        let mut settings = config.settings.clone();
+        settings.secure_cookies = config.secure_cookies;
         let state = AppState::new(Shared {
             leptos_options: config.leptos.clone(),
             db: database.pool.clone(),
-            settings: config.settings.clone(),
+            settings,
             secret_box,
             identities: match database.backend {
                 // One process owns a SQLite file: it may keep what it reads in memory.
@@ -69,33 +75,14 @@ impl Application {
                 database::Backend::Postgres => Identities::uncached(),
             },
         });
-        let secure = config.secure_cookies;
-        let (router, session_cleanup) = match database.sessions {
-            database::SessionPool::Sqlite(pool) => {
-                let store = SqliteSessions::new(pool);
-                store
-                    .migrate()
-                    .await
-                    .map_err(|e| StartupError::Database(format!("cannot create the session table: {e}")))?;
-                let cleanup_store = store.clone();
-                let cleanup = tokio::spawn(async move {
-                    let _ = cleanup_store.continuously_delete_expired(SESSION_CLEANUP_EVERY).await;
-                });
-                // Sessions are read on every signed-in request: with SQLite (this process alone
-                // writes them) they are also kept in memory, written through to the database.
-                let store = CachingSessionStore::new(MokaStore::new(Some(SESSIONS_IN_MEMORY)), store);
-                (router::build(state, store, secure), cleanup)
-            }
-            database::SessionPool::Postgres(pool) => {
-                // Its table comes with the PostgreSQL migrations.
-                let store = PostgresStore::new(pool);
-                let cleanup_store = store.clone();
-                let cleanup = tokio::spawn(async move {
-                    let _ = cleanup_store.continuously_delete_expired(SESSION_CLEANUP_EVERY).await;
-                });
-                (router::build(state, store, secure), cleanup)
-            }
+        // Sessions are read on every signed-in request: with SQLite (this process alone writes
+        // them) they are also kept in memory, written through to the database.
+        let sessions = match database.backend {
+            database::Backend::Sqlite { .. } => Sessions::with_memory(database.sessions, config.sessions, SESSIONS_IN_MEMORY),
+            database::Backend::Postgres => Sessions::new(database.sessions, config.sessions),
         };
+        let session_cleanup = tokio::spawn(sessions.clone().keep_deleting_expired(SESSION_CLEANUP_EVERY));
+        let router = router::build(state, sessions, config.secure_cookies, config.sessions);
         // Made now rather than on the first sign-in of an unknown user.
         tokio::task::spawn_blocking(passwords::warm_up);
         warn_if_pages_link_missing_files(&config.leptos);

@@ -156,3 +156,86 @@ fn malformed_secrets_and_codes_are_a_clear_error() {
     let o = server(&["otp", "hotp", "--secret", RFC_SECRET], &db, None);
     assert!(!o.status.success(), "--counter is required");
 }
+
+/// Issue 14, item 10: keys can come from standard input, out of `ps` and shell history.
+#[test]
+fn item_10_otp_helpers_read_the_key_from_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    for (counter, code) in [(0, "755224"), (9, "520489")] {
+        let o = server(&["otp", "hotp", "--secret", "-", "--counter", &counter.to_string()], &db, Some(&format!("{RFC_SECRET}\n")));
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(stdout(&o).trim(), code, "counter {counter}");
+    }
+    let now = stdout(&server(&["otp", "now", "--secret", "-"], &db, Some(RFC_SECRET))).trim().to_owned();
+    let o = server(&["otp", "verify", "--secret", "-", &now], &db, Some(RFC_SECRET));
+    assert_eq!(stdout(&o).trim(), "valid");
+    let o = server(&["otp", "now", "--secret", "-"], &db, Some(""));
+    assert!(!o.status.success(), "an empty standard input is no key");
+}
+
+/// Issue 14, item 10: a password piped to `user add` is read from standard input (on a
+/// terminal it is asked for without echo, which a pipe cannot show).
+#[test]
+fn item_10_user_add_reads_the_password_from_a_pipe_and_never_from_the_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let o = server(&["user", "add", "alice"], &db, Some("correct horse\n"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let help = stdout(&server(&["user", "add", "--help"], &db, None));
+    assert!(!help.contains("--password"), "no password option to leak into ps: {help}");
+    assert!(help.contains("without echo"), "{help}");
+}
+
+/// Issue 14, item 5: the server's own files are made private, folders and all.
+#[cfg(unix)]
+#[test]
+fn item_5_the_database_and_key_file_are_created_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("fresh").join("app.db");
+    assert!(server(&["migrate"], &db, None).status.success());
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&db), 0o600);
+    assert_eq!(mode(db.parent().unwrap()), 0o700);
+}
+
+/// Issue 14, item 5: started on PostgreSQL without `TOTP_ENCRYPTION_KEY` in a fresh folder, the
+/// server makes `data/` (0700) and its key file (0600) instead of stopping.
+#[cfg(unix)]
+#[test]
+fn item_5_on_postgres_without_a_key_the_key_file_and_its_folder_are_made() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(admin) = std::env::var("TEST_POSTGRES_URL").ok().filter(|v| !v.is_empty()) else { return };
+    let name = format!("totp_cli_{}", std::process::id());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        sqlx::any::install_default_drivers();
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await.unwrap();
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut conn).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+    });
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .current_dir(dir.path())
+        .env("DATABASE_URL", format!("{base}/{name}"))
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env_remove("TOTP_ENCRYPTION_KEY")
+        .env_remove("TOTP_KEY_FILE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let key = dir.path().join("data").join("totp.key");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !key.exists() && std::time::Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let running = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let output = child.wait_with_output().unwrap();
+    assert!(running, "the server stopped: {}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(std::fs::metadata(key.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
+}

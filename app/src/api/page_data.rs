@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 pub struct Visitor {
     pub signed_in_as: Option<String>,
     pub flash: Option<Flash>,
+    /// Whether anyone may create an account here (`REGISTRATION`).
+    pub registration_open: bool,
 }
 
 #[server(endpoint = "ui/visitor")]
@@ -19,7 +21,7 @@ pub async fn load_visitor() -> Result<Visitor, ApiError> {
     async {
         let (state, session) = request_context().await?;
         let signed_in_as = sign_in::signed_in_identity(&state, &session).await.ok().map(|i| i.username.clone());
-        Ok(Visitor { signed_in_as, flash: flash::take() })
+        Ok(Visitor { signed_in_as, flash: flash::take(), registration_open: state.settings.registration_open })
     }
     .await
     .map_err(respond)
@@ -103,13 +105,36 @@ pub struct SetupPageData {
     pub parameters: String,
 }
 
+impl SetupPageData {
+    /// What the page gets for a session that must confirm its password first: no key at all.
+    pub fn awaiting_reauthentication(username: String, issuer: String) -> Self {
+        Self {
+            username,
+            issuer,
+            secret: String::new(),
+            grouped_secret: String::new(),
+            otpauth_uri: String::new(),
+            qr_svg: String::new(),
+            recently_authenticated: false,
+            code_digits: 6,
+            counter_based: false,
+            widely_supported: true,
+            parameters: String::new(),
+        }
+    }
+}
+
 #[server(endpoint = "ui/setup")]
 pub async fn load_setup_page() -> Result<SetupPageData, ApiError> {
     use crate::server::{clock::now_unix, error::respond, sign_in, state::request_context, two_factor};
     async {
         let (state, session) = request_context().await?;
         let sign_in::SignedIn { account, authenticated_at } = sign_in::signed_in(&state, &session).await?;
-        let offer = two_factor::current_or_start(&state, &account).await?;
+        // The key is shown only to a recent sign-in: an older session first confirms the password.
+        if now_unix() - authenticated_at > state.settings.reauthentication_window_seconds {
+            return Ok(SetupPageData::awaiting_reauthentication(account.username, state.settings.issuer.clone()));
+        }
+        let offer = two_factor::current_or_start(&state, &session, &account).await?;
         Ok(SetupPageData {
             username: account.username,
             issuer: state.settings.issuer.clone(),
@@ -117,7 +142,7 @@ pub async fn load_setup_page() -> Result<SetupPageData, ApiError> {
             grouped_secret: offer.secret.to_grouped_base32(),
             otpauth_uri: offer.otpauth_uri,
             qr_svg: offer.qr_svg,
-            recently_authenticated: now_unix() - authenticated_at <= state.settings.reauthentication_window_seconds,
+            recently_authenticated: true,
             code_digits: offer.params.digits,
             counter_based: offer.params.kind == crate::server::otp_policy::OtpKind::Hotp,
             widely_supported: offer.params.is_widely_supported(),

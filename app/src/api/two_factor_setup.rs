@@ -4,14 +4,16 @@ use super::{RecoveryCodes, SetupKey};
 use crate::api_error::ApiError;
 use leptos::prelude::*;
 
-/// A new key, kept server-side as pending. A `secret` sent by the client is not even read.
+/// A new key, kept server-side as pending for this session alone. A `secret` sent by the client
+/// is not even read. Needs a recent sign-in: a stale or stolen session may neither read the key
+/// the owner is scanning nor plant one of its own.
 #[server(endpoint = "2fa/setup")]
 pub async fn start_two_factor_setup() -> Result<SetupKey, ApiError> {
     use crate::server::{error::respond, sign_in, state::request_context, two_factor};
     async {
         let (state, session) = request_context().await?;
-        let account = sign_in::signed_in_account(&state, &session).await?;
-        let offer = two_factor::start(&state, &account).await?;
+        let account = sign_in::recently_signed_in_account(&state, &session).await?;
+        let offer = two_factor::start(&state, &session, &account).await?;
         Ok(SetupKey { secret: offer.secret.to_base32(), otpauth_uri: offer.otpauth_uri, qr_svg: offer.qr_svg })
     }
     .await

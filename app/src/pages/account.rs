@@ -10,7 +10,10 @@ use crate::{
     },
     pages::two_factor_setup::RecoveryCodeList,
 };
-use leptos::{either::Either, prelude::*};
+use leptos::{
+    either::{Either, EitherOf3},
+    prelude::*,
+};
 use server_fn::ServerFn;
 
 #[component]
@@ -79,7 +82,7 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
             {status}
         </section>
         {manage}
-        <SessionsCard />
+        <SessionsCard recently_authenticated two_factor />
         <ActivityCard events />
     }
 }
@@ -137,15 +140,27 @@ fn DisableCard(recently_authenticated: bool) -> impl IntoView {
     }
 }
 
+/// Ending the other sessions needs a recent sign-in, like changes to the second factor (a stale
+/// session must not be able to throw the owner out).
 #[component]
-fn SessionsCard() -> impl IntoView {
+fn SessionsCard(recently_authenticated: bool, two_factor: bool) -> impl IntoView {
+    let body = if recently_authenticated {
+        EitherOf3::A(view! {
+            <PostForm action=SignOutOtherSessions::PATH class="form">
+                <button type="submit" class="secondary">"End every other session"</button>
+            </PostForm>
+        })
+    } else if two_factor {
+        // The form asking for the password and a code is on this page already, above.
+        EitherOf3::B(view! { <p>"To do so, confirm your password and a code above first."</p> })
+    } else {
+        EitherOf3::C(view! { <ReauthenticateForm with_code=false /> })
+    };
     view! {
         <section class="card">
             <h2>"Sessions"</h2>
             <p>"Signed in on a computer you no longer use? End every other session of your account."</p>
-            <PostForm action=SignOutOtherSessions::PATH class="form">
-                <button type="submit" class="secondary">"End every other session"</button>
-            </PostForm>
+            {body}
         </section>
     }
 }

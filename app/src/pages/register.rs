@@ -1,15 +1,38 @@
 use crate::{
     api::registration::Register,
-    components::{notices::FlashNotice, post_form::PostForm},
+    components::{layout::VisitorResource, notices::FlashNotice, post_form::PostForm},
 };
-use leptos::prelude::*;
+use leptos::{either::Either, prelude::*};
 use server_fn::ServerFn;
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
+    let VisitorResource(visitor) = expect_context();
     view! {
         <h1>"Create an account"</h1>
         <FlashNotice />
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                // `REGISTRATION=closed`: the operator makes accounts (`server user add`).
+                if visitor.await.map(|v| v.registration_open).unwrap_or(true) {
+                    Either::Left(view! { <RegisterForm /> })
+                } else {
+                    Either::Right(view! {
+                        <p class="notice" id="registration-closed">
+                            "Accounts on this service are made by its administrator: ask them for one. "
+                            "Once you have it, sign in with the username and password they give you."
+                        </p>
+                    })
+                }
+            })}
+        </Suspense>
+        <p>"Already have an account? " <a href="/login">"Sign in"</a></p>
+    }
+}
+
+#[component]
+fn RegisterForm() -> impl IntoView {
+    view! {
         <PostForm action=Register::PATH class="card form">
             <label for="username">"Username"</label>
             <input id="username" name="username" type="text" autocomplete="username" required
@@ -22,6 +45,5 @@ pub fn RegisterPage() -> impl IntoView {
             <p id="password-hint" class="hint">"At least 8 characters. A long phrase is easiest to remember."</p>
             <button type="submit">"Create account"</button>
         </PostForm>
-        <p>"Already have an account? " <a href="/login">"Sign in"</a></p>
     }
 }

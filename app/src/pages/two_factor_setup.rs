@@ -8,7 +8,7 @@ use crate::{
         reauthenticate::ReauthenticateForm,
     },
 };
-use leptos::{either::Either, prelude::*};
+use leptos::{either::EitherOf3, prelude::*};
 use server_fn::ServerFn;
 
 /// Turning 2FA on, top to bottom: install an app, scan or type the key, confirm with a code,
@@ -22,8 +22,13 @@ pub fn TwoFactorSetupPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match setup.await {
-                    Ok(data) => Either::Left(view! { <SetupSteps data /> }),
-                    Err(e) => Either::Right(view! {
+                    Ok(data) if data.recently_authenticated => EitherOf3::A(view! { <SetupSteps data /> }),
+                    // An older sign-in sees no key until it confirms the password again.
+                    Ok(_) => EitherOf3::B(view! {
+                        <p>"To see a new setup key, confirm your password first: your last sign-in was more than 10 minutes ago."</p>
+                        <ReauthenticateForm with_code=false />
+                    }),
+                    Err(e) => EitherOf3::C(view! {
                         <p class="notice error" role="alert">{e.error}</p>
                         <p><a href="/account" rel="external">"Back to your account"</a></p>
                     }),

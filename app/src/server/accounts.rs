@@ -121,9 +121,10 @@ pub async fn claim_time_step(db: &AnyPool, account_id: i64, step: u64) -> Result
 }
 
 /// Turns two-factor authentication on with a confirmed key, records the confirming code's
-/// time-step as used, drops the pending setup and replaces the recovery codes — all in one
+/// time-step as used, drops every pending setup and replaces the recovery codes — all in one
 /// transaction, ending the account's other sessions. Returns the new session epoch, or `None`
-/// when 2FA was already on (a concurrent confirmation won).
+/// when 2FA was already on (a concurrent confirmation won) or the account's epoch is no longer
+/// `caller_epoch` (the calling session was ended meanwhile: it must not outlive that).
 #[allow(clippy::too_many_arguments)]
 pub async fn enable_two_factor(
     db: &AnyPool,
@@ -133,6 +134,7 @@ pub async fn enable_two_factor(
     params: &OtpParams,
     confirmed_factor: u64,
     recovery: &[String],
+    caller_epoch: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
     // The confirming code counts as used: TOTP remembers its step, HOTP moves past its counter.
     let confirmed = i64::try_from(confirmed_factor).unwrap_or(i64::MAX);
@@ -146,7 +148,7 @@ pub async fn enable_two_factor(
         "UPDATE users SET totp_secret = $1, totp_enabled_at = $2, totp_last_step = $3, hotp_counter = $4,
                 hotp_resync_counter = NULL, otp_kind = $5, otp_algorithm = $6, otp_digits = $7, otp_period = $8,
                 otp_window = $9, session_epoch = session_epoch + 1
-         WHERE id = $10 AND totp_secret IS NULL RETURNING session_epoch",
+         WHERE id = $10 AND totp_secret IS NULL AND session_epoch = $11 RETURNING session_epoch",
     )
     .bind(secret_box.seal(secret.as_bytes(), &totp_context(account_id)))
     .bind(now_unix())
@@ -158,6 +160,7 @@ pub async fn enable_two_factor(
     .bind(params.period as i64)
     .bind(params.window as i64)
     .bind(account_id)
+    .bind(caller_epoch)
     .fetch_optional(&mut *tx)
     .await?;
     let Some(row) = enabled else {
@@ -197,13 +200,21 @@ async fn store_recovery_codes(
 }
 
 /// A new set of recovery codes for an account with 2FA on; ends its other sessions. Returns
-/// the new session epoch, or `None` when 2FA is off (a concurrent disable won).
-pub async fn regenerate_recovery_codes(db: &AnyPool, account_id: i64, codes: &[String]) -> Result<Option<i64>, sqlx::Error> {
+/// the new session epoch, or `None` when 2FA is off (a concurrent disable won) or the caller's
+/// session was ended meanwhile (the epoch is no longer `caller_epoch`).
+pub async fn regenerate_recovery_codes(
+    db: &AnyPool,
+    account_id: i64,
+    codes: &[String],
+    caller_epoch: i64,
+) -> Result<Option<i64>, sqlx::Error> {
     let mut tx = db.begin().await?;
     let updated = sqlx::query(
-        "UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1 AND totp_secret IS NOT NULL RETURNING session_epoch",
+        "UPDATE users SET session_epoch = session_epoch + 1
+         WHERE id = $1 AND totp_secret IS NOT NULL AND session_epoch = $2 RETURNING session_epoch",
     )
     .bind(account_id)
+    .bind(caller_epoch)
     .fetch_optional(&mut *tx)
     .await?;
     let Some(row) = updated else {
@@ -217,35 +228,46 @@ pub async fn regenerate_recovery_codes(db: &AnyPool, account_id: i64, codes: &[S
 }
 
 /// Turns 2FA off: the key, the used-step marker, the throttle, the recovery codes and any setup
-/// in progress are gone, and the account's other sessions end. Returns the new session epoch.
-pub async fn disable_two_factor(db: &AnyPool, account_id: i64) -> Result<i64, sqlx::Error> {
+/// in progress are gone, and the account's other sessions end. Returns the new session epoch;
+/// `None` when `caller_epoch` is given (a session asks) and the account has moved past it (that
+/// session was ended meanwhile), or the account is gone. The operator passes `None`.
+pub async fn disable_two_factor(db: &AnyPool, account_id: i64, caller_epoch: Option<i64>) -> Result<Option<i64>, sqlx::Error> {
     let mut tx = db.begin().await?;
-    let epoch: i64 = sqlx::query(
+    let raised = sqlx::query(
         "UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL, hotp_counter = NULL,
                 hotp_resync_counter = NULL,
                 second_factor_failures = 0, second_factor_failed_at = NULL, session_epoch = session_epoch + 1
-         WHERE id = $1 RETURNING session_epoch",
+         WHERE id = $1 AND ($2 IS NULL OR session_epoch = $2) RETURNING session_epoch",
     )
     .bind(account_id)
-    .fetch_one(&mut *tx)
-    .await?
-    .try_get("session_epoch")?;
+    .bind(caller_epoch)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = raised else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    let epoch: i64 = row.try_get("session_epoch")?;
     store_recovery_codes(&mut tx, account_id, &[]).await?;
     sqlx::query("DELETE FROM totp_enrollments WHERE user_id = $1")
         .bind(account_id)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(epoch)
+    Ok(Some(epoch))
 }
 
-/// Ends every session of the account made before now. Returns the new epoch.
-pub async fn bump_session_epoch(db: &AnyPool, account_id: i64) -> Result<i64, sqlx::Error> {
-    sqlx::query("UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1 RETURNING session_epoch")
+/// Ends every other session of the account: one conditional statement on the caller's own
+/// epoch, so of two sessions asking at the same moment exactly one wins (it gets the new epoch)
+/// and the other finds its epoch gone (`None`: it was ended by the winner).
+pub async fn raise_session_epoch(db: &AnyPool, account_id: i64, caller_epoch: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query("UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1 AND session_epoch = $2 RETURNING session_epoch")
         .bind(account_id)
-        .fetch_one(db)
+        .bind(caller_epoch)
+        .fetch_optional(db)
         .await?
-        .try_get("session_epoch")
+        .map(|row| row.try_get("session_epoch"))
+        .transpose()
 }
 
 /// Accepts the HOTP code of `counter`: the expected counter moves past it, once (a conditional

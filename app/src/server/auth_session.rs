@@ -10,6 +10,8 @@ pub const PENDING_SECOND_FACTOR_SECONDS: i64 = 5 * 60;
 
 const SIGN_IN_KEY: &str = "sign_in";
 const FRESH_RECOVERY_CODES_KEY: &str = "fresh_recovery_codes";
+/// A random token only this session holds: the 2FA setup it starts is bound to its hash.
+const SETUP_TOKEN_KEY: &str = "setup_token";
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 enum SignInRecord {
@@ -30,11 +32,13 @@ pub enum Stage {
     SignedIn { user_id: i64, authenticated_at: i64, epoch: i64 },
 }
 
-/// The session of one request, and the client address it came from.
+/// The session of one request, the client address it came from, and the device token it
+/// showed (see `device_cookie`).
 #[derive(Clone)]
 pub struct AuthSession {
     session: Session,
     client_address: Option<String>,
+    device_token: Option<String>,
 }
 
 /// The session store is the database: when it fails, the database is unavailable (503).
@@ -45,7 +49,7 @@ fn session_failed(e: tower_sessions::session::Error) -> AuthError {
 
 impl AuthSession {
     pub fn new(session: Session, client_address: Option<String>) -> Self {
-        Self { session, client_address }
+        Self { session, client_address, device_token: None }
     }
 
     /// The session of the request a server function is answering, and its client's address,
@@ -54,10 +58,13 @@ impl AuthSession {
     pub async fn current() -> Result<Self, AuthError> {
         use axum::extract::ConnectInfo;
         use std::net::SocketAddr;
+        let secure = leptos::prelude::use_context::<crate::server::state::AppState>().is_some_and(|s| s.settings.secure_cookies);
         leptos::prelude::with_context::<http::request::Parts, _>(|request| {
             let session = request.extensions.get::<Session>().cloned()?;
             let address = request.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(peer)| peer.ip().to_string());
-            Some(Self::new(session, address))
+            let cookies = request.headers.get_all(http::header::COOKIE).iter().filter_map(|v| v.to_str().ok());
+            let device_token = crate::server::device_cookie::presented(cookies, secure);
+            Some(Self { session, client_address: address, device_token })
         })
         .flatten()
         .ok_or_else(|| AuthError::Unexpected(anyhow::anyhow!("no session layer, or not inside a request")))
@@ -66,6 +73,11 @@ impl AuthSession {
     /// The client's address (the TCP peer), for the security log and per-address limits.
     pub fn client_address(&self) -> Option<&str> {
         self.client_address.as_deref()
+    }
+
+    /// The device token the browser showed, unchecked.
+    pub fn device_token(&self) -> Option<&str> {
+        self.device_token.as_deref()
     }
 
     pub async fn stage(&self) -> Result<Stage, AuthError> {
@@ -155,11 +167,36 @@ impl AuthSession {
         Ok(String::from_utf8_lossy(&plain).lines().map(str::to_owned).collect())
     }
 
-    /// Nothing of an earlier sign-in (such as codes waiting to be shown) outlives a new one.
+    /// Nothing of an earlier sign-in (codes waiting to be shown, a setup under way) outlives a
+    /// new one.
     async fn forget_stash(&self) -> Result<(), AuthError> {
         self.session.remove::<Vec<u8>>(FRESH_RECOVERY_CODES_KEY).await.map_err(session_failed)?;
+        self.session.remove::<String>(SETUP_TOKEN_KEY).await.map_err(session_failed)?;
         Ok(())
     }
+
+    /// What binds a 2FA setup to this session: a SHA-256 of a random token kept in this session
+    /// alone, made on first use. Another session of the account has another token, so it can
+    /// neither read nor replace this session's setup.
+    pub async fn setup_binding(&self) -> Result<String, AuthError> {
+        if let Some(binding) = self.existing_setup_binding().await? {
+            return Ok(binding);
+        }
+        let token = crate::server::secret_box::random_hex(32);
+        self.session.insert(SETUP_TOKEN_KEY, &token).await.map_err(session_failed)?;
+        Ok(binding_of(&token))
+    }
+
+    /// The binding of the setup this session started, if it started one.
+    pub async fn existing_setup_binding(&self) -> Result<Option<String>, AuthError> {
+        let token = self.session.get::<String>(SETUP_TOKEN_KEY).await.map_err(session_failed)?;
+        Ok(token.as_deref().map(binding_of))
+    }
+}
+
+fn binding_of(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

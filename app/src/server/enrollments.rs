@@ -1,4 +1,6 @@
 //! Two-factor setups in progress: the key lives here, server-side, until a code confirms it.
+//! Each belongs to the session that started it (`binding`, see `AuthSession::setup_binding`):
+//! another session of the same account, a stale or stolen one, neither reads nor replaces it.
 
 use crate::server::{
     accounts::params_from_row,
@@ -12,13 +14,20 @@ use sqlx::{AnyPool, Row};
 /// A setup not confirmed within 10 minutes is void.
 pub const PENDING_SETUP_SECONDS: i64 = 10 * 60;
 
-/// Starts a new setup with a fresh key and the policy's parameters, replacing any earlier one.
-pub async fn start(db: &AnyPool, secret_box: &SecretBox, account_id: i64, params: &OtpParams) -> Result<TotpSecret, sqlx::Error> {
+/// Starts a new setup with a fresh key and the policy's parameters, replacing any earlier one
+/// of the same session.
+pub async fn start(
+    db: &AnyPool,
+    secret_box: &SecretBox,
+    account_id: i64,
+    binding: &str,
+    params: &OtpParams,
+) -> Result<TotpSecret, sqlx::Error> {
     let secret = TotpSecret::generate();
     sqlx::query(
-        "INSERT INTO totp_enrollments (user_id, secret, otp_kind, otp_algorithm, otp_digits, otp_period, otp_window, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, otp_kind = excluded.otp_kind,
+        "INSERT INTO totp_enrollments (user_id, secret, otp_kind, otp_algorithm, otp_digits, otp_period, otp_window, created_at, session_binding)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (user_id, session_binding) DO UPDATE SET secret = excluded.secret, otp_kind = excluded.otp_kind,
            otp_algorithm = excluded.otp_algorithm, otp_digits = excluded.otp_digits, otp_period = excluded.otp_period,
            otp_window = excluded.otp_window, created_at = excluded.created_at",
     )
@@ -30,22 +39,25 @@ pub async fn start(db: &AnyPool, secret_box: &SecretBox, account_id: i64, params
     .bind(params.period as i64)
     .bind(params.window as i64)
     .bind(now_unix())
+    .bind(binding)
     .execute(db)
     .await?;
     Ok(secret)
 }
 
-/// The key of the setup in progress and its parameters, unless it has expired.
+/// The key of this session's setup in progress and its parameters, unless it has expired.
 pub async fn pending(
     db: &AnyPool,
     secret_box: &SecretBox,
     account_id: i64,
+    binding: &str,
 ) -> Result<Option<(TotpSecret, OtpParams)>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT secret, otp_kind, otp_algorithm, otp_digits, otp_period, otp_window
-         FROM totp_enrollments WHERE user_id = $1 AND created_at > $2",
+         FROM totp_enrollments WHERE user_id = $1 AND session_binding = $2 AND created_at > $3",
     )
         .bind(account_id)
+        .bind(binding)
         .bind(now_unix() - PENDING_SETUP_SECONDS)
         .fetch_optional(db)
         .await?;

@@ -32,6 +32,8 @@ pub enum AuthError {
     ReauthenticationRequired,
     #[error("That username is already taken. Choose another one.")]
     UsernameTaken,
+    #[error("Accounts on this service are made by its administrator: ask them for one.")]
+    RegistrationClosed,
     #[error("Two-factor authentication is already on for this account.")]
     TwoFactorAlreadyOn,
     #[error("Two-factor authentication is off for this account: there is nothing to change.")]
@@ -92,6 +94,7 @@ impl AuthError {
             AuthError::UsernameTaken | AuthError::TwoFactorAlreadyOn | AuthError::NoPendingSetup => {
                 StatusCode::CONFLICT
             }
+            AuthError::RegistrationClosed => StatusCode::FORBIDDEN,
             AuthError::Throttled { .. } | AuthError::SecondFactorLocked => StatusCode::TOO_MANY_REQUESTS,
             AuthError::Busy { .. } | AuthError::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             AuthError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -9,18 +9,24 @@ use leptos_axum::ResponseOptions;
 
 pub const COOKIE_NAME: &str = "flash";
 
-/// The `Set-Cookie` value that carries a message to the next page.
-pub fn set_cookie(flash: &Flash) -> Option<HeaderValue> {
+/// The `Set-Cookie` value that carries a message to the next page; `Secure` when the session
+/// cookie is (the site is served over https).
+pub fn set_cookie(flash: &Flash, secure: bool) -> Option<HeaderValue> {
     let kind = if flash.is_error { "e" } else { "s" };
     let message: String = form_urlencoded::byte_serialize(flash.message.as_bytes()).collect();
+    let secure = if secure { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
-        "{COOKIE_NAME}={kind}.{message}; Path=/; Max-Age=60; HttpOnly; SameSite=Lax"
+        "{COOKIE_NAME}={kind}.{message}; Path=/; Max-Age=60; HttpOnly; SameSite=Lax{secure}"
     ))
     .ok()
 }
 
-fn clear_cookie() -> HeaderValue {
-    HeaderValue::from_static("flash=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax")
+fn clear_cookie(secure: bool) -> HeaderValue {
+    if secure {
+        HeaderValue::from_static("flash=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax; Secure")
+    } else {
+        HeaderValue::from_static("flash=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax")
+    }
 }
 
 fn parse(value: &str) -> Option<Flash> {
@@ -46,7 +52,8 @@ pub fn take() -> Option<Flash> {
         .map(str::trim)
         .find_map(|pair| pair.strip_prefix("flash="))?;
     if let Some(options) = use_context::<ResponseOptions>() {
-        options.append_header(header::SET_COOKIE, clear_cookie());
+        let secure = use_context::<crate::server::state::AppState>().is_some_and(|s| s.settings.secure_cookies);
+        options.append_header(header::SET_COOKIE, clear_cookie(secure));
     }
     parse(cookie)
 }
@@ -58,7 +65,7 @@ mod tests {
     #[test]
     fn a_message_survives_the_cookie_round_trip() {
         let flash = Flash { is_error: true, message: "Wrong username or password; try again.".into() };
-        let header = set_cookie(&flash).unwrap();
+        let header = set_cookie(&flash, false).unwrap();
         let value = header.to_str().unwrap().split(';').next().unwrap().strip_prefix("flash=").unwrap();
         assert_eq!(parse(value), Some(flash));
     }

@@ -7,7 +7,13 @@
 
 use moka::sync::Cache;
 use sqlx::{AnyPool, Row};
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 /// How long another process's change (`server user delete`, `reset-2fa`) may go unseen.
 const TTL: Duration = Duration::from_secs(1);
@@ -23,23 +29,28 @@ pub struct Identity {
 #[derive(Clone)]
 pub struct Identities {
     cache: Option<Cache<i64, Arc<Identity>>>,
+    /// Raised by every `forget`: a read that started before a forget may have read the old
+    /// row, so what it put in the cache is taken out again. The cache never keeps what a change
+    /// made stale.
+    forgets: Arc<AtomicU64>,
 }
 
 impl Identities {
     /// For a database this process alone writes to (SQLite).
     pub fn cached() -> Self {
-        Self { cache: Some(Cache::builder().max_capacity(CAPACITY).time_to_live(TTL).build()) }
+        Self { cache: Some(Cache::builder().max_capacity(CAPACITY).time_to_live(TTL).build()), forgets: Arc::default() }
     }
 
     /// For a database other instances write to as well (PostgreSQL).
     pub fn uncached() -> Self {
-        Self { cache: None }
+        Self { cache: None, forgets: Arc::default() }
     }
 
     pub async fn get(&self, db: &AnyPool, user_id: i64) -> Result<Option<Arc<Identity>>, sqlx::Error> {
         if let Some(known) = self.cache.as_ref().and_then(|c| c.get(&user_id)) {
             return Ok(Some(known));
         }
+        let forgets_before = self.forgets.load(Ordering::Acquire);
         let row = sqlx::query("SELECT username, totp_secret IS NOT NULL AS two_factor, session_epoch FROM users WHERE id = $1")
             .bind(user_id)
             .fetch_optional(db)
@@ -53,6 +64,9 @@ impl Identities {
         });
         if let Some(cache) = &self.cache {
             cache.insert(user_id, identity.clone());
+            if self.forgets.load(Ordering::Acquire) != forgets_before {
+                cache.invalidate(&user_id);
+            }
         }
         Ok(Some(identity))
     }
@@ -60,6 +74,7 @@ impl Identities {
     /// Call after changing the account's 2FA state or session epoch.
     pub fn forget(&self, user_id: i64) {
         if let Some(cache) = &self.cache {
+            self.forgets.fetch_add(1, Ordering::AcqRel);
             cache.invalidate(&user_id);
         }
     }

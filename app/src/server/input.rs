@@ -12,6 +12,9 @@ pub const PASSWORD_MIN: usize = 8;
 /// request cannot make Argon2 hash megabytes.
 pub const PASSWORD_MAX: usize = 256;
 pub const OTP_DIGITS: usize = 6;
+/// The longest a code or recovery code field may be (spaces and dashes included): anything
+/// longer is a 400 before it is looked at or counted.
+pub const MAX_CODE_FIELD: usize = 64;
 
 /// A username as typed (its case is kept for display).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,7 +102,7 @@ pub fn sign_in_password(field: Option<String>) -> Result<SecretString, AuthError
 /// a string: as a number, "012345" would lose its leading zero.
 pub fn one_time_code(field: Option<String>) -> Result<String, AuthError> {
     let value = field.unwrap_or_default();
-    if value.len() > 64 {
+    if value.len() > MAX_CODE_FIELD {
         return Err(AuthError::BadInput("That code is too long: enter the 6-digit code.".to_owned()));
     }
     let code: String = value.chars().filter(|c| !c.is_whitespace()).collect();

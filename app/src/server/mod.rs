@@ -6,7 +6,9 @@
 //! - `passwords`: Argon2id hashing, off the async runtime, under a concurrency bound.
 //! - `totp`: RFC 6238 codes (via totp-rs), the ±1 step window, otpauth URI and QR code.
 //! - `secret_box`: AES-256-GCM for TOTP keys at rest.
-//! - `throttle`: per-account and per-username/address attempt limits, in the database.
+//! - `throttle`: per-account, per-username (or known device) and per-address attempt limits,
+//!   and registrations per address, in the database.
+//! - `device_cookie`: the sealed token that marks a browser the owner signed in from before.
 //! - `recovery_codes`: single-use codes for a lost phone, stored only as salted hashes.
 //! - `accounts`, `enrollments`: the database queries.
 //! - `auth_session`: the typed session (anonymous, pending second factor, signed in).
@@ -19,6 +21,7 @@ pub mod accounts;
 pub mod auth_session;
 pub mod clock;
 pub mod content_security_policy;
+pub mod device_cookie;
 pub mod enrollments;
 pub mod error;
 pub mod flash;

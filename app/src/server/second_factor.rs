@@ -28,12 +28,16 @@ pub enum Proof {
     RecoveryCode(String),
 }
 
-/// The `otp` field of the forms that take either: six digits are a code, anything else is tried
-/// as a recovery code.
+/// The `otp` field of the forms that take either: six (or eight) digits are a code; anything
+/// else that reads as a recovery code is one — whatever its characters, a recovery code made
+/// of digits only among them; too long for either is refused before anything is counted.
 pub fn code_or_recovery_code(field: Option<String>) -> Result<Proof, AuthError> {
     let raw = field.unwrap_or_default();
+    if raw.len() > input::MAX_CODE_FIELD {
+        return Err(AuthError::BadInput("That is too long for a code or a recovery code.".into()));
+    }
     let compact: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
-    if !compact.is_empty() && compact.bytes().all(|b| b.is_ascii_digit()) {
+    if matches!(compact.len(), input::OTP_DIGITS | 8) && compact.bytes().all(|b| b.is_ascii_digit()) {
         return input::one_time_code(Some(raw)).map(Proof::Code);
     }
     match recovery_codes::normalize(&raw) {
@@ -111,13 +115,16 @@ pub async fn verify_code(state: &AppState, account: &Account, code: &str, addres
 
 /// A recovery code: spent for good when it matches; it also lifts a lock on codes.
 /// `typed` is the code as entered: a malformed one is refused like a wrong one, and throttled
-/// like one.
+/// like one — except one too long to be any code, which is a 400 and counts for nothing.
 pub async fn verify_recovery_code(
     state: &AppState,
     account: &Account,
     typed: &str,
     address: Option<&str>,
 ) -> Result<(), AuthError> {
+    if typed.len() > input::MAX_CODE_FIELD {
+        return Err(AuthError::BadInput("That is too long to be a recovery code.".into()));
+    }
     throttle::reserve_second_factor_attempt(&state.db, account.id, SecondFactorKind::RecoveryCode).await?;
     let redeemed = match recovery_codes::normalize(typed) {
         Some(canonical) => accounts::redeem_recovery_code(&state.db, account.id, &canonical).await?,

@@ -67,6 +67,13 @@ impl SecretBox {
     }
 }
 
+/// `bytes` random bytes from the OS CSPRNG, in hex: tokens that only need to be unguessable.
+pub fn random_hex(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    OsRng.fill_bytes(&mut buffer);
+    buffer.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The associated data that ties a TOTP key to its account.
 pub fn totp_context(account_id: i64) -> String {
     format!("totp-secret:account:{account_id}")

@@ -6,6 +6,7 @@ use crate::server::{
     accounts::{self, Account},
     auth_session::{AuthSession, Stage},
     clock::now_unix,
+    device_cookie,
     error::AuthError,
     input, passwords, second_factor,
     security_log::{self, Event},
@@ -15,6 +16,8 @@ use crate::server::{
 use std::sync::Arc;
 
 /// Creates the account and signs it in. Returns the username as it will be displayed.
+/// Refused when registration is closed (the operator makes accounts), and throttled per client
+/// address before any hashing work.
 #[tracing::instrument(skip_all)]
 pub async fn register(
     state: &AppState,
@@ -22,6 +25,9 @@ pub async fn register(
     username: Option<String>,
     password: Option<String>,
 ) -> Result<String, AuthError> {
+    if !state.settings.registration_open {
+        return Err(AuthError::RegistrationClosed);
+    }
     let name = input::new_username(username)?;
     let password = input::new_password(password)?;
     // A taken name is answered before any hashing work (409 is the documented exception to
@@ -29,53 +35,91 @@ pub async fn register(
     if accounts::find_by_username(&state.db, &state.secret_box, &name).await?.is_some() {
         return Err(AuthError::UsernameTaken);
     }
-    let hash = passwords::hash(password).await?;
-    let id = accounts::create(&state.db, &name, &hash).await?.ok_or(AuthError::UsernameTaken)?;
+    let address = session.client_address();
+    throttle::reserve_registration(&state.db, address, state.settings.registrations_per_address_per_hour).await?;
+    let created = async {
+        let hash = passwords::hash(password).await?;
+        accounts::create(&state.db, &name, &hash).await?.ok_or(AuthError::UsernameTaken)
+    }
+    .await;
+    let id = match created {
+        Ok(id) => id,
+        Err(e) => {
+            // Only accounts made count against the address.
+            if let Err(give_back) = throttle::give_back_registration(&state.db, address).await {
+                tracing::warn!(error = %give_back, "could not give back a registration that made no account");
+            }
+            return Err(e);
+        }
+    };
     tracing::info!(user_id = id, "account registered");
-    security_log::record(&state.db, id, Event::Registered, session.client_address()).await;
+    security_log::record(&state.db, id, Event::Registered, address).await;
     session.complete_sign_in(id, 0).await?;
     Ok(name.as_str().to_owned())
 }
 
-/// The password step. Returns whether a second factor is needed. An unknown user and a wrong
-/// password do the same work (a dummy hash is verified) and get the same error.
+/// What a right password leads to.
+pub struct PasswordOutcome {
+    /// The account has 2FA on: the session now waits for the code.
+    pub second_factor: bool,
+    /// The device token to hand the browser (see `device_cookie`).
+    pub device_token: String,
+}
+
+/// The password step. An unknown user and a wrong password do the same work (a dummy hash is
+/// verified) and get the same error.
 #[tracing::instrument(skip_all)]
 pub async fn password_step(
     state: &AppState,
     session: &AuthSession,
     username: Option<String>,
     password: Option<String>,
-) -> Result<bool, AuthError> {
+) -> Result<PasswordOutcome, AuthError> {
     let typed_name = input::sign_in_username(username.clone())?;
     let password = input::sign_in_password(password)?;
     let address = session.client_address();
-    // Throttled by the name as typed, whether or not such an account exists.
+    // Throttled by the name as typed, whether or not such an account exists — or, from a
+    // browser that signed in to this name before, by that device.
     let throttle_name = username.unwrap_or_default();
-    throttle::reserve_password_attempt(&state.db, &throttle_name, address).await?;
-    let account = match &typed_name {
-        Some(name) => accounts::find_by_username(&state.db, &state.secret_box, name).await?,
-        None => None,
-    };
-    let stored_hash = account.as_ref().map(|a| a.password_hash.clone());
-    let password_right = passwords::verify(password, stored_hash).await?;
-    let account = match (password_right, account) {
-        (true, Some(account)) => account,
-        (_, account) => {
+    let name_key = throttle::username_key(&throttle_name);
+    let device = session.device_token().and_then(|token| device_cookie::device_for(&state.secret_box, token, &name_key));
+    let device = device.as_deref();
+    throttle::reserve_password_attempt(&state.db, &throttle_name, address, device).await?;
+    let checked = async {
+        let account = match &typed_name {
+            Some(name) => accounts::find_by_username(&state.db, &state.secret_box, name).await?,
+            None => None,
+        };
+        let stored_hash = account.as_ref().map(|a| a.password_hash.clone());
+        Ok::<_, AuthError>((passwords::verify(password, stored_hash).await?, account))
+    }
+    .await;
+    let account = match checked {
+        Ok((true, Some(account))) => account,
+        Ok((_, account)) => {
             // The reserved attempt stays counted as a failure.
             if let Some(account) = account {
                 security_log::record(&state.db, account.id, Event::PasswordRejected, address).await;
             }
             return Err(AuthError::InvalidCredentials);
         }
+        Err(e) => {
+            // Undecided (503: hashing busy, database away): not a failure.
+            if e.status() == http::StatusCode::SERVICE_UNAVAILABLE {
+                throttle::give_back_password_attempt(&state.db, &throttle_name, address, device).await;
+            }
+            return Err(e);
+        }
     };
-    throttle::password_succeeded(&state.db, &throttle_name, address).await?;
+    throttle::password_succeeded(&state.db, &throttle_name, address, device).await?;
+    let device_token = device_cookie::token_for(&state.secret_box, &name_key, device);
     if account.two_factor_on() {
         session.begin_second_factor(account.id, account.session_epoch).await?;
-        Ok(true)
+        Ok(PasswordOutcome { second_factor: true, device_token })
     } else {
         security_log::record(&state.db, account.id, Event::SignedInWithPassword, address).await;
         session.complete_sign_in(account.id, account.session_epoch).await?;
-        Ok(false)
+        Ok(PasswordOutcome { second_factor: false, device_token })
     }
 }
 

@@ -53,6 +53,13 @@ pub struct Settings {
     pub reauthentication_window_seconds: i64,
     /// The one-time-password parameters new enrollments get.
     pub otp_policy: OtpParams,
+    /// Whether anyone may create an account (`REGISTRATION=open`), or only the operator.
+    pub registration_open: bool,
+    /// How many accounts one client address may create per hour.
+    pub registrations_per_address_per_hour: u32,
+    /// Whether cookies are `Secure` (the site is served over https): the device cookie then
+    /// takes the `__Host-` prefix like the session's.
+    pub secure_cookies: bool,
 }
 
 impl Default for Settings {
@@ -61,6 +68,9 @@ impl Default for Settings {
             issuer: "TwoFactorSignin".to_owned(),
             reauthentication_window_seconds: 10 * 60,
             otp_policy: OtpParams::default(),
+            registration_open: true,
+            registrations_per_address_per_hour: 20,
+            secure_cookies: false,
         }
     }
 }

@@ -10,10 +10,18 @@
 //! Each attempt *reserves* its failure before the code is checked (one conditional UPDATE), so
 //! concurrent guesses cannot slip through together: a success then clears the count.
 //!
-//! **Password, per username and per client address**: per username, 10 free consecutive
-//! failures, then 30 s doubling up to 15 minutes (never a permanent lock: that would let anyone
-//! lock anyone out); per address, at most 300 failures in a fixed 5-minute window (offices and
-//! carrier NAT share addresses), then wait for the window to end.
+//! **Password, per username (or per known device) and per client address**: per username, 10
+//! free consecutive failures, then 30 s doubling up to 15 minutes (never a permanent lock: that
+//! would let anyone lock anyone out); per address, at most 300 failures in a fixed 5-minute
+//! window (offices and carrier NAT share addresses), then wait for the window to end. A browser
+//! that signed in to the account before shows a device cookie (`device_cookie`, OWASP's device
+//! cookie pattern): its attempts are counted on the device alone, with the same delays, so
+//! someone hammering the username does not delay the owner on their own device.
+//!
+//! An attempt that ends in 503 (hashing busy, database away) is given back: it is not a failure.
+//!
+//! **Registration, per client address**: at most `REGISTRATION_LIMIT` accounts (20 by default)
+//! per address in a fixed one-hour window, checked before any hashing.
 
 use crate::server::{clock::now_unix, error::AuthError};
 use sqlx::{AnyPool, Row};
@@ -26,6 +34,8 @@ pub const MAX_DELAY_SECONDS: i64 = 15 * 60;
 pub const PASSWORD_FREE_FAILURES_PER_USERNAME: i64 = 10;
 pub const PASSWORD_FAILURES_PER_ADDRESS_WINDOW: i64 = 300;
 pub const ADDRESS_WINDOW_SECONDS: i64 = 5 * 60;
+/// Registrations per address are counted in fixed windows of an hour.
+pub const REGISTRATION_WINDOW_SECONDS: i64 = 60 * 60;
 /// A username's failures are forgotten after a day without any.
 pub const USERNAME_QUIET_RESET_SECONDS: i64 = 24 * 60 * 60;
 
@@ -131,36 +141,82 @@ pub fn address_key(address: &str) -> String {
     }
 }
 
-/// Reserves one password attempt for the username and the address, each in one atomic upsert
-/// that counts it as a failure only if the key is not throttled — so concurrent guesses cannot
-/// all pass a check before any failure is written. A right password then gives the reservation
-/// back (`password_succeeded`).
-pub async fn reserve_password_attempt(db: &AnyPool, username: &str, address: Option<&str>) -> Result<(), AuthError> {
+/// The key a device's password attempts are counted under (see `device_cookie`).
+pub fn device_key(device: &str) -> String {
+    format!("device:{device}")
+}
+
+/// Whose consecutive password failures an attempt counts on: the known device it comes from,
+/// or else the username.
+fn password_key(username: &str, device: Option<&str>) -> String {
+    match device {
+        Some(device) => device_key(device),
+        None => username_key(username),
+    }
+}
+
+/// The key of registrations from one address.
+fn registration_key(address: &str) -> String {
+    format!("register:{}", address_key(address))
+}
+
+/// Reserves one use of `key` in a fixed window of `window` seconds holding at most `limit`
+/// uses, in one atomic upsert; otherwise says how long until the window ends.
+async fn reserve_in_window(db: &AnyPool, key: &str, limit: i64, window: i64) -> Result<(), AuthError> {
+    let now = now_unix();
+    let reserved = sqlx::query(&format!(
+        "INSERT INTO login_throttle (throttle_key, failures, last_failure_at) VALUES ($1, 1, $2)
+         ON CONFLICT (throttle_key) DO UPDATE SET
+           failures = CASE WHEN login_throttle.last_failure_at <= $2 - {window} THEN 1 ELSE login_throttle.failures + 1 END,
+           last_failure_at = CASE WHEN login_throttle.last_failure_at <= $2 - {window} THEN $2 ELSE login_throttle.last_failure_at END
+         WHERE login_throttle.last_failure_at <= $2 - {window} OR login_throttle.failures < {limit}",
+    ))
+    .bind(key)
+    .bind(now)
+    .execute(db)
+    .await?;
+    if reserved.rows_affected() == 0 {
+        // For windows, `last_failure_at` holds the start of the current window.
+        let window_start: i64 = sqlx::query_scalar("SELECT last_failure_at FROM login_throttle WHERE throttle_key = $1")
+            .bind(key)
+            .fetch_one(db)
+            .await?;
+        let wait = (window_start + window - now).max(1);
+        return Err(AuthError::Throttled { retry_after: Duration::from_secs(wait as u64) });
+    }
+    Ok(())
+}
+
+/// Reserves one registration for the client address (before any hashing); a registration that
+/// does not create an account gives it back (`give_back_registration`).
+pub async fn reserve_registration(db: &AnyPool, address: Option<&str>, per_hour: u32) -> Result<(), AuthError> {
+    let Some(address) = address else { return Ok(()) };
+    reserve_in_window(db, &registration_key(address), i64::from(per_hour), REGISTRATION_WINDOW_SECONDS).await
+}
+
+pub async fn give_back_registration(db: &AnyPool, address: Option<&str>) -> Result<(), sqlx::Error> {
+    match address {
+        Some(address) => give_back(db, &registration_key(address)).await,
+        None => Ok(()),
+    }
+}
+
+/// Reserves one password attempt for the username (or the known device) and the address, each
+/// in one atomic upsert that counts it as a failure only if the key is not throttled — so
+/// concurrent guesses cannot all pass a check before any failure is written. A right password
+/// then gives the reservation back (`password_succeeded`), and so does an attempt that could
+/// not be decided (`give_back_password_attempt`).
+pub async fn reserve_password_attempt(
+    db: &AnyPool,
+    username: &str,
+    address: Option<&str>,
+    device: Option<&str>,
+) -> Result<(), AuthError> {
     let now = now_unix();
     if let Some(address) = address {
-        let reserved = sqlx::query(&format!(
-            "INSERT INTO login_throttle (throttle_key, failures, last_failure_at) VALUES ($1, 1, $2)
-             ON CONFLICT (throttle_key) DO UPDATE SET
-               failures = CASE WHEN login_throttle.last_failure_at <= $2 - {window} THEN 1 ELSE login_throttle.failures + 1 END,
-               last_failure_at = CASE WHEN login_throttle.last_failure_at <= $2 - {window} THEN $2 ELSE login_throttle.last_failure_at END
-             WHERE login_throttle.last_failure_at <= $2 - {window} OR login_throttle.failures < {limit}",
-            window = ADDRESS_WINDOW_SECONDS,
-            limit = PASSWORD_FAILURES_PER_ADDRESS_WINDOW,
-        ))
-        .bind(address_key(address))
-        .bind(now)
-        .execute(db)
-        .await?;
-        if reserved.rows_affected() == 0 {
-            // For addresses, `last_failure_at` holds the start of the current window.
-            let window_start: i64 = sqlx::query_scalar("SELECT last_failure_at FROM login_throttle WHERE throttle_key = $1")
-                .bind(address_key(address))
-                .fetch_one(db)
-                .await?;
-            let wait = (window_start + ADDRESS_WINDOW_SECONDS - now).max(1);
-            return Err(AuthError::Throttled { retry_after: Duration::from_secs(wait as u64) });
-        }
+        reserve_in_window(db, &address_key(address), PASSWORD_FAILURES_PER_ADDRESS_WINDOW, ADDRESS_WINDOW_SECONDS).await?;
     }
+    let key = password_key(username, device);
     let reserved = sqlx::query(&format!(
         "INSERT INTO login_throttle (throttle_key, failures, last_failure_at) VALUES ($1, 1, $2)
          ON CONFLICT (throttle_key) DO UPDATE SET
@@ -171,7 +227,7 @@ pub async fn reserve_password_attempt(db: &AnyPool, username: &str, address: Opt
         quiet = USERNAME_QUIET_RESET_SECONDS,
         delay = delay_sql("login_throttle.failures", PASSWORD_FREE_FAILURES_PER_USERNAME),
     ))
-    .bind(username_key(username))
+    .bind(&key)
     .bind(now)
     .execute(db)
     .await?;
@@ -180,7 +236,7 @@ pub async fn reserve_password_attempt(db: &AnyPool, username: &str, address: Opt
             give_back(db, &address_key(address)).await?;
         }
         let row = sqlx::query("SELECT failures, last_failure_at FROM login_throttle WHERE throttle_key = $1")
-            .bind(username_key(username))
+            .bind(&key)
             .fetch_one(db)
             .await?;
         let (failures, at): (i64, i64) = (row.try_get("failures")?, row.try_get("last_failure_at")?);
@@ -190,17 +246,31 @@ pub async fn reserve_password_attempt(db: &AnyPool, username: &str, address: Opt
     Ok(())
 }
 
-/// A right password: the username's count starts again, and the address gets its reserved
-/// attempt back (only failures count against an address).
-pub async fn password_succeeded(db: &AnyPool, username: &str, address: Option<&str>) -> Result<(), sqlx::Error> {
+/// A right password: the count it was made under (the device's, or the username's) starts
+/// again, and the address gets its reserved attempt back (only failures count against an
+/// address). A right password on a known device leaves the username's count alone: it says
+/// nothing about whoever else is trying that username.
+pub async fn password_succeeded(db: &AnyPool, username: &str, address: Option<&str>, device: Option<&str>) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1")
-        .bind(username_key(username))
+        .bind(password_key(username, device))
         .execute(db)
         .await?;
     if let Some(address) = address {
         give_back(db, &address_key(address)).await?;
     }
     Ok(())
+}
+
+/// An attempt whose answer never came (hashing busy, database away: 503) is not a failure: its
+/// reservations are given back. Best effort — the database may still be away.
+pub async fn give_back_password_attempt(db: &AnyPool, username: &str, address: Option<&str>, device: Option<&str>) {
+    let mut keys = vec![password_key(username, device)];
+    keys.extend(address.map(address_key));
+    for key in keys {
+        if let Err(e) = give_back(db, &key).await {
+            tracing::warn!(error = %e, "could not give back a password attempt that was not decided");
+        }
+    }
 }
 
 async fn give_back(db: &AnyPool, key: &str) -> Result<(), sqlx::Error> {

@@ -6,7 +6,7 @@ use crate::server::{
     accounts::{self, Account},
     auth_session::AuthSession,
     clock::now_unix,
-    enrollments,
+    device_cookie, enrollments,
     error::AuthError,
     input,
     otp_policy::{OtpKind, OtpParams},
@@ -33,30 +33,34 @@ fn offer(state: &AppState, account: &Account, secret: TotpSecret, params: OtpPar
     Ok(SetupOffer { secret, params, otpauth_uri, qr_svg })
 }
 
-/// Starts a setup with a fresh key (the API: every call is a new key).
-pub async fn start(state: &AppState, account: &Account) -> Result<SetupOffer, AuthError> {
+/// Starts a setup with a fresh key (the API: every call is a new key), bound to this session.
+/// Needs a recent sign-in, like confirming: the key is what the owner's phone will trust.
+pub async fn start(state: &AppState, session: &AuthSession, account: &Account) -> Result<SetupOffer, AuthError> {
     if account.two_factor_on() {
         return Err(AuthError::TwoFactorAlreadyOn);
     }
     let params = state.settings.otp_policy;
-    let secret = enrollments::start(&state.db, &state.secret_box, account.id, &params).await?;
+    let binding = session.setup_binding().await?;
+    let secret = enrollments::start(&state.db, &state.secret_box, account.id, &binding, &params).await?;
     offer(state, account, secret, params)
 }
 
-/// The setup the page shows: the one in progress if it is still valid, so reloading the page
-/// does not void a key already scanned; otherwise a new one.
-pub async fn current_or_start(state: &AppState, account: &Account) -> Result<SetupOffer, AuthError> {
+/// The setup the page shows: this session's one in progress if it is still valid, so reloading
+/// the page does not void a key already scanned; otherwise a new one.
+pub async fn current_or_start(state: &AppState, session: &AuthSession, account: &Account) -> Result<SetupOffer, AuthError> {
     if account.two_factor_on() {
         return Err(AuthError::TwoFactorAlreadyOn);
     }
-    match enrollments::pending(&state.db, &state.secret_box, account.id).await? {
-        Some((secret, params)) => offer(state, account, secret, params),
-        None => start(state, account).await,
+    if let Some(binding) = session.existing_setup_binding().await? {
+        if let Some((secret, params)) = enrollments::pending(&state.db, &state.secret_box, account.id, &binding).await? {
+            return offer(state, account, secret, params);
+        }
     }
+    start(state, session, account).await
 }
 
-/// Confirms the setup with a current code; returns the new recovery codes (shown once).
-/// The confirming code's time-step counts as used; other sessions of the account end.
+/// Confirms this session's setup with a current code; returns the new recovery codes (shown
+/// once). The confirming code's time-step counts as used; other sessions of the account end.
 #[tracing::instrument(skip_all, fields(user_id = account.id))]
 pub async fn confirm(
     state: &AppState,
@@ -68,8 +72,10 @@ pub async fn confirm(
     if account.two_factor_on() {
         return Err(AuthError::TwoFactorAlreadyOn);
     }
-    let (secret, params) =
-        enrollments::pending(&state.db, &state.secret_box, account.id).await?.ok_or(AuthError::NoPendingSetup)?;
+    let binding = session.existing_setup_binding().await?.ok_or(AuthError::NoPendingSetup)?;
+    let (secret, params) = enrollments::pending(&state.db, &state.secret_box, account.id, &binding)
+        .await?
+        .ok_or(AuthError::NoPendingSetup)?;
     input::code_of_length(&code, params.digits)?;
     throttle::reserve_second_factor_attempt(&state.db, account.id, SecondFactorKind::EnrollmentCode).await?;
     let now = u64::try_from(now_unix()).unwrap_or(0);
@@ -80,9 +86,18 @@ pub async fn confirm(
     }
     .ok_or(AuthError::CodeRejected)?;
     let codes = recovery_codes::generate_set();
-    let epoch = accounts::enable_two_factor(&state.db, &state.secret_box, account.id, &secret, &params, confirmed, &codes)
-        .await?
-        .ok_or(AuthError::TwoFactorAlreadyOn)?;
+    let raised = accounts::enable_two_factor(
+        &state.db,
+        &state.secret_box,
+        account.id,
+        &secret,
+        &params,
+        confirmed,
+        &codes,
+        account.session_epoch,
+    )
+    .await?;
+    let Some(epoch) = raised else { return Err(lost_race(state, session, account, AuthError::TwoFactorAlreadyOn).await) };
     state.identities.forget(account.id);
     throttle::clear_second_factor_failures(&state.db, account.id).await?;
     session.adopt_epoch(epoch).await?;
@@ -107,7 +122,8 @@ async fn check_both_factors(
     second_factor::verify(state, account, proof, session.client_address()).await
 }
 
-/// The account's password, under the same per-username throttle as the sign-in form.
+/// The account's password, under the same per-username (or per-device) throttle as the sign-in
+/// form; an attempt the server could not decide (503) is given back.
 async fn check_password(
     state: &AppState,
     session: &AuthSession,
@@ -115,12 +131,22 @@ async fn check_password(
     password: secrecy::SecretString,
 ) -> Result<(), AuthError> {
     let address = session.client_address();
-    throttle::reserve_password_attempt(&state.db, &account.username, address).await?;
-    if !passwords::verify(password, Some(account.password_hash.clone())).await? {
-        security_log::record(&state.db, account.id, Event::PasswordRejected, address).await;
-        return Err(AuthError::InvalidCredentials);
+    let name_key = throttle::username_key(&account.username);
+    let device = session.device_token().and_then(|token| device_cookie::device_for(&state.secret_box, token, &name_key));
+    let device = device.as_deref();
+    throttle::reserve_password_attempt(&state.db, &account.username, address, device).await?;
+    match passwords::verify(password, Some(account.password_hash.clone())).await {
+        Ok(true) => {}
+        Ok(false) => {
+            security_log::record(&state.db, account.id, Event::PasswordRejected, address).await;
+            return Err(AuthError::InvalidCredentials);
+        }
+        Err(e) => {
+            throttle::give_back_password_attempt(&state.db, &account.username, address, device).await;
+            return Err(e);
+        }
     }
-    throttle::password_succeeded(&state.db, &account.username, address).await?;
+    throttle::password_succeeded(&state.db, &account.username, address, device).await?;
     Ok(())
 }
 
@@ -160,7 +186,8 @@ pub async fn disable(
     }
     let proof = second_factor::code_or_recovery_code(otp)?;
     check_both_factors(state, session, &account, password, &proof).await?;
-    let epoch = accounts::disable_two_factor(&state.db, account.id).await?;
+    let raised = accounts::disable_two_factor(&state.db, account.id, Some(account.session_epoch)).await?;
+    let Some(epoch) = raised else { return Err(lost_race(state, session, &account, AuthError::TwoFactorOff).await) };
     state.identities.forget(account.id);
     session.adopt_epoch(epoch).await?;
     security_log::record(&state.db, account.id, Event::TwoFactorDisabled, session.client_address()).await;
@@ -182,21 +209,39 @@ pub async fn regenerate_recovery_codes(
     let code = input::one_time_code(otp)?;
     second_factor::verify_code(state, &account, &code, session.client_address()).await?;
     let codes = recovery_codes::generate_set();
-    let epoch = accounts::regenerate_recovery_codes(&state.db, account.id, &codes)
-        .await?
-        .ok_or(AuthError::TwoFactorOff)?;
+    let raised = accounts::regenerate_recovery_codes(&state.db, account.id, &codes, account.session_epoch).await?;
+    let Some(epoch) = raised else { return Err(lost_race(state, session, &account, AuthError::TwoFactorOff).await) };
     state.identities.forget(account.id);
     session.adopt_epoch(epoch).await?;
     security_log::record(&state.db, account.id, Event::RecoveryCodesRegenerated, session.client_address()).await;
     Ok(codes)
 }
 
-/// Ends every other session of the account; this one stays signed in.
+/// Ends every other session of the account; this one stays signed in. Needs a recent sign-in.
+/// The epoch is raised only if it is still this session's own, so of two sessions ending each
+/// other at the same moment exactly one wins and the other is signed out.
 pub async fn sign_out_other_sessions(state: &AppState, session: &AuthSession) -> Result<(), AuthError> {
-    let account = sign_in::signed_in_account(state, session).await?;
-    let epoch = accounts::bump_session_epoch(&state.db, account.id).await?;
+    let account = sign_in::recently_signed_in_account(state, session).await?;
+    let Some(epoch) = accounts::raise_session_epoch(&state.db, account.id, account.session_epoch).await? else {
+        return Err(lost_race(state, session, &account, AuthError::NotSignedIn).await);
+    };
     state.identities.forget(account.id);
     session.adopt_epoch(epoch).await?;
     security_log::record(&state.db, account.id, Event::OtherSessionsEnded, session.client_address()).await;
     Ok(())
+}
+
+/// A change conditional on this session's epoch did not happen. Either another session raised
+/// the epoch first — this one is over: it is signed out, whatever it asked — or the account was
+/// no longer in the state the change needs (`otherwise`).
+async fn lost_race(state: &AppState, session: &AuthSession, account: &Account, otherwise: AuthError) -> AuthError {
+    state.identities.forget(account.id);
+    match state.identities.get(&state.db, account.id).await {
+        Ok(Some(now)) if now.session_epoch == account.session_epoch => otherwise,
+        Ok(_) => match session.sign_out().await {
+            Ok(()) => AuthError::NotSignedIn,
+            Err(e) => e,
+        },
+        Err(e) => e.into(),
+    }
 }

@@ -232,7 +232,7 @@ pub async fn stored_bytes(app: &TestApp) -> Vec<u8> {
         ("totp_enrollments", vec![], vec!["secret"]),
         ("recovery_codes", vec![], vec!["salt", "code_hash"]),
         ("security_events", vec!["kind", "detail"], vec![]),
-        ("tower_sessions.session", vec!["id"], vec!["data"]),
+        ("sessions", vec!["id_hash"], vec!["data"]),
     ] {
         for column in text_columns {
             let values: Vec<String> = sqlx::query_scalar(&format!("SELECT {column} FROM {table}")).fetch_all(&app.db).await.unwrap();

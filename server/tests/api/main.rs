@@ -7,6 +7,7 @@ mod encryption_at_rest;
 mod fuzz;
 mod health;
 mod helpers;
+mod holding_against_theft;
 mod managing_two_factor;
 mod multi_instance;
 mod no_javascript;
