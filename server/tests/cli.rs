@@ -239,3 +239,57 @@ fn item_5_on_postgres_without_a_key_the_key_file_and_its_folder_are_made() {
     assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
     assert_eq!(std::fs::metadata(key.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
 }
+
+/// Issue 14, item 10: on a terminal, `user add` asks for the password and does not echo it.
+/// (`script` gives the command a pseudo-terminal; the password is typed once the prompt shows.)
+#[cfg(unix)]
+#[test]
+fn item_10_user_add_asks_for_the_password_on_a_terminal_without_echo() {
+    use std::io::Read;
+    use std::sync::{Arc, Mutex};
+    if Command::new("script").arg("--version").output().is_err() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let command = format!("{} user add alice", env!("CARGO_BIN_EXE_server"));
+    let mut child = Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env_remove("TOTP_ENCRYPTION_KEY")
+        .env_remove("TOTP_KEY_FILE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = {
+        let seen = seen.clone();
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 256];
+            while let Ok(n) = stdout.read(&mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                seen.lock().unwrap().extend_from_slice(&buffer[..n]);
+            }
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !String::from_utf8_lossy(&seen.lock().unwrap()).contains("Password") {
+        assert!(std::time::Instant::now() < deadline, "no prompt");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"correct horse battery\n").unwrap();
+    let status = child.wait().unwrap();
+    drop(stdin);
+    reader.join().unwrap();
+    let output = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+    assert!(status.success(), "{output}");
+    assert!(output.contains("created alice"), "{output}");
+    assert!(!output.contains("correct horse battery"), "the password was echoed: {output}");
+}

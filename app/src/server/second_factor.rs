@@ -137,3 +137,21 @@ pub async fn verify_recovery_code(
     throttle::clear_second_factor_failures(&state.db, account.id).await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn six_or_eight_digits_are_a_code_and_anything_else_a_recovery_code() {
+        assert!(matches!(code_or_recovery_code(Some(" 123 456 ".into())), Ok(Proof::Code(c)) if c == "123456"));
+        assert!(matches!(code_or_recovery_code(Some("12345678".into())), Ok(Proof::Code(_))));
+        // A recovery code may be made of digits only: it is still a recovery code.
+        assert!(matches!(code_or_recovery_code(Some("12345-67890".into())), Ok(Proof::RecoveryCode(c)) if c == "1234567890"));
+        assert!(matches!(code_or_recovery_code(Some("1234567890".into())), Ok(Proof::RecoveryCode(_))));
+        assert!(matches!(code_or_recovery_code(Some(" AB3DE - FG7HJ ".into())), Ok(Proof::RecoveryCode(c)) if c == "ab3defg7hj"));
+        for bad in ["", "12345", "abc", &"1".repeat(65)] {
+            assert!(matches!(code_or_recovery_code(Some(bad.to_string())), Err(AuthError::BadInput(_))), "{bad}");
+        }
+    }
+}
