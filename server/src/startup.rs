@@ -123,7 +123,7 @@ fn warn_if_pages_link_missing_files(options: &leptos::config::LeptosOptions) {
     let Ok(files) = std::fs::read_dir(&pkg) else { return };
     let names: Vec<String> = files.filter_map(|f| f.ok()?.file_name().into_string().ok()).collect();
     let plain = format!("{}.wasm", options.output_name);
-    let has_plain = names.iter().any(|n| *n == plain);
+    let has_plain = names.contains(&plain);
     let has_hashed = names.iter().any(|n| n.starts_with(&format!("{}.", options.output_name)) && n.ends_with(".wasm") && *n != plain);
     if !options.hash_files && !has_plain && has_hashed {
         tracing::warn!(
