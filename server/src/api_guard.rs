@@ -67,7 +67,9 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     // The server function always answers JSON (this guard turns it into a redirect for a plain
     // form post). Left as it came, an `Accept` naming `text/html` among others would make the
     // server-function layer answer with its own redirect instead of the JSON the client asked for.
-    parts.headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+    if accepts_html(&parts.headers) {
+        parts.headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+    }
     let response = next.run(Request::from_parts(parts, body)).await;
     // A script's request answered in JSON (successes, and the server functions' own
     // `{"error"}`s) goes out as it is; only other bodies need rewriting.
@@ -119,6 +121,10 @@ fn is_cross_site(headers: &HeaderMap) -> bool {
 fn is_plain_form_post(headers: &HeaderMap) -> bool {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
     accept.contains("text/html") && !accept.contains("application/json")
+}
+
+fn accepts_html(headers: &HeaderMap) -> bool {
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"))
 }
 
 enum BodyError {

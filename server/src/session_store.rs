@@ -87,7 +87,7 @@ impl Sessions {
 
     /// Sessions in the database, and in memory in front of it (one process owns it: SQLite).
     pub fn with_memory(db: AnyPool, lifetimes: Lifetimes, capacity: u64) -> Self {
-        Self { db, lifetimes, memory: Some(Memory::new(capacity, lifetimes.idle)) }
+        Self { db, lifetimes, memory: Some(Memory::new(capacity)) }
     }
 
     /// The expiry a session written now gets: idle timeout, but never past its absolute end.
@@ -299,9 +299,12 @@ struct Memory {
 }
 
 impl Memory {
-    fn new(capacity: u64, idle: Duration) -> Self {
+    fn new(capacity: u64) -> Self {
         Self {
-            copies: Cache::builder().max_capacity(capacity).time_to_idle(idle).build(),
+            // No expiry policy of moka's own: every read checks `expires_at` itself, and a policy
+            // would add bookkeeping to every read of the signed-in fast path. Sessions that
+            // ended are dropped on their next read, or pushed out by newer ones (capacity).
+            copies: Cache::builder().max_capacity(capacity).build(),
             // Longer than any request may run (30 s), so every racing request meets it.
             tombstones: Cache::builder().max_capacity(capacity).time_to_live(Duration::from_secs(120)).build(),
         }

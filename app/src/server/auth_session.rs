@@ -187,6 +187,13 @@ impl AuthSession {
         Ok(binding_of(&token))
     }
 
+    /// The setup is over (confirmed): its token is of no more use, and every signed-in request
+    /// would carry it along.
+    pub async fn forget_setup_binding(&self) -> Result<(), AuthError> {
+        self.session.remove::<String>(SETUP_TOKEN_KEY).await.map_err(session_failed)?;
+        Ok(())
+    }
+
     /// The binding of the setup this session started, if it started one.
     pub async fn existing_setup_binding(&self) -> Result<Option<String>, AuthError> {
         let token = self.session.get::<String>(SETUP_TOKEN_KEY).await.map_err(session_failed)?;

@@ -36,9 +36,10 @@ pub fn code_or_recovery_code(field: Option<String>) -> Result<Proof, AuthError> 
     if raw.len() > input::MAX_CODE_FIELD {
         return Err(AuthError::BadInput("That is too long for a code or a recovery code.".into()));
     }
-    let compact: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+    // Spaces and dashes are how codes are grouped when read aloud or copied ("123 456").
+    let compact: String = raw.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
     if matches!(compact.len(), input::OTP_DIGITS | 8) && compact.bytes().all(|b| b.is_ascii_digit()) {
-        return input::one_time_code(Some(raw)).map(Proof::Code);
+        return Ok(Proof::Code(compact));
     }
     match recovery_codes::normalize(&raw) {
         Some(code) => Ok(Proof::RecoveryCode(code)),
@@ -146,6 +147,7 @@ mod tests {
     fn six_or_eight_digits_are_a_code_and_anything_else_a_recovery_code() {
         assert!(matches!(code_or_recovery_code(Some(" 123 456 ".into())), Ok(Proof::Code(c)) if c == "123456"));
         assert!(matches!(code_or_recovery_code(Some("12345678".into())), Ok(Proof::Code(_))));
+        assert!(matches!(code_or_recovery_code(Some("123-456".into())), Ok(Proof::Code(c)) if c == "123456"));
         // A recovery code may be made of digits only: it is still a recovery code.
         assert!(matches!(code_or_recovery_code(Some("12345-67890".into())), Ok(Proof::RecoveryCode(c)) if c == "1234567890"));
         assert!(matches!(code_or_recovery_code(Some("1234567890".into())), Ok(Proof::RecoveryCode(_))));

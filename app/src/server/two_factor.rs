@@ -101,6 +101,7 @@ pub async fn confirm(
     state.identities.forget(account.id);
     throttle::clear_second_factor_failures(&state.db, account.id).await?;
     session.adopt_epoch(epoch).await?;
+    session.forget_setup_binding().await?;
     security_log::record(&state.db, account.id, Event::TwoFactorEnabled, session.client_address()).await;
     tracing::info!("two-factor authentication turned on");
     Ok(codes)
