@@ -189,9 +189,17 @@ fn dummy_hash() -> &'static str {
 /// Checks a password against a stored hash, or against the dummy hash when there is none.
 /// Returns true only for a stored hash that matches.
 pub async fn verify(password: SecretString, stored: Option<String>) -> Result<bool, AuthError> {
+    verify_within(MAX_WAIT, password, stored).await
+}
+
+/// `verify`, answering Busy when the check has not finished within `max_wait`
+/// (`Settings::password_wait`: `MAX_WAIT` in production; tests make the server busy with it).
+pub async fn verify_within(max_wait: Duration, password: SecretString, stored: Option<String>) -> Result<bool, AuthError> {
     let exists = stored.is_some();
     let phc = stored.unwrap_or_else(|| dummy_hash().to_owned());
-    let matches = on_hashing_thread(move |memory| verify_blocking(password.expose_secret().as_bytes(), &phc, memory)).await?;
+    let matches = hashing_pool()?
+        .run(max_wait, move |memory| verify_blocking(password.expose_secret().as_bytes(), &phc, memory))
+        .await?;
     Ok(exists && matches)
 }
 

@@ -91,7 +91,7 @@ pub async fn password_step(
             None => None,
         };
         let stored_hash = account.as_ref().map(|a| a.password_hash.clone());
-        Ok::<_, AuthError>((passwords::verify(password, stored_hash).await?, account))
+        Ok::<_, AuthError>((passwords::verify_within(state.settings.password_wait, password, stored_hash).await?, account))
     }
     .await;
     let account = match checked {

@@ -60,6 +60,9 @@ pub struct Settings {
     /// Whether cookies are `Secure` (the site is served over https): the device cookie then
     /// takes the `__Host-` prefix like the session's.
     pub secure_cookies: bool,
+    /// How long a password check may wait for a hashing thread before it is answered 503
+    /// (`passwords::MAX_WAIT`; not an operator setting: tests shorten it to make the server busy).
+    pub password_wait: std::time::Duration,
 }
 
 impl Default for Settings {
@@ -71,6 +74,7 @@ impl Default for Settings {
             registration_open: true,
             registrations_per_address_per_hour: 20,
             secure_cookies: false,
+            password_wait: crate::server::passwords::MAX_WAIT,
         }
     }
 }

@@ -136,7 +136,7 @@ async fn check_password(
     let device = session.device_token().and_then(|token| device_cookie::device_for(&state.secret_box, token, &name_key));
     let device = device.as_deref();
     throttle::reserve_password_attempt(&state.db, &account.username, address, device).await?;
-    match passwords::verify(password, Some(account.password_hash.clone())).await {
+    match passwords::verify_within(state.settings.password_wait, password, Some(account.password_hash.clone())).await {
         Ok(true) => {}
         Ok(false) => {
             security_log::record(&state.db, account.id, Event::PasswordRejected, address).await;

@@ -224,6 +224,20 @@ async fn item_4_closed_registration_refuses_with_403_and_says_so() {
     assert_eq!(r.headers()["location"], "/register");
 }
 
+#[tokio::test]
+async fn item_4_a_password_attempt_answered_503_is_given_back() {
+    // Hashing never finishes in time here: every password check is answered 503 (busy).
+    let (app, _folder) = app_with(|c| c.settings.password_wait = Duration::ZERO).await;
+    let c = client();
+    for attempt in 0..30 {
+        let r = app.post(&c, "login", &[("username", "alice"), ("password", "some password")]).await;
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE, "attempt {attempt}: an undecided attempt is no failure");
+        assert!(r.headers().contains_key("retry-after"));
+    }
+    let counted: Vec<i64> = sqlx::query_scalar("SELECT failures FROM login_throttle").fetch_all(&app.db).await.unwrap();
+    assert!(counted.iter().all(|f| *f == 0), "failures counted: {counted:?}");
+}
+
 // --- 5. Session ids are not stored in clear; secret files are private ----------------------
 
 #[tokio::test]
