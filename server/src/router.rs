@@ -45,7 +45,8 @@ pub fn build<Store: SessionStore + Clone>(
         .with_expiry(Expiry::OnInactivity(time::Duration::seconds(lifetimes.max_age.as_secs() as i64)));
     // Anything else is a page of the app (its "not found" page, say), never a file: the only
     // files served are the built JS, WASM and CSS under `/pkg`.
-    let not_found = leptos_axum::render_app_to_stream_with_context(
+    // Rendered completely before it is sent, like every page (`SsrMode::Async`).
+    let not_found = leptos_axum::render_app_async_with_context(
         {
             let state = state.clone();
             move || leptos::prelude::provide_context(state.clone())

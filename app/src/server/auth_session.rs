@@ -13,12 +13,42 @@ const FRESH_RECOVERY_CODES_KEY: &str = "fresh_recovery_codes";
 /// A random token only this session holds: the 2FA setup it starts is bound to its hash.
 const SETUP_TOKEN_KEY: &str = "setup_token";
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "CompactRecord", try_from = "CompactRecord")]
 enum SignInRecord {
     /// The password was right; the second factor is still missing. Grants nothing else.
     PendingSecondFactor { user_id: i64, since: i64, epoch: i64 },
     /// Signed in; `since` is the last full sign-in or re-authentication.
     SignedIn { user_id: i64, since: i64, epoch: i64 },
+}
+
+/// How a `SignInRecord` is kept in the session: `[stage, user_id, since, epoch]`. tower-sessions
+/// copies a session's values on every read, and every signed-in request reads this one: an
+/// array of four numbers is one allocation where the named form took six.
+#[derive(Serialize, Deserialize)]
+struct CompactRecord(u8, i64, i64, i64);
+
+const PENDING: u8 = 1;
+const SIGNED_IN: u8 = 2;
+
+impl From<SignInRecord> for CompactRecord {
+    fn from(record: SignInRecord) -> Self {
+        match record {
+            SignInRecord::PendingSecondFactor { user_id, since, epoch } => Self(PENDING, user_id, since, epoch),
+            SignInRecord::SignedIn { user_id, since, epoch } => Self(SIGNED_IN, user_id, since, epoch),
+        }
+    }
+}
+
+impl TryFrom<CompactRecord> for SignInRecord {
+    type Error = &'static str;
+    fn try_from(CompactRecord(stage, user_id, since, epoch): CompactRecord) -> Result<Self, Self::Error> {
+        match stage {
+            PENDING => Ok(Self::PendingSecondFactor { user_id, since, epoch }),
+            SIGNED_IN => Ok(Self::SignedIn { user_id, since, epoch }),
+            _ => Err("unknown sign-in stage"),
+        }
+    }
 }
 
 /// Where the visitor stands, as the session says. The account's `session_epoch` must still match
@@ -238,6 +268,19 @@ mod tests {
         let since = now_unix() - PENDING_SECOND_FACTOR_SECONDS - 1;
         s.set(SignInRecord::PendingSecondFactor { user_id: 7, since, epoch: 0 }).await.unwrap();
         assert_eq!(s.stage().await.unwrap(), Stage::PendingExpired);
+    }
+
+    #[test]
+    fn a_sign_in_record_is_kept_as_four_numbers_and_read_back() {
+        for record in [
+            SignInRecord::PendingSecondFactor { user_id: 7, since: 1_700_000_000, epoch: 2 },
+            SignInRecord::SignedIn { user_id: 7, since: 1_700_000_001, epoch: 3 },
+        ] {
+            let value = serde_json::to_value(record).unwrap();
+            assert!(value.as_array().is_some_and(|a| a.len() == 4), "{value}");
+            assert_eq!(serde_json::from_value::<SignInRecord>(value).unwrap(), record);
+        }
+        assert!(serde_json::from_value::<SignInRecord>(serde_json::json!([9, 1, 2, 3])).is_err());
     }
 
     #[tokio::test]

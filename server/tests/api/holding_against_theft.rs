@@ -356,14 +356,15 @@ async fn item_7_the_idle_timeout_is_moved_by_activity() {
 
 #[tokio::test]
 async fn item_7_every_session_has_an_absolute_lifetime() {
-    let (app, _folder) = app_with(|c| c.sessions.max_age = Duration::from_secs(4)).await;
+    // Times are whole seconds: a 5 s lifetime leaves the checks at +1 s and +2 s a margin.
+    let (app, _folder) = app_with(|c| c.sessions.max_age = Duration::from_secs(5)).await;
     app.register(&client(), "alice", "correct horse").await;
     let cookie = sign_in_cookie(&app, "alice").await;
     for _ in 0..2 {
         tokio::time::sleep(Duration::from_secs(1)).await;
         assert_eq!(me_status(&app, &cookie).await, StatusCode::OK);
     }
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
     assert_eq!(me_status(&app, &cookie).await, StatusCode::UNAUTHORIZED, "however busy, it ends");
 }
 
