@@ -40,6 +40,13 @@ pub fn normalize(input: &str) -> Option<String> {
     (code.len() == CODE_LENGTH && code.bytes().all(|b| ALPHABET.contains(&b))).then_some(code)
 }
 
+/// Longer than any recovery code, even once spaces and dashes are set aside: such input is a
+/// mistake to point out (400), not a guess to count.
+pub fn too_long(input: &str) -> bool {
+    input.len() > crate::server::input::MAX_CODE_FIELD
+        || input.chars().filter(|c| !c.is_whitespace() && *c != '-').count() > CODE_LENGTH
+}
+
 /// What is stored for one code: a random salt and SHA-256(salt ‖ code).
 pub struct StoredCode {
     pub salt: Vec<u8>,
@@ -100,6 +107,14 @@ mod tests {
         let b = seal("ab3de-fg7hj");
         assert_ne!(a.hash, b.hash, "same code, different salt, different hash");
         assert!(!a.hash.windows(10).any(|w| w == b"ab3defg7hj"));
+    }
+
+    #[test]
+    fn only_input_longer_than_any_code_is_too_long() {
+        assert!(!too_long(" ab3de - fg7hj "));
+        assert!(!too_long("ab3de"));
+        assert!(too_long("ab3de-fg7hj-k"));
+        assert!(too_long(&" ".repeat(65)));
     }
 
     #[test]

@@ -116,15 +116,15 @@ pub async fn verify_code(state: &AppState, account: &Account, code: &str, addres
 
 /// A recovery code: spent for good when it matches; it also lifts a lock on codes.
 /// `typed` is the code as entered: a malformed one is refused like a wrong one, and throttled
-/// like one — except one too long to be any code, which is a 400 and counts for nothing.
+/// like one — except one longer than any recovery code, which is a 400 and counts for nothing.
 pub async fn verify_recovery_code(
     state: &AppState,
     account: &Account,
     typed: &str,
     address: Option<&str>,
 ) -> Result<(), AuthError> {
-    if typed.len() > input::MAX_CODE_FIELD {
-        return Err(AuthError::BadInput("That is too long to be a recovery code.".into()));
+    if recovery_codes::too_long(typed) {
+        return Err(AuthError::BadInput("That is too long to be a recovery code: each has ten letters and digits.".into()));
     }
     throttle::reserve_second_factor_attempt(&state.db, account.id, SecondFactorKind::RecoveryCode).await?;
     let redeemed = match recovery_codes::normalize(typed) {

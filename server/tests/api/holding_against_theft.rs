@@ -445,9 +445,12 @@ async fn item_11_over_long_codes_are_400_and_count_for_nothing() {
     let c = app.pending_client("alice", "correct horse").await;
     let long = "1".repeat(65);
     let long_recovery = format!("{}-{}", "a".repeat(40), "b".repeat(40));
+    let one_group_too_many = format!("{}-zzzzz", codes[1]);
     for _ in 0..25 {
         assert_eq!(app.post(&c, "login/2fa", &[("otp", &long)]).await.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(app.post(&c, "login/2fa", &[("otp", "12345678901234567890")]).await.status(), StatusCode::BAD_REQUEST);
         assert_eq!(app.post(&c, "login/recovery", &[("recovery_code", &long_recovery)]).await.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(app.post(&c, "login/recovery", &[("recovery_code", &one_group_too_many)]).await.status(), StatusCode::BAD_REQUEST);
     }
     // Had any counted, the account would be delayed (5 free) or locked (20) by now.
     let (status, body) = json(app.post(&c, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await).await;
