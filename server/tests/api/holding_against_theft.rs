@@ -149,36 +149,43 @@ async fn item_2_a_session_ended_meanwhile_cannot_change_two_factor() {
 
 // --- 3. A signed-out session stays out ---------------------------------------------------
 
-#[tokio::test]
-async fn item_3_a_request_in_flight_cannot_bring_back_a_signed_out_session() {
+/// What ends the session under test.
+enum Ending {
+    /// Its own logout.
+    Logout,
+    /// "End every other session", from another session of the account.
+    OtherSessionEndsIt,
+}
+
+/// `rounds` times: a fresh session of alice is written to (starting a setup stores its token in
+/// the session) while it is ended; afterwards it must be out.
+async fn race_a_write_against_an_end(rounds: usize, ending: Ending) {
     let app = spawn_app().await;
     app.register(&client(), "alice", "correct horse").await;
-    for round in 0..200 {
+    let keeper = sign_in_cookie(&app, "alice").await;
+    for round in 0..rounds {
         let cookie = sign_in_cookie(&app, "alice").await;
-        // Starting a setup writes to the session (its setup token) while the logout deletes it.
-        let (logout, _write) = tokio::join!(
-            post_with_cookie(&app, &cookie, "logout", &[]),
+        let (ender, endpoint) = match ending {
+            Ending::Logout => (&cookie, "logout"),
+            Ending::OtherSessionEndsIt => (&keeper, "logout/others"),
+        };
+        let (ended, _write) = tokio::join!(
+            post_with_cookie(&app, ender, endpoint, &[]),
             post_with_cookie(&app, &cookie, "2fa/setup", &[]),
         );
-        assert_eq!(logout.status(), StatusCode::OK);
+        assert_eq!(ended.status(), StatusCode::OK, "round {round}");
         assert_eq!(me_status(&app, &cookie).await, StatusCode::UNAUTHORIZED, "round {round}: the session came back");
     }
 }
 
 #[tokio::test]
+async fn item_3_a_request_in_flight_cannot_bring_back_a_signed_out_session() {
+    race_a_write_against_an_end(200, Ending::Logout).await;
+}
+
+#[tokio::test]
 async fn item_3_a_session_ended_from_elsewhere_stays_out() {
-    let app = spawn_app().await;
-    app.register(&client(), "alice", "correct horse").await;
-    let keeper = sign_in_cookie(&app, "alice").await;
-    for round in 0..50 {
-        let cookie = sign_in_cookie(&app, "alice").await;
-        let (ended, _write) = tokio::join!(
-            post_with_cookie(&app, &keeper, "logout/others", &[]),
-            post_with_cookie(&app, &cookie, "2fa/setup", &[]),
-        );
-        assert_eq!(ended.status(), StatusCode::OK);
-        assert_eq!(me_status(&app, &cookie).await, StatusCode::UNAUTHORIZED, "round {round}: the session came back");
-    }
+    race_a_write_against_an_end(50, Ending::OtherSessionEndsIt).await;
 }
 
 // --- 4. Registration is throttled per client address, and can be closed -------------------
