@@ -32,8 +32,6 @@ pub struct Config {
     pub database_url: String,
     pub leptos: LeptosOptions,
     pub settings: Settings,
-    /// Marks the session cookie `Secure` (the site is served over https).
-    pub secure_cookies: bool,
     /// Where the TOTP encryption key comes from; `None`: the default file beside the database.
     pub totp_key: Option<KeySource>,
     /// The idle timeout and absolute lifetime of sessions.
@@ -111,7 +109,7 @@ impl Config {
             .env(leptos_env)
             .hash_files(hash_files()?)
             .build();
-        let mut settings = Settings::default();
+        let mut settings = Settings { secure_cookies, ..Settings::default() };
         if let Some(issuer) = var("TOTP_ISSUER") {
             settings.issuer = issuer;
         }
@@ -145,7 +143,6 @@ impl Config {
             database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
             leptos,
             settings,
-            secure_cookies,
             totp_key,
             sessions,
         })
@@ -163,7 +160,6 @@ impl Config {
             database_url: database_url.into(),
             leptos,
             settings: Settings::default(),
-            secure_cookies: false,
             totp_key: None,
             sessions: Lifetimes::default(),
         }

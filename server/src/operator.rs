@@ -140,7 +140,7 @@ pub fn otp(command: OtpCommand) -> Result<(Vec<String>, bool), OperatorError> {
         OtpCommand::Secret { hex } => {
             let secret = TotpSecret::generate();
             let text = if hex {
-                secret.as_bytes().iter().map(|b| format!("{b:02x}")).collect()
+                app::server::secret_box::to_hex(secret.as_bytes())
             } else {
                 secret.to_base32()
             };

@@ -29,10 +29,10 @@ pub fn session_cookie_name(secure_cookies: bool) -> &'static str {
 pub fn build<Store: SessionStore + Clone>(
     state: AppState,
     session_store: Store,
-    secure_cookies: bool,
     lifetimes: Lifetimes,
 ) -> Router {
     let options = state.leptos_options.clone();
+    let secure_cookies = state.settings.secure_cookies;
     // The server ends a session itself when it is idle or too old (`session_store`). The cookie
     // is kept for the absolute lifetime from its last write, so a browser never drops a session
     // that the server still holds (use moves the idle expiry without rewriting the cookie).

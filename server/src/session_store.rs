@@ -13,10 +13,9 @@
 //! - **Every session has an absolute lifetime** (`max_age`, from the row's creation: a session
 //!   id is made new at every sign-in step, never by merely using it).
 
-use app::server::clock::now_unix;
+use app::server::{clock::now_unix, secret_box::sha256_hex};
 use async_trait::async_trait;
 use moka::sync::Cache;
-use sha2::{Digest, Sha256};
 use sqlx::{AnyPool, Row};
 use std::{collections::HashMap, sync::Arc, time::Duration};
 use time::OffsetDateTime;
@@ -50,7 +49,7 @@ impl Lifetimes {
 
 /// The key a session is stored under: SHA-256 of the cookie value, in hex.
 pub fn stored_key(id: &Id) -> String {
-    Sha256::digest(id.to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    sha256_hex(id.to_string().as_bytes())
 }
 
 /// One stored session, as read.

@@ -62,12 +62,10 @@ impl Application {
         })?;
         let address = listener.local_addr().map_err(|e| StartupError::Listen(wanted, e))?;
 
-        let mut settings = config.settings.clone();
-        settings.secure_cookies = config.secure_cookies;
         let state = AppState::new(Shared {
             leptos_options: config.leptos.clone(),
             db: database.pool.clone(),
-            settings,
+            settings: config.settings.clone(),
             secret_box,
             identities: match database.backend {
                 // One process owns a SQLite file: it may keep what it reads in memory.
@@ -82,7 +80,7 @@ impl Application {
             database::Backend::Postgres => Sessions::new(database.sessions, config.sessions),
         };
         let session_cleanup = tokio::spawn(sessions.clone().keep_deleting_expired(SESSION_CLEANUP_EVERY));
-        let router = router::build(state, sessions, config.secure_cookies, config.sessions);
+        let router = router::build(state, sessions, config.sessions);
         // Made now rather than on the first sign-in of an unknown user.
         tokio::task::spawn_blocking(passwords::warm_up);
         warn_if_pages_link_missing_files(&config.leptos);

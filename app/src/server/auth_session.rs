@@ -232,8 +232,7 @@ impl AuthSession {
 }
 
 fn binding_of(token: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    crate::server::secret_box::sha256_hex(token.as_bytes())
 }
 
 #[cfg(test)]

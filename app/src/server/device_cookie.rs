@@ -9,7 +9,10 @@
 //! an attempt goes on. It is sealed (AES-256-GCM, `SecretBox`), so it cannot be forged or moved
 //! to another username.
 
-use crate::server::secret_box::{random_hex, SecretBox};
+use crate::server::{
+    secret_box::{from_hex, random_hex, to_hex, SecretBox},
+    throttle::username_key,
+};
 
 const CONTEXT: &str = "device-cookie";
 /// A device stays known for half a year after its last right password.
@@ -41,8 +44,13 @@ pub fn device_for(secret_box: &SecretBox, token: &str, username_key: &str) -> Op
 /// new one.
 pub fn token_for(secret_box: &SecretBox, username_key: &str, known_device: Option<&str>) -> String {
     let device = known_device.map(str::to_owned).unwrap_or_else(|| random_hex(16));
-    let sealed = secret_box.seal(format!("{device}\n{username_key}").as_bytes(), CONTEXT);
-    sealed.iter().map(|b| format!("{b:02x}")).collect()
+    to_hex(&secret_box.seal(format!("{device}\n{username_key}").as_bytes(), CONTEXT))
+}
+
+/// The known device a password attempt for `username` comes from: the one its browser's token
+/// names, when the token is genuine and made for that username.
+pub fn known_device(secret_box: &SecretBox, token: Option<&str>, username: &str) -> Option<String> {
+    device_for(secret_box, token?, &username_key(username))
 }
 
 /// The `Set-Cookie` value that hands the token to the browser.
@@ -62,13 +70,6 @@ pub fn presented<'a>(cookie_headers: impl Iterator<Item = &'a str>, secure: bool
         .map(str::trim)
         .find_map(|pair| pair.strip_prefix(prefix.as_str()))
         .map(str::to_owned)
-}
-
-fn from_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }
 
 #[cfg(test)]

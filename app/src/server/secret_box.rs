@@ -67,11 +67,30 @@ impl SecretBox {
     }
 }
 
+/// Bytes as lower-case hex (tokens, digests, sealed cookie values).
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Hex back to bytes; `None` for anything that is not an even run of hex digits.
+pub fn from_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
+}
+
+/// SHA-256 of `bytes`, in hex: what is stored in place of a bearer token.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    to_hex(&Sha256::digest(bytes))
+}
+
 /// `bytes` random bytes from the OS CSPRNG, in hex: tokens that only need to be unguessable.
 pub fn random_hex(bytes: usize) -> String {
     let mut buffer = vec![0u8; bytes];
     OsRng.fill_bytes(&mut buffer);
-    buffer.iter().map(|b| format!("{b:02x}")).collect()
+    to_hex(&buffer)
 }
 
 /// The associated data that ties a TOTP key to its account.

@@ -81,8 +81,7 @@ pub async fn password_step(
     // Throttled by the name as typed, whether or not such an account exists — or, from a
     // browser that signed in to this name before, by that device.
     let throttle_name = username.unwrap_or_default();
-    let name_key = throttle::username_key(&throttle_name);
-    let device = session.device_token().and_then(|token| device_cookie::device_for(&state.secret_box, token, &name_key));
+    let device = device_cookie::known_device(&state.secret_box, session.device_token(), &throttle_name);
     let device = device.as_deref();
     throttle::reserve_password_attempt(&state.db, &throttle_name, address, device).await?;
     let checked = async {
@@ -112,7 +111,7 @@ pub async fn password_step(
         }
     };
     throttle::password_succeeded(&state.db, &throttle_name, address, device).await?;
-    let device_token = device_cookie::token_for(&state.secret_box, &name_key, device);
+    let device_token = device_cookie::token_for(&state.secret_box, &throttle::username_key(&throttle_name), device);
     if account.two_factor_on() {
         session.begin_second_factor(account.id, account.session_epoch).await?;
         Ok(PasswordOutcome { second_factor: true, device_token })

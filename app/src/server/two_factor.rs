@@ -132,8 +132,7 @@ async fn check_password(
     password: secrecy::SecretString,
 ) -> Result<(), AuthError> {
     let address = session.client_address();
-    let name_key = throttle::username_key(&account.username);
-    let device = session.device_token().and_then(|token| device_cookie::device_for(&state.secret_box, token, &name_key));
+    let device = device_cookie::known_device(&state.secret_box, session.device_token(), &account.username);
     let device = device.as_deref();
     throttle::reserve_password_attempt(&state.db, &account.username, address, device).await?;
     match passwords::verify_within(state.settings.password_wait, password, Some(account.password_hash.clone())).await {

@@ -415,7 +415,7 @@ async fn item_8_start_up_refuses_a_database_or_key_file_inside_the_site_root() {
 
 #[tokio::test]
 async fn item_9_secure_cookies_are_host_prefixed_and_the_flash_cookie_is_secure_too() {
-    let (app, _folder) = app_with(|c| c.secure_cookies = true).await;
+    let (app, _folder) = app_with(|c| c.settings.secure_cookies = true).await;
     let r = app.post(&bare_client(), "register", &[("username", "alice"), ("password", "correct horse")]).await;
     assert_eq!(r.status(), StatusCode::OK);
     let cookies: Vec<String> = r.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect();
