@@ -38,12 +38,12 @@ impl FromServerFnError for ApiError {
     /// network failure.
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            ServerFnErrorErr::Args(_)
-            | ServerFnErrorErr::Deserialization(_)
-            | ServerFnErrorErr::MissingArg(_) => {
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::Deserialization(_) | ServerFnErrorErr::MissingArg(_) => {
                 #[cfg(feature = "ssr")]
                 crate::server::error::set_status(http::StatusCode::BAD_REQUEST);
-                ApiError::new("The request could not be read: send the form fields as application/x-www-form-urlencoded.")
+                ApiError::new(
+                    "The request could not be read: send the form fields as application/x-www-form-urlencoded.",
+                )
             }
             ServerFnErrorErr::Request(_) => {
                 ApiError::new("The server could not be reached. Check your connection and try again.")

@@ -145,8 +145,7 @@ pub enum Outcome {
     Exhausted,
 }
 
-pub type Work =
-    Arc<dyn Fn(usize, Conn) -> Pin<Box<dyn Future<Output = (Conn, Outcome)> + Send>> + Send + Sync>;
+pub type Work = Arc<dyn Fn(usize, Conn) -> Pin<Box<dyn Future<Output = (Conn, Outcome)> + Send>> + Send + Sync>;
 
 #[derive(Default)]
 pub struct Stats {

@@ -93,16 +93,22 @@ fn main() -> anyhow::Result<()> {
     let rounds: u32 = if args.quick { 1 } else { ROUNDS };
     let slice = duration / rounds;
     let wanted = |name: &str| args.only.as_deref().is_none_or(|only| name.contains(only));
-    let bare_slice = || runtime.block_on(load::drive(bare.addr, CONNECTIONS, slice, scenarios::get(bare.addr, "/", Arc::default())));
+    let bare_slice =
+        || runtime.block_on(load::drive(bare.addr, CONNECTIONS, slice, scenarios::get(bare.addr, "/", Arc::default())));
     let against_bare = |rows: &mut Vec<Row>, name: &str, connections: usize, work: load::Work| {
         let short = name.split(" (").next().unwrap_or(name);
-        eprintln!("==> {name}, {connections} connections, {rounds} slices of {:.1} s alternating with bare axum", slice.as_secs_f64());
+        eprintln!(
+            "==> {name}, {connections} connections, {rounds} slices of {:.1} s alternating with bare axum",
+            slice.as_secs_f64()
+        );
         let mut ceiling = load::Stats::default();
         bare.reset_peak();
         server.reset_peak();
-        let stats = alternate(rounds, || ceiling.add_slice(bare_slice()), || {
-            runtime.block_on(load::drive(addr, connections, slice, work.clone()))
-        });
+        let stats = alternate(
+            rounds,
+            || ceiling.add_slice(bare_slice()),
+            || runtime.block_on(load::drive(addr, connections, slice, work.clone())),
+        );
         let ceiling = Row::measured(
             &format!("GET / bare axum (ceiling, {} slices around {short})", rounds + 1),
             CONNECTIONS,
@@ -110,7 +116,8 @@ fn main() -> anyhow::Result<()> {
             bare.peak_rss_mib(),
             None,
         );
-        let measured = Row::measured(name, connections, stats, server.peak_rss_mib(), Some(("bare axum", ceiling.per_second)));
+        let measured =
+            Row::measured(name, connections, stats, server.peak_rss_mib(), Some(("bare axum", ceiling.per_second)));
         rows.extend([ceiling, measured]);
     };
     let scenarios_against_bare = [
@@ -124,19 +131,27 @@ fn main() -> anyhow::Result<()> {
 
     if wanted("full sign-in") {
         let name = "full sign-in (password + code)";
-        eprintln!("==> {name}, {SIGN_IN_CONNECTIONS} connections, {rounds} slices of {:.1} s alternating with raw Argon2id", slice.as_secs_f64());
+        eprintln!(
+            "==> {name}, {SIGN_IN_CONNECTIONS} connections, {rounds} slices of {:.1} s alternating with raw Argon2id",
+            slice.as_secs_f64()
+        );
         let work = scenarios::full_sign_in(addr, Arc::new(two_factor_users));
         let mut ceiling_rates = Vec::new();
         server.reset_peak();
-        let stats = alternate(rounds, || ceiling_rates.push(argon2_ceiling::hashes_per_second(slice)), || {
-            runtime.block_on(load::drive(addr, SIGN_IN_CONNECTIONS, slice, work.clone()))
-        });
+        let stats = alternate(
+            rounds,
+            || ceiling_rates.push(argon2_ceiling::hashes_per_second(slice)),
+            || runtime.block_on(load::drive(addr, SIGN_IN_CONNECTIONS, slice, work.clone())),
+        );
         let peak = server.peak_rss_mib();
         // Equal slices: the rate over all of them is the mean of their rates.
         let ceiling = ceiling_rates.iter().sum::<f64>() / ceiling_rates.len() as f64;
         let (slowest, fastest) = ceiling_rates.iter().fold((f64::MAX, 0f64), |(lo, hi), r| (lo.min(*r), hi.max(*r)));
         rows.push(Row::ceiling(
-            &format!("Argon2id hashes (ceiling, {} slices around the sign-ins: {slowest:.0} to {fastest:.0})", ceiling_rates.len()),
+            &format!(
+                "Argon2id hashes (ceiling, {} slices around the sign-ins: {slowest:.0} to {fastest:.0})",
+                ceiling_rates.len()
+            ),
             ceiling,
         ));
         rows.push(Row::measured(name, SIGN_IN_CONNECTIONS, stats, peak, Some(("Argon2id", ceiling))));
@@ -144,7 +159,12 @@ fn main() -> anyhow::Result<()> {
 
     // Mostly 429s once the throttles close: its ceiling is the HTTP stack's.
     if wanted("wrong-password flood") {
-        against_bare(&mut rows, "wrong-password flood", FLOOD_CONNECTIONS, scenarios::wrong_password_flood(addr, usernames));
+        against_bare(
+            &mut rows,
+            "wrong-password flood",
+            FLOOD_CONNECTIONS,
+            scenarios::wrong_password_flood(addr, usernames),
+        );
     }
     drop(bare);
     server.stop();

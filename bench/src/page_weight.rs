@@ -29,7 +29,9 @@ fn header(reply: &crate::load::Reply, name: &str) -> String {
 fn has_hashed_name(path: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or_default();
     let parts: Vec<&str> = file.split('.').collect();
-    parts.len() >= 3 && parts[parts.len() - 2].len() >= 8 && parts[parts.len() - 2].chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    parts.len() >= 3
+        && parts[parts.len() - 2].len() >= 8
+        && parts[parts.len() - 2].chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 pub async fn measure(addr: SocketAddr) -> anyhow::Result<PageWeight> {
@@ -40,7 +42,8 @@ pub async fn measure(addr: SocketAddr) -> anyhow::Result<PageWeight> {
     let page = conn.send(fetch("/login", "br, gzip")).await.map_err(|f| anyhow::anyhow!("GET /login: {f:?}"))?;
     anyhow::ensure!(page.status == 200, "GET /login answered {}", page.status);
     if !header(&page, "cache-control").contains("no-store") {
-        problems.push(format!("/login is served with Cache-Control {:?}, not no-store", header(&page, "cache-control")));
+        problems
+            .push(format!("/login is served with Cache-Control {:?}, not no-store", header(&page, "cache-control")));
     }
     let plain = conn.send(fetch("/login", "identity")).await.map_err(|f| anyhow::anyhow!("GET /login: {f:?}"))?;
     let html = String::from_utf8_lossy(&plain.body).into_owned();
@@ -59,7 +62,11 @@ pub async fn measure(addr: SocketAddr) -> anyhow::Result<PageWeight> {
         problems.push("/login links no CSS, JS or WASM under /pkg/".into());
     }
 
-    let mut downloads = vec![Download { path: "/login".into(), bytes: page.body.len() as u64, encoding: header(&page, "content-encoding") }];
+    let mut downloads = vec![Download {
+        path: "/login".into(),
+        bytes: page.body.len() as u64,
+        encoding: header(&page, "content-encoding"),
+    }];
     for asset in &assets {
         let reply = conn.send(fetch(asset, "br, gzip")).await.map_err(|f| anyhow::anyhow!("GET {asset}: {f:?}"))?;
         anyhow::ensure!(reply.status == 200, "GET {asset} answered {}", reply.status);
@@ -72,10 +79,8 @@ pub async fn measure(addr: SocketAddr) -> anyhow::Result<PageWeight> {
             problems.push(format!("{asset} is not served with gzip to a browser that accepts only gzip"));
         }
         let cache = header(&reply, "cache-control");
-        let max_age = cache
-            .split(',')
-            .find_map(|d| d.trim().strip_prefix("max-age=")?.parse::<u64>().ok())
-            .unwrap_or(0);
+        let max_age =
+            cache.split(',').find_map(|d| d.trim().strip_prefix("max-age=")?.parse::<u64>().ok()).unwrap_or(0);
         if max_age < A_YEAR || !cache.contains("immutable") {
             problems.push(format!("{asset} is served with Cache-Control {cache:?}, not a year and immutable"));
         }
@@ -84,7 +89,8 @@ pub async fn measure(addr: SocketAddr) -> anyhow::Result<PageWeight> {
         }
         downloads.push(Download { path: asset.clone(), bytes: reply.body.len() as u64, encoding });
     }
-    let render_blocking = downloads.iter().filter(|d| d.path == "/login" || d.path.ends_with(".css")).map(|d| d.bytes).sum();
+    let render_blocking =
+        downloads.iter().filter(|d| d.path == "/login" || d.path.ends_with(".css")).map(|d| d.bytes).sum();
     let total = downloads.iter().map(|d| d.bytes).sum();
     Ok(PageWeight { downloads, render_blocking, total, problems })
 }

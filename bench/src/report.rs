@@ -1,6 +1,9 @@
 //! The results table (Markdown, printed and written to the results file).
 
-use crate::{budgets::{Budget, Facts}, load::Stats};
+use crate::{
+    budgets::{Budget, Facts},
+    load::Stats,
+};
 use std::{fmt::Write, time::Duration};
 
 pub struct Row {
@@ -31,7 +34,13 @@ impl Row {
         }
     }
 
-    pub fn measured(name: &str, connections: usize, stats: Stats, peak_rss_mib: f64, ceiling: Option<(&str, f64)>) -> Self {
+    pub fn measured(
+        name: &str,
+        connections: usize,
+        stats: Stats,
+        peak_rss_mib: f64,
+        ceiling: Option<(&str, f64)>,
+    ) -> Self {
         let per_second = stats.per_second();
         let mut answers: Vec<String> = stats.statuses.iter().map(|(s, n)| format!("{s}×{n}")).collect();
         answers.extend(stats.wrong.iter().map(|(s, n)| format!("unexpected {s}×{n}")));
@@ -78,7 +87,10 @@ pub fn render(facts: &Facts, first_start: Duration, budgets: &[Budget], quick: b
         machine(),
         duration.as_secs()
     );
-    let _ = writeln!(out, "| scenario | conns | per s | p50 ms | p99 ms | errors | peak RSS MiB | ratio to ceiling | answers |");
+    let _ = writeln!(
+        out,
+        "| scenario | conns | per s | p50 ms | p99 ms | errors | peak RSS MiB | ratio to ceiling | answers |"
+    );
     let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |");
     let ms = |v: Option<f64>| v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "–".into());
     for row in facts.rows {
@@ -106,7 +118,13 @@ pub fn render(facts: &Facts, first_start: Duration, budgets: &[Budget], quick: b
     let _ = writeln!(out, "## First visit to /login (bytes as served, `Accept-Encoding: br, gzip`)\n");
     let _ = writeln!(out, "| resource | bytes | encoding |\n| --- | ---: | --- |");
     for d in &facts.weight.downloads {
-        let _ = writeln!(out, "| `{}` | {} | {} |", d.path, d.bytes, if d.encoding.is_empty() { "identity" } else { &d.encoding });
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} |",
+            d.path,
+            d.bytes,
+            if d.encoding.is_empty() { "identity" } else { &d.encoding }
+        );
     }
     let _ = writeln!(out, "| render-blocking (HTML + CSS) | {} | |", facts.weight.render_blocking);
     let _ = writeln!(out, "| total | {} | |", facts.weight.total);

@@ -76,7 +76,8 @@ pub fn full_sign_in(addr: SocketAddr, users: Arc<Vec<User>>) -> Work {
             let Ok(code) = totp::code(user.secret.as_deref().unwrap_or_default(), step) else {
                 return (conn, Outcome::Wrong(0));
             };
-            let result = conn.send(Call::api("/api/login/2fa", format!("otp={code}")).cookie(&pending).build(&host)).await;
+            let result =
+                conn.send(Call::api("/api/login/2fa", format!("otp={code}")).cookie(&pending).build(&host)).await;
             expect_200(conn, result)
         }
     })

@@ -53,7 +53,11 @@ async fn seed_one(conn: &mut Conn, host: &str, index: usize, two_factor: bool) -
         let secret = body["secret"].as_str().context("no secret")?.to_owned();
         let step = totp::current_step();
         let confirm = conn
-            .send(Call::api("/api/2fa/confirm", format!("otp={}", totp::code(&secret, step)?)).cookie(&user.session).build(host))
+            .send(
+                Call::api("/api/2fa/confirm", format!("otp={}", totp::code(&secret, step)?))
+                    .cookie(&user.session)
+                    .build(host),
+            )
             .await
             .map_err(|f| anyhow::anyhow!("2fa/confirm: {f:?}"))?;
         if confirm.status != 200 {

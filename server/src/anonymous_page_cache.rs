@@ -37,7 +37,10 @@ struct Template {
 pub struct PageCache(Arc<RwLock<HashMap<&'static str, Arc<Template>>>>);
 
 fn cacheable_path(request: &Request) -> Option<&'static str> {
-    if request.method() != Method::GET || request.uri().query().is_some() || request.headers().contains_key(header::COOKIE) {
+    if request.method() != Method::GET
+        || request.uri().query().is_some()
+        || request.headers().contains_key(header::COOKIE)
+    {
         return None;
     }
     CACHEABLE.into_iter().find(|path| *path == request.uri().path())
@@ -121,7 +124,8 @@ mod tests {
         let response = template.render();
         let new = nonce_of(response.headers()).expect("a policy with a nonce");
         assert_ne!(new, old);
-        let rendered: String = template.pieces.iter().map(|p| std::str::from_utf8(p).unwrap()).collect::<Vec<_>>().join(&new);
+        let rendered: String =
+            template.pieces.iter().map(|p| std::str::from_utf8(p).unwrap()).collect::<Vec<_>>().join(&new);
         assert_eq!(rendered, body.replace(old, &new));
     }
 

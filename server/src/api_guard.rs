@@ -89,7 +89,9 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     }
     if plain_form_post {
         let secure = state.settings.secure_cookies;
-        if let Some(mut redirect) = redirect_for_form(&endpoint, status, &json, session, &state.secret_box, came_from, secure).await {
+        if let Some(mut redirect) =
+            redirect_for_form(&endpoint, status, &json, session, &state.secret_box, came_from, secure).await
+        {
             // The cookies the server function set (the device cookie) go with the redirect.
             for cookie in headers.get_all(header::SET_COOKIE) {
                 redirect.headers_mut().append(header::SET_COOKIE, cookie.clone());
@@ -111,10 +113,7 @@ fn is_cross_site(headers: &HeaderMap) -> bool {
     }
     let Some(origin) = headers.get(header::ORIGIN) else { return false };
     let Ok(origin) = origin.to_str() else { return true };
-    let authority = origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"))
-        .unwrap_or("");
+    let authority = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")).unwrap_or("");
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
     authority.is_empty() || !authority.eq_ignore_ascii_case(host)
 }
@@ -159,10 +158,7 @@ fn json_error(status: StatusCode, message: &str) -> Response {
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"))
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"))
 }
 
 /// The answer as JSON. Bodies that are not JSON (the router's own 404 and 405, say) become
@@ -185,7 +181,9 @@ async fn into_json(response: Response) -> Result<(StatusCode, HeaderMap, serde_j
                 s if s.is_client_error() => "The request could not be understood.",
                 _ => "Something went wrong on our side. Please try again.",
             };
-            if status == StatusCode::BAD_REQUEST && String::from_utf8_lossy(&bytes).contains("Could not find a server function") {
+            if status == StatusCode::BAD_REQUEST
+                && String::from_utf8_lossy(&bytes).contains("Could not find a server function")
+            {
                 status = StatusCode::NOT_FOUND;
                 serde_json::json!({ "error": "There is no such endpoint." })
             } else {
@@ -236,10 +234,9 @@ async fn redirect_for_form(
             "logout/others" => ("/account", ok("Every other session of your account is signed out.")),
             "2fa/disable" => ("/account", ok("Two-factor authentication is off. Your recovery codes no longer work.")),
             // Back to the page that asked for it, where the change can now be made.
-            "reauthenticate" => (
-                came_from.unwrap_or("/account"),
-                ok("Thank you. You can make changes for the next 10 minutes."),
-            ),
+            "reauthenticate" => {
+                (came_from.unwrap_or("/account"), ok("Thank you. You can make changes for the next 10 minutes."))
+            }
             "2fa/setup" => ("/account/2fa/setup", None),
             "2fa/confirm" | "2fa/recovery-codes" => {
                 let codes: Vec<String> = serde_json::from_value(json["recovery_codes"].clone()).unwrap_or_default();
@@ -290,7 +287,8 @@ mod tests {
 
     #[test]
     fn a_form_returns_only_to_our_own_pages() {
-        let from = |referer: &'static str| referring_page(&headers(&[("host", "127.0.0.1:3000"), ("referer", referer)]));
+        let from =
+            |referer: &'static str| referring_page(&headers(&[("host", "127.0.0.1:3000"), ("referer", referer)]));
         assert_eq!(from("http://127.0.0.1:3000/account/2fa/setup"), Some("/account/2fa/setup"));
         assert_eq!(from("http://127.0.0.1:3000/account?x=1"), Some("/account"));
         assert_eq!(from("http://evil.example/account/2fa/setup"), None);

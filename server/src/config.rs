@@ -76,10 +76,9 @@ fn hash_files() -> Result<bool, StartupError> {
         Some("true") | Some("1") => Ok(true),
         Some("false") | Some("0") => Ok(false),
         Some(other) => Err(StartupError::Config(format!("LEPTOS_HASH_FILES={other:?} must be true or false"))),
-        None => Ok(env::current_exe()
-            .ok()
-            .and_then(|exe| Some(exe.parent()?.join("hash.txt").is_file()))
-            .unwrap_or(false)),
+        None => {
+            Ok(env::current_exe().ok().and_then(|exe| Some(exe.parent()?.join("hash.txt").is_file())).unwrap_or(false))
+        }
     }
 }
 
@@ -123,7 +122,9 @@ impl Config {
         };
         if let Some(limit) = var("REGISTRATION_LIMIT") {
             settings.registrations_per_address_per_hour = limit.trim().parse::<u32>().map_err(|_| {
-                StartupError::Config(format!("REGISTRATION_LIMIT={limit:?} must be a whole number of accounts per hour"))
+                StartupError::Config(format!(
+                    "REGISTRATION_LIMIT={limit:?} must be a whole number of accounts per hour"
+                ))
             })?;
         }
         let defaults = Lifetimes::default();

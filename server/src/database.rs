@@ -63,7 +63,8 @@ async fn connect_sqlite(url: &str) -> Result<Database, StartupError> {
         .foreign_keys(true);
     let path = options.get_filename().to_path_buf();
     private_files::create_database_file(&path)?;
-    let cannot_open = |e: sqlx::Error| StartupError::Database(format!("cannot open the SQLite database {}: {e}", path.display()));
+    let cannot_open =
+        |e: sqlx::Error| StartupError::Database(format!("cannot open the SQLite database {}: {e}", path.display()));
     // One connection first puts the file in WAL mode (a setting of the file, kept).
     SqlitePoolOptions::new().max_connections(1).connect_with(options).await.map_err(cannot_open)?.close().await;
     // Each SQLite connection is a thread that every statement is handed to and back from, so the
@@ -78,7 +79,8 @@ async fn connect_sqlite(url: &str) -> Result<Database, StartupError> {
             .test_before_acquire(false)
             .after_connect(|conn, _| {
                 Box::pin(async move {
-                    conn.execute("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;").await?;
+                    conn.execute("PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+                        .await?;
                     Ok(())
                 })
             })
@@ -92,8 +94,10 @@ async fn connect_sqlite(url: &str) -> Result<Database, StartupError> {
 async fn connect_postgres(url: &str) -> Result<Database, StartupError> {
     let options = PgConnectOptions::from_str(url)
         .map_err(|e| StartupError::Config(format!("DATABASE_URL is a malformed PostgreSQL URL: {e}")))?;
-    let target = format!("{}:{}/{}", options.get_host(), options.get_port(), options.get_database().unwrap_or("postgres"));
-    let cannot_connect = |e: sqlx::Error| StartupError::Database(format!("cannot connect to PostgreSQL at {target}: {e}"));
+    let target =
+        format!("{}:{}/{}", options.get_host(), options.get_port(), options.get_database().unwrap_or("postgres"));
+    let cannot_connect =
+        |e: sqlx::Error| StartupError::Database(format!("cannot connect to PostgreSQL at {target}: {e}"));
     let postgres_pool = |connections: u32| {
         AnyPoolOptions::new()
             .max_connections(connections)
@@ -121,8 +125,5 @@ pub async fn migrate(db: &Database) -> Result<(), StartupError> {
 
 /// Whether the database answers a trivial query within two seconds.
 pub async fn is_healthy(db: &AnyPool) -> bool {
-    matches!(
-        tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(db)).await,
-        Ok(Ok(_))
-    )
+    matches!(tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(db)).await, Ok(Ok(_)))
 }

@@ -27,9 +27,9 @@ pub fn default_key_file(database_path: &Path) -> PathBuf {
 }
 
 fn decode(text: &str, origin: &str) -> Result<[u8; KEY_BYTES], StartupError> {
-    let bytes = STANDARD
-        .decode(text.trim())
-        .map_err(|_| StartupError::Config(format!("{origin} is not base64 (make one with: openssl rand -base64 32)")))?;
+    let bytes = STANDARD.decode(text.trim()).map_err(|_| {
+        StartupError::Config(format!("{origin} is not base64 (make one with: openssl rand -base64 32)"))
+    })?;
     bytes.try_into().map_err(|_| {
         StartupError::Config(format!("{origin} must hold 32 bytes in base64 (make one with: openssl rand -base64 32)"))
     })
@@ -62,7 +62,9 @@ pub async fn load(source: &KeySource, db: &AnyPool) -> Result<SecretBox, Startup
                 }
                 create_key_file(path)?
             }
-            Err(e) => return Err(StartupError::Config(format!("cannot read the TOTP key file {}: {e}", path.display()))),
+            Err(e) => {
+                return Err(StartupError::Config(format!("cannot read the TOTP key file {}: {e}", path.display())))
+            }
         },
     };
     let secret_box = SecretBox::new(&key);
@@ -101,8 +103,9 @@ pub async fn load(source: &KeySource, db: &AnyPool) -> Result<SecretBox, Startup
 fn create_key_file(path: &Path) -> Result<[u8; KEY_BYTES], StartupError> {
     use std::io::Write;
     let key = SecretBox::generate_key();
-    crate::private_files::create_private_folders(path)
-        .map_err(|e| StartupError::Config(format!("cannot create the folder of the TOTP key file {}: {e}", path.display())))?;
+    crate::private_files::create_private_folders(path).map_err(|e| {
+        StartupError::Config(format!("cannot create the folder of the TOTP key file {}: {e}", path.display()))
+    })?;
     let options = crate::private_files::private_new_file();
     let mut file = options
         .open(path)

@@ -7,7 +7,9 @@ use crate::{
     database, StartupError,
 };
 use app::server::{
-    accounts, clock::now_unix, input, passwords, security_log, throttle,
+    accounts,
+    clock::now_unix,
+    input, passwords, security_log, throttle,
     totp::{self, TotpSecret},
 };
 use sqlx::{AnyPool, Row};
@@ -42,7 +44,11 @@ async fn find_id(db: &AnyPool, name: &str) -> Result<(i64, String), OperatorErro
     Ok((row.try_get("id")?, row.try_get("username")?))
 }
 
-pub async fn user(config: &Config, command: UserCommand, password_input: impl FnOnce() -> String) -> Result<Vec<String>, OperatorError> {
+pub async fn user(
+    config: &Config,
+    command: UserCommand,
+    password_input: impl FnOnce() -> String,
+) -> Result<Vec<String>, OperatorError> {
     let db = open_database(config).await?;
     match command {
         UserCommand::Add { name } => {
@@ -139,11 +145,7 @@ pub fn otp(command: OtpCommand) -> Result<(Vec<String>, bool), OperatorError> {
     Ok(match command {
         OtpCommand::Secret { hex } => {
             let secret = TotpSecret::generate();
-            let text = if hex {
-                app::server::secret_box::to_hex(secret.as_bytes())
-            } else {
-                secret.to_base32()
-            };
+            let text = if hex { app::server::secret_box::to_hex(secret.as_bytes()) } else { secret.to_base32() };
             (vec![text], true)
         }
         OtpCommand::Now { key: arg } => {

@@ -3,12 +3,12 @@
 //! already on to `/account`. Decided here, before the page renders, so it holds with or
 //! without JavaScript.
 
+use app::api::Flash;
 use app::server::{
     auth_session::{AuthSession, Stage},
     flash, sign_in,
     state::AppState,
 };
-use app::api::Flash;
 use axum::{
     extract::{Request, State},
     http::{header, Method, StatusCode},
@@ -65,10 +65,13 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
             "/login",
             Some(Flash {
                 is_error: true,
-                message: "Your sign-in expired after 5 minutes without a code. Sign in with your password again.".into(),
+                message: "Your sign-in expired after 5 minutes without a code. Sign in with your password again."
+                    .into(),
             }),
         )),
-        (Rule::SignedIn, Stage::SignedIn { .. }) | (Rule::PendingSecondFactor, Stage::PendingSecondFactor { .. }) => None,
+        (Rule::SignedIn, Stage::SignedIn { .. }) | (Rule::PendingSecondFactor, Stage::PendingSecondFactor { .. }) => {
+            None
+        }
     };
     match destination {
         None => next.run(req).await,

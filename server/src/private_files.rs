@@ -38,7 +38,10 @@ pub fn create_database_file(path: &Path) -> Result<(), StartupError> {
         return Ok(());
     }
     create_private_folders(path).map_err(|e| {
-        StartupError::Database(format!("cannot create the database folder {}: {e}", path.parent().unwrap_or(path).display()))
+        StartupError::Database(format!(
+            "cannot create the database folder {}: {e}",
+            path.parent().unwrap_or(path).display()
+        ))
     })?;
     match private_new_file().open(path) {
         Ok(_) => Ok(()),
@@ -123,7 +126,11 @@ mod tests {
     fn tempfile_folder() -> PathBuf {
         use std::sync::atomic::{AtomicU32, Ordering};
         static N: AtomicU32 = AtomicU32::new(0);
-        let path = std::env::temp_dir().join(format!("private-files-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+        let path = std::env::temp_dir().join(format!(
+            "private-files-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
         fs::create_dir_all(&path).unwrap();
         path
     }

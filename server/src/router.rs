@@ -2,7 +2,9 @@
 //! timeout, the security headers, the anonymous page cache, the session, the API guard (for `/api/*`), the page guard
 //! (for pages), then the handler.
 
-use crate::{anonymous_page_cache::PageCache, session_store::Lifetimes, api_guard, health, security_headers, static_files};
+use crate::{
+    anonymous_page_cache::PageCache, api_guard, health, security_headers, session_store::Lifetimes, static_files,
+};
 use app::{server::state::AppState, shell, App};
 use axum::{
     http::StatusCode,
@@ -26,11 +28,7 @@ pub fn session_cookie_name(secure_cookies: bool) -> &'static str {
     }
 }
 
-pub fn build<Store: SessionStore + Clone>(
-    state: AppState,
-    session_store: Store,
-    lifetimes: Lifetimes,
-) -> Router {
+pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store, lifetimes: Lifetimes) -> Router {
     let options = state.leptos_options.clone();
     let secure_cookies = state.settings.secure_cookies;
     // The server ends a session itself when it is idle or too old (`session_store`). The cookie
@@ -67,14 +65,13 @@ pub fn build<Store: SessionStore + Clone>(
         // Any other `/api/...` path is a JSON 404, not a page.
         .route(
             "/api/{*rest}",
-            any(|| async { (StatusCode::NOT_FOUND, Json(serde_json::json!({ "error": "There is no such endpoint." }))) }),
+            any(|| async {
+                (StatusCode::NOT_FOUND, Json(serde_json::json!({ "error": "There is no such endpoint." })))
+            }),
         )
         .route("/healthz", get(health::healthz))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
-        .nest(
-            &format!("/{}", options.site_pkg_dir),
-            static_files::router(&options.site_root, &options.site_pkg_dir),
-        )
+        .nest(&format!("/{}", options.site_pkg_dir), static_files::router(&options.site_root, &options.site_pkg_dir))
         .fallback(move |request: axum::extract::Request| not_found(request))
         // The API guard, which hands pages on to the page guard.
         .layer(middleware::from_fn_with_state(state.clone(), api_guard::guard))

@@ -120,7 +120,12 @@ impl Sessions {
 
     /// Writes the data of a session that still exists and has not expired; `None` when there is
     /// no such session any more (it is never written back).
-    async fn update(&self, key: &str, data: &HashMap<String, serde_json::Value>, now: i64) -> session_store::Result<Option<Stored>> {
+    async fn update(
+        &self,
+        key: &str,
+        data: &HashMap<String, serde_json::Value>,
+        now: i64,
+    ) -> session_store::Result<Option<Stored>> {
         let encoded = rmp_serde::to_vec(data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
         let row = sqlx::query(&format!(
             "UPDATE sessions SET data = $1, expires_at = {expiry} WHERE id_hash = $3 AND expires_at > $4
@@ -135,7 +140,11 @@ impl Sessions {
         .await
         .map_err(backend)?;
         row.map(|row| {
-            Ok(Stored { data: data.clone(), created_at: row.try_get("created_at")?, expires_at: row.try_get("expires_at")? })
+            Ok(Stored {
+                data: data.clone(),
+                created_at: row.try_get("created_at")?,
+                expires_at: row.try_get("expires_at")?,
+            })
         })
         .transpose()
         .map_err(|e: sqlx::Error| backend(e))
@@ -157,12 +166,13 @@ impl Sessions {
     }
 
     async fn read(&self, key: &str, now: i64) -> session_store::Result<Option<Stored>> {
-        let row = sqlx::query("SELECT data, created_at, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2")
-            .bind(key)
-            .bind(now)
-            .fetch_optional(&self.db)
-            .await
-            .map_err(backend)?;
+        let row =
+            sqlx::query("SELECT data, created_at, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2")
+                .bind(key)
+                .bind(now)
+                .fetch_optional(&self.db)
+                .await
+                .map_err(backend)?;
         let Some(row) = row else { return Ok(None) };
         let data: Vec<u8> = row.try_get("data").map_err(backend)?;
         Ok(Some(Stored {
@@ -271,7 +281,11 @@ impl SessionStore for Sessions {
         if let Some(memory) = &self.memory {
             memory.bury(id);
         }
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(stored_key(id)).execute(&self.db).await.map_err(backend)?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(stored_key(id))
+            .execute(&self.db)
+            .await
+            .map_err(backend)?;
         if let Some(memory) = &self.memory {
             memory.forget(id);
         }
@@ -335,7 +349,8 @@ mod tests {
 
     async fn sessions(memory: bool) -> Sessions {
         sqlx::any::install_default_drivers();
-        let db = sqlx::pool::PoolOptions::<sqlx::Any>::new().max_connections(1).connect("sqlite::memory:").await.unwrap();
+        let db =
+            sqlx::pool::PoolOptions::<sqlx::Any>::new().max_connections(1).connect("sqlite::memory:").await.unwrap();
         sqlx::query("CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, data BLOB NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL)")
             .execute(&db)
             .await

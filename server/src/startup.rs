@@ -76,7 +76,9 @@ impl Application {
         // Sessions are read on every signed-in request: with SQLite (this process alone writes
         // them) they are also kept in memory, written through to the database.
         let sessions = match database.backend {
-            database::Backend::Sqlite { .. } => Sessions::with_memory(database.sessions, config.sessions, SESSIONS_IN_MEMORY),
+            database::Backend::Sqlite { .. } => {
+                Sessions::with_memory(database.sessions, config.sessions, SESSIONS_IN_MEMORY)
+            }
             database::Backend::Postgres => Sessions::new(database.sessions, config.sessions),
         };
         let session_cleanup = tokio::spawn(sessions.clone().keep_deleting_expired(SESSION_CLEANUP_EVERY));
@@ -122,14 +124,19 @@ fn warn_if_pages_link_missing_files(options: &leptos::config::LeptosOptions) {
     let names: Vec<String> = files.filter_map(|f| f.ok()?.file_name().into_string().ok()).collect();
     let plain = format!("{}.wasm", options.output_name);
     let has_plain = names.contains(&plain);
-    let has_hashed = names.iter().any(|n| n.starts_with(&format!("{}.", options.output_name)) && n.ends_with(".wasm") && *n != plain);
+    let has_hashed = names
+        .iter()
+        .any(|n| n.starts_with(&format!("{}.", options.output_name)) && n.ends_with(".wasm") && *n != plain);
     if !options.hash_files && !has_plain && has_hashed {
         tracing::warn!(
             "{} holds content-hashed files but no hash.txt is beside this binary: pages will link files that do not exist; copy hash.txt from the build next to the binary",
             pkg.display()
         );
     } else if options.hash_files && !has_hashed && has_plain {
-        tracing::warn!("hash.txt is beside this binary but {} holds no content-hashed files: rebuild the site", pkg.display());
+        tracing::warn!(
+            "hash.txt is beside this binary but {} holds no content-hashed files: rebuild the site",
+            pkg.display()
+        );
     }
 }
 

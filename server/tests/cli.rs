@@ -76,7 +76,8 @@ fn users_can_be_added_listed_unlocked_reset_and_deleted() {
             .await
             .unwrap();
     });
-    let listed: serde_json::Value = serde_json::from_str(&stdout(&server(&["user", "list", "--json"], &db, None))).unwrap();
+    let listed: serde_json::Value =
+        serde_json::from_str(&stdout(&server(&["user", "list", "--json"], &db, None))).unwrap();
     assert_eq!(listed[0]["username"], "Alice");
     assert_eq!(listed[0]["two_factor"], true);
     assert_eq!(listed[0]["codes_locked"], true);
@@ -134,7 +135,11 @@ fn otp_helpers_match_the_rfc_vectors() {
     let bad = server(&["otp", "verify", "--secret", &secret, &wrong], &db, None);
     assert!(!bad.status.success());
     assert_eq!(stdout(&bad).trim(), "invalid");
-    let uri = stdout(&server(&["otp", "uri", "--secret", RFC_SECRET, "--account", "alice", "--issuer", "Example"], &db, None));
+    let uri = stdout(&server(
+        &["otp", "uri", "--secret", RFC_SECRET, "--account", "alice", "--issuer", "Example"],
+        &db,
+        None,
+    ));
     assert_eq!(
         uri.trim(),
         format!("otpauth://totp/Example:alice?secret={RFC_SECRET}&issuer=Example&algorithm=SHA1&digits=6&period=30")
@@ -163,7 +168,11 @@ fn item_10_otp_helpers_read_the_key_from_standard_input() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("app.db");
     for (counter, code) in [(0, "755224"), (9, "520489")] {
-        let o = server(&["otp", "hotp", "--secret", "-", "--counter", &counter.to_string()], &db, Some(&format!("{RFC_SECRET}\n")));
+        let o = server(
+            &["otp", "hotp", "--secret", "-", "--counter", &counter.to_string()],
+            &db,
+            Some(&format!("{RFC_SECRET}\n")),
+        );
         assert!(o.status.success(), "{}", stderr(&o));
         assert_eq!(stdout(&o).trim(), code, "counter {counter}");
     }

@@ -149,11 +149,13 @@ pub async fn load_setup_page() -> Result<SetupPageData, ApiError> {
             parameters: match offer.params.kind {
                 crate::server::otp_policy::OtpKind::Totp => format!(
                     "time-based, {}, {} digits, every {} seconds",
-                    offer.params.algorithm_name(), offer.params.digits, offer.params.period
+                    offer.params.algorithm_name(),
+                    offer.params.digits,
+                    offer.params.period
                 ),
-                crate::server::otp_policy::OtpKind::Hotp => format!(
-                    "counter-based, {}, {} digits", offer.params.algorithm_name(), offer.params.digits
-                ),
+                crate::server::otp_policy::OtpKind::Hotp => {
+                    format!("counter-based, {}, {} digits", offer.params.algorithm_name(), offer.params.digits)
+                }
             },
         })
     }

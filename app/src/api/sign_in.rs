@@ -13,7 +13,9 @@ pub async fn login(username: Option<String>, password: Option<String>) -> Result
         let outcome = sign_in::password_step(&state, &session, username, password).await?;
         // The browser is now known to this account: its later attempts count on their own.
         let cookie = crate::server::device_cookie::set_cookie(&outcome.device_token, state.settings.secure_cookies);
-        if let (Ok(cookie), Some(options)) = (http::HeaderValue::from_str(&cookie), use_context::<leptos_axum::ResponseOptions>()) {
+        if let (Ok(cookie), Some(options)) =
+            (http::HeaderValue::from_str(&cookie), use_context::<leptos_axum::ResponseOptions>())
+        {
             options.append_header(http::header::SET_COOKIE, cookie);
         }
         Ok(PasswordAccepted { second_factor: outcome.second_factor })

@@ -44,7 +44,8 @@ fn submit_if_complete(event: &leptos::ev::Event, wanted: usize) {
     use wasm_bindgen::JsCast;
     let Some(input) = event.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
     let Some(input_event) = event.dyn_ref::<web_sys::InputEvent>() else { return };
-    let typed_last_digit = input_event.input_type() == "insertText" && input_event.data().is_some_and(|d| d.chars().count() == 1);
+    let typed_last_digit =
+        input_event.input_type() == "insertText" && input_event.data().is_some_and(|d| d.chars().count() == 1);
     if !(typed_last_digit || input_event.input_type() == "insertFromPaste") {
         return;
     }

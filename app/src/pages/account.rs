@@ -47,11 +47,13 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
         events,
         code_digits,
     } = account;
-    let fresh = (!fresh_recovery_codes.is_empty()).then(|| view! {
-        <section class="card" id="fresh-recovery-codes">
-            <h2>"Save your recovery codes"</h2>
-            <RecoveryCodeList codes=fresh_recovery_codes />
-        </section>
+    let fresh = (!fresh_recovery_codes.is_empty()).then(|| {
+        view! {
+            <section class="card" id="fresh-recovery-codes">
+                <h2>"Save your recovery codes"</h2>
+                <RecoveryCodeList codes=fresh_recovery_codes />
+            </section>
+        }
     });
     let manage = if two_factor {
         Either::Left(view! {
@@ -89,10 +91,12 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
 
 #[component]
 fn RecoveryCodesCard(left: i64, recently_authenticated: bool, digits: usize) -> impl IntoView {
-    let warning = (left <= 2).then(|| view! {
-        <p class="notice error" role="status" id="few-recovery-codes">
-            {format!("Only {left} recovery code{} left. Make new ones now.", if left == 1 { "" } else { "s" })}
-        </p>
+    let warning = (left <= 2).then(|| {
+        view! {
+            <p class="notice error" role="status" id="few-recovery-codes">
+                {format!("Only {left} recovery code{} left. Make new ones now.", if left == 1 { "" } else { "s" })}
+            </p>
+        }
     });
     let form = if recently_authenticated {
         Either::Left(view! {

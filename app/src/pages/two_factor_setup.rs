@@ -53,13 +53,17 @@ fn SetupSteps(data: SetupPageData) -> impl IntoView {
         parameters,
         ..
     } = data;
-    let warning = move || (!widely_supported).then(|| view! {
-        <p class="notice error" role="note" id="otp-parameters-warning">
-            "This server makes codes that are " {parameters.clone()} ". Some authenticator apps, "
-            "Google Authenticator among them, ignore such settings and then show wrong codes: use an "
-            "app that supports them (for example FreeOTP, Aegis or 2FAS)."
-        </p>
-    });
+    let warning = move || {
+        (!widely_supported).then(|| {
+            view! {
+                <p class="notice error" role="note" id="otp-parameters-warning">
+                    "This server makes codes that are " {parameters.clone()} ". Some authenticator apps, "
+                    "Google Authenticator among them, ignore such settings and then show wrong codes: use an "
+                    "app that supports them (for example FreeOTP, Aegis or 2FAS)."
+                </p>
+            }
+        })
+    };
     let kind = if counter_based { "Counter based" } else { "Time based" };
     view! {
         {warning}
@@ -116,10 +120,7 @@ fn SetupSteps(data: SetupPageData) -> impl IntoView {
 /// or download them as a text file (a `data:` link, so it works without JavaScript too).
 #[component]
 pub fn RecoveryCodeList(codes: Vec<String>) -> impl IntoView {
-    let text = format!(
-        "Recovery codes for your two-factor sign-in. Each works once.\n\n{}\n",
-        codes.join("\n")
-    );
+    let text = format!("Recovery codes for your two-factor sign-in. Each works once.\n\n{}\n", codes.join("\n"));
     let download = format!("data:text/plain;charset=utf-8,{}", crate::uri::encode_component(&text));
     view! {
         <p>

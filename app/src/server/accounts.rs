@@ -67,7 +67,11 @@ pub fn params_from_row(row: &sqlx::any::AnyRow) -> Result<OtpParams, sqlx::Error
 const SELECT_ACCOUNT: &str = "SELECT id, username, password_hash, totp_secret, session_epoch,
     otp_kind, otp_algorithm, otp_digits, otp_period, otp_window, hotp_counter, hotp_resync_counter FROM users";
 
-pub async fn find_by_username(db: &AnyPool, secret_box: &SecretBox, name: &Username) -> Result<Option<Account>, sqlx::Error> {
+pub async fn find_by_username(
+    db: &AnyPool,
+    secret_box: &SecretBox,
+    name: &Username,
+) -> Result<Option<Account>, sqlx::Error> {
     sqlx::query(&format!("{SELECT_ACCOUNT} WHERE username_key = $1"))
         .bind(name.key())
         .fetch_optional(db)
@@ -168,10 +172,7 @@ pub async fn enable_two_factor(
         return Ok(None);
     };
     let epoch: i64 = row.try_get("session_epoch")?;
-    sqlx::query("DELETE FROM totp_enrollments WHERE user_id = $1")
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("DELETE FROM totp_enrollments WHERE user_id = $1").bind(account_id).execute(&mut *tx).await?;
     store_recovery_codes(&mut tx, account_id, recovery).await?;
     tx.commit().await?;
     Ok(Some(epoch))
@@ -183,10 +184,7 @@ async fn store_recovery_codes(
     account_id: i64,
     codes: &[String],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
-        .bind(account_id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(account_id).execute(&mut **tx).await?;
     for code in codes {
         let StoredCode { salt, hash } = recovery_codes::seal(code);
         sqlx::query("INSERT INTO recovery_codes (user_id, salt, code_hash) VALUES ($1, $2, $3)")
@@ -231,7 +229,11 @@ pub async fn regenerate_recovery_codes(
 /// in progress are gone, and the account's other sessions end. Returns the new session epoch;
 /// `None` when `caller_epoch` is given (a session asks) and the account has moved past it (that
 /// session was ended meanwhile), or the account is gone. The operator passes `None`.
-pub async fn disable_two_factor(db: &AnyPool, account_id: i64, caller_epoch: Option<i64>) -> Result<Option<i64>, sqlx::Error> {
+pub async fn disable_two_factor(
+    db: &AnyPool,
+    account_id: i64,
+    caller_epoch: Option<i64>,
+) -> Result<Option<i64>, sqlx::Error> {
     let mut tx = db.begin().await?;
     let raised = sqlx::query(
         "UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL, hotp_counter = NULL,
@@ -249,10 +251,7 @@ pub async fn disable_two_factor(db: &AnyPool, account_id: i64, caller_epoch: Opt
     };
     let epoch: i64 = row.try_get("session_epoch")?;
     store_recovery_codes(&mut tx, account_id, &[]).await?;
-    sqlx::query("DELETE FROM totp_enrollments WHERE user_id = $1")
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("DELETE FROM totp_enrollments WHERE user_id = $1").bind(account_id).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(Some(epoch))
 }

@@ -56,10 +56,17 @@ impl TryFrom<CompactRecord> for SignInRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
     Anonymous,
-    PendingSecondFactor { user_id: i64, epoch: i64 },
+    PendingSecondFactor {
+        user_id: i64,
+        epoch: i64,
+    },
     /// A password step whose 5 minutes ran out.
     PendingExpired,
-    SignedIn { user_id: i64, authenticated_at: i64, epoch: i64 },
+    SignedIn {
+        user_id: i64,
+        authenticated_at: i64,
+        epoch: i64,
+    },
 }
 
 /// The session of one request, the client address it came from, and the device token it
@@ -88,10 +95,12 @@ impl AuthSession {
     pub async fn current() -> Result<Self, AuthError> {
         use axum::extract::ConnectInfo;
         use std::net::SocketAddr;
-        let secure = leptos::prelude::use_context::<crate::server::state::AppState>().is_some_and(|s| s.settings.secure_cookies);
+        let secure =
+            leptos::prelude::use_context::<crate::server::state::AppState>().is_some_and(|s| s.settings.secure_cookies);
         leptos::prelude::with_context::<http::request::Parts, _>(|request| {
             let session = request.extensions.get::<Session>().cloned()?;
-            let address = request.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(peer)| peer.ip().to_string());
+            let address =
+                request.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(peer)| peer.ip().to_string());
             let cookies = request.headers.get_all(http::header::COOKIE).iter().filter_map(|v| v.to_str().ok());
             let device_token = crate::server::device_cookie::presented(cookies, secure);
             Some(Self { session, client_address: address, device_token })

@@ -56,11 +56,11 @@ pub async fn pending(
         "SELECT secret, otp_kind, otp_algorithm, otp_digits, otp_period, otp_window
          FROM totp_enrollments WHERE user_id = $1 AND session_binding = $2 AND created_at > $3",
     )
-        .bind(account_id)
-        .bind(binding)
-        .bind(now_unix() - PENDING_SETUP_SECONDS)
-        .fetch_optional(db)
-        .await?;
+    .bind(account_id)
+    .bind(binding)
+    .bind(now_unix() - PENDING_SETUP_SECONDS)
+    .fetch_optional(db)
+    .await?;
     let Some(row) = row else { return Ok(None) };
     let sealed: Vec<u8> = row.try_get("secret")?;
     let secret = secret_box

@@ -20,7 +20,9 @@ pub enum AuthError {
     #[error("That code is not right for this moment: the clock of your phone seems to be off by about {minutes} minute{}. Set its date and time to automatic, then enter the new code.", if *minutes == 1 { "" } else { "s" })]
     CodeRejectedClockOff { minutes: u64 },
     /// HOTP: the code belongs to a counter beyond the look-ahead window (RFC 4226 §7.4).
-    #[error("Your device is ahead of the server. Ask your app for the next code and enter it too, to get back in step.")]
+    #[error(
+        "Your device is ahead of the server. Ask your app for the next code and enter it too, to get back in step."
+    )]
     HotpResyncNeeded,
     #[error("That recovery code is not right, or it was already used.")]
     RecoveryCodeRejected,
@@ -71,9 +73,9 @@ pub fn database_unreachable(e: &sqlx::Error) -> bool {
         sqlx::Error::Tls(_) => true,
         // PostgreSQL: connection exceptions (08…), admin shutdown / crash (57P0x), statement
         // timeout (57014), too many connections (53300).
-        sqlx::Error::Database(db) => db
-            .code()
-            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P") || code == "57014" || code == "53300"),
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || code.starts_with("57P") || code == "57014" || code == "53300"
+        }),
         _ => false,
     }
 }
@@ -106,7 +108,9 @@ impl AuthError {
             AuthError::Throttled { retry_after } | AuthError::Busy { retry_after } => Some(*retry_after),
             // Locked until a recovery code or an operator lifts it; trying again later is all
             // a client can do with codes.
-            AuthError::SecondFactorLocked => Some(Duration::from_secs(crate::server::throttle::MAX_DELAY_SECONDS as u64)),
+            AuthError::SecondFactorLocked => {
+                Some(Duration::from_secs(crate::server::throttle::MAX_DELAY_SECONDS as u64))
+            }
             AuthError::DatabaseUnavailable => Some(Duration::from_secs(5)),
             _ => None,
         }

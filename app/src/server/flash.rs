@@ -31,9 +31,8 @@ fn clear_cookie(secure: bool) -> HeaderValue {
 
 fn parse(value: &str) -> Option<Flash> {
     let (kind, encoded) = value.split_once('.')?;
-    let message: String = form_urlencoded::parse(format!("m={encoded}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())?;
+    let message: String =
+        form_urlencoded::parse(format!("m={encoded}").as_bytes()).next().map(|(_, v)| v.into_owned())?;
     if message.is_empty() || message.len() > 500 {
         return None;
     }

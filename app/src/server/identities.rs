@@ -51,15 +51,19 @@ impl Identities {
             return Ok(Some(known));
         }
         let forgets_before = self.forgets.load(Ordering::Acquire);
-        let row = sqlx::query("SELECT username, totp_secret IS NOT NULL AS two_factor, session_epoch FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_optional(db)
-            .await?;
+        let row = sqlx::query(
+            "SELECT username, totp_secret IS NOT NULL AS two_factor, session_epoch FROM users WHERE id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(db)
+        .await?;
         let Some(row) = row else { return Ok(None) };
         let identity = Arc::new(Identity {
             username: row.try_get("username")?,
             // SQLite answers the comparison as an integer, PostgreSQL as a boolean.
-            two_factor: row.try_get::<bool, _>("two_factor").or_else(|_| row.try_get::<i64, _>("two_factor").map(|v| v != 0))?,
+            two_factor: row
+                .try_get::<bool, _>("two_factor")
+                .or_else(|_| row.try_get::<i64, _>("two_factor").map(|v| v != 0))?,
             session_epoch: row.try_get("session_epoch")?,
         });
         if let Some(cache) = &self.cache {

@@ -42,14 +42,10 @@ pub fn new_username(field: Option<String>) -> Result<Username, AuthError> {
     let value = required(field, "username")?;
     let length = value.chars().count();
     if !(USERNAME_MIN..=USERNAME_MAX).contains(&length) {
-        return Err(AuthError::BadInput(format!(
-            "A username has {USERNAME_MIN} to {USERNAME_MAX} characters."
-        )));
+        return Err(AuthError::BadInput(format!("A username has {USERNAME_MIN} to {USERNAME_MAX} characters.")));
     }
     if !value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
-        return Err(AuthError::BadInput(
-            "A username may only contain letters, digits, '.', '_' and '-'.".to_owned(),
-        ));
+        return Err(AuthError::BadInput("A username may only contain letters, digits, '.', '_' and '-'.".to_owned()));
     }
     Ok(Username(value))
 }
@@ -74,14 +70,10 @@ pub fn new_password(field: Option<String>) -> Result<SecretString, AuthError> {
     let value = required(field, "password")?;
     let length = value.chars().count();
     if length < PASSWORD_MIN {
-        return Err(AuthError::BadInput(format!(
-            "Choose a password of at least {PASSWORD_MIN} characters."
-        )));
+        return Err(AuthError::BadInput(format!("Choose a password of at least {PASSWORD_MIN} characters.")));
     }
     if length > PASSWORD_MAX {
-        return Err(AuthError::BadInput(format!(
-            "A password has at most {PASSWORD_MAX} characters."
-        )));
+        return Err(AuthError::BadInput(format!("A password has at most {PASSWORD_MAX} characters.")));
     }
     Ok(SecretString::from(value))
 }
@@ -90,9 +82,7 @@ pub fn new_password(field: Option<String>) -> Result<SecretString, AuthError> {
 pub fn sign_in_password(field: Option<String>) -> Result<SecretString, AuthError> {
     let value = required(field, "password")?;
     if value.chars().count() > PASSWORD_MAX {
-        return Err(AuthError::BadInput(format!(
-            "A password has at most {PASSWORD_MAX} characters."
-        )));
+        return Err(AuthError::BadInput(format!("A password has at most {PASSWORD_MAX} characters.")));
     }
     Ok(SecretString::from(value))
 }
@@ -139,11 +129,9 @@ mod tests {
 
     #[test]
     fn anything_but_six_digits_is_refused() {
-        for bad in ["", "12345", "1234567", "123456789", "12345a", "１２３４５６", "12 34 5", "-12345", "+12345"] {
-            assert!(
-                matches!(one_time_code(Some(bad.into())), Err(AuthError::BadInput(_))),
-                "{bad:?} was accepted"
-            );
+        for bad in ["", "12345", "1234567", "123456789", "12345a", "１２３４５６", "12 34 5", "-12345", "+12345"]
+        {
+            assert!(matches!(one_time_code(Some(bad.into())), Err(AuthError::BadInput(_))), "{bad:?} was accepted");
         }
         assert!(matches!(one_time_code(None), Err(AuthError::BadInput(_))));
     }

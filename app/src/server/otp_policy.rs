@@ -136,7 +136,13 @@ mod tests {
 
     #[test]
     fn unsupported_settings_are_refused_with_a_reason() {
-        for bad in [("OTP_TYPE", "sms"), ("OTP_ALGORITHM", "MD5"), ("OTP_DIGITS", "7"), ("OTP_PERIOD", "45"), ("OTP_SKEW", "3")] {
+        for bad in [
+            ("OTP_TYPE", "sms"),
+            ("OTP_ALGORITHM", "MD5"),
+            ("OTP_DIGITS", "7"),
+            ("OTP_PERIOD", "45"),
+            ("OTP_SKEW", "3"),
+        ] {
             let error = policy_from(env(&[bad])).unwrap_err();
             assert!(error.starts_with(bad.0), "{error}");
         }

@@ -153,7 +153,9 @@ fn verify_blocking(password: &[u8], phc: &str, memory: &mut Vec<Block>) -> bool 
         let version = parsed.version.map(Version::try_from).transpose().ok()?.unwrap_or_default();
         let stored_params = Params::try_from(&parsed).ok()?;
         let expected = parsed.hash?;
-        let params = Params::new(stored_params.m_cost(), stored_params.t_cost(), stored_params.p_cost(), Some(expected.len())).ok()?;
+        let params =
+            Params::new(stored_params.m_cost(), stored_params.t_cost(), stored_params.p_cost(), Some(expected.len()))
+                .ok()?;
         let mut salt = [0u8; 64];
         let salt = parsed.salt?.decode_b64(&mut salt).ok()?;
         let mut out = vec![0u8; expected.len()];
@@ -165,7 +167,9 @@ fn verify_blocking(password: &[u8], phc: &str, memory: &mut Vec<Block>) -> bool 
 }
 
 /// Runs one Argon2 computation on a hashing thread.
-async fn on_hashing_thread<T: Send + 'static>(work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static) -> Result<T, AuthError> {
+async fn on_hashing_thread<T: Send + 'static>(
+    work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+) -> Result<T, AuthError> {
     hashing_pool()?.run(MAX_WAIT, work).await
 }
 
@@ -194,7 +198,11 @@ pub async fn verify(password: SecretString, stored: Option<String>) -> Result<bo
 
 /// `verify`, answering Busy when the check has not finished within `max_wait`
 /// (`Settings::password_wait`: `MAX_WAIT` in production; tests make the server busy with it).
-pub async fn verify_within(max_wait: Duration, password: SecretString, stored: Option<String>) -> Result<bool, AuthError> {
+pub async fn verify_within(
+    max_wait: Duration,
+    password: SecretString,
+    stored: Option<String>,
+) -> Result<bool, AuthError> {
     let exists = stored.is_some();
     let phc = stored.unwrap_or_else(|| dummy_hash().to_owned());
     let matches = hashing_pool()?
@@ -279,7 +287,8 @@ mod tests {
         let hash_with = move |memory: &mut Vec<Block>| {
             let reused = memory.len() >= blocks;
             let mut out = [0u8; 32];
-            compute(Algorithm::Argon2id, Version::V0x13, params.clone(), b"pw", b"saltsaltsalt", &mut out, memory).unwrap();
+            compute(Algorithm::Argon2id, Version::V0x13, params.clone(), b"pw", b"saltsaltsalt", &mut out, memory)
+                .unwrap();
             reused
         };
         let (release, blocked) = std::sync::mpsc::channel::<()>();

@@ -19,9 +19,7 @@ const SALT_BYTES: usize = 16;
 pub fn generate_set() -> Vec<String> {
     (0..CODES_PER_SET)
         .map(|_| {
-            let raw: String = (0..CODE_LENGTH)
-                .map(|_| ALPHABET[OsRng.gen_range(0..ALPHABET.len())] as char)
-                .collect();
+            let raw: String = (0..CODE_LENGTH).map(|_| ALPHABET[OsRng.gen_range(0..ALPHABET.len())] as char).collect();
             format!("{}-{}", &raw[..5], &raw[5..])
         })
         .collect()
@@ -32,11 +30,8 @@ pub fn normalize(input: &str) -> Option<String> {
     if input.len() > 64 {
         return None;
     }
-    let code: String = input
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
+    let code: String =
+        input.chars().filter(|c| !c.is_whitespace() && *c != '-').map(|c| c.to_ascii_lowercase()).collect();
     (code.len() == CODE_LENGTH && code.bytes().all(|b| ALPHABET.contains(&b))).then_some(code)
 }
 

@@ -49,7 +49,12 @@ pub fn code_or_recovery_code(field: Option<String>) -> Result<Proof, AuthError> 
     }
 }
 
-pub async fn verify(state: &AppState, account: &Account, proof: &Proof, address: Option<&str>) -> Result<(), AuthError> {
+pub async fn verify(
+    state: &AppState,
+    account: &Account,
+    proof: &Proof,
+    address: Option<&str>,
+) -> Result<(), AuthError> {
     match proof {
         Proof::Code(code) => verify_code(state, account, code, address).await,
         Proof::RecoveryCode(code) => verify_recovery_code(state, account, code, address).await,
@@ -59,7 +64,12 @@ pub async fn verify(state: &AppState, account: &Account, proof: &Proof, address:
 /// A code from the authenticator app: refused unthrottled-or-not before it is even looked at,
 /// then matched against the ±1 step window, then its step claimed (single use), which also
 /// resets the failure count.
-pub async fn verify_code(state: &AppState, account: &Account, code: &str, address: Option<&str>) -> Result<(), AuthError> {
+pub async fn verify_code(
+    state: &AppState,
+    account: &Account,
+    code: &str,
+    address: Option<&str>,
+) -> Result<(), AuthError> {
     let secret = account.totp_secret.as_ref().ok_or(AuthError::CodeRejected)?;
     let params = account.otp;
     input::code_of_length(code, params.digits)?;
@@ -73,16 +83,16 @@ pub async fn verify_code(state: &AppState, account: &Account, code: &str, addres
         },
         OtpKind::Hotp => {
             let from = account.hotp_counter;
-            let resynced = account
-                .hotp_resync_counter
-                .filter(|r| *r >= from)
-                .map(|r| r + 1)
-                .filter(|next| bool::from(totp::code_for(secret, &params, *next).as_bytes().ct_eq(code.as_bytes())));
+            let resynced =
+                account.hotp_resync_counter.filter(|r| *r >= from).map(|r| r + 1).filter(|next| {
+                    bool::from(totp::code_for(secret, &params, *next).as_bytes().ct_eq(code.as_bytes()))
+                });
             match totp::matching_hotp_counter(secret, &params, code, from, params.window).or(resynced) {
                 Some(counter) => accounts::claim_hotp_counter(&state.db, account.id, counter).await?,
                 None => {
                     let beyond = from.saturating_add(params.window);
-                    if let Some(counter) = totp::matching_hotp_counter(secret, &params, code, beyond, HOTP_RESYNC_RANGE) {
+                    if let Some(counter) = totp::matching_hotp_counter(secret, &params, code, beyond, HOTP_RESYNC_RANGE)
+                    {
                         accounts::remember_hotp_resync(&state.db, account.id, counter).await?;
                         security_log::record(&state.db, account.id, Event::CodeRejected, address).await;
                         return Err(AuthError::HotpResyncNeeded);
@@ -124,7 +134,9 @@ pub async fn verify_recovery_code(
     address: Option<&str>,
 ) -> Result<(), AuthError> {
     if recovery_codes::too_long(typed) {
-        return Err(AuthError::BadInput("That is too long to be a recovery code: each has ten letters and digits.".into()));
+        return Err(AuthError::BadInput(
+            "That is too long to be a recovery code: each has ten letters and digits.".into(),
+        ));
     }
     throttle::reserve_second_factor_attempt(&state.db, account.id, SecondFactorKind::RecoveryCode).await?;
     let redeemed = match recovery_codes::normalize(typed) {
@@ -149,9 +161,13 @@ mod tests {
         assert!(matches!(code_or_recovery_code(Some("12345678".into())), Ok(Proof::Code(_))));
         assert!(matches!(code_or_recovery_code(Some("123-456".into())), Ok(Proof::Code(c)) if c == "123456"));
         // A recovery code may be made of digits only: it is still a recovery code.
-        assert!(matches!(code_or_recovery_code(Some("12345-67890".into())), Ok(Proof::RecoveryCode(c)) if c == "1234567890"));
+        assert!(
+            matches!(code_or_recovery_code(Some("12345-67890".into())), Ok(Proof::RecoveryCode(c)) if c == "1234567890")
+        );
         assert!(matches!(code_or_recovery_code(Some("1234567890".into())), Ok(Proof::RecoveryCode(_))));
-        assert!(matches!(code_or_recovery_code(Some(" AB3DE - FG7HJ ".into())), Ok(Proof::RecoveryCode(c)) if c == "ab3defg7hj"));
+        assert!(
+            matches!(code_or_recovery_code(Some(" AB3DE - FG7HJ ".into())), Ok(Proof::RecoveryCode(c)) if c == "ab3defg7hj")
+        );
         for bad in ["", "12345", "abc", &"1".repeat(65)] {
             assert!(matches!(code_or_recovery_code(Some(bad.to_string())), Err(AuthError::BadInput(_))), "{bad}");
         }

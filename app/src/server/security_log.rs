@@ -115,8 +115,5 @@ pub async fn recent(db: &AnyPool, user_id: i64, limit: i64) -> Result<Vec<Logged
 /// `2026-11-28 14:05 UTC`: what the page shows before (or without) JavaScript.
 pub fn format_utc(unix_seconds: i64) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    time::OffsetDateTime::from_unix_timestamp(unix_seconds)
-        .ok()
-        .and_then(|t| t.format(format).ok())
-        .unwrap_or_default()
+    time::OffsetDateTime::from_unix_timestamp(unix_seconds).ok().and_then(|t| t.format(format).ok()).unwrap_or_default()
 }

@@ -2,12 +2,12 @@
 //! recovery code. Every step is throttled (`throttle`) and logged (`security_log`).
 
 use crate::server::{
-    identities::Identity,
     accounts::{self, Account},
     auth_session::{AuthSession, Stage},
     clock::now_unix,
     device_cookie,
     error::AuthError,
+    identities::Identity,
     input, passwords, second_factor,
     security_log::{self, Event},
     state::AppState,
@@ -90,7 +90,10 @@ pub async fn password_step(
             None => None,
         };
         let stored_hash = account.as_ref().map(|a| a.password_hash.clone());
-        Ok::<_, AuthError>((passwords::verify_within(state.settings.password_wait, password, stored_hash).await?, account))
+        Ok::<_, AuthError>((
+            passwords::verify_within(state.settings.password_wait, password, stored_hash).await?,
+            account,
+        ))
     }
     .await;
     let account = match checked {

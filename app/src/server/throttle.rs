@@ -177,10 +177,11 @@ async fn reserve_in_window(db: &AnyPool, key: &str, limit: i64, window: i64) -> 
     .await?;
     if reserved.rows_affected() == 0 {
         // For windows, `last_failure_at` holds the start of the current window.
-        let window_start: i64 = sqlx::query_scalar("SELECT last_failure_at FROM login_throttle WHERE throttle_key = $1")
-            .bind(key)
-            .fetch_one(db)
-            .await?;
+        let window_start: i64 =
+            sqlx::query_scalar("SELECT last_failure_at FROM login_throttle WHERE throttle_key = $1")
+                .bind(key)
+                .fetch_one(db)
+                .await?;
         let wait = (window_start + window - now).max(1);
         return Err(AuthError::Throttled { retry_after: Duration::from_secs(wait as u64) });
     }
@@ -214,7 +215,8 @@ pub async fn reserve_password_attempt(
 ) -> Result<(), AuthError> {
     let now = now_unix();
     if let Some(address) = address {
-        reserve_in_window(db, &address_key(address), PASSWORD_FAILURES_PER_ADDRESS_WINDOW, ADDRESS_WINDOW_SECONDS).await?;
+        reserve_in_window(db, &address_key(address), PASSWORD_FAILURES_PER_ADDRESS_WINDOW, ADDRESS_WINDOW_SECONDS)
+            .await?;
     }
     let key = password_key(username, device);
     let reserved = sqlx::query(&format!(
@@ -250,7 +252,12 @@ pub async fn reserve_password_attempt(
 /// again, and the address gets its reserved attempt back (only failures count against an
 /// address). A right password on a known device leaves the username's count alone: it says
 /// nothing about whoever else is trying that username.
-pub async fn password_succeeded(db: &AnyPool, username: &str, address: Option<&str>, device: Option<&str>) -> Result<(), sqlx::Error> {
+pub async fn password_succeeded(
+    db: &AnyPool,
+    username: &str,
+    address: Option<&str>,
+    device: Option<&str>,
+) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1")
         .bind(password_key(username, device))
         .execute(db)

@@ -4,10 +4,10 @@
 //! *which* step a code matched: that step is then claimed atomically in the database
 //! (`accounts::claim_time_step`), so a code is accepted at most once.
 
+use crate::server::otp_policy::{OtpKind, OtpParams};
 use qrcode::{render::svg, EcLevel, QrCode};
 use rand::{rngs::OsRng, RngCore};
 use subtle::ConstantTimeEq;
-use crate::server::otp_policy::{OtpKind, OtpParams};
 pub use totp_rs::Algorithm;
 use totp_rs::TOTP;
 
@@ -69,11 +69,8 @@ fn base32_encode(bytes: &[u8]) -> String {
 /// Reads a base32 key as other services print it: any case, spaces, dashes and `=` padding
 /// allowed. At least 80 bits (what some services use); this app's own keys are 160.
 pub fn parse_base32_secret(text: &str) -> Result<TotpSecret, String> {
-    let cleaned: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-' && *c != '=')
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
+    let cleaned: String =
+        text.chars().filter(|c| !c.is_whitespace() && *c != '-' && *c != '=').map(|c| c.to_ascii_uppercase()).collect();
     let bytes = totp_rs::Secret::Encoded(cleaned)
         .to_bytes()
         .map_err(|_| "the secret is not base32 (letters A-Z and digits 2-7)".to_owned())?;
@@ -129,7 +126,13 @@ pub fn matching_totp_step(secret: &TotpSecret, params: &OtpParams, code: &str, n
 }
 
 /// The first HOTP counter in `from .. from + count` whose code equals `code` (all compared).
-pub fn matching_hotp_counter(secret: &TotpSecret, params: &OtpParams, code: &str, from: u64, count: u64) -> Option<u64> {
+pub fn matching_hotp_counter(
+    secret: &TotpSecret,
+    params: &OtpParams,
+    code: &str,
+    from: u64,
+    count: u64,
+) -> Option<u64> {
     let mut matched = None;
     for counter in (from..from.saturating_add(count)).rev() {
         if bool::from(code_for(secret, params, counter).as_bytes().ct_eq(code.as_bytes())) {
@@ -292,7 +295,8 @@ mod tests {
 
     #[test]
     fn rfc_4226_appendix_d_hotp_vectors_match() {
-        let expected = ["755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871", "520489"];
+        let expected =
+            ["755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871", "520489"];
         for (counter, code) in expected.iter().enumerate() {
             assert_eq!(hotp_code(&seed(20), counter as u64, 6, Algorithm::SHA1), *code, "counter {counter}");
         }
@@ -310,7 +314,15 @@ mod tests {
     #[test]
     fn base32_matches_rfc_4648_vectors() {
         // RFC 4648 §10, without padding.
-        for (raw, encoded) in [("", ""), ("f", "MY"), ("fo", "MZXQ"), ("foo", "MZXW6"), ("foob", "MZXW6YQ"), ("fooba", "MZXW6YTB"), ("foobar", "MZXW6YTBOI")] {
+        for (raw, encoded) in [
+            ("", ""),
+            ("f", "MY"),
+            ("fo", "MZXQ"),
+            ("foo", "MZXW6"),
+            ("foob", "MZXW6YQ"),
+            ("fooba", "MZXW6YTB"),
+            ("foobar", "MZXW6YTBOI"),
+        ] {
             assert_eq!(base32_encode(raw.as_bytes()), encoded);
         }
         assert_eq!(seed(20).to_base32(), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");

@@ -47,12 +47,17 @@ pub async fn start(state: &AppState, session: &AuthSession, account: &Account) -
 
 /// The setup the page shows: this session's one in progress if it is still valid, so reloading
 /// the page does not void a key already scanned; otherwise a new one.
-pub async fn current_or_start(state: &AppState, session: &AuthSession, account: &Account) -> Result<SetupOffer, AuthError> {
+pub async fn current_or_start(
+    state: &AppState,
+    session: &AuthSession,
+    account: &Account,
+) -> Result<SetupOffer, AuthError> {
     if account.two_factor_on() {
         return Err(AuthError::TwoFactorAlreadyOn);
     }
     if let Some(binding) = session.existing_setup_binding().await? {
-        if let Some((secret, params)) = enrollments::pending(&state.db, &state.secret_box, account.id, &binding).await? {
+        if let Some((secret, params)) = enrollments::pending(&state.db, &state.secret_box, account.id, &binding).await?
+        {
             return offer(state, account, secret, params);
         }
     }
@@ -97,7 +102,9 @@ pub async fn confirm(
         account.session_epoch,
     )
     .await?;
-    let Some(epoch) = raised else { return Err(lost_race(state, session, account, AuthError::TwoFactorAlreadyOn).await) };
+    let Some(epoch) = raised else {
+        return Err(lost_race(state, session, account, AuthError::TwoFactorAlreadyOn).await);
+    };
     state.identities.forget(account.id);
     throttle::clear_second_factor_failures(&state.db, account.id).await?;
     session.adopt_epoch(epoch).await?;

@@ -1,7 +1,9 @@
 //! Throttling and lockout (SECURITY.md, "Policy numbers"). Each test names the property it
 //! guards; removing the property makes it fail.
 
-use crate::helpers::{away_from_step_boundary, client, fresh_database_url, json, spawn_app, spawn_app_with, test_config, totp_code};
+use crate::helpers::{
+    away_from_step_boundary, client, fresh_database_url, json, spawn_app, spawn_app_with, test_config, totp_code,
+};
 use reqwest::StatusCode;
 
 fn wrong_code(secret: &str) -> String {
@@ -47,10 +49,16 @@ async fn failures_count_across_sessions_and_only_a_success_resets_them() {
     let (secret, _) = app.user_with_two_factor("alice", "correct horse").await;
     for _ in 0..5 {
         let fresh = app.pending_client("alice", "correct horse").await;
-        assert_eq!(app.post(&fresh, "login/2fa", &[("otp", &wrong_code(&secret))]).await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            app.post(&fresh, "login/2fa", &[("otp", &wrong_code(&secret))]).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
     let fresh = app.pending_client("alice", "correct horse").await;
-    assert_eq!(app.post(&fresh, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        app.post(&fresh, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
     assert_eq!(failures_in_db(&app, "alice").await, 5, "a new password step did not reset the count");
 }
 
@@ -60,14 +68,19 @@ async fn twenty_failures_lock_codes_until_a_recovery_code_is_used() {
     let app = spawn_app().await;
     let (secret, recovery) = app.user_with_two_factor("alice", "correct horse").await;
     // Arrange 19 failures whose delay has passed (waiting them out would take an hour).
-    sqlx::query("UPDATE users SET second_factor_failures = 19, second_factor_failed_at = 0 WHERE username_key = 'alice'")
-        .execute(&app.db)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE users SET second_factor_failures = 19, second_factor_failed_at = 0 WHERE username_key = 'alice'",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
     let c = app.pending_client("alice", "correct horse").await;
     assert_eq!(app.post(&c, "login/2fa", &[("otp", &wrong_code(&secret))]).await.status(), StatusCode::UNAUTHORIZED);
     // The 20th failure locks: no delay passing unlocks it.
-    sqlx::query("UPDATE users SET second_factor_failed_at = 0 WHERE username_key = 'alice'").execute(&app.db).await.unwrap();
+    sqlx::query("UPDATE users SET second_factor_failed_at = 0 WHERE username_key = 'alice'")
+        .execute(&app.db)
+        .await
+        .unwrap();
     let locked = app.post(&c, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await;
     assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(locked.headers().contains_key("retry-after"));
@@ -86,11 +99,13 @@ async fn the_delay_doubles_with_each_failure() {
     let app = spawn_app().await;
     let (secret, _) = app.user_with_two_factor("alice", "correct horse").await;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    sqlx::query("UPDATE users SET second_factor_failures = 6, second_factor_failed_at = $1 WHERE username_key = 'alice'")
-        .bind(now)
-        .execute(&app.db)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE users SET second_factor_failures = 6, second_factor_failed_at = $1 WHERE username_key = 'alice'",
+    )
+    .bind(now)
+    .execute(&app.db)
+    .await
+    .unwrap();
     let c = app.pending_client("alice", "correct horse").await;
     let r = app.post(&c, "login/2fa", &[("otp", &wrong_code(&secret))]).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -171,7 +186,10 @@ async fn throttling_survives_a_restart() {
     };
     let app = spawn_app_with(test_config(url)).await;
     let c = app.pending_client("alice", "correct horse").await;
-    assert_eq!(app.post(&c, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        app.post(&c, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }
 
 /// Property 2: recovery codes are throttled like codes.
@@ -181,7 +199,10 @@ async fn recovery_code_guesses_are_throttled_too() {
     let (_, recovery) = app.user_with_two_factor("alice", "correct horse").await;
     let c = app.pending_client("alice", "correct horse").await;
     for _ in 0..5 {
-        assert_eq!(app.post(&c, "login/recovery", &[("recovery_code", "zzzzz-zzzzz")]).await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            app.post(&c, "login/recovery", &[("recovery_code", "zzzzz-zzzzz")]).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
     let r = app.post(&c, "login/recovery", &[("recovery_code", &recovery[0])]).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -255,11 +276,13 @@ async fn pages_carry_a_strict_content_security_policy() {
 async fn an_address_past_its_limit_is_throttled_for_every_username() {
     let app = spawn_app().await;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    sqlx::query("INSERT INTO login_throttle (throttle_key, failures, last_failure_at) VALUES ('addr:127.0.0.1', 300, $1)")
-        .bind(now - 10)
-        .execute(&app.db)
-        .await
-        .unwrap();
+    sqlx::query(
+        "INSERT INTO login_throttle (throttle_key, failures, last_failure_at) VALUES ('addr:127.0.0.1', 300, $1)",
+    )
+    .bind(now - 10)
+    .execute(&app.db)
+    .await
+    .unwrap();
     let r = app.post(&client(), "login", &[("username", "someone"), ("password", "wrong horse")]).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     let wait: i64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
@@ -272,7 +295,8 @@ async fn an_address_past_its_limit_is_throttled_for_every_username() {
 async fn twenty_concurrent_wrong_passwords_get_ten_answers_and_ten_429s() {
     let app = spawn_app().await;
     app.register(&client(), "alice", "correct horse").await;
-    let attempts = (0..20).map(|_| app.post_with(client(), "login", vec![("username", "alice"), ("password", "wrong horse")]));
+    let attempts =
+        (0..20).map(|_| app.post_with(client(), "login", vec![("username", "alice"), ("password", "wrong horse")]));
     let statuses: Vec<StatusCode> = futures::future::join_all(attempts).await.iter().map(|r| r.status()).collect();
     assert_eq!(statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count(), 10, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(), 10, "{statuses:?}");

@@ -5,9 +5,22 @@ use crate::helpers::{client, spawn_app};
 use reqwest::header;
 
 const ENDPOINTS: [&str; 16] = [
-    "register", "login", "login/2fa", "login/recovery", "logout", "logout/others", "me", "2fa/setup",
-    "2fa/confirm", "2fa/disable", "2fa/recovery-codes", "reauthenticate", "ui/visitor", "ui/account",
-    "ui/setup", "ui/code-digits",
+    "register",
+    "login",
+    "login/2fa",
+    "login/recovery",
+    "logout",
+    "logout/others",
+    "me",
+    "2fa/setup",
+    "2fa/confirm",
+    "2fa/disable",
+    "2fa/recovery-codes",
+    "reauthenticate",
+    "ui/visitor",
+    "ui/account",
+    "ui/setup",
+    "ui/code-digits",
 ];
 
 fn bodies() -> Vec<(&'static str, Vec<u8>)> {
@@ -30,7 +43,10 @@ fn bodies() -> Vec<(&'static str, Vec<u8>)> {
         ("application/json", br#"{"username":"alice","password":"correct horse"}"#.to_vec()),
         ("application/json", b"[1,2,3]".to_vec()),
         ("text/plain", b"hello".to_vec()),
-        ("multipart/form-data; boundary=x", b"--x\r\nContent-Disposition: form-data; name=\"otp\"\r\n\r\n123456\r\n--x--".to_vec()),
+        (
+            "multipart/form-data; boundary=x",
+            b"--x\r\nContent-Disposition: form-data; name=\"otp\"\r\n\r\n123456\r\n--x--".to_vec(),
+        ),
         ("application/octet-stream", (0..=255u8).collect()),
         ("", b"username=a&password=b".to_vec()),
     ];

@@ -35,7 +35,8 @@ pub async fn fresh_database_url(folder: &std::path::Path) -> String {
         Some(admin) => {
             sqlx::any::install_default_drivers();
             let name = format!("totp_test_{}", uuid_like());
-            let mut admin_conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await.expect("PostgreSQL admin connection");
+            let mut admin_conn =
+                <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await.expect("PostgreSQL admin connection");
             sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin_conn).await.expect("CREATE DATABASE");
             let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
             format!("{base}/{name}")
@@ -87,28 +88,33 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
     let (started_tx, started_rx) = tokio::sync::oneshot::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
         runtime.block_on(async move {
             let app = Application::build(config).await.expect("the server starts");
             let _ = started_tx.send(app.port());
-            let _ = app.run_until(async { let _ = stop_rx.await; }).await;
+            let _ = app
+                .run_until(async {
+                    let _ = stop_rx.await;
+                })
+                .await;
         });
     });
     let port = started_rx.await.expect("the server started");
     let address = format!("http://127.0.0.1:{port}");
     // A connection of the test's own, to look at or arrange what the server stored.
     sqlx::any::install_default_drivers();
-    let db = sqlx::pool::PoolOptions::<sqlx::Any>::new().max_connections(2).connect(&database_url).await.expect("test connection");
+    let db = sqlx::pool::PoolOptions::<sqlx::Any>::new()
+        .max_connections(2)
+        .connect(&database_url)
+        .await
+        .expect("test connection");
     TestApp { address, db_path, db, _folder: None, stop: Some(stop_tx) }
 }
 
 /// A browser-like client of its own: keeps cookies, does not follow redirects.
 pub fn client() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
+    Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client")
 }
 
 impl TestApp {
@@ -235,11 +241,13 @@ pub async fn stored_bytes(app: &TestApp) -> Vec<u8> {
         ("sessions", vec!["id_hash"], vec!["data"]),
     ] {
         for column in text_columns {
-            let values: Vec<String> = sqlx::query_scalar(&format!("SELECT {column} FROM {table}")).fetch_all(&app.db).await.unwrap();
+            let values: Vec<String> =
+                sqlx::query_scalar(&format!("SELECT {column} FROM {table}")).fetch_all(&app.db).await.unwrap();
             values.iter().for_each(|v| bytes.extend_from_slice(v.as_bytes()));
         }
         for column in blob_columns {
-            let values: Vec<Option<Vec<u8>>> = sqlx::query_scalar(&format!("SELECT {column} FROM {table}")).fetch_all(&app.db).await.unwrap();
+            let values: Vec<Option<Vec<u8>>> =
+                sqlx::query_scalar(&format!("SELECT {column} FROM {table}")).fetch_all(&app.db).await.unwrap();
             values.into_iter().flatten().for_each(|v| bytes.extend(v));
         }
     }

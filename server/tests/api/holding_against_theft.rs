@@ -56,7 +56,10 @@ async fn item_1_another_session_neither_sees_nor_replaces_a_pending_setup() {
 
     // Another session of the same account (with the password: a thief who has it, say).
     let other = client();
-    assert_eq!(app.post(&other, "login", &[("username", "alice"), ("password", "correct horse")]).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.post(&other, "login", &[("username", "alice"), ("password", "correct horse")]).await.status(),
+        StatusCode::OK
+    );
     let page = other.get(app.url("/account/2fa/setup")).send().await.unwrap().text().await.unwrap();
     let shown = crate::helpers::setup_key_from_page(&page);
     assert!(!shown.is_empty());
@@ -195,8 +198,14 @@ async fn item_4_registration_is_throttled_per_client_address() {
     let (app, _folder) = app_with(|c| c.settings.registrations_per_address_per_hour = 3).await;
     app.register(&client(), "taken", "correct horse").await;
     // Refusals (a taken name, a short password) do not use up the allowance.
-    assert_eq!(app.post(&client(), "register", &[("username", "taken"), ("password", "correct horse")]).await.status(), StatusCode::CONFLICT);
-    assert_eq!(app.post(&client(), "register", &[("username", "short"), ("password", "x")]).await.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        app.post(&client(), "register", &[("username", "taken"), ("password", "correct horse")]).await.status(),
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        app.post(&client(), "register", &[("username", "short"), ("password", "x")]).await.status(),
+        StatusCode::BAD_REQUEST
+    );
     app.register(&client(), "bob", "correct horse").await;
     app.register(&client(), "carol", "correct horse").await;
     let r = app.post(&client(), "register", &[("username", "dave"), ("password", "correct horse")]).await;
@@ -213,7 +222,8 @@ async fn item_4_registration_is_throttled_per_client_address() {
 #[tokio::test]
 async fn item_4_closed_registration_refuses_with_403_and_says_so() {
     let (app, _folder) = app_with(|c| c.settings.registration_open = false).await;
-    let (status, body) = json(app.post(&client(), "register", &[("username", "alice"), ("password", "correct horse")]).await).await;
+    let (status, body) =
+        json(app.post(&client(), "register", &[("username", "alice"), ("password", "correct horse")]).await).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(body["error"].as_str().unwrap().contains("administrator"), "{body}");
     let page = client().get(app.url("/register")).send().await.unwrap().text().await.unwrap();
@@ -238,7 +248,11 @@ async fn item_4_a_password_attempt_answered_503_is_given_back() {
     let c = client();
     for attempt in 0..30 {
         let r = app.post(&c, "login", &[("username", "alice"), ("password", "some password")]).await;
-        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE, "attempt {attempt}: an undecided attempt is no failure");
+        assert_eq!(
+            r.status(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "attempt {attempt}: an undecided attempt is no failure"
+        );
         assert!(r.headers().contains_key("retry-after"));
     }
     let counted: Vec<i64> = sqlx::query_scalar("SELECT failures FROM login_throttle").fetch_all(&app.db).await.unwrap();
@@ -301,7 +315,10 @@ async fn item_6_hammering_a_username_does_not_delay_its_owner_on_a_known_device(
     app.register(&client(), "alice", "correct horse").await;
     // The owner's browser signs in once, and so becomes a known device.
     let owner = client();
-    assert_eq!(app.post(&owner, "login", &[("username", "alice"), ("password", "correct horse")]).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.post(&owner, "login", &[("username", "alice"), ("password", "correct horse")]).await.status(),
+        StatusCode::OK
+    );
     assert_eq!(app.post(&owner, "logout", &[]).await.status(), StatusCode::OK);
     // Someone else hammers the username until it is delayed.
     let attacker = client();
@@ -327,7 +344,10 @@ async fn item_6_a_device_token_counts_only_for_its_own_username_and_its_own_fail
     app.register(&client(), "alice", "correct horse").await;
     app.register(&client(), "bob", "correct horse").await;
     let device = client();
-    assert_eq!(app.post(&device, "login", &[("username", "alice"), ("password", "correct horse")]).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.post(&device, "login", &[("username", "alice"), ("password", "correct horse")]).await.status(),
+        StatusCode::OK
+    );
     // Alice's device token does not spare it bob's delay.
     let attacker = client();
     for _ in 0..15 {
@@ -406,7 +426,8 @@ async fn item_8_start_up_refuses_a_database_or_key_file_inside_the_site_root() {
     let elsewhere = tempfile::tempdir().unwrap();
     let mut config = test_config(format!("sqlite://{}", elsewhere.path().join("app.db").display()));
     config.leptos.site_root = site.path().to_str().unwrap().into();
-    config.totp_key = Some(server::encryption_key::KeySource::File { path: site.path().join("totp.key"), create: true });
+    config.totp_key =
+        Some(server::encryption_key::KeySource::File { path: site.path().join("totp.key"), create: true });
     let refused = server::Application::build(config).await.err().expect("refused");
     assert!(refused.to_string().contains("site root"), "{refused}");
 }
@@ -418,7 +439,8 @@ async fn item_9_secure_cookies_are_host_prefixed_and_the_flash_cookie_is_secure_
     let (app, _folder) = app_with(|c| c.settings.secure_cookies = true).await;
     let r = app.post(&bare_client(), "register", &[("username", "alice"), ("password", "correct horse")]).await;
     assert_eq!(r.status(), StatusCode::OK);
-    let cookies: Vec<String> = r.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    let cookies: Vec<String> =
+        r.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect();
     let session = cookies.iter().find(|c| c.starts_with("__Host-session=")).expect("a __Host- session cookie");
     assert!(session.contains("Secure") && session.contains("Path=/") && !session.contains("Domain"), "{session}");
     let r = bare_client()
@@ -428,10 +450,20 @@ async fn item_9_secure_cookies_are_host_prefixed_and_the_flash_cookie_is_secure_
         .send()
         .await
         .unwrap();
-    let flash = r.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).find(|c| c.starts_with("flash="));
+    let flash = r
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("flash="));
     assert!(flash.expect("a flash cookie").contains("Secure"));
     let r = app.post(&bare_client(), "login", &[("username", "alice"), ("password", "correct horse")]).await;
-    let device = r.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).find(|c| c.contains("device="));
+    let device = r
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.contains("device="));
     assert!(device.expect("a device cookie").starts_with("__Host-device="));
 }
 
@@ -455,17 +487,30 @@ async fn item_11_over_long_codes_are_400_and_count_for_nothing() {
     let one_group_too_many = format!("{}-zzzzz", codes[1]);
     for _ in 0..25 {
         assert_eq!(app.post(&c, "login/2fa", &[("otp", &long)]).await.status(), StatusCode::BAD_REQUEST);
-        assert_eq!(app.post(&c, "login/2fa", &[("otp", "12345678901234567890")]).await.status(), StatusCode::BAD_REQUEST);
-        assert_eq!(app.post(&c, "login/recovery", &[("recovery_code", &long_recovery)]).await.status(), StatusCode::BAD_REQUEST);
-        assert_eq!(app.post(&c, "login/recovery", &[("recovery_code", &one_group_too_many)]).await.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            app.post(&c, "login/2fa", &[("otp", "12345678901234567890")]).await.status(),
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            app.post(&c, "login/recovery", &[("recovery_code", &long_recovery)]).await.status(),
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            app.post(&c, "login/recovery", &[("recovery_code", &one_group_too_many)]).await.status(),
+            StatusCode::BAD_REQUEST
+        );
     }
     // Had any counted, the account would be delayed (5 free) or locked (20) by now.
     let (status, body) = json(app.post(&c, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // Where a form takes a code or a recovery code, either is taken as typed.
     let typed = format!("  {} ", codes[0].to_uppercase().replace('-', " - "));
-    assert_eq!(app.post(&c, "reauthenticate", &[("password", "correct horse"), ("otp", &typed)]).await.status(), StatusCode::OK);
-    let (status, _) = json(app.post(&c, "reauthenticate", &[("password", "correct horse"), ("otp", &long_recovery)]).await).await;
+    assert_eq!(
+        app.post(&c, "reauthenticate", &[("password", "correct horse"), ("otp", &typed)]).await.status(),
+        StatusCode::OK
+    );
+    let (status, _) =
+        json(app.post(&c, "reauthenticate", &[("password", "correct horse"), ("otp", &long_recovery)]).await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 

@@ -1,7 +1,8 @@
 //! Recovery codes, turning 2FA off, re-authentication, the security log and ending sessions.
 
 use crate::helpers::{
-    away_from_step_boundary, client, fresh_database_url, json, spawn_app, spawn_app_with, test_config, totp_code, TestApp,
+    away_from_step_boundary, client, fresh_database_url, json, spawn_app, spawn_app_with, test_config, totp_code,
+    TestApp,
 };
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
@@ -45,7 +46,10 @@ async fn regenerating_needs_a_current_code_and_voids_the_old_set() {
     let p = app.pending_client("alice", "correct horse").await;
     assert_eq!(app.post(&p, "login/recovery", &[("recovery_code", &old[0])]).await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(app.post(&p, "login/recovery", &[("recovery_code", &new[0])]).await.status(), StatusCode::OK);
-    assert_eq!(json(app.post(&client(), "2fa/recovery-codes", &[("otp", "123456")]).await).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        json(app.post(&client(), "2fa/recovery-codes", &[("otp", "123456")]).await).await.0,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -56,20 +60,32 @@ async fn disabling_needs_the_password_and_a_code_and_voids_the_recovery_codes() 
     let code = totp_code(&secret, 1);
     let (status, _) = json(app.post(&c, "2fa/disable", &[("password", "wrong horse"), ("otp", &code)]).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "wrong password");
-    let (status, _) = json(app.post(&c, "2fa/disable", &[("password", "correct horse"), ("otp", &totp_code(&secret, 10))]).await).await;
+    let (status, _) =
+        json(app.post(&c, "2fa/disable", &[("password", "correct horse"), ("otp", &totp_code(&secret, 10))]).await)
+            .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "wrong code");
-    assert_eq!(json(app.post(&c, "2fa/disable", &[("otp", &code)]).await).await.0, StatusCode::BAD_REQUEST, "no password");
+    assert_eq!(
+        json(app.post(&c, "2fa/disable", &[("otp", &code)]).await).await.0,
+        StatusCode::BAD_REQUEST,
+        "no password"
+    );
     let me: Value = app.post(&c, "me", &[]).await.json().await.unwrap();
     assert_eq!(me["two_factor"], true, "still on after the failures");
 
-    let (status, body) = json(app.post(&c, "2fa/disable", &[("password", "correct horse"), ("otp", &code)]).await).await;
+    let (status, body) =
+        json(app.post(&c, "2fa/disable", &[("password", "correct horse"), ("otp", &code)]).await).await;
     assert_eq!((status, body), (StatusCode::OK, json!({})));
     let me: Value = app.post(&c, "me", &[]).await.json().await.unwrap();
     assert_eq!(me["two_factor"], false);
     let remaining: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes").fetch_one(&app.db).await.unwrap();
     assert_eq!(remaining, 0, "recovery codes voided");
     // The password alone signs in again; recovery codes are gone.
-    let r: Value = app.post(&client(), "login", &[("username", "alice"), ("password", "correct horse")]).await.json().await.unwrap();
+    let r: Value = app
+        .post(&client(), "login", &[("username", "alice"), ("password", "correct horse")])
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r["second_factor"], false);
     drop(codes);
     // Turning it on again starts a fresh enrollment with a new key.
@@ -97,12 +113,19 @@ async fn stale_sessions_must_reauthenticate_before_sensitive_changes() {
     let (status, body) = json(app.post(&c, "2fa/recovery-codes", &[("otp", &totp_code(&secret, 0))]).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(body["error"].as_str().unwrap().contains("confirm your password"), "{body}");
-    let (status, _) = json(app.post(&c, "2fa/disable", &[("password", "correct horse"), ("otp", &codes[0])]).await).await;
+    let (status, _) =
+        json(app.post(&c, "2fa/disable", &[("password", "correct horse"), ("otp", &codes[0])]).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // Re-authenticating opens the window again.
     // (A recovery code, since the current step's code was spent by the enrollment.)
-    assert_eq!(app.post(&c, "reauthenticate", &[("password", "wrong horse"), ("otp", &codes[1])]).await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(app.post(&c, "reauthenticate", &[("password", "correct horse"), ("otp", &codes[1])]).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.post(&c, "reauthenticate", &[("password", "wrong horse"), ("otp", &codes[1])]).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.post(&c, "reauthenticate", &[("password", "correct horse"), ("otp", &codes[1])]).await.status(),
+        StatusCode::OK
+    );
     let (status, body) = json(app.post(&c, "2fa/recovery-codes", &[("otp", &totp_code(&secret, 1))]).await).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
@@ -112,7 +135,10 @@ async fn signing_out_everywhere_ends_every_other_session() {
     let app = spawn_app().await;
     let (a, b) = (client(), client());
     app.register(&a, "alice", "correct horse").await;
-    assert_eq!(app.post(&b, "login", &[("username", "alice"), ("password", "correct horse")]).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.post(&b, "login", &[("username", "alice"), ("password", "correct horse")]).await.status(),
+        StatusCode::OK
+    );
     assert_eq!(app.post(&b, "me", &[]).await.status(), StatusCode::OK);
     let (status, body) = json(app.post(&a, "logout/others", &[]).await).await;
     assert_eq!((status, body), (StatusCode::OK, json!({})));
@@ -165,7 +191,8 @@ async fn the_security_log_records_each_event() {
     ] {
         assert!(kinds.iter().any(|k| k == expected), "{expected} missing from {kinds:?}");
     }
-    let addresses: Vec<Option<String>> = sqlx::query_scalar("SELECT client_address FROM security_events").fetch_all(&app.db).await.unwrap();
+    let addresses: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT client_address FROM security_events").fetch_all(&app.db).await.unwrap();
     assert!(addresses.iter().all(|a| a.as_deref() == Some("127.0.0.1")), "{addresses:?}");
     // The account page shows them.
     let html = c.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
@@ -247,11 +274,8 @@ async fn recovery_codes_waiting_for_a_page_without_javascript_are_not_stored_in_
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let html = c.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
-    let codes: Vec<String> = html
-        .split("<li><code>")
-        .skip(1)
-        .map(|rest| rest.split('<').next().unwrap().to_owned())
-        .collect();
+    let codes: Vec<String> =
+        html.split("<li><code>").skip(1).map(|rest| rest.split('<').next().unwrap().to_owned()).collect();
     assert_eq!(codes.len(), 10);
     let stored = crate::helpers::stored_bytes(&app).await;
     for code in codes {

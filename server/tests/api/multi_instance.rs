@@ -95,10 +95,16 @@ async fn two_instances_on_one_database_behave_as_one() {
     post(&guesser, &a, "login", &[("username", "alice"), ("password", "correct horse")]).await;
     for i in 0..4 {
         let instance = if i % 2 == 0 { &a } else { &b };
-        assert_eq!(post(&guesser, instance, "login/2fa", &[("otp", &totp_code(&secret, 10))]).await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            post(&guesser, instance, "login/2fa", &[("otp", &totp_code(&secret, 10))]).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
     for instance in [&a, &b] {
-        assert_eq!(post(&guesser, instance, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            post(&guesser, instance, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await.status(),
+            StatusCode::TOO_MANY_REQUESTS
+        );
     }
 }
 

@@ -6,7 +6,12 @@ use reqwest::{header, Client, StatusCode};
 
 const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 
-async fn form_post(app: &crate::helpers::TestApp, c: &Client, endpoint: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+async fn form_post(
+    app: &crate::helpers::TestApp,
+    c: &Client,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, String) {
     let r = c
         .post(app.url(&format!("/api/{endpoint}")))
         .header(header::ACCEPT, BROWSER_ACCEPT)

@@ -42,11 +42,17 @@ async fn hotp_enrolment_and_sign_in_move_the_counter_and_resynchronise_past_the_
     let p = pending(&app, "alice").await;
     assert_eq!(app.post(&p, "login/2fa", &[("otp", &hotp_code(&secret, 1, 6, false))]).await.status(), 200);
     let p = pending(&app, "alice").await;
-    assert_eq!(json(app.post(&p, "login/2fa", &[("otp", &hotp_code(&secret, 1, 6, false))]).await).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        json(app.post(&p, "login/2fa", &[("otp", &hotp_code(&secret, 1, 6, false))]).await).await.0,
+        StatusCode::UNAUTHORIZED
+    );
     // A code a few presses ahead is within the window, and moves the counter past it.
     assert_eq!(app.post(&p, "login/2fa", &[("otp", &hotp_code(&secret, 5, 6, false))]).await.status(), 200);
     let p = pending(&app, "alice").await;
-    assert_eq!(json(app.post(&p, "login/2fa", &[("otp", &hotp_code(&secret, 4, 6, false))]).await).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        json(app.post(&p, "login/2fa", &[("otp", &hotp_code(&secret, 4, 6, false))]).await).await.0,
+        StatusCode::UNAUTHORIZED
+    );
 
     // Far beyond the window: asked for the next code too (RFC 4226 §7.4), then back in step.
     let (status, body) = json(app.post(&p, "login/2fa", &[("otp", &hotp_code(&secret, 40, 6, false))]).await).await;
@@ -66,8 +72,14 @@ async fn a_lone_code_beyond_the_window_is_never_accepted() {
     assert_eq!(app.post(&c, "2fa/confirm", &[("otp", &hotp_code(&secret, 0, 6, false))]).await.status(), 200);
     let p = pending(&app, "alice").await;
     // Two codes beyond the window that do not follow each other do not resynchronise.
-    assert_eq!(json(app.post(&p, "login/2fa", &[("otp", &hotp_code(&secret, 30, 6, false))]).await).await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(json(app.post(&p, "login/2fa", &[("otp", &hotp_code(&secret, 32, 6, false))]).await).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        json(app.post(&p, "login/2fa", &[("otp", &hotp_code(&secret, 30, 6, false))]).await).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        json(app.post(&p, "login/2fa", &[("otp", &hotp_code(&secret, 32, 6, false))]).await).await.0,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -80,8 +92,13 @@ async fn sha256_eight_digit_codes_work_and_existing_enrolments_keep_their_parame
     assert!(uri.contains("&algorithm=SHA256&digits=8&period=30"), "{uri}");
     let now_step = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 30;
     crate::helpers::away_from_step_boundary(5).await;
-    let now_step = now_step.max(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 30);
-    assert_eq!(json(app.post(&c, "2fa/confirm", &[("otp", &hotp_code(&secret, now_step, 6, true))]).await).await.0, StatusCode::BAD_REQUEST, "six digits for an 8-digit credential");
+    let now_step =
+        now_step.max(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 30);
+    assert_eq!(
+        json(app.post(&c, "2fa/confirm", &[("otp", &hotp_code(&secret, now_step, 6, true))]).await).await.0,
+        StatusCode::BAD_REQUEST,
+        "six digits for an 8-digit credential"
+    );
     assert_eq!(app.post(&c, "2fa/confirm", &[("otp", &hotp_code(&secret, now_step, 8, true))]).await.status(), 200);
     let p = pending(&app, "alice").await;
     assert_eq!(app.post(&p, "login/2fa", &[("otp", &hotp_code(&secret, now_step + 1, 8, true))]).await.status(), 200);

@@ -132,11 +132,8 @@ async fn a_stored_page_gets_a_fresh_nonce_every_time() {
 async fn a_stored_page_never_carries_a_visitors_message() {
     let app = spawn_app().await;
     let _warm = client().get(app.url("/login")).send().await.unwrap();
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap();
+    let browser =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap();
     let failed = browser
         .post(app.url("/api/login"))
         .header("accept", "text/html")

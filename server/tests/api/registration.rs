@@ -6,7 +6,8 @@ use serde_json::json;
 async fn registering_signs_the_new_account_in() {
     let app = spawn_app().await;
     let c = client();
-    let (status, body) = json(app.post(&c, "register", &[("username", "Alice"), ("password", "correct horse")]).await).await;
+    let (status, body) =
+        json(app.post(&c, "register", &[("username", "Alice"), ("password", "correct horse")]).await).await;
     assert_eq!((status, body), (StatusCode::OK, json!({ "username": "Alice" })));
     let (status, body) = json(app.post(&c, "me", &[]).await).await;
     assert_eq!((status, body), (StatusCode::OK, json!({ "username": "Alice", "two_factor": false })));
@@ -16,7 +17,8 @@ async fn registering_signs_the_new_account_in() {
 async fn usernames_are_unique_without_regard_to_case() {
     let app = spawn_app().await;
     app.register(&client(), "alice", "correct horse").await;
-    let (status, body) = json(app.post(&client(), "register", &[("username", "ALICE"), ("password", "another one")]).await).await;
+    let (status, body) =
+        json(app.post(&client(), "register", &[("username", "ALICE"), ("password", "another one")]).await).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(body["error"].as_str().unwrap().contains("taken"), "{body}");
 }

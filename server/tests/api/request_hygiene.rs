@@ -8,7 +8,11 @@ use reqwest::{header, StatusCode};
 #[tokio::test]
 async fn a_cross_site_post_is_403_and_changes_nothing() {
     let app = spawn_app().await;
-    for (name, value) in [("origin", "http://evil.example".to_string()), ("origin", "null".to_string()), ("sec-fetch-site", "cross-site".to_string())] {
+    for (name, value) in [
+        ("origin", "http://evil.example".to_string()),
+        ("origin", "null".to_string()),
+        ("sec-fetch-site", "cross-site".to_string()),
+    ] {
         let r = client()
             .post(app.url("/api/register"))
             .header(name, value.clone())
@@ -112,7 +116,10 @@ async fn api_me_answers_like_every_other_endpoint() {
     assert!(body["error"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
 
     let c = client();
-    assert_eq!(app.post(&c, "register", &[("username", "alice"), ("password", "correct horse")]).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.post(&c, "register", &[("username", "alice"), ("password", "correct horse")]).await.status(),
+        StatusCode::OK
+    );
     let cross_site = c.post(app.url("/api/me")).header("origin", "http://evil.example").send().await.unwrap();
     let (status, body) = json(cross_site).await;
     assert_eq!(status, StatusCode::FORBIDDEN);

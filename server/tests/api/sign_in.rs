@@ -7,7 +7,8 @@ async fn without_two_factor_the_password_signs_in() {
     let app = spawn_app().await;
     app.register(&client(), "alice", "correct horse").await;
     let c = client();
-    let (status, body) = json(app.post(&c, "login", &[("username", "alice"), ("password", "correct horse")]).await).await;
+    let (status, body) =
+        json(app.post(&c, "login", &[("username", "alice"), ("password", "correct horse")]).await).await;
     assert_eq!((status, body), (StatusCode::OK, json!({ "second_factor": false })));
     assert_eq!(app.post(&c, "me", &[]).await.status(), StatusCode::OK);
 }
@@ -17,8 +18,10 @@ async fn an_unknown_user_and_a_wrong_password_get_the_same_answer() {
     let app = spawn_app().await;
     app.register(&client(), "alice", "correct horse").await;
     let wrong = json(app.post(&client(), "login", &[("username", "alice"), ("password", "wrong horse")]).await).await;
-    let unknown = json(app.post(&client(), "login", &[("username", "nobody"), ("password", "wrong horse")]).await).await;
-    let impossible = json(app.post(&client(), "login", &[("username", "no body!"), ("password", "wrong horse")]).await).await;
+    let unknown =
+        json(app.post(&client(), "login", &[("username", "nobody"), ("password", "wrong horse")]).await).await;
+    let impossible =
+        json(app.post(&client(), "login", &[("username", "no body!"), ("password", "wrong horse")]).await).await;
     assert_eq!(wrong.0, StatusCode::UNAUTHORIZED);
     assert_eq!(wrong, unknown);
     assert_eq!(wrong, impossible);
@@ -63,12 +66,7 @@ async fn a_right_code_completes_the_sign_in_under_a_new_session_id() {
     let (status, body) = json(app.post(&c, "me", &[]).await).await;
     assert_eq!((status, body), (StatusCode::OK, json!({ "username": "alice", "two_factor": true })));
     // The pre-sign-in session id is worth nothing now.
-    let stale = reqwest::Client::new()
-        .post(app.url("/api/me"))
-        .header("cookie", &pending_id)
-        .send()
-        .await
-        .unwrap();
+    let stale = reqwest::Client::new().post(app.url("/api/me")).header("cookie", &pending_id).send().await.unwrap();
     assert_eq!(stale.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -158,7 +156,13 @@ async fn logout_ends_the_session_on_the_server() {
 async fn the_session_cookie_is_http_only_and_same_site_lax() {
     let app = spawn_app().await;
     let r = app.post(&client(), "register", &[("username", "alice"), ("password", "correct horse")]).await;
-    let cookie = r.headers().get_all("set-cookie").iter().find_map(|v| v.to_str().ok().filter(|v| v.starts_with("session="))).unwrap().to_owned();
+    let cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .find_map(|v| v.to_str().ok().filter(|v| v.starts_with("session=")))
+        .unwrap()
+        .to_owned();
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
     assert!(cookie.contains("Max-Age="), "an idle expiry: {cookie}");

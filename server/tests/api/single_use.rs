@@ -60,5 +60,8 @@ async fn ten_concurrent_submissions_of_one_code_give_exactly_one_success() {
     assert_eq!(successes, 1, "{statuses:?}");
     // The others are refused: as a replay (401), or by the per-account throttle (429) once
     // five attempts are under way at once.
-    assert!(statuses.iter().all(|s| [StatusCode::OK, StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].contains(s)), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| [StatusCode::OK, StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].contains(s)),
+        "{statuses:?}"
+    );
 }

@@ -56,7 +56,12 @@ async fn two_factor_stays_off_until_a_code_confirms_it() {
     let me: Value = app.post(&c, "me", &[]).await.json().await.unwrap();
     assert_eq!(me["two_factor"], false);
     // Signing in still takes the password alone.
-    let r: Value = app.post(&client(), "login", &[("username", "alice"), ("password", "correct horse")]).await.json().await.unwrap();
+    let r: Value = app
+        .post(&client(), "login", &[("username", "alice"), ("password", "correct horse")])
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r["second_factor"], false);
 }
 
@@ -99,10 +104,12 @@ async fn a_secret_sent_by_the_client_is_ignored() {
     let attacker = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
     let setup: Value = app.post(&c, "2fa/setup", &[("secret", attacker)]).await.json().await.unwrap();
     assert_ne!(setup["secret"], attacker);
-    let (status, _) = json(app.post(&c, "2fa/confirm", &[("otp", &totp_code(attacker, 0)), ("secret", attacker)]).await).await;
+    let (status, _) =
+        json(app.post(&c, "2fa/confirm", &[("otp", &totp_code(attacker, 0)), ("secret", attacker)]).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "a code of the client's key does not confirm");
     let server_key = setup["secret"].as_str().unwrap();
-    let (status, _) = json(app.post(&c, "2fa/confirm", &[("otp", &totp_code(server_key, 0)), ("secret", attacker)]).await).await;
+    let (status, _) =
+        json(app.post(&c, "2fa/confirm", &[("otp", &totp_code(server_key, 0)), ("secret", attacker)]).await).await;
     assert_eq!(status, StatusCode::OK, "the server's own key is what counts");
 }
 
