@@ -40,7 +40,7 @@ impl FromServerFnError for ApiError {
         match value {
             ServerFnErrorErr::Args(_) | ServerFnErrorErr::Deserialization(_) | ServerFnErrorErr::MissingArg(_) => {
                 #[cfg(feature = "ssr")]
-                crate::server::error::set_status(http::StatusCode::BAD_REQUEST);
+                crate::server::response_options::set_status(http::StatusCode::BAD_REQUEST);
                 ApiError::new(
                     "The request could not be read: send the form fields as application/x-www-form-urlencoded.",
                 )
@@ -52,7 +52,7 @@ impl FromServerFnError for ApiError {
                 #[cfg(feature = "ssr")]
                 {
                     tracing::error!(error = %other, "server function failed outside its body");
-                    crate::server::error::set_status(http::StatusCode::INTERNAL_SERVER_ERROR);
+                    crate::server::response_options::set_status(http::StatusCode::INTERNAL_SERVER_ERROR);
                 }
                 #[cfg(not(feature = "ssr"))]
                 let _ = other;

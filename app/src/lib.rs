@@ -1,16 +1,22 @@
-//! The two-factor sign-in app: pages, routes and server functions.
+//! The two-factor sign-in app's web layer: pages, routes and server functions. The sign-in itself
+//! is the `domain` crate (`server/domain`), which knows nothing of Leptos.
 //!
 //! Read it in this order:
 //! - `api/`: the server functions, one file per step of the journey, at the fixed endpoints of
-//!   `shared/API.md` (`registration`, `sign_in`, `two_factor_setup`, `page_data`).
-//! - `pages/`: one component per page of API.md.
-//! - `server/` (only with the `ssr` feature, never in the WASM): passwords, TOTP, recovery codes,
-//!   accounts in the database, the typed session, the domain error.
+//!   `shared/API.md` (`registration`, `sign_in`, `two_factor_setup`, `manage_two_factor`,
+//!   `page_data`). Each calls a domain flow and decides its own answer to a plain form post.
+//! - `api_types`, `api_error`: the JSON bodies and the one error body of the API.
+//! - `pages/`: one component per page of API.md; `components/`: pieces they share.
+//! - `islands/`: the only code that runs in the browser (hydrated as WebAssembly).
+//! - `server/` (only with the `ssr` feature, never in the WASM): the session, the wire error,
+//!   the form replies.
 #![recursion_limit = "256"]
 
 pub mod api;
 pub mod api_error;
+pub mod api_types;
 mod components;
+mod islands;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;
@@ -73,7 +79,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account/2fa/setup") view=setup ssr=SsrMode::Async />
                 </Routes>
             </main>
-            <components::hydration_marker::HydrationMarker />
+            <islands::hydration_marker::HydrationMarker />
         </Router>
     }
 }

@@ -1,8 +1,8 @@
 //! The ceiling for sign-ins: raw Argon2id hashes per second at the production parameters, one
 //! thread per core, nothing else running. A sign-in must compute one such hash.
 
-use app::server::passwords::{ITERATIONS, LANES, MEMORY_KIB};
 use argon2::{Algorithm, Argon2, Params, Version};
+use domain::credentials::passwords::{ITERATIONS, LANES, MEMORY_KIB};
 use std::time::{Duration, Instant};
 
 pub fn hashes_per_second(duration: Duration) -> f64 {

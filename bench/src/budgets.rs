@@ -2,7 +2,7 @@
 //! depend on the machine's speed (throughput ratios, start-up time) are only checked by the full
 //! run, the others (sizes, memory, every request answered) by the quick one too.
 
-use crate::{page_weight::PageWeight, report::Row};
+use crate::{page_weight::PageWeight, row::Row};
 use std::time::Duration;
 
 pub struct Facts<'a> {

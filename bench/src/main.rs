@@ -11,13 +11,14 @@ mod load;
 mod page_weight;
 mod process;
 mod report;
+mod row;
 mod scenarios;
 mod seed;
 mod totp;
 
 use clap::Parser;
 use process::{Process, ServerSetup};
-use report::Row;
+use row::Row;
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 #[derive(Parser)]

@@ -2,16 +2,24 @@ import { test, expect, Page } from "@playwright/test";
 import * as path from "path";
 import { codeFor, registerWithForm, setupKey, signOutAndEnterPassword, uniqueName, waitForHydration } from "./support";
 
-// The whole journey at a phone's size and a desktop's, writing the screenshots the README shows
-// (end2end/screenshots/), so they always show the app as it is.
+// The whole journey at a phone's size and a desktop's, with a screenshot of every step.
 const sizes = [
   { name: "phone", width: 360, height: 740 },
   { name: "desktop", width: 1280, height: 800 },
   { name: "narrowest", width: 320, height: 640 },
 ];
 
+// Where the screenshots go. A normal run writes them to end2end/test-results/screenshots/
+// (git-ignored, emptied by Playwright at the start of each run), so running the tests never
+// dirties the tree. With UPDATE_SCREENSHOTS=1 in the environment they replace the tracked ones
+// the README shows (end2end/screenshots/): run that when the pages have changed, then commit them.
+const screenshotDir =
+  process.env.UPDATE_SCREENSHOTS === "1"
+    ? path.join(__dirname, "..", "screenshots")
+    : path.join(__dirname, "..", "test-results", "screenshots");
+
 async function shot(page: Page, step: string, size: string) {
-  await page.screenshot({ path: path.join(__dirname, "..", "screenshots", `${step}-${size}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(screenshotDir, `${step}-${size}.png`), fullPage: true });
 }
 
 for (const size of sizes) {

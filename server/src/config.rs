@@ -1,32 +1,113 @@
-//! Configuration from the environment, checked before anything starts.
-//!
-//! | variable | default | meaning |
-//! | --- | --- | --- |
-//! | `DATABASE_URL` | `sqlite://data/app.db` | the database; the folder is created |
-//! | `LEPTOS_SITE_ADDR` | `127.0.0.1:3000` | address and port to listen on |
-//! | `LEPTOS_SITE_ROOT` | `target/site` | the folder cargo-leptos built (`pkg/` inside) |
-//! | `LEPTOS_SITE_PKG_DIR` | `pkg` | where the JS, WASM and CSS are, under the site root |
-//! | `LEPTOS_OUTPUT_NAME` | `totp-signin` | the file names of the JS, WASM and CSS |
-//! | `LEPTOS_HASH_FILES` | `true` when `hash.txt` is beside the binary | hashed JS/WASM/CSS names (cargo-leptos `hash-files`) |
-//! | `LEPTOS_ENV` | `DEV` | `PROD` in production |
-//! | `TOTP_ENCRYPTION_KEY` | — | base64 of 32 bytes: the key for TOTP secrets at rest |
-//! | `TOTP_KEY_FILE` | `totp.key` beside the database | a file holding that key; the default is created (0600) on first run |
-//! | `TOTP_ISSUER` | `TwoFactorSignin` | the name authenticator apps show |
-//! | `OTP_TYPE`, `OTP_ALGORITHM`, `OTP_DIGITS`, `OTP_PERIOD`, `OTP_SKEW`, `HOTP_WINDOW` | totp, SHA1, 6, 30, 1, 10 | the policy for new enrollments |
-//! | `SECURE_COOKIES` | `false` | `true` when the site is served over https (cookies `Secure`, `__Host-` names) |
-//! | `SESSION_MAX_AGE` | `12h` | the absolute lifetime of a session (`45s`, `30m`, `12h`, `7d` or seconds) |
-//! | `SESSION_IDLE_TIMEOUT` | `30m` | a session unused this long ends |
-//! | `REGISTRATION` | `open` (`closed` when `ACCESS_RULES_FILE` or `COOKIE_DOMAIN` is set) | who may create accounts |
-//! | `REGISTRATION_LIMIT` | `20` | accounts one client address may create per hour |
-//! | `RUST_LOG` | `info` for the app | log filter |
+//! The configuration: one clap definition per setting (`ConfigArgs`), read from the command line
+//! or, as operators usually give it, from the environment variable named beside it. Each
+//! setting's name, default and help text are written once, here: `server --help` prints them and
+//! the README's table is checked against that output (`server/tests/cli.rs`). Everything is
+//! checked before anything starts; a bad value is one clear line naming the variable.
 
-use crate::{encryption_key::KeySource, session_store::Lifetimes, startup::StartupError};
-use app::server::state::Settings;
+use crate::{encryption_key::KeySource, session_store::Lifetimes, startup_error::StartupError};
+use clap::{builder::BoolishValueParser, Args, ValueEnum};
+use domain::{
+    credentials::otp_params::{parse_algorithm, Algorithm, OtpKind, OtpParams},
+    Clock, Settings,
+};
 use leptos::config::{Env, LeptosOptions};
-use std::{env, net::SocketAddr};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/app.db";
 
+/// Every setting of the server. Each may be given as an option or as its environment variable.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Configuration (each option may also be set by the environment variable shown)")]
+pub struct ConfigArgs {
+    /// The database: sqlite://path (the file and its folder are created) or
+    /// postgres://user:password@host/database
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+    /// The address and port to listen on
+    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    pub site_addr: SocketAddr,
+    /// The folder cargo-leptos built (pkg/ inside)
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+    /// Where the JS, WASM and CSS are, under the site root
+    #[arg(long, env = "LEPTOS_SITE_PKG_DIR", default_value = "pkg")]
+    pub site_pkg_dir: String,
+    /// The file names of the JS, WASM and CSS
+    #[arg(long, env = "LEPTOS_OUTPUT_NAME", default_value = "totp-signin")]
+    pub output_name: String,
+    /// Content-hashed JS/WASM/CSS names (cargo-leptos hash-files) [default: true when hash.txt is
+    /// beside the binary]
+    #[arg(long, env = "LEPTOS_HASH_FILES", value_parser = BoolishValueParser::new())]
+    pub hash_files: Option<bool>,
+    /// DEV or PROD
+    #[arg(long, env = "LEPTOS_ENV", default_value = "DEV", value_parser = parse_leptos_env)]
+    pub leptos_env: Env,
+    /// Base64 of 32 bytes: the key for TOTP secrets at rest (or use TOTP_KEY_FILE)
+    #[arg(long, env = "TOTP_ENCRYPTION_KEY", hide_env_values = true, conflicts_with = "totp_key_file")]
+    pub totp_encryption_key: Option<String>,
+    /// A file holding that key [default: totp.key beside the SQLite database, created (0600) on
+    /// first run]
+    #[arg(long, env = "TOTP_KEY_FILE")]
+    pub totp_key_file: Option<PathBuf>,
+    /// The name authenticator apps show above the code
+    #[arg(long, env = "TOTP_ISSUER", default_value = "TwoFactorSignin")]
+    pub totp_issuer: String,
+    /// Time-based (totp) or counter-based (hotp) codes for new enrollments
+    #[arg(long, env = "OTP_TYPE", default_value = "totp", ignore_case = true)]
+    pub otp_type: OtpType,
+    /// SHA1, SHA256 or SHA512, for new enrollments
+    #[arg(long, env = "OTP_ALGORITHM", default_value = "SHA1", value_parser = parse_otp_algorithm)]
+    pub otp_algorithm: Algorithm,
+    /// 6 or 8 digits, for new enrollments
+    #[arg(long, env = "OTP_DIGITS", default_value_t = 6, value_parser = clap::value_parser!(u8).range(6..=8))]
+    pub otp_digits: u8,
+    /// 30 or 60 seconds per TOTP code
+    #[arg(long, env = "OTP_PERIOD", default_value_t = 30, value_parser = clap::value_parser!(u64).range(30..=60))]
+    pub otp_period: u64,
+    /// TOTP steps accepted either side of the current one (0 or 1)
+    #[arg(long, env = "OTP_SKEW", default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=1))]
+    pub otp_skew: u64,
+    /// HOTP counter values looked ahead (1 to 100)
+    #[arg(long, env = "HOTP_WINDOW", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=100))]
+    pub hotp_window: u64,
+    /// true when served over https (cookies Secure, __Host- names)
+    #[arg(long, env = "SECURE_COOKIES", default_value = "false", value_parser = BoolishValueParser::new())]
+    pub secure_cookies: bool,
+    /// A session unused this long ends (45s, 30m, 12h, 7d or seconds)
+    #[arg(long, env = "SESSION_IDLE_TIMEOUT", default_value = "30m", value_parser = parse_duration_arg)]
+    pub session_idle_timeout: Duration,
+    /// The absolute lifetime of a session, however busy
+    #[arg(long, env = "SESSION_MAX_AGE", default_value = "12h", value_parser = parse_duration_arg)]
+    pub session_max_age: Duration,
+    /// open or closed (accounts are then made with `server user add`) [default: open; closed
+    /// when ACCESS_RULES_FILE or COOKIE_DOMAIN is set]
+    #[arg(long, env = "REGISTRATION", ignore_case = true)]
+    pub registration: Option<Registration>,
+    /// Accounts one client address may create per hour
+    #[arg(long, env = "REGISTRATION_LIMIT", default_value_t = 20)]
+    pub registration_limit: u32,
+    /// The rules of the forward-auth gate (API.md); for now only closes registration by default
+    #[arg(long, env = "ACCESS_RULES_FILE", hide = true)]
+    pub access_rules_file: Option<PathBuf>,
+    /// The cookie domain of the forward-auth gate (API.md); for now only closes registration by
+    /// default
+    #[arg(long, env = "COOKIE_DOMAIN", hide = true)]
+    pub cookie_domain: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OtpType {
+    Totp,
+    Hotp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Registration {
+    Open,
+    Closed,
+}
+
+/// The checked configuration the server starts from.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: String,
@@ -36,10 +117,12 @@ pub struct Config {
     pub totp_key: Option<KeySource>,
     /// The idle timeout and absolute lifetime of sessions.
     pub sessions: Lifetimes,
+    /// The one clock of the sign-in (a manual one in tests).
+    pub clock: Clock,
 }
 
 /// A duration as operators write it: `45s`, `30m`, `12h`, `7d`, or a number of seconds.
-pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
+pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     let (number, unit) = match text.char_indices().last()? {
         (i, c) if c.is_ascii_alphabetic() => (&text[..i], c),
@@ -53,103 +136,96 @@ pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
         _ => return None,
     };
     let seconds = number.trim().parse::<u64>().ok()?.checked_mul(scale)?;
-    (seconds > 0).then(|| std::time::Duration::from_secs(seconds))
+    (seconds > 0).then(|| Duration::from_secs(seconds))
 }
 
-fn duration_var(name: &str, default: std::time::Duration) -> Result<std::time::Duration, StartupError> {
-    match var(name) {
-        None => Ok(default),
-        Some(text) => parse_duration(&text).ok_or_else(|| {
-            StartupError::Config(format!("{name}={text:?} is not a duration such as 45s, 30m, 12h or 7d"))
-        }),
+fn parse_duration_arg(text: &str) -> Result<Duration, String> {
+    parse_duration(text).ok_or_else(|| "not a duration such as 45s, 30m, 12h or 7d".to_owned())
+}
+
+fn parse_leptos_env(text: &str) -> Result<Env, String> {
+    match text.to_ascii_uppercase().as_str() {
+        "DEV" | "DEVELOPMENT" => Ok(Env::DEV),
+        "PROD" | "PRODUCTION" => Ok(Env::PROD),
+        _ => Err("must be DEV or PROD".to_owned()),
     }
 }
 
-fn var(name: &str) -> Option<String> {
-    env::var(name).ok().filter(|v| !v.trim().is_empty())
+fn parse_otp_algorithm(text: &str) -> Result<Algorithm, String> {
+    parse_algorithm(text).ok_or_else(|| "must be SHA1, SHA256 or SHA512".to_owned())
 }
 
 /// The build wrote `hash.txt` (the content hashes of the JS, WASM and CSS names) beside the
 /// binary, where Leptos reads it: then the pages link the hashed names.
-fn hash_files() -> Result<bool, StartupError> {
-    match var("LEPTOS_HASH_FILES").as_deref() {
-        Some("true") | Some("1") => Ok(true),
-        Some("false") | Some("0") => Ok(false),
-        Some(other) => Err(StartupError::Config(format!("LEPTOS_HASH_FILES={other:?} must be true or false"))),
-        None => {
-            Ok(env::current_exe().ok().and_then(|exe| Some(exe.parent()?.join("hash.txt").is_file())).unwrap_or(false))
+fn hash_txt_beside_binary() -> bool {
+    std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.join("hash.txt").is_file())).unwrap_or(false)
+}
+
+impl ConfigArgs {
+    /// The settings as given, checked.
+    pub fn into_config(self) -> Result<Config, StartupError> {
+        if self.otp_digits == 7 {
+            return Err(StartupError::Config("OTP_DIGITS=7: codes have 6 or 8 digits".into()));
         }
+        if !matches!(self.otp_period, 30 | 60) {
+            return Err(StartupError::Config(format!("OTP_PERIOD={}: a code lasts 30 or 60 seconds", self.otp_period)));
+        }
+        let leptos = LeptosOptions::builder()
+            .output_name(self.output_name)
+            .site_root(self.site_root)
+            .site_pkg_dir(self.site_pkg_dir)
+            .site_addr(self.site_addr)
+            .env(self.leptos_env)
+            .hash_files(self.hash_files.unwrap_or_else(hash_txt_beside_binary))
+            .build();
+        let otp_policy = match self.otp_type {
+            OtpType::Totp => OtpParams {
+                kind: OtpKind::Totp,
+                algorithm: self.otp_algorithm,
+                digits: usize::from(self.otp_digits),
+                period: self.otp_period,
+                window: self.otp_skew,
+            },
+            OtpType::Hotp => OtpParams {
+                kind: OtpKind::Hotp,
+                algorithm: self.otp_algorithm,
+                digits: usize::from(self.otp_digits),
+                period: self.otp_period,
+                window: self.hotp_window,
+            },
+        };
+        // A gate in front of other apps is for the operator's people, not for anyone.
+        let registration_open = match self.registration {
+            Some(choice) => choice == Registration::Open,
+            None => self.access_rules_file.is_none() && self.cookie_domain.is_none(),
+        };
+        let settings = Settings {
+            issuer: self.totp_issuer,
+            otp_policy,
+            registration_open,
+            registrations_per_address_per_hour: self.registration_limit,
+            secure_cookies: self.secure_cookies,
+            ..Settings::default()
+        };
+        let totp_key = match (self.totp_encryption_key, self.totp_key_file) {
+            (Some(value), _) => Some(KeySource::Value(value)),
+            (None, Some(path)) => Some(KeySource::File { path, create: false }),
+            (None, None) => None,
+        };
+        Ok(Config {
+            database_url: self.database_url,
+            leptos,
+            settings,
+            totp_key,
+            sessions: Lifetimes { idle: self.session_idle_timeout, max_age: self.session_max_age },
+            clock: Clock::System,
+        })
     }
 }
 
 impl Config {
-    pub fn from_env() -> Result<Self, StartupError> {
-        let site_addr_text = var("LEPTOS_SITE_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
-        let site_addr: SocketAddr = site_addr_text.parse().map_err(|_| {
-            StartupError::Config(format!(
-                "LEPTOS_SITE_ADDR={site_addr_text:?} is not an address and port such as 127.0.0.1:3000"
-            ))
-        })?;
-        let leptos_env = match var("LEPTOS_ENV").as_deref().map(str::to_ascii_uppercase).as_deref() {
-            None | Some("DEV") | Some("DEVELOPMENT") => Env::DEV,
-            Some("PROD") | Some("PRODUCTION") => Env::PROD,
-            Some(other) => return Err(StartupError::Config(format!("LEPTOS_ENV={other:?} must be DEV or PROD"))),
-        };
-        let secure_cookies = match var("SECURE_COOKIES").as_deref() {
-            None | Some("false") | Some("0") => false,
-            Some("true") | Some("1") => true,
-            Some(other) => return Err(StartupError::Config(format!("SECURE_COOKIES={other:?} must be true or false"))),
-        };
-        let leptos = LeptosOptions::builder()
-            .output_name(var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|| "totp-signin".into()))
-            .site_root(var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()))
-            .site_pkg_dir(var("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|| "pkg".into()))
-            .site_addr(site_addr)
-            .env(leptos_env)
-            .hash_files(hash_files()?)
-            .build();
-        let mut settings = Settings { secure_cookies, ..Settings::default() };
-        if let Some(issuer) = var("TOTP_ISSUER") {
-            settings.issuer = issuer;
-        }
-        settings.otp_policy = app::server::otp_policy::policy_from(var).map_err(StartupError::Config)?;
-        settings.registration_open = match var("REGISTRATION").as_deref().map(str::to_ascii_lowercase).as_deref() {
-            Some("open") => true,
-            Some("closed") => false,
-            // A gate in front of other apps is for the operator's people, not for anyone.
-            None => var("ACCESS_RULES_FILE").is_none() && var("COOKIE_DOMAIN").is_none(),
-            Some(other) => return Err(StartupError::Config(format!("REGISTRATION={other:?} must be open or closed"))),
-        };
-        if let Some(limit) = var("REGISTRATION_LIMIT") {
-            settings.registrations_per_address_per_hour = limit.trim().parse::<u32>().map_err(|_| {
-                StartupError::Config(format!(
-                    "REGISTRATION_LIMIT={limit:?} must be a whole number of accounts per hour"
-                ))
-            })?;
-        }
-        let defaults = Lifetimes::default();
-        let sessions = Lifetimes {
-            idle: duration_var("SESSION_IDLE_TIMEOUT", defaults.idle)?,
-            max_age: duration_var("SESSION_MAX_AGE", defaults.max_age)?,
-        };
-        let totp_key = match (var("TOTP_ENCRYPTION_KEY"), var("TOTP_KEY_FILE")) {
-            (Some(_), Some(_)) => {
-                return Err(StartupError::Config("set TOTP_ENCRYPTION_KEY or TOTP_KEY_FILE, not both".into()))
-            }
-            (Some(value), None) => Some(KeySource::Value(value)),
-            (None, Some(path)) => Some(KeySource::File { path: path.into(), create: false }),
-            (None, None) => None,
-        };
-        Ok(Self {
-            database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
-            leptos,
-            settings,
-            totp_key,
-            sessions,
-        })
-    }
-
-    /// A configuration for tests: port 0 (any free port) and the given database.
+    /// A configuration for tests: port 0 (any free port), the given database, and a manual clock
+    /// at the present time (tests move it instead of waiting).
     pub fn for_tests(database_url: impl Into<String>) -> Self {
         let leptos = LeptosOptions::builder()
             .output_name("totp-signin")
@@ -163,14 +239,27 @@ impl Config {
             settings: Settings::default(),
             totp_key: None,
             sessions: Lifetimes::default(),
+            clock: Clock::manual_from_now(),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse_duration;
-    use std::time::Duration;
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Only {
+        #[command(flatten)]
+        config: ConfigArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<Config, String> {
+        let only =
+            Only::try_parse_from(std::iter::once("server").chain(args.iter().copied())).map_err(|e| e.to_string())?;
+        only.config.into_config().map_err(|e| e.to_string())
+    }
 
     #[test]
     fn durations_read_as_operators_write_them() {
@@ -182,5 +271,44 @@ mod tests {
         for bad in ["", "0", "h", "12x", "-5", "1.5h"] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn the_default_otp_policy_is_what_google_authenticator_supports() {
+        let config = parse(&[]).unwrap();
+        assert!(config.settings.otp_policy.is_widely_supported());
+        assert!(config.settings.registration_open);
+    }
+
+    #[test]
+    fn every_otp_setting_is_read() {
+        let p = parse(&["--otp-type", "HOTP", "--otp-algorithm", "sha-256", "--otp-digits", "8"]).unwrap();
+        let p = p.settings.otp_policy;
+        assert_eq!((p.kind, p.algorithm, p.digits, p.window), (OtpKind::Hotp, Algorithm::SHA256, 8, 10));
+        let p = parse(&["--otp-algorithm", "SHA512", "--otp-period", "60", "--otp-skew", "0"]).unwrap();
+        let p = p.settings.otp_policy;
+        assert_eq!((p.kind, p.algorithm, p.period, p.window), (OtpKind::Totp, Algorithm::SHA512, 60, 0));
+    }
+
+    #[test]
+    fn unsupported_settings_are_refused_with_a_reason() {
+        for bad in [
+            ["--otp-type", "sms"],
+            ["--otp-algorithm", "MD5"],
+            ["--otp-digits", "7"],
+            ["--otp-period", "45"],
+            ["--otp-skew", "3"],
+            ["--registration", "maybe"],
+            ["--session-max-age", "soon"],
+        ] {
+            assert!(parse(&bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn a_gate_in_front_of_other_apps_closes_registration_unless_told() {
+        assert!(!parse(&["--cookie-domain", "example.com"]).unwrap().settings.registration_open);
+        let open = parse(&["--cookie-domain", "example.com", "--registration", "open"]).unwrap();
+        assert!(open.settings.registration_open);
     }
 }

@@ -5,7 +5,7 @@
 //! tables) run at start-up; on PostgreSQL sqlx holds an advisory lock while they run, so
 //! instances starting together apply them once.
 
-use crate::{private_files, startup::StartupError};
+use crate::{private_files, startup_error::StartupError};
 use sqlx::{
     any::AnyPoolOptions,
     postgres::PgConnectOptions,
@@ -64,7 +64,7 @@ async fn connect_sqlite(url: &str) -> Result<Database, StartupError> {
     let path = options.get_filename().to_path_buf();
     private_files::create_database_file(&path)?;
     let cannot_open =
-        |e: sqlx::Error| StartupError::Database(format!("cannot open the SQLite database {}: {e}", path.display()));
+        |e: sqlx::Error| StartupError::database(format!("cannot open the SQLite database {}", path.display()), e);
     // One connection first puts the file in WAL mode (a setting of the file, kept).
     SqlitePoolOptions::new().max_connections(1).connect_with(options).await.map_err(cannot_open)?.close().await;
     // Each SQLite connection is a thread that every statement is handed to and back from, so the
@@ -97,7 +97,7 @@ async fn connect_postgres(url: &str) -> Result<Database, StartupError> {
     let target =
         format!("{}:{}/{}", options.get_host(), options.get_port(), options.get_database().unwrap_or("postgres"));
     let cannot_connect =
-        |e: sqlx::Error| StartupError::Database(format!("cannot connect to PostgreSQL at {target}: {e}"));
+        |e: sqlx::Error| StartupError::database(format!("cannot connect to PostgreSQL at {target}"), e);
     let postgres_pool = |connections: u32| {
         AnyPoolOptions::new()
             .max_connections(connections)
@@ -120,7 +120,7 @@ pub async fn migrate(db: &Database) -> Result<(), StartupError> {
         Backend::Sqlite { .. } => sqlx::migrate!("./migrations/sqlite").run(&db.pool).await,
         Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&db.pool).await,
     };
-    result.map_err(|e| StartupError::Database(format!("cannot apply the database migrations: {e}")))
+    result.map_err(StartupError::Migrations)
 }
 
 /// Whether the database answers a trivial query within two seconds.

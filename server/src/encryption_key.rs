@@ -3,9 +3,9 @@
 //! created with mode 0600 on first run. A sealed check value in the database tells a wrong or
 //! missing key apart before start-up completes.
 
-use crate::startup::StartupError;
-use app::server::secret_box::{SecretBox, KEY_BYTES};
+use crate::startup_error::StartupError;
 use base64::{engine::general_purpose::STANDARD, Engine};
+use domain::credentials::secret_box::{SecretBox, KEY_BYTES};
 use sqlx::{AnyPool, Row};
 use std::path::{Path, PathBuf};
 
@@ -41,10 +41,10 @@ pub async fn load(source: &KeySource, db: &AnyPool) -> Result<SecretBox, Startup
     let check: Option<Vec<u8>> = sqlx::query("SELECT sealed FROM encryption_key_check WHERE id = 1")
         .fetch_optional(db)
         .await
-        .map_err(|e| StartupError::Database(format!("cannot read the encryption key check: {e}")))?
+        .map_err(|e| StartupError::database("cannot read the encryption key check", e))?
         .map(|row| row.try_get("sealed"))
         .transpose()
-        .map_err(|e| StartupError::Database(format!("cannot read the encryption key check: {e}")))?;
+        .map_err(|e| StartupError::database("cannot read the encryption key check", e))?;
 
     let key = match source {
         KeySource::Value(text) => decode(text, "TOTP_ENCRYPTION_KEY")?,
@@ -62,9 +62,7 @@ pub async fn load(source: &KeySource, db: &AnyPool) -> Result<SecretBox, Startup
                 }
                 create_key_file(path)?
             }
-            Err(e) => {
-                return Err(StartupError::Config(format!("cannot read the TOTP key file {}: {e}", path.display())))
-            }
+            Err(e) => return Err(StartupError::file(format!("cannot read the TOTP key file {}", path.display()), e)),
         },
     };
     let secret_box = SecretBox::new(&key);
@@ -81,13 +79,13 @@ pub async fn load(source: &KeySource, db: &AnyPool) -> Result<SecretBox, Startup
                 .bind(secret_box.seal(CHECK_PLAINTEXT, CHECK_CONTEXT))
                 .execute(db)
                 .await
-                .map_err(|e| StartupError::Database(format!("cannot store the encryption key check: {e}")))?;
+                .map_err(|e| StartupError::database("cannot store the encryption key check", e))?;
             // Another instance starting at the same moment may have stored its own key's check
             // first: read back what won and make sure it is ours.
             let stored: Vec<u8> = sqlx::query_scalar("SELECT sealed FROM encryption_key_check WHERE id = 1")
                 .fetch_one(db)
                 .await
-                .map_err(|e| StartupError::Database(format!("cannot read the encryption key check: {e}")))?;
+                .map_err(|e| StartupError::database("cannot read the encryption key check", e))?;
             if secret_box.open(&stored, CHECK_CONTEXT).ok().as_deref() != Some(CHECK_PLAINTEXT) {
                 return Err(StartupError::Config(
                     "another instance started with a different TOTP encryption key: give every instance the same TOTP_ENCRYPTION_KEY".into(),
@@ -104,15 +102,15 @@ fn create_key_file(path: &Path) -> Result<[u8; KEY_BYTES], StartupError> {
     use std::io::Write;
     let key = SecretBox::generate_key();
     crate::private_files::create_private_folders(path).map_err(|e| {
-        StartupError::Config(format!("cannot create the folder of the TOTP key file {}: {e}", path.display()))
+        StartupError::file(format!("cannot create the folder of the TOTP key file {}", path.display()), e)
     })?;
     let options = crate::private_files::private_new_file();
     let mut file = options
         .open(path)
-        .map_err(|e| StartupError::Config(format!("cannot create the TOTP key file {}: {e}", path.display())))?;
+        .map_err(|e| StartupError::file(format!("cannot create the TOTP key file {}", path.display()), e))?;
     file.write_all(format!("{}\n", STANDARD.encode(key)).as_bytes())
         .and_then(|_| file.sync_all())
-        .map_err(|e| StartupError::Config(format!("cannot write the TOTP key file {}: {e}", path.display())))?;
+        .map_err(|e| StartupError::file(format!("cannot write the TOTP key file {}", path.display()), e))?;
     tracing::info!(path = %path.display(), "created a new TOTP encryption key file (keep it with your backups, apart from the database)");
     Ok(key)
 }

@@ -5,8 +5,10 @@
 use clap::Parser;
 use server::{
     cli::{Cli, Command},
-    config::Config,
-    memory, operator, telemetry, Application,
+    memory,
+    operator::{self, OperatorError, Outcome},
+    startup_error::one_line,
+    telemetry, Application,
 };
 use std::process::ExitCode;
 
@@ -23,48 +25,43 @@ fn main() -> ExitCode {
 
 async fn run() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        None | Some(Command::Serve) => {
-            telemetry::init();
-            serve().await.map(|()| (Vec::new(), true))
-        }
-        Some(Command::Otp(command)) => operator::otp(command).map_err(|e| e.to_string()),
-        Some(Command::Migrate) => with_config(|config| async move { operator::migrate(&config).await }).await,
-        Some(Command::User(command)) => {
-            with_config(|config| async move { operator::user(&config, command, read_password_line).await }).await
-        }
+    let result = match cli.config.into_config().map_err(OperatorError::from) {
+        Err(e) => Err(e),
+        Ok(config) => match cli.command {
+            None | Some(Command::Serve) => {
+                telemetry::init();
+                serve(config).await.map(|()| None)
+            }
+            Some(Command::Otp(command)) => operator::otp(command, &config.clock).map(Some),
+            Some(Command::Migrate) => operator::migrate(&config).await.map(Some),
+            Some(Command::User(command)) => operator::user(&config, command, read_password_line).await.map(Some),
+        },
     };
     match result {
-        Ok((lines, success)) => {
-            for line in lines {
-                println!("{line}");
-            }
-            if success {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            }
-        }
+        // Served until stopped.
+        Ok(None) => ExitCode::SUCCESS,
+        Ok(Some(outcome)) => report(&outcome),
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", one_line(&e));
             ExitCode::FAILURE
         }
     }
 }
 
-async fn serve() -> Result<(), String> {
-    let config = Config::from_env().map_err(|e| e.to_string())?;
-    let app = Application::build(config).await.map_err(|e| e.to_string())?;
-    app.run_until_stopped().await.map_err(|e| e.to_string())
+fn report(outcome: &Outcome) -> ExitCode {
+    for line in outcome.lines() {
+        println!("{line}");
+    }
+    if outcome.succeeded() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
-async fn with_config<F, Fut>(run: F) -> Result<(Vec<String>, bool), String>
-where
-    F: FnOnce(Config) -> Fut,
-    Fut: std::future::Future<Output = Result<Vec<String>, operator::OperatorError>>,
-{
-    let config = Config::from_env().map_err(|e| e.to_string())?;
-    run(config).await.map(|lines| (lines, true)).map_err(|e| e.to_string())
+async fn serve(config: server::config::Config) -> Result<(), OperatorError> {
+    let app = Application::build(config).await?;
+    Ok(app.run_until_stopped().await?)
 }
 
 /// How `user add` takes a password: never on the command line, where other users of the machine

@@ -1,27 +1,109 @@
-//! What the operator subcommands do. Each returns the lines to print, or an error said in one
-//! line; `main` turns them into output and exit codes (0 done, 1 refused or not found).
+//! What the operator subcommands do. Each returns a typed `Outcome` (what to print, whether it
+//! succeeded) or an `OperatorError`; `main` prints them and sets the exit code (0 done, 1 refused
+//! or not found). The SQL is the domain's storage; the checks are the domain's input rules.
 
 use crate::{
     cli::{OtpCommand, UserCommand},
     config::Config,
-    database, StartupError,
+    database,
+    startup_error::StartupError,
 };
-use app::server::{
-    accounts,
-    clock::now_unix,
-    input, passwords, security_log, throttle,
-    totp::{self, TotpSecret},
+use domain::{
+    credentials::{
+        otp::{Match, Now, Otp, OtpSecret},
+        otp_params::{OtpKind, OtpParams},
+        passwords, secret_box,
+    },
+    input,
+    storage::{accounts, security_log, throttle},
+    AuthError, Clock,
 };
-use sqlx::{AnyPool, Row};
+use sqlx::AnyPool;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OperatorError {
-    #[error("{0}")]
+    #[error(transparent)]
     Startup(#[from] StartupError),
+    /// The command cannot be done as asked (a taken name, a short password, a malformed key).
     #[error("{0}")]
     Refused(String),
-    #[error("database: {0}")]
+    #[error("no user named {0:?}")]
+    NoSuchUser(String),
+    #[error("database")]
     Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    Domain(#[from] AuthError),
+}
+
+/// What a command did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Migrated,
+    Created {
+        username: String,
+    },
+    Listed {
+        accounts: Vec<ListedAccount>,
+        json: bool,
+    },
+    Deleted {
+        username: String,
+    },
+    TwoFactorReset {
+        username: String,
+    },
+    Unlocked {
+        username: String,
+    },
+    /// A value to print: a new key, a code, an otpauth URI.
+    Printed(String),
+    /// `otp verify`: valid (exit 0) or invalid (exit 1).
+    Verified(bool),
+}
+
+#[derive(Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ListedAccount {
+    pub username: String,
+    pub two_factor: bool,
+    pub codes_locked: bool,
+    pub created_at: i64,
+}
+
+impl Outcome {
+    /// The lines printed on standard output.
+    pub fn lines(&self) -> Vec<String> {
+        match self {
+            Outcome::Migrated => vec!["migrations applied".into()],
+            Outcome::Created { username } => vec![format!("created {username}")],
+            Outcome::Listed { accounts, json: true } => {
+                vec![serde_json::to_string(accounts).unwrap_or_else(|_| "[]".into())]
+            }
+            Outcome::Listed { accounts, json: false } => accounts
+                .iter()
+                .map(|a| {
+                    let on = |yes: bool, word: &'static str, other: &'static str| if yes { word } else { other };
+                    format!(
+                        "{}\t2fa={}\tlocked={}",
+                        a.username,
+                        on(a.two_factor, "on", "off"),
+                        on(a.codes_locked, "yes", "no")
+                    )
+                })
+                .collect(),
+            Outcome::Deleted { username } => vec![format!("deleted {username}")],
+            Outcome::TwoFactorReset { username } => {
+                vec![format!("two-factor authentication is off for {username}; recovery codes voided")]
+            }
+            Outcome::Unlocked { username } => vec![format!("sign-in limits cleared for {username}")],
+            Outcome::Printed(text) => vec![text.clone()],
+            Outcome::Verified(valid) => vec![if *valid { "valid" } else { "invalid" }.to_owned()],
+        }
+    }
+
+    /// Whether the command exits 0.
+    pub fn succeeded(&self) -> bool {
+        !matches!(self, Outcome::Verified(false))
+    }
 }
 
 async fn open_database(config: &Config) -> Result<AnyPool, OperatorError> {
@@ -30,99 +112,63 @@ async fn open_database(config: &Config) -> Result<AnyPool, OperatorError> {
     Ok(db.pool)
 }
 
-pub async fn migrate(config: &Config) -> Result<Vec<String>, OperatorError> {
+pub async fn migrate(config: &Config) -> Result<Outcome, OperatorError> {
     open_database(config).await?;
-    Ok(vec!["migrations applied".into()])
+    Ok(Outcome::Migrated)
 }
 
-async fn find_id(db: &AnyPool, name: &str) -> Result<(i64, String), OperatorError> {
-    let row = sqlx::query("SELECT id, username FROM users WHERE username_key = $1")
-        .bind(name.to_ascii_lowercase())
-        .fetch_optional(db)
-        .await?
-        .ok_or_else(|| OperatorError::Refused(format!("no user named {name:?}")))?;
-    Ok((row.try_get("id")?, row.try_get("username")?))
+async fn find(db: &AnyPool, name: &str) -> Result<(i64, String), OperatorError> {
+    accounts::find_id(db, name).await?.ok_or_else(|| OperatorError::NoSuchUser(name.to_owned()))
 }
 
 pub async fn user(
     config: &Config,
     command: UserCommand,
     password_input: impl FnOnce() -> String,
-) -> Result<Vec<String>, OperatorError> {
+) -> Result<Outcome, OperatorError> {
     let db = open_database(config).await?;
+    let now = config.clock.now();
+    let refuse = |e: AuthError| OperatorError::Refused(e.to_string());
     match command {
         UserCommand::Add { name } => {
-            let refuse = |e: app::server::error::AuthError| OperatorError::Refused(e.to_string());
             let username = input::new_username(Some(name)).map_err(refuse)?;
             let password = input::new_password(Some(password_input())).map_err(refuse)?;
-            let hash = passwords::hash(password).await.map_err(refuse)?;
-            let id = accounts::create(&db, &username, &hash)
+            let hash = passwords::hash(password).await?;
+            let id = accounts::create(&db, &username, &hash, now)
                 .await?
                 .ok_or_else(|| OperatorError::Refused(format!("the username {:?} is taken", username.as_str())))?;
-            security_log::record(&db, id, security_log::Event::Registered, None).await;
-            Ok(vec![format!("created {}", username.as_str())])
+            security_log::record(&db, id, security_log::Event::Registered, None, now).await;
+            Ok(Outcome::Created { username: username.as_str().to_owned() })
         }
         UserCommand::List { json } => {
-            let rows = sqlx::query(
-                "SELECT username, totp_secret IS NOT NULL AS two_factor, second_factor_failures, created_at
-                 FROM users ORDER BY username_key",
-            )
-            .fetch_all(&db)
-            .await?;
-            let mut users = Vec::new();
-            for row in rows {
-                let two_factor: bool = match row.try_get::<bool, _>("two_factor") {
-                    Ok(value) => value,
-                    Err(_) => row.try_get::<i64, _>("two_factor")? != 0,
-                };
-                users.push(serde_json::json!({
-                    "username": row.try_get::<String, _>("username")?,
-                    "two_factor": two_factor,
-                    "codes_locked": row.try_get::<i64, _>("second_factor_failures")? >= throttle::SECOND_FACTOR_LOCK_FAILURES,
-                    "created_at": row.try_get::<i64, _>("created_at")?,
-                }));
-            }
-            if json {
-                return Ok(vec![serde_json::Value::Array(users).to_string()]);
-            }
-            Ok(users
-                .iter()
-                .map(|u| {
-                    format!(
-                        "{}\t2fa={}\tlocked={}",
-                        u["username"].as_str().unwrap_or(""),
-                        if u["two_factor"] == true { "on" } else { "off" },
-                        if u["codes_locked"] == true { "yes" } else { "no" }
-                    )
+            let accounts = accounts::list(&db)
+                .await?
+                .into_iter()
+                .map(|a| ListedAccount {
+                    username: a.username,
+                    two_factor: a.two_factor,
+                    codes_locked: a.codes_locked,
+                    created_at: a.created_at,
                 })
-                .collect())
+                .collect();
+            Ok(Outcome::Listed { accounts, json })
         }
         UserCommand::Delete { name } => {
-            let (id, username) = find_id(&db, &name).await?;
-            let mut tx = db.begin().await?;
-            for table in ["security_events", "recovery_codes", "totp_enrollments"] {
-                sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1")).bind(id).execute(&mut *tx).await?;
-            }
-            sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(&mut *tx).await?;
-            tx.commit().await?;
-            // Its sessions end on their next request (the account is gone).
-            Ok(vec![format!("deleted {username}")])
+            let (id, username) = find(&db, &name).await?;
+            accounts::delete(&db, id).await?;
+            Ok(Outcome::Deleted { username })
         }
         UserCommand::Reset2fa { name } => {
-            let (id, username) = find_id(&db, &name).await?;
+            let (id, username) = find(&db, &name).await?;
             accounts::disable_two_factor(&db, id, None).await?;
-            security_log::record(&db, id, security_log::Event::TwoFactorResetByOperator, None).await;
-            Ok(vec![format!("two-factor authentication is off for {username}; recovery codes voided")])
+            security_log::record(&db, id, security_log::Event::TwoFactorResetByOperator, None, now).await;
+            Ok(Outcome::TwoFactorReset { username })
         }
         UserCommand::Unlock { name } => {
-            let (id, username) = find_id(&db, &name).await?;
-            throttle::clear_second_factor_failures(&db, id).await?;
-            sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1")
-                .bind(throttle::username_key(&username))
-                .execute(&db)
-                .await?;
-            security_log::record(&db, id, security_log::Event::UnlockedByOperator, None).await;
-            Ok(vec![format!("sign-in limits cleared for {username}")])
+            let (id, username) = find(&db, &name).await?;
+            throttle::clear_account(&db, id, &username).await?;
+            security_log::record(&db, id, security_log::Event::UnlockedByOperator, None, now).await;
+            Ok(Outcome::Unlocked { username })
         }
     }
 }
@@ -134,39 +180,33 @@ pub fn first_line_of_stdin() -> String {
     line.trim_end_matches(['\r', '\n']).to_owned()
 }
 
-/// The OTP helpers. `Ok((lines, success))`: `verify` prints "invalid" and fails without error.
-/// `--secret -` reads the key from standard input, so it stays out of `ps` and shell history.
-pub fn otp(command: OtpCommand) -> Result<(Vec<String>, bool), OperatorError> {
+/// The OTP helpers (TOTP: SHA1, 6 digits, 30 s; HOTP: SHA1, 6 digits), on the domain's one
+/// parametric OTP type. `--secret -` reads the key from standard input, so it stays out of `ps`
+/// and shell history.
+pub fn otp(command: OtpCommand, clock: &Clock) -> Result<Outcome, OperatorError> {
     let key = |text: &str| {
         let text = if text == "-" { first_line_of_stdin() } else { text.to_owned() };
-        totp::parse_base32_secret(&text).map_err(OperatorError::Refused)
+        OtpSecret::parse_base32(&text).map_err(OperatorError::Refused)
     };
-    let now = u64::try_from(now_unix()).unwrap_or(0);
+    let totp = OtpParams::default();
+    let now = Now::at(clock.now());
     Ok(match command {
         OtpCommand::Secret { hex } => {
-            let secret = TotpSecret::generate();
-            let text = if hex { app::server::secret_box::to_hex(secret.as_bytes()) } else { secret.to_base32() };
-            (vec![text], true)
+            let secret = OtpSecret::generate();
+            Outcome::Printed(if hex { secret_box::to_hex(secret.as_bytes()) } else { secret.to_base32() })
         }
-        OtpCommand::Now { key: arg } => {
-            let secret = key(&arg.secret)?;
-            let code = totp::code_at_step(&secret, totp::time_step(now), totp::DIGITS, totp::Algorithm::SHA1)
-                .ok_or_else(|| OperatorError::Refused("cannot compute a code for this key".into()))?;
-            (vec![code], true)
-        }
+        OtpCommand::Now { key: arg } => Outcome::Printed(Otp::new(&key(&arg.secret)?, totp).current_code(now)),
         OtpCommand::Verify { key: arg, code } => {
             let secret = key(&arg.secret)?;
             let code = input::one_time_code(Some(code)).map_err(|e| OperatorError::Refused(e.to_string()))?;
-            let valid = totp::matching_step(&secret, &code, now).is_some();
-            (vec![if valid { "valid" } else { "invalid" }.to_owned()], valid)
+            Outcome::Verified(matches!(Otp::new(&secret, totp).check(&code, now), Match::Within(_)))
         }
         OtpCommand::Hotp { key: arg, counter } => {
-            let secret = key(&arg.secret)?;
-            (vec![totp::hotp_code(&secret, counter, totp::DIGITS, totp::Algorithm::SHA1)], true)
+            let hotp = OtpParams { kind: OtpKind::Hotp, ..totp };
+            Outcome::Printed(Otp::new(&key(&arg.secret)?, hotp).code_at(counter))
         }
         OtpCommand::Uri { key: arg, account, issuer } => {
-            let secret = key(&arg.secret)?;
-            (vec![totp::otpauth_uri(&secret, &issuer, &account)], true)
+            Outcome::Printed(Otp::new(&key(&arg.secret)?, totp).otpauth_uri(&issuer, &account))
         }
     })
 }

@@ -2,7 +2,7 @@
 //! file) are created readable by their owner only, in folders only their owner may enter — and
 //! never where the web server serves files from.
 
-use crate::startup::StartupError;
+use crate::startup_error::StartupError;
 use std::{
     fs,
     io::ErrorKind,
@@ -38,15 +38,12 @@ pub fn create_database_file(path: &Path) -> Result<(), StartupError> {
         return Ok(());
     }
     create_private_folders(path).map_err(|e| {
-        StartupError::Database(format!(
-            "cannot create the database folder {}: {e}",
-            path.parent().unwrap_or(path).display()
-        ))
+        StartupError::file(format!("cannot create the database folder {}", path.parent().unwrap_or(path).display()), e)
     })?;
     match private_new_file().open(path) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(StartupError::Database(format!("cannot create the SQLite database {}: {e}", path.display()))),
+        Err(e) => Err(StartupError::file(format!("cannot create the SQLite database {}", path.display()), e)),
     }
 }
 

@@ -1,14 +1,23 @@
-//! The routes, and the layers around them. A request passes, from the outside in: the request
-//! timeout, the security headers, the anonymous page cache, the session, the API guard (for `/api/*`), the page guard
-//! (for pages), then the handler.
+//! The routes, and the layers around them. A request passes, from the outside in:
+//!
+//! ```text
+//! request timeout → security headers (+ anonymous page cache) → session → gate → handler
+//!                                                                          │
+//!   gate: cross_site refusal ─┬─ /api/*: body_limit → form_posts → server function / axum
+//!                             │          handler → json_errors
+//!                             └─ pages:  page_access (who may see which page) → page render
+//! ```
 
 use crate::{
-    anonymous_page_cache::PageCache, api_guard, health, security_headers, session_store::Lifetimes, static_files,
+    anonymous_page_cache::PageCache, body_limit, cross_site, form_posts, health, json_errors, page_access,
+    security_headers, session_store::Lifetimes, static_files,
 };
 use app::{server::state::AppState, shell, App};
 use axum::{
+    extract::{Request, State},
     http::StatusCode,
-    middleware,
+    middleware::{self, Next},
+    response::Response,
     routing::{any, get, post},
     Json, Router,
 };
@@ -29,7 +38,7 @@ pub fn session_cookie_name(secure_cookies: bool) -> &'static str {
 }
 
 pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store, lifetimes: Lifetimes) -> Router {
-    let options = state.leptos_options.clone();
+    let options = state.leptos_options().clone();
     let secure_cookies = state.settings.secure_cookies;
     // The server ends a session itself when it is idle or too old (`session_store`). The cookie
     // is kept for the absolute lifetime from its last write, so a browser never drops a session
@@ -73,11 +82,27 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .nest(&format!("/{}", options.site_pkg_dir), static_files::router(&options.site_root, &options.site_pkg_dir))
         .fallback(move |request: axum::extract::Request| not_found(request))
-        // The API guard, which hands pages on to the page guard.
-        .layer(middleware::from_fn_with_state(state.clone(), api_guard::guard))
+        .layer(middleware::from_fn_with_state(state.clone(), gate))
         .layer(sessions)
         // The security headers, around the anonymous page cache.
         .layer(middleware::from_fn_with_state(PageCache::default(), security_headers::add))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
         .with_state(state)
+}
+
+/// What every request passes before its handler, in this order. One layer, not one per step:
+/// each layer costs every request a boxed service and future.
+async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if cross_site::must_refuse(&request) {
+        return cross_site::refuse(request).await;
+    }
+    let Some(endpoint) = request.uri().path().strip_prefix("/api/").map(str::to_owned) else {
+        return page_access::guard(&state, request, next).await;
+    };
+    let request = match body_limit::within_limit(request).await {
+        Ok(request) => request,
+        Err(refusal) => return refusal,
+    };
+    let request = form_posts::mark(request, state.settings.secure_cookies);
+    json_errors::ensure_json(next.run(request).await, &endpoint).await
 }

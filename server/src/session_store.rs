@@ -13,8 +13,8 @@
 //! - **Every session has an absolute lifetime** (`max_age`, from the row's creation: a session
 //!   id is made new at every sign-in step, never by merely using it).
 
-use app::server::{clock::now_unix, secret_box::sha256_hex};
 use async_trait::async_trait;
+use domain::{credentials::secret_box::sha256_hex, Clock};
 use moka::sync::Cache;
 use sqlx::{AnyPool, Row};
 use std::{collections::HashMap, sync::Arc, time::Duration};
@@ -71,6 +71,8 @@ impl Stored {
 pub struct Sessions {
     db: AnyPool,
     lifetimes: Lifetimes,
+    /// The sign-in's one clock (a manual one in tests, which then jump past a timeout).
+    clock: Clock,
     memory: Option<Memory>,
 }
 
@@ -80,13 +82,13 @@ fn backend(e: impl std::fmt::Display) -> session_store::Error {
 
 impl Sessions {
     /// Sessions in the database only (several instances share it: PostgreSQL).
-    pub fn new(db: AnyPool, lifetimes: Lifetimes) -> Self {
-        Self { db, lifetimes, memory: None }
+    pub fn new(db: AnyPool, lifetimes: Lifetimes, clock: Clock) -> Self {
+        Self { db, lifetimes, clock, memory: None }
     }
 
     /// Sessions in the database, and in memory in front of it (one process owns it: SQLite).
-    pub fn with_memory(db: AnyPool, lifetimes: Lifetimes, capacity: u64) -> Self {
-        Self { db, lifetimes, memory: Some(Memory::new(capacity)) }
+    pub fn with_memory(db: AnyPool, lifetimes: Lifetimes, clock: Clock, capacity: u64) -> Self {
+        Self { db, lifetimes, clock, memory: Some(Memory::new(capacity)) }
     }
 
     /// The expiry a session written now gets: idle timeout, but never past its absolute end.
@@ -192,7 +194,7 @@ impl Sessions {
 
     /// Deletes the sessions whose time is up.
     pub async fn delete_expired(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now_unix()).execute(&self.db).await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(self.clock.now()).execute(&self.db).await?;
         Ok(())
     }
 
@@ -213,7 +215,7 @@ impl SessionStore for Sessions {
     /// A new session never takes over an existing one: on the (astronomically unlikely) clash of
     /// random ids, another id is drawn.
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        let now = now_unix();
+        let now = self.clock.now();
         let expires_at = self.idle_end(now).min(now + self.lifetimes.max_age.as_secs() as i64);
         let stored = Stored { data: record.data.clone(), created_at: now, expires_at };
         while !self.insert_new(&stored_key(&record.id), &stored).await? {
@@ -226,7 +228,7 @@ impl SessionStore for Sessions {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let updated = self.update(&stored_key(&record.id), &record.data, now_unix()).await?;
+        let updated = self.update(&stored_key(&record.id), &record.data, self.clock.now()).await?;
         if let Some(memory) = &self.memory {
             match updated {
                 Some(stored) => memory.put(record.id, stored),
@@ -237,7 +239,7 @@ impl SessionStore for Sessions {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let now = now_unix();
+        let now = self.clock.now();
         let known = self.memory.as_ref().and_then(|m| m.get(id));
         let mut stored = match known {
             Some(stored) if stored.expires_at > now => {
@@ -356,9 +358,9 @@ mod tests {
             .await
             .unwrap();
         if memory {
-            Sessions::with_memory(db, Lifetimes::default(), 100)
+            Sessions::with_memory(db, Lifetimes::default(), Clock::System, 100)
         } else {
-            Sessions::new(db, Lifetimes::default())
+            Sessions::new(db, Lifetimes::default(), Clock::System)
         }
     }
 

@@ -1,26 +1,13 @@
 //! Start-up: database, migrations, sessions, router, listener — then serve until stopped.
 
-use crate::{config::Config, database, encryption_key, private_files, router, session_store::Sessions};
-use app::server::{
-    identities::Identities,
-    passwords,
-    state::{AppState, Shared},
+use crate::{
+    config::Config, database, encryption_key, private_files, router, session_store::Sessions,
+    startup_error::StartupError,
 };
+use app::server::state::AppState;
+use domain::{credentials::passwords, storage::identities::Identities, Services};
 use std::{future::Future, io, net::SocketAddr};
 use tokio::net::TcpListener;
-
-/// What stops the server from starting, each said in one line.
-#[derive(Debug, thiserror::Error)]
-pub enum StartupError {
-    #[error("{0}")]
-    Config(String),
-    #[error("{0}")]
-    Database(String),
-    #[error("cannot listen on {0}: the address is already in use (is another server running? set LEPTOS_SITE_ADDR)")]
-    AddressInUse(SocketAddr),
-    #[error("cannot listen on {0}: {1}")]
-    Listen(SocketAddr, io::Error),
-}
 
 pub struct Application {
     listener: TcpListener,
@@ -58,28 +45,29 @@ impl Application {
         let wanted = config.leptos.site_addr;
         let listener = TcpListener::bind(wanted).await.map_err(|e| match e.kind() {
             io::ErrorKind::AddrInUse => StartupError::AddressInUse(wanted),
-            _ => StartupError::Listen(wanted, e),
+            _ => StartupError::Listen { address: wanted, source: e },
         })?;
-        let address = listener.local_addr().map_err(|e| StartupError::Listen(wanted, e))?;
+        let address = listener.local_addr().map_err(|e| StartupError::Listen { address: wanted, source: e })?;
 
-        let state = AppState::new(Shared {
-            leptos_options: config.leptos.clone(),
+        let services = Services {
             db: database.pool.clone(),
             settings: config.settings.clone(),
             secret_box,
+            clock: config.clock.clone(),
             identities: match database.backend {
                 // One process owns a SQLite file: it may keep what it reads in memory.
                 database::Backend::Sqlite { .. } => Identities::cached(),
                 database::Backend::Postgres => Identities::uncached(),
             },
-        });
+        };
+        let state = AppState::new(config.leptos.clone(), services);
         // Sessions are read on every signed-in request: with SQLite (this process alone writes
         // them) they are also kept in memory, written through to the database.
         let sessions = match database.backend {
             database::Backend::Sqlite { .. } => {
-                Sessions::with_memory(database.sessions, config.sessions, SESSIONS_IN_MEMORY)
+                Sessions::with_memory(database.sessions, config.sessions, config.clock.clone(), SESSIONS_IN_MEMORY)
             }
-            database::Backend::Postgres => Sessions::new(database.sessions, config.sessions),
+            database::Backend::Postgres => Sessions::new(database.sessions, config.sessions, config.clock.clone()),
         };
         let session_cleanup = tokio::spawn(sessions.clone().keep_deleting_expired(SESSION_CLEANUP_EVERY));
         let router = router::build(state, sessions, config.sessions);
@@ -111,7 +99,7 @@ impl Application {
             .await;
         self.session_cleanup.abort();
         tracing::info!("stopped");
-        served.map_err(|e| StartupError::Listen(address, e))
+        served.map_err(|e| StartupError::Listen { address, source: e })
     }
 }
 

@@ -8,38 +8,38 @@ use leptos::prelude::*;
 /// Turns 2FA off. `otp` takes a current code or a recovery code.
 #[server(endpoint = "2fa/disable")]
 pub async fn disable_two_factor(password: Option<String>, otp: Option<String>) -> Result<Done, ApiError> {
-    use crate::server::{error::respond, state::request_context, two_factor};
-    async {
-        let (state, session) = request_context().await?;
-        two_factor::disable(&state, &session, password, otp).await?;
-        Ok(Done {})
-    }
-    .await
-    .map_err(respond)
+    use crate::server::{form_reply::FormPost, session::request_context};
+    let form = FormPost::on("/account");
+    let (state, session) = request_context()?;
+    domain::flows::two_factor_settings::disable(&state, &session, password, otp).await?;
+    form.next("/account", Some("Two-factor authentication is off. Your recovery codes no longer work."));
+    Ok(Done {})
 }
 
 /// New recovery codes for a current code; the old ones stop working.
 #[server(endpoint = "2fa/recovery-codes")]
 pub async fn regenerate_recovery_codes(otp: Option<String>) -> Result<RecoveryCodes, ApiError> {
-    use crate::server::{error::respond, state::request_context, two_factor};
-    async {
-        let (state, session) = request_context().await?;
-        let recovery_codes = two_factor::regenerate_recovery_codes(&state, &session, otp).await?;
-        Ok(RecoveryCodes { recovery_codes })
+    use crate::server::{form_reply::FormPost, session::request_context};
+    let form = FormPost::on("/account");
+    let (state, session) = request_context()?;
+    let recovery_codes = domain::flows::two_factor_settings::regenerate_recovery_codes(&state, &session, otp).await?;
+    // Without JavaScript the codes are shown by the next page, once.
+    if form.is_plain() {
+        session.stash_recovery_codes(&recovery_codes, &state.secret_box).await?;
     }
-    .await
-    .map_err(respond)
+    form.next("/account", Some("New recovery codes are ready; the old ones no longer work. Save these now."));
+    Ok(RecoveryCodes { recovery_codes })
 }
 
 /// Password and a current code again, for sensitive changes after the 10-minute window.
 #[server(endpoint = "reauthenticate")]
 pub async fn reauthenticate(password: Option<String>, otp: Option<String>) -> Result<Done, ApiError> {
-    use crate::server::{error::respond, state::request_context, two_factor};
-    async {
-        let (state, session) = request_context().await?;
-        two_factor::reauthenticate(&state, &session, password, otp).await?;
-        Ok(Done {})
-    }
-    .await
-    .map_err(respond)
+    use crate::server::{form_reply::FormPost, session::request_context};
+    let form = FormPost::on("/account");
+    let (state, session) = request_context()?;
+    domain::flows::reauthentication::reauthenticate(&state, &session, password, otp).await?;
+    // Back to the page that asked for it, where the change can now be made.
+    let message = "Thank you. You can make changes for the next 10 minutes.";
+    form.back(&["/account", "/account/2fa/setup"], "/account", Some(message));
+    Ok(Done {})
 }

@@ -6,6 +6,17 @@ use crate::api_error::ApiError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+/// How many digits a code has unless its credential says otherwise (what the pages show before
+/// they know): SHA1/6 digits/30 s TOTP, what every authenticator app supports.
+pub const DEFAULT_CODE_DIGITS: usize = 6;
+
+/// `2026-11-28 14:05 UTC`: what the page shows before (or without) JavaScript.
+#[cfg(feature = "ssr")]
+fn format_utc(unix_seconds: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    time::OffsetDateTime::from_unix_timestamp(unix_seconds).ok().and_then(|t| t.format(format).ok()).unwrap_or_default()
+}
+
 /// Who is looking at the page, and the message a plain form post left for it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Visitor {
@@ -17,14 +28,14 @@ pub struct Visitor {
 
 #[server(endpoint = "ui/visitor")]
 pub async fn load_visitor() -> Result<Visitor, ApiError> {
-    use crate::server::{error::respond, flash, sign_in, state::request_context};
-    async {
-        let (state, session) = request_context().await?;
-        let signed_in_as = sign_in::signed_in_identity(&state, &session).await.ok().map(|i| i.username.clone());
-        Ok(Visitor { signed_in_as, flash: flash::take(), registration_open: state.settings.registration_open })
-    }
-    .await
-    .map_err(respond)
+    use crate::server::{flash, session::request_context};
+    let (state, session) = request_context()?;
+    let identity = domain::flows::current_user::signed_in_identity(&state, &session).await;
+    Ok(Visitor {
+        signed_in_as: identity.ok().map(|i| i.username.clone()),
+        flash: flash::take(state.settings.secure_cookies),
+        registration_open: state.settings.registration_open,
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,41 +59,39 @@ pub struct SecurityEvent {
     /// `at_utc` (without).
     pub at: i64,
     pub at_utc: String,
+    /// What happened (`domain::storage::security_log::Event::kind`); the page words it.
     pub kind: String,
-    pub detail: String,
     pub client_address: Option<String>,
 }
 
 #[server(endpoint = "ui/account")]
 pub async fn load_account_overview() -> Result<AccountOverview, ApiError> {
-    use crate::server::{accounts, clock::now_unix, error::respond, security_log, sign_in, state::request_context};
-    async {
-        let (state, session) = request_context().await?;
-        let sign_in::SignedIn { account, authenticated_at } = sign_in::signed_in(&state, &session).await?;
-        let recovery_codes_left = accounts::remaining_recovery_codes(&state.db, account.id).await?;
-        let events = security_log::recent(&state.db, account.id, 20)
-            .await?
-            .into_iter()
-            .map(|e| SecurityEvent {
-                at_utc: security_log::format_utc(e.at),
-                at: e.at,
-                kind: e.kind,
-                detail: e.detail,
-                client_address: e.client_address,
-            })
-            .collect();
-        Ok(AccountOverview {
-            two_factor: account.two_factor_on(),
-            username: account.username,
-            recovery_codes_left,
-            fresh_recovery_codes: session.take_recovery_codes(&state.secret_box).await?,
-            recently_authenticated: now_unix() - authenticated_at <= state.settings.reauthentication_window_seconds,
-            events,
-            code_digits: account.otp.digits,
-        })
-    }
-    .await
-    .map_err(respond)
+    use crate::server::session::request_context;
+    use domain::{
+        flows::current_user,
+        storage::{accounts, security_log},
+    };
+    let (state, session) = request_context()?;
+    let signed_in = current_user::signed_in(&state, &session).await?;
+    let recently_authenticated = signed_in.is_recent(&state);
+    let account = signed_in.account;
+    let recovery_codes_left =
+        accounts::remaining_recovery_codes(&state.db, account.id).await.map_err(domain::AuthError::from)?;
+    let events = security_log::recent(&state.db, account.id, 20)
+        .await
+        .map_err(domain::AuthError::from)?
+        .into_iter()
+        .map(|e| SecurityEvent { at_utc: format_utc(e.at), at: e.at, kind: e.kind, client_address: e.client_address })
+        .collect();
+    Ok(AccountOverview {
+        two_factor: account.two_factor_on(),
+        username: account.username,
+        recovery_codes_left,
+        fresh_recovery_codes: session.take_recovery_codes(&state.secret_box).await?,
+        recently_authenticated,
+        events,
+        code_digits: account.otp.digits,
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,7 +125,7 @@ impl SetupPageData {
             otpauth_uri: String::new(),
             qr_svg: String::new(),
             recently_authenticated: false,
-            code_digits: 6,
+            code_digits: DEFAULT_CODE_DIGITS,
             counter_based: false,
             widely_supported: true,
             parameters: String::new(),
@@ -126,53 +135,40 @@ impl SetupPageData {
 
 #[server(endpoint = "ui/setup")]
 pub async fn load_setup_page() -> Result<SetupPageData, ApiError> {
-    use crate::server::{clock::now_unix, error::respond, sign_in, state::request_context, two_factor};
-    async {
-        let (state, session) = request_context().await?;
-        let sign_in::SignedIn { account, authenticated_at } = sign_in::signed_in(&state, &session).await?;
-        // The key is shown only to a recent sign-in: an older session first confirms the password.
-        if now_unix() - authenticated_at > state.settings.reauthentication_window_seconds {
-            return Ok(SetupPageData::awaiting_reauthentication(account.username, state.settings.issuer.clone()));
-        }
-        let offer = two_factor::current_or_start(&state, &session, &account).await?;
-        Ok(SetupPageData {
-            username: account.username,
-            issuer: state.settings.issuer.clone(),
-            secret: offer.secret.to_base32(),
-            grouped_secret: offer.secret.to_grouped_base32(),
-            otpauth_uri: offer.otpauth_uri,
-            qr_svg: offer.qr_svg,
-            recently_authenticated: true,
-            code_digits: offer.params.digits,
-            counter_based: offer.params.kind == crate::server::otp_policy::OtpKind::Hotp,
-            widely_supported: offer.params.is_widely_supported(),
-            parameters: match offer.params.kind {
-                crate::server::otp_policy::OtpKind::Totp => format!(
-                    "time-based, {}, {} digits, every {} seconds",
-                    offer.params.algorithm_name(),
-                    offer.params.digits,
-                    offer.params.period
-                ),
-                crate::server::otp_policy::OtpKind::Hotp => {
-                    format!("counter-based, {}, {} digits", offer.params.algorithm_name(), offer.params.digits)
-                }
-            },
-        })
+    use crate::server::session::request_context;
+    use domain::{
+        credentials::otp_params::OtpKind,
+        flows::{current_user, two_factor_setup},
+    };
+    let (state, session) = request_context()?;
+    let signed_in = current_user::signed_in(&state, &session).await?;
+    // The key is shown only to a recent sign-in: an older session first confirms the password.
+    if !signed_in.is_recent(&state) {
+        return Ok(SetupPageData::awaiting_reauthentication(signed_in.account.username, state.settings.issuer.clone()));
     }
-    .await
-    .map_err(respond)
+    let account = signed_in.account;
+    let offer = two_factor_setup::current_or_start(&state, &session, &account).await?;
+    Ok(SetupPageData {
+        username: account.username,
+        issuer: state.settings.issuer.clone(),
+        secret: offer.secret.to_base32(),
+        grouped_secret: offer.secret.to_grouped_base32(),
+        otpauth_uri: offer.otpauth_uri,
+        qr_svg: offer.qr_svg,
+        recently_authenticated: true,
+        code_digits: offer.params.digits,
+        counter_based: offer.params.kind == OtpKind::Hotp,
+        widely_supported: offer.params.is_widely_supported(),
+        parameters: offer.params.describe(),
+    })
 }
 
-/// How many digits the codes of the account waiting for its second factor have (6 when there
-/// is none: the page then only sends the visitor back to `/login`).
+/// How many digits the codes of the account waiting for its second factor have (the default when
+/// there is none: the page then only sends the visitor back to `/login`).
 #[server(endpoint = "ui/code-digits")]
 pub async fn load_code_digits() -> Result<usize, ApiError> {
-    use crate::server::{error::respond, sign_in, state::request_context};
-    async {
-        let (state, session) = request_context().await?;
-        let (_, account) = sign_in::current_stage(&state, &session).await?;
-        Ok(account.map(|a| a.otp.digits).unwrap_or(6))
-    }
-    .await
-    .map_err(respond)
+    use crate::server::session::request_context;
+    let (state, session) = request_context()?;
+    let (_, account) = domain::flows::current_user::current_stage(&state, &session).await?;
+    Ok(account.map_or(DEFAULT_CODE_DIGITS, |a| a.otp.digits))
 }

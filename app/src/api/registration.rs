@@ -6,12 +6,10 @@ use leptos::prelude::*;
 
 #[server(endpoint = "register")]
 pub async fn register(username: Option<String>, password: Option<String>) -> Result<Registered, ApiError> {
-    use crate::server::{error::respond, sign_in, state::request_context};
-    async {
-        let (state, session) = request_context().await?;
-        let username = sign_in::register(&state, &session, username, password).await?;
-        Ok(Registered { username })
-    }
-    .await
-    .map_err(respond)
+    use crate::server::{form_reply::FormPost, session::request_context};
+    let form = FormPost::on("/register");
+    let (state, session) = request_context()?;
+    let username = domain::flows::registration::register(&state, &session, username, password).await?;
+    form.next("/account", Some("Welcome! Your account is ready."));
+    Ok(Registered { username })
 }

@@ -7,69 +7,62 @@ use leptos::prelude::*;
 
 #[server(endpoint = "login")]
 pub async fn login(username: Option<String>, password: Option<String>) -> Result<PasswordAccepted, ApiError> {
-    use crate::server::{error::respond, sign_in, state::request_context};
-    async {
-        let (state, session) = request_context().await?;
-        let outcome = sign_in::password_step(&state, &session, username, password).await?;
-        // The browser is now known to this account: its later attempts count on their own.
-        let cookie = crate::server::device_cookie::set_cookie(&outcome.device_token, state.settings.secure_cookies);
-        if let (Ok(cookie), Some(options)) =
-            (http::HeaderValue::from_str(&cookie), use_context::<leptos_axum::ResponseOptions>())
-        {
-            options.append_header(http::header::SET_COOKIE, cookie);
-        }
-        Ok(PasswordAccepted { second_factor: outcome.second_factor })
+    use crate::server::{device_cookie, form_reply::FormPost, response_options, session::request_context};
+    use domain::flows::sign_in;
+    let form = FormPost::on("/login");
+    let (state, session) = request_context()?;
+    let outcome = sign_in::password_step(&state, &session, username, password).await?;
+    // The browser is now known to this account: its later attempts count on their own.
+    let cookie = device_cookie::set_cookie(&outcome.device_token, state.settings.secure_cookies);
+    if let Ok(cookie) = http::HeaderValue::from_str(&cookie) {
+        response_options::append_header(http::header::SET_COOKIE, cookie);
     }
-    .await
-    .map_err(respond)
+    if outcome.second_factor {
+        form.next("/login/2fa", None);
+    } else {
+        form.next("/account", Some("You are signed in."));
+    }
+    Ok(PasswordAccepted { second_factor: outcome.second_factor })
 }
 
 #[server(endpoint = "login/2fa")]
 pub async fn login_second_factor(otp: Option<String>) -> Result<Done, ApiError> {
-    use crate::server::{error::respond, sign_in, state::request_context};
-    async {
-        let (state, session) = request_context().await?;
-        sign_in::code_step(&state, &session, otp).await?;
-        Ok(Done {})
-    }
-    .await
-    .map_err(respond)
+    use crate::server::{form_reply::FormPost, session::request_context};
+    let form = FormPost::on("/login/2fa");
+    let (state, session) = request_context()?;
+    domain::flows::sign_in::code_step(&state, &session, otp).await?;
+    form.next("/account", Some("You are signed in."));
+    Ok(Done {})
 }
 
 #[server(endpoint = "login/recovery")]
 pub async fn login_recovery(recovery_code: Option<String>) -> Result<Done, ApiError> {
-    use crate::server::{error::respond, sign_in, state::request_context};
-    async {
-        let (state, session) = request_context().await?;
-        sign_in::recovery_step(&state, &session, recovery_code).await?;
-        Ok(Done {})
-    }
-    .await
-    .map_err(respond)
+    use crate::server::{form_reply::FormPost, session::request_context};
+    let form = FormPost::on("/login/2fa");
+    let (state, session) = request_context()?;
+    domain::flows::sign_in::recovery_step(&state, &session, recovery_code).await?;
+    form.next("/account", Some("You are signed in."));
+    Ok(Done {})
 }
 
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<Done, ApiError> {
-    use crate::server::{auth_session::AuthSession, error::respond};
-    async {
-        AuthSession::current().await?.sign_out().await?;
-        Ok(Done {})
-    }
-    .await
-    .map_err(respond)
+    use crate::server::{form_reply::FormPost, session::RequestSession};
+    let form = FormPost::on("/");
+    domain::flows::sessions::sign_out(&RequestSession::current()?).await?;
+    form.next("/login", Some("You are signed out."));
+    Ok(Done {})
 }
 
 /// Ends every other session of the account (this one stays signed in).
 #[server(endpoint = "logout/others")]
 pub async fn sign_out_other_sessions() -> Result<Done, ApiError> {
-    use crate::server::{error::respond, state::request_context, two_factor};
-    async {
-        let (state, session) = request_context().await?;
-        two_factor::sign_out_other_sessions(&state, &session).await?;
-        Ok(Done {})
-    }
-    .await
-    .map_err(respond)
+    use crate::server::{form_reply::FormPost, session::request_context};
+    let form = FormPost::on("/account");
+    let (state, session) = request_context()?;
+    domain::flows::sessions::sign_out_other_sessions(&state, &session).await?;
+    form.next("/account", Some("Every other session of your account is signed out."));
+    Ok(Done {})
 }
 
 /// `POST /api/me`: who is signed in (401 unless fully signed in). A plain axum handler, not a
@@ -80,9 +73,15 @@ pub async fn sign_out_other_sessions() -> Result<Done, ApiError> {
 pub async fn me(
     axum::extract::State(state): axum::extract::State<crate::server::state::AppState>,
     axum::Extension(session): axum::Extension<tower_sessions::Session>,
-) -> Result<axum::Json<super::CurrentUser>, crate::server::error::AuthError> {
-    use crate::server::{auth_session::AuthSession, sign_in};
-    let session = AuthSession::new(session, None);
-    let identity = sign_in::signed_in_identity(&state, &session).await?;
-    Ok(axum::Json(super::CurrentUser { two_factor: identity.two_factor, username: identity.username.clone() }))
+) -> axum::response::Response {
+    use crate::server::{session::RequestSession, wire_error::error_response};
+    use axum::response::IntoResponse;
+    let session = RequestSession::new(session, None);
+    match domain::flows::current_user::signed_in_identity(&state, &session).await {
+        Ok(identity) => {
+            axum::Json(super::CurrentUser { two_factor: identity.two_factor, username: identity.username.clone() })
+                .into_response()
+        }
+        Err(e) => error_response(e),
+    }
 }

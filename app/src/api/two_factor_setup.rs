@@ -9,15 +9,14 @@ use leptos::prelude::*;
 /// the owner is scanning nor plant one of its own.
 #[server(endpoint = "2fa/setup")]
 pub async fn start_two_factor_setup() -> Result<SetupKey, ApiError> {
-    use crate::server::{error::respond, sign_in, state::request_context, two_factor};
-    async {
-        let (state, session) = request_context().await?;
-        let account = sign_in::recently_signed_in_account(&state, &session).await?;
-        let offer = two_factor::start(&state, &session, &account).await?;
-        Ok(SetupKey { secret: offer.secret.to_base32(), otpauth_uri: offer.otpauth_uri, qr_svg: offer.qr_svg })
-    }
-    .await
-    .map_err(respond)
+    use crate::server::{form_reply::FormPost, session::request_context};
+    use domain::flows::{current_user, two_factor_setup};
+    let form = FormPost::on("/account/2fa/setup");
+    let (state, session) = request_context()?;
+    let account = current_user::recently_signed_in_account(&state, &session).await?;
+    let offer = two_factor_setup::start(&state, &session, &account).await?;
+    form.next("/account/2fa/setup", None);
+    Ok(SetupKey { secret: offer.secret.to_base32(), otpauth_uri: offer.otpauth_uri, qr_svg: offer.qr_svg })
 }
 
 /// Confirms the pending key with a current code; answers the recovery codes, once. Like every
@@ -25,13 +24,16 @@ pub async fn start_two_factor_setup() -> Result<SetupKey, ApiError> {
 /// the account).
 #[server(endpoint = "2fa/confirm")]
 pub async fn confirm_two_factor(otp: Option<String>) -> Result<RecoveryCodes, ApiError> {
-    use crate::server::{error::respond, sign_in, state::request_context, two_factor};
-    async {
-        let (state, session) = request_context().await?;
-        let account = sign_in::recently_signed_in_account(&state, &session).await?;
-        let recovery_codes = two_factor::confirm(&state, &session, &account, otp).await?;
-        Ok(RecoveryCodes { recovery_codes })
+    use crate::server::{form_reply::FormPost, session::request_context};
+    use domain::flows::{current_user, two_factor_setup};
+    let form = FormPost::on("/account/2fa/setup");
+    let (state, session) = request_context()?;
+    let account = current_user::recently_signed_in_account(&state, &session).await?;
+    let recovery_codes = two_factor_setup::confirm(&state, &session, &account, otp).await?;
+    // Without JavaScript the codes are shown by the next page, once.
+    if form.is_plain() {
+        session.stash_recovery_codes(&recovery_codes, &state.secret_box).await?;
     }
-    .await
-    .map_err(respond)
+    form.next("/account", Some("Two-factor authentication is on. Save your recovery codes now."));
+    Ok(RecoveryCodes { recovery_codes })
 }

@@ -1,10 +1,7 @@
-//! Pieces shared by the pages.
+//! Pieces shared by the pages, rendered on the server only (the interactive ones are in
+//! `islands/`).
 
-pub mod copy_button;
-pub mod hydration_marker;
 pub mod layout;
-pub mod local_time;
 pub mod notices;
-pub mod otp_field;
 pub mod post_form;
 pub mod reauthenticate;

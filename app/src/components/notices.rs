@@ -3,6 +3,7 @@
 //! readers (`role="alert"` / `role="status"`).
 
 use super::layout::VisitorResource;
+use crate::islands::error_notice::ErrorNotice;
 use leptos::{either::Either, prelude::*};
 
 /// The message a plain form post (JavaScript off) left for this page.
@@ -22,17 +23,4 @@ pub fn FlashNotice() -> impl IntoView {
             })}
         </Suspense>
     }
-}
-
-/// An error message that takes the focus when the page opens (an island: the browser moves the
-/// focus), so keyboard and screen-reader users land on what went wrong.
-#[island]
-pub fn ErrorNotice(message: String) -> impl IntoView {
-    let notice = NodeRef::<leptos::html::P>::new();
-    Effect::new(move || {
-        if let Some(element) = notice.get() {
-            let _ = element.focus();
-        }
-    });
-    view! { <p class="notice error" role="alert" tabindex="-1" node_ref=notice>{message}</p> }
 }

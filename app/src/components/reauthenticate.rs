@@ -2,10 +2,7 @@
 //! re-authentication window and a sensitive change is wanted. The server then shows the page
 //! again, with the change now allowed.
 
-use crate::{
-    api::manage_two_factor::Reauthenticate,
-    components::{otp_field::OtpField, post_form::PostForm},
-};
+use crate::{api::manage_two_factor::Reauthenticate, components::post_form::PostForm, islands::otp_field::OtpField};
 use leptos::{either::Either, prelude::*};
 use server_fn::ServerFn;
 

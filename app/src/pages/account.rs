@@ -4,10 +4,8 @@ use crate::{
         page_data::{load_account_overview, AccountOverview, SecurityEvent},
         sign_in::SignOutOtherSessions,
     },
-    components::{
-        local_time::LocalTime, notices::FlashNotice, otp_field::OtpField, post_form::PostForm,
-        reauthenticate::ReauthenticateForm,
-    },
+    components::{notices::FlashNotice, post_form::PostForm, reauthenticate::ReauthenticateForm},
+    islands::{local_time::LocalTime, otp_field::OtpField},
     pages::two_factor_setup::RecoveryCodeList,
 };
 use leptos::{
@@ -180,14 +178,55 @@ fn ActivityCard(events: Vec<SecurityEvent>) -> impl IntoView {
                 </thead>
                 <tbody>
                     {events.into_iter().map(|e| view! {
-                        <tr data-kind=e.kind>
+                        <tr data-kind=e.kind.clone()>
                             <td><LocalTime at=e.at utc=e.at_utc /></td>
-                            <td>{e.detail}</td>
+                            <td>{event_words(&e.kind)}</td>
                             <td>{e.client_address.unwrap_or_default()}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>
             </table>
         </section>
+    }
+}
+
+/// What a security event means to the account's owner. The log stores only the event's kind
+/// (`domain::storage::security_log::Event::kind`): the words are the page's.
+fn event_words(kind: &str) -> &'static str {
+    match kind {
+        "sign_in.success.password" => "Signed in with password",
+        "sign_in.success.totp" => "Signed in with password and authenticator code",
+        "sign_in.success.recovery_code" => "Signed in with password and a recovery code",
+        "sign_in.failure.password" => "Failed sign-in: wrong password",
+        "sign_in.failure.totp" => "Failed sign-in: wrong authenticator code",
+        "sign_in.failure.recovery_code" => "Failed sign-in: wrong recovery code",
+        "second_factor.locked" => "Sign-in with codes locked after too many wrong codes",
+        "two_factor.enabled" => "Two-factor authentication turned on",
+        "two_factor.disabled" => "Two-factor authentication turned off",
+        "recovery_codes.regenerated" => "New recovery codes made (the old ones no longer work)",
+        "reauthenticated" => "Confirmed password and code for a sensitive change",
+        "sessions.ended_others" => "Signed out of every other session",
+        "account.registered" => "Account created",
+        "two_factor.reset_by_operator" => "Two-factor authentication turned off by an administrator",
+        "throttling.cleared_by_operator" => "Sign-in limits cleared by an administrator",
+        _ => "Other account activity",
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use domain::storage::security_log::Event;
+
+    /// Every kind the domain logs has words of its own on the page.
+    #[test]
+    fn every_logged_kind_is_worded() {
+        for event in Event::ALL {
+            assert_ne!(super::event_words(event.kind()), "Other account activity", "{}", event.kind());
+        }
+    }
+
+    #[test]
+    fn the_pages_default_digit_count_is_the_domains() {
+        assert_eq!(crate::api::page_data::DEFAULT_CODE_DIGITS, domain::credentials::otp_params::DEFAULT_DIGITS);
     }
 }

@@ -3,7 +3,8 @@ use crate::{
         page_data::load_code_digits,
         sign_in::{LoginRecovery, LoginSecondFactor},
     },
-    components::{notices::FlashNotice, otp_field::OtpField, post_form::PostForm},
+    components::{notices::FlashNotice, post_form::PostForm},
+    islands::otp_field::OtpField,
 };
 use leptos::prelude::*;
 use server_fn::ServerFn;
@@ -18,7 +19,7 @@ pub fn SecondFactorPage() -> impl IntoView {
         <p>"Open your authenticator app and enter the code it shows for this account."</p>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                let digits = digits.await.unwrap_or(6);
+                let digits = digits.await.unwrap_or(crate::api::page_data::DEFAULT_CODE_DIGITS);
                 view! {
                     <PostForm action=LoginSecondFactor::PATH class="card form">
                         <OtpField autofocus=true submit_when_complete=true digits=digits />

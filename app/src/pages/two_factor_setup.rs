@@ -3,10 +3,8 @@ use crate::{
         page_data::{load_setup_page, SetupPageData},
         two_factor_setup::ConfirmTwoFactor,
     },
-    components::{
-        copy_button::CopyButton, notices::FlashNotice, otp_field::OtpField, post_form::PostForm,
-        reauthenticate::ReauthenticateForm,
-    },
+    components::{notices::FlashNotice, post_form::PostForm, reauthenticate::ReauthenticateForm},
+    islands::{copy_button::CopyButton, otp_field::OtpField},
 };
 use leptos::{either::EitherOf3, prelude::*};
 use server_fn::ServerFn;

@@ -2,10 +2,9 @@
 //! such a post with a 303 and a short-lived `flash` cookie; the next page shows the message and
 //! clears the cookie. With JavaScript on, messages come from the JSON answer instead.
 
-use crate::api::Flash;
-use http::{header, HeaderValue};
+use crate::{api::Flash, server::response_options};
+use http::{header, HeaderValue, StatusCode};
 use leptos::prelude::use_context;
-use leptos_axum::ResponseOptions;
 
 pub const COOKIE_NAME: &str = "flash";
 
@@ -19,6 +18,16 @@ pub fn set_cookie(flash: &Flash, secure: bool) -> Option<HeaderValue> {
         "{COOKIE_NAME}={kind}.{message}; Path=/; Max-Age=60; HttpOnly; SameSite=Lax{secure}"
     ))
     .ok()
+}
+
+/// A 303 to `location` carrying `message` to it: how a page a visitor may not see sends them on.
+pub fn see_other(location: &'static str, message: Option<&Flash>, secure: bool) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
+    if let Some(cookie) = message.and_then(|m| set_cookie(m, secure)) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
 }
 
 fn clear_cookie(secure: bool) -> HeaderValue {
@@ -40,7 +49,7 @@ fn parse(value: &str) -> Option<Flash> {
 }
 
 /// The message left for the page being rendered, if any; it is cleared so it shows once.
-pub fn take() -> Option<Flash> {
+pub fn take(secure: bool) -> Option<Flash> {
     let parts = use_context::<http::request::Parts>()?;
     let cookie = parts
         .headers
@@ -50,10 +59,7 @@ pub fn take() -> Option<Flash> {
         .flat_map(|v| v.split(';'))
         .map(str::trim)
         .find_map(|pair| pair.strip_prefix("flash="))?;
-    if let Some(options) = use_context::<ResponseOptions>() {
-        let secure = use_context::<crate::server::state::AppState>().is_some_and(|s| s.settings.secure_cookies);
-        options.append_header(header::SET_COOKIE, clear_cookie(secure));
-    }
+    response_options::append_header(header::SET_COOKIE, clear_cookie(secure));
     parse(cookie)
 }
 

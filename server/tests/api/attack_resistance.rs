@@ -1,13 +1,12 @@
 //! Throttling and lockout (SECURITY.md, "Policy numbers"). Each test names the property it
 //! guards; removing the property makes it fail.
 
-use crate::helpers::{
-    away_from_step_boundary, client, fresh_database_url, json, spawn_app, spawn_app_with, test_config, totp_code,
-};
+use crate::helpers::{client, fresh_database_url, json, spawn_app, spawn_app_with, test_config};
 use reqwest::StatusCode;
 
-fn wrong_code(secret: &str) -> String {
-    totp_code(secret, 10)
+/// A code of the account's key, but ten steps away: wrong now.
+fn wrong_code(app: &crate::helpers::TestApp, secret: &str) -> String {
+    app.code(secret, 10)
 }
 
 async fn failures_in_db(app: &crate::helpers::TestApp, username: &str) -> i64 {
@@ -26,17 +25,17 @@ async fn five_wrong_codes_throttle_the_account_and_even_the_right_code_is_refuse
     let (secret, _) = app.user_with_two_factor("alice", "correct horse").await;
     let c = app.pending_client("alice", "correct horse").await;
     for attempt in 1..=5 {
-        let (status, _) = json(app.post(&c, "login/2fa", &[("otp", &wrong_code(&secret))]).await).await;
+        let (status, _) = json(app.submit_code(&c, &wrong_code(&app, &secret)).await).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
     }
-    let right = app.post(&c, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await;
+    let right = app.submit_code(&c, &app.code(&secret, 1)).await;
     assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS);
     let retry_after: u64 = right.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=30).contains(&retry_after), "{retry_after}");
     // The answers may differ only by the seconds left (time passes between the two requests).
     let without_digits = |body: serde_json::Value| body.to_string().replace(|c: char| c.is_ascii_digit(), "");
     let right_body = without_digits(right.json().await.unwrap());
-    let wrong = app.post(&c, "login/2fa", &[("otp", &wrong_code(&secret))]).await;
+    let wrong = app.submit_code(&c, &wrong_code(&app, &secret)).await;
     assert_eq!(wrong.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(wrong.headers().contains_key("retry-after"));
     assert_eq!(without_digits(wrong.json().await.unwrap()), right_body, "no oracle");
@@ -49,16 +48,10 @@ async fn failures_count_across_sessions_and_only_a_success_resets_them() {
     let (secret, _) = app.user_with_two_factor("alice", "correct horse").await;
     for _ in 0..5 {
         let fresh = app.pending_client("alice", "correct horse").await;
-        assert_eq!(
-            app.post(&fresh, "login/2fa", &[("otp", &wrong_code(&secret))]).await.status(),
-            StatusCode::UNAUTHORIZED
-        );
+        assert_eq!(app.submit_code(&fresh, &wrong_code(&app, &secret)).await.status(), StatusCode::UNAUTHORIZED);
     }
     let fresh = app.pending_client("alice", "correct horse").await;
-    assert_eq!(
-        app.post(&fresh, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await.status(),
-        StatusCode::TOO_MANY_REQUESTS
-    );
+    assert_eq!(app.submit_code(&fresh, &app.code(&secret, 1)).await.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(failures_in_db(&app, "alice").await, 5, "a new password step did not reset the count");
 }
 
@@ -75,22 +68,21 @@ async fn twenty_failures_lock_codes_until_a_recovery_code_is_used() {
     .await
     .unwrap();
     let c = app.pending_client("alice", "correct horse").await;
-    assert_eq!(app.post(&c, "login/2fa", &[("otp", &wrong_code(&secret))]).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.submit_code(&c, &wrong_code(&app, &secret)).await.status(), StatusCode::UNAUTHORIZED);
     // The 20th failure locks: no delay passing unlocks it.
     sqlx::query("UPDATE users SET second_factor_failed_at = 0 WHERE username_key = 'alice'")
         .execute(&app.db)
         .await
         .unwrap();
-    let locked = app.post(&c, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await;
+    let locked = app.submit_code(&c, &app.code(&secret, 1)).await;
     assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(locked.headers().contains_key("retry-after"));
     assert!(locked.text().await.unwrap().contains("recovery code"));
     // A recovery code still works and lifts the lock.
-    assert_eq!(app.post(&c, "login/recovery", &[("recovery_code", &recovery[0])]).await.status(), StatusCode::OK);
+    assert_eq!(app.submit_recovery_code(&c, &recovery[0]).await.status(), StatusCode::OK);
     assert_eq!(failures_in_db(&app, "alice").await, 0);
-    away_from_step_boundary(5).await;
     let again = app.pending_client("alice", "correct horse").await;
-    assert_eq!(app.post(&again, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await.status(), StatusCode::OK);
+    assert_eq!(app.submit_code(&again, &app.code(&secret, 1)).await.status(), StatusCode::OK);
 }
 
 /// Property 1: the delay doubles: after 6 failures the wait is up to 60 s.
@@ -98,7 +90,7 @@ async fn twenty_failures_lock_codes_until_a_recovery_code_is_used() {
 async fn the_delay_doubles_with_each_failure() {
     let app = spawn_app().await;
     let (secret, _) = app.user_with_two_factor("alice", "correct horse").await;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let now = app.clock.now();
     sqlx::query(
         "UPDATE users SET second_factor_failures = 6, second_factor_failed_at = $1 WHERE username_key = 'alice'",
     )
@@ -107,7 +99,7 @@ async fn the_delay_doubles_with_each_failure() {
     .await
     .unwrap();
     let c = app.pending_client("alice", "correct horse").await;
-    let r = app.post(&c, "login/2fa", &[("otp", &wrong_code(&secret))]).await;
+    let r = app.submit_code(&c, &wrong_code(&app, &secret)).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     let retry_after: i64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((31..=60).contains(&retry_after), "{retry_after}");
@@ -119,7 +111,7 @@ async fn twenty_concurrent_wrong_codes_get_five_answers_and_fifteen_429s() {
     let app = spawn_app().await;
     let (secret, _) = app.user_with_two_factor("alice", "correct horse").await;
     let c = app.pending_client("alice", "correct horse").await;
-    let code = wrong_code(&secret);
+    let code = wrong_code(&app, &secret);
     let form = [("otp", code.as_str())];
     let attempts = (0..20).map(|_| app.post(&c, "login/2fa", &form));
     let statuses: Vec<StatusCode> = futures::future::join_all(attempts).await.iter().map(|r| r.status()).collect();
@@ -136,7 +128,7 @@ async fn wrong_passwords_for_one_username_are_throttled() {
     app.register(&client(), "alice", "correct horse").await;
     let mut first_429 = None;
     for attempt in 1..=20 {
-        let r = app.post(&client(), "login", &[("username", "alice"), ("password", "wrong horse")]).await;
+        let r = app.login(&client(), "alice", "wrong horse").await;
         if r.status() == StatusCode::TOO_MANY_REQUESTS {
             assert!(r.headers().contains_key("retry-after"));
             first_429 = Some(attempt);
@@ -145,13 +137,13 @@ async fn wrong_passwords_for_one_username_are_throttled() {
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
     assert!(first_429.is_some(), "429 within 20 failures");
-    let right = app.post(&client(), "login", &[("username", "alice"), ("password", "correct horse")]).await;
+    let right = app.login(&client(), "alice", "correct horse").await;
     assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS);
     // An unknown username is throttled exactly alike (no enumeration through throttling).
     for _ in 0..first_429.unwrap() - 1 {
-        app.post(&client(), "login", &[("username", "nobody"), ("password", "wrong horse")]).await;
+        app.login(&client(), "nobody", "wrong horse").await;
     }
-    let r = app.post(&client(), "login", &[("username", "nobody"), ("password", "wrong horse")]).await;
+    let r = app.login(&client(), "nobody", "wrong horse").await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
@@ -163,7 +155,7 @@ async fn one_address_failing_across_many_usernames_is_still_served() {
         let app = &app;
         async move {
             let name = format!("user{i}");
-            app.post(&client(), "login", &[("username", name.as_str()), ("password", "wrong horse")]).await.status()
+            app.login(&client(), name.as_str(), "wrong horse").await.status()
         }
     });
     let statuses = futures::future::join_all(attempts).await;
@@ -180,16 +172,13 @@ async fn throttling_survives_a_restart() {
         let (secret, _) = app.user_with_two_factor("alice", "correct horse").await;
         let c = app.pending_client("alice", "correct horse").await;
         for _ in 0..5 {
-            app.post(&c, "login/2fa", &[("otp", &wrong_code(&secret))]).await;
+            app.submit_code(&c, &wrong_code(&app, &secret)).await;
         }
         secret
     };
     let app = spawn_app_with(test_config(url)).await;
     let c = app.pending_client("alice", "correct horse").await;
-    assert_eq!(
-        app.post(&c, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await.status(),
-        StatusCode::TOO_MANY_REQUESTS
-    );
+    assert_eq!(app.submit_code(&c, &app.code(&secret, 1)).await.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
 /// Property 2: recovery codes are throttled like codes.
@@ -199,12 +188,9 @@ async fn recovery_code_guesses_are_throttled_too() {
     let (_, recovery) = app.user_with_two_factor("alice", "correct horse").await;
     let c = app.pending_client("alice", "correct horse").await;
     for _ in 0..5 {
-        assert_eq!(
-            app.post(&c, "login/recovery", &[("recovery_code", "zzzzz-zzzzz")]).await.status(),
-            StatusCode::UNAUTHORIZED
-        );
+        assert_eq!(app.submit_recovery_code(&c, "zzzzz-zzzzz").await.status(), StatusCode::UNAUTHORIZED);
     }
-    let r = app.post(&c, "login/recovery", &[("recovery_code", &recovery[0])]).await;
+    let r = app.submit_recovery_code(&c, &recovery[0]).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(r.headers().contains_key("retry-after"));
 }
@@ -234,7 +220,7 @@ async fn unknown_users_and_wrong_passwords_take_the_same_time() {
     }
     async fn time(app: &crate::helpers::TestApp, name: String) -> std::time::Duration {
         let start = std::time::Instant::now();
-        let r = app.post(&client(), "login", &[("username", name.as_str()), ("password", "wrong horse")]).await;
+        let r = app.login(&client(), name.as_str(), "wrong horse").await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         start.elapsed()
     }
@@ -266,7 +252,7 @@ async fn pages_carry_a_strict_content_security_policy() {
         }
         assert!(!csp.contains("unsafe-inline"), "{csp}");
     }
-    let api = app.post(&client(), "me", &[]).await;
+    let api = app.me(&client()).await;
     assert_eq!(api.headers()["content-security-policy"], "default-src 'none'; frame-ancestors 'none'");
 }
 
@@ -275,7 +261,7 @@ async fn pages_carry_a_strict_content_security_policy() {
 #[tokio::test]
 async fn an_address_past_its_limit_is_throttled_for_every_username() {
     let app = spawn_app().await;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let now = app.clock.now();
     sqlx::query(
         "INSERT INTO login_throttle (throttle_key, failures, last_failure_at) VALUES ('addr:127.0.0.1', 300, $1)",
     )
@@ -283,7 +269,7 @@ async fn an_address_past_its_limit_is_throttled_for_every_username() {
     .execute(&app.db)
     .await
     .unwrap();
-    let r = app.post(&client(), "login", &[("username", "someone"), ("password", "wrong horse")]).await;
+    let r = app.login(&client(), "someone", "wrong horse").await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     let wait: i64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((280..=300).contains(&wait), "{wait}");

@@ -3,8 +3,7 @@
 //! names the item of the issue it proves.
 
 use crate::helpers::{
-    client, fresh_database_url, json, session_cookie, spawn_app, spawn_app_with, stored_bytes, test_config, totp_code,
-    TestApp,
+    client, fresh_database_url, json, session_cookie, spawn_app, spawn_app_with, stored_bytes, test_config, TestApp,
 };
 use reqwest::{header, Client, StatusCode};
 use serde_json::Value;
@@ -17,7 +16,7 @@ fn bare_client() -> Client {
 
 /// Signs `username` in with the password on a bare client; returns the session cookie pair.
 async fn sign_in_cookie(app: &TestApp, username: &str) -> String {
-    let r = app.post(&bare_client(), "login", &[("username", username), ("password", "correct horse")]).await;
+    let r = app.login(&bare_client(), username, "correct horse").await;
     assert_eq!(r.status(), StatusCode::OK, "login {username}");
     session_cookie(&r).expect("a session cookie")
 }
@@ -51,29 +50,26 @@ async fn item_1_another_session_neither_sees_nor_replaces_a_pending_setup() {
     let app = spawn_app().await;
     let owner = client();
     app.register(&owner, "alice", "correct horse").await;
-    let mine: Value = app.post(&owner, "2fa/setup", &[]).await.json().await.unwrap();
+    let mine: Value = app.start_setup(&owner).await.json().await.unwrap();
     let mine = mine["secret"].as_str().unwrap().to_owned();
 
     // Another session of the same account (with the password: a thief who has it, say).
     let other = client();
-    assert_eq!(
-        app.post(&other, "login", &[("username", "alice"), ("password", "correct horse")]).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.login(&other, "alice", "correct horse").await.status(), StatusCode::OK);
     let page = other.get(app.url("/account/2fa/setup")).send().await.unwrap().text().await.unwrap();
     let shown = crate::helpers::setup_key_from_page(&page);
     assert!(!shown.is_empty());
     assert_ne!(shown, mine, "the other session must not see the owner's pending key");
-    let planted: Value = app.post(&other, "2fa/setup", &[]).await.json().await.unwrap();
+    let planted: Value = app.start_setup(&other).await.json().await.unwrap();
     assert_ne!(planted["secret"].as_str().unwrap(), mine);
     // The other session cannot confirm the owner's key either.
-    let (status, _) = json(app.post(&other, "2fa/confirm", &[("otp", &totp_code(&mine, 0))]).await).await;
+    let (status, _) = json(app.confirm_setup(&other, &app.code(&mine, 0)).await).await;
     assert_ne!(status, StatusCode::OK);
 
     // The owner's page still shows the owner's key, and the owner confirms the owner's key.
     let page = owner.get(app.url("/account/2fa/setup")).send().await.unwrap().text().await.unwrap();
     assert_eq!(crate::helpers::setup_key_from_page(&page), mine);
-    let (status, body) = json(app.post(&owner, "2fa/confirm", &[("otp", &totp_code(&mine, 0))]).await).await;
+    let (status, body) = json(app.confirm_setup(&owner, &app.code(&mine, 0)).await).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
@@ -82,15 +78,15 @@ async fn item_1_reading_the_setup_key_needs_a_recent_sign_in() {
     let (app, _folder) = app_with(|c| c.settings.reauthentication_window_seconds = 1).await;
     let c = client();
     app.register(&c, "alice", "correct horse").await;
-    tokio::time::sleep(Duration::from_millis(2100)).await;
-    let (status, body) = json(app.post(&c, "2fa/setup", &[]).await).await;
+    app.advance(2);
+    let (status, body) = json(app.start_setup(&c).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     let page = c.get(app.url("/account/2fa/setup")).send().await.unwrap().text().await.unwrap();
     assert!(!page.contains("id=\"setup-key\""), "a stale session sees no key");
     assert!(!page.contains("otpauth://"), "nor the QR code's URI");
     assert!(page.contains("reauthenticate-form"), "it is asked for the password instead");
-    assert_eq!(app.post(&c, "reauthenticate", &[("password", "correct horse")]).await.status(), StatusCode::OK);
-    assert_eq!(app.post(&c, "2fa/setup", &[]).await.status(), StatusCode::OK);
+    assert_eq!(app.reauthenticate(&c, "correct horse", None).await.status(), StatusCode::OK);
+    assert_eq!(app.start_setup(&c).await.status(), StatusCode::OK);
 }
 
 // --- 2. "End every other session" cannot be beaten by the session it ends -------------------
@@ -124,11 +120,11 @@ async fn item_2_ending_other_sessions_needs_a_recent_sign_in() {
     let (app, _folder) = app_with(|c| c.settings.reauthentication_window_seconds = 1).await;
     let c = client();
     app.register(&c, "alice", "correct horse").await;
-    tokio::time::sleep(Duration::from_millis(2100)).await;
-    let (status, body) = json(app.post(&c, "logout/others", &[]).await).await;
+    app.advance(2);
+    let (status, body) = json(app.end_other_sessions(&c).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
-    assert_eq!(app.post(&c, "reauthenticate", &[("password", "correct horse")]).await.status(), StatusCode::OK);
-    assert_eq!(app.post(&c, "logout/others", &[]).await.status(), StatusCode::OK);
+    assert_eq!(app.reauthenticate(&c, "correct horse", None).await.status(), StatusCode::OK);
+    assert_eq!(app.end_other_sessions(&c).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -138,16 +134,16 @@ async fn item_2_a_session_ended_meanwhile_cannot_change_two_factor() {
     let app = spawn_app().await;
     let (secret, alice_codes) = app.user_with_two_factor("alice", "correct horse").await;
     let a = app.pending_client("alice", "correct horse").await;
-    assert_eq!(app.post(&a, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await.status(), StatusCode::OK);
+    assert_eq!(app.submit_code(&a, &app.code(&secret, 1)).await.status(), StatusCode::OK);
     let b = app.pending_client("alice", "correct horse").await;
-    assert_eq!(app.post(&b, "login/recovery", &[("recovery_code", &alice_codes[0])]).await.status(), StatusCode::OK);
-    let (ra, rb) = tokio::join!(app.post(&a, "logout/others", &[]), app.post(&b, "logout/others", &[]));
+    assert_eq!(app.submit_recovery_code(&b, &alice_codes[0]).await.status(), StatusCode::OK);
+    let (ra, rb) = tokio::join!(app.end_other_sessions(&a), app.end_other_sessions(&b));
     assert!((ra.status() == StatusCode::OK) != (rb.status() == StatusCode::OK), "{} {}", ra.status(), rb.status());
     let (winner, loser) = if ra.status() == StatusCode::OK { (a, b) } else { (b, a) };
-    let (status, _) = json(app.post(&loser, "2fa/recovery-codes", &[("otp", "123456")]).await).await;
+    let (status, _) = json(app.regenerate_recovery_codes(&loser, "123456").await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.post(&loser, "me", &[]).await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(app.post(&winner, "me", &[]).await.status(), StatusCode::OK);
+    assert_eq!(app.me(&loser).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.me(&winner).await.status(), StatusCode::OK);
 }
 
 // --- 3. A signed-out session stays out ---------------------------------------------------
@@ -198,17 +194,11 @@ async fn item_4_registration_is_throttled_per_client_address() {
     let (app, _folder) = app_with(|c| c.settings.registrations_per_address_per_hour = 3).await;
     app.register(&client(), "taken", "correct horse").await;
     // Refusals (a taken name, a short password) do not use up the allowance.
-    assert_eq!(
-        app.post(&client(), "register", &[("username", "taken"), ("password", "correct horse")]).await.status(),
-        StatusCode::CONFLICT
-    );
-    assert_eq!(
-        app.post(&client(), "register", &[("username", "short"), ("password", "x")]).await.status(),
-        StatusCode::BAD_REQUEST
-    );
+    assert_eq!(app.try_register(&client(), "taken", "correct horse").await.status(), StatusCode::CONFLICT);
+    assert_eq!(app.try_register(&client(), "short", "x").await.status(), StatusCode::BAD_REQUEST);
     app.register(&client(), "bob", "correct horse").await;
     app.register(&client(), "carol", "correct horse").await;
-    let r = app.post(&client(), "register", &[("username", "dave"), ("password", "correct horse")]).await;
+    let r = app.try_register(&client(), "dave", "correct horse").await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=3600).contains(&wait), "Retry-After {wait}");
@@ -222,8 +212,7 @@ async fn item_4_registration_is_throttled_per_client_address() {
 #[tokio::test]
 async fn item_4_closed_registration_refuses_with_403_and_says_so() {
     let (app, _folder) = app_with(|c| c.settings.registration_open = false).await;
-    let (status, body) =
-        json(app.post(&client(), "register", &[("username", "alice"), ("password", "correct horse")]).await).await;
+    let (status, body) = json(app.try_register(&client(), "alice", "correct horse").await).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(body["error"].as_str().unwrap().contains("administrator"), "{body}");
     let page = client().get(app.url("/register")).send().await.unwrap().text().await.unwrap();
@@ -247,7 +236,7 @@ async fn item_4_a_password_attempt_answered_503_is_given_back() {
     let (app, _folder) = app_with(|c| c.settings.password_wait = Duration::ZERO).await;
     let c = client();
     for attempt in 0..30 {
-        let r = app.post(&c, "login", &[("username", "alice"), ("password", "some password")]).await;
+        let r = app.login(&c, "alice", "some password").await;
         assert_eq!(
             r.status(),
             StatusCode::SERVICE_UNAVAILABLE,
@@ -315,27 +304,24 @@ async fn item_6_hammering_a_username_does_not_delay_its_owner_on_a_known_device(
     app.register(&client(), "alice", "correct horse").await;
     // The owner's browser signs in once, and so becomes a known device.
     let owner = client();
-    assert_eq!(
-        app.post(&owner, "login", &[("username", "alice"), ("password", "correct horse")]).await.status(),
-        StatusCode::OK
-    );
-    assert_eq!(app.post(&owner, "logout", &[]).await.status(), StatusCode::OK);
+    assert_eq!(app.login(&owner, "alice", "correct horse").await.status(), StatusCode::OK);
+    assert_eq!(app.logout(&owner).await.status(), StatusCode::OK);
     // Someone else hammers the username until it is delayed.
     let attacker = client();
     let mut throttled = false;
     for _ in 0..15 {
-        let r = app.post(&attacker, "login", &[("username", "alice"), ("password", "wrong horse")]).await;
+        let r = app.login(&attacker, "alice", "wrong horse").await;
         throttled |= r.status() == StatusCode::TOO_MANY_REQUESTS;
     }
     assert!(throttled, "the username is delayed for unknown devices");
     // A browser that never signed in meets the delay, even with the right password...
     let stranger = client();
-    let r = app.post(&stranger, "login", &[("username", "alice"), ("password", "correct horse")]).await;
+    let r = app.login(&stranger, "alice", "correct horse").await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     // ...but the owner, on their own device, is not delayed.
-    let r = app.post(&owner, "login", &[("username", "alice"), ("password", "correct horse")]).await;
+    let r = app.login(&owner, "alice", "correct horse").await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(app.post(&owner, "me", &[]).await.status(), StatusCode::OK);
+    assert_eq!(app.me(&owner).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -344,22 +330,18 @@ async fn item_6_a_device_token_counts_only_for_its_own_username_and_its_own_fail
     app.register(&client(), "alice", "correct horse").await;
     app.register(&client(), "bob", "correct horse").await;
     let device = client();
-    assert_eq!(
-        app.post(&device, "login", &[("username", "alice"), ("password", "correct horse")]).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.login(&device, "alice", "correct horse").await.status(), StatusCode::OK);
     // Alice's device token does not spare it bob's delay.
     let attacker = client();
     for _ in 0..15 {
-        app.post(&attacker, "login", &[("username", "bob"), ("password", "wrong horse")]).await;
+        app.login(&attacker, "bob", "wrong horse").await;
     }
-    let r = app.post(&device, "login", &[("username", "bob"), ("password", "correct horse")]).await;
+    let r = app.login(&device, "bob", "correct horse").await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "a token for alice is no token for bob");
     // A known device guessing is delayed on its own count.
     let mut throttled = false;
     for _ in 0..15 {
-        throttled |= app.post(&device, "login", &[("username", "alice"), ("password", "wrong horse")]).await.status()
-            == StatusCode::TOO_MANY_REQUESTS;
+        throttled |= app.login(&device, "alice", "wrong horse").await.status() == StatusCode::TOO_MANY_REQUESTS;
     }
     assert!(throttled, "a known device's own failures still count");
 }
@@ -372,12 +354,12 @@ async fn item_7_the_idle_timeout_is_moved_by_activity() {
     let (app, _folder) = app_with(|c| c.sessions.idle = Duration::from_secs(6)).await;
     app.register(&client(), "alice", "correct horse").await;
     let cookie = sign_in_cookie(&app, "alice").await;
-    // Used every 3.5 s for 10.5 s in all: longer than the timeout, never idle for it.
+    // Used every 3 s for 9 s in all: longer than the timeout, never idle for it.
     for _ in 0..3 {
-        tokio::time::sleep(Duration::from_millis(3500)).await;
+        app.advance(3);
         assert_eq!(me_status(&app, &cookie).await, StatusCode::OK, "activity keeps the session");
     }
-    tokio::time::sleep(Duration::from_secs(7)).await;
+    app.advance(7);
     assert_eq!(me_status(&app, &cookie).await, StatusCode::UNAUTHORIZED, "idle longer than the timeout");
 }
 
@@ -388,10 +370,10 @@ async fn item_7_every_session_has_an_absolute_lifetime() {
     app.register(&client(), "alice", "correct horse").await;
     let cookie = sign_in_cookie(&app, "alice").await;
     for _ in 0..2 {
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        app.advance(1);
         assert_eq!(me_status(&app, &cookie).await, StatusCode::OK);
     }
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    app.advance(4);
     assert_eq!(me_status(&app, &cookie).await, StatusCode::UNAUTHORIZED, "however busy, it ends");
 }
 
@@ -437,7 +419,7 @@ async fn item_8_start_up_refuses_a_database_or_key_file_inside_the_site_root() {
 #[tokio::test]
 async fn item_9_secure_cookies_are_host_prefixed_and_the_flash_cookie_is_secure_too() {
     let (app, _folder) = app_with(|c| c.settings.secure_cookies = true).await;
-    let r = app.post(&bare_client(), "register", &[("username", "alice"), ("password", "correct horse")]).await;
+    let r = app.try_register(&bare_client(), "alice", "correct horse").await;
     assert_eq!(r.status(), StatusCode::OK);
     let cookies: Vec<String> =
         r.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect();
@@ -457,7 +439,7 @@ async fn item_9_secure_cookies_are_host_prefixed_and_the_flash_cookie_is_secure_
         .map(|v| v.to_str().unwrap().to_owned())
         .find(|c| c.starts_with("flash="));
     assert!(flash.expect("a flash cookie").contains("Secure"));
-    let r = app.post(&bare_client(), "login", &[("username", "alice"), ("password", "correct horse")]).await;
+    let r = app.login(&bare_client(), "alice", "correct horse").await;
     let device = r
         .headers()
         .get_all(header::SET_COOKIE)
@@ -470,7 +452,7 @@ async fn item_9_secure_cookies_are_host_prefixed_and_the_flash_cookie_is_secure_
 #[tokio::test]
 async fn item_9_plain_http_cookies_keep_plain_names() {
     let app = spawn_app().await;
-    let r = app.post(&bare_client(), "register", &[("username", "alice"), ("password", "correct horse")]).await;
+    let r = app.try_register(&bare_client(), "alice", "correct horse").await;
     let session = session_cookie(&r).expect("a session cookie");
     assert!(session.starts_with("session="));
 }
@@ -486,31 +468,18 @@ async fn item_11_over_long_codes_are_400_and_count_for_nothing() {
     let long_recovery = format!("{}-{}", "a".repeat(40), "b".repeat(40));
     let one_group_too_many = format!("{}-zzzzz", codes[1]);
     for _ in 0..25 {
-        assert_eq!(app.post(&c, "login/2fa", &[("otp", &long)]).await.status(), StatusCode::BAD_REQUEST);
-        assert_eq!(
-            app.post(&c, "login/2fa", &[("otp", "12345678901234567890")]).await.status(),
-            StatusCode::BAD_REQUEST
-        );
-        assert_eq!(
-            app.post(&c, "login/recovery", &[("recovery_code", &long_recovery)]).await.status(),
-            StatusCode::BAD_REQUEST
-        );
-        assert_eq!(
-            app.post(&c, "login/recovery", &[("recovery_code", &one_group_too_many)]).await.status(),
-            StatusCode::BAD_REQUEST
-        );
+        assert_eq!(app.submit_code(&c, &long).await.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(app.submit_code(&c, "12345678901234567890").await.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(app.submit_recovery_code(&c, &long_recovery).await.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(app.submit_recovery_code(&c, &one_group_too_many).await.status(), StatusCode::BAD_REQUEST);
     }
     // Had any counted, the account would be delayed (5 free) or locked (20) by now.
-    let (status, body) = json(app.post(&c, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await).await;
+    let (status, body) = json(app.submit_code(&c, &app.code(&secret, 1)).await).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     // Where a form takes a code or a recovery code, either is taken as typed.
     let typed = format!("  {} ", codes[0].to_uppercase().replace('-', " - "));
-    assert_eq!(
-        app.post(&c, "reauthenticate", &[("password", "correct horse"), ("otp", &typed)]).await.status(),
-        StatusCode::OK
-    );
-    let (status, _) =
-        json(app.post(&c, "reauthenticate", &[("password", "correct horse"), ("otp", &long_recovery)]).await).await;
+    assert_eq!(app.reauthenticate(&c, "correct horse", Some(&typed)).await.status(), StatusCode::OK);
+    let (status, _) = json(app.reauthenticate(&c, "correct horse", Some(&long_recovery)).await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 

@@ -1,6 +1,8 @@
-//! Integration tests: the real server on port 0 with a fresh SQLite file, driven over HTTP by
-//! a cookie-keeping client with redirects off. TOTP codes come from `helpers::totp_code`, an
-//! independent RFC 6238 implementation, never from the app's own code.
+//! Integration tests: the real server on port 0 with a fresh SQLite file (or PostgreSQL
+//! database) and a manual clock, driven over HTTP by a cookie-keeping client with redirects off.
+//! Codes come from `otp-oracle`, an independent RFC 6238 implementation, never from the app's
+//! own code, at the server's clock: a test moves the clock instead of waiting for a time-step.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod attack_resistance;
 mod encryption_at_rest;

@@ -1,9 +1,6 @@
 //! Recovery codes, turning 2FA off, re-authentication, the security log and ending sessions.
 
-use crate::helpers::{
-    away_from_step_boundary, client, fresh_database_url, json, spawn_app, spawn_app_with, test_config, totp_code,
-    TestApp,
-};
+use crate::helpers::{client, fresh_database_url, json, spawn_app, spawn_app_with, test_config, TestApp};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
@@ -11,7 +8,7 @@ use serde_json::{json, Value};
 async fn signed_in_with_two_factor(app: &TestApp, username: &str) -> (Client, String, Vec<String>) {
     let (secret, codes) = app.user_with_two_factor(username, "correct horse").await;
     let c = app.pending_client(username, "correct horse").await;
-    let r = app.post(&c, "login/recovery", &[("recovery_code", &codes[9])]).await;
+    let r = app.submit_recovery_code(&c, &codes[9]).await;
     assert_eq!(r.status(), StatusCode::OK);
     (c, secret, codes[..9].to_vec())
 }
@@ -31,11 +28,10 @@ async fn event_kinds(app: &TestApp, username: &str) -> Vec<String> {
 async fn regenerating_needs_a_current_code_and_voids_the_old_set() {
     let app = spawn_app().await;
     let (c, secret, old) = signed_in_with_two_factor(&app, "alice").await;
-    away_from_step_boundary(5).await;
     assert_eq!(json(app.post(&c, "2fa/recovery-codes", &[]).await).await.0, StatusCode::BAD_REQUEST);
-    let wrong = totp_code(&secret, 10);
-    assert_eq!(json(app.post(&c, "2fa/recovery-codes", &[("otp", &wrong)]).await).await.0, StatusCode::UNAUTHORIZED);
-    let r = app.post(&c, "2fa/recovery-codes", &[("otp", &totp_code(&secret, 1))]).await;
+    let wrong = app.code(&secret, 10);
+    assert_eq!(json(app.regenerate_recovery_codes(&c, &wrong).await).await.0, StatusCode::UNAUTHORIZED);
+    let r = app.regenerate_recovery_codes(&c, &app.code(&secret, 1)).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["cache-control"], "no-store");
     let body: Value = r.json().await.unwrap();
@@ -44,38 +40,31 @@ async fn regenerating_needs_a_current_code_and_voids_the_old_set() {
     assert_eq!(new.len(), 10);
     // The old set is void, the new one works.
     let p = app.pending_client("alice", "correct horse").await;
-    assert_eq!(app.post(&p, "login/recovery", &[("recovery_code", &old[0])]).await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(app.post(&p, "login/recovery", &[("recovery_code", &new[0])]).await.status(), StatusCode::OK);
-    assert_eq!(
-        json(app.post(&client(), "2fa/recovery-codes", &[("otp", "123456")]).await).await.0,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.submit_recovery_code(&p, &old[0]).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.submit_recovery_code(&p, &new[0]).await.status(), StatusCode::OK);
+    assert_eq!(json(app.regenerate_recovery_codes(&client(), "123456").await).await.0, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
 async fn disabling_needs_the_password_and_a_code_and_voids_the_recovery_codes() {
     let app = spawn_app().await;
     let (c, secret, codes) = signed_in_with_two_factor(&app, "alice").await;
-    away_from_step_boundary(5).await;
-    let code = totp_code(&secret, 1);
-    let (status, _) = json(app.post(&c, "2fa/disable", &[("password", "wrong horse"), ("otp", &code)]).await).await;
+    let code = app.code(&secret, 1);
+    let (status, _) = json(app.disable_two_factor(&c, "wrong horse", &code).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "wrong password");
-    let (status, _) =
-        json(app.post(&c, "2fa/disable", &[("password", "correct horse"), ("otp", &totp_code(&secret, 10))]).await)
-            .await;
+    let (status, _) = json(app.disable_two_factor(&c, "correct horse", &app.code(&secret, 10)).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "wrong code");
     assert_eq!(
         json(app.post(&c, "2fa/disable", &[("otp", &code)]).await).await.0,
         StatusCode::BAD_REQUEST,
         "no password"
     );
-    let me: Value = app.post(&c, "me", &[]).await.json().await.unwrap();
+    let me: Value = app.me(&c).await.json().await.unwrap();
     assert_eq!(me["two_factor"], true, "still on after the failures");
 
-    let (status, body) =
-        json(app.post(&c, "2fa/disable", &[("password", "correct horse"), ("otp", &code)]).await).await;
+    let (status, body) = json(app.disable_two_factor(&c, "correct horse", &code).await).await;
     assert_eq!((status, body), (StatusCode::OK, json!({})));
-    let me: Value = app.post(&c, "me", &[]).await.json().await.unwrap();
+    let me: Value = app.me(&c).await.json().await.unwrap();
     assert_eq!(me["two_factor"], false);
     let remaining: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes").fetch_one(&app.db).await.unwrap();
     assert_eq!(remaining, 0, "recovery codes voided");
@@ -89,7 +78,7 @@ async fn disabling_needs_the_password_and_a_code_and_voids_the_recovery_codes() 
     assert_eq!(r["second_factor"], false);
     drop(codes);
     // Turning it on again starts a fresh enrollment with a new key.
-    let setup: Value = app.post(&c, "2fa/setup", &[]).await.json().await.unwrap();
+    let setup: Value = app.start_setup(&c).await.json().await.unwrap();
     assert_ne!(setup["secret"].as_str().unwrap(), secret);
 }
 
@@ -97,7 +86,7 @@ async fn disabling_needs_the_password_and_a_code_and_voids_the_recovery_codes() 
 async fn disabling_accepts_a_recovery_code_in_the_otp_field() {
     let app = spawn_app().await;
     let (c, _, codes) = signed_in_with_two_factor(&app, "alice").await;
-    let r = app.post(&c, "2fa/disable", &[("password", "correct horse"), ("otp", &codes[0].to_uppercase())]).await;
+    let r = app.disable_two_factor(&c, "correct horse", &codes[0].to_uppercase()).await;
     assert_eq!(r.status(), StatusCode::OK);
 }
 
@@ -108,25 +97,17 @@ async fn stale_sessions_must_reauthenticate_before_sensitive_changes() {
     config.settings.reauthentication_window_seconds = 1;
     let app = spawn_app_with(config).await;
     let (c, secret, codes) = signed_in_with_two_factor(&app, "alice").await;
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    away_from_step_boundary(8).await;
-    let (status, body) = json(app.post(&c, "2fa/recovery-codes", &[("otp", &totp_code(&secret, 0))]).await).await;
+    app.advance(2);
+    let (status, body) = json(app.regenerate_recovery_codes(&c, &app.code(&secret, 0)).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(body["error"].as_str().unwrap().contains("confirm your password"), "{body}");
-    let (status, _) =
-        json(app.post(&c, "2fa/disable", &[("password", "correct horse"), ("otp", &codes[0])]).await).await;
+    let (status, _) = json(app.disable_two_factor(&c, "correct horse", &codes[0]).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // Re-authenticating opens the window again.
     // (A recovery code, since the current step's code was spent by the enrollment.)
-    assert_eq!(
-        app.post(&c, "reauthenticate", &[("password", "wrong horse"), ("otp", &codes[1])]).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.post(&c, "reauthenticate", &[("password", "correct horse"), ("otp", &codes[1])]).await.status(),
-        StatusCode::OK
-    );
-    let (status, body) = json(app.post(&c, "2fa/recovery-codes", &[("otp", &totp_code(&secret, 1))]).await).await;
+    assert_eq!(app.reauthenticate(&c, "wrong horse", Some(&codes[1])).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.reauthenticate(&c, "correct horse", Some(&codes[1])).await.status(), StatusCode::OK);
+    let (status, body) = json(app.regenerate_recovery_codes(&c, &app.code(&secret, 1)).await).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
@@ -135,15 +116,12 @@ async fn signing_out_everywhere_ends_every_other_session() {
     let app = spawn_app().await;
     let (a, b) = (client(), client());
     app.register(&a, "alice", "correct horse").await;
-    assert_eq!(
-        app.post(&b, "login", &[("username", "alice"), ("password", "correct horse")]).await.status(),
-        StatusCode::OK
-    );
-    assert_eq!(app.post(&b, "me", &[]).await.status(), StatusCode::OK);
-    let (status, body) = json(app.post(&a, "logout/others", &[]).await).await;
+    assert_eq!(app.login(&b, "alice", "correct horse").await.status(), StatusCode::OK);
+    assert_eq!(app.me(&b).await.status(), StatusCode::OK);
+    let (status, body) = json(app.end_other_sessions(&a).await).await;
     assert_eq!((status, body), (StatusCode::OK, json!({})));
-    assert_eq!(app.post(&b, "me", &[]).await.status(), StatusCode::UNAUTHORIZED, "the other session ended");
-    assert_eq!(app.post(&a, "me", &[]).await.status(), StatusCode::OK, "this one stays");
+    assert_eq!(app.me(&b).await.status(), StatusCode::UNAUTHORIZED, "the other session ended");
+    assert_eq!(app.me(&a).await.status(), StatusCode::OK, "this one stays");
     let page = b.get(app.url("/account")).send().await.unwrap();
     assert_eq!(page.headers()["location"], "/login");
 }
@@ -153,12 +131,11 @@ async fn changing_two_factor_ends_other_sessions() {
     let app = spawn_app().await;
     let (a, secret, _) = signed_in_with_two_factor(&app, "alice").await;
     let b = app.pending_client("alice", "correct horse").await;
-    away_from_step_boundary(5).await;
-    let r = app.post(&a, "2fa/recovery-codes", &[("otp", &totp_code(&secret, 1))]).await;
+    let r = app.regenerate_recovery_codes(&a, &app.code(&secret, 1)).await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(app.post(&a, "me", &[]).await.status(), StatusCode::OK);
+    assert_eq!(app.me(&a).await.status(), StatusCode::OK);
     // The half-way session of the other device is over too.
-    let (status, _) = json(app.post(&b, "login/2fa", &[("otp", &totp_code(&secret, 0))]).await).await;
+    let (status, _) = json(app.submit_code(&b, &app.code(&secret, 0)).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
@@ -166,15 +143,14 @@ async fn changing_two_factor_ends_other_sessions() {
 async fn the_security_log_records_each_event() {
     let app = spawn_app().await;
     let (c, secret, codes) = signed_in_with_two_factor(&app, "alice").await;
-    away_from_step_boundary(8).await;
-    app.post(&client(), "login", &[("username", "alice"), ("password", "wrong horse")]).await;
+    app.login(&client(), "alice", "wrong horse").await;
     let p = app.pending_client("alice", "correct horse").await;
-    app.post(&p, "login/2fa", &[("otp", &totp_code(&secret, 10))]).await;
-    app.post(&p, "login/recovery", &[("recovery_code", "zzzzz-zzzzz")]).await;
-    app.post(&p, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await;
-    app.post(&c, "2fa/recovery-codes", &[("otp", &totp_code(&secret, 10))]).await;
-    app.post(&c, "logout/others", &[]).await;
-    let r = app.post(&c, "2fa/disable", &[("password", "correct horse"), ("otp", &codes[3])]).await;
+    app.submit_code(&p, &app.code(&secret, 10)).await;
+    app.submit_recovery_code(&p, "zzzzz-zzzzz").await;
+    app.submit_code(&p, &app.code(&secret, 1)).await;
+    app.regenerate_recovery_codes(&c, &app.code(&secret, 10)).await;
+    app.end_other_sessions(&c).await;
+    let r = app.disable_two_factor(&c, "correct horse", &codes[3]).await;
     assert_eq!(r.status(), StatusCode::OK);
     let kinds = event_kinds(&app, "alice").await;
     for expected in [
@@ -205,8 +181,7 @@ async fn the_security_log_records_each_event() {
 async fn turning_two_factor_off_and_a_lock_are_logged() {
     let app = spawn_app().await;
     let (c, secret, _) = signed_in_with_two_factor(&app, "alice").await;
-    away_from_step_boundary(5).await;
-    let r = app.post(&c, "2fa/disable", &[("password", "correct horse"), ("otp", &totp_code(&secret, 1))]).await;
+    let r = app.disable_two_factor(&c, "correct horse", &app.code(&secret, 1)).await;
     assert_eq!(r.status(), StatusCode::OK);
     let kinds = event_kinds(&app, "alice").await;
     assert!(kinds.contains(&"two_factor.disabled".to_string()), "{kinds:?}");
@@ -220,7 +195,7 @@ async fn turning_two_factor_off_and_a_lock_are_logged() {
         .await
         .unwrap();
     let p = app.pending_client("bob", "correct horse").await;
-    app.post(&p, "login/2fa", &[("otp", &totp_code(&secret, 10))]).await;
+    app.submit_code(&p, &app.code(&secret, 10)).await;
     assert!(event_kinds(&app, "bob").await.contains(&"second_factor.locked".to_string()));
 }
 
@@ -233,7 +208,7 @@ async fn the_account_page_counts_recovery_codes_and_warns_when_few_are_left() {
     assert!(!html.contains("id=\"few-recovery-codes\""));
     for code in &codes[..7] {
         let p = app.pending_client("alice", "correct horse").await;
-        assert_eq!(app.post(&p, "login/recovery", &[("recovery_code", code)]).await.status(), StatusCode::OK);
+        assert_eq!(app.submit_recovery_code(&p, code).await.status(), StatusCode::OK);
     }
     let html = c.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("id=\"recovery-codes-left\">2<"));
@@ -248,15 +223,14 @@ async fn a_stale_session_cannot_turn_two_factor_on_without_the_password_again() 
     let app = spawn_app_with(config).await;
     let c = client();
     app.register(&c, "alice", "correct horse").await;
-    let setup: Value = app.post(&c, "2fa/setup", &[]).await.json().await.unwrap();
+    let setup: Value = app.start_setup(&c).await.json().await.unwrap();
     let secret = setup["secret"].as_str().unwrap().to_owned();
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    away_from_step_boundary(5).await;
-    let (status, _) = json(app.post(&c, "2fa/confirm", &[("otp", &totp_code(&secret, 0))]).await).await;
+    app.advance(2);
+    let (status, _) = json(app.confirm_setup(&c, &app.code(&secret, 0)).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.post(&c, "reauthenticate", &[("password", "wrong horse")]).await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(app.post(&c, "reauthenticate", &[("password", "correct horse")]).await.status(), StatusCode::OK);
-    assert_eq!(app.post(&c, "2fa/confirm", &[("otp", &totp_code(&secret, 0))]).await.status(), StatusCode::OK);
+    assert_eq!(app.reauthenticate(&c, "wrong horse", None).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.reauthenticate(&c, "correct horse", None).await.status(), StatusCode::OK);
+    assert_eq!(app.confirm_setup(&c, &app.code(&secret, 0)).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -264,11 +238,11 @@ async fn recovery_codes_waiting_for_a_page_without_javascript_are_not_stored_in_
     let app = spawn_app().await;
     let c = client();
     app.register(&c, "alice", "correct horse").await;
-    let setup: Value = app.post(&c, "2fa/setup", &[]).await.json().await.unwrap();
+    let setup: Value = app.start_setup(&c).await.json().await.unwrap();
     let r = c
         .post(app.url("/api/2fa/confirm"))
         .header("accept", "text/html")
-        .form(&[("otp", totp_code(setup["secret"].as_str().unwrap(), 0))])
+        .form(&[("otp", app.code(setup["secret"].as_str().unwrap(), 0))])
         .send()
         .await
         .unwrap();
@@ -290,14 +264,14 @@ async fn who_is_signed_in_follows_a_change_at_once() {
     let app = spawn_app().await;
     let (a, _, codes) = signed_in_with_two_factor(&app, "alice").await;
     let b = app.pending_client("alice", "correct horse").await;
-    assert_eq!(app.post(&b, "login/recovery", &[("recovery_code", &codes[8])]).await.status(), StatusCode::OK);
+    assert_eq!(app.submit_recovery_code(&b, &codes[8]).await.status(), StatusCode::OK);
     for session in [&a, &b] {
-        let (status, body) = json(app.post(session, "me", &[]).await).await;
+        let (status, body) = json(app.me(session).await).await;
         assert_eq!((status, body["two_factor"].clone()), (StatusCode::OK, json!(true)));
     }
-    let r = app.post(&a, "2fa/disable", &[("password", "correct horse"), ("otp", &codes[0])]).await;
+    let r = app.disable_two_factor(&a, "correct horse", &codes[0]).await;
     assert_eq!(r.status(), StatusCode::OK);
-    let (status, body) = json(app.post(&a, "me", &[]).await).await;
+    let (status, body) = json(app.me(&a).await).await;
     assert_eq!((status, body["two_factor"].clone()), (StatusCode::OK, json!(false)), "this session sees 2FA off");
-    assert_eq!(app.post(&b, "me", &[]).await.status(), StatusCode::UNAUTHORIZED, "the other session ended");
+    assert_eq!(app.me(&b).await.status(), StatusCode::UNAUTHORIZED, "the other session ended");
 }

@@ -2,7 +2,8 @@
 //! set): two real server processes, requests alternating between them; and a database that goes
 //! away mid-test gives 503s, then the server recovers by itself.
 
-use crate::helpers::{client, fresh_database_url, on_postgres, spawn_app_with, test_config, totp_code, TEST_KEY};
+use crate::helpers::codes::code_now;
+use crate::helpers::{client, fresh_database_url, on_postgres, spawn_app_with, test_config, TEST_KEY};
 use reqwest::{Client, StatusCode};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -68,7 +69,7 @@ async fn two_instances_and_alice() -> (Instance, Instance, String, tempfile::Tem
     assert_eq!(post(&c, &b, "me", &[]).await.status(), 200);
     let setup: serde_json::Value = post(&c, &b, "2fa/setup", &[]).await.json().await.unwrap();
     let secret = setup["secret"].as_str().unwrap().to_owned();
-    assert_eq!(post(&c, &a, "2fa/confirm", &[("otp", &totp_code(&secret, 0))]).await.status(), 200);
+    assert_eq!(post(&c, &a, "2fa/confirm", &[("otp", &code_now(&secret, 0))]).await.status(), 200);
     (a, b, secret, folder)
 }
 
@@ -78,12 +79,12 @@ async fn two_instances_on_one_database_behave_as_one() {
         return;
     }
     let (a, b, secret, _folder) = two_instances_and_alice().await;
-    crate::helpers::away_from_step_boundary(8).await;
+    away_from_step_boundary(8).await;
 
     // A code accepted by one instance is refused by the other.
     let first = client();
     assert_eq!(post(&first, &a, "login", &[("username", "alice"), ("password", "correct horse")]).await.status(), 200);
-    let code = totp_code(&secret, 1);
+    let code = code_now(&secret, 1);
     assert_eq!(post(&first, &b, "login/2fa", &[("otp", &code)]).await.status(), 200);
     let second = client();
     post(&second, &b, "login", &[("username", "alice"), ("password", "correct horse")]).await;
@@ -96,13 +97,13 @@ async fn two_instances_on_one_database_behave_as_one() {
     for i in 0..4 {
         let instance = if i % 2 == 0 { &a } else { &b };
         assert_eq!(
-            post(&guesser, instance, "login/2fa", &[("otp", &totp_code(&secret, 10))]).await.status(),
+            post(&guesser, instance, "login/2fa", &[("otp", &code_now(&secret, 10))]).await.status(),
             StatusCode::UNAUTHORIZED
         );
     }
     for instance in [&a, &b] {
         assert_eq!(
-            post(&guesser, instance, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await.status(),
+            post(&guesser, instance, "login/2fa", &[("otp", &code_now(&secret, 1))]).await.status(),
             StatusCode::TOO_MANY_REQUESTS
         );
     }
@@ -121,8 +122,8 @@ async fn concurrent_submissions_of_one_code_to_two_instances_give_exactly_one_su
         post(&s, instance, "login", &[("username", "alice"), ("password", "correct horse")]).await;
         sessions.push(s);
     }
-    crate::helpers::away_from_step_boundary(5).await;
-    let code = totp_code(&secret, 1);
+    away_from_step_boundary(5).await;
+    let code = code_now(&secret, 1);
     let form = [("otp", code.as_str())];
     let attempts = sessions.iter().enumerate().map(|(i, s)| {
         let instance = if i % 2 == 0 { &a } else { &b };
@@ -204,4 +205,15 @@ async fn when_the_database_goes_away_the_server_answers_503_and_recovers() {
     assert_eq!(app.post(&c, "me", &[]).await.status(), 200, "the session survived the outage");
     let login = app.post(&client(), "login", &[("username", "alice"), ("password", "correct horse")]).await;
     assert_eq!(login.status(), 200);
+}
+
+/// The instances here are separate processes on the system clock: a test that submits several
+/// codes waits, if needed, until at least `margin` seconds remain in the current time-step, so
+/// its codes do not straddle a step boundary. (In-process tests move a manual clock instead.)
+async fn away_from_step_boundary(margin: u64) {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let left = 30 - now % 30;
+    if left < margin {
+        tokio::time::sleep(std::time::Duration::from_secs(left + 1)).await;
+    }
 }

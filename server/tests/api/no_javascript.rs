@@ -1,24 +1,17 @@
 //! With JavaScript off, forms post straight to the API: it answers 303 back to a page, which
 //! shows the message (API.md).
 
-use crate::helpers::{client, setup_key_from_page, spawn_app, totp_code};
-use reqwest::{header, Client, StatusCode};
+use crate::helpers::{client, setup_key_from_page, spawn_app};
+use reqwest::{Client, StatusCode};
 
-const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
-
+/// A form post with JavaScript off: the status and where it leads.
 async fn form_post(
     app: &crate::helpers::TestApp,
     c: &Client,
     endpoint: &str,
     form: &[(&str, &str)],
 ) -> (StatusCode, String) {
-    let r = c
-        .post(app.url(&format!("/api/{endpoint}")))
-        .header(header::ACCEPT, BROWSER_ACCEPT)
-        .form(form)
-        .send()
-        .await
-        .unwrap();
+    let r = app.form_post(c, endpoint, form).await;
     let location = r.headers().get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
     (r.status(), location)
 }
@@ -56,7 +49,7 @@ async fn the_whole_journey_works_without_javascript() {
     let wrong = form_post(&app, &c, "2fa/confirm", &[("otp", "000000")]).await;
     assert_eq!(wrong.1, "/account/2fa/setup");
     assert_eq!(
-        form_post(&app, &c, "2fa/confirm", &[("otp", &totp_code(&secret, 0))]).await,
+        form_post(&app, &c, "2fa/confirm", &[("otp", &app.code(&secret, 0))]).await,
         (StatusCode::SEE_OTHER, "/account".into())
     );
     let account = page(&app, &c, "/account").await;
@@ -71,7 +64,7 @@ async fn the_whole_journey_works_without_javascript() {
     );
     assert!(page(&app, &c, "/login/2fa").await.contains("name=\"otp\""));
     assert_eq!(
-        form_post(&app, &c, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await,
+        form_post(&app, &c, "login/2fa", &[("otp", &app.code(&secret, 1))]).await,
         (StatusCode::SEE_OTHER, "/account".into())
     );
     assert!(page(&app, &c, "/account").await.contains("Two-factor authentication is on"));

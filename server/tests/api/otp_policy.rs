@@ -2,7 +2,7 @@
 //! and SHA256 with 8 digits. Codes come from `helpers::hotp_code`, written from the RFCs.
 
 use crate::helpers::{client, fresh_database_url, hotp_code, json, spawn_app_with, test_config, TestApp};
-use app::server::otp_policy::{OtpKind, OtpParams};
+use domain::credentials::otp_params::{Algorithm, OtpKind, OtpParams};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 
@@ -16,7 +16,7 @@ async fn app_with_policy(policy: OtpParams) -> (TestApp, tempfile::TempDir) {
 async fn enrol(app: &TestApp, username: &str) -> (Client, Value) {
     let c = client();
     app.register(&c, username, "correct horse").await;
-    let setup: Value = app.post(&c, "2fa/setup", &[]).await.json().await.unwrap();
+    let setup: Value = app.start_setup(&c).await.json().await.unwrap();
     (c, setup)
 }
 
@@ -36,31 +36,25 @@ async fn hotp_enrolment_and_sign_in_move_the_counter_and_resynchronise_past_the_
     assert!(html.contains("id=\"otp-parameters-warning\""), "the page warns about app support");
 
     // The app's first code (counter 0) confirms.
-    assert_eq!(app.post(&c, "2fa/confirm", &[("otp", &hotp_code(&secret, 0, 6, false))]).await.status(), 200);
+    assert_eq!(app.confirm_setup(&c, &hotp_code(&secret, 0, 6, false)).await.status(), 200);
 
     // Counter 1 signs in once; a replay is refused.
     let p = pending(&app, "alice").await;
-    assert_eq!(app.post(&p, "login/2fa", &[("otp", &hotp_code(&secret, 1, 6, false))]).await.status(), 200);
+    assert_eq!(app.submit_code(&p, &hotp_code(&secret, 1, 6, false)).await.status(), 200);
     let p = pending(&app, "alice").await;
-    assert_eq!(
-        json(app.post(&p, "login/2fa", &[("otp", &hotp_code(&secret, 1, 6, false))]).await).await.0,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(json(app.submit_code(&p, &hotp_code(&secret, 1, 6, false)).await).await.0, StatusCode::UNAUTHORIZED);
     // A code a few presses ahead is within the window, and moves the counter past it.
-    assert_eq!(app.post(&p, "login/2fa", &[("otp", &hotp_code(&secret, 5, 6, false))]).await.status(), 200);
+    assert_eq!(app.submit_code(&p, &hotp_code(&secret, 5, 6, false)).await.status(), 200);
     let p = pending(&app, "alice").await;
-    assert_eq!(
-        json(app.post(&p, "login/2fa", &[("otp", &hotp_code(&secret, 4, 6, false))]).await).await.0,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(json(app.submit_code(&p, &hotp_code(&secret, 4, 6, false)).await).await.0, StatusCode::UNAUTHORIZED);
 
     // Far beyond the window: asked for the next code too (RFC 4226 §7.4), then back in step.
-    let (status, body) = json(app.post(&p, "login/2fa", &[("otp", &hotp_code(&secret, 40, 6, false))]).await).await;
+    let (status, body) = json(app.submit_code(&p, &hotp_code(&secret, 40, 6, false)).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(body["error"].as_str().unwrap().contains("next code"), "{body}");
-    assert_eq!(app.post(&p, "login/2fa", &[("otp", &hotp_code(&secret, 41, 6, false))]).await.status(), 200);
+    assert_eq!(app.submit_code(&p, &hotp_code(&secret, 41, 6, false)).await.status(), 200);
     let p = pending(&app, "alice").await;
-    assert_eq!(app.post(&p, "login/2fa", &[("otp", &hotp_code(&secret, 42, 6, false))]).await.status(), 200);
+    assert_eq!(app.submit_code(&p, &hotp_code(&secret, 42, 6, false)).await.status(), 200);
 }
 
 #[tokio::test]
@@ -69,39 +63,30 @@ async fn a_lone_code_beyond_the_window_is_never_accepted() {
     let (app, _folder) = app_with_policy(hotp).await;
     let (c, setup) = enrol(&app, "alice").await;
     let secret = setup["secret"].as_str().unwrap().to_owned();
-    assert_eq!(app.post(&c, "2fa/confirm", &[("otp", &hotp_code(&secret, 0, 6, false))]).await.status(), 200);
+    assert_eq!(app.confirm_setup(&c, &hotp_code(&secret, 0, 6, false)).await.status(), 200);
     let p = pending(&app, "alice").await;
     // Two codes beyond the window that do not follow each other do not resynchronise.
-    assert_eq!(
-        json(app.post(&p, "login/2fa", &[("otp", &hotp_code(&secret, 30, 6, false))]).await).await.0,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        json(app.post(&p, "login/2fa", &[("otp", &hotp_code(&secret, 32, 6, false))]).await).await.0,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(json(app.submit_code(&p, &hotp_code(&secret, 30, 6, false)).await).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(json(app.submit_code(&p, &hotp_code(&secret, 32, 6, false)).await).await.0, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
 async fn sha256_eight_digit_codes_work_and_existing_enrolments_keep_their_parameters() {
-    let policy = OtpParams { algorithm: app::server::totp::Algorithm::SHA256, digits: 8, ..OtpParams::default() };
+    let policy = OtpParams { algorithm: Algorithm::SHA256, digits: 8, ..OtpParams::default() };
     let (app, _folder) = app_with_policy(policy).await;
     let (c, setup) = enrol(&app, "alice").await;
     let secret = setup["secret"].as_str().unwrap().to_owned();
     let uri = setup["otpauth_uri"].as_str().unwrap();
     assert!(uri.contains("&algorithm=SHA256&digits=8&period=30"), "{uri}");
-    let now_step = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 30;
-    crate::helpers::away_from_step_boundary(5).await;
-    let now_step =
-        now_step.max(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 30);
+    let now_step = app.clock.now() as u64 / 30;
     assert_eq!(
-        json(app.post(&c, "2fa/confirm", &[("otp", &hotp_code(&secret, now_step, 6, true))]).await).await.0,
+        json(app.confirm_setup(&c, &hotp_code(&secret, now_step, 6, true)).await).await.0,
         StatusCode::BAD_REQUEST,
         "six digits for an 8-digit credential"
     );
-    assert_eq!(app.post(&c, "2fa/confirm", &[("otp", &hotp_code(&secret, now_step, 8, true))]).await.status(), 200);
+    assert_eq!(app.confirm_setup(&c, &hotp_code(&secret, now_step, 8, true)).await.status(), 200);
     let p = pending(&app, "alice").await;
-    assert_eq!(app.post(&p, "login/2fa", &[("otp", &hotp_code(&secret, now_step + 1, 8, true))]).await.status(), 200);
+    assert_eq!(app.submit_code(&p, &hotp_code(&secret, now_step + 1, 8, true)).await.status(), 200);
     let html = p.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("8-digit code"), "the page asks for 8 digits");
 }

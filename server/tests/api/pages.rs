@@ -1,6 +1,6 @@
 //! Who may see which page (API.md, "Pages").
 
-use crate::helpers::{client, setup_key_from_page, spawn_app, totp_code};
+use crate::helpers::{client, setup_key_from_page, spawn_app};
 use reqwest::StatusCode;
 
 async fn location_of(c: &reqwest::Client, url: String) -> (StatusCode, Option<String>) {
@@ -78,7 +78,7 @@ async fn the_setup_page_shows_qr_key_copy_button_and_instructions() {
     // The key shown is the key confirmed.
     let secret = setup_key_from_page(&html);
     assert_eq!(secret.len(), 32);
-    let r = app.post(&c, "2fa/confirm", &[("otp", &totp_code(&secret, 0))]).await;
+    let r = app.confirm_setup(&c, &app.code(&secret, 0)).await;
     assert_eq!(r.status(), StatusCode::OK);
     // With 2FA on, the setup page sends to the account page.
     assert_eq!(location_of(&c, app.url("/account/2fa/setup")).await.1.as_deref(), Some("/account"));

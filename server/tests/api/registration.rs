@@ -6,10 +6,9 @@ use serde_json::json;
 async fn registering_signs_the_new_account_in() {
     let app = spawn_app().await;
     let c = client();
-    let (status, body) =
-        json(app.post(&c, "register", &[("username", "Alice"), ("password", "correct horse")]).await).await;
+    let (status, body) = json(app.try_register(&c, "Alice", "correct horse").await).await;
     assert_eq!((status, body), (StatusCode::OK, json!({ "username": "Alice" })));
-    let (status, body) = json(app.post(&c, "me", &[]).await).await;
+    let (status, body) = json(app.me(&c).await).await;
     assert_eq!((status, body), (StatusCode::OK, json!({ "username": "Alice", "two_factor": false })));
 }
 
@@ -17,8 +16,7 @@ async fn registering_signs_the_new_account_in() {
 async fn usernames_are_unique_without_regard_to_case() {
     let app = spawn_app().await;
     app.register(&client(), "alice", "correct horse").await;
-    let (status, body) =
-        json(app.post(&client(), "register", &[("username", "ALICE"), ("password", "another one")]).await).await;
+    let (status, body) = json(app.try_register(&client(), "ALICE", "another one").await).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(body["error"].as_str().unwrap().contains("taken"), "{body}");
 }
@@ -50,6 +48,6 @@ async fn passwords_have_no_composition_rules_and_may_be_long() {
     app.register(&client(), "eight", "aaaaaaaa").await;
     let long = "pässwörd ".repeat(14); // 126 characters, non-ASCII
     app.register(&client(), "long.one", &long).await;
-    let r = app.post(&client(), "login", &[("username", "long.one"), ("password", &long)]).await;
+    let r = app.login(&client(), "long.one", &long).await;
     assert_eq!(r.status(), StatusCode::OK);
 }

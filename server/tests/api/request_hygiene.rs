@@ -25,7 +25,7 @@ async fn a_cross_site_post_is_403_and_changes_nothing() {
         assert!(body["error"].is_string());
     }
     // Nothing was registered.
-    let r = app.post(&client(), "login", &[("username", "victim"), ("password", "correct horse")]).await;
+    let r = app.login(&client(), "victim", "correct horse").await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -116,10 +116,7 @@ async fn api_me_answers_like_every_other_endpoint() {
     assert!(body["error"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
 
     let c = client();
-    assert_eq!(
-        app.post(&c, "register", &[("username", "alice"), ("password", "correct horse")]).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.try_register(&c, "alice", "correct horse").await.status(), StatusCode::OK);
     let cross_site = c.post(app.url("/api/me")).header("origin", "http://evil.example").send().await.unwrap();
     let (status, body) = json(cross_site).await;
     assert_eq!(status, StatusCode::FORBIDDEN);

@@ -1,18 +1,17 @@
 //! RFC 6238 §5.2: each time-step is accepted at most once per account.
 
-use crate::helpers::{away_from_step_boundary, client, json, spawn_app, totp_code};
+use crate::helpers::{client, json, spawn_app};
 use reqwest::StatusCode;
 
 #[tokio::test]
 async fn a_code_is_accepted_once() {
     let app = spawn_app().await;
     let (secret, _) = app.user_with_two_factor("alice", "correct horse").await;
-    away_from_step_boundary(5).await;
-    let code = totp_code(&secret, 1);
+    let code = app.code(&secret, 1);
     let first = app.pending_client("alice", "correct horse").await;
-    assert_eq!(app.post(&first, "login/2fa", &[("otp", &code)]).await.status(), StatusCode::OK);
+    assert_eq!(app.submit_code(&first, &code).await.status(), StatusCode::OK);
     let second = app.pending_client("alice", "correct horse").await;
-    let (status, _) = json(app.post(&second, "login/2fa", &[("otp", &code)]).await).await;
+    let (status, _) = json(app.submit_code(&second, &code).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "the same code, replayed");
 }
 
@@ -20,26 +19,24 @@ async fn a_code_is_accepted_once() {
 async fn an_older_code_is_refused_after_a_newer_one() {
     let app = spawn_app().await;
     let (secret, _) = app.user_with_two_factor("alice", "correct horse").await;
-    away_from_step_boundary(5).await;
     let first = app.pending_client("alice", "correct horse").await;
-    assert_eq!(app.post(&first, "login/2fa", &[("otp", &totp_code(&secret, 1))]).await.status(), StatusCode::OK);
+    assert_eq!(app.submit_code(&first, &app.code(&secret, 1)).await.status(), StatusCode::OK);
     let second = app.pending_client("alice", "correct horse").await;
-    let (status, _) = json(app.post(&second, "login/2fa", &[("otp", &totp_code(&secret, 0))]).await).await;
+    let (status, _) = json(app.submit_code(&second, &app.code(&secret, 0)).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
 async fn the_confirming_code_counts_as_used() {
     let app = spawn_app().await;
-    away_from_step_boundary(10).await;
     let c = client();
     app.register(&c, "alice", "correct horse").await;
-    let setup: serde_json::Value = app.post(&c, "2fa/setup", &[]).await.json().await.unwrap();
+    let setup: serde_json::Value = app.start_setup(&c).await.json().await.unwrap();
     let secret = setup["secret"].as_str().unwrap();
-    let code = totp_code(secret, 0);
-    assert_eq!(app.post(&c, "2fa/confirm", &[("otp", &code)]).await.status(), StatusCode::OK);
+    let code = app.code(secret, 0);
+    assert_eq!(app.confirm_setup(&c, &code).await.status(), StatusCode::OK);
     let pending = app.pending_client("alice", "correct horse").await;
-    let (status, _) = json(app.post(&pending, "login/2fa", &[("otp", &code)]).await).await;
+    let (status, _) = json(app.submit_code(&pending, &code).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
@@ -51,8 +48,7 @@ async fn ten_concurrent_submissions_of_one_code_give_exactly_one_success() {
     for _ in 0..10 {
         sessions.push(app.pending_client("alice", "correct horse").await);
     }
-    away_from_step_boundary(5).await;
-    let code = totp_code(&secret, 1);
+    let code = app.code(&secret, 1);
     let form = [("otp", code.as_str())];
     let attempts = sessions.iter().map(|c| app.post(c, "login/2fa", &form));
     let statuses: Vec<StatusCode> = futures::future::join_all(attempts).await.iter().map(|r| r.status()).collect();

@@ -1,4 +1,4 @@
-use crate::helpers::{client, json, spawn_app, totp_code};
+use crate::helpers::{client, json, spawn_app};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -7,7 +7,7 @@ async fn setup_offers_a_160_bit_key_an_otpauth_uri_and_a_qr_code() {
     let app = spawn_app().await;
     let c = client();
     app.register(&c, "alice", "correct horse").await;
-    let r = app.post(&c, "2fa/setup", &[]).await;
+    let r = app.start_setup(&c).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["cache-control"], "no-store");
     let body: Value = r.json().await.unwrap();
@@ -17,7 +17,7 @@ async fn setup_offers_a_160_bit_key_an_otpauth_uri_and_a_qr_code() {
     let secret = body["secret"].as_str().unwrap();
     assert_eq!(secret.len(), 32, "160 bits in base32");
     assert!(secret.bytes().all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b)), "{secret}");
-    let key = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, secret).unwrap();
+    let key = otp_oracle::key(secret).unwrap();
     assert_eq!(key.len(), 20);
     let uri = body["otpauth_uri"].as_str().unwrap();
     let issuer = uri.split("issuer=").nth(1).unwrap().split('&').next().unwrap();
@@ -27,17 +27,17 @@ async fn setup_offers_a_160_bit_key_an_otpauth_uri_and_a_qr_code() {
     );
     assert!(body["qr_svg"].as_str().unwrap().starts_with("<svg"));
     // Each call is a fresh key.
-    let again: Value = app.post(&c, "2fa/setup", &[]).await.json().await.unwrap();
+    let again: Value = app.start_setup(&c).await.json().await.unwrap();
     assert_ne!(again["secret"], body["secret"]);
 }
 
 #[tokio::test]
 async fn setup_needs_a_signed_in_session() {
     let app = spawn_app().await;
-    let (status, body) = json(app.post(&client(), "2fa/setup", &[]).await).await;
+    let (status, body) = json(app.start_setup(&client()).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(body["error"].is_string());
-    let (status, _) = json(app.post(&client(), "2fa/confirm", &[("otp", "123456")]).await).await;
+    let (status, _) = json(app.confirm_setup(&client(), "123456").await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
@@ -46,14 +46,14 @@ async fn two_factor_stays_off_until_a_code_confirms_it() {
     let app = spawn_app().await;
     let c = client();
     app.register(&c, "alice", "correct horse").await;
-    let setup: Value = app.post(&c, "2fa/setup", &[]).await.json().await.unwrap();
+    let setup: Value = app.start_setup(&c).await.json().await.unwrap();
     let secret = setup["secret"].as_str().unwrap();
-    let me: Value = app.post(&c, "me", &[]).await.json().await.unwrap();
+    let me: Value = app.me(&c).await.json().await.unwrap();
     assert_eq!(me["two_factor"], false);
-    let wrong = format!("{:06}", (totp_code(secret, 0).parse::<u32>().unwrap() + 1) % 1_000_000);
-    assert_eq!(json(app.post(&c, "2fa/confirm", &[("otp", &wrong)]).await).await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(json(app.post(&c, "2fa/confirm", &[("otp", "12345")]).await).await.0, StatusCode::BAD_REQUEST);
-    let me: Value = app.post(&c, "me", &[]).await.json().await.unwrap();
+    let wrong = format!("{:06}", (app.code(secret, 0).parse::<u32>().unwrap() + 1) % 1_000_000);
+    assert_eq!(json(app.confirm_setup(&c, &wrong).await).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(json(app.confirm_setup(&c, "12345").await).await.0, StatusCode::BAD_REQUEST);
+    let me: Value = app.me(&c).await.json().await.unwrap();
     assert_eq!(me["two_factor"], false);
     // Signing in still takes the password alone.
     let r: Value = app
@@ -70,19 +70,19 @@ async fn confirming_returns_ten_recovery_codes_and_turns_two_factor_on() {
     let app = spawn_app().await;
     let c = client();
     app.register(&c, "alice", "correct horse").await;
-    let setup: Value = app.post(&c, "2fa/setup", &[]).await.json().await.unwrap();
-    let r = app.post(&c, "2fa/confirm", &[("otp", &totp_code(setup["secret"].as_str().unwrap(), 0))]).await;
+    let setup: Value = app.start_setup(&c).await.json().await.unwrap();
+    let r = app.confirm_setup(&c, &app.code(setup["secret"].as_str().unwrap(), 0)).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["cache-control"], "no-store");
     let body: Value = r.json().await.unwrap();
     assert_eq!(body.as_object().unwrap().len(), 1);
     let codes = body["recovery_codes"].as_array().unwrap();
     assert_eq!(codes.len(), 10);
-    let me: Value = app.post(&c, "me", &[]).await.json().await.unwrap();
+    let me: Value = app.me(&c).await.json().await.unwrap();
     assert_eq!(me["two_factor"], true);
     // Already on: setup and confirm are conflicts now.
-    assert_eq!(json(app.post(&c, "2fa/setup", &[]).await).await.0, StatusCode::CONFLICT);
-    assert_eq!(json(app.post(&c, "2fa/confirm", &[("otp", "123456")]).await).await.0, StatusCode::CONFLICT);
+    assert_eq!(json(app.start_setup(&c).await).await.0, StatusCode::CONFLICT);
+    assert_eq!(json(app.confirm_setup(&c, "123456").await).await.0, StatusCode::CONFLICT);
 }
 
 #[tokio::test]
@@ -90,7 +90,7 @@ async fn confirm_without_a_setup_in_progress_is_a_conflict() {
     let app = spawn_app().await;
     let c = client();
     app.register(&c, "alice", "correct horse").await;
-    let (status, body) = json(app.post(&c, "2fa/confirm", &[("otp", "123456")]).await).await;
+    let (status, body) = json(app.confirm_setup(&c, "123456").await).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert!(body["error"].as_str().unwrap().contains("setup"), "{body}");
 }
@@ -105,11 +105,11 @@ async fn a_secret_sent_by_the_client_is_ignored() {
     let setup: Value = app.post(&c, "2fa/setup", &[("secret", attacker)]).await.json().await.unwrap();
     assert_ne!(setup["secret"], attacker);
     let (status, _) =
-        json(app.post(&c, "2fa/confirm", &[("otp", &totp_code(attacker, 0)), ("secret", attacker)]).await).await;
+        json(app.post(&c, "2fa/confirm", &[("otp", &app.code(attacker, 0)), ("secret", attacker)]).await).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "a code of the client's key does not confirm");
     let server_key = setup["secret"].as_str().unwrap();
     let (status, _) =
-        json(app.post(&c, "2fa/confirm", &[("otp", &totp_code(server_key, 0)), ("secret", attacker)]).await).await;
+        json(app.post(&c, "2fa/confirm", &[("otp", &app.code(server_key, 0)), ("secret", attacker)]).await).await;
     assert_eq!(status, StatusCode::OK, "the server's own key is what counts");
 }
 

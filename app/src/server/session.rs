@@ -1,0 +1,151 @@
+//! The visitor's session — tower-sessions, kept in the database by the server's store — as the
+//! domain's `SessionData`. The cookie holds only a random session id.
+
+use crate::server::{
+    device_cookie,
+    state::{app_state, AppState},
+    wire_error::missing_context,
+};
+use domain::{
+    credentials::secret_box::SecretBox,
+    flows::session::{SessionData, SignInRecord},
+    AuthError,
+};
+use tower_sessions::Session;
+
+const SIGN_IN_KEY: &str = "sign_in";
+const FRESH_RECOVERY_CODES_KEY: &str = "fresh_recovery_codes";
+/// A random token only this session holds: the 2FA setup it starts is bound to its hash.
+const SETUP_TOKEN_KEY: &str = "setup_token";
+
+/// The session of one request, the client address it came from, and the device token it
+/// showed (see `device_cookie`).
+#[derive(Clone)]
+pub struct RequestSession {
+    session: Session,
+    client_address: Option<String>,
+    device_token: Option<String>,
+}
+
+/// The session store is the database: when it fails, the database is unavailable (503).
+fn session_failed(e: tower_sessions::session::Error) -> AuthError {
+    tracing::warn!(error = %e, "session store unavailable");
+    AuthError::DatabaseUnavailable
+}
+
+impl RequestSession {
+    pub fn new(session: Session, client_address: Option<String>) -> Self {
+        Self { session, client_address, device_token: None }
+    }
+
+    /// The session of the request a server function is answering, and its client's address,
+    /// read from the request in the Leptos context (borrowed: no extractor, no copy of the
+    /// request's headers on this path every signed-in request takes).
+    pub fn current() -> Result<Self, AuthError> {
+        use axum::extract::ConnectInfo;
+        use std::net::SocketAddr;
+        let secure = app_state()?.settings.secure_cookies;
+        leptos::prelude::with_context::<http::request::Parts, _>(|request| {
+            let session = request.extensions.get::<Session>().cloned()?;
+            let address =
+                request.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(peer)| peer.ip().to_string());
+            let cookies = request.headers.get_all(http::header::COOKIE).iter().filter_map(|v| v.to_str().ok());
+            let device_token = device_cookie::presented(cookies, secure);
+            Some(Self { session, client_address: address, device_token })
+        })
+        .flatten()
+        .ok_or_else(|| missing_context("the session (no session layer, or not inside a request)"))
+    }
+
+    /// Recovery codes to show once on the next page (used when JavaScript is off). They wait in
+    /// the session row encrypted like TOTP keys: the database never holds them in clear.
+    pub async fn stash_recovery_codes(&self, codes: &[String], secret_box: &SecretBox) -> Result<(), AuthError> {
+        let sealed = secret_box.seal(codes.join("\n").as_bytes(), FRESH_RECOVERY_CODES_KEY);
+        self.session.insert(FRESH_RECOVERY_CODES_KEY, sealed).await.map_err(session_failed)
+    }
+
+    pub async fn take_recovery_codes(&self, secret_box: &SecretBox) -> Result<Vec<String>, AuthError> {
+        // Looked at before it is removed: removing marks the session changed, and a changed
+        // session is written to the store at the end of the request (on every account page
+        // view, when nothing was waiting).
+        if self.session.get_value(FRESH_RECOVERY_CODES_KEY).await.map_err(session_failed)?.is_none() {
+            return Ok(Vec::new());
+        }
+        let sealed = self.session.remove::<Vec<u8>>(FRESH_RECOVERY_CODES_KEY).await.map_err(session_failed)?;
+        let Some(plain) = sealed.and_then(|s| secret_box.open(&s, FRESH_RECOVERY_CODES_KEY).ok()) else {
+            return Ok(Vec::new());
+        };
+        Ok(String::from_utf8_lossy(&plain).lines().map(str::to_owned).collect())
+    }
+}
+
+/// What every server function starts from: the app state and the session of its request.
+pub fn request_context() -> Result<(AppState, RequestSession), AuthError> {
+    Ok((app_state()?, RequestSession::current()?))
+}
+
+impl SessionData for RequestSession {
+    async fn sign_in_record(&self) -> Result<Option<SignInRecord>, AuthError> {
+        self.session.get::<SignInRecord>(SIGN_IN_KEY).await.map_err(session_failed)
+    }
+
+    async fn set_sign_in_record(&self, record: SignInRecord) -> Result<(), AuthError> {
+        self.session.insert(SIGN_IN_KEY, record).await.map_err(session_failed)
+    }
+
+    async fn renew(&self) -> Result<(), AuthError> {
+        // A visitor who came without a session cookie gets a new id anyway: there is no old
+        // record to delete.
+        if self.session.id().is_some() {
+            self.session.cycle_id().await.map_err(session_failed)?;
+        }
+        self.session.remove::<Vec<u8>>(FRESH_RECOVERY_CODES_KEY).await.map_err(session_failed)?;
+        self.session.remove::<String>(SETUP_TOKEN_KEY).await.map_err(session_failed)?;
+        Ok(())
+    }
+
+    async fn end(&self) -> Result<(), AuthError> {
+        self.session.flush().await.map_err(session_failed)
+    }
+
+    async fn setup_token(&self) -> Result<Option<String>, AuthError> {
+        self.session.get::<String>(SETUP_TOKEN_KEY).await.map_err(session_failed)
+    }
+
+    async fn set_setup_token(&self, token: String) -> Result<(), AuthError> {
+        self.session.insert(SETUP_TOKEN_KEY, token).await.map_err(session_failed)
+    }
+
+    async fn forget_setup_token(&self) -> Result<(), AuthError> {
+        self.session.remove::<String>(SETUP_TOKEN_KEY).await.map_err(session_failed)?;
+        Ok(())
+    }
+
+    fn client_address(&self) -> Option<&str> {
+        self.client_address.as_deref()
+    }
+
+    fn device_token(&self) -> Option<&str> {
+        self.device_token.as_deref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use tower_sessions::MemoryStore;
+
+    /// Viewing the account page with no codes waiting changes nothing in the session, so nothing
+    /// is written back to the store.
+    #[tokio::test]
+    async fn taking_codes_when_none_wait_leaves_the_session_unchanged() {
+        let s = RequestSession::new(Session::new(None, Arc::new(MemoryStore::default()), None), None);
+        let secret_box = SecretBox::new(&[7; 32]);
+        assert!(s.take_recovery_codes(&secret_box).await.unwrap().is_empty());
+        assert!(!s.session.is_modified());
+        s.stash_recovery_codes(&["a".into(), "b".into()], &secret_box).await.unwrap();
+        assert_eq!(s.take_recovery_codes(&secret_box).await.unwrap(), ["a", "b"]);
+        assert!(s.take_recovery_codes(&secret_box).await.unwrap().is_empty(), "codes are shown once");
+    }
+}

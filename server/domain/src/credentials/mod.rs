@@ -1,0 +1,8 @@
+//! Credentials as pure values: nothing here touches the database or the network.
+
+pub mod device_token;
+pub mod otp;
+pub mod otp_params;
+pub mod passwords;
+pub mod recovery_codes;
+pub mod secret_box;

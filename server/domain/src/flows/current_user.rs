@@ -1,0 +1,91 @@
+//! Who the visitor is, checked against the account: a session of a deleted account, or one
+//! ended from elsewhere ("sign out everywhere", a change to 2FA), is signed out here.
+
+use super::session::{self, SessionData, Stage};
+use crate::{
+    error::AuthError,
+    services::Services,
+    storage::{
+        accounts::{self, Account},
+        identities::Identity,
+    },
+};
+use std::sync::Arc;
+
+/// Where the visitor stands, and their account when the session names a live one.
+pub async fn current_stage(
+    services: &Services,
+    session: &impl SessionData,
+) -> Result<(Stage, Option<Account>), AuthError> {
+    let stage = session::stage(session, services.now()).await?;
+    let (user_id, epoch) = match stage {
+        Stage::SignedIn { user_id, epoch, .. } | Stage::PendingSecondFactor { user_id, epoch } => (user_id, epoch),
+        Stage::Anonymous | Stage::PendingExpired => return Ok((stage, None)),
+    };
+    match accounts::find_by_id(&services.db, &services.secret_box, user_id).await? {
+        Some(account) if account.session_epoch == epoch => Ok((stage, Some(account))),
+        _ => {
+            session.end().await?;
+            Ok((Stage::Anonymous, None))
+        }
+    }
+}
+
+/// A fully signed-in session (both factors, where 2FA is on), and when it last proved them.
+pub struct SignedIn {
+    pub account: Account,
+    pub authenticated_at: i64,
+}
+
+impl SignedIn {
+    /// Whether sensitive changes are allowed now: within the re-authentication window (10
+    /// minutes by default) of a full sign-in or re-authentication (ASVS 3.7.1).
+    pub fn is_recent(&self, services: &Services) -> bool {
+        services.now() - self.authenticated_at <= services.settings.reauthentication_window_seconds
+    }
+}
+
+pub async fn signed_in(services: &Services, session: &impl SessionData) -> Result<SignedIn, AuthError> {
+    match current_stage(services, session).await? {
+        (Stage::SignedIn { authenticated_at, .. }, Some(account)) => Ok(SignedIn { account, authenticated_at }),
+        _ => Err(AuthError::NotSignedIn),
+    }
+}
+
+/// The signed-in account, for anything that needs both factors.
+pub async fn signed_in_account(services: &Services, session: &impl SessionData) -> Result<Account, AuthError> {
+    Ok(signed_in(services, session).await?.account)
+}
+
+/// The signed-in account, for a sensitive change: only within the re-authentication window.
+pub async fn recently_signed_in_account(services: &Services, session: &impl SessionData) -> Result<Account, AuthError> {
+    let signed_in = signed_in(services, session).await?;
+    if !signed_in.is_recent(services) {
+        return Err(AuthError::ReauthenticationRequired);
+    }
+    Ok(signed_in.account)
+}
+
+/// The account waiting for its second factor (a session that passed the password step).
+pub async fn pending_account(services: &Services, session: &impl SessionData) -> Result<Account, AuthError> {
+    match current_stage(services, session).await? {
+        (Stage::PendingSecondFactor { .. }, Some(account)) if account.two_factor_on() => Ok(account),
+        _ => Err(AuthError::NoPendingSignIn),
+    }
+}
+
+/// Who a fully signed-in session belongs to: the check `/api/me` and every page's header make.
+/// Lighter than `signed_in` (no key decrypted), and kept in memory on SQLite
+/// (`storage::identities`). A session whose epoch the account has moved past is signed out.
+pub async fn signed_in_identity(services: &Services, session: &impl SessionData) -> Result<Arc<Identity>, AuthError> {
+    let Stage::SignedIn { user_id, epoch, .. } = session::stage(session, services.now()).await? else {
+        return Err(AuthError::NotSignedIn);
+    };
+    match services.identities.get(&services.db, user_id).await? {
+        Some(identity) if identity.session_epoch == epoch => Ok(identity),
+        _ => {
+            session.end().await?;
+            Err(AuthError::NotSignedIn)
+        }
+    }
+}

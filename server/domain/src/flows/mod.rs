@@ -1,0 +1,24 @@
+//! The journeys of the sign-in, each given the `Services` and the visitor's session.
+//!
+//! - `registration`: a new account, signed in at once.
+//! - `sign_in`: the password step, then a code or a recovery code.
+//! - `current_user`: where the visitor stands, checked against the account.
+//! - `password_check`, `second_factor`: verifying each factor under its throttle, once.
+//! - `two_factor_setup`: a key made and kept on the server, confirmed with a code.
+//! - `two_factor_settings`: new recovery codes, turning 2FA off.
+//! - `reauthentication`: password and code again, for sensitive changes.
+//! - `sessions`: signing out, and ending every other session.
+//! - `account_change`: how a change that ends other sessions finishes (or loses a race).
+//! - `session`: the stage a session carries, over any session store.
+
+pub mod account_change;
+pub mod current_user;
+pub mod password_check;
+pub mod reauthentication;
+pub mod registration;
+pub mod second_factor;
+pub mod session;
+pub mod sessions;
+pub mod sign_in;
+pub mod two_factor_settings;
+pub mod two_factor_setup;

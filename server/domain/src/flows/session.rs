@@ -1,0 +1,252 @@
+//! Where a visitor stands in the sign-in, as their session says — whatever keeps the session.
+//! The web layer implements `SessionData` over its session store (`app/src/server/session.rs`);
+//! the flows read and move the stage through the functions here.
+
+use crate::{credentials::secret_box, error::AuthError};
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+
+/// A password step waits at most 5 minutes for its second factor.
+pub const PENDING_SECOND_FACTOR_SECONDS: i64 = 5 * 60;
+
+/// What the session keeps of a sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "CompactRecord", try_from = "CompactRecord")]
+pub enum SignInRecord {
+    /// The password was right; the second factor is still missing. Grants nothing else.
+    PendingSecondFactor { user_id: i64, since: i64, epoch: i64 },
+    /// Signed in; `since` is the last full sign-in or re-authentication.
+    SignedIn { user_id: i64, since: i64, epoch: i64 },
+}
+
+/// How a `SignInRecord` is kept in the session: `[stage, user_id, since, epoch]`. A session
+/// store may copy a session's values on every read, and every signed-in request reads this one:
+/// an array of four numbers is one allocation where the named form took six.
+#[derive(Serialize, Deserialize)]
+struct CompactRecord(u8, i64, i64, i64);
+
+const PENDING: u8 = 1;
+const SIGNED_IN: u8 = 2;
+
+impl From<SignInRecord> for CompactRecord {
+    fn from(record: SignInRecord) -> Self {
+        match record {
+            SignInRecord::PendingSecondFactor { user_id, since, epoch } => Self(PENDING, user_id, since, epoch),
+            SignInRecord::SignedIn { user_id, since, epoch } => Self(SIGNED_IN, user_id, since, epoch),
+        }
+    }
+}
+
+impl TryFrom<CompactRecord> for SignInRecord {
+    type Error = &'static str;
+    fn try_from(CompactRecord(stage, user_id, since, epoch): CompactRecord) -> Result<Self, Self::Error> {
+        match stage {
+            PENDING => Ok(Self::PendingSecondFactor { user_id, since, epoch }),
+            SIGNED_IN => Ok(Self::SignedIn { user_id, since, epoch }),
+            _ => Err("unknown sign-in stage"),
+        }
+    }
+}
+
+/// Where the visitor stands, as the session says. The account's `session_epoch` must still match
+/// `epoch` (see `current_user::current_stage`), or the session was ended from elsewhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Anonymous,
+    PendingSecondFactor {
+        user_id: i64,
+        epoch: i64,
+    },
+    /// A password step whose 5 minutes ran out.
+    PendingExpired,
+    SignedIn {
+        user_id: i64,
+        authenticated_at: i64,
+        epoch: i64,
+    },
+}
+
+/// One visitor's session, as the flows need it. Every method is one read or write of the
+/// session; a failure of the store is `AuthError::DatabaseUnavailable`.
+pub trait SessionData: Sync {
+    fn sign_in_record(&self) -> impl Future<Output = Result<Option<SignInRecord>, AuthError>> + Send;
+    fn set_sign_in_record(&self, record: SignInRecord) -> impl Future<Output = Result<(), AuthError>> + Send;
+    /// A new session id, and nothing kept from before it (codes waiting to be shown, a setup
+    /// token): a session id known before a sign-in (one planted by an attacker, say) is worth
+    /// nothing after it.
+    fn renew(&self) -> impl Future<Output = Result<(), AuthError>> + Send;
+    /// Deletes the session from the store and clears the cookie.
+    fn end(&self) -> impl Future<Output = Result<(), AuthError>> + Send;
+    fn setup_token(&self) -> impl Future<Output = Result<Option<String>, AuthError>> + Send;
+    fn set_setup_token(&self, token: String) -> impl Future<Output = Result<(), AuthError>> + Send;
+    fn forget_setup_token(&self) -> impl Future<Output = Result<(), AuthError>> + Send;
+    /// The client's address, for the security log and per-address limits.
+    fn client_address(&self) -> Option<&str>;
+    /// The device token the browser showed, unchecked (see `credentials::device_token`).
+    fn device_token(&self) -> Option<&str>;
+}
+
+pub async fn stage(session: &impl SessionData, now: i64) -> Result<Stage, AuthError> {
+    Ok(match session.sign_in_record().await? {
+        None => Stage::Anonymous,
+        Some(SignInRecord::SignedIn { user_id, since, epoch }) => {
+            Stage::SignedIn { user_id, authenticated_at: since, epoch }
+        }
+        Some(SignInRecord::PendingSecondFactor { user_id, since, epoch }) => {
+            if now - since < PENDING_SECOND_FACTOR_SECONDS {
+                Stage::PendingSecondFactor { user_id, epoch }
+            } else {
+                Stage::PendingExpired
+            }
+        }
+    })
+}
+
+/// After a right password on an account with 2FA: pending, under a new session id.
+pub async fn begin_second_factor(
+    session: &impl SessionData,
+    user_id: i64,
+    epoch: i64,
+    now: i64,
+) -> Result<(), AuthError> {
+    session.renew().await?;
+    session.set_sign_in_record(SignInRecord::PendingSecondFactor { user_id, since: now, epoch }).await
+}
+
+/// Signs the account in, under a new session id.
+pub async fn complete_sign_in(session: &impl SessionData, user_id: i64, epoch: i64, now: i64) -> Result<(), AuthError> {
+    session.renew().await?;
+    session.set_sign_in_record(SignInRecord::SignedIn { user_id, since: now, epoch }).await
+}
+
+/// A re-authentication (password and code again) restarts the window for sensitive changes;
+/// `epoch` is the account's current one (this session survives a change it made itself).
+pub async fn refresh(session: &impl SessionData, user_id: i64, epoch: i64, now: i64) -> Result<(), AuthError> {
+    session.set_sign_in_record(SignInRecord::SignedIn { user_id, since: now, epoch }).await
+}
+
+/// Keeps this session alive after the account's epoch was raised by this very session.
+pub async fn adopt_epoch(session: &impl SessionData, epoch: i64) -> Result<(), AuthError> {
+    match session.sign_in_record().await? {
+        Some(SignInRecord::SignedIn { user_id, since, .. }) => {
+            session.set_sign_in_record(SignInRecord::SignedIn { user_id, since, epoch }).await
+        }
+        _ => Ok(()),
+    }
+}
+
+/// What binds a 2FA setup to this session: a SHA-256 of a random token kept in this session
+/// alone, made on first use. Another session of the account has another token, so it can
+/// neither read nor replace this session's setup.
+pub async fn setup_binding(session: &impl SessionData) -> Result<String, AuthError> {
+    if let Some(binding) = existing_setup_binding(session).await? {
+        return Ok(binding);
+    }
+    let token = secret_box::random_hex(32);
+    let binding = binding_of(&token);
+    session.set_setup_token(token).await?;
+    Ok(binding)
+}
+
+/// The binding of the setup this session started, if it started one.
+pub async fn existing_setup_binding(session: &impl SessionData) -> Result<Option<String>, AuthError> {
+    Ok(session.setup_token().await?.as_deref().map(binding_of))
+}
+
+fn binding_of(token: &str) -> String {
+    secret_box::sha256_hex(token.as_bytes())
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A session kept in memory, for the domain's own tests.
+    #[derive(Default)]
+    pub struct MemorySession {
+        record: Mutex<Option<SignInRecord>>,
+        token: Mutex<Option<String>>,
+        pub renewals: Mutex<u32>,
+    }
+
+    impl SessionData for MemorySession {
+        async fn sign_in_record(&self) -> Result<Option<SignInRecord>, AuthError> {
+            Ok(*self.record.lock().unwrap())
+        }
+        async fn set_sign_in_record(&self, record: SignInRecord) -> Result<(), AuthError> {
+            *self.record.lock().unwrap() = Some(record);
+            Ok(())
+        }
+        async fn renew(&self) -> Result<(), AuthError> {
+            *self.renewals.lock().unwrap() += 1;
+            *self.token.lock().unwrap() = None;
+            Ok(())
+        }
+        async fn end(&self) -> Result<(), AuthError> {
+            *self.record.lock().unwrap() = None;
+            Ok(())
+        }
+        async fn setup_token(&self) -> Result<Option<String>, AuthError> {
+            Ok(self.token.lock().unwrap().clone())
+        }
+        async fn set_setup_token(&self, token: String) -> Result<(), AuthError> {
+            *self.token.lock().unwrap() = Some(token);
+            Ok(())
+        }
+        async fn forget_setup_token(&self) -> Result<(), AuthError> {
+            *self.token.lock().unwrap() = None;
+            Ok(())
+        }
+        fn client_address(&self) -> Option<&str> {
+            None
+        }
+        fn device_token(&self) -> Option<&str> {
+            None
+        }
+    }
+
+    #[tokio::test]
+    async fn a_pending_sign_in_expires_after_five_minutes() {
+        let s = MemorySession::default();
+        begin_second_factor(&s, 7, 0, 1_000).await.unwrap();
+        assert_eq!(
+            stage(&s, 1_000 + PENDING_SECOND_FACTOR_SECONDS - 1).await.unwrap(),
+            Stage::PendingSecondFactor { user_id: 7, epoch: 0 }
+        );
+        assert_eq!(stage(&s, 1_000 + PENDING_SECOND_FACTOR_SECONDS).await.unwrap(), Stage::PendingExpired);
+    }
+
+    #[test]
+    fn a_sign_in_record_is_kept_as_four_numbers_and_read_back() {
+        for record in [
+            SignInRecord::PendingSecondFactor { user_id: 7, since: 1_700_000_000, epoch: 2 },
+            SignInRecord::SignedIn { user_id: 7, since: 1_700_000_001, epoch: 3 },
+        ] {
+            let value = serde_json::to_value(record).unwrap();
+            assert!(value.as_array().is_some_and(|a| a.len() == 4), "{value}");
+            assert_eq!(serde_json::from_value::<SignInRecord>(value).unwrap(), record);
+        }
+        assert!(serde_json::from_value::<SignInRecord>(serde_json::json!([9, 1, 2, 3])).is_err());
+    }
+
+    #[tokio::test]
+    async fn each_step_up_renews_the_session_id_and_a_pending_sign_in_grants_nothing_else() {
+        let s = MemorySession::default();
+        begin_second_factor(&s, 7, 0, 1_000).await.unwrap();
+        assert!(matches!(stage(&s, 1_000).await.unwrap(), Stage::PendingSecondFactor { user_id: 7, .. }));
+        complete_sign_in(&s, 7, 0, 1_001).await.unwrap();
+        assert!(matches!(stage(&s, 1_001).await.unwrap(), Stage::SignedIn { user_id: 7, .. }));
+        assert_eq!(*s.renewals.lock().unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_setup_binding_belongs_to_its_session_and_ends_with_a_new_sign_in() {
+        let (a, b) = (MemorySession::default(), MemorySession::default());
+        let first = setup_binding(&a).await.unwrap();
+        assert_eq!(setup_binding(&a).await.unwrap(), first, "stable within the session");
+        assert_ne!(setup_binding(&b).await.unwrap(), first, "another session has its own");
+        complete_sign_in(&a, 7, 0, 1).await.unwrap();
+        assert_eq!(existing_setup_binding(&a).await.unwrap(), None);
+    }
+}

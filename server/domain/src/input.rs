@@ -1,0 +1,163 @@
+//! Parsing what a client sends. Everything arrives as an optional string (a missing field is a
+//! clear 400, not a decoding failure); these functions turn it into checked values.
+
+use crate::{credentials::otp_params::DEFAULT_DIGITS, error::AuthError};
+use secrecy::SecretString;
+
+pub const USERNAME_MIN: usize = 3;
+pub const USERNAME_MAX: usize = 32;
+/// NIST SP 800-63B: at least 8 characters, no composition rules.
+pub const PASSWORD_MIN: usize = 8;
+/// NIST asks to allow at least 64; we allow 256 characters, and refuse longer ones so a
+/// request cannot make Argon2 hash megabytes.
+pub const PASSWORD_MAX: usize = 256;
+/// The longest a code or recovery code field may be (spaces and dashes included): anything
+/// longer is a 400 before it is looked at or counted.
+pub const MAX_CODE_FIELD: usize = 64;
+
+/// A username as typed (its case is kept for display).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// The form that decides uniqueness: names differ only if they differ without regard to case.
+    pub fn key(&self) -> String {
+        self.0.to_ascii_lowercase()
+    }
+}
+
+fn required(field: Option<String>, what: &str) -> Result<String, AuthError> {
+    match field {
+        Some(value) if !value.is_empty() => Ok(value),
+        _ => Err(AuthError::BadInput(format!("Enter your {what}."))),
+    }
+}
+
+/// A username for a new account: 3–32 letters, digits, `.`, `_` or `-`.
+pub fn new_username(field: Option<String>) -> Result<Username, AuthError> {
+    let value = required(field, "username")?;
+    let length = value.chars().count();
+    if !(USERNAME_MIN..=USERNAME_MAX).contains(&length) {
+        return Err(AuthError::BadInput(format!("A username has {USERNAME_MIN} to {USERNAME_MAX} characters.")));
+    }
+    if !value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+        return Err(AuthError::BadInput("A username may only contain letters, digits, '.', '_' and '-'.".to_owned()));
+    }
+    Ok(Username(value))
+}
+
+/// A username typed at sign-in. A name that could never exist is not an error of its own: it
+/// is looked up like any other and fails like an unknown user (same status, message and work).
+pub fn sign_in_username(field: Option<String>) -> Result<Option<Username>, AuthError> {
+    let value = required(field, "username")?;
+    if value.chars().count() > 256 {
+        return Err(AuthError::BadInput("That username is too long.".to_owned()));
+    }
+    // Control characters (NUL among them) are in no username; they would also be refused by
+    // PostgreSQL in the throttling key.
+    if value.chars().any(char::is_control) {
+        return Err(AuthError::BadInput("A username has no control characters.".to_owned()));
+    }
+    Ok(new_username(Some(value)).ok())
+}
+
+/// A password for a new account (or a new password).
+pub fn new_password(field: Option<String>) -> Result<SecretString, AuthError> {
+    let value = required(field, "password")?;
+    let length = value.chars().count();
+    if length < PASSWORD_MIN {
+        return Err(AuthError::BadInput(format!("Choose a password of at least {PASSWORD_MIN} characters.")));
+    }
+    if length > PASSWORD_MAX {
+        return Err(AuthError::BadInput(format!("A password has at most {PASSWORD_MAX} characters.")));
+    }
+    Ok(SecretString::from(value))
+}
+
+/// A password typed at sign-in: only the upper bound is checked.
+pub fn sign_in_password(field: Option<String>) -> Result<SecretString, AuthError> {
+    let value = required(field, "password")?;
+    if value.chars().count() > PASSWORD_MAX {
+        return Err(AuthError::BadInput(format!("A password has at most {PASSWORD_MAX} characters.")));
+    }
+    Ok(SecretString::from(value))
+}
+
+/// A one-time code: whitespace is ignored (people paste "123 456"), then it must be six digits
+/// (or eight, for credentials made with 8-digit codes; `code_of_length` checks which). It stays
+/// a string: as a number, "012345" would lose its leading zero.
+pub fn one_time_code(field: Option<String>) -> Result<String, AuthError> {
+    let value = field.unwrap_or_default();
+    if value.len() > MAX_CODE_FIELD {
+        return Err(AuthError::BadInput("That code is too long: enter the 6-digit code.".to_owned()));
+    }
+    let code: String = value.chars().filter(|c| !c.is_whitespace()).collect();
+    if !matches!(code.len(), DEFAULT_DIGITS | 8) || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AuthError::BadInput(
+            "Enter the 6-digit code from your authenticator app (digits only).".to_owned(),
+        ));
+    }
+    Ok(code)
+}
+
+/// The code has as many digits as the credential's codes.
+pub fn code_of_length(code: &str, digits: usize) -> Result<(), AuthError> {
+    if code.len() == digits {
+        Ok(())
+    } else {
+        Err(AuthError::BadInput(format!("Enter the {digits}-digit code from your authenticator app (digits only).")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_code_with_a_leading_zero_keeps_it() {
+        assert_eq!(one_time_code(Some("012345".into())).unwrap(), "012345");
+    }
+
+    #[test]
+    fn spaces_inside_a_code_are_ignored() {
+        assert_eq!(one_time_code(Some(" 123 456 ".into())).unwrap(), "123456");
+    }
+
+    #[test]
+    fn anything_but_six_digits_is_refused() {
+        for bad in ["", "12345", "1234567", "123456789", "12345a", "１２３４５６", "12 34 5", "-12345", "+12345"]
+        {
+            assert!(matches!(one_time_code(Some(bad.into())), Err(AuthError::BadInput(_))), "{bad:?} was accepted");
+        }
+        assert!(matches!(one_time_code(None), Err(AuthError::BadInput(_))));
+    }
+
+    #[test]
+    fn usernames_follow_the_rules() {
+        for good in ["abc", "Alice.Smith-2_x", &"a".repeat(32)] {
+            assert!(new_username(Some(good.to_string())).is_ok(), "{good} refused");
+        }
+        for bad in ["ab", &"a".repeat(33), "has space", "émile", "a/b", ""] {
+            assert!(new_username(Some(bad.to_string())).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn usernames_are_unique_without_regard_to_case() {
+        let a = new_username(Some("Alice".into())).unwrap();
+        let b = new_username(Some("aLICE".into())).unwrap();
+        assert_eq!(a.key(), b.key());
+    }
+
+    #[test]
+    fn passwords_need_eight_characters_and_no_composition() {
+        assert!(new_password(Some("1234567".into())).is_err());
+        assert!(new_password(Some("aaaaaaaa".into())).is_ok());
+        assert!(new_password(Some("ünïcødé pässwörd 🔑".into())).is_ok());
+        assert!(new_password(Some("x".repeat(128))).is_ok());
+        assert!(new_password(Some("x".repeat(PASSWORD_MAX + 1))).is_err());
+    }
+}

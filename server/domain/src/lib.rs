@@ -1,0 +1,27 @@
+//! The sign-in domain. It knows no web framework: the Leptos server functions, plain axum
+//! handlers and the operator's command line all call the same flows.
+//!
+//! - `credentials`: value types with no I/O — passwords (Argon2id), one-time passwords (TOTP and
+//!   HOTP, one parametric type), recovery codes, the secret box (AES-256-GCM), device tokens.
+//! - `input`: turning what a client typed into checked values.
+//! - `storage`: all SQL, one module per table family (accounts, setups in progress, throttling,
+//!   the security log, the cache of signed-in identities).
+//! - `flows`: the journeys — registration, the sign-in steps, the current user, verifying a
+//!   second factor, 2FA setup and settings, re-authentication, sessions.
+//! - `services`, `settings`, `clock`: what the flows are given. Time is a parameter: one clock,
+//!   a manual one in tests.
+//! - `error`: the one error of every flow.
+
+pub mod clock;
+pub mod credentials;
+pub mod error;
+pub mod flows;
+pub mod input;
+pub mod services;
+pub mod settings;
+pub mod storage;
+
+pub use clock::Clock;
+pub use error::AuthError;
+pub use services::Services;
+pub use settings::Settings;

@@ -1,0 +1,35 @@
+//! What every flow is given: the database, the key for secrets at rest, the settings, the clock
+//! and the cache of who is signed in. Built once at start-up (or by a test, with a manual clock).
+
+use crate::{
+    clock::Clock,
+    credentials::secret_box::SecretBox,
+    settings::Settings,
+    storage::{
+        identities::Identities,
+        security_log::{self, Event},
+    },
+};
+use sqlx::AnyPool;
+
+pub struct Services {
+    pub db: AnyPool,
+    /// Encrypts TOTP keys (and the other secrets kept for a while) before they reach the database.
+    pub secret_box: SecretBox,
+    pub settings: Settings,
+    pub clock: Clock,
+    /// Who each signed-in session belongs to (see `storage::identities`).
+    pub identities: Identities,
+}
+
+impl Services {
+    /// The current Unix time, from the one clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// Writes an event to the account's security log, at the clock's time.
+    pub async fn log(&self, user_id: i64, event: Event, client_address: Option<&str>) {
+        security_log::record(&self.db, user_id, event, client_address, self.now()).await
+    }
+}

@@ -1,0 +1,37 @@
+//! What an operator may change about the sign-in flows (the server's configuration fills it in).
+
+use crate::credentials::{otp_params::OtpParams, passwords};
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The name authenticator apps show above the code (the otpauth `issuer`).
+    pub issuer: String,
+    /// How long after a full sign-in or re-authentication sensitive changes are allowed.
+    pub reauthentication_window_seconds: i64,
+    /// The one-time-password parameters new enrollments get.
+    pub otp_policy: OtpParams,
+    /// Whether anyone may create an account (`REGISTRATION=open`), or only the operator.
+    pub registration_open: bool,
+    /// How many accounts one client address may create per hour.
+    pub registrations_per_address_per_hour: u32,
+    /// Whether cookies are `Secure` (the site is served over https): the device cookie then
+    /// takes the `__Host-` prefix like the session's.
+    pub secure_cookies: bool,
+    /// How long a password check may wait for a hashing thread before it is answered 503
+    /// (`passwords::MAX_WAIT`; not an operator setting: tests shorten it to make the server busy).
+    pub password_wait: std::time::Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            issuer: "TwoFactorSignin".to_owned(),
+            reauthentication_window_seconds: 10 * 60,
+            otp_policy: OtpParams::default(),
+            registration_open: true,
+            registrations_per_address_per_hour: 20,
+            secure_cookies: false,
+            password_wait: passwords::MAX_WAIT,
+        }
+    }
+}

@@ -1,0 +1,390 @@
+//! Accounts in the database: the `users` row with its second factor, and its recovery codes,
+//! including what the operator's commands change.
+
+use crate::{
+    credentials::{
+        otp::OtpSecret,
+        otp_params::{OtpKind, OtpParams},
+        recovery_codes::{self, StoredCode},
+        secret_box::{totp_context, SecretBox},
+    },
+    input::Username,
+};
+use sqlx::{AnyPool, Row};
+
+/// An account as the server sees it. Not `Serialize`: it carries the password hash and the key.
+pub struct Account {
+    pub id: i64,
+    pub username: String,
+    pub password_hash: String,
+    pub totp_secret: Option<OtpSecret>,
+    /// Sessions made in an older epoch are over (see `auth_session`).
+    pub session_epoch: i64,
+    /// The parameters of the confirmed credential.
+    pub otp: OtpParams,
+    /// HOTP: the next counter value expected, and one waiting for resynchronisation.
+    pub hotp_counter: u64,
+    pub hotp_resync_counter: Option<u64>,
+}
+
+impl Account {
+    pub fn two_factor_on(&self) -> bool {
+        self.totp_secret.is_some()
+    }
+}
+
+fn account_from_row(row: sqlx::any::AnyRow, secret_box: &SecretBox) -> Result<Account, sqlx::Error> {
+    let id: i64 = row.try_get("id")?;
+    let totp_secret = match row.try_get::<Option<Vec<u8>>, _>("totp_secret")? {
+        None => None,
+        Some(sealed) => Some(OtpSecret::from_bytes(
+            secret_box
+                .open(&sealed, &totp_context(id))
+                .map_err(|e| sqlx::Error::Decode(format!("the TOTP key of account {id}: {e}").into()))?,
+        )),
+    };
+    Ok(Account {
+        id,
+        username: row.try_get("username")?,
+        password_hash: row.try_get("password_hash")?,
+        totp_secret,
+        session_epoch: row.try_get("session_epoch")?,
+        otp: params_from_row(&row)?,
+        hotp_counter: row.try_get::<Option<i64>, _>("hotp_counter")?.unwrap_or(0).max(0) as u64,
+        hotp_resync_counter: row.try_get::<Option<i64>, _>("hotp_resync_counter")?.map(|c| c.max(0) as u64),
+    })
+}
+
+/// The `otp_*` columns of a row (of `users` or `totp_enrollments`).
+pub fn params_from_row(row: &sqlx::any::AnyRow) -> Result<OtpParams, sqlx::Error> {
+    Ok(OtpParams::from_columns(
+        &row.try_get::<String, _>("otp_kind")?,
+        &row.try_get::<String, _>("otp_algorithm")?,
+        row.try_get("otp_digits")?,
+        row.try_get("otp_period")?,
+        row.try_get("otp_window")?,
+    ))
+}
+
+const SELECT_ACCOUNT: &str = "SELECT id, username, password_hash, totp_secret, session_epoch,
+    otp_kind, otp_algorithm, otp_digits, otp_period, otp_window, hotp_counter, hotp_resync_counter FROM users";
+
+pub async fn find_by_username(
+    db: &AnyPool,
+    secret_box: &SecretBox,
+    name: &Username,
+) -> Result<Option<Account>, sqlx::Error> {
+    sqlx::query(&format!("{SELECT_ACCOUNT} WHERE username_key = $1"))
+        .bind(name.key())
+        .fetch_optional(db)
+        .await?
+        .map(|row| account_from_row(row, secret_box))
+        .transpose()
+}
+
+pub async fn find_by_id(db: &AnyPool, secret_box: &SecretBox, id: i64) -> Result<Option<Account>, sqlx::Error> {
+    sqlx::query(&format!("{SELECT_ACCOUNT} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await?
+        .map(|row| account_from_row(row, secret_box))
+        .transpose()
+}
+
+/// Creates an account; `Ok(None)` when the name is taken (whatever its case).
+pub async fn create(db: &AnyPool, name: &Username, password_hash: &str, now: i64) -> Result<Option<i64>, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO users (username, username_key, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(name.as_str())
+    .bind(name.key())
+    .bind(password_hash)
+    .bind(now)
+    .fetch_one(db)
+    .await;
+    match inserted {
+        Ok(row) => Ok(Some(row.try_get("id")?)),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Claims a time-step for an account: succeeds only when the step is later than the last one
+/// accepted. One conditional UPDATE, so of two concurrent submissions of one code exactly one
+/// succeeds; being a successful second factor, it also resets the failure count (the same
+/// statement, one write less per sign-in).
+pub async fn claim_time_step(db: &AnyPool, account_id: i64, step: u64) -> Result<bool, sqlx::Error> {
+    let step = i64::try_from(step).unwrap_or(i64::MAX);
+    let result = sqlx::query(
+        "UPDATE users SET totp_last_step = $1, second_factor_failures = 0, second_factor_failed_at = NULL
+         WHERE id = $2 AND totp_secret IS NOT NULL AND (totp_last_step IS NULL OR totp_last_step < $1)",
+    )
+    .bind(step)
+    .bind(account_id)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Turns two-factor authentication on with a confirmed key, records the confirming code's
+/// time-step as used, drops every pending setup and replaces the recovery codes — all in one
+/// transaction, ending the account's other sessions. Returns the new session epoch, or `None`
+/// when 2FA was already on (a concurrent confirmation won) or the account's epoch is no longer
+/// `caller_epoch` (the calling session was ended meanwhile: it must not outlive that).
+#[allow(clippy::too_many_arguments)]
+pub async fn enable_two_factor(
+    db: &AnyPool,
+    secret_box: &SecretBox,
+    account_id: i64,
+    secret: &OtpSecret,
+    params: &OtpParams,
+    confirmed_factor: u64,
+    recovery: &[String],
+    caller_epoch: i64,
+    now: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    // The confirming code counts as used: TOTP remembers its step, HOTP moves past its counter.
+    let confirmed = i64::try_from(confirmed_factor).unwrap_or(i64::MAX);
+    let (last_step, next_counter) = match params.kind {
+        OtpKind::Totp => (Some(confirmed), None),
+        OtpKind::Hotp => (None, Some(confirmed.saturating_add(1))),
+    };
+    let mut tx = db.begin().await?;
+    // The first statement writes, so SQLite takes the write lock at once (no lock upgrade).
+    let enabled = sqlx::query(
+        "UPDATE users SET totp_secret = $1, totp_enabled_at = $2, totp_last_step = $3, hotp_counter = $4,
+                hotp_resync_counter = NULL, otp_kind = $5, otp_algorithm = $6, otp_digits = $7, otp_period = $8,
+                otp_window = $9, session_epoch = session_epoch + 1
+         WHERE id = $10 AND totp_secret IS NULL AND session_epoch = $11 RETURNING session_epoch",
+    )
+    .bind(secret_box.seal(secret.as_bytes(), &totp_context(account_id)))
+    .bind(now)
+    .bind(last_step)
+    .bind(next_counter)
+    .bind(params.kind_name())
+    .bind(params.algorithm_name())
+    .bind(params.digits as i64)
+    .bind(params.period as i64)
+    .bind(params.window as i64)
+    .bind(account_id)
+    .bind(caller_epoch)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = enabled else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    let epoch: i64 = row.try_get("session_epoch")?;
+    sqlx::query("DELETE FROM totp_enrollments WHERE user_id = $1").bind(account_id).execute(&mut *tx).await?;
+    store_recovery_codes(&mut tx, account_id, recovery).await?;
+    tx.commit().await?;
+    Ok(Some(epoch))
+}
+
+/// Replaces the account's recovery codes (the old set stops working at once).
+async fn store_recovery_codes(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    account_id: i64,
+    codes: &[String],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(account_id).execute(&mut **tx).await?;
+    for code in codes {
+        let StoredCode { salt, hash } = recovery_codes::seal(code);
+        sqlx::query("INSERT INTO recovery_codes (user_id, salt, code_hash) VALUES ($1, $2, $3)")
+            .bind(account_id)
+            .bind(salt)
+            .bind(hash)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A new set of recovery codes for an account with 2FA on; ends its other sessions. Returns
+/// the new session epoch, or `None` when 2FA is off (a concurrent disable won) or the caller's
+/// session was ended meanwhile (the epoch is no longer `caller_epoch`).
+pub async fn regenerate_recovery_codes(
+    db: &AnyPool,
+    account_id: i64,
+    codes: &[String],
+    caller_epoch: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let updated = sqlx::query(
+        "UPDATE users SET session_epoch = session_epoch + 1
+         WHERE id = $1 AND totp_secret IS NOT NULL AND session_epoch = $2 RETURNING session_epoch",
+    )
+    .bind(account_id)
+    .bind(caller_epoch)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = updated else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    let epoch: i64 = row.try_get("session_epoch")?;
+    store_recovery_codes(&mut tx, account_id, codes).await?;
+    tx.commit().await?;
+    Ok(Some(epoch))
+}
+
+/// Turns 2FA off: the key, the used-step marker, the throttle, the recovery codes and any setup
+/// in progress are gone, and the account's other sessions end. Returns the new session epoch;
+/// `None` when `caller_epoch` is given (a session asks) and the account has moved past it (that
+/// session was ended meanwhile), or the account is gone. The operator passes `None`.
+pub async fn disable_two_factor(
+    db: &AnyPool,
+    account_id: i64,
+    caller_epoch: Option<i64>,
+) -> Result<Option<i64>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let raised = sqlx::query(
+        "UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL, hotp_counter = NULL,
+                hotp_resync_counter = NULL,
+                second_factor_failures = 0, second_factor_failed_at = NULL, session_epoch = session_epoch + 1
+         WHERE id = $1 AND ($2 IS NULL OR session_epoch = $2) RETURNING session_epoch",
+    )
+    .bind(account_id)
+    .bind(caller_epoch)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = raised else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    let epoch: i64 = row.try_get("session_epoch")?;
+    store_recovery_codes(&mut tx, account_id, &[]).await?;
+    sqlx::query("DELETE FROM totp_enrollments WHERE user_id = $1").bind(account_id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(Some(epoch))
+}
+
+/// Ends every other session of the account: one conditional statement on the caller's own
+/// epoch, so of two sessions asking at the same moment exactly one wins (it gets the new epoch)
+/// and the other finds its epoch gone (`None`: it was ended by the winner).
+pub async fn raise_session_epoch(db: &AnyPool, account_id: i64, caller_epoch: i64) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query("UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1 AND session_epoch = $2 RETURNING session_epoch")
+        .bind(account_id)
+        .bind(caller_epoch)
+        .fetch_optional(db)
+        .await?
+        .map(|row| row.try_get("session_epoch"))
+        .transpose()
+}
+
+/// Accepts the HOTP code of `counter`: the expected counter moves past it, once (a conditional
+/// UPDATE, so two concurrent submissions cannot both succeed), and the failure count is reset.
+pub async fn claim_hotp_counter(db: &AnyPool, account_id: i64, counter: u64) -> Result<bool, sqlx::Error> {
+    let counter = i64::try_from(counter).unwrap_or(i64::MAX - 1);
+    let result = sqlx::query(
+        "UPDATE users SET hotp_counter = $1, hotp_resync_counter = NULL, second_factor_failures = 0, second_factor_failed_at = NULL
+         WHERE id = $2 AND totp_secret IS NOT NULL AND COALESCE(hotp_counter, 0) <= $3",
+    )
+    .bind(counter + 1)
+    .bind(account_id)
+    .bind(counter)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Remembers a code seen beyond the HOTP window; the next code must follow it to resynchronise.
+pub async fn remember_hotp_resync(db: &AnyPool, account_id: i64, counter: u64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET hotp_resync_counter = $1 WHERE id = $2")
+        .bind(i64::try_from(counter).unwrap_or(i64::MAX))
+        .bind(account_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Spends a recovery code: true when `canonical` matched an unused code, which is now used.
+pub async fn redeem_recovery_code(
+    db: &AnyPool,
+    account_id: i64,
+    canonical: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let rows = sqlx::query("SELECT id, salt, code_hash FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
+        .bind(account_id)
+        .fetch_all(db)
+        .await?;
+    let mut matched = None;
+    for row in rows {
+        let stored = StoredCode { salt: row.try_get("salt")?, hash: row.try_get("code_hash")? };
+        if recovery_codes::matches(canonical, &stored) {
+            matched = Some(row.try_get::<i64, _>("id")?);
+        }
+    }
+    let Some(code_id) = matched else { return Ok(false) };
+    // Conditional, so two concurrent uses of one code cannot both succeed.
+    let spent = sqlx::query("UPDATE recovery_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
+        .bind(now)
+        .bind(code_id)
+        .execute(db)
+        .await?;
+    Ok(spent.rows_affected() == 1)
+}
+
+pub async fn remaining_recovery_codes(db: &AnyPool, account_id: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
+        .bind(account_id)
+        .fetch_one(db)
+        .await?
+        .try_get("n")
+}
+
+/// An account as the operator's list shows it.
+pub struct Listed {
+    pub username: String,
+    pub two_factor: bool,
+    pub codes_locked: bool,
+    pub created_at: i64,
+}
+
+/// Every account, by name.
+pub async fn list(db: &AnyPool) -> Result<Vec<Listed>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT username, totp_secret IS NOT NULL AS two_factor, second_factor_failures, created_at
+         FROM users ORDER BY username_key",
+    )
+    .fetch_all(db)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(Listed {
+                username: row.try_get("username")?,
+                two_factor: bool_column(&row, "two_factor")?,
+                codes_locked: row.try_get::<i64, _>("second_factor_failures")?
+                    >= crate::storage::throttle::SECOND_FACTOR_LOCK_FAILURES,
+                created_at: row.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+
+/// A boolean computed in SQL: SQLite answers an integer, PostgreSQL a boolean.
+pub fn bool_column(row: &sqlx::any::AnyRow, column: &str) -> Result<bool, sqlx::Error> {
+    row.try_get::<bool, _>(column).or_else(|_| row.try_get::<i64, _>(column).map(|v| v != 0))
+}
+
+/// The id and the name as registered of the account named `name` (in any case).
+pub async fn find_id(db: &AnyPool, name: &str) -> Result<Option<(i64, String)>, sqlx::Error> {
+    sqlx::query("SELECT id, username FROM users WHERE username_key = $1")
+        .bind(name.to_ascii_lowercase())
+        .fetch_optional(db)
+        .await?
+        .map(|row| Ok((row.try_get("id")?, row.try_get("username")?)))
+        .transpose()
+}
+
+/// Deletes the account and everything it owns. Its sessions end on their next request (the
+/// account is gone).
+pub async fn delete(db: &AnyPool, account_id: i64) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    for table in ["security_events", "recovery_codes", "totp_enrollments"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1")).bind(account_id).execute(&mut *tx).await?;
+    }
+    sqlx::query("DELETE FROM users WHERE id = $1").bind(account_id).execute(&mut *tx).await?;
+    tx.commit().await
+}

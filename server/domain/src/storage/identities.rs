@@ -1,0 +1,82 @@
+//! Who a signed-in session belongs to: the account's name, whether 2FA is on, and its session
+//! epoch (a session from an older epoch was ended from elsewhere). Every signed-in request checks
+//! this, so with SQLite, where one server process owns the database, the answer is kept in
+//! memory: this process forgets it the moment it changes any of the three (`forget`), and an
+//! operator command run beside the server is seen within `TTL`. With PostgreSQL (several
+//! instances) it is read from the database every time.
+
+use moka::sync::Cache;
+use sqlx::{AnyPool, Row};
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+/// How long another process's change (`server user delete`, `reset-2fa`) may go unseen.
+const TTL: Duration = Duration::from_secs(1);
+const CAPACITY: u64 = 10_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub username: String,
+    pub two_factor: bool,
+    pub session_epoch: i64,
+}
+
+#[derive(Clone)]
+pub struct Identities {
+    cache: Option<Cache<i64, Arc<Identity>>>,
+    /// Raised by every `forget`: a read that started before a forget may have read the old
+    /// row, so what it put in the cache is taken out again. The cache never keeps what a change
+    /// made stale.
+    forgets: Arc<AtomicU64>,
+}
+
+impl Identities {
+    /// For a database this process alone writes to (SQLite).
+    pub fn cached() -> Self {
+        Self { cache: Some(Cache::builder().max_capacity(CAPACITY).time_to_live(TTL).build()), forgets: Arc::default() }
+    }
+
+    /// For a database other instances write to as well (PostgreSQL).
+    pub fn uncached() -> Self {
+        Self { cache: None, forgets: Arc::default() }
+    }
+
+    pub async fn get(&self, db: &AnyPool, user_id: i64) -> Result<Option<Arc<Identity>>, sqlx::Error> {
+        if let Some(known) = self.cache.as_ref().and_then(|c| c.get(&user_id)) {
+            return Ok(Some(known));
+        }
+        let forgets_before = self.forgets.load(Ordering::Acquire);
+        let row = sqlx::query(
+            "SELECT username, totp_secret IS NOT NULL AS two_factor, session_epoch FROM users WHERE id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(db)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let identity = Arc::new(Identity {
+            username: row.try_get("username")?,
+            two_factor: crate::storage::accounts::bool_column(&row, "two_factor")?,
+            session_epoch: row.try_get("session_epoch")?,
+        });
+        if let Some(cache) = &self.cache {
+            cache.insert(user_id, identity.clone());
+            if self.forgets.load(Ordering::Acquire) != forgets_before {
+                cache.invalidate(&user_id);
+            }
+        }
+        Ok(Some(identity))
+    }
+
+    /// Call after changing the account's 2FA state or session epoch.
+    pub fn forget(&self, user_id: i64) {
+        if let Some(cache) = &self.cache {
+            self.forgets.fetch_add(1, Ordering::AcqRel);
+            cache.invalidate(&user_id);
+        }
+    }
+}

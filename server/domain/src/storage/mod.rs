@@ -1,0 +1,8 @@
+//! All SQL of the sign-in, one module per table family. Every function takes the time it
+//! needs as a parameter (`now`): storage never reads a clock.
+
+pub mod accounts;
+pub mod enrollments;
+pub mod identities;
+pub mod security_log;
+pub mod throttle;

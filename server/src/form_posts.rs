@@ -1,0 +1,39 @@
+//! A browser posting a form with JavaScript off asks for HTML and not for JSON. Such a request is
+//! marked (`PlainFormPost`), so the server function answers it with a redirect to the next page
+//! (`app::server::form_reply`); and every request reaches the server functions asking for JSON,
+//! or the server-function layer would answer with a redirect of its own.
+
+use app::server::form_reply::PlainFormPost;
+use axum::{
+    extract::Request,
+    http::{header, HeaderValue},
+};
+
+pub fn mark(mut request: Request, secure_cookies: bool) -> Request {
+    let accept = request.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let (plain, asks_for_html) = (is_plain_form_post(accept), accept.contains("text/html"));
+    if plain {
+        request.extensions_mut().insert(PlainFormPost { secure_cookies });
+    }
+    if asks_for_html {
+        request.headers_mut().insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+    }
+    request
+}
+
+fn is_plain_form_post(accept: &str) -> bool {
+    accept.contains("text/html") && !accept.contains("application/json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn browsers_posting_forms_want_html_and_scripts_do_not() {
+        assert!(is_plain_form_post("text/html,application/xhtml+xml,*/*;q=0.8"));
+        assert!(!is_plain_form_post("application/json"));
+        assert!(!is_plain_form_post("*/*"));
+        assert!(!is_plain_form_post(""));
+    }
+}

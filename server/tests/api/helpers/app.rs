@@ -1,0 +1,134 @@
+//! The real server, started in-process on port 0 with a fresh database and a manual clock.
+
+use domain::Clock;
+use reqwest::Client;
+use server::{config::Config, Application};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub struct TestApp {
+    pub address: String,
+    /// The SQLite file (`None` on PostgreSQL).
+    pub db_path: Option<std::path::PathBuf>,
+    pub db: sqlx::AnyPool,
+    /// The server's clock: it stands still until a test moves it (`advance`), so a test jumps a
+    /// time-step or a timeout instead of waiting for one.
+    pub clock: Clock,
+    _folder: Option<tempfile::TempDir>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// The PostgreSQL server the suite runs against, when `TEST_POSTGRES_URL` names one (a role that
+/// may create databases); otherwise the suite runs on SQLite files.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("TEST_POSTGRES_URL").ok().filter(|v| !v.is_empty())
+}
+
+/// A fresh, empty database for one test: a new SQLite file in `folder`, or a new PostgreSQL
+/// database when the suite runs on PostgreSQL.
+pub async fn fresh_database_url(folder: &std::path::Path) -> String {
+    match postgres_admin_url() {
+        None => format!("sqlite://{}", folder.join("nested").join("app.db").display()),
+        Some(admin) => {
+            sqlx::any::install_default_drivers();
+            let name = format!("totp_test_{}", uuid_like());
+            let mut admin_conn =
+                <sqlx::AnyConnection as sqlx::Connection>::connect(&admin).await.expect("PostgreSQL admin connection");
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin_conn).await.expect("CREATE DATABASE");
+            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+            format!("{base}/{name}")
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    format!("{}_{}_{}", std::process::id(), nanos % 1_000_000_000, COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A test configuration for a database URL. On PostgreSQL the TOTP key is given explicitly
+/// (there is no database folder to keep a key file in).
+pub fn test_config(database_url: String) -> Config {
+    let mut config = Config::for_tests(database_url.clone());
+    if database_url.starts_with("postgres") {
+        config.totp_key = Some(server::encryption_key::KeySource::Value(TEST_KEY.into()));
+    }
+    config
+}
+
+/// A fixed TOTP encryption key for tests (base64 of 32 bytes).
+pub const TEST_KEY: &str = "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdCE=";
+
+/// Starts the real server on a free port with a fresh database.
+pub async fn spawn_app() -> TestApp {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let url = fresh_database_url(folder.path()).await;
+    let mut app = spawn_app_with(test_config(url)).await;
+    app._folder = Some(folder);
+    app
+}
+
+pub fn on_postgres() -> bool {
+    postgres_admin_url().is_some()
+}
+
+/// Starts the real server with the given configuration (e.g. an existing database), in a
+/// multi-threaded runtime of its own, as in production.
+pub async fn spawn_app_with(config: Config) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        server::telemetry::init();
+    }
+    let database_url = config.database_url.clone();
+    let clock = config.clock.clone();
+    let db_path = database_url.strip_prefix("sqlite://").map(std::path::PathBuf::from);
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        runtime.block_on(async move {
+            let app = Application::build(config).await.expect("the server starts");
+            let _ = started_tx.send(app.port());
+            let _ = app
+                .run_until(async {
+                    let _ = stop_rx.await;
+                })
+                .await;
+        });
+    });
+    let port = started_rx.await.expect("the server started");
+    let address = format!("http://127.0.0.1:{port}");
+    // A connection of the test's own, to look at or arrange what the server stored.
+    sqlx::any::install_default_drivers();
+    let db = sqlx::pool::PoolOptions::<sqlx::Any>::new()
+        .max_connections(2)
+        .connect(&database_url)
+        .await
+        .expect("test connection");
+    TestApp { address, db_path, db, clock, _folder: None, stop: Some(stop_tx) }
+}
+
+/// A browser-like client of its own: keeps cookies, does not follow redirects.
+pub fn client() -> Client {
+    Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Moves the server's clock forward.
+    pub fn advance(&self, seconds: i64) {
+        self.clock.advance(seconds);
+    }
+}
