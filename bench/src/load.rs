@@ -46,6 +46,8 @@ impl Reply {
 /// Why a request got no answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Failure {
+    /// The request could not be built (a path that is not a URI): a bug of the benchmark.
+    Malformed,
     Connect,
     Reset,
     Timeout,
@@ -71,7 +73,8 @@ impl Conn {
     }
 
     /// Sends one request and reads the whole body.
-    pub async fn send(&mut self, request: Request<Full<Bytes>>) -> Result<Reply, Failure> {
+    pub async fn send(&mut self, request: Result<Request<Full<Bytes>>, Failure>) -> Result<Reply, Failure> {
+        let request = request?;
         let exchange = async {
             let response = self.open().await?.send_request(request).await.map_err(|_| Failure::Reset)?;
             let (parts, body) = response.into_parts();
@@ -112,7 +115,7 @@ impl<'a> Call<'a> {
         self
     }
 
-    pub fn build(self, host: &str) -> Request<Full<Bytes>> {
+    pub fn build(self, host: &str) -> Result<Request<Full<Bytes>>, Failure> {
         let mut request = Request::builder().method(self.method).uri(self.path).header("host", host);
         if let Some(cookie) = self.cookie {
             request = request.header("cookie", cookie);
@@ -129,7 +132,7 @@ impl<'a> Call<'a> {
             }
             None => Bytes::new(),
         };
-        request.body(Full::new(body)).expect("a well-formed request")
+        request.body(Full::new(body)).map_err(|_| Failure::Malformed)
     }
 }
 

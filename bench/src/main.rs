@@ -60,7 +60,7 @@ fn main() -> anyhow::Result<()> {
     let mut rows = Vec::new();
 
     eprintln!("==> ceiling: raw Argon2id at the production parameters, one thread per core");
-    let argon2_per_second = argon2_ceiling::hashes_per_second(duration);
+    let argon2_per_second = argon2_ceiling::hashes_per_second(duration)?;
     rows.push(Row::ceiling("Argon2id hashes (ceiling, sizes the sign-in scenario)", argon2_per_second));
 
     let bare = Process::start_bare_axum(&bare_axum)?;
@@ -141,7 +141,7 @@ fn main() -> anyhow::Result<()> {
         server.reset_peak();
         let stats = alternate(
             rounds,
-            || ceiling_rates.push(argon2_ceiling::hashes_per_second(slice)),
+            || ceiling_rates.push(argon2_ceiling::hashes_per_second(slice).unwrap_or(0.0)),
             || runtime.block_on(load::drive(addr, SIGN_IN_CONNECTIONS, slice, work.clone())),
         );
         let peak = server.peak_rss_mib();

@@ -51,7 +51,7 @@ pub async fn measure(addr: SocketAddr) -> anyhow::Result<PageWeight> {
         .match_indices("/pkg/")
         .filter_map(|(at, _)| {
             let rest = &html[at..];
-            let end = rest.find(|c: char| c == '"' || c == '\'' || c == ' ' || c == ')' || c == '>')?;
+            let end = rest.find(['"', '\'', ' ', ')', '>'])?;
             let path = &rest[..end];
             [".css", ".js", ".wasm"].iter().any(|ext| path.ends_with(ext)).then(|| path.to_owned())
         })

@@ -5,7 +5,7 @@
 //! checked before anything starts; a bad value is one clear line naming the variable.
 
 use crate::{encryption_key::KeySource, session_store::Lifetimes, startup_error::StartupError};
-use clap::{builder::BoolishValueParser, Args, ValueEnum};
+use clap::{builder::BoolishValueParser, ArgAction, Args, ValueEnum};
 use domain::{
     credentials::otp_params::{parse_algorithm, Algorithm, OtpKind, OtpParams},
     Clock, Settings,
@@ -71,7 +71,7 @@ pub struct ConfigArgs {
     #[arg(long, env = "HOTP_WINDOW", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=100))]
     pub hotp_window: u64,
     /// true when served over https (cookies Secure, __Host- names)
-    #[arg(long, env = "SECURE_COOKIES", default_value = "false", value_parser = BoolishValueParser::new())]
+    #[arg(long, env = "SECURE_COOKIES", default_value = "false", value_parser = BoolishValueParser::new(), action = ArgAction::Set)]
     pub secure_cookies: bool,
     /// A session unused this long ends (45s, 30m, 12h, 7d or seconds)
     #[arg(long, env = "SESSION_IDLE_TIMEOUT", default_value = "30m", value_parser = parse_duration_arg)]

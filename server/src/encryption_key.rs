@@ -76,7 +76,11 @@ pub async fn load(source: &KeySource, db: &AnyPool) -> Result<SecretBox, Startup
         }
         None => {
             sqlx::query("INSERT INTO encryption_key_check (id, sealed) VALUES (1, $1) ON CONFLICT (id) DO NOTHING")
-                .bind(secret_box.seal(CHECK_PLAINTEXT, CHECK_CONTEXT))
+                .bind(
+                    secret_box
+                        .seal(CHECK_PLAINTEXT, CHECK_CONTEXT)
+                        .map_err(|e| StartupError::Config(format!("cannot make the encryption key check: {e}")))?,
+                )
                 .execute(db)
                 .await
                 .map_err(|e| StartupError::database("cannot store the encryption key check", e))?;

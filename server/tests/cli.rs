@@ -1,4 +1,5 @@
 //! The operator command line, run as the built binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -301,4 +302,40 @@ fn item_10_user_add_asks_for_the_password_on_a_terminal_without_echo() {
     assert!(status.success(), "{output}");
     assert!(output.contains("created alice"), "{output}");
     assert!(!output.contains("correct horse battery"), "the password was echoed: {output}");
+}
+
+/// The README's configuration table and `server --help` come from one definition (clap arguments
+/// with `env`): every variable the server reads is in both, with the same default.
+#[test]
+fn the_readme_lists_every_setting_of_help_with_its_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = stdout(&server(&["--help"], &dir.path().join("app.db"), None));
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let table: std::collections::BTreeMap<String, String> = readme
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split(" | ").collect();
+            let name = cells.first()?.strip_prefix("| `")?.strip_suffix('`')?;
+            name.chars().all(|c| c.is_ascii_uppercase() || c == '_').then(|| (name.to_owned(), cells[1].to_owned()))
+        })
+        .collect();
+    // Each option's help: `[env: NAME=...]`, then its `[default: ...]` if any, in one entry.
+    let mut in_help = std::collections::BTreeMap::new();
+    for entry in help.split("\n      --").skip(1) {
+        let Some(name) = entry.split("[env: ").nth(1).and_then(|rest| rest.split(['=', ']']).next()) else { continue };
+        let default = entry.split("[default: ").nth(1).and_then(|rest| rest.split(']').next()).map(str::to_owned);
+        in_help.insert(name.to_owned(), default);
+    }
+    let help_names: Vec<&String> = in_help.keys().collect();
+    let table_names: Vec<&String> = table.keys().filter(|name| *name != "RUST_LOG").collect();
+    assert_eq!(help_names, table_names, "the README's table and --help list different variables");
+    for (name, default) in &in_help {
+        if let Some(default) = default {
+            assert!(
+                table[name].contains(default.as_str()),
+                "{name}: --help says {default}, the README {}",
+                table[name]
+            );
+        }
+    }
 }

@@ -60,7 +60,7 @@ impl RequestSession {
     /// Recovery codes to show once on the next page (used when JavaScript is off). They wait in
     /// the session row encrypted like TOTP keys: the database never holds them in clear.
     pub async fn stash_recovery_codes(&self, codes: &[String], secret_box: &SecretBox) -> Result<(), AuthError> {
-        let sealed = secret_box.seal(codes.join("\n").as_bytes(), FRESH_RECOVERY_CODES_KEY);
+        let sealed = secret_box.seal(codes.join("\n").as_bytes(), FRESH_RECOVERY_CODES_KEY)?;
         self.session.insert(FRESH_RECOVERY_CODES_KEY, sealed).await.map_err(session_failed)
     }
 

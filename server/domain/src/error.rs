@@ -52,6 +52,12 @@ pub enum AuthError {
     Unexpected(#[from] anyhow::Error),
 }
 
+impl From<crate::credentials::secret_box::SealError> for AuthError {
+    fn from(e: crate::credentials::secret_box::SealError) -> Self {
+        AuthError::Unexpected(e.into())
+    }
+}
+
 impl From<sqlx::Error> for AuthError {
     fn from(e: sqlx::Error) -> Self {
         if database_unreachable(&e) {

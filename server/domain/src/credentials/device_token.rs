@@ -9,7 +9,7 @@
 //! an attempt goes on. It is sealed (AES-256-GCM, `SecretBox`), so it cannot be forged or moved
 //! to another username.
 
-use super::secret_box::{from_hex, random_hex, to_hex, SecretBox};
+use super::secret_box::{from_hex, random_hex, to_hex, SealError, SecretBox};
 
 const CONTEXT: &str = "device-cookie";
 /// A device stays known for half a year after its last right password.
@@ -30,9 +30,9 @@ pub fn device_for(secret_box: &SecretBox, token: &str, username_key: &str) -> Op
 
 /// A token for this username: the same device id when the browser already had one for it, or a
 /// new one.
-pub fn token_for(secret_box: &SecretBox, username_key: &str, known_device: Option<&str>) -> String {
+pub fn token_for(secret_box: &SecretBox, username_key: &str, known_device: Option<&str>) -> Result<String, SealError> {
     let device = known_device.map(str::to_owned).unwrap_or_else(|| random_hex(16));
-    to_hex(&secret_box.seal(format!("{device}\n{username_key}").as_bytes(), CONTEXT))
+    Ok(to_hex(&secret_box.seal(format!("{device}\n{username_key}").as_bytes(), CONTEXT)?))
 }
 
 /// The known device a password attempt for `username` comes from: the one its browser's token
@@ -54,13 +54,13 @@ mod tests {
     #[test]
     fn a_token_names_its_device_for_its_own_username_only() {
         let secret_box = SecretBox::new(&[3; 32]);
-        let token = token_for(&secret_box, "user:alice", None);
+        let token = token_for(&secret_box, "user:alice", None).unwrap();
         let device = device_for(&secret_box, &token, "user:alice").expect("genuine");
         assert_eq!(device.len(), 32);
         assert_eq!(device_for(&secret_box, &token, "user:bob"), None, "not moved to another username");
         assert_eq!(device_for(&SecretBox::new(&[4; 32]), &token, "user:alice"), None, "not made by another key");
         assert_eq!(device_for(&secret_box, "00ff", "user:alice"), None, "not forged");
-        let again = token_for(&secret_box, "user:alice", Some(&device));
+        let again = token_for(&secret_box, "user:alice", Some(&device)).unwrap();
         assert_eq!(device_for(&secret_box, &again, "user:alice"), Some(device), "the same device keeps its id");
     }
 }

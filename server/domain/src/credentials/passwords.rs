@@ -29,8 +29,8 @@ pub const MAX_CONCURRENT_HASHES: usize = 8;
 pub const MAX_WAIT: Duration = Duration::from_secs(10);
 const OUTPUT_BYTES: usize = 32;
 
-fn production_params() -> Params {
-    Params::new(MEMORY_KIB, ITERATIONS, LANES, Some(OUTPUT_BYTES)).expect("constant Argon2 parameters are valid")
+fn production_params() -> argon2::Result<Params> {
+    Params::new(MEMORY_KIB, ITERATIONS, LANES, Some(OUTPUT_BYTES))
 }
 
 /// One hashing thread per core, between 1 and `MAX_CONCURRENT_HASHES`.
@@ -131,7 +131,7 @@ fn hash_blocking(password: &[u8], memory: &mut Vec<Block>) -> anyhow::Result<Str
     let salt = SaltString::generate(&mut OsRng);
     let mut salt_bytes = [0u8; 64];
     let salt_bytes = salt.as_salt().decode_b64(&mut salt_bytes).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
-    let params = production_params();
+    let params = production_params().map_err(|e| anyhow::anyhow!("the Argon2 parameters: {e}"))?;
     let mut out = [0u8; OUTPUT_BYTES];
     compute(Algorithm::Argon2id, Version::V0x13, params.clone(), password, salt_bytes, &mut out, memory)
         .map_err(|e| anyhow::anyhow!("hashing a password failed: {e}"))?;
@@ -217,6 +217,7 @@ pub fn warm_up() {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // The hashing threads are real threads: these tests wait for them.
 mod tests {
     use super::*;
 

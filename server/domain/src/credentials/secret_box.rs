@@ -27,6 +27,10 @@ impl std::fmt::Debug for SecretBox {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[error("the data could not be encrypted (it is far too long)")]
+pub struct SealError;
+
+#[derive(Debug, thiserror::Error)]
 #[error("the data could not be decrypted with this key (wrong key, or the data was altered)")]
 pub struct DecryptError;
 
@@ -42,18 +46,20 @@ impl SecretBox {
         key
     }
 
-    pub fn seal(&self, plaintext: &[u8], context: &str) -> Vec<u8> {
+    /// Encrypts `plaintext` bound to `context`. AES-GCM refuses only messages of 64 GiB and
+    /// more; what is sealed here is a few dozen bytes.
+    pub fn seal(&self, plaintext: &[u8], context: &str) -> Result<Vec<u8>, SealError> {
         let mut nonce = [0u8; NONCE_BYTES];
         OsRng.fill_bytes(&mut nonce);
         let ciphertext = self
             .cipher
             .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: context.as_bytes() })
-            .expect("AES-GCM encryption of a short message cannot fail");
+            .map_err(|_| SealError)?;
         let mut out = Vec::with_capacity(1 + NONCE_BYTES + ciphertext.len());
         out.push(VERSION);
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ciphertext);
-        out
+        Ok(out)
     }
 
     pub fn open(&self, sealed: &[u8], context: &str) -> Result<Vec<u8>, DecryptError> {
@@ -105,15 +111,15 @@ mod tests {
     #[test]
     fn a_sealed_secret_opens_with_the_same_key_and_account() {
         let sb = SecretBox::new(&SecretBox::generate_key());
-        let sealed = sb.seal(b"twenty bytes secret!", &totp_context(7));
+        let sealed = sb.seal(b"twenty bytes secret!", &totp_context(7)).unwrap();
         assert_eq!(sb.open(&sealed, &totp_context(7)).unwrap(), b"twenty bytes secret!");
     }
 
     #[test]
     fn the_sealed_form_does_not_contain_the_plaintext_and_is_randomised() {
         let sb = SecretBox::new(&SecretBox::generate_key());
-        let a = sb.seal(b"twenty bytes secret!", &totp_context(7));
-        let b = sb.seal(b"twenty bytes secret!", &totp_context(7));
+        let a = sb.seal(b"twenty bytes secret!", &totp_context(7)).unwrap();
+        let b = sb.seal(b"twenty bytes secret!", &totp_context(7)).unwrap();
         assert_ne!(a, b);
         assert!(!a.windows(20).any(|w| w == b"twenty bytes secret!"));
     }
@@ -121,7 +127,7 @@ mod tests {
     #[test]
     fn another_account_or_another_key_cannot_open_it() {
         let sb = SecretBox::new(&SecretBox::generate_key());
-        let sealed = sb.seal(b"secret", &totp_context(7));
+        let sealed = sb.seal(b"secret", &totp_context(7)).unwrap();
         assert!(sb.open(&sealed, &totp_context(8)).is_err(), "bound to the account id");
         let other = SecretBox::new(&SecretBox::generate_key());
         assert!(other.open(&sealed, &totp_context(7)).is_err(), "bound to the key");

@@ -46,7 +46,7 @@ pub async fn password_step(
         &services.secret_box,
         &device_token::username_key(&throttle_name),
         accepted.device.as_deref(),
-    );
+    )?;
     let now = services.now();
     if account.two_factor_on() {
         session::begin_second_factor(session, account.id, account.session_epoch, now).await?;

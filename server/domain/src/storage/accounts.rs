@@ -157,7 +157,7 @@ pub async fn enable_two_factor(
                 otp_window = $9, session_epoch = session_epoch + 1
          WHERE id = $10 AND totp_secret IS NULL AND session_epoch = $11 RETURNING session_epoch",
     )
-    .bind(secret_box.seal(secret.as_bytes(), &totp_context(account_id)))
+    .bind(secret_box.seal(secret.as_bytes(), &totp_context(account_id)).map_err(|e| sqlx::Error::Encode(e.into()))?)
     .bind(now)
     .bind(last_step)
     .bind(next_counter)

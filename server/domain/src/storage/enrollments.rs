@@ -34,7 +34,7 @@ pub async fn start(
            otp_window = excluded.otp_window, created_at = excluded.created_at",
     )
     .bind(account_id)
-    .bind(secret_box.seal(secret.as_bytes(), &totp_context(account_id)))
+    .bind(secret_box.seal(secret.as_bytes(), &totp_context(account_id)).map_err(|e| sqlx::Error::Encode(e.into()))?)
     .bind(params.kind_name())
     .bind(params.algorithm_name())
     .bind(params.digits as i64)
