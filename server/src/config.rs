@@ -21,77 +21,83 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/app.db";
 pub struct ConfigArgs {
     /// The database: sqlite://path (the file and its folder are created) or
     /// postgres://user:password@host/database
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    #[arg(long, env = "DATABASE_URL", value_name = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
     /// The address and port to listen on
-    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    #[arg(long, env = "LEPTOS_SITE_ADDR", value_name = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
     pub site_addr: SocketAddr,
     /// The folder cargo-leptos built (pkg/ inside)
-    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    #[arg(long, env = "LEPTOS_SITE_ROOT", value_name = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: String,
     /// Where the JS, WASM and CSS are, under the site root
-    #[arg(long, env = "LEPTOS_SITE_PKG_DIR", default_value = "pkg")]
+    #[arg(long, env = "LEPTOS_SITE_PKG_DIR", value_name = "LEPTOS_SITE_PKG_DIR", default_value = "pkg")]
     pub site_pkg_dir: String,
     /// The file names of the JS, WASM and CSS
-    #[arg(long, env = "LEPTOS_OUTPUT_NAME", default_value = "totp-signin")]
+    #[arg(long, env = "LEPTOS_OUTPUT_NAME", value_name = "LEPTOS_OUTPUT_NAME", default_value = "totp-signin")]
     pub output_name: String,
     /// Content-hashed JS/WASM/CSS names (cargo-leptos hash-files) [default: true when hash.txt is
     /// beside the binary]
-    #[arg(long, env = "LEPTOS_HASH_FILES", value_parser = BoolishValueParser::new())]
+    #[arg(long, env = "LEPTOS_HASH_FILES", value_name = "LEPTOS_HASH_FILES", value_parser = BoolishValueParser::new())]
     pub hash_files: Option<bool>,
     /// DEV or PROD
-    #[arg(long, env = "LEPTOS_ENV", default_value = "DEV", value_parser = parse_leptos_env)]
+    #[arg(long, env = "LEPTOS_ENV", value_name = "LEPTOS_ENV", default_value = "DEV", value_parser = parse_leptos_env)]
     pub leptos_env: Env,
     /// Base64 of 32 bytes: the key for TOTP secrets at rest (or use TOTP_KEY_FILE)
-    #[arg(long, env = "TOTP_ENCRYPTION_KEY", hide_env_values = true, conflicts_with = "totp_key_file")]
+    #[arg(
+        long,
+        env = "TOTP_ENCRYPTION_KEY",
+        value_name = "TOTP_ENCRYPTION_KEY",
+        hide_env_values = true,
+        conflicts_with = "totp_key_file"
+    )]
     pub totp_encryption_key: Option<String>,
     /// A file holding that key [default: totp.key beside the SQLite database, created (0600) on
     /// first run]
-    #[arg(long, env = "TOTP_KEY_FILE")]
+    #[arg(long, env = "TOTP_KEY_FILE", value_name = "TOTP_KEY_FILE")]
     pub totp_key_file: Option<PathBuf>,
     /// The name authenticator apps show above the code
-    #[arg(long, env = "TOTP_ISSUER", default_value = "TwoFactorSignin")]
+    #[arg(long, env = "TOTP_ISSUER", value_name = "TOTP_ISSUER", default_value = "TwoFactorSignin")]
     pub totp_issuer: String,
     /// Time-based (totp) or counter-based (hotp) codes for new enrollments
-    #[arg(long, env = "OTP_TYPE", default_value = "totp", ignore_case = true)]
+    #[arg(long, env = "OTP_TYPE", value_name = "OTP_TYPE", default_value = "totp", ignore_case = true)]
     pub otp_type: OtpType,
     /// SHA1, SHA256 or SHA512, for new enrollments
-    #[arg(long, env = "OTP_ALGORITHM", default_value = "SHA1", value_parser = parse_otp_algorithm)]
+    #[arg(long, env = "OTP_ALGORITHM", value_name = "OTP_ALGORITHM", default_value = "SHA1", value_parser = parse_otp_algorithm)]
     pub otp_algorithm: Algorithm,
     /// 6 or 8 digits, for new enrollments
-    #[arg(long, env = "OTP_DIGITS", default_value_t = 6, value_parser = clap::value_parser!(u8).range(6..=8))]
+    #[arg(long, env = "OTP_DIGITS", value_name = "OTP_DIGITS", default_value_t = 6, value_parser = clap::value_parser!(u8).range(6..=8))]
     pub otp_digits: u8,
     /// 30 or 60 seconds per TOTP code
-    #[arg(long, env = "OTP_PERIOD", default_value_t = 30, value_parser = clap::value_parser!(u64).range(30..=60))]
+    #[arg(long, env = "OTP_PERIOD", value_name = "OTP_PERIOD", default_value_t = 30, value_parser = clap::value_parser!(u64).range(30..=60))]
     pub otp_period: u64,
     /// TOTP steps accepted either side of the current one (0 or 1)
-    #[arg(long, env = "OTP_SKEW", default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=1))]
+    #[arg(long, env = "OTP_SKEW", value_name = "OTP_SKEW", default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=1))]
     pub otp_skew: u64,
     /// HOTP counter values looked ahead (1 to 100)
-    #[arg(long, env = "HOTP_WINDOW", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=100))]
+    #[arg(long, env = "HOTP_WINDOW", value_name = "HOTP_WINDOW", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=100))]
     pub hotp_window: u64,
     /// true when served over https (cookies Secure, __Host- names)
-    #[arg(long, env = "SECURE_COOKIES", default_value = "false", value_parser = BoolishValueParser::new(), action = ArgAction::Set)]
+    #[arg(long, env = "SECURE_COOKIES", value_name = "SECURE_COOKIES", default_value = "false", value_parser = BoolishValueParser::new(), action = ArgAction::Set)]
     pub secure_cookies: bool,
     /// A session unused this long ends (45s, 30m, 12h, 7d or seconds)
-    #[arg(long, env = "SESSION_IDLE_TIMEOUT", default_value = "30m", value_parser = parse_duration_arg)]
+    #[arg(long, env = "SESSION_IDLE_TIMEOUT", value_name = "SESSION_IDLE_TIMEOUT", default_value = "30m", value_parser = parse_duration_arg)]
     pub session_idle_timeout: Duration,
     /// The absolute lifetime of a session, however busy
-    #[arg(long, env = "SESSION_MAX_AGE", default_value = "12h", value_parser = parse_duration_arg)]
+    #[arg(long, env = "SESSION_MAX_AGE", value_name = "SESSION_MAX_AGE", default_value = "12h", value_parser = parse_duration_arg)]
     pub session_max_age: Duration,
     /// open or closed (accounts are then made with `server user add`) [default: open; closed
     /// when ACCESS_RULES_FILE or COOKIE_DOMAIN is set]
-    #[arg(long, env = "REGISTRATION", ignore_case = true)]
+    #[arg(long, env = "REGISTRATION", value_name = "REGISTRATION", ignore_case = true)]
     pub registration: Option<Registration>,
     /// Accounts one client address may create per hour
-    #[arg(long, env = "REGISTRATION_LIMIT", default_value_t = 20)]
+    #[arg(long, env = "REGISTRATION_LIMIT", value_name = "REGISTRATION_LIMIT", default_value_t = 20)]
     pub registration_limit: u32,
     /// The rules of the forward-auth gate (API.md); for now only closes registration by default
-    #[arg(long, env = "ACCESS_RULES_FILE", hide = true)]
+    #[arg(long, env = "ACCESS_RULES_FILE", value_name = "ACCESS_RULES_FILE", hide = true)]
     pub access_rules_file: Option<PathBuf>,
     /// The cookie domain of the forward-auth gate (API.md); for now only closes registration by
     /// default
-    #[arg(long, env = "COOKIE_DOMAIN", hide = true)]
+    #[arg(long, env = "COOKIE_DOMAIN", value_name = "COOKIE_DOMAIN", hide = true)]
     pub cookie_domain: Option<String>,
 }
 
@@ -140,6 +146,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 }
 
 fn parse_duration_arg(text: &str) -> Result<Duration, String> {
+    // clap names the variable (or option) and the value; this says what is expected.
     parse_duration(text).ok_or_else(|| "not a duration such as 45s, 30m, 12h or 7d".to_owned())
 }
 

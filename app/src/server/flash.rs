@@ -20,11 +20,29 @@ pub fn set_cookie(flash: &Flash, secure: bool) -> Option<HeaderValue> {
     .ok()
 }
 
-/// A 303 to `location` carrying `message` to it: how a page a visitor may not see sends them on.
+/// A 303 to `location` carrying `message` to it, in one place for both ways it is sent: the
+/// status and headers, for a page a visitor may not see (`see_other`) and for a server
+/// function's answer to a plain form post (`form_reply`).
+pub struct SeeOther {
+    pub status: StatusCode,
+    pub location: HeaderValue,
+    pub cookie: Option<HeaderValue>,
+}
+
+pub fn see_other_parts(location: &'static str, message: Option<&Flash>, secure: bool) -> SeeOther {
+    SeeOther {
+        status: StatusCode::SEE_OTHER,
+        location: HeaderValue::from_static(location),
+        cookie: message.and_then(|m| set_cookie(m, secure)),
+    }
+}
+
+/// The 303 as an axum response.
 pub fn see_other(location: &'static str, message: Option<&Flash>, secure: bool) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
-    if let Some(cookie) = message.and_then(|m| set_cookie(m, secure)) {
+    let SeeOther { status, location, cookie } = see_other_parts(location, message, secure);
+    let mut response = (status, [(header::LOCATION, location)]).into_response();
+    if let Some(cookie) = cookie {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response

@@ -10,7 +10,7 @@ use crate::{
     api::Flash,
     server::{flash, response_options},
 };
-use http::{header, HeaderValue, StatusCode};
+use http::header;
 use leptos::prelude::{provide_context, use_context};
 
 /// The request is a browser's plain form post (JavaScript off); the flash cookie of its answer
@@ -70,9 +70,11 @@ fn plain_form_post() -> Option<PlainFormPost> {
 }
 
 fn redirect(post: PlainFormPost, location: &'static str, message: Option<Flash>) {
-    response_options::set_status(StatusCode::SEE_OTHER);
-    response_options::insert_header(header::LOCATION, HeaderValue::from_static(location));
-    if let Some(cookie) = message.as_ref().and_then(|m| flash::set_cookie(m, post.secure_cookies)) {
+    let flash::SeeOther { status, location, cookie } =
+        flash::see_other_parts(location, message.as_ref(), post.secure_cookies);
+    response_options::set_status(status);
+    response_options::insert_header(header::LOCATION, location);
+    if let Some(cookie) = cookie {
         response_options::append_header(header::SET_COOKIE, cookie);
     }
 }

@@ -99,8 +99,9 @@ pub fn random_hex(bytes: usize) -> String {
     to_hex(&buffer)
 }
 
-/// The associated data that ties a TOTP key to its account.
-pub fn totp_context(account_id: i64) -> String {
+/// The associated data that ties a one-time-password key to its account (its text predates HOTP:
+/// keys sealed with it must keep opening).
+pub fn otp_secret_context(account_id: i64) -> String {
     format!("totp-secret:account:{account_id}")
 }
 
@@ -111,15 +112,15 @@ mod tests {
     #[test]
     fn a_sealed_secret_opens_with_the_same_key_and_account() {
         let sb = SecretBox::new(&SecretBox::generate_key());
-        let sealed = sb.seal(b"twenty bytes secret!", &totp_context(7)).unwrap();
-        assert_eq!(sb.open(&sealed, &totp_context(7)).unwrap(), b"twenty bytes secret!");
+        let sealed = sb.seal(b"twenty bytes secret!", &otp_secret_context(7)).unwrap();
+        assert_eq!(sb.open(&sealed, &otp_secret_context(7)).unwrap(), b"twenty bytes secret!");
     }
 
     #[test]
     fn the_sealed_form_does_not_contain_the_plaintext_and_is_randomised() {
         let sb = SecretBox::new(&SecretBox::generate_key());
-        let a = sb.seal(b"twenty bytes secret!", &totp_context(7)).unwrap();
-        let b = sb.seal(b"twenty bytes secret!", &totp_context(7)).unwrap();
+        let a = sb.seal(b"twenty bytes secret!", &otp_secret_context(7)).unwrap();
+        let b = sb.seal(b"twenty bytes secret!", &otp_secret_context(7)).unwrap();
         assert_ne!(a, b);
         assert!(!a.windows(20).any(|w| w == b"twenty bytes secret!"));
     }
@@ -127,12 +128,12 @@ mod tests {
     #[test]
     fn another_account_or_another_key_cannot_open_it() {
         let sb = SecretBox::new(&SecretBox::generate_key());
-        let sealed = sb.seal(b"secret", &totp_context(7)).unwrap();
-        assert!(sb.open(&sealed, &totp_context(8)).is_err(), "bound to the account id");
+        let sealed = sb.seal(b"secret", &otp_secret_context(7)).unwrap();
+        assert!(sb.open(&sealed, &otp_secret_context(8)).is_err(), "bound to the account id");
         let other = SecretBox::new(&SecretBox::generate_key());
-        assert!(other.open(&sealed, &totp_context(7)).is_err(), "bound to the key");
+        assert!(other.open(&sealed, &otp_secret_context(7)).is_err(), "bound to the key");
         let mut tampered = sealed.clone();
         *tampered.last_mut().unwrap() ^= 1;
-        assert!(sb.open(&tampered, &totp_context(7)).is_err(), "authenticated");
+        assert!(sb.open(&tampered, &otp_secret_context(7)).is_err(), "authenticated");
     }
 }

@@ -66,7 +66,7 @@ pub async fn verify_code(
     code: &str,
     address: Option<&str>,
 ) -> Result<(), AuthError> {
-    let secret = account.totp_secret.as_ref().ok_or(AuthError::CodeRejected)?;
+    let secret = account.otp_secret.as_ref().ok_or(AuthError::CodeRejected)?;
     let otp = Otp::new(secret, account.otp);
     input::code_of_length(code, account.otp.digits)?;
     let (db, now) = (&services.db, services.now());

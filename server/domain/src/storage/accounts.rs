@@ -6,7 +6,7 @@ use crate::{
         otp::OtpSecret,
         otp_params::{OtpKind, OtpParams},
         recovery_codes::{self, StoredCode},
-        secret_box::{totp_context, SecretBox},
+        secret_box::{otp_secret_context, SecretBox},
     },
     input::Username,
 };
@@ -17,7 +17,7 @@ pub struct Account {
     pub id: i64,
     pub username: String,
     pub password_hash: String,
-    pub totp_secret: Option<OtpSecret>,
+    pub otp_secret: Option<OtpSecret>,
     /// Sessions made in an older epoch are over (see `auth_session`).
     pub session_epoch: i64,
     /// The parameters of the confirmed credential.
@@ -29,17 +29,17 @@ pub struct Account {
 
 impl Account {
     pub fn two_factor_on(&self) -> bool {
-        self.totp_secret.is_some()
+        self.otp_secret.is_some()
     }
 }
 
 fn account_from_row(row: sqlx::any::AnyRow, secret_box: &SecretBox) -> Result<Account, sqlx::Error> {
     let id: i64 = row.try_get("id")?;
-    let totp_secret = match row.try_get::<Option<Vec<u8>>, _>("totp_secret")? {
+    let otp_secret = match row.try_get::<Option<Vec<u8>>, _>("totp_secret")? {
         None => None,
         Some(sealed) => Some(OtpSecret::from_bytes(
             secret_box
-                .open(&sealed, &totp_context(id))
+                .open(&sealed, &otp_secret_context(id))
                 .map_err(|e| sqlx::Error::Decode(format!("the TOTP key of account {id}: {e}").into()))?,
         )),
     };
@@ -47,7 +47,7 @@ fn account_from_row(row: sqlx::any::AnyRow, secret_box: &SecretBox) -> Result<Ac
         id,
         username: row.try_get("username")?,
         password_hash: row.try_get("password_hash")?,
-        totp_secret,
+        otp_secret,
         session_epoch: row.try_get("session_epoch")?,
         otp: params_from_row(&row)?,
         hotp_counter: row.try_get::<Option<i64>, _>("hotp_counter")?.unwrap_or(0).max(0) as u64,
@@ -157,7 +157,11 @@ pub async fn enable_two_factor(
                 otp_window = $9, session_epoch = session_epoch + 1
          WHERE id = $10 AND totp_secret IS NULL AND session_epoch = $11 RETURNING session_epoch",
     )
-    .bind(secret_box.seal(secret.as_bytes(), &totp_context(account_id)).map_err(|e| sqlx::Error::Encode(e.into()))?)
+    .bind(
+        secret_box
+            .seal(secret.as_bytes(), &otp_secret_context(account_id))
+            .map_err(|e| sqlx::Error::Encode(e.into()))?,
+    )
     .bind(now)
     .bind(last_step)
     .bind(next_counter)

@@ -6,7 +6,7 @@ use crate::{
     credentials::{
         otp::OtpSecret,
         otp_params::OtpParams,
-        secret_box::{totp_context, SecretBox},
+        secret_box::{otp_secret_context, SecretBox},
     },
     storage::accounts::params_from_row,
 };
@@ -34,7 +34,7 @@ pub async fn start(
            otp_window = excluded.otp_window, created_at = excluded.created_at",
     )
     .bind(account_id)
-    .bind(secret_box.seal(secret.as_bytes(), &totp_context(account_id)).map_err(|e| sqlx::Error::Encode(e.into()))?)
+    .bind(secret_box.seal(secret.as_bytes(), &otp_secret_context(account_id)).map_err(|e| sqlx::Error::Encode(e.into()))?)
     .bind(params.kind_name())
     .bind(params.algorithm_name())
     .bind(params.digits as i64)
@@ -67,7 +67,7 @@ pub async fn pending(
     let Some(row) = row else { return Ok(None) };
     let sealed: Vec<u8> = row.try_get("secret")?;
     let secret = secret_box
-        .open(&sealed, &totp_context(account_id))
+        .open(&sealed, &otp_secret_context(account_id))
         .map_err(|e| sqlx::Error::Decode(format!("the pending TOTP key of account {account_id}: {e}").into()))?;
     Ok(Some((OtpSecret::from_bytes(secret), params_from_row(&row)?)))
 }
