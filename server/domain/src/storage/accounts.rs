@@ -66,6 +66,26 @@ pub fn params_from_row(row: &sqlx::any::AnyRow) -> Result<OtpParams, sqlx::Error
     ))
 }
 
+/// Binds the `otp_*` columns of a credential (of `users` or `totp_enrollments`), in the order
+/// `otp_kind, otp_algorithm, otp_digits, otp_period, otp_window`: the other half of
+/// `params_from_row`.
+pub fn bind_params<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    params: &OtpParams,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    query
+        .bind(params.kind_name())
+        .bind(params.algorithm_name())
+        .bind(params.digits as i64)
+        .bind(params.period as i64)
+        .bind(params.window as i64)
+}
+
+/// A key as it is stored: sealed with the account's id as associated data.
+pub fn sealed_key(secret_box: &SecretBox, account_id: i64, secret: &OtpSecret) -> Result<Vec<u8>, sqlx::Error> {
+    secret_box.seal(secret.as_bytes(), &otp_secret_context(account_id)).map_err(|e| sqlx::Error::Encode(e.into()))
+}
+
 const SELECT_ACCOUNT: &str = "SELECT id, username, password_hash, totp_secret, session_epoch,
     otp_kind, otp_algorithm, otp_digits, otp_period, otp_window, hotp_counter, hotp_resync_counter FROM users";
 
@@ -157,23 +177,11 @@ pub async fn enable_two_factor(
                 otp_window = $9, session_epoch = session_epoch + 1
          WHERE id = $10 AND totp_secret IS NULL AND session_epoch = $11 RETURNING session_epoch",
     )
-    .bind(
-        secret_box
-            .seal(secret.as_bytes(), &otp_secret_context(account_id))
-            .map_err(|e| sqlx::Error::Encode(e.into()))?,
-    )
+    .bind(sealed_key(secret_box, account_id, secret)?)
     .bind(now)
     .bind(last_step)
-    .bind(next_counter)
-    .bind(params.kind_name())
-    .bind(params.algorithm_name())
-    .bind(params.digits as i64)
-    .bind(params.period as i64)
-    .bind(params.window as i64)
-    .bind(account_id)
-    .bind(caller_epoch)
-    .fetch_optional(&mut *tx)
-    .await?;
+    .bind(next_counter);
+    let enabled = bind_params(enabled, params).bind(account_id).bind(caller_epoch).fetch_optional(&mut *tx).await?;
     let Some(row) = enabled else {
         tx.rollback().await?;
         return Ok(None);

@@ -8,7 +8,7 @@ use crate::{
         otp_params::OtpParams,
         secret_box::{otp_secret_context, SecretBox},
     },
-    storage::accounts::params_from_row,
+    storage::accounts::{bind_params, params_from_row, sealed_key},
 };
 use sqlx::{AnyPool, Row};
 
@@ -26,7 +26,7 @@ pub async fn start(
     now: i64,
 ) -> Result<OtpSecret, sqlx::Error> {
     let secret = OtpSecret::generate();
-    sqlx::query(
+    let query = sqlx::query(
         "INSERT INTO totp_enrollments (user_id, secret, otp_kind, otp_algorithm, otp_digits, otp_period, otp_window, created_at, session_binding)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (user_id, session_binding) DO UPDATE SET secret = excluded.secret, otp_kind = excluded.otp_kind,
@@ -34,16 +34,8 @@ pub async fn start(
            otp_window = excluded.otp_window, created_at = excluded.created_at",
     )
     .bind(account_id)
-    .bind(secret_box.seal(secret.as_bytes(), &otp_secret_context(account_id)).map_err(|e| sqlx::Error::Encode(e.into()))?)
-    .bind(params.kind_name())
-    .bind(params.algorithm_name())
-    .bind(params.digits as i64)
-    .bind(params.period as i64)
-    .bind(params.window as i64)
-    .bind(now)
-    .bind(binding)
-    .execute(db)
-    .await?;
+    .bind(sealed_key(secret_box, account_id, &secret)?);
+    bind_params(query, params).bind(now).bind(binding).execute(db).await?;
     Ok(secret)
 }
 
