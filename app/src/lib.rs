@@ -23,7 +23,7 @@ pub mod server;
 mod uri;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -42,6 +42,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <HashedStylesheet id="leptos" options=options.clone() />
                 <HydrationScripts options islands=true />
+                <islands::navigation::NavigationScript />
                 <MetaTags />
             </head>
             <body>
@@ -66,7 +67,6 @@ pub fn App() -> impl IntoView {
         pages::two_factor_setup::TwoFactorSetupPage,
     );
     view! {
-        <Title text="Two-factor sign-in" />
         <Router>
             <components::layout::Header />
             <main id="main">

@@ -23,8 +23,8 @@ pub async fn regenerate_recovery_codes(otp: Option<String>) -> Result<RecoveryCo
     let form = FormPost::on("/account");
     let (state, session) = request_context()?;
     let recovery_codes = domain::flows::two_factor_settings::regenerate_recovery_codes(&state, &session, otp).await?;
-    // Without JavaScript the codes are shown by the next page, once.
-    if form.is_plain() {
+    // A browser is shown the codes by the next page, once.
+    if form.shows_next_page() {
         session.stash_recovery_codes(&recovery_codes, &state.secret_box).await?;
     }
     form.next("/account", Some("New recovery codes are ready; the old ones no longer work. Save these now."));

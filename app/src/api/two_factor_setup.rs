@@ -30,8 +30,8 @@ pub async fn confirm_two_factor(otp: Option<String>) -> Result<RecoveryCodes, Ap
     let (state, session) = request_context()?;
     let account = current_user::recently_signed_in_account(&state, &session).await?;
     let recovery_codes = two_factor_setup::confirm(&state, &session, &account, otp).await?;
-    // Without JavaScript the codes are shown by the next page, once.
-    if form.is_plain() {
+    // A browser is shown the codes by the next page, once.
+    if form.shows_next_page() {
         session.stash_recovery_codes(&recovery_codes, &state.secret_box).await?;
     }
     form.next("/account", Some("Two-factor authentication is on. Save your recovery codes now."));

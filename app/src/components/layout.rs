@@ -21,7 +21,7 @@ pub fn Header() -> impl IntoView {
     let VisitorResource(visitor) = expect_context();
     view! {
         <header class="site-header">
-            <a href="/" class="brand" rel="external">
+            <a href="/" class="brand">
                 "Two-factor sign-in"
             </a>
             <nav aria-label="Main">
@@ -30,14 +30,14 @@ pub fn Header() -> impl IntoView {
                         match visitor.await.ok().and_then(|v| v.signed_in_as) {
                             Some(name) => Either::Left(view! {
                                 <span class="who">"Signed in as " <strong>{name}</strong></span>
-                                <a href="/account" rel="external">"Account"</a>
+                                <a href="/account">"Account"</a>
                                 <PostForm action=Logout::PATH class="inline-form">
                                     <button type="submit" class="link-button">"Sign out"</button>
                                 </PostForm>
                             }),
                             None => Either::Right(view! {
-                                <a href="/login" rel="external">"Sign in"</a>
-                                <a href="/register" rel="external">"Register"</a>
+                                <a href="/login">"Sign in"</a>
+                                <a href="/register">"Register"</a>
                             }),
                         }
                     })}

@@ -18,6 +18,7 @@ use server_fn::ServerFn;
 pub fn AccountPage() -> impl IntoView {
     let overview = Resource::new(|| (), |_| load_account_overview());
     view! {
+        <leptos_meta::Title text="Your account — Two-factor sign-in" />
         <h1>"Your account"</h1>
         <FlashNotice />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -26,7 +27,7 @@ pub fn AccountPage() -> impl IntoView {
                     Ok(account) => Either::Left(view! { <AccountDetails account /> }),
                     Err(e) => Either::Right(view! {
                         <p class="notice error" role="alert">{e.error}</p>
-                        <p><a href="/login" rel="external">"Sign in"</a></p>
+                        <p><a href="/login">"Sign in"</a></p>
                     }),
                 }
             })}
@@ -60,7 +61,7 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
         })
     } else {
         Either::Right(view! {
-            <p><a class="button" href="/account/2fa/setup" rel="external">"Turn on two-factor authentication"</a></p>
+            <p><a class="button" href="/account/2fa/setup">"Turn on two-factor authentication"</a></p>
         })
     };
     let status = if two_factor {

@@ -5,6 +5,7 @@ use leptos::{either::Either, prelude::*};
 pub fn HomePage() -> impl IntoView {
     let VisitorResource(visitor) = expect_context();
     view! {
+        <leptos_meta::Title text="Two-factor sign-in" />
         <h1>"Two-factor sign-in"</h1>
         <FlashNotice />
         <p class="lead">
@@ -16,13 +17,13 @@ pub fn HomePage() -> impl IntoView {
                 match visitor.await.ok().and_then(|v| v.signed_in_as) {
                     Some(name) => Either::Left(view! {
                         <p id="signed-in-state">"You are signed in as " <strong>{name}</strong> "."</p>
-                        <p><a class="button" href="/account" rel="external">"Go to your account"</a></p>
+                        <p><a class="button" href="/account">"Go to your account"</a></p>
                     }),
                     None => Either::Right(view! {
                         <p id="signed-in-state">"You are not signed in."</p>
                         <p class="actions">
-                            <a class="button" href="/login" rel="external">"Sign in"</a>
-                            <a class="button secondary" href="/register" rel="external">"Create an account"</a>
+                            <a class="button" href="/login">"Sign in"</a>
+                            <a class="button secondary" href="/register">"Create an account"</a>
                         </p>
                     }),
                 }

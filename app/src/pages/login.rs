@@ -9,6 +9,7 @@ use server_fn::ServerFn;
 #[component]
 pub fn LoginPage() -> impl IntoView {
     view! {
+        <leptos_meta::Title text="Sign in — Two-factor sign-in" />
         <h1>"Sign in"</h1>
         <FlashNotice />
         <PostForm action=Login::PATH class="card form">

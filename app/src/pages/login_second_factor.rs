@@ -14,6 +14,7 @@ use server_fn::ServerFn;
 pub fn SecondFactorPage() -> impl IntoView {
     let digits = Resource::new(|| (), |_| load_code_digits());
     view! {
+        <leptos_meta::Title text="Enter your code — Two-factor sign-in" />
         <h1>"Enter your code"</h1>
         <FlashNotice />
         <p>"Open your authenticator app and enter the code it shows for this account."</p>

@@ -7,7 +7,8 @@ pub fn NotFound() -> impl IntoView {
         options.set_status(http::StatusCode::NOT_FOUND);
     }
     view! {
+        <leptos_meta::Title text="Page not found — Two-factor sign-in" />
         <h1>"Page not found"</h1>
-        <p><a href="/" rel="external">"Back to the start"</a></p>
+        <p><a href="/">"Back to the start"</a></p>
     }
 }

@@ -9,6 +9,7 @@ use server_fn::ServerFn;
 pub fn RegisterPage() -> impl IntoView {
     let VisitorResource(visitor) = expect_context();
     view! {
+        <leptos_meta::Title text="Create an account — Two-factor sign-in" />
         <h1>"Create an account"</h1>
         <FlashNotice />
         <Suspense fallback=|| ()>

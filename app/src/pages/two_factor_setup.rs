@@ -15,6 +15,7 @@ use server_fn::ServerFn;
 pub fn TwoFactorSetupPage() -> impl IntoView {
     let setup = Resource::new(|| (), |_| load_setup_page());
     view! {
+        <leptos_meta::Title text="Turn on two-factor authentication — Two-factor sign-in" />
         <h1>"Turn on two-factor authentication"</h1>
         <FlashNotice />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -28,7 +29,7 @@ pub fn TwoFactorSetupPage() -> impl IntoView {
                     }),
                     Err(e) => EitherOf3::C(view! {
                         <p class="notice error" role="alert">{e.error}</p>
-                        <p><a href="/account" rel="external">"Back to your account"</a></p>
+                        <p><a href="/account">"Back to your account"</a></p>
                     }),
                 }
             })}

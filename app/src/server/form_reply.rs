@@ -1,10 +1,15 @@
-//! Where a browser without JavaScript goes after posting a form, and what that page says. Each
-//! server function decides its own: `FormPost::on(page)` names the page its form is on (a failure
-//! returns there, with the message), and `next(page, message)` where a success goes. A script's
-//! request (JSON) is not affected: it gets the JSON answer as it is.
+//! Where a browser goes after posting a form, and what that page says. Each server function
+//! decides its own: `FormPost::on(page)` names the page its form is on (a failure returns there,
+//! with the message), and `next(page, message)` where a success goes.
 //!
-//! The API transport (`server/src/api_transport`) marks a plain form post — `Accept` names HTML
-//! and not JSON — with `PlainFormPost` in the request's extensions.
+//! Three kinds of request reach a server function (`server/src/form_posts.rs` tells them apart
+//! and marks the request with `FormPostKind`):
+//! - a plain form post (JavaScript off): the answer is a 303 to the next page, the message in a
+//!   one-shot flash cookie; a failure goes back to the form's page with its message;
+//! - a form sent in the page (JavaScript on, `X-In-Page: 1`, JSON asked for): the JSON answer,
+//!   plus `X-Next-Page` naming the page the script moves to and the flash for it; a failure is
+//!   the JSON error, shown in place;
+//! - a script's request: the JSON answer as it is.
 
 use crate::{
     api::Flash,
@@ -13,38 +18,54 @@ use crate::{
 use http::header;
 use leptos::prelude::{provide_context, use_context};
 
-/// The request is a browser's plain form post (JavaScript off); the flash cookie of its answer
-/// is `Secure` when the site's cookies are.
-#[derive(Debug, Clone, Copy)]
-pub struct PlainFormPost {
-    pub secure_cookies: bool,
+/// How a browser sent a form; the flash cookie of the answer is `Secure` when the site's cookies
+/// are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormPostKind {
+    /// JavaScript off: the browser follows a redirect.
+    Plain { secure_cookies: bool },
+    /// JavaScript on: the page's script sent it and moves to the next page itself.
+    InPage { secure_cookies: bool },
 }
+
+/// The header naming the page a form sent in the page moves to.
+pub const NEXT_PAGE_HEADER: &str = "x-next-page";
 
 /// The page whose form the server function answers: a failure goes back there.
 #[derive(Debug, Clone, Copy)]
 struct FormPage(&'static str);
 
-/// The answer to a form, for a browser without JavaScript.
+/// The answer to a form sent by a browser.
 pub struct FormPost {
-    plain: Option<PlainFormPost>,
+    kind: Option<FormPostKind>,
 }
 
 impl FormPost {
     /// The server function's form is on `page`.
     pub fn on(page: &'static str) -> Self {
         provide_context(FormPage(page));
-        Self { plain: plain_form_post() }
+        Self { kind: form_post_kind() }
     }
 
-    /// Whether the browser posted the form without JavaScript (it then follows a redirect).
-    pub fn is_plain(&self) -> bool {
-        self.plain.is_some()
+    /// Whether a browser sent the form (with or without JavaScript): the next page, not the JSON
+    /// answer, shows the outcome (recovery codes, say).
+    pub fn shows_next_page(&self) -> bool {
+        self.kind.is_some()
     }
 
     /// Success: on to `page`, which shows `message` once.
     pub fn next(&self, page: &'static str, message: Option<&str>) {
-        if let Some(post) = self.plain {
-            redirect(post, page, message.map(|m| Flash { is_error: false, message: m.to_owned() }));
+        let message = message.map(|m| Flash { is_error: false, message: m.to_owned() });
+        match self.kind {
+            Some(FormPostKind::Plain { secure_cookies }) => redirect(secure_cookies, page, message),
+            Some(FormPostKind::InPage { secure_cookies }) => {
+                let parts = flash::see_other_parts(page, message.as_ref(), secure_cookies);
+                response_options::insert_header(header::HeaderName::from_static(NEXT_PAGE_HEADER), parts.location);
+                if let Some(cookie) = parts.cookie {
+                    response_options::append_header(header::SET_COOKIE, cookie);
+                }
+            }
+            None => {}
         }
     }
 
@@ -59,19 +80,19 @@ impl FormPost {
 /// message. Without a form page (a server function that is no form's) nothing changes.
 pub fn failed(message: &str) {
     if let Some(FormPage(page)) = use_context::<FormPage>() {
-        if let Some(post) = plain_form_post() {
-            redirect(post, page, Some(Flash { is_error: true, message: message.to_owned() }));
+        if let Some(FormPostKind::Plain { secure_cookies }) = form_post_kind() {
+            redirect(secure_cookies, page, Some(Flash { is_error: true, message: message.to_owned() }));
         }
     }
 }
 
-fn plain_form_post() -> Option<PlainFormPost> {
-    use_context::<http::request::Parts>()?.extensions.get::<PlainFormPost>().copied()
+fn form_post_kind() -> Option<FormPostKind> {
+    use_context::<http::request::Parts>()?.extensions.get::<FormPostKind>().copied()
 }
 
-fn redirect(post: PlainFormPost, location: &'static str, message: Option<Flash>) {
+fn redirect(secure_cookies: bool, location: &'static str, message: Option<Flash>) {
     let flash::SeeOther { status, location, cookie } =
-        flash::see_other_parts(location, message.as_ref(), post.secure_cookies);
+        flash::see_other_parts(location, message.as_ref(), secure_cookies);
     response_options::set_status(status);
     response_options::insert_header(header::LOCATION, location);
     if let Some(cookie) = cookie {

@@ -10,6 +10,7 @@ mod fuzz;
 mod health;
 mod helpers;
 mod holding_against_theft;
+mod in_page_forms;
 mod managing_two_factor;
 mod multi_instance;
 mod no_javascript;
