@@ -89,6 +89,12 @@ pub fn check(facts: &Facts, quick: bool) -> Vec<Budget> {
         false,
     );
     add(
+        "a client-side navigation (/login → /register, HTML only) moves less than the full first visit",
+        format!("{} B against {} B", facts.weight.navigation, facts.weight.total),
+        facts.weight.navigation < facts.weight.total,
+        false,
+    );
+    add(
         "static files precompressed (br + gzip), hashed names, a year's immutable cache; HTML no-store",
         if facts.weight.problems.is_empty() { "all so".into() } else { facts.weight.problems.join("; ") },
         facts.weight.problems.is_empty(),

@@ -1,5 +1,7 @@
 //! What a first visit to `/login` downloads, in bytes as served to a browser that accepts
-//! brotli, and how the static files are served (precompressed, hashed names, cache lifetimes).
+//! brotli, how the static files are served (precompressed, hashed names, cache lifetimes), and
+//! what a client-side navigation from there to `/register` moves (the page's HTML alone: the
+//! script, WASM and CSS stay loaded; see `app/src/islands/navigation.rs`).
 
 use crate::load::{Call, Conn};
 use std::net::SocketAddr;
@@ -15,6 +17,8 @@ pub struct PageWeight {
     /// HTML and CSS: the page cannot render before these arrive.
     pub render_blocking: u64,
     pub total: u64,
+    /// A client-side navigation to `/register`: its HTML, as served.
+    pub navigation: u64,
     /// How the static files are served, where it falls short of the budget's rules.
     pub problems: Vec<String>,
 }
@@ -92,7 +96,10 @@ pub async fn measure(addr: SocketAddr) -> anyhow::Result<PageWeight> {
     let render_blocking =
         downloads.iter().filter(|d| d.path == "/login" || d.path.ends_with(".css")).map(|d| d.bytes).sum();
     let total = downloads.iter().map(|d| d.bytes).sum();
-    Ok(PageWeight { downloads, render_blocking, total, problems })
+    let next = conn.send(fetch("/register", "br, gzip")).await.map_err(|f| anyhow::anyhow!("GET /register: {f:?}"))?;
+    anyhow::ensure!(next.status == 200, "GET /register answered {}", next.status);
+    let navigation = next.body.len() as u64;
+    Ok(PageWeight { downloads, render_blocking, total, navigation, problems })
 }
 
 #[cfg(test)]

@@ -5,12 +5,16 @@
 //!                                                                          │
 //!   gate: cross_site refusal ─┬─ /api/*: body_limit → form_posts → server function / axum
 //!                             │          handler → json_errors
-//!                             └─ pages:  page_access (who may see which page) → page render
+//!                             └─ pages:  signed_in_page_cache (/account, kept per account)
+//!                                        → page_access (who may see which page) → page render
 //! ```
 
 use crate::{
-    anonymous_page_cache::PageCache, body_limit, cross_site, form_posts, health, json_errors, page_access,
-    security_headers, session_store::Lifetimes, static_files,
+    anonymous_page_cache::PageCache,
+    body_limit, cross_site, form_posts, health, json_errors, page_access, security_headers,
+    session_store::Lifetimes,
+    signed_in_page_cache::{self, SignedInPages},
+    static_files,
 };
 use app::{server::state::AppState, shell, App};
 use axum::{
@@ -82,7 +86,7 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .nest(&format!("/{}", options.site_pkg_dir), static_files::router(&options.site_root, &options.site_pkg_dir))
         .fallback(move |request: axum::extract::Request| not_found(request))
-        .layer(middleware::from_fn_with_state(state.clone(), gate))
+        .layer(middleware::from_fn_with_state((state.clone(), SignedInPages::default()), gate))
         .layer(sessions)
         // The security headers, around the anonymous page cache.
         .layer(middleware::from_fn_with_state(PageCache::default(), security_headers::add))
@@ -92,11 +96,15 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
 
 /// What every request passes before its handler, in this order. One layer, not one per step:
 /// each layer costs every request a boxed service and future.
-async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+async fn gate(State((state, pages)): State<(AppState, SignedInPages)>, request: Request, next: Next) -> Response {
     if cross_site::must_refuse(&request) {
         return cross_site::refuse(request).await;
     }
     let Some(endpoint) = request.uri().path().strip_prefix("/api/").map(str::to_owned) else {
+        let (request, next) = match signed_in_page_cache::serve(&state, &pages, request, next).await {
+            Ok(kept) => return kept,
+            Err(not_kept) => not_kept,
+        };
         return page_access::guard(&state, request, next).await;
     };
     let request = match body_limit::within_limit(request).await {

@@ -64,6 +64,11 @@ impl RequestSession {
         self.session.insert(FRESH_RECOVERY_CODES_KEY, sealed).await.map_err(session_failed)
     }
 
+    /// Whether recovery codes wait to be shown once (the next account page shows them).
+    pub async fn has_waiting_recovery_codes(&self) -> bool {
+        !matches!(self.session.get_value(FRESH_RECOVERY_CODES_KEY).await, Ok(None))
+    }
+
     pub async fn take_recovery_codes(&self, secret_box: &SecretBox) -> Result<Vec<String>, AuthError> {
         // Looked at before it is removed: removing marks the session changed, and a changed
         // session is written to the store at the end of the request (on every account page

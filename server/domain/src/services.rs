@@ -30,6 +30,8 @@ impl Services {
 
     /// Writes an event to the account's security log, at the clock's time.
     pub async fn log(&self, user_id: i64, event: Event, client_address: Option<&str>) {
-        security_log::record(&self.db, user_id, event, client_address, self.now()).await
+        security_log::record(&self.db, user_id, event, client_address, self.now()).await;
+        // After the write: a page kept for the account before it is stale now.
+        self.identities.changed(user_id);
     }
 }

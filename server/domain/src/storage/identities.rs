@@ -8,9 +8,10 @@
 use moka::sync::Cache;
 use sqlx::{AnyPool, Row};
 use std::{
+    collections::HashMap,
     sync::{
         atomic::{AtomicU64, Ordering},
-        Arc,
+        Arc, Mutex,
     },
     time::Duration,
 };
@@ -33,17 +34,25 @@ pub struct Identities {
     /// row, so what it put in the cache is taken out again. The cache never keeps what a change
     /// made stale.
     forgets: Arc<AtomicU64>,
+    /// A number per account, raised after every change to what its pages show (`changed`): a
+    /// page kept for an account is valid only while the number it was made under is current.
+    /// `None` with PostgreSQL, where other instances change accounts unseen.
+    versions: Option<Arc<Mutex<HashMap<i64, u64>>>>,
 }
 
 impl Identities {
     /// For a database this process alone writes to (SQLite).
     pub fn cached() -> Self {
-        Self { cache: Some(Cache::builder().max_capacity(CAPACITY).time_to_live(TTL).build()), forgets: Arc::default() }
+        Self {
+            cache: Some(Cache::builder().max_capacity(CAPACITY).time_to_live(TTL).build()),
+            forgets: Arc::default(),
+            versions: Some(Arc::default()),
+        }
     }
 
     /// For a database other instances write to as well (PostgreSQL).
     pub fn uncached() -> Self {
-        Self { cache: None, forgets: Arc::default() }
+        Self { cache: None, forgets: Arc::default(), versions: None }
     }
 
     pub async fn get(&self, db: &AnyPool, user_id: i64) -> Result<Option<Arc<Identity>>, sqlx::Error> {
@@ -78,5 +87,23 @@ impl Identities {
             self.forgets.fetch_add(1, Ordering::AcqRel);
             cache.invalidate(&user_id);
         }
+        self.changed(user_id);
+    }
+
+    /// Call after any change to what the account's pages show (a new security event, say),
+    /// once the change is written.
+    pub fn changed(&self, user_id: i64) {
+        if let Some(versions) = &self.versions {
+            if let Ok(mut versions) = versions.lock() {
+                *versions.entry(user_id).or_insert(0) += 1;
+            }
+        }
+    }
+
+    /// The account's current version (see `changed`); `None` when this process cannot know of
+    /// every change (PostgreSQL).
+    pub fn version(&self, user_id: i64) -> Option<u64> {
+        let versions = self.versions.as_ref()?.lock().ok()?;
+        Some(versions.get(&user_id).copied().unwrap_or(0))
     }
 }

@@ -1,0 +1,112 @@
+//! The account page of a signed-in visitor, kept once rendered (SQLite only: one process sees
+//! every change). Signed-in clients navigate to `/account` often, and its render — the session,
+//! the account, its recovery codes and security log, the page — cost forty times a bare request;
+//! a kept page costs about what `/api/me` does: the session and the cached identity are checked,
+//! then the page is served with a fresh CSP nonce.
+//!
+//! A page is kept under the account, its session epoch, the account's version (raised after
+//! every change to what the page shows: `Identities::changed`, called by the security log and
+//! every account change) and whether the sign-in is recent (the page offers changes then). It is
+//! never kept or served when the request carries a flash message or recovery codes wait to be
+//! shown once, and it is kept at most a second, so an operator command run beside the server
+//! (another process) shows within that second, as with the cached identities.
+
+use crate::{anonymous_page_cache::MAX_PAGE_BYTES, page_template::Template};
+use app::server::{session::RequestSession, state::AppState};
+use axum::{
+    body::{to_bytes, Body},
+    extract::Request,
+    middleware::Next,
+    response::Response,
+};
+use domain::flows::{
+    current_user,
+    session::{self, Stage},
+};
+use http::{header, StatusCode};
+use moka::sync::Cache;
+use std::{sync::Arc, time::Duration};
+
+/// The page kept (the one signed-in page every navigation comes back to).
+pub const PATH: &str = "/account";
+/// How long an operator command in another process may go unseen.
+const TTL: Duration = Duration::from_secs(1);
+const CAPACITY: u64 = 10_000;
+
+/// Whose page, in which state.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Key {
+    user_id: i64,
+    epoch: i64,
+    version: u64,
+    recent: bool,
+}
+
+#[derive(Clone)]
+pub struct SignedInPages(Cache<Key, Arc<Template>>);
+
+impl Default for SignedInPages {
+    fn default() -> Self {
+        Self(Cache::builder().max_capacity(CAPACITY).time_to_live(TTL).build())
+    }
+}
+
+/// Serves `/account` from the kept page when it may, else renders it (through `next`) and keeps
+/// it. `Err`: this request is not one for a kept page; the caller goes the usual way with it.
+pub async fn serve(
+    state: &AppState,
+    pages: &SignedInPages,
+    request: Request,
+    next: Next,
+) -> Result<Response, (Request, Next)> {
+    let session = eligible(&request).then(|| request.extensions().get::<tower_sessions::Session>().cloned()).flatten();
+    let Some(session) = session else { return Err((request, next)) };
+    let Some(key) = key_for(state, RequestSession::new(session, None)).await else { return Err((request, next)) };
+    if let Some(template) = pages.0.get(&key) {
+        return Ok(template.render());
+    }
+    let response = next.run(request).await;
+    let (parts, body) = response.into_parts();
+    let Ok(body) = to_bytes(body, MAX_PAGE_BYTES).await else {
+        return Ok(Response::from_parts(parts, Body::empty()));
+    };
+    if parts.status == StatusCode::OK && !parts.headers.contains_key(header::SET_COOKIE) {
+        if let Some(template) = Template::split(&parts.headers, &body) {
+            pages.0.insert(key, Arc::new(template));
+        }
+    }
+    Ok(Response::from_parts(parts, Body::from(body)))
+}
+
+/// A request for the account page as such: no query, no flash message to show.
+fn eligible(request: &Request) -> bool {
+    request.method() == http::Method::GET
+        && request.uri().path() == PATH
+        && request.uri().query().is_none()
+        && !has_flash(request)
+}
+
+/// The key of a signed-in visitor's account page, when the page may be kept for it.
+async fn key_for(state: &AppState, session: RequestSession) -> Option<Key> {
+    let Stage::SignedIn { user_id, authenticated_at, epoch } = session::stage(&session, state.now()).await.ok()? else {
+        return None;
+    };
+    // The version first: a change after this read makes the page kept now unreachable.
+    let version = state.identities.version(user_id)?;
+    let identity = current_user::signed_in_identity(state, &session).await.ok()?;
+    if identity.session_epoch != epoch || session.has_waiting_recovery_codes().await {
+        return None;
+    }
+    let recent = state.now() - authenticated_at <= state.settings.reauthentication_window_seconds;
+    Some(Key { user_id, epoch, version, recent })
+}
+
+fn has_flash(request: &Request) -> bool {
+    request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .any(|pair| pair.trim_start().starts_with("flash="))
+}
