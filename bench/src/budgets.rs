@@ -52,6 +52,13 @@ pub fn check(facts: &Facts, quick: bool) -> Vec<Budget> {
     add("GET /login ≥ 50 % of the bare-axum ceiling", percent(login), login >= 0.50, true);
     let me = ratio("POST /api/me");
     add("POST /api/me ≥ 50 % of the bare-axum ceiling", percent(me), me >= 0.50, true);
+    let account = ratio("GET /account");
+    add(
+        "GET /account signed in (what a client-side navigation to it requests) ≥ 25 % of the bare-axum ceiling",
+        percent(account),
+        account >= 0.25,
+        true,
+    );
     add(
         "start to /healthz 200 on an existing database < 300 ms",
         format!("{:.0} ms", facts.start.as_secs_f64() * 1000.0),
