@@ -17,6 +17,8 @@ pub mod api_error;
 pub mod api_types;
 mod components;
 mod islands;
+#[cfg(feature = "ssr")]
+pub use islands::navigation::{script_file_name as navigation_script_file_name, SCRIPT as NAVIGATION_SCRIPT};
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;
@@ -41,8 +43,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <HashedStylesheet id="leptos" options=options.clone() />
+                <islands::navigation::NavigationScript options=options.clone() />
                 <HydrationScripts options islands=true />
-                <islands::navigation::NavigationScript />
                 <MetaTags />
             </head>
             <body>

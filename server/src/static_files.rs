@@ -13,7 +13,17 @@ const UNHASHED: HeaderValue = HeaderValue::from_static("public, max-age=0, must-
 pub fn router<S: Clone + Send + Sync + 'static>(site_root: &str, pkg_dir: &str) -> Router<S> {
     let folder = std::path::Path::new(site_root).join(pkg_dir);
     let files = ServeDir::new(folder).precompressed_br().precompressed_gzip();
-    Router::new().fallback_service(files).layer(axum::middleware::from_fn(cache_lifetime))
+    Router::new()
+        // The in-page navigation script is compiled into the server (`app/src/islands/`).
+        .route(
+            &format!("/{}", app::navigation_script_file_name()),
+            axum::routing::get(|| async {
+                ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], app::NAVIGATION_SCRIPT)
+            })
+            .layer(tower_http::compression::CompressionLayer::new()),
+        )
+        .fallback_service(files)
+        .layer(axum::middleware::from_fn(cache_lifetime))
 }
 
 async fn cache_lifetime(request: Request, next: Next) -> Response {

@@ -1,4 +1,5 @@
-//! In-page navigation: the small script (`navigation.js`, inline with the page's CSP nonce) that
+//! In-page navigation: the small script (`navigation.js`, served as `/pkg/navigation.<hash>.js`,
+//! compressed and cached for a year like the other static files) that
 //! makes the server-rendered pages a single-page app once JavaScript runs. Without it every link
 //! and form still works as plain HTML (the no-JavaScript path); with it, the document is loaded
 //! once:
@@ -13,16 +14,35 @@
 //!   page holding a secret (setup key, recovery codes) is never shown from a cache, and after
 //!   signing out the server sends the visitor to `/login`.
 //!
-//! Plain JavaScript rather than WASM: it must work before the WASM has loaded, and it adds about
-//! 1.5 KB (brotli) to each page where a Rust router would add tens of KB of WASM.
+//! Plain JavaScript rather than WASM: it works before the WASM has loaded, and it is 1.6 KB
+//! (brotli), downloaded once, where a Rust router would add tens of KB of WASM. An external
+//! module, not inline: it does not block rendering and is not sent again with every page.
 
 use leptos::prelude::*;
 
-const SCRIPT: &str = include_str!("navigation.js");
+/// The script, as the server serves it.
+#[cfg(feature = "ssr")]
+pub const SCRIPT: &str = include_str!("navigation.js");
 
-/// The script, with the nonce of the page it is rendered into.
+/// `navigation.<hash>.js`: a content hash in the name, so browsers keep it for a year.
+#[cfg(feature = "ssr")]
+pub fn script_file_name() -> &'static str {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        let hash = domain::credentials::secret_box::sha256_hex(SCRIPT.as_bytes());
+        format!("navigation.{}.js", &hash[..22])
+    })
+}
+
+/// The `<script>` element that loads it (a module: deferred, allowed by the CSP's `'self'`).
 #[component]
-pub fn NavigationScript() -> impl IntoView {
-    let nonce = leptos::nonce::use_nonce();
-    view! { <script type="module" nonce=nonce inner_html=SCRIPT></script> }
+pub fn NavigationScript(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let src = format!("/{}/{}", options.site_pkg_dir, script_file_name());
+    #[cfg(not(feature = "ssr"))]
+    let src = {
+        let _ = options;
+        String::new()
+    };
+    view! { <script type="module" src=src></script> }
 }
