@@ -70,7 +70,7 @@ pub fn render(facts: &Facts, first_start: Duration, budgets: &[Budget], quick: b
     let _ = writeln!(out, "| total | {} | |", facts.weight.total);
     let _ = writeln!(
         out,
-        "\nA client-side navigation from there to `/register` moves its HTML alone: {} bytes (brotli); the script, WASM and CSS stay loaded.",
+        "\nA client-side navigation from there to `/register` moves its HTML alone: {} bytes as served; the script, WASM and CSS stay loaded.",
         facts.weight.navigation
     );
     let _ = writeln!(out, "\n## Budgets\n");
