@@ -3,6 +3,7 @@ import AxeBuilder from "@axe-core/playwright";
 import {
   codeFor,
   expectNoCspViolations,
+  registerWithForm,
   setupKey,
   uniqueName,
   waitForHydration,
@@ -172,12 +173,7 @@ test("back, forward and reload show each page at its own URL; the server still d
   await expect(page).toHaveURL(/\/login$/);
 
   // Signed in, the account page comes; after signing out, back does not show it again.
-  await page.goto("/register");
-  await waitForHydration(page);
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/account$/);
+  await registerWithForm(page, username, password);
   await page.getByRole("link", { name: "Turn on two-factor authentication" }).click();
   await expect(page).toHaveURL(/\/account\/2fa\/setup$/);
   const secret = await setupKey(page);
