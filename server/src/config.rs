@@ -7,6 +7,7 @@
 use crate::{encryption_key::KeySource, session_store::Lifetimes, startup_error::StartupError};
 use clap::{builder::BoolishValueParser, ArgAction, Args, ValueEnum};
 use domain::{
+    access_rules::AccessRules,
     credentials::otp_params::{parse_algorithm, Algorithm, OtpKind, OtpParams},
     Clock, Settings,
 };
@@ -92,13 +93,22 @@ pub struct ConfigArgs {
     /// Accounts one client address may create per hour
     #[arg(long, env = "REGISTRATION_LIMIT", value_name = "REGISTRATION_LIMIT", default_value_t = 20)]
     pub registration_limit: u32,
-    /// The rules of the forward-auth gate (API.md); for now only closes registration by default
-    #[arg(long, env = "ACCESS_RULES_FILE", value_name = "ACCESS_RULES_FILE", hide = true)]
-    pub access_rules_file: Option<PathBuf>,
-    /// The cookie domain of the forward-auth gate (API.md); for now only closes registration by
-    /// default
-    #[arg(long, env = "COOKIE_DOMAIN", value_name = "COOKIE_DOMAIN", hide = true)]
+    /// The portal's address as browsers see it, e.g. https://auth.example.com: every redirect to
+    /// the portal is built from it [default: http:// + LEPTOS_SITE_ADDR]
+    #[arg(long, env = "PUBLIC_URL", value_name = "PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
+    /// The parent domain of the protected apps, e.g. example.com: the session cookie gets
+    /// Domain=example.com [default: unset, a host-only cookie]
+    #[arg(long, env = "COOKIE_DOMAIN", value_name = "COOKIE_DOMAIN", value_parser = parse_cookie_domain)]
     pub cookie_domain: Option<String>,
+    /// Comma-separated IPs or CIDRs whose X-Forwarded-For is believed for the client address
+    /// [default: none]
+    #[arg(long, env = "TRUSTED_PROXIES", value_name = "TRUSTED_PROXIES", value_parser = parse_proxies)]
+    pub trusted_proxies: Option<TrustedProxies>,
+    /// A TOML file of access rules for the forward-auth gate [default: every protected request
+    /// needs two factors]
+    #[arg(long, env = "ACCESS_RULES_FILE", value_name = "ACCESS_RULES_FILE")]
+    pub access_rules_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -158,6 +168,41 @@ fn parse_leptos_env(text: &str) -> Result<Env, String> {
     }
 }
 
+fn parse_public_url(text: &str) -> Result<String, String> {
+    let url = text.trim().trim_end_matches('/');
+    let uri: http::Uri = url.parse().map_err(|_| "not a URL such as https://auth.example.com".to_owned())?;
+    match (uri.scheme_str(), uri.host()) {
+        (Some("http" | "https"), Some(_)) if uri.path() == "/" || uri.path().is_empty() => Ok(url.to_owned()),
+        _ => Err("must be http(s)://host[:port], without a path, such as https://auth.example.com".to_owned()),
+    }
+}
+
+fn parse_cookie_domain(text: &str) -> Result<String, String> {
+    let domain = text.trim().trim_start_matches('.').to_ascii_lowercase();
+    let valid = !domain.is_empty()
+        && domain
+            .split('.')
+            .all(|label| !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    valid.then_some(domain).ok_or_else(|| "must be a domain name such as example.com".to_owned())
+}
+
+/// `TRUSTED_PROXIES` as given: addresses and CIDR ranges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustedProxies(pub Vec<ipnet::IpNet>);
+
+fn parse_proxies(text: &str) -> Result<TrustedProxies, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<ipnet::IpNet>()
+                .or_else(|_| part.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| format!("{part:?} is not an IP address or CIDR range"))
+        })
+        .collect::<Result<_, _>>()
+        .map(TrustedProxies)
+}
+
 fn parse_otp_algorithm(text: &str) -> Result<Algorithm, String> {
     parse_algorithm(text).ok_or_else(|| "must be SHA1, SHA256 or SHA512".to_owned())
 }
@@ -206,7 +251,26 @@ impl ConfigArgs {
             Some(choice) => choice == Registration::Open,
             None => self.access_rules_file.is_none() && self.cookie_domain.is_none(),
         };
+        let access_rules = match &self.access_rules_file {
+            None => AccessRules::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| StartupError::file(format!("cannot read ACCESS_RULES_FILE {}", path.display()), e))?;
+                AccessRules::parse(&text)
+                    .map_err(|e| StartupError::Config(format!("ACCESS_RULES_FILE {}: {e}", path.display())))?
+            }
+        };
+        if registration_open && self.registration == Some(Registration::Open) && access_rules.lets_any_account_through()
+        {
+            tracing::warn!(
+                "REGISTRATION=open with access rules that let any signed-in account through: anyone can make an account and pass them"
+            );
+        }
         let settings = Settings {
+            public_url: self.public_url.unwrap_or_else(|| format!("http://{}", self.site_addr)),
+            cookie_domain: self.cookie_domain.clone(),
+            access_rules: std::sync::Arc::new(access_rules),
+            trusted_proxies: self.trusted_proxies.map(|p| p.0).unwrap_or_default(),
             issuer: self.totp_issuer,
             otp_policy,
             registration_open,

@@ -11,6 +11,10 @@ use axum::{
 };
 
 pub fn mark(mut request: Request, secure_cookies: bool) -> Request {
+    // Forms post; a GET (the forward-auth gate, say) keeps the `Accept` it came with.
+    if request.method() == axum::http::Method::GET || request.method() == axum::http::Method::HEAD {
+        return request;
+    }
     let accept = request.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
     let (plain, asks_for_html) = (is_plain_form_post(accept), accept.contains("text/html"));
     let in_page = request.headers().get("x-in-page").is_some_and(|v| v == "1");

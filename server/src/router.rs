@@ -11,7 +11,7 @@
 
 use crate::{
     anonymous_page_cache::PageCache,
-    body_limit, cross_site, form_posts, health, json_errors, page_access, security_headers,
+    body_limit, cross_site, form_posts, forward_auth, health, json_errors, page_access, security_headers,
     session_store::Lifetimes,
     signed_in_page_cache::{self, SignedInPages},
     static_files,
@@ -32,12 +32,14 @@ use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer, SessionStore
 
 /// The session cookie's name. Over https it is `__Host-session`: the browser then accepts it
 /// only `Secure`, host-only and for the whole site, so a sibling subdomain or a plain-http page
-/// cannot plant or overwrite it.
-pub fn session_cookie_name(secure_cookies: bool) -> &'static str {
-    if secure_cookies {
-        "__Host-session"
-    } else {
-        "session"
+/// cannot plant or overwrite it. With `COOKIE_DOMAIN` the cookie must reach the protected apps'
+/// hosts (their proxy sends it to the gate), which `__Host-` forbids: it is `__Secure-session`,
+/// still refused by browsers unless `Secure`.
+pub fn session_cookie_name(secure_cookies: bool, cookie_domain: Option<&str>) -> &'static str {
+    match (secure_cookies, cookie_domain) {
+        (true, None) => "__Host-session",
+        (true, Some(_)) => "__Secure-session",
+        (false, _) => "session",
     }
 }
 
@@ -48,12 +50,16 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
     // is kept for the absolute lifetime from its last write, so a browser never drops a session
     // that the server still holds (use moves the idle expiry without rewriting the cookie).
     let sessions = SessionManagerLayer::new(session_store)
-        .with_name(session_cookie_name(secure_cookies))
+        .with_name(session_cookie_name(secure_cookies, state.settings.cookie_domain.as_deref()))
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(secure_cookies)
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(time::Duration::seconds(lifetimes.max_age.as_secs() as i64)));
+    let sessions = match state.settings.cookie_domain.clone() {
+        Some(domain) => sessions.with_domain(domain),
+        None => sessions,
+    };
     // Anything else is a page of the app (its "not found" page, say), never a file: the only
     // files served are the built JS, WASM and CSS under `/pkg`.
     // Rendered completely before it is sent, like every page (`SsrMode::Async`).
@@ -75,6 +81,9 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
             move || shell(options.clone())
         })
         .route("/api/me", post(app::api::sign_in::me))
+        // The forward-auth gate for reverse proxies (API.md): GET and HEAD.
+        .route("/api/authz/forward-auth", get(forward_auth::forward_auth))
+        .route("/api/authz/auth-request", get(forward_auth::auth_request))
         // Any other `/api/...` path is a JSON 404, not a page.
         .route(
             "/api/{*rest}",

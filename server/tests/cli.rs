@@ -339,3 +339,20 @@ fn the_readme_lists_every_setting_of_help_with_its_default() {
         }
     }
 }
+
+/// A rules file that cannot be used stops the server (and every command) with one line naming
+/// the rule at fault.
+#[test]
+fn a_bad_access_rules_file_stops_start_up_naming_the_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(&rules, "[[rules]]\ndomain = \"a.example.com\"\npolicy = \"bypass\"\n\n[[rules]]\ndomain = \"b.example.com\"\nresources = [\"(unclosed\"]\npolicy = \"deny\"\n").unwrap();
+    let rules_arg = rules.display().to_string();
+    let o = server(&["--access-rules-file", &rules_arg, "migrate"], &dir.path().join("app.db"), None);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("access rule 2: the resource pattern"), "{}", stderr(&o));
+    assert_eq!(stderr(&o).trim().lines().count(), 1, "one line: {}", stderr(&o));
+    std::fs::write(&rules, "default_policy = \"sometimes\"\n").unwrap();
+    let o = server(&["--access-rules-file", &rules_arg, "migrate"], &dir.path().join("app.db"), None);
+    assert!(!o.status.success() && stderr(&o).contains("ACCESS_RULES_FILE"), "{}", stderr(&o));
+}

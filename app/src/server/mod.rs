@@ -7,8 +7,10 @@
 //! - `form_reply`: where a browser without JavaScript goes after a form post, and what it reads.
 //! - `flash`: one-shot messages for pages reached by a plain form post.
 //! - `device_cookie`: the cookie carrying the device token.
+//! - `client_address`: the client's address, through trusted proxies only.
 //! - `content_security_policy`: the CSP of every page.
 
+pub mod client_address;
 pub mod content_security_policy;
 pub mod device_cookie;
 pub mod flash;

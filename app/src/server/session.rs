@@ -2,6 +2,7 @@
 //! domain's `SessionData`. The cookie holds only a random session id.
 
 use crate::server::{
+    client_address::client_address,
     device_cookie,
     state::{app_state, AppState},
     wire_error::missing_context,
@@ -44,11 +45,14 @@ impl RequestSession {
     pub fn current() -> Result<Self, AuthError> {
         use axum::extract::ConnectInfo;
         use std::net::SocketAddr;
-        let secure = app_state()?.settings.secure_cookies;
+        let state = app_state()?;
+        let secure = state.settings.secure_cookies;
         leptos::prelude::with_context::<http::request::Parts, _>(|request| {
             let session = request.extensions.get::<Session>().cloned()?;
-            let address =
-                request.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(peer)| peer.ip().to_string());
+            let address = request.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(peer)| {
+                let forwarded = request.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+                client_address(peer.ip(), forwarded, &state.settings.trusted_proxies).to_string()
+            });
             let cookies = request.headers.get_all(http::header::COOKIE).iter().filter_map(|v| v.to_str().ok());
             let device_token = device_cookie::presented(cookies, secure);
             Some(Self { session, client_address: address, device_token })

@@ -11,7 +11,9 @@
 //! - `services`, `settings`, `clock`: what the flows are given. Time is a parameter: one clock,
 //!   a manual one in tests.
 //! - `error`: the one error of every flow.
+//! - `access_rules`: who may reach which app behind the forward-auth gate.
 
+pub mod access_rules;
 pub mod clock;
 pub mod credentials;
 pub mod error;

@@ -1,6 +1,10 @@
 //! What an operator may change about the sign-in flows (the server's configuration fills it in).
 
-use crate::credentials::{otp_params::OtpParams, passwords};
+use crate::{
+    access_rules::AccessRules,
+    credentials::{otp_params::OtpParams, passwords},
+};
+use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -20,6 +24,15 @@ pub struct Settings {
     /// How long a password check may wait for a hashing thread before it is answered 503
     /// (`passwords::MAX_WAIT`; not an operator setting: tests shorten it to make the server busy).
     pub password_wait: std::time::Duration,
+    /// The portal's address as browsers see it (`PUBLIC_URL`, no trailing slash): every redirect
+    /// to the portal is built from it, never from request headers.
+    pub public_url: String,
+    /// The parent domain of the protected apps (`COOKIE_DOMAIN`), lower-case.
+    pub cookie_domain: Option<String>,
+    /// Who may reach which protected app (`ACCESS_RULES_FILE`).
+    pub access_rules: Arc<AccessRules>,
+    /// The proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for Settings {
@@ -32,6 +45,10 @@ impl Default for Settings {
             registrations_per_address_per_hour: 20,
             secure_cookies: false,
             password_wait: passwords::MAX_WAIT,
+            public_url: "http://127.0.0.1:3000".to_owned(),
+            cookie_domain: None,
+            access_rules: Arc::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -6,6 +6,7 @@
 
 mod attack_resistance;
 mod encryption_at_rest;
+mod forward_auth;
 mod fuzz;
 mod health;
 mod helpers;

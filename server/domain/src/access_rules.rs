@@ -1,0 +1,328 @@
+//! Access rules for the apps behind the forward-auth gate (`ACCESS_RULES_FILE`, TOML, API.md
+//! "Access rules"): the first rule that matches a request decides; `default_policy` decides when
+//! none does. Pure values: reading the file and answering the proxy are the server's.
+
+use regex::Regex;
+use serde::Deserialize;
+
+/// What a rule asks of a visitor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Policy {
+    /// No sign-in needed.
+    Bypass,
+    /// A completed sign-in (both factors where 2FA is on).
+    OneFactor,
+    /// A completed sign-in with two factors.
+    TwoFactor,
+    /// Nobody.
+    Deny,
+}
+
+/// A request to a protected app, as the proxy describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub scheme: String,
+    pub host: String,
+    /// Path and query.
+    pub path_and_query: String,
+    pub method: String,
+}
+
+/// Who asks, as far as the rules care.
+#[derive(Debug, Clone, Default)]
+pub struct Subject {
+    /// `None`: not signed in (or only half-way).
+    pub username: Option<String>,
+    pub groups: Vec<String>,
+}
+
+/// The rules' answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// The policy applies; `rule` is the index of the rule that matched (`None`: the default).
+    Policy { policy: Policy, rule: Option<usize> },
+    /// A rule with subjects would match once the visitor is signed in: sign in first.
+    SignInFirst { rule: usize },
+    /// A signed-in visitor is among no matching rule's subjects, and the default does not let
+    /// anyone through.
+    Forbidden,
+}
+
+#[derive(Debug)]
+pub struct AccessRules {
+    default_policy: Policy,
+    rules: Vec<Rule>,
+}
+
+#[derive(Debug)]
+struct Rule {
+    domains: Vec<String>,
+    resources: Vec<Regex>,
+    methods: Vec<String>,
+    subjects: Vec<String>,
+    policy: Policy,
+}
+
+/// The file as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    default_policy: Option<Policy>,
+    #[serde(default)]
+    rules: Vec<RuleText>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleText {
+    domain: OneOrMany,
+    #[serde(default)]
+    resources: Vec<String>,
+    #[serde(default)]
+    methods: Vec<String>,
+    #[serde(default)]
+    subject: Option<OneOrMany>,
+    policy: Policy,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(one) => vec![one],
+            OneOrMany::Many(many) => many,
+        }
+    }
+}
+
+/// A rules file that cannot be used, said in one line naming the problem.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    #[error("the access rules are not valid TOML or use an unknown key or policy: {0}")]
+    Syntax(String),
+    #[error("access rule {rule}: the resource pattern {pattern:?} is not a valid regex: {reason}")]
+    Pattern { rule: usize, pattern: String, reason: String },
+    #[error("access rule {rule}: {problem}")]
+    Rule { rule: usize, problem: String },
+}
+
+impl Default for AccessRules {
+    /// No file: every protected request needs two factors.
+    fn default() -> Self {
+        Self { default_policy: Policy::TwoFactor, rules: Vec::new() }
+    }
+}
+
+impl AccessRules {
+    /// Reads the rules from the file's text. Rules are numbered from 1 in errors, as an operator
+    /// counts them in the file.
+    pub fn parse(text: &str) -> Result<Self, RulesError> {
+        let file: File = toml::from_str(text).map_err(|e| RulesError::Syntax(e.message().to_owned()))?;
+        let mut rules = Vec::new();
+        for (index, rule) in file.rules.into_iter().enumerate() {
+            let number = index + 1;
+            let domains: Vec<String> = rule.domain.into_vec().into_iter().map(|d| d.to_ascii_lowercase()).collect();
+            if domains.is_empty() || domains.iter().any(|d| d.is_empty() || d == "*.") {
+                return Err(RulesError::Rule { rule: number, problem: "needs a domain".into() });
+            }
+            let resources = rule
+                .resources
+                .iter()
+                .map(|pattern| {
+                    Regex::new(pattern).map_err(|e| RulesError::Pattern {
+                        rule: number,
+                        pattern: pattern.clone(),
+                        reason: e.to_string().lines().last().unwrap_or_default().trim().to_owned(),
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+            let subjects: Vec<String> = rule.subject.map(OneOrMany::into_vec).unwrap_or_default();
+            if let Some(bad) = subjects.iter().find(|s| !(s.starts_with("user:") || s.starts_with("group:"))) {
+                return Err(RulesError::Rule {
+                    rule: number,
+                    problem: format!("the subject {bad:?} is neither user:NAME nor group:NAME"),
+                });
+            }
+            let methods = rule.methods.iter().map(|m| m.to_ascii_uppercase()).collect();
+            rules.push(Rule { domains, resources, methods, subjects, policy: rule.policy });
+        }
+        Ok(Self { default_policy: file.default_policy.unwrap_or(Policy::TwoFactor), rules })
+    }
+
+    /// Whether some rule (or the default) lets a visitor through on a password alone or without
+    /// signing in: with open registration, a stranger's new account would pass it.
+    pub fn lets_any_account_through(&self) -> bool {
+        self.default_policy != Policy::Deny
+            || self.rules.iter().any(|r| r.subjects.is_empty() && r.policy != Policy::Deny)
+    }
+
+    /// The decision for `target` asked by `subject`: the first rule whose domain, resources and
+    /// methods match and whose subjects (if any) include the visitor.
+    pub fn decide(&self, target: &Target, subject: &Subject) -> Decision {
+        let mut excluded_by_subject = false;
+        for (index, rule) in self.rules.iter().enumerate() {
+            if !rule.matches(target) {
+                continue;
+            }
+            if rule.subjects.is_empty() {
+                return Decision::Policy { policy: rule.policy, rule: Some(index) };
+            }
+            match &subject.username {
+                None => return Decision::SignInFirst { rule: index },
+                Some(name) if rule.has_subject(name, &subject.groups) => {
+                    return Decision::Policy { policy: rule.policy, rule: Some(index) };
+                }
+                Some(_) => excluded_by_subject = true,
+            }
+        }
+        if excluded_by_subject && matches!(self.default_policy, Policy::Deny) {
+            return Decision::Forbidden;
+        }
+        Decision::Policy { policy: self.default_policy, rule: None }
+    }
+}
+
+impl Rule {
+    fn matches(&self, target: &Target) -> bool {
+        let host = target.host.to_ascii_lowercase();
+        let domain = self.domains.iter().any(|d| match d.strip_prefix("*.") {
+            Some(parent) => host.ends_with(&format!(".{parent}")),
+            None => *d == host,
+        });
+        domain
+            && (self.methods.is_empty() || self.methods.iter().any(|m| m.eq_ignore_ascii_case(&target.method)))
+            && (self.resources.is_empty() || self.resources.iter().any(|r| r.is_match(&target.path_and_query)))
+    }
+
+    fn has_subject(&self, username: &str, groups: &[String]) -> bool {
+        self.subjects.iter().any(|s| match s.split_once(':') {
+            Some(("user", name)) => name.eq_ignore_ascii_case(username),
+            Some(("group", group)) => groups.iter().any(|g| g == group),
+            _ => false,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+default_policy = "two_factor"
+
+[[rules]]
+domain = "status.example.com"
+policy = "bypass"
+
+[[rules]]
+domain = "app.example.com"
+resources = ["^/api/"]
+methods = ["GET", "HEAD"]
+policy = "one_factor"
+
+[[rules]]
+domain = ["admin.example.com", "*.ops.example.com"]
+subject = ["user:alice", "group:admins"]
+policy = "two_factor"
+
+[[rules]]
+domain = "secret.example.com"
+policy = "deny"
+"#;
+
+    fn target(host: &str, path: &str, method: &str) -> Target {
+        Target { scheme: "https".into(), host: host.into(), path_and_query: path.into(), method: method.into() }
+    }
+
+    fn user(name: &str) -> Subject {
+        Subject { username: Some(name.into()), groups: Vec::new() }
+    }
+
+    #[test]
+    fn the_first_matching_rule_decides() {
+        let rules = AccessRules::parse(EXAMPLE).unwrap();
+        let anyone = Subject::default();
+        let decide = |host, path, method, who: &Subject| rules.decide(&target(host, path, method), who);
+        assert_eq!(
+            decide("status.example.com", "/", "GET", &anyone),
+            Decision::Policy { policy: Policy::Bypass, rule: Some(0) }
+        );
+        assert_eq!(
+            decide("app.example.com", "/api/x?y=1", "GET", &anyone),
+            Decision::Policy { policy: Policy::OneFactor, rule: Some(1) }
+        );
+        // Another method or path: no rule, the default.
+        assert_eq!(
+            decide("app.example.com", "/api/x", "POST", &anyone),
+            Decision::Policy { policy: Policy::TwoFactor, rule: None }
+        );
+        assert_eq!(
+            decide("APP.example.com", "/home", "GET", &anyone),
+            Decision::Policy { policy: Policy::TwoFactor, rule: None }
+        );
+        assert_eq!(
+            decide("secret.example.com", "/", "GET", &user("alice")),
+            Decision::Policy { policy: Policy::Deny, rule: Some(3) }
+        );
+    }
+
+    #[test]
+    fn subjects_and_wildcards() {
+        let rules = AccessRules::parse(EXAMPLE).unwrap();
+        let admin = Subject { username: Some("bob".into()), groups: vec!["admins".into()] };
+        assert_eq!(
+            rules.decide(&target("x.ops.example.com", "/", "GET",), &admin),
+            Decision::Policy { policy: Policy::TwoFactor, rule: Some(2) }
+        );
+        assert_eq!(
+            rules.decide(&target("admin.example.com", "/", "GET"), &user("ALICE")),
+            Decision::Policy { policy: Policy::TwoFactor, rule: Some(2) }
+        );
+        assert_eq!(
+            rules.decide(&target("admin.example.com", "/", "GET"), &Subject::default()),
+            Decision::SignInFirst { rule: 2 }
+        );
+        // "ops.example.com" itself is not a subdomain of itself; a suffix is not a subdomain.
+        assert_eq!(
+            rules.decide(&target("ops.example.com", "/", "GET"), &admin),
+            Decision::Policy { policy: Policy::TwoFactor, rule: None }
+        );
+        assert_eq!(
+            rules.decide(&target("evilops.example.com", "/", "GET"), &admin),
+            Decision::Policy { policy: Policy::TwoFactor, rule: None }
+        );
+        let strict =
+            AccessRules::parse(&EXAMPLE.replace("default_policy = \"two_factor\"", "default_policy = \"deny\""))
+                .unwrap();
+        assert_eq!(strict.decide(&target("admin.example.com", "/", "GET"), &user("mallory")), Decision::Forbidden);
+    }
+
+    #[test]
+    fn a_bad_file_is_refused_naming_the_rule() {
+        let error = AccessRules::parse("default_policy = \"maybe\"").unwrap_err().to_string();
+        assert!(error.contains("unknown") || error.contains("variant"), "{error}");
+        let bad_regex = "[[rules]]\ndomain = \"a.example.com\"\npolicy = \"bypass\"\n\n[[rules]]\ndomain = \"b.example.com\"\nresources = [\"(\"]\npolicy = \"deny\"\n";
+        let error = AccessRules::parse(bad_regex).unwrap_err().to_string();
+        assert!(error.starts_with("access rule 2: the resource pattern \"(\""), "{error}");
+        let error = AccessRules::parse("[[rules]]\ndomain = \"a\"\npolicy = \"bypass\"\nsubject = \"alice\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("access rule 1: the subject"), "{error}");
+        assert!(AccessRules::parse("[[rules]]\ndomain = \"a\"\npolicy = \"bypass\"\ncolour = 1\n").is_err());
+    }
+
+    #[test]
+    fn no_file_means_two_factors_everywhere() {
+        assert_eq!(
+            AccessRules::default().decide(&target("any.example.com", "/", "GET"), &Subject::default()),
+            Decision::Policy { policy: Policy::TwoFactor, rule: None }
+        );
+    }
+}

@@ -1,0 +1,248 @@
+//! The forward-auth gate (API.md, "Protecting other applications"): nginx (`auth_request`),
+//! Traefik (`ForwardAuth`) and Caddy (`forward_auth`) ask, for every request to a protected app,
+//! whether the visitor may pass. `/api/authz/forward-auth` reads the target from
+//! `X-Forwarded-*`, `/api/authz/auth-request` from `X-Original-*`; both answer from the visitor's
+//! session (the portal's cookie, sent along by the proxy) and the access rules. One session
+//! read (in memory on SQLite) and one cached identity: no write.
+
+use app::server::{session::RequestSession, state::AppState};
+use axum::{
+    extract::State,
+    http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    Extension,
+};
+use domain::{
+    access_rules::{Decision, Policy, Subject, Target},
+    flows::session::{self, Stage},
+};
+use tower_sessions::Session;
+
+/// Which proxy contract is asked.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Contract {
+    /// Traefik and Caddy: a redirect for a browser.
+    ForwardAuth,
+    /// nginx: a 401 with `Location` (nginx's `auth_request` only passes 2xx, 401 and 403).
+    AuthRequest,
+}
+
+pub async fn forward_auth(state: State<AppState>, session: Extension<Session>, headers: HeaderMap) -> Response {
+    answer(state, session, &headers, Contract::ForwardAuth).await
+}
+
+pub async fn auth_request(state: State<AppState>, session: Extension<Session>, headers: HeaderMap) -> Response {
+    answer(state, session, &headers, Contract::AuthRequest).await
+}
+
+/// Who the visitor is, when fully signed in.
+struct Visitor {
+    username: String,
+    two_factor: bool,
+}
+
+async fn answer(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    headers: &HeaderMap,
+    contract: Contract,
+) -> Response {
+    let target = match contract {
+        Contract::ForwardAuth => forwarded_target(headers),
+        Contract::AuthRequest => original_target(headers),
+    };
+    let Some((target, url)) = target.filter(|(t, _)| within_cookie_domain(&t.host, &state)) else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let visitor = match signed_in(&state, RequestSession::new(session, None)).await {
+        Ok(visitor) => visitor,
+        Err(response) => return response,
+    };
+    let subject = Subject { username: visitor.as_ref().map(|v| v.username.clone()), groups: Vec::new() };
+    let passes = match state.settings.access_rules.decide(&target, &subject) {
+        Decision::Policy { policy: Policy::Deny, .. } | Decision::Forbidden => {
+            return StatusCode::FORBIDDEN.into_response()
+        }
+        Decision::Policy { policy: Policy::Bypass, .. } => true,
+        Decision::Policy { policy: Policy::OneFactor, .. } => visitor.is_some(),
+        Decision::Policy { policy: Policy::TwoFactor, .. } => visitor.as_ref().is_some_and(|v| v.two_factor),
+        Decision::SignInFirst { .. } => false,
+    };
+    if passes {
+        return allowed(visitor.as_ref());
+    }
+    not_yet(&state, headers, &target, &url, contract)
+}
+
+/// The fully signed-in visitor of this session, if any (a pending or ended session is none).
+async fn signed_in(state: &AppState, session: RequestSession) -> Result<Option<Visitor>, Response> {
+    let stage = session::stage(&session, state.now()).await.map_err(|_| unavailable())?;
+    let Stage::SignedIn { user_id, epoch, .. } = stage else { return Ok(None) };
+    match state.identities.get(&state.db, user_id).await {
+        Ok(Some(identity)) if identity.session_epoch == epoch => {
+            Ok(Some(Visitor { username: identity.username.clone(), two_factor: identity.two_factor }))
+        }
+        Ok(_) => Ok(None),
+        Err(_) => Err(unavailable()),
+    }
+}
+
+fn unavailable() -> Response {
+    (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")]).into_response()
+}
+
+/// 200 with the four `Remote-*` headers, always present (empty for a visitor not signed in on a
+/// `bypass` rule). Usernames are letters, digits, `.`, `_` and `-`: safe in a header.
+fn allowed(visitor: Option<&Visitor>) -> Response {
+    let name = visitor.map(|v| v.username.as_str()).unwrap_or_default();
+    let mut response = StatusCode::OK.into_response();
+    for (header_name, value) in
+        [("remote-user", name), ("remote-groups", ""), ("remote-name", name), ("remote-email", "")]
+    {
+        let value = HeaderValue::from_str(value).unwrap_or(HeaderValue::from_static(""));
+        response.headers_mut().insert(HeaderName::from_static(header_name), value);
+    }
+    response
+}
+
+/// Not allowed yet: a browser is sent to the portal with `rd`, any other client gets 401.
+fn not_yet(state: &AppState, headers: &HeaderMap, target: &Target, url: &str, contract: Contract) -> Response {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let scripted =
+        headers.get("x-requested-with").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"XMLHttpRequest"));
+    if !accept.contains("text/html") || scripted {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let location = format!("{}/login?rd={}", state.settings.public_url, percent_encode(url));
+    let Ok(location) = HeaderValue::from_str(&location) else { return StatusCode::UNAUTHORIZED.into_response() };
+    let status = match contract {
+        Contract::AuthRequest => StatusCode::UNAUTHORIZED,
+        Contract::ForwardAuth if matches!(target.method.as_str(), "GET" | "HEAD" | "OPTIONS") => StatusCode::FOUND,
+        Contract::ForwardAuth => StatusCode::SEE_OTHER,
+    };
+    (status, [(header::LOCATION, location)]).into_response()
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name)?.to_str().ok().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// A method as HTTP allows it (a token of upper-case letters here).
+fn method(headers: &HeaderMap, name: &str) -> Option<String> {
+    let method = text(headers, name)?.to_ascii_uppercase();
+    (method.len() <= 16 && method.bytes().all(|b| b.is_ascii_uppercase())).then_some(method)
+}
+
+/// Traefik and Caddy: `X-Forwarded-Proto` + `://` + `X-Forwarded-Host` + `X-Forwarded-Uri`.
+fn forwarded_target(headers: &HeaderMap) -> Option<(Target, String)> {
+    let scheme = text(headers, "x-forwarded-proto")?.to_ascii_lowercase();
+    let host = text(headers, "x-forwarded-host")?;
+    let uri = text(headers, "x-forwarded-uri")?;
+    if !uri.starts_with('/') {
+        return None;
+    }
+    target_of(&format!("{scheme}://{host}{uri}"), method(headers, "x-forwarded-method")?)
+}
+
+/// nginx: `X-Original-URL`, absolute.
+fn original_target(headers: &HeaderMap) -> Option<(Target, String)> {
+    target_of(text(headers, "x-original-url")?, method(headers, "x-original-method")?)
+}
+
+/// An absolute http(s) URL without user info, as the target of a request.
+fn target_of(url: &str, method: String) -> Option<(Target, String)> {
+    if url.chars().any(|c| c.is_control() || c == '\\') {
+        return None;
+    }
+    let uri: http::Uri = url.parse().ok()?;
+    let scheme = uri.scheme_str()?.to_ascii_lowercase();
+    let authority = uri.authority()?;
+    if !matches!(scheme.as_str(), "http" | "https") || authority.as_str().contains('@') {
+        return None;
+    }
+    let host = authority.host().to_ascii_lowercase();
+    if host.is_empty() {
+        return None;
+    }
+    let path_and_query = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
+    Some((Target { scheme, host, path_and_query, method }, url.to_owned()))
+}
+
+/// With `COOKIE_DOMAIN`, the protected apps are that domain and its subdomains: a target
+/// elsewhere is a mistake in the proxy's configuration (400).
+fn within_cookie_domain(host: &str, state: &AppState) -> bool {
+    match &state.settings.cookie_domain {
+        None => true,
+        Some(domain) => host == domain || host.ends_with(&format!(".{domain}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, HeaderValue::from_static(v));
+        }
+        map
+    }
+
+    #[test]
+    fn targets_are_read_from_either_contract() {
+        let (t, url) = forwarded_target(&headers(&[
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-host", "App.Example.com"),
+            ("x-forwarded-uri", "/a?b=c"),
+            ("x-forwarded-method", "get"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (t.host.as_str(), t.path_and_query.as_str(), t.method.as_str()),
+            ("app.example.com", "/a?b=c", "GET")
+        );
+        assert_eq!(url, "https://App.Example.com/a?b=c");
+        let (t, _) = original_target(&headers(&[
+            ("x-original-url", "http://app.example.com:8080/x"),
+            ("x-original-method", "POST"),
+        ]))
+        .unwrap();
+        assert_eq!((t.scheme.as_str(), t.host.as_str(), t.method.as_str()), ("http", "app.example.com", "POST"));
+    }
+
+    #[test]
+    fn malformed_or_foreign_targets_are_refused() {
+        for bad in [
+            &[("x-original-url", "ftp://app.example.com/"), ("x-original-method", "GET")][..],
+            &[("x-original-url", "https://user:pw@app.example.com/"), ("x-original-method", "GET")],
+            &[("x-original-url", "/relative"), ("x-original-method", "GET")],
+            &[("x-original-url", "https://app.example.com/"), ("x-original-method", "G E T")],
+            &[("x-original-url", "https://app.example.com/")],
+        ] {
+            assert!(original_target(&headers(bad)).is_none(), "{bad:?}");
+        }
+        assert!(forwarded_target(&headers(&[("x-forwarded-proto", "https"), ("x-forwarded-host", "a.example.com")]))
+            .is_none());
+    }
+
+    #[test]
+    fn the_target_is_percent_encoded_whole() {
+        assert_eq!(
+            percent_encode("https://a.example.com/x?y=1&z=2"),
+            "https%3A%2F%2Fa.example.com%2Fx%3Fy%3D1%26z%3D2"
+        );
+    }
+}
