@@ -135,6 +135,8 @@ pub struct Config {
     pub sessions: Lifetimes,
     /// The one clock of the sign-in (a manual one in tests).
     pub clock: Clock,
+    /// What the operator should hear at start-up (one line each).
+    pub warnings: Vec<String>,
 }
 
 /// A duration as operators write it: `45s`, `30m`, `12h`, `7d`, or a number of seconds.
@@ -260,10 +262,12 @@ impl ConfigArgs {
                     .map_err(|e| StartupError::Config(format!("ACCESS_RULES_FILE {}: {e}", path.display())))?
             }
         };
-        if registration_open && self.registration == Some(Registration::Open) && access_rules.lets_any_account_through()
-        {
-            tracing::warn!(
+        let mut warnings = Vec::new();
+        let gate = self.access_rules_file.is_some() || self.cookie_domain.is_some();
+        if registration_open && gate && access_rules.lets_any_account_through() {
+            warnings.push(
                 "REGISTRATION=open with access rules that let any signed-in account through: anyone can make an account and pass them"
+                    .to_owned(),
             );
         }
         let settings = Settings {
@@ -290,6 +294,7 @@ impl ConfigArgs {
             totp_key,
             sessions: Lifetimes { idle: self.session_idle_timeout, max_age: self.session_max_age },
             clock: Clock::System,
+            warnings,
         })
     }
 }
@@ -311,6 +316,7 @@ impl Config {
             totp_key: None,
             sessions: Lifetimes::default(),
             clock: Clock::manual_from_now(),
+            warnings: Vec::new(),
         }
     }
 }
@@ -378,8 +384,11 @@ mod tests {
 
     #[test]
     fn a_gate_in_front_of_other_apps_closes_registration_unless_told() {
-        assert!(!parse(&["--cookie-domain", "example.com"]).unwrap().settings.registration_open);
+        let closed = parse(&["--cookie-domain", "example.com"]).unwrap();
+        assert!(!closed.settings.registration_open);
+        assert!(closed.warnings.is_empty());
         let open = parse(&["--cookie-domain", "example.com", "--registration", "open"]).unwrap();
         assert!(open.settings.registration_open);
+        assert_eq!(open.warnings.len(), 1, "opened while any account passes the default rule: a warning");
     }
 }

@@ -14,7 +14,10 @@ use axum::{
 };
 use domain::{
     access_rules::{Decision, Policy, Subject, Target},
-    flows::session::{self, Stage},
+    flows::{
+        return_to,
+        session::{self, Stage},
+    },
 };
 use tower_sessions::Session;
 
@@ -113,7 +116,7 @@ fn not_yet(state: &AppState, headers: &HeaderMap, target: &Target, url: &str, co
     if !accept.contains("text/html") || scripted {
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    let location = format!("{}/login?rd={}", state.settings.public_url, percent_encode(url));
+    let location = format!("{}/login?rd={}", state.settings.public_url, return_to::encode(url));
     let Ok(location) = HeaderValue::from_str(&location) else { return StatusCode::UNAUTHORIZED.into_response() };
     let status = match contract {
         Contract::AuthRequest => StatusCode::UNAUTHORIZED,
@@ -121,18 +124,6 @@ fn not_yet(state: &AppState, headers: &HeaderMap, target: &Target, url: &str, co
         Contract::ForwardAuth => StatusCode::SEE_OTHER,
     };
     (status, [(header::LOCATION, location)]).into_response()
-}
-
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -241,7 +232,7 @@ mod tests {
     #[test]
     fn the_target_is_percent_encoded_whole() {
         assert_eq!(
-            percent_encode("https://a.example.com/x?y=1&z=2"),
+            return_to::encode("https://a.example.com/x?y=1&z=2"),
             "https%3A%2F%2Fa.example.com%2Fx%3Fy%3D1%26z%3D2"
         );
     }

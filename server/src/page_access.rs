@@ -13,7 +13,7 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use domain::flows::{current_user, session::Stage};
+use domain::flows::{current_user, return_to, session::Stage};
 use tower_sessions::Session;
 
 #[derive(Clone, Copy)]
@@ -35,7 +35,29 @@ fn rule_for(path: &str) -> Option<Rule> {
     }
 }
 
+/// The `rd` of a request for `/login`, when it is a valid target (API.md: a visitor already
+/// signed in well enough goes there at once).
+fn login_return_to(state: &AppState, req: &Request) -> Option<String> {
+    if req.uri().path() != "/login" {
+        return None;
+    }
+    let query = req.uri().query()?;
+    let rd = form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "rd")?.1.into_owned();
+    return_to::checked(&rd, &state.settings)
+}
+
 pub async fn guard(state: &AppState, req: Request, next: Next) -> Response {
+    if let Some(rd) = login_return_to(state, &req) {
+        if let Some(session) = req.extensions().get::<Session>().cloned() {
+            if let Ok((Stage::SignedIn { .. }, Some(account))) =
+                current_user::current_stage(state, &RequestSession::new(session, None)).await
+            {
+                let next_page =
+                    return_to::after_sign_in(Some(&rd), &state.settings, &account.username, account.two_factor_on());
+                return flash::see_other(&next_page, None, state.settings.secure_cookies);
+            }
+        }
+    }
     let Some(rule) = rule_for(req.uri().path()) else { return next.run(req).await };
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return next.run(req).await;

@@ -24,6 +24,9 @@ const SESSION_CLEANUP_EVERY: tokio::time::Duration = tokio::time::Duration::from
 
 impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        for warning in &config.warnings {
+            tracing::warn!("{warning}");
+        }
         let site_root = std::path::PathBuf::from(config.leptos.site_root.as_ref());
         if let Some(path) = database::sqlite_path(&config.database_url) {
             private_files::refuse_inside_site_root(&path, &site_root, "the database")?;

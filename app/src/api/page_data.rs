@@ -10,6 +10,15 @@ use serde::{Deserialize, Serialize};
 /// they know): SHA1/6 digits/30 s TOTP, what every authenticator app supports.
 pub const DEFAULT_CODE_DIGITS: usize = 6;
 
+/// The valid `rd` of the page being rendered (`domain::flows::return_to`), if any.
+#[cfg(feature = "ssr")]
+fn page_return_to(settings: &domain::Settings) -> Option<String> {
+    let parts = use_context::<http::request::Parts>()?;
+    let query = parts.uri.query()?;
+    let rd = form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "rd")?.1.into_owned();
+    domain::flows::return_to::checked(&rd, settings)
+}
+
 /// `2026-11-28 14:05 UTC`: what the page shows before (or without) JavaScript.
 #[cfg(feature = "ssr")]
 fn format_utc(unix_seconds: i64) -> String {
@@ -51,6 +60,8 @@ pub struct AccountOverview {
     pub events: Vec<SecurityEvent>,
     /// How many digits the account's codes have.
     pub code_digits: usize,
+    /// The protected app to go on to (the page's valid `rd`), after the codes are saved.
+    pub continue_to: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,6 +102,7 @@ pub async fn load_account_overview() -> Result<AccountOverview, ApiError> {
         recently_authenticated,
         events,
         code_digits: account.otp.digits,
+        continue_to: page_return_to(&state.settings),
     })
 }
 
@@ -112,6 +124,8 @@ pub struct SetupPageData {
     pub widely_supported: bool,
     /// "SHA256, 8 digits, every 60 seconds": what to choose in apps that ask.
     pub parameters: String,
+    /// The host of the protected app that asks for two factors (the page's valid `rd`).
+    pub asked_by: Option<String>,
 }
 
 impl SetupPageData {
@@ -129,6 +143,7 @@ impl SetupPageData {
             counter_based: false,
             widely_supported: true,
             parameters: String::new(),
+            asked_by: None,
         }
     }
 }
@@ -160,6 +175,9 @@ pub async fn load_setup_page() -> Result<SetupPageData, ApiError> {
         counter_based: offer.params.kind == OtpKind::Hotp,
         widely_supported: offer.params.is_widely_supported(),
         parameters: offer.params.describe(),
+        asked_by: page_return_to(&state.settings).and_then(|rd| {
+            rd.split_once("://").and_then(|(_, rest)| rest.split(['/', '?', '#']).next().map(str::to_owned))
+        }),
     })
 }
 

@@ -5,12 +5,19 @@ use super::{Done, PasswordAccepted};
 use crate::api_error::ApiError;
 use leptos::prelude::*;
 
+/// The password step. `rd`: the page a protected app sent the visitor from, followed once the
+/// sign-in completes when it is a valid target.
 #[server(endpoint = "login")]
-pub async fn login(username: Option<String>, password: Option<String>) -> Result<PasswordAccepted, ApiError> {
+pub async fn login(
+    username: Option<String>,
+    password: Option<String>,
+    rd: Option<String>,
+) -> Result<PasswordAccepted, ApiError> {
     use crate::server::{device_cookie, form_reply::FormPost, response_options, session::request_context};
-    use domain::flows::sign_in;
+    use domain::flows::{return_to, sign_in};
     let form = FormPost::on("/login");
     let (state, session) = request_context()?;
+    let typed_name = username.clone().unwrap_or_default();
     let outcome = sign_in::password_step(&state, &session, username, password).await?;
     // The browser is now known to this account: its later attempts count on their own.
     let cookie = device_cookie::set_cookie(&outcome.device_token, state.settings.secure_cookies);
@@ -18,39 +25,47 @@ pub async fn login(username: Option<String>, password: Option<String>) -> Result
         response_options::append_header(http::header::SET_COOKIE, cookie);
     }
     if outcome.second_factor {
-        form.next("/login/2fa", None);
+        form.next(&return_to::carried("/login/2fa", rd.as_deref(), &state.settings), None);
     } else {
-        form.next("/account", Some("You are signed in."));
+        let next = return_to::after_sign_in(rd.as_deref(), &state.settings, &typed_name, false);
+        form.next(&next, Some("You are signed in."));
     }
     Ok(PasswordAccepted { second_factor: outcome.second_factor })
 }
 
 #[server(endpoint = "login/2fa")]
-pub async fn login_second_factor(otp: Option<String>) -> Result<Done, ApiError> {
+pub async fn login_second_factor(otp: Option<String>, rd: Option<String>) -> Result<Done, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
+    use domain::flows::return_to;
     let form = FormPost::on("/login/2fa");
     let (state, session) = request_context()?;
     domain::flows::sign_in::code_step(&state, &session, otp).await?;
-    form.next("/account", Some("You are signed in."));
+    // 2FA is on: any rule the target has is met.
+    form.next(&return_to::after_sign_in(rd.as_deref(), &state.settings, "", true), Some("You are signed in."));
     Ok(Done {})
 }
 
 #[server(endpoint = "login/recovery")]
-pub async fn login_recovery(recovery_code: Option<String>) -> Result<Done, ApiError> {
+pub async fn login_recovery(recovery_code: Option<String>, rd: Option<String>) -> Result<Done, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
+    use domain::flows::return_to;
     let form = FormPost::on("/login/2fa");
     let (state, session) = request_context()?;
     domain::flows::sign_in::recovery_step(&state, &session, recovery_code).await?;
-    form.next("/account", Some("You are signed in."));
+    form.next(&return_to::after_sign_in(rd.as_deref(), &state.settings, "", true), Some("You are signed in."));
     Ok(Done {})
 }
 
+/// Signs out; `rd` (a valid target) is where the browser goes next, else `/login`.
 #[server(endpoint = "logout")]
-pub async fn logout() -> Result<Done, ApiError> {
-    use crate::server::{form_reply::FormPost, session::RequestSession};
+pub async fn logout(rd: Option<String>) -> Result<Done, ApiError> {
+    use crate::server::{form_reply::FormPost, session::request_context};
+    use domain::flows::return_to;
     let form = FormPost::on("/");
-    domain::flows::sessions::sign_out(&RequestSession::current()?).await?;
-    form.next("/login", Some("You are signed out."));
+    let (state, session) = request_context()?;
+    domain::flows::sessions::sign_out(&session).await?;
+    let next = rd.as_deref().and_then(|rd| return_to::checked(rd, &state.settings));
+    form.next(next.as_deref().unwrap_or("/login"), Some("You are signed out."));
     Ok(Done {})
 }
 

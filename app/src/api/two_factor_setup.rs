@@ -23,9 +23,9 @@ pub async fn start_two_factor_setup() -> Result<SetupKey, ApiError> {
 /// change to 2FA it needs a recent sign-in (a stolen, older session cannot put its own phone on
 /// the account).
 #[server(endpoint = "2fa/confirm")]
-pub async fn confirm_two_factor(otp: Option<String>) -> Result<RecoveryCodes, ApiError> {
+pub async fn confirm_two_factor(otp: Option<String>, rd: Option<String>) -> Result<RecoveryCodes, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
-    use domain::flows::{current_user, two_factor_setup};
+    use domain::flows::{current_user, return_to, two_factor_setup};
     let form = FormPost::on("/account/2fa/setup");
     let (state, session) = request_context()?;
     let account = current_user::recently_signed_in_account(&state, &session).await?;
@@ -34,6 +34,8 @@ pub async fn confirm_two_factor(otp: Option<String>) -> Result<RecoveryCodes, Ap
     if form.shows_next_page() {
         session.stash_recovery_codes(&recovery_codes, &state.secret_box).await?;
     }
-    form.next("/account", Some("Two-factor authentication is on. Save your recovery codes now."));
+    // The account page shows the codes once, then (with `rd`) a link on to the protected app.
+    let next = return_to::carried("/account", rd.as_deref(), &state.settings);
+    form.next(&next, Some("Two-factor authentication is on. Save your recovery codes now."));
     Ok(RecoveryCodes { recovery_codes })
 }

@@ -5,3 +5,4 @@ pub mod layout;
 pub mod notices;
 pub mod post_form;
 pub mod reauthenticate;
+pub mod return_to;

@@ -54,6 +54,11 @@ function arrive(url) {
 async function navigate(to, replace) {
   const id = ++current;
   const url = new URL(to, location.href);
+  if (url.origin !== location.origin) {
+    // A protected app the sign-in was for (`rd`): another site, another document.
+    location.assign(url);
+    return;
+  }
   let response;
   try {
     response = await fetch(url, { headers: { Accept: "text/html", ...IN_PAGE }, credentials: "same-origin" });

@@ -45,6 +45,7 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
         recently_authenticated,
         events,
         code_digits,
+        continue_to,
     } = account;
     let fresh = (!fresh_recovery_codes.is_empty()).then(|| {
         view! {
@@ -52,6 +53,12 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
                 <h2>"Save your recovery codes"</h2>
                 <RecoveryCodeList codes=fresh_recovery_codes />
             </section>
+        }
+    });
+    // The protected app that sent the visitor here (after the codes are saved).
+    let onwards = continue_to.map(|url| {
+        view! {
+            <p class="card"><a class="button" id="continue-to" href=url rel="external">"Continue to the site that asked"</a></p>
         }
     });
     let manage = if two_factor {
@@ -77,6 +84,7 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
     };
     view! {
         {fresh}
+        {onwards}
         <section class="card">
             <p>"Signed in as " <strong id="account-username">{username}</strong></p>
             <h2>"Two-factor authentication"</h2>

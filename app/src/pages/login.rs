@@ -1,6 +1,6 @@
 use crate::{
     api::sign_in::Login,
-    components::{notices::FlashNotice, post_form::PostForm},
+    components::{notices::FlashNotice, post_form::PostForm, return_to::ReturnToField},
 };
 use leptos::prelude::*;
 use server_fn::ServerFn;
@@ -18,6 +18,7 @@ pub fn LoginPage() -> impl IntoView {
                 autocapitalize="none" spellcheck="false" />
             <label for="password">"Password"</label>
             <input id="password" name="password" type="password" autocomplete="current-password" required />
+            <ReturnToField />
             <button type="submit">"Sign in"</button>
         </PostForm>
         <p>"New here? " <a href="/register">"Create an account"</a></p>

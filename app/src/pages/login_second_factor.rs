@@ -3,7 +3,7 @@ use crate::{
         page_data::load_code_digits,
         sign_in::{LoginRecovery, LoginSecondFactor},
     },
-    components::{notices::FlashNotice, post_form::PostForm},
+    components::{notices::FlashNotice, post_form::PostForm, return_to::ReturnToField},
     islands::otp_field::OtpField,
 };
 use leptos::prelude::*;
@@ -24,6 +24,7 @@ pub fn SecondFactorPage() -> impl IntoView {
                 view! {
                     <PostForm action=LoginSecondFactor::PATH class="card form">
                         <OtpField autofocus=true submit_when_complete=true digits=digits />
+                        <ReturnToField />
                         <button type="submit">"Verify"</button>
                     </PostForm>
                 }
@@ -36,6 +37,7 @@ pub fn SecondFactorPage() -> impl IntoView {
                 <label for="recovery_code">"Recovery code"</label>
                 <input id="recovery_code" name="recovery_code" type="text" autocomplete="off"
                     autocapitalize="none" spellcheck="false" maxlength="32" required />
+                <ReturnToField />
                 <button type="submit" class="secondary">"Use recovery code"</button>
             </PostForm>
         </details>

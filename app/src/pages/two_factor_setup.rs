@@ -3,7 +3,9 @@ use crate::{
         page_data::{load_setup_page, SetupPageData},
         two_factor_setup::ConfirmTwoFactor,
     },
-    components::{notices::FlashNotice, post_form::PostForm, reauthenticate::ReauthenticateForm},
+    components::{
+        notices::FlashNotice, post_form::PostForm, reauthenticate::ReauthenticateForm, return_to::ReturnToField,
+    },
     islands::{copy_button::CopyButton, otp_field::OtpField},
 };
 use leptos::{either::EitherOf3, prelude::*};
@@ -21,7 +23,12 @@ pub fn TwoFactorSetupPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match setup.await {
-                    Ok(data) if data.recently_authenticated => EitherOf3::A(view! { <SetupSteps data /> }),
+                    Ok(data) if data.recently_authenticated => EitherOf3::A(view! {
+                        {data.asked_by.clone().map(|site| view! {
+                            <p class="notice" id="asked-by">{site} " asks for two-factor authentication: turn it on to continue there."</p>
+                        })}
+                        <SetupSteps data />
+                    }),
                     // An older sign-in sees no key until it confirms the password again.
                     Ok(_) => EitherOf3::B(view! {
                         <p>"To see a new setup key, confirm your password first: your last sign-in was more than 10 minutes ago."</p>
@@ -103,6 +110,7 @@ fn SetupSteps(data: SetupPageData) -> impl IntoView {
                 >
                     <PostForm action=ConfirmTwoFactor::PATH class="form">
                         <OtpField autofocus=true submit_when_complete=true digits=code_digits />
+                        <ReturnToField />
                         <button type="submit">"Confirm and turn on"</button>
                     </PostForm>
                 </Show>

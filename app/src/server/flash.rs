@@ -29,16 +29,17 @@ pub struct SeeOther {
     pub cookie: Option<HeaderValue>,
 }
 
-pub fn see_other_parts(location: &'static str, message: Option<&Flash>, secure: bool) -> SeeOther {
+pub fn see_other_parts(location: &str, message: Option<&Flash>, secure: bool) -> SeeOther {
     SeeOther {
         status: StatusCode::SEE_OTHER,
-        location: HeaderValue::from_static(location),
+        // Locations are our own pages or a checked `rd` (`domain::flows::return_to`).
+        location: HeaderValue::from_str(location).unwrap_or(HeaderValue::from_static("/")),
         cookie: message.and_then(|m| set_cookie(m, secure)),
     }
 }
 
 /// The 303 as an axum response.
-pub fn see_other(location: &'static str, message: Option<&Flash>, secure: bool) -> axum::response::Response {
+pub fn see_other(location: &str, message: Option<&Flash>, secure: bool) -> axum::response::Response {
     use axum::response::IntoResponse;
     let SeeOther { status, location, cookie } = see_other_parts(location, message, secure);
     let mut response = (status, [(header::LOCATION, location)]).into_response();

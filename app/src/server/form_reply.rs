@@ -54,7 +54,7 @@ impl FormPost {
     }
 
     /// Success: on to `page`, which shows `message` once.
-    pub fn next(&self, page: &'static str, message: Option<&str>) {
+    pub fn next(&self, page: &str, message: Option<&str>) {
         let message = message.map(|m| Flash { is_error: false, message: m.to_owned() });
         match self.kind {
             Some(FormPostKind::Plain { secure_cookies }) => redirect(secure_cookies, page, message),
@@ -90,7 +90,7 @@ fn form_post_kind() -> Option<FormPostKind> {
     use_context::<http::request::Parts>()?.extensions.get::<FormPostKind>().copied()
 }
 
-fn redirect(secure_cookies: bool, location: &'static str, message: Option<Flash>) {
+fn redirect(secure_cookies: bool, location: &str, message: Option<Flash>) {
     let flash::SeeOther { status, location, cookie } =
         flash::see_other_parts(location, message.as_ref(), secure_cookies);
     response_options::set_status(status);

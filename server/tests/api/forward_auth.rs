@@ -176,3 +176,84 @@ async fn a_missing_malformed_or_foreign_target_is_400() {
         .unwrap();
     assert_eq!(head.status(), StatusCode::OK, "HEAD is answered too");
 }
+
+// --- `rd`: the portal sends the visitor back to the app that asked ------------------------
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_sign_in_ends_on_a_valid_rd_and_ignores_any_other() {
+    let (app, _folder) = gate().await;
+    app.register(&client(), "alice", "correct horse").await;
+    let sign_in = |rd: &'static str| {
+        let app = &app;
+        async move {
+            let form = [("username", "alice"), ("password", "correct horse"), ("rd", rd)];
+            app.form_post(&client(), "login", &form).await
+        }
+    };
+    // one_factor target: straight there, query string and all.
+    assert_eq!(
+        location(&sign_in("https://wiki.example.test/page?x=1&y=2").await),
+        "https://wiki.example.test/page?x=1&y=2"
+    );
+    // two_factor target, 2FA off: through the setup first.
+    assert_eq!(
+        location(&sign_in("https://app.example.test/").await),
+        "/account/2fa/setup?rd=https%3A%2F%2Fapp.example.test%2F"
+    );
+    for bad in [
+        "https://evil.test/",
+        "https://example.test.evil.test/",
+        "//evil.test/",
+        "/\\evil.test",
+        "https://alice@wiki.example.test/",
+        "javascript:alert(1)",
+        "https:%2F%2Fevil.test",
+    ] {
+        assert_eq!(location(&sign_in(bad).await), "/account", "{bad:?} must be ignored");
+    }
+    // With JavaScript: the same destination, named for the page's script.
+    let r = app
+        .post(
+            &client(),
+            "login",
+            &[("username", "alice"), ("password", "correct horse"), ("rd", "https://wiki.example.test/")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let in_page = client()
+        .post(app.url("/api/login"))
+        .header(header::ACCEPT, "application/json")
+        .header("x-in-page", "1")
+        .form(&[("username", "alice"), ("password", "correct horse"), ("rd", "https://wiki.example.test/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(in_page.headers()["x-next-page"], "https://wiki.example.test/");
+}
+
+#[tokio::test]
+async fn the_code_step_and_an_earlier_sign_in_follow_rd_and_logout_takes_one_too() {
+    // Without COOKIE_DOMAIN, rd may be a path of the portal (the test client keeps its cookie).
+    let (app, _folder) = gate_with(false).await;
+    let (secret, _) = app.user_with_two_factor("bob", "correct horse").await;
+    let c = client();
+    let form = [("username", "bob"), ("password", "correct horse"), ("rd", "/account?from=app")];
+    let r = app.form_post(&c, "login", &form).await;
+    assert_eq!(location(&r), "/login/2fa?rd=%2Faccount%3Ffrom%3Dapp", "rd is carried to the code step");
+    let r = app.form_post(&c, "login/2fa", &[("otp", &app.code(&secret, 1)), ("rd", "/account?from=app")]).await;
+    assert_eq!(location(&r), "/account?from=app");
+    // Already signed in: /login with a valid rd goes there at once.
+    let r = c.get(app.url("/login?rd=%2Faccount%3Fagain")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/account?again");
+    // An invalid one is ignored: the sign-in page.
+    assert_eq!(c.get(app.url("/login?rd=%2F%2Fevil.test")).send().await.unwrap().status(), StatusCode::OK);
+    let r = app.form_post(&c, "logout", &[("rd", "/register")]).await;
+    assert_eq!(location(&r), "/register");
+    let r = app.form_post(&client(), "logout", &[("rd", "https://evil.test/")]).await;
+    assert_eq!(location(&r), "/login");
+}

@@ -7,6 +7,7 @@
 //! - `two_factor_setup`: a key made and kept on the server, confirmed with a code.
 //! - `two_factor_settings`: new recovery codes, turning 2FA off.
 //! - `reauthentication`: password and code again, for sensitive changes.
+//! - `return_to`: where a sign-in ends when a protected app sent the visitor (`rd`).
 //! - `sessions`: signing out, and ending every other session.
 //! - `account_change`: how a change that ends other sessions finishes (or loses a race).
 //! - `session`: the stage a session carries, over any session store.
@@ -16,6 +17,7 @@ pub mod current_user;
 pub mod password_check;
 pub mod reauthentication;
 pub mod registration;
+pub mod return_to;
 pub mod second_factor;
 pub mod session;
 pub mod sessions;
