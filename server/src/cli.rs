@@ -24,6 +24,23 @@ pub enum Command {
     /// One-time-password helpers in the spirit of PyOTP (no database needed).
     #[command(subcommand)]
     Otp(OtpCommand),
+    /// The forward-auth gate's access rules (ACCESS_RULES_FILE), for debugging them.
+    #[command(subcommand)]
+    Authz(AuthzCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthzCommand {
+    /// Which rule matches a request to URL, and what it decides (for a visitor signed in as
+    /// --user, or not signed in).
+    Check {
+        url: String,
+        /// The signed-in account asking (its groups count for `group:` subjects).
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long, default_value = "GET")]
+        method: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -42,6 +59,19 @@ pub enum UserCommand {
     /// security log); the person then signs in with the password and may set it up again.
     #[command(name = "reset-2fa")]
     Reset2fa { name: String },
+    /// Put the account in groups (comma-separated; an empty list clears them): the access rules'
+    /// `group:` subjects, and `Remote-Groups` for the apps behind the gate.
+    Groups { name: String, groups: String },
+    /// Set the account's display name and email (`Remote-Name`, `Remote-Email`); an empty value
+    /// clears one.
+    Set {
+        name: String,
+        /// The display name.
+        #[arg(long = "name")]
+        display_name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+    },
     /// Clear the account's sign-in throttling and lift a lock on codes (logged).
     Unlock { name: String },
 }

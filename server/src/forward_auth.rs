@@ -42,6 +42,9 @@ pub async fn auth_request(state: State<AppState>, session: Extension<Session>, h
 struct Visitor {
     username: String,
     two_factor: bool,
+    display_name: Option<String>,
+    email: Option<String>,
+    groups: Vec<String>,
 }
 
 async fn answer(
@@ -61,7 +64,10 @@ async fn answer(
         Ok(visitor) => visitor,
         Err(response) => return response,
     };
-    let subject = Subject { username: visitor.as_ref().map(|v| v.username.clone()), groups: Vec::new() };
+    let subject = Subject {
+        username: visitor.as_ref().map(|v| v.username.clone()),
+        groups: visitor.as_ref().map(|v| v.groups.clone()).unwrap_or_default(),
+    };
     let passes = match state.settings.access_rules.decide(&target, &subject) {
         Decision::Policy { policy: Policy::Deny, .. } | Decision::Forbidden => {
             return StatusCode::FORBIDDEN.into_response()
@@ -82,9 +88,13 @@ async fn signed_in(state: &AppState, session: RequestSession) -> Result<Option<V
     let stage = session::stage(&session, state.now()).await.map_err(|_| unavailable())?;
     let Stage::SignedIn { user_id, epoch, .. } = stage else { return Ok(None) };
     match state.identities.get(&state.db, user_id).await {
-        Ok(Some(identity)) if identity.session_epoch == epoch => {
-            Ok(Some(Visitor { username: identity.username.clone(), two_factor: identity.two_factor }))
-        }
+        Ok(Some(identity)) if identity.session_epoch == epoch => Ok(Some(Visitor {
+            username: identity.username.clone(),
+            two_factor: identity.two_factor,
+            display_name: identity.display_name.clone(),
+            email: identity.email.clone(),
+            groups: identity.groups.clone(),
+        })),
         Ok(_) => Ok(None),
         Err(_) => Err(unavailable()),
     }
@@ -95,14 +105,19 @@ fn unavailable() -> Response {
 }
 
 /// 200 with the four `Remote-*` headers, always present (empty for a visitor not signed in on a
-/// `bypass` rule). Usernames are letters, digits, `.`, `_` and `-`: safe in a header.
+/// `bypass` rule). Every value is safe for a header: usernames and groups are letters, digits,
+/// `.`, `_` and `-`; display names and emails hold no control characters (checked when set), and
+/// are sent as their UTF-8 bytes.
 fn allowed(visitor: Option<&Visitor>) -> Response {
-    let name = visitor.map(|v| v.username.as_str()).unwrap_or_default();
+    let user = visitor.map(|v| v.username.clone()).unwrap_or_default();
+    let groups = visitor.map(|v| v.groups.join(",")).unwrap_or_default();
+    let name = visitor.map(|v| v.display_name.clone().unwrap_or_else(|| v.username.clone())).unwrap_or_default();
+    let email = visitor.and_then(|v| v.email.clone()).unwrap_or_default();
     let mut response = StatusCode::OK.into_response();
     for (header_name, value) in
-        [("remote-user", name), ("remote-groups", ""), ("remote-name", name), ("remote-email", "")]
+        [("remote-user", user), ("remote-groups", groups), ("remote-name", name), ("remote-email", email)]
     {
-        let value = HeaderValue::from_str(value).unwrap_or(HeaderValue::from_static(""));
+        let value = HeaderValue::from_bytes(value.as_bytes()).unwrap_or(HeaderValue::from_static(""));
         response.headers_mut().insert(HeaderName::from_static(header_name), value);
     }
     response
@@ -153,7 +168,7 @@ fn original_target(headers: &HeaderMap) -> Option<(Target, String)> {
 }
 
 /// An absolute http(s) URL without user info, as the target of a request.
-fn target_of(url: &str, method: String) -> Option<(Target, String)> {
+pub fn target_of(url: &str, method: String) -> Option<(Target, String)> {
     if url.chars().any(|c| c.is_control() || c == '\\') {
         return None;
     }

@@ -22,7 +22,7 @@ mod cross_site;
 pub mod database;
 pub mod encryption_key;
 mod form_posts;
-mod forward_auth;
+pub mod forward_auth;
 mod health;
 mod json_errors;
 pub mod memory;

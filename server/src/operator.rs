@@ -3,7 +3,7 @@
 //! or not found). The SQL is the domain's storage; the checks are the domain's input rules.
 
 use crate::{
-    cli::{OtpCommand, UserCommand},
+    cli::{AuthzCommand, OtpCommand, UserCommand},
     config::Config,
     database,
     startup_error::StartupError,
@@ -39,6 +39,13 @@ pub enum OperatorError {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
     Migrated,
+    Grouped {
+        username: String,
+        groups: Vec<String>,
+    },
+    ProfileSet {
+        username: String,
+    },
     Created {
         username: String,
     },
@@ -95,6 +102,9 @@ impl Outcome {
                 vec![format!("two-factor authentication is off for {username}; recovery codes voided")]
             }
             Outcome::Unlocked { username } => vec![format!("sign-in limits cleared for {username}")],
+            Outcome::Grouped { username, groups } if groups.is_empty() => vec![format!("{username} is in no group")],
+            Outcome::Grouped { username, groups } => vec![format!("{username} is in {}", groups.join(", "))],
+            Outcome::ProfileSet { username } => vec![format!("profile set for {username}")],
             Outcome::Printed(text) => vec![text.clone()],
             Outcome::Verified(valid) => vec![if *valid { "valid" } else { "invalid" }.to_owned()],
         }
@@ -164,6 +174,26 @@ pub async fn user(
             security_log::record(&db, id, security_log::Event::TwoFactorResetByOperator, None, now).await;
             Ok(Outcome::TwoFactorReset { username })
         }
+        UserCommand::Groups { name, groups } => {
+            let (id, username) = find(&db, &name).await?;
+            let groups = input::groups(&groups).map_err(refuse)?;
+            accounts::set_groups(&db, id, &groups).await?;
+            Ok(Outcome::Grouped { username, groups })
+        }
+        UserCommand::Set { name, display_name, email } => {
+            let (id, username) = find(&db, &name).await?;
+            let current = accounts::list_profile(&db, id).await?;
+            let display_name = match display_name {
+                Some(text) => input::display_name(Some(text)).map_err(refuse)?,
+                None => current.0,
+            };
+            let email = match email {
+                Some(text) => input::email(Some(text)).map_err(refuse)?,
+                None => current.1,
+            };
+            accounts::set_profile(&db, id, display_name.as_deref(), email.as_deref()).await?;
+            Ok(Outcome::ProfileSet { username })
+        }
         UserCommand::Unlock { name } => {
             let (id, username) = find(&db, &name).await?;
             throttle::clear_account(&db, id, &username).await?;
@@ -171,6 +201,31 @@ pub async fn user(
             Ok(Outcome::Unlocked { username })
         }
     }
+}
+
+/// `server authz check`: which rule matches, and its decision.
+pub async fn authz(config: &Config, command: AuthzCommand) -> Result<Outcome, OperatorError> {
+    use domain::access_rules::{Decision, Subject};
+    let AuthzCommand::Check { url, user, method } = command;
+    let (target, _) = crate::forward_auth::target_of(&url, method.to_ascii_uppercase())
+        .ok_or_else(|| OperatorError::Refused(format!("{url:?} is not an absolute http(s) URL without user info")))?;
+    let subject = match user {
+        None => Subject::default(),
+        Some(name) => {
+            let db = open_database(config).await?;
+            let (id, username) = find(&db, &name).await?;
+            let groups = domain::storage::accounts::groups_of_account(&db, id).await?;
+            Subject { username: Some(username), groups }
+        }
+    };
+    let rules = &config.settings.access_rules;
+    let (matched, decision) = match rules.decide(&target, &subject) {
+        Decision::Policy { policy, rule: Some(index) } => (rules.describe(index), policy.name().to_owned()),
+        Decision::Policy { policy, rule: None } => ("no rule: default_policy".to_owned(), policy.name().to_owned()),
+        Decision::SignInFirst { rule } => (rules.describe(rule), "sign in first (the rule has subjects)".to_owned()),
+        Decision::Forbidden => ("no rule for this user".to_owned(), "deny (403)".to_owned()),
+    };
+    Ok(Outcome::Printed(format!("matched: {matched}\ndecision: {decision}")))
 }
 
 /// The first line of standard input, without its line ending.

@@ -27,7 +27,6 @@ use axum::{
 };
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::time::Duration;
-use tower_http::timeout::TimeoutLayer;
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer, SessionStore};
 
 /// The session cookie's name. Over https it is `__Host-session`: the browser then accepts it
@@ -99,7 +98,7 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
         .layer(sessions)
         // The security headers, around the anonymous page cache.
         .layer(middleware::from_fn_with_state(PageCache::default(), security_headers::add))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .layer(middleware::from_fn(request_timeout))
         .with_state(state)
 }
 
@@ -122,4 +121,18 @@ async fn gate(State((state, pages)): State<(AppState, SignedInPages)>, request: 
     };
     let request = form_posts::mark(request, state.settings.secure_cookies);
     json_errors::ensure_json(next.run(request).await, &endpoint).await
+}
+
+/// No request runs longer than this: it is answered 503 and logged (which request, how long).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+async fn request_timeout(request: Request, next: Next) -> Response {
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::error!(%method, path, "request timed out after {} s", REQUEST_TIMEOUT.as_secs());
+            axum::response::IntoResponse::into_response(StatusCode::SERVICE_UNAVAILABLE)
+        }
+    }
 }

@@ -356,3 +356,55 @@ fn a_bad_access_rules_file_stops_start_up_naming_the_rule() {
     let o = server(&["--access-rules-file", &rules_arg, "migrate"], &dir.path().join("app.db"), None);
     assert!(!o.status.success() && stderr(&o).contains("ACCESS_RULES_FILE"), "{}", stderr(&o));
 }
+
+/// The operator puts an account in groups and sets its display name and email.
+#[test]
+fn groups_and_profile_are_set_by_the_operator() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    assert!(server(&["user", "add", "alice"], &db, Some("correct horse battery\n")).status.success());
+    let o = server(&["user", "groups", "alice", "admins,dev"], &db, None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), "alice is in admins, dev");
+    let o = server(&["user", "groups", "alice", "bad group"], &db, None);
+    assert!(!o.status.success() && stderr(&o).contains("not a group name"), "{}", stderr(&o));
+    let o = server(&["user", "set", "alice", "--name", "Alice Liddell", "--email", "alice@example.test"], &db, None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = server(&["user", "set", "alice", "--email", "nope"], &db, None);
+    assert!(!o.status.success() && stderr(&o).contains("email"), "{}", stderr(&o));
+    assert_eq!(stdout(&server(&["user", "groups", "alice", ""], &db, None)).trim(), "alice is in no group");
+}
+
+/// `server authz check` says which rule matches a request and what it decides.
+#[test]
+fn authz_check_names_the_rule_and_the_decision() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        "default_policy = \"deny\"\n\n[[rules]]\ndomain = \"status.example.com\"\npolicy = \"bypass\"\n\n[[rules]]\ndomain = \"*.example.com\"\nsubject = \"group:admins\"\npolicy = \"two_factor\"\n",
+    )
+    .unwrap();
+    let rules = rules.display().to_string();
+    let check = |args: &[&str]| {
+        let mut all = vec!["--access-rules-file", rules.as_str(), "authz", "check"];
+        all.extend_from_slice(args);
+        server(&all, &db, None)
+    };
+    let o = check(&["https://status.example.com/health"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "matched: rule 1 (status.example.com)\ndecision: bypass\n");
+    assert!(stdout(&check(&["https://app.example.com/"])).contains("decision: sign in first"));
+    assert!(server(&["--access-rules-file", &rules, "user", "add", "alice"], &db, Some("correct horse battery\n"))
+        .status
+        .success());
+    assert!(server(&["--access-rules-file", &rules, "user", "groups", "alice", "admins"], &db, None).status.success());
+    assert_eq!(
+        stdout(&check(&["https://app.example.com/", "--user", "alice", "--method", "post"])),
+        "matched: rule 2 (*.example.com)\ndecision: two_factor\n"
+    );
+    assert!(stdout(&check(&["https://other.test/"])).contains("default_policy\ndecision: deny"));
+    let o = check(&["not a url"]);
+    assert!(!o.status.success() && stderr(&o).contains("not an absolute"), "{}", stderr(&o));
+}

@@ -62,6 +62,9 @@ pub struct AccountOverview {
     pub code_digits: usize,
     /// The protected app to go on to (the page's valid `rd`), after the codes are saved.
     pub continue_to: Option<String>,
+    /// What the forward-auth gate tells the apps behind it.
+    pub display_name: String,
+    pub email: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -88,6 +91,7 @@ pub async fn load_account_overview() -> Result<AccountOverview, ApiError> {
     let account = signed_in.account;
     let recovery_codes_left =
         accounts::remaining_recovery_codes(&state.db, account.id).await.map_err(domain::AuthError::from)?;
+    let profile = accounts::list_profile(&state.db, account.id).await.map_err(domain::AuthError::from)?;
     let events = security_log::recent(&state.db, account.id, 20)
         .await
         .map_err(domain::AuthError::from)?
@@ -103,6 +107,8 @@ pub async fn load_account_overview() -> Result<AccountOverview, ApiError> {
         events,
         code_digits: account.otp.digits,
         continue_to: page_return_to(&state.settings),
+        display_name: profile.0.unwrap_or_default(),
+        email: profile.1.unwrap_or_default(),
     })
 }
 

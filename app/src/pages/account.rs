@@ -2,6 +2,7 @@ use crate::{
     api::{
         manage_two_factor::{DisableTwoFactor, RegenerateRecoveryCodes},
         page_data::{load_account_overview, AccountOverview, SecurityEvent},
+        profile::SaveProfile,
         sign_in::SignOutOtherSessions,
     },
     components::{notices::FlashNotice, post_form::PostForm, reauthenticate::ReauthenticateForm},
@@ -46,6 +47,8 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
         events,
         code_digits,
         continue_to,
+        display_name,
+        email,
     } = account;
     let fresh = (!fresh_recovery_codes.is_empty()).then(|| {
         view! {
@@ -92,6 +95,7 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
         </section>
         {manage}
         <SessionsCard recently_authenticated two_factor />
+        <ProfileCard display_name email />
         <ActivityCard events />
     }
 }
@@ -195,6 +199,24 @@ fn ActivityCard(events: Vec<SecurityEvent>) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
+        </section>
+    }
+}
+
+/// The display name and email the sign-in gate passes to the apps it protects.
+#[component]
+fn ProfileCard(display_name: String, email: String) -> impl IntoView {
+    view! {
+        <section class="card">
+            <h2>"Profile"</h2>
+            <p>"What the apps behind this sign-in are told about you, besides your username."</p>
+            <PostForm action=SaveProfile::PATH class="form" id="profile-form">
+                <label for="display_name">"Display name"</label>
+                <input id="display_name" name="display_name" type="text" autocomplete="name" maxlength="100" value=display_name />
+                <label for="email">"Email"</label>
+                <input id="email" name="email" type="email" autocomplete="email" maxlength="254" value=email />
+                <button type="submit" class="secondary">"Save profile"</button>
+            </PostForm>
         </section>
     }
 }

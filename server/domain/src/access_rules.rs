@@ -19,6 +19,17 @@ pub enum Policy {
     Deny,
 }
 
+impl Policy {
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::Bypass => "bypass",
+            Policy::OneFactor => "one_factor",
+            Policy::TwoFactor => "two_factor",
+            Policy::Deny => "deny",
+        }
+    }
+}
+
 /// A request to a protected app, as the proxy describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
@@ -161,6 +172,14 @@ impl AccessRules {
     pub fn lets_any_account_through(&self) -> bool {
         self.default_policy != Policy::Deny
             || self.rules.iter().any(|r| r.subjects.is_empty() && r.policy != Policy::Deny)
+    }
+
+    /// How an operator names a rule: `rule 2 (app.example.com, *.ops.example.com)`.
+    pub fn describe(&self, index: usize) -> String {
+        match self.rules.get(index) {
+            Some(rule) => format!("rule {} ({})", index + 1, rule.domains.join(", ")),
+            None => format!("rule {}", index + 1),
+        }
     }
 
     /// The decision for `target` asked by `subject`: the first rule whose domain, resources and

@@ -112,6 +112,51 @@ pub fn code_of_length(code: &str, digits: usize) -> Result<(), AuthError> {
     }
 }
 
+/// A display name (optional: empty means none): up to 100 characters, no control characters.
+pub fn display_name(field: Option<String>) -> Result<Option<String>, AuthError> {
+    let value = field.unwrap_or_default().trim().to_owned();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if value.chars().count() > 100 || value.chars().any(char::is_control) {
+        return Err(AuthError::BadInput(
+            "A display name has at most 100 characters, and no control characters.".into(),
+        ));
+    }
+    Ok(Some(value))
+}
+
+/// An email address (optional: empty means none), checked for its shape only.
+pub fn email(field: Option<String>) -> Result<Option<String>, AuthError> {
+    let value = field.unwrap_or_default().trim().to_owned();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let shaped = value.len() <= 254
+        && !value.chars().any(|c| c.is_control() || c.is_whitespace() || c == ',')
+        && value
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.contains('@'));
+    if !shaped {
+        return Err(AuthError::BadInput("Enter an email address such as name@example.com.".into()));
+    }
+    Ok(Some(value))
+}
+
+/// Group names, comma-separated: letters, digits, `.`, `_` and `-`, up to 64 each.
+pub fn groups(field: &str) -> Result<Vec<String>, AuthError> {
+    let groups: Vec<String> = field.split(',').map(str::trim).filter(|g| !g.is_empty()).map(str::to_owned).collect();
+    if let Some(bad) = groups
+        .iter()
+        .find(|g| g.len() > 64 || !g.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+    {
+        return Err(AuthError::BadInput(format!(
+            "{bad:?} is not a group name: letters, digits, '.', '_' and '-' only"
+        )));
+    }
+    Ok(groups)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +204,19 @@ mod tests {
         assert!(new_password(Some("ünïcødé pässwörd 🔑".into())).is_ok());
         assert!(new_password(Some("x".repeat(128))).is_ok());
         assert!(new_password(Some("x".repeat(PASSWORD_MAX + 1))).is_err());
+    }
+
+    #[test]
+    fn profiles_and_groups_are_checked() {
+        assert_eq!(display_name(Some("  Alice Smith ".into())).unwrap().as_deref(), Some("Alice Smith"));
+        assert_eq!(display_name(Some("".into())).unwrap(), None);
+        assert!(display_name(Some("a\nb".into())).is_err());
+        assert_eq!(email(Some("alice@example.com".into())).unwrap().as_deref(), Some("alice@example.com"));
+        for bad in ["alice", "a@b", "a b@c.d", "a@b@c.d", "a@b.c\r\nX-Injected: 1"] {
+            assert!(email(Some(bad.into())).is_err(), "{bad}");
+        }
+        assert_eq!(groups("admins, dev,,").unwrap(), ["admins", "dev"]);
+        assert!(groups("ad mins").is_err());
+        assert!(groups("").unwrap().is_empty());
     }
 }

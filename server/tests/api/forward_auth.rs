@@ -257,3 +257,47 @@ async fn the_code_step_and_an_earlier_sign_in_follow_rd_and_logout_takes_one_too
     let r = app.form_post(&client(), "logout", &[("rd", "https://evil.test/")]).await;
     assert_eq!(location(&r), "/login");
 }
+
+// --- Who the apps behind the gate are told about --------------------------------------------
+
+#[tokio::test]
+async fn the_remote_headers_carry_the_profile_and_the_groups() {
+    let (app, _folder) = gate_with(false).await;
+    let c = client();
+    app.register(&c, "alice", "correct horse").await;
+    // The operator's groups (as `server user groups` sets them), before the first check.
+    let id: i64 =
+        sqlx::query_scalar("SELECT id FROM users WHERE username_key = 'alice'").fetch_one(&app.db).await.unwrap();
+    domain::storage::accounts::set_groups(&app.db, id, &["admins".into(), "dev".into()]).await.unwrap();
+    let r = app.post(&c, "profile", &[("display_name", "Alice Liddell"), ("email", "alice@example.test")]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = forward_auth(&app, &c, "GET", "https://wiki.example.test/", "*/*").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(remote(&r), ["alice", "admins,dev", "Alice Liddell", "alice@example.test"].map(String::from));
+    let (status, body) =
+        crate::helpers::json(app.post(&c, "profile", &[("display_name", "A"), ("email", "not an email")]).await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(app.post(&client(), "profile", &[("display_name", "X")]).await.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_rule_for_a_group_lets_its_members_through_and_no_one_else() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut config = test_config(fresh_database_url(folder.path()).await);
+    let rules = "default_policy = \"deny\"\n\n[[rules]]\ndomain = \"ops.example.test\"\nsubject = \"group:admins\"\npolicy = \"one_factor\"\n";
+    config.settings.access_rules = Arc::new(AccessRules::parse(rules).unwrap());
+    let app = spawn_app_with(config).await;
+    let (admin, other) = (client(), client());
+    app.register(&admin, "alice", "correct horse").await;
+    app.register(&other, "bob", "correct horse").await;
+    let id: i64 =
+        sqlx::query_scalar("SELECT id FROM users WHERE username_key = 'alice'").fetch_one(&app.db).await.unwrap();
+    domain::storage::accounts::set_groups(&app.db, id, &["admins".into()]).await.unwrap();
+    assert_eq!(forward_auth(&app, &admin, "GET", "https://ops.example.test/", "*/*").await.status(), 200);
+    assert_eq!(forward_auth(&app, &other, "GET", "https://ops.example.test/", "*/*").await.status(), 403);
+    assert_eq!(
+        forward_auth(&app, &client(), "GET", "https://ops.example.test/", "*/*").await.status(),
+        401,
+        "sign in first"
+    );
+}

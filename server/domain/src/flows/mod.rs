@@ -9,12 +9,14 @@
 //! - `reauthentication`: password and code again, for sensitive changes.
 //! - `return_to`: where a sign-in ends when a protected app sent the visitor (`rd`).
 //! - `sessions`: signing out, and ending every other session.
+//! - `profile`: the display name and email the gate passes on.
 //! - `account_change`: how a change that ends other sessions finishes (or loses a race).
 //! - `session`: the stage a session carries, over any session store.
 
 pub mod account_change;
 pub mod current_user;
 pub mod password_check;
+pub mod profile;
 pub mod reauthentication;
 pub mod registration;
 pub mod return_to;

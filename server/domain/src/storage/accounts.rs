@@ -400,3 +400,47 @@ pub async fn delete(db: &AnyPool, account_id: i64) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM users WHERE id = $1").bind(account_id).execute(&mut *tx).await?;
     tx.commit().await
 }
+
+/// The groups column (comma-separated) as a list.
+pub fn groups_of(column: &str) -> Vec<String> {
+    column.split(',').map(str::trim).filter(|g| !g.is_empty()).map(str::to_owned).collect()
+}
+
+/// Replaces the account's groups (the operator's `server user groups`).
+pub async fn set_groups(db: &AnyPool, account_id: i64, groups: &[String]) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET groups = $1 WHERE id = $2")
+        .bind(groups.join(","))
+        .bind(account_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Sets the account's display name and email (`None`: none).
+pub async fn set_profile(
+    db: &AnyPool,
+    account_id: i64,
+    display_name: Option<&str>,
+    email: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET display_name = $1, email = $2 WHERE id = $3")
+        .bind(display_name)
+        .bind(email)
+        .bind(account_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The account's display name and email.
+pub async fn list_profile(db: &AnyPool, account_id: i64) -> Result<(Option<String>, Option<String>), sqlx::Error> {
+    let row = sqlx::query("SELECT display_name, email FROM users WHERE id = $1").bind(account_id).fetch_one(db).await?;
+    Ok((row.try_get("display_name")?, row.try_get("email")?))
+}
+
+/// The account's groups.
+pub async fn groups_of_account(db: &AnyPool, account_id: i64) -> Result<Vec<String>, sqlx::Error> {
+    let column: String =
+        sqlx::query_scalar("SELECT groups FROM users WHERE id = $1").bind(account_id).fetch_one(db).await?;
+    Ok(groups_of(&column))
+}

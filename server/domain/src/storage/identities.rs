@@ -25,6 +25,10 @@ pub struct Identity {
     pub username: String,
     pub two_factor: bool,
     pub session_epoch: i64,
+    /// What the forward-auth gate tells the apps behind it.
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub groups: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -61,7 +65,8 @@ impl Identities {
         }
         let forgets_before = self.forgets.load(Ordering::Acquire);
         let row = sqlx::query(
-            "SELECT username, totp_secret IS NOT NULL AS two_factor, session_epoch FROM users WHERE id = $1",
+            "SELECT username, totp_secret IS NOT NULL AS two_factor, session_epoch, display_name, email, groups
+             FROM users WHERE id = $1",
         )
         .bind(user_id)
         .fetch_optional(db)
@@ -71,6 +76,9 @@ impl Identities {
             username: row.try_get("username")?,
             two_factor: crate::storage::accounts::bool_column(&row, "two_factor")?,
             session_epoch: row.try_get("session_epoch")?,
+            display_name: row.try_get("display_name")?,
+            email: row.try_get("email")?,
+            groups: crate::storage::accounts::groups_of(&row.try_get::<String, _>("groups")?),
         });
         if let Some(cache) = &self.cache {
             cache.insert(user_id, identity.clone());

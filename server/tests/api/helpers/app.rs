@@ -81,6 +81,16 @@ pub fn on_postgres() -> bool {
     postgres_admin_url().is_some()
 }
 
+/// The one multi-threaded runtime every test server runs on, as a server runs in production: one
+/// runtime per process. (A runtime per server made tasks of one server's page render land on
+/// another server's runtime, which a finished test shut down: now and then a render never ended.)
+fn servers_runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build().expect("runtime")
+    })
+}
+
 /// Starts the real server with the given configuration (e.g. an existing database), in a
 /// multi-threaded runtime of its own, as in production.
 pub async fn spawn_app_with(config: Config) -> TestApp {
@@ -92,18 +102,14 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
     let db_path = database_url.strip_prefix("sqlite://").map(std::path::PathBuf::from);
     let (started_tx, started_rx) = tokio::sync::oneshot::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    std::thread::spawn(move || {
-        let runtime =
-            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-        runtime.block_on(async move {
-            let app = Application::build(config).await.expect("the server starts");
-            let _ = started_tx.send(app.port());
-            let _ = app
-                .run_until(async {
-                    let _ = stop_rx.await;
-                })
-                .await;
-        });
+    servers_runtime().spawn(async move {
+        let app = Application::build(config).await.expect("the server starts");
+        let _ = started_tx.send(app.port());
+        let _ = app
+            .run_until(async {
+                let _ = stop_rx.await;
+            })
+            .await;
     });
     let port = started_rx.await.expect("the server started");
     let address = format!("http://127.0.0.1:{port}");
