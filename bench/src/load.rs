@@ -96,15 +96,23 @@ pub struct Call<'a> {
     pub form: Option<String>,
     pub cookie: Option<&'a str>,
     pub accept_encoding: Option<&'a str>,
+    pub headers: Vec<(&'static str, &'a str)>,
 }
 
 impl<'a> Call<'a> {
     pub fn get(path: &'a str) -> Self {
-        Self { method: Method::GET, path, form: None, cookie: None, accept_encoding: None }
+        Self { method: Method::GET, path, form: None, cookie: None, accept_encoding: None, headers: Vec::new() }
     }
     /// A server-function call as a script makes it: a form body, JSON asked for.
     pub fn api(path: &'a str, form: impl Into<String>) -> Self {
-        Self { method: Method::POST, path, form: Some(form.into()), cookie: None, accept_encoding: None }
+        Self {
+            method: Method::POST,
+            path,
+            form: Some(form.into()),
+            cookie: None,
+            accept_encoding: None,
+            headers: Vec::new(),
+        }
     }
     pub fn cookie(mut self, cookie: &'a str) -> Self {
         self.cookie = Some(cookie);
@@ -112,6 +120,10 @@ impl<'a> Call<'a> {
     }
     pub fn accept_encoding(mut self, encodings: &'a str) -> Self {
         self.accept_encoding = Some(encodings);
+        self
+    }
+    pub fn header(mut self, name: &'static str, value: &'a str) -> Self {
+        self.headers.push((name, value));
         self
     }
 
@@ -122,6 +134,9 @@ impl<'a> Call<'a> {
         }
         if let Some(encodings) = self.accept_encoding {
             request = request.header("accept-encoding", encodings);
+        }
+        for (name, value) in self.headers {
+            request = request.header(name, value);
         }
         let body = match self.form {
             Some(form) => {

@@ -124,6 +124,7 @@ fn main() -> anyhow::Result<()> {
     let scenarios_against_bare = [
         ("GET /login (anonymous)", CONNECTIONS, scenarios::get(addr, "/login", Arc::default())),
         ("POST /api/me (signed in)", CONNECTIONS, scenarios::api_me(addr, sessions.clone())),
+        ("forward-auth check (signed in)", CONNECTIONS, scenarios::forward_auth(addr, sessions.clone())),
         ("GET /account (signed in)", CONNECTIONS, scenarios::get(addr, "/account", sessions.clone())),
     ];
     for (name, connections, work) in scenarios_against_bare.into_iter().filter(|(name, ..)| wanted(name)) {

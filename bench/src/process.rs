@@ -32,6 +32,10 @@ impl Process {
         let port = free_port()?;
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let log = std::fs::File::create(setup.data_dir.join("server.log"))?;
+        // The gate's rules: a password is enough for the apps behind it (the forward-auth scenario
+        // checks the seeded users, most of them without 2FA).
+        let rules = setup.data_dir.join("access-rules.toml");
+        std::fs::write(&rules, "default_policy = \"one_factor\"\n")?;
         let started = Instant::now();
         let child = Command::new(&setup.binary)
             .env("LEPTOS_SITE_ADDR", addr.to_string())
@@ -40,6 +44,9 @@ impl Process {
             .env("RUST_LOG", "warn")
             // The seeding registers every user from this one address.
             .env("REGISTRATION_LIMIT", "1000000")
+            // A rules file closes registration by default; the seeding registers through the API.
+            .env("ACCESS_RULES_FILE", &rules)
+            .env("REGISTRATION", "open")
             .stdout(log.try_clone()?)
             .stderr(log)
             .spawn()

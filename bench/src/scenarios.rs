@@ -37,6 +37,27 @@ pub fn get(addr: SocketAddr, path: &'static str, sessions: Arc<Vec<String>>) -> 
     })
 }
 
+/// A reverse proxy asking the forward-auth gate about a signed-in user's request to an app
+/// (`GET /api/authz/forward-auth`, as Traefik and Caddy ask it).
+pub fn forward_auth(addr: SocketAddr, sessions: Arc<Vec<String>>) -> Work {
+    let host = Arc::new(addr.to_string());
+    work(move |worker, mut conn| {
+        let (host, sessions) = (host.clone(), sessions.clone());
+        async move {
+            let session = &sessions[worker % sessions.len()];
+            let call = Call::get("/api/authz/forward-auth")
+                .cookie(session)
+                .header("x-forwarded-proto", "https")
+                .header("x-forwarded-host", "app.example.test")
+                .header("x-forwarded-uri", "/dashboard?tab=1")
+                .header("x-forwarded-method", "GET")
+                .header("accept", "*/*");
+            let result = conn.send(call.build(&host)).await;
+            expect_200(conn, result)
+        }
+    })
+}
+
 /// `POST /api/me` as a signed-in user: the session is looked up on every request.
 pub fn api_me(addr: SocketAddr, sessions: Arc<Vec<String>>) -> Work {
     let host = Arc::new(addr.to_string());

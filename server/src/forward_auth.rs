@@ -7,7 +7,7 @@
 
 use app::server::{session::RequestSession, state::AppState};
 use axum::{
-    extract::State,
+    extract::{Request, State},
     http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Extension,
@@ -30,12 +30,14 @@ enum Contract {
     AuthRequest,
 }
 
-pub async fn forward_auth(state: State<AppState>, session: Extension<Session>, headers: HeaderMap) -> Response {
-    answer(state, session, &headers, Contract::ForwardAuth).await
+// The handlers take the request itself and read its headers in place: a `HeaderMap` extractor
+// would copy every header of every check.
+pub async fn forward_auth(state: State<AppState>, session: Extension<Session>, request: Request) -> Response {
+    answer(state, session, request.headers(), Contract::ForwardAuth).await
 }
 
-pub async fn auth_request(state: State<AppState>, session: Extension<Session>, headers: HeaderMap) -> Response {
-    answer(state, session, &headers, Contract::AuthRequest).await
+pub async fn auth_request(state: State<AppState>, session: Extension<Session>, request: Request) -> Response {
+    answer(state, session, request.headers(), Contract::AuthRequest).await
 }
 
 /// Who the visitor is, when fully signed in.

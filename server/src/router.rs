@@ -115,7 +115,10 @@ async fn gate(State((state, pages)): State<(AppState, SignedInPages)>, request: 
         };
         return page_access::guard(&state, request, next).await;
     };
-    let request = match body_limit::within_limit(request).await {
+    // GET and HEAD carry no body (the forward-auth gate, asked on every request to the apps
+    // behind it, is spared reading one).
+    let reads = !matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD);
+    let request = match if reads { body_limit::within_limit(request).await } else { Ok(request) } {
         Ok(request) => request,
         Err(refusal) => return refusal,
     };
