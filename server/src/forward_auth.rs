@@ -14,10 +14,7 @@ use axum::{
 };
 use domain::{
     access_rules::{Decision, Policy, Subject, Target},
-    flows::{
-        return_to,
-        session::{self, Stage},
-    },
+    flows::{current_user, return_to},
 };
 use tower_sessions::Session;
 
@@ -87,19 +84,14 @@ async fn answer(
 
 /// The fully signed-in visitor of this session, if any (a pending or ended session is none).
 async fn signed_in(state: &AppState, session: RequestSession) -> Result<Option<Visitor>, Response> {
-    let stage = session::stage(&session, state.now()).await.map_err(|_| unavailable())?;
-    let Stage::SignedIn { user_id, epoch, .. } = stage else { return Ok(None) };
-    match state.identities.get(&state.db, user_id).await {
-        Ok(Some(identity)) if identity.session_epoch == epoch => Ok(Some(Visitor {
-            username: identity.username.clone(),
-            two_factor: identity.two_factor,
-            display_name: identity.display_name.clone(),
-            email: identity.email.clone(),
-            groups: identity.groups.clone(),
-        })),
-        Ok(_) => Ok(None),
-        Err(_) => Err(unavailable()),
-    }
+    let live = current_user::live_identity(state, &session).await.map_err(|_| unavailable())?;
+    Ok(live.map(|(identity, _)| Visitor {
+        username: identity.username.clone(),
+        two_factor: identity.two_factor,
+        display_name: identity.display_name.clone(),
+        email: identity.email.clone(),
+        groups: identity.groups.clone(),
+    }))
 }
 
 fn unavailable() -> Response {

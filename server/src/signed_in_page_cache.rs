@@ -88,25 +88,17 @@ fn eligible(request: &Request) -> bool {
 
 /// The key of a signed-in visitor's account page, when the page may be kept for it.
 async fn key_for(state: &AppState, session: RequestSession) -> Option<Key> {
-    let Stage::SignedIn { user_id, authenticated_at, epoch } = session::stage(&session, state.now()).await.ok()? else {
-        return None;
-    };
+    let Stage::SignedIn { user_id, .. } = session::stage(&session, state.now()).await.ok()? else { return None };
     // The version first: a change after this read makes the page kept now unreachable.
     let version = state.identities.version(user_id)?;
-    let identity = current_user::signed_in_identity(state, &session).await.ok()?;
-    if identity.session_epoch != epoch || session.has_waiting_recovery_codes().await {
+    let (identity, authenticated_at) = current_user::live_identity(state, &session).await.ok()??;
+    if session.has_waiting_recovery_codes().await {
         return None;
     }
     let recent = state.now() - authenticated_at <= state.settings.reauthentication_window_seconds;
-    Some(Key { user_id, epoch, version, recent })
+    Some(Key { user_id, epoch: identity.session_epoch, version, recent })
 }
 
 fn has_flash(request: &Request) -> bool {
-    request
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .any(|pair| pair.trim_start().starts_with("flash="))
+    app::server::flash::cookie_value(request.headers()).is_some()
 }

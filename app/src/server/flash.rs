@@ -49,6 +49,17 @@ pub fn see_other(location: &str, message: Option<&Flash>, secure: bool) -> axum:
     response
 }
 
+/// The flash cookie a request carries, if any (a page with one is never taken from a cache).
+pub fn cookie_value(headers: &http::HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .map(str::trim)
+        .find_map(|pair| pair.strip_prefix("flash="))
+}
+
 fn clear_cookie(secure: bool) -> HeaderValue {
     if secure {
         HeaderValue::from_static("flash=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax; Secure")
@@ -70,14 +81,7 @@ fn parse(value: &str) -> Option<Flash> {
 /// The message left for the page being rendered, if any; it is cleared so it shows once.
 pub fn take(secure: bool) -> Option<Flash> {
     let parts = use_context::<http::request::Parts>()?;
-    let cookie = parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .map(str::trim)
-        .find_map(|pair| pair.strip_prefix("flash="))?;
+    let cookie = cookie_value(&parts.headers)?;
     response_options::append_header(header::SET_COOKIE, clear_cookie(secure));
     parse(cookie)
 }

@@ -74,6 +74,21 @@ pub async fn pending_account(services: &Services, session: &impl SessionData) ->
     }
 }
 
+/// The identity of a session that says it is fully signed in, and when it last proved both
+/// factors; `None` when it is not, or when the account has moved past its epoch. Read-only (the
+/// forward-auth gate and the kept account page ask on every request; `signed_in_identity` also
+/// ends a session found stale).
+pub async fn live_identity(
+    services: &Services,
+    session: &impl SessionData,
+) -> Result<Option<(Arc<Identity>, i64)>, AuthError> {
+    let Stage::SignedIn { user_id, epoch, authenticated_at } = session::stage(session, services.now()).await? else {
+        return Ok(None);
+    };
+    let identity = services.identities.get(&services.db, user_id).await?;
+    Ok(identity.filter(|identity| identity.session_epoch == epoch).map(|identity| (identity, authenticated_at)))
+}
+
 /// Who a fully signed-in session belongs to: the check `/api/me` and every page's header make.
 /// Lighter than `signed_in` (no key decrypted), and kept in memory on SQLite
 /// (`storage::identities`). A session whose epoch the account has moved past is signed out.
