@@ -25,7 +25,7 @@ use axum::{
     routing::{any, get, post},
     Json, Router,
 };
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use std::time::Duration;
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer, SessionStore};
 
@@ -75,7 +75,7 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
 
     Router::new()
         // Pages and the server functions (`/api/*`), with `AppState` in their Leptos context.
-        .leptos_routes(&state, generate_route_list(App), {
+        .leptos_routes(&state, app_routes(), {
             let options = options.clone();
             move || shell(options.clone())
         })
@@ -124,6 +124,16 @@ async fn gate(State((state, pages)): State<(AppState, SignedInPages)>, request: 
     };
     let request = form_posts::mark(request, state.settings.secure_cookies);
     json_errors::ensure_json(next.run(request).await, &endpoint).await
+}
+
+/// The app's routes, listed once per process. Listing runs the whole app with resource loading
+/// suppressed by a process-wide flag (leptos_server's `SuppressResourceLoad`): a page whose
+/// resource first polled while another router was being built waited forever (leptos#4773).
+/// Several servers in one process (the tests) hit it now and then; listed once, the listing
+/// ends before the first server answers.
+fn app_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// No request runs longer than this: it is answered 503 and logged (which request, how long).
