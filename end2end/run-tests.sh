@@ -48,10 +48,37 @@ start default "$port"
 hotp_port="$(free_port)"
 start hotp "$hotp_port" OTP_TYPE=hotp
 
+# The gate, for tests/forward_auth.spec.ts: a server whose portal is auth.example.test behind
+# Caddy (configured as the README says), in front of an app on app.example.test that shows who
+# the gate said the visitor is. The browser maps *.example.test to 127.0.0.1.
+proxy_port="$(free_port)"
+gate_port="$(free_port)"
+app_port="$(free_port)"
+printf 'default_policy = "two_factor"\n' >"$workdir/rules.toml"
+start gate "$gate_port" PUBLIC_URL="http://auth.example.test:$proxy_port" COOKIE_DOMAIN=example.test \
+  ACCESS_RULES_FILE="$workdir/rules.toml" REGISTRATION=open TRUSTED_PROXIES=127.0.0.1
+node "$here/protected_app.mjs" "$app_port" >"$workdir/app.log" 2>&1 &
+pids+=("$!")
+mkdir -p "$workdir/caddy"
+python3 "$here/proxy_config.py" "$root/README.md" "$proxy_port" "127.0.0.1:$gate_port" "127.0.0.1:$app_port" \
+  >"$workdir/caddy/Caddyfile"
+command -v caddy >/dev/null || { echo "error: caddy is not installed: run ./.ci/install-tools" >&2; exit 1; }
+XDG_CONFIG_HOME="$workdir/caddy" XDG_DATA_HOME="$workdir/caddy" \
+  caddy run --adapter caddyfile --config "$workdir/caddy/Caddyfile" >"$workdir/caddy.log" 2>&1 &
+pids+=("$!")
+for _ in $(seq 1 100); do
+  if curl -fsS --resolve "auth.example.test:$proxy_port:127.0.0.1" "http://auth.example.test:$proxy_port/healthz" >/dev/null 2>&1; then break; fi
+  sleep 0.1
+done
+curl -fsS --resolve "auth.example.test:$proxy_port:127.0.0.1" "http://auth.example.test:$proxy_port/healthz" >/dev/null \
+  || { echo "error: Caddy did not come up:" >&2; cat "$workdir/caddy.log" >&2; exit 1; }
+
 cd "$here"
 status=0
-BASE_URL="http://127.0.0.1:$port" HOTP_BASE_URL="http://127.0.0.1:$hotp_port" npx playwright test "$@" || status=$?
+BASE_URL="http://127.0.0.1:$port" HOTP_BASE_URL="http://127.0.0.1:$hotp_port" \
+  PORTAL_URL="http://auth.example.test:$proxy_port" PROTECTED_APP_URL="http://app.example.test:$proxy_port" \
+  npx playwright test "$@" || status=$?
 if [ "$status" -ne 0 ]; then
-  for name in default hotp; do echo "--- $name server log ---" >&2; tail -n 30 "$workdir/$name.log" >&2; done
+  for name in default hotp gate caddy; do echo "--- $name log ---" >&2; tail -n 30 "$workdir/$name.log" >&2; done
 fi
 exit "$status"

@@ -22,4 +22,5 @@ mod registration;
 mod request_hygiene;
 mod sign_in;
 mod single_use;
+mod through_proxies;
 mod two_factor_setup;

@@ -13,6 +13,8 @@ pub struct TestApp {
     /// The server's clock: it stands still until a test moves it (`advance`), so a test jumps a
     /// time-step or a timeout instead of waiting for one.
     pub clock: Clock,
+    /// Host names the server's clients find at a fixed address (a proxy in front of it).
+    pub resolve: Vec<(String, std::net::SocketAddr)>,
     _folder: Option<tempfile::TempDir>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -120,7 +122,7 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
         .connect(&database_url)
         .await
         .expect("test connection");
-    TestApp { address, db_path, db, clock, _folder: None, stop: Some(stop_tx) }
+    TestApp { address, db_path, db, clock, resolve: Vec::new(), _folder: None, stop: Some(stop_tx) }
 }
 
 /// A browser-like client of its own: keeps cookies, does not follow redirects.
@@ -129,6 +131,13 @@ pub fn client() -> Client {
 }
 
 impl TestApp {
+    /// A client of its own, as `client()`, that also finds the host names of `resolve`.
+    pub fn new_client(&self) -> Client {
+        let builder = Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none());
+        let builder = self.resolve.iter().fold(builder, |b, (host, address)| b.resolve(host, *address));
+        builder.build().expect("client")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

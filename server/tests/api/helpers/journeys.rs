@@ -1,7 +1,7 @@
 //! Typed calls for each step of a person's journey, as a script (JSON answers) or as a browser
 //! with JavaScript off (`form_post`). `post` stays for tests that send what no form would.
 
-use super::app::{client, TestApp};
+use super::app::TestApp;
 use reqwest::{header, Client, Response, StatusCode};
 use serde_json::Value;
 
@@ -82,7 +82,7 @@ impl TestApp {
 
     /// Registers `username`, turns 2FA on and signs out. Returns the key and the recovery codes.
     pub async fn user_with_two_factor(&self, username: &str, password: &str) -> (String, Vec<String>) {
-        let c = client();
+        let c = self.new_client();
         self.register(&c, username, password).await;
         let setup: Value = self.start_setup(&c).await.json().await.expect("a setup key");
         let secret = setup["secret"].as_str().expect("a secret").to_owned();
@@ -100,7 +100,7 @@ impl TestApp {
 
     /// A client whose session has passed the password step of a 2FA account.
     pub async fn pending_client(&self, username: &str, password: &str) -> Client {
-        let c = client();
+        let c = self.new_client();
         let r = self.login(&c, username, password).await;
         assert_eq!(r.status(), StatusCode::OK);
         assert_eq!(r.json::<Value>().await.expect("JSON"), serde_json::json!({ "second_factor": true }));

@@ -9,6 +9,7 @@ pub mod app;
 pub mod codes;
 pub mod inspect;
 pub mod journeys;
+pub mod proxies;
 
 pub use app::*;
 pub use codes::*;

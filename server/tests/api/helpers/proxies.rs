@@ -1,0 +1,284 @@
+//! Real reverse proxies in front of the real server: Debian's nginx (`auth_request`) and Caddy
+//! (`forward_auth`), started on a free port with the configuration the README gives, in front
+//! of an upstream app that echoes what it receives.
+//!
+//! One proxy port serves both sites, told apart by host name as in a real deployment: the
+//! portal (`auth.example.test`) and a protected app (`app.example.test`, and `outside.test`,
+//! a host outside the cookie domain). The test client resolves these names to 127.0.0.1.
+
+use super::{fresh_database_url, spawn_app_with, test_config, TestApp};
+use axum::{extract::Request, routing::any, Json, Router};
+use domain::access_rules::AccessRules;
+use reqwest::Client;
+use std::{
+    collections::BTreeMap,
+    net::{SocketAddr, TcpListener, TcpStream},
+    path::Path,
+    process::{Child, Command, Stdio},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
+
+#[derive(Clone, Copy, Debug)]
+pub enum ProxyKind {
+    Nginx,
+    Caddy,
+}
+
+pub const PORTAL_HOST: &str = "auth.example.test";
+pub const APP_HOST: &str = "app.example.test";
+/// A host the proxy serves as the app, outside `COOKIE_DOMAIN`: the gate refuses it (400).
+pub const OUTSIDE_HOST: &str = "outside.test";
+
+/// The rules behind the proxy, by path on the one app.
+const RULES: &str = r#"
+default_policy = "two_factor"
+
+[[rules]]
+domain = "app.example.test"
+resources = ["^/public/"]
+policy = "bypass"
+
+[[rules]]
+domain = "app.example.test"
+resources = ["^/closed/"]
+policy = "deny"
+
+[[rules]]
+domain = "app.example.test"
+resources = ["^/wiki/"]
+policy = "one_factor"
+"#;
+
+/// The server behind a real proxy. `app.address` is the portal as browsers reach it, through
+/// the proxy (the session cookie is for the whole `example.test` domain), and its clients find
+/// the proxy's host names, so the usual journeys run through the proxy.
+pub struct Proxied {
+    pub app: TestApp,
+    pub upstream: Upstream,
+    port: u16,
+    process: Child,
+    _folder: tempfile::TempDir,
+}
+
+impl Drop for Proxied {
+    /// A polite stop (SIGTERM): nginx's master then stops its workers, which a SIGKILL would
+    /// leave running (holding the test's output open).
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.process.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while matches!(self.process.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+impl Proxied {
+    /// Starts the server (gate settings and the rules above), the echoing upstream and `kind`.
+    pub async fn start(kind: ProxyKind) -> Proxied {
+        let folder = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
+        let mut config = test_config(fresh_database_url(folder.path()).await);
+        config.settings.access_rules = Arc::new(AccessRules::parse(RULES).expect("the test rules parse"));
+        config.settings.cookie_domain = Some("example.test".into());
+        config.settings.public_url = format!("http://{PORTAL_HOST}:{port}");
+        config.settings.trusted_proxies = vec!["127.0.0.1/32".parse().expect("a network")];
+        let mut app = spawn_app_with(config).await;
+        let upstream = Upstream::start().await;
+        let portal = app.address.trim_start_matches("http://").to_owned();
+        let process = match kind {
+            ProxyKind::Nginx => start_nginx(folder.path(), port, &portal, &upstream.address),
+            ProxyKind::Caddy => start_caddy(folder.path(), port, &portal, &upstream.address),
+        };
+        app.address = format!("http://{PORTAL_HOST}:{port}");
+        let proxy = SocketAddr::from(([127, 0, 0, 1], port));
+        app.resolve = [PORTAL_HOST, APP_HOST, OUTSIDE_HOST].map(|host| (host.to_owned(), proxy)).to_vec();
+        let mut proxied = Proxied { app, upstream, port, process, _folder: folder };
+        proxied.wait_until_listening(kind);
+        proxied
+    }
+
+    /// A browser-like client (cookies kept, redirects not followed) that finds the proxy's host
+    /// names at 127.0.0.1.
+    pub fn client(&self) -> Client {
+        self.app.new_client()
+    }
+
+    /// A URL of the protected app, through the proxy.
+    pub fn app_url(&self, path_and_query: &str) -> String {
+        format!("http://{APP_HOST}:{}{path_and_query}", self.port)
+    }
+
+    pub fn outside_url(&self, path: &str) -> String {
+        format!("http://{OUTSIDE_HOST}:{}{path}", self.port)
+    }
+
+    /// Where the gate sends a browser for `target`.
+    pub fn portal_login_for(&self, target: &str) -> String {
+        format!("{}/login?rd={}", self.app.address, percent_encode(target))
+    }
+
+    fn wait_until_listening(&mut self, kind: ProxyKind) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            if let Ok(Some(status)) = self.process.try_wait() {
+                panic!("{kind:?} exited during start-up ({status}); see its output above");
+            }
+            assert!(Instant::now() < deadline, "{kind:?} did not listen on port {} within 20 s", self.port);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// The upstream app: answers every request with what it received (method, path and query, each
+/// header with all its values), and counts the requests that reached it.
+pub struct Upstream {
+    pub address: String,
+    hits: Arc<AtomicUsize>,
+}
+
+/// What the upstream received.
+#[derive(serde::Deserialize, Debug)]
+pub struct Echo {
+    pub method: String,
+    pub uri: String,
+    pub headers: BTreeMap<String, Vec<String>>,
+}
+
+impl Echo {
+    /// Every value the upstream received under `name` (lower case).
+    pub fn values(&self, name: &str) -> Vec<String> {
+        self.headers.get(name).cloned().unwrap_or_default()
+    }
+}
+
+impl Upstream {
+    async fn start() -> Upstream {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = hits.clone();
+        let echo = Router::new().fallback(any(move |request: Request| {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                let mut headers: BTreeMap<String, Vec<String>> = BTreeMap::new();
+                for (name, value) in request.headers() {
+                    headers
+                        .entry(name.as_str().to_owned())
+                        .or_default()
+                        .push(String::from_utf8_lossy(value.as_bytes()).into_owned());
+                }
+                Json(serde_json::json!({
+                    "method": request.method().as_str(),
+                    "uri": request.uri().to_string(),
+                    "headers": headers,
+                }))
+            }
+        }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind the upstream");
+        let address = listener.local_addr().expect("address").to_string();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, echo).await;
+        });
+        Upstream { address, hits }
+    }
+
+    /// How many requests reached the app so far.
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+/// A port free now (the proxy binds it a moment later).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
+}
+
+/// The fenced block after `<!-- tested: NAME -->` in the README.
+fn readme_block(name: &str) -> String {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+        .expect("README.md beside the workspace");
+    let marker = format!("<!-- tested: {name} -->");
+    let after = &readme[readme.find(&marker).unwrap_or_else(|| panic!("README has no {marker}"))..];
+    let body = after.split_once("```").and_then(|(_, rest)| rest.split_once('\n')).map(|(_, rest)| rest);
+    let body = body.and_then(|rest| rest.split_once("\n```")).map(|(block, _)| block);
+    body.unwrap_or_else(|| panic!("no fenced block after {marker}")).to_owned()
+}
+
+/// The README's configuration with the test's names and ports: the example hosts become the
+/// `.test` ones (the app gets a second, outside name), the service and the app their addresses.
+fn localize(block: &str, portal: &str, upstream: &str) -> String {
+    block.replace("127.0.0.1:3000", portal).replace("127.0.0.1:8080", upstream)
+}
+
+fn start_nginx(folder: &Path, port: u16, portal: &str, upstream: &str) -> Child {
+    let site = localize(&readme_block("nginx"), portal, upstream)
+        .replace("listen 80;", &format!("listen 127.0.0.1:{port};"))
+        .replace("server_name auth.example.com;", &format!("server_name {PORTAL_HOST};"))
+        .replace("server_name app.example.com;", &format!("server_name {APP_HOST} {OUTSIDE_HOST};"));
+    assert!(!site.contains("example.com"), "every README host was replaced:\n{site}");
+    let dir = folder.join("nginx");
+    std::fs::create_dir_all(dir.join("tmp")).expect("nginx folder");
+    let d = dir.display();
+    // What Debian's /etc/nginx/nginx.conf gives the README's file: an `http` block (here with
+    // its files in the test's folder).
+    let main = format!(
+        "pid {d}/nginx.pid;\nerror_log stderr;\nworker_processes 1;\nevents {{}}\nhttp {{\n\
+         access_log off;\nclient_body_temp_path {d}/tmp;\nproxy_temp_path {d}/tmp;\n\
+         fastcgi_temp_path {d}/tmp;\nuwsgi_temp_path {d}/tmp;\nscgi_temp_path {d}/tmp;\n{site}\n}}\n"
+    );
+    std::fs::write(dir.join("nginx.conf"), main).expect("nginx.conf");
+    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"].into_iter().find(|p| Path::new(p).exists());
+    let nginx = nginx.expect("nginx is not installed: run ./.ci/install-tools (Debian's nginx)");
+    Command::new(nginx)
+        .arg("-p")
+        .arg(&dir)
+        .arg("-e")
+        .arg("stderr")
+        .arg("-c")
+        .arg(dir.join("nginx.conf"))
+        .args(["-g", "daemon off;"])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start nginx")
+}
+
+fn start_caddy(folder: &Path, port: u16, portal: &str, upstream: &str) -> Child {
+    let sites = localize(&readme_block("caddy"), portal, upstream)
+        .replace("auth.example.com {", &format!("http://{PORTAL_HOST}:{port} {{"))
+        .replace("app.example.com {", &format!("http://{APP_HOST}:{port}, http://{OUTSIDE_HOST}:{port} {{"));
+    assert!(!sites.contains("example.com"), "every README host was replaced:\n{sites}");
+    let dir = folder.join("caddy");
+    std::fs::create_dir_all(&dir).expect("caddy folder");
+    // No admin endpoint (several Caddies run at once) and plain http (the sites name ports).
+    let caddyfile = format!("{{\n\tadmin off\n\tauto_https off\n}}\n\n{sites}\n");
+    std::fs::write(dir.join("Caddyfile"), caddyfile).expect("Caddyfile");
+    let caddy = ["/usr/bin/caddy", "/usr/local/bin/caddy"].into_iter().find(|p| Path::new(p).exists());
+    let caddy = caddy.expect("caddy is not installed: run ./.ci/install-tools (Debian's caddy)");
+    Command::new(caddy)
+        .args(["run", "--adapter", "caddyfile", "--config"])
+        .arg(dir.join("Caddyfile"))
+        .env("XDG_CONFIG_HOME", &dir)
+        .env("XDG_DATA_HOME", &dir)
+        .env("HOME", &dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start caddy")
+}
+
+/// `application/x-www-form-urlencoded`-style escaping of everything but unreserved characters,
+/// as the gate encodes `rd`.
+pub fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
