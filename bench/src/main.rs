@@ -14,6 +14,7 @@ mod report;
 mod row;
 mod scenarios;
 mod seed;
+mod through_caddy;
 mod totp;
 
 use clap::Parser;
@@ -129,6 +130,19 @@ fn main() -> anyhow::Result<()> {
     ];
     for (name, connections, work) in scenarios_against_bare.into_iter().filter(|(name, ..)| wanted(name)) {
         against_bare(&mut rows, name, connections, work);
+    }
+
+    // What the gate costs an app behind Caddy: reported, not budgeted.
+    if wanted("through Caddy") {
+        match through_caddy::Caddy::start(addr, bare.addr, &data)? {
+            Some(caddy) => {
+                eprintln!("==> GET / through Caddy, without and with the gate, {rounds} slices each");
+                let measured =
+                    through_caddy::measure(&runtime, &caddy, &server, CONNECTIONS, rounds, slice, sessions.clone());
+                rows.extend(measured);
+            }
+            None => eprintln!("==> Caddy is not installed (./.ci/install-tools installs it): no rows through Caddy"),
+        }
     }
 
     if wanted("full sign-in") {

@@ -42,12 +42,14 @@ struct Key {
     recent: bool,
 }
 
+/// Behind an `Arc`: the router clones its layers' state for every request, and a moka cache's
+/// clone is several atomic counts (a few per cent of a forward-auth check).
 #[derive(Clone)]
-pub struct SignedInPages(Cache<Key, Arc<Template>>);
+pub struct SignedInPages(Arc<Cache<Key, Arc<Template>>>);
 
 impl Default for SignedInPages {
     fn default() -> Self {
-        Self(Cache::builder().max_capacity(CAPACITY).time_to_live(TTL).build())
+        Self(Arc::new(Cache::builder().max_capacity(CAPACITY).time_to_live(TTL).build()))
     }
 }
 
