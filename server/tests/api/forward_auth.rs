@@ -301,3 +301,27 @@ async fn a_rule_for_a_group_lets_its_members_through_and_no_one_else() {
         "sign in first"
     );
 }
+
+/// A check asked on every request to every app behind the gate writes nothing: the session's
+/// expiry (the idle timeout) moves at most once a minute, however many checks come.
+#[tokio::test]
+async fn checks_write_nothing_and_move_the_idle_expiry_at_most_once_a_minute() {
+    let (app, _folder) = gate_with(false).await;
+    let c = client();
+    app.register(&c, "alice", "correct horse").await;
+    let expiry =
+        || async { sqlx::query_scalar::<_, i64>("SELECT expires_at FROM sessions").fetch_all(&app.db).await.unwrap() };
+    let before = expiry().await;
+    assert_eq!(before.len(), 1, "one session");
+    app.advance(30);
+    for _ in 0..50 {
+        let r = forward_auth(&app, &c, "GET", "https://wiki.example.test/", "*/*").await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.headers().get(header::SET_COOKIE).is_none(), "no cookie is set by a check");
+    }
+    assert_eq!(expiry().await, before, "fifty checks within the minute wrote nothing");
+    app.advance(31);
+    assert_eq!(forward_auth(&app, &c, "GET", "https://wiki.example.test/", "*/*").await.status(), StatusCode::OK);
+    let after = expiry().await;
+    assert!(after[0] > before[0], "a minute on, a check moves the idle expiry once");
+}
