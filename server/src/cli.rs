@@ -27,6 +27,46 @@ pub enum Command {
     /// The forward-auth gate's access rules (ACCESS_RULES_FILE), for debugging them.
     #[command(subcommand)]
     Authz(AuthzCommand),
+    /// The OpenID Connect provider: the apps that sign people in here, and the signing key.
+    #[command(subcommand)]
+    Oidc(OidcCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OidcCommand {
+    /// Register, list or delete the apps (clients).
+    #[command(subcommand)]
+    Client(OidcClientCommand),
+    /// Add a new ID-token signing key: it signs from now on; the JWKS publishes both.
+    #[command(name = "rotate-key")]
+    RotateKey,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OidcClientCommand {
+    /// Register an app. Prints its client secret once (none for --public clients).
+    Add {
+        client_id: String,
+        /// Where the app receives the code (compared exactly); repeat for several.
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// A browser or mobile app with no secret: it must use PKCE.
+        #[arg(long)]
+        public: bool,
+        /// `one_factor` (a password is enough) or `two_factor`.
+        #[arg(long, default_value = "two_factor")]
+        policy: String,
+        /// The app's name, shown to people.
+        #[arg(long)]
+        name: Option<String>,
+        /// Where the app may send people after signing out; repeat for several.
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+    },
+    /// List the apps (never their secrets).
+    List,
+    /// Delete an app and every token it holds.
+    Delete { client_id: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -118,3 +118,15 @@ fn create_key_file(path: &Path) -> Result<[u8; KEY_BYTES], StartupError> {
     tracing::info!(path = %path.display(), "created a new TOTP encryption key file (keep it with your backups, apart from the database)");
     Ok(key)
 }
+
+/// Where the key comes from: the configured source, else the file beside the SQLite database
+/// (PostgreSQL: `data/totp.key`), made on first use.
+pub fn source_for(configured: Option<KeySource>, backend: &crate::database::Backend) -> KeySource {
+    configured.unwrap_or_else(|| KeySource::File {
+        path: match backend {
+            crate::database::Backend::Sqlite { path } => default_key_file(path),
+            crate::database::Backend::Postgres => "data/totp.key".into(),
+        },
+        create: true,
+    })
+}

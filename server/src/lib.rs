@@ -26,6 +26,7 @@ pub mod forward_auth;
 mod health;
 mod json_errors;
 pub mod memory;
+pub mod openid_provider;
 pub mod operator;
 mod page_access;
 mod page_template;

@@ -41,6 +41,7 @@ async fn run() -> ExitCode {
             Some(Command::Otp(command)) => operator::otp(command, &config.clock).map(Some),
             Some(Command::Migrate) => operator::migrate(&config).await.map(Some),
             Some(Command::Authz(command)) => operator::authz(&config, command).await.map(Some),
+            Some(Command::Oidc(command)) => operator::oidc(&config, command).await.map(Some),
             Some(Command::User(command)) => operator::user(&config, command, read_password_line).await.map(Some),
         },
     };

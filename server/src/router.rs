@@ -11,7 +11,8 @@
 
 use crate::{
     anonymous_page_cache::PageCache,
-    body_limit, cross_site, form_posts, forward_auth, health, json_errors, page_access, security_headers,
+    body_limit, cross_site, form_posts, forward_auth, health, json_errors, openid_provider, page_access,
+    security_headers,
     session_store::Lifetimes,
     signed_in_page_cache::{self, SignedInPages},
     static_files,
@@ -90,6 +91,16 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
                 (StatusCode::NOT_FOUND, Json(serde_json::json!({ "error": "There is no such endpoint." })))
             }),
         )
+        // The OpenID Connect provider (API.md): discovery, keys, the code flow, sign-out.
+        .route(openid_provider::DISCOVERY, get(openid_provider::discovery).options(openid_provider::preflight))
+        .route(openid_provider::JWKS, get(openid_provider::jwks).options(openid_provider::preflight))
+        .route(openid_provider::AUTHORIZE, get(openid_provider::authorize))
+        .route(openid_provider::TOKEN, post(openid_provider::token).options(openid_provider::preflight))
+        .route(
+            openid_provider::USERINFO,
+            get(openid_provider::userinfo).post(openid_provider::userinfo).options(openid_provider::preflight),
+        )
+        .route(openid_provider::END_SESSION, get(openid_provider::end_session))
         .route("/healthz", get(health::healthz))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .nest(&format!("/{}", options.site_pkg_dir), static_files::router(&options.site_root, &options.site_pkg_dir))
@@ -105,7 +116,7 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
 /// What every request passes before its handler, in this order. One layer, not one per step:
 /// each layer costs every request a boxed service and future.
 async fn gate(State((state, pages)): State<(AppState, SignedInPages)>, request: Request, next: Next) -> Response {
-    if cross_site::must_refuse(&request) {
+    if cross_site::must_refuse(&request) && !openid_provider::is_cross_origin_endpoint(request.uri().path()) {
         return cross_site::refuse(request).await;
     }
     let Some(endpoint) = request.uri().path().strip_prefix("/api/").map(str::to_owned) else {

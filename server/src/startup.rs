@@ -33,13 +33,7 @@ impl Application {
         }
         let database = database::connect(&config.database_url).await?;
         database::migrate(&database).await?;
-        let key_source = config.totp_key.clone().unwrap_or_else(|| encryption_key::KeySource::File {
-            path: match &database.backend {
-                database::Backend::Sqlite { path } => encryption_key::default_key_file(path),
-                database::Backend::Postgres => "data/totp.key".into(),
-            },
-            create: true,
-        });
+        let key_source = encryption_key::source_for(config.totp_key.clone(), &database.backend);
         if let encryption_key::KeySource::File { path, .. } = &key_source {
             private_files::refuse_inside_site_root(path, &site_root, "the TOTP key file")?;
         }
@@ -63,6 +57,10 @@ impl Application {
                 database::Backend::Postgres => Identities::uncached(),
             },
         };
+        // The OpenID Connect signing key, made on the first start (shared by every instance).
+        domain::openid::keys::ensure_one(&services.db, &services.secret_box, services.now())
+            .await
+            .map_err(|e| StartupError::Config(format!("cannot make the OpenID Connect signing key: {e}")))?;
         let state = AppState::new(config.leptos.clone(), services);
         // Sessions are read on every signed-in request: with SQLite (this process alone writes
         // them) they are also kept in memory, written through to the database.

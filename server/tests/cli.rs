@@ -408,3 +408,52 @@ fn authz_check_names_the_rule_and_the_decision() {
     let o = check(&["not a url"]);
     assert!(!o.status.success() && stderr(&o).contains("not an absolute"), "{}", stderr(&o));
 }
+
+/// `server oidc client add|list|delete` and `rotate-key`: the secret is printed once, `list`
+/// never prints it, bad input is one clear line.
+#[test]
+fn oidc_clients_are_managed_from_the_command_line_and_secrets_shown_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let o =
+        server(&["oidc", "client", "add", "grafana", "--redirect-uri", "https://grafana.example.test/cb"], &db, None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let added = stdout(&o);
+    let secret = added.lines().find_map(|l| l.strip_prefix("client_secret: ")).expect("the secret, once").to_owned();
+    assert_eq!(secret.len(), 64);
+    let o = server(
+        &[
+            "oidc",
+            "client",
+            "add",
+            "spa",
+            "--public",
+            "--policy",
+            "one_factor",
+            "--redirect-uri",
+            "http://localhost:5173/cb",
+        ],
+        &db,
+        None,
+    );
+    assert!(o.status.success() && !stdout(&o).contains("client_secret"), "{}", stdout(&o));
+    let listed = stdout(&server(&["oidc", "client", "list"], &db, None));
+    assert!(
+        listed.contains("grafana\tconfidential\ttwo_factor") && listed.contains("spa\tpublic\tone_factor"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&secret), "list never prints a secret");
+    for (args, says) in [
+        (vec!["oidc", "client", "add", "grafana", "--redirect-uri", "https://x.test/cb"], "already a client"),
+        (vec!["oidc", "client", "add", "x", "--redirect-uri", "not a url"], "not a redirect URI"),
+        (vec!["oidc", "client", "add", "x", "--redirect-uri", "https://x.test/cb", "--policy", "three"], "--policy"),
+        (vec!["oidc", "client", "delete", "nobody"], "no client"),
+    ] {
+        let o = server(&args, &db, None);
+        assert!(!o.status.success() && stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
+    }
+    let o = server(&["oidc", "rotate-key"], &db, None);
+    assert!(o.status.success() && stdout(&o).contains("new signing key"), "{}", stderr(&o));
+    assert!(server(&["oidc", "client", "delete", "grafana"], &db, None).status.success());
+    assert!(!stdout(&server(&["oidc", "client", "list"], &db, None)).contains("grafana"));
+}

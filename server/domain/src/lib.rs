@@ -12,6 +12,7 @@
 //!   a manual one in tests.
 //! - `error`: the one error of every flow.
 //! - `access_rules`: who may reach which app behind the forward-auth gate.
+//! - `openid`: the OpenID Connect provider (signing key, clients, codes and tokens).
 
 pub mod access_rules;
 pub mod clock;
@@ -19,6 +20,7 @@ pub mod credentials;
 pub mod error;
 pub mod flows;
 pub mod input;
+pub mod openid;
 pub mod services;
 pub mod settings;
 pub mod storage;

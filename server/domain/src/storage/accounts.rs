@@ -267,6 +267,10 @@ pub async fn disable_two_factor(
     let epoch: i64 = row.try_get("session_epoch")?;
     store_recovery_codes(&mut tx, account_id, &[]).await?;
     sqlx::query("DELETE FROM totp_enrollments WHERE user_id = $1").bind(account_id).execute(&mut *tx).await?;
+    // What apps were given on the strength of the second factor goes with it.
+    for statement in crate::openid::grants::REVOKE_ACCOUNT {
+        sqlx::query(statement).bind(account_id).execute(&mut *tx).await?;
+    }
     tx.commit().await?;
     Ok(Some(epoch))
 }
@@ -274,14 +278,21 @@ pub async fn disable_two_factor(
 /// Ends every other session of the account: one conditional statement on the caller's own
 /// epoch, so of two sessions asking at the same moment exactly one wins (it gets the new epoch)
 /// and the other finds its epoch gone (`None`: it was ended by the winner).
+/// The tokens apps hold for the account are revoked with the sessions.
 pub async fn raise_session_epoch(db: &AnyPool, account_id: i64, caller_epoch: i64) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query("UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1 AND session_epoch = $2 RETURNING session_epoch")
-        .bind(account_id)
-        .bind(caller_epoch)
-        .fetch_optional(db)
-        .await?
-        .map(|row| row.try_get("session_epoch"))
-        .transpose()
+    let raised: Option<i64> = sqlx::query(
+        "UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1 AND session_epoch = $2 RETURNING session_epoch",
+    )
+    .bind(account_id)
+    .bind(caller_epoch)
+    .fetch_optional(db)
+    .await?
+    .map(|row| row.try_get("session_epoch"))
+    .transpose()?;
+    if raised.is_some() {
+        crate::openid::grants::revoke_account(db, account_id).await?;
+    }
+    Ok(raised)
 }
 
 /// Accepts the HOTP code of `counter`: the expected counter moves past it, once (a conditional

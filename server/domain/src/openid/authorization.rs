@@ -1,0 +1,149 @@
+//! The authorization request (RFC 6749 §4.1, OpenID Connect Core §3.1.2) and where it leads: an
+//! error page (a client or redirect URI not registered: never a redirect), an error back to the
+//! client, a sign-in step first, or a code.
+
+use super::{
+    amr,
+    clients::{self, ClientPolicy},
+    grants::{self, CodeBinding, Grant},
+};
+use crate::{credentials::secret_box::random_hex, AuthError, Services};
+
+/// A code lives this long (API.md).
+pub const CODE_SECONDS: i64 = 60;
+/// The scopes granted when asked for; others are dropped.
+pub const SCOPES: [&str; 5] = ["openid", "profile", "email", "groups", "offline_access"];
+
+/// The request's parameters as sent.
+#[derive(Default, Debug, Clone, serde::Deserialize)]
+pub struct AuthorizationRequest {
+    pub response_type: Option<String>,
+    pub client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub scope: Option<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub prompt: Option<String>,
+    pub max_age: Option<String>,
+}
+
+/// Where the visitor's session stands.
+pub enum Visitor {
+    Anonymous,
+    /// The password step is done; the code step is not.
+    PendingSecondFactor,
+    SignedIn {
+        user_id: i64,
+        two_factor_on: bool,
+        auth_time: i64,
+    },
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// 400, a page: the client is unknown or the redirect URI is not registered for it.
+    ErrorPage(String),
+    /// Back to the client with `error` (RFC 6749 §4.1.2.1).
+    ErrorRedirect { redirect_uri: String, error: &'static str, description: String, state: Option<String> },
+    /// Sign in first; `fresh`: end the current sign-in first (`prompt=login`, `max_age`).
+    SignIn { fresh: bool },
+    /// The code step first.
+    SecondFactor,
+    /// The client asks for two factors and the account has none: the setup first.
+    SetUpTwoFactor,
+    /// The code, back to the client.
+    Code { redirect_uri: String, code: String, state: Option<String> },
+}
+
+/// A PKCE S256 challenge: BASE64URL(SHA-256(verifier)), 43 characters (RFC 7636 §4.2).
+fn is_s256_challenge(challenge: &str) -> bool {
+    challenge.len() == 43 && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+pub async fn authorize(
+    services: &Services,
+    request: &AuthorizationRequest,
+    visitor: Visitor,
+) -> Result<Outcome, AuthError> {
+    let client_id = request.client_id.as_deref().unwrap_or_default();
+    let Some(client) = clients::find(&services.db, client_id).await? else {
+        return Ok(Outcome::ErrorPage("This app is not registered here (unknown client_id).".into()));
+    };
+    let Some(redirect_uri) = request.redirect_uri.clone().filter(|uri| client.redirect_uris.contains(uri)) else {
+        return Ok(Outcome::ErrorPage(format!(
+            "The redirect_uri is not one registered for {}: the sign-in stops here.",
+            client.name
+        )));
+    };
+    let state = request.state.clone();
+    let error = |error: &'static str, description: &str| {
+        Ok(Outcome::ErrorRedirect {
+            redirect_uri: redirect_uri.clone(),
+            error,
+            description: description.into(),
+            state: state.clone(),
+        })
+    };
+    if request.response_type.as_deref() != Some("code") {
+        return error("unsupported_response_type", "only response_type=code is supported");
+    }
+    let asked: Vec<&str> = request.scope.as_deref().unwrap_or_default().split(' ').filter(|s| !s.is_empty()).collect();
+    if !asked.contains(&"openid") {
+        return error("invalid_scope", "the scope must contain openid");
+    }
+    match (request.code_challenge.as_deref(), request.code_challenge_method.as_deref()) {
+        (Some(challenge), Some("S256")) if is_s256_challenge(challenge) => {}
+        (Some(_), Some("S256")) => return error("invalid_request", "code_challenge is not an S256 challenge"),
+        (Some(_), _) | (None, Some(_)) => {
+            return error("invalid_request", "only code_challenge_method=S256 is supported")
+        }
+        (None, None) if client.is_public() => return error("invalid_request", "a public client must use PKCE (S256)"),
+        (None, None) => {}
+    }
+    let prompts: Vec<&str> = request.prompt.as_deref().unwrap_or_default().split(' ').collect();
+    let silent = prompts.contains(&"none");
+    let max_age = match request.max_age.as_deref().map(str::parse::<i64>) {
+        None => None,
+        Some(Ok(seconds)) if seconds >= 0 => Some(seconds),
+        Some(_) => return error("invalid_request", "max_age must be a number of seconds"),
+    };
+    let (user_id, two_factor_on, auth_time) = match visitor {
+        Visitor::Anonymous if silent => return error("login_required", "the visitor is not signed in"),
+        Visitor::Anonymous => return Ok(Outcome::SignIn { fresh: false }),
+        Visitor::PendingSecondFactor if silent => return error("login_required", "the sign-in is not complete"),
+        Visitor::PendingSecondFactor => return Ok(Outcome::SecondFactor),
+        Visitor::SignedIn { user_id, two_factor_on, auth_time } => (user_id, two_factor_on, auth_time),
+    };
+    let too_old = max_age.is_some_and(|max_age| services.now() - auth_time > max_age);
+    if prompts.contains(&"login") || too_old {
+        if silent {
+            return error("login_required", "a fresh sign-in is needed");
+        }
+        return Ok(Outcome::SignIn { fresh: true });
+    }
+    if client.policy == ClientPolicy::TwoFactor && !two_factor_on {
+        if silent {
+            return error("interaction_required", "this app needs two-factor authentication");
+        }
+        return Ok(Outcome::SetUpTwoFactor);
+    }
+    let scope: Vec<&str> = SCOPES.into_iter().filter(|s| asked.contains(s)).collect();
+    let grant = Grant {
+        grant_id: random_hex(16),
+        client_id: client.client_id.clone(),
+        user_id,
+        scope: scope.join(" "),
+        auth_time,
+        amr: amr(two_factor_on).join(" "),
+    };
+    let binding = CodeBinding {
+        redirect_uri: redirect_uri.clone(),
+        nonce: request.nonce.clone(),
+        code_challenge: request.code_challenge.clone(),
+    };
+    let code = random_hex(32);
+    grants::store_code(&services.db, &code, &grant, &binding, services.now() + CODE_SECONDS).await?;
+    Ok(Outcome::Code { redirect_uri, code, state })
+}

@@ -1,0 +1,159 @@
+//! The apps registered by the operator (`server oidc client add|list|delete`). A confidential
+//! client's secret is shown once and kept as its SHA-256 (it is 256 random bits: a fast hash
+//! is enough). Read from the database on every request, so a change takes effect at once on
+//! every running instance.
+
+use crate::{
+    credentials::secret_box::{random_hex, sha256_hex},
+    AuthError,
+};
+use sqlx::{any::AnyRow, AnyPool, Row};
+use subtle::ConstantTimeEq;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientPolicy {
+    OneFactor,
+    TwoFactor,
+}
+
+impl ClientPolicy {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "one_factor" => Some(Self::OneFactor),
+            "two_factor" => Some(Self::TwoFactor),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OneFactor => "one_factor",
+            Self::TwoFactor => "two_factor",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub client_id: String,
+    pub name: String,
+    secret_hash: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub policy: ClientPolicy,
+}
+
+impl Client {
+    /// A public client (a browser or mobile app) has no secret and must use PKCE.
+    pub fn is_public(&self) -> bool {
+        self.secret_hash.is_none()
+    }
+
+    /// Whether `secret` is this client's secret (compared in constant time).
+    pub fn secret_matches(&self, secret: &str) -> bool {
+        self.secret_hash
+            .as_ref()
+            .is_some_and(|hash| bool::from(hash.as_bytes().ct_eq(sha256_hex(secret.as_bytes()).as_bytes())))
+    }
+}
+
+/// What the operator asks for.
+pub struct NewClient {
+    pub client_id: String,
+    pub name: Option<String>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub public: bool,
+    pub policy: ClientPolicy,
+}
+
+fn bad(message: String) -> AuthError {
+    AuthError::BadInput(message)
+}
+
+/// A client id: letters, digits, `.`, `_`, `-`, up to 64.
+fn check_client_id(id: &str) -> Result<(), AuthError> {
+    let fine = !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    fine.then_some(())
+        .ok_or_else(|| bad(format!("{id:?} is not a client id: use letters, digits, '.', '_' and '-' (up to 64)")))
+}
+
+/// A redirect URI: absolute http(s), no fragment, no spaces or control characters (RFC 6749
+/// §3.1.2). It is compared exactly.
+fn check_uri(uri: &str) -> Result<(), AuthError> {
+    let scheme_ok = uri.starts_with("https://") || uri.starts_with("http://");
+    let host_ok = uri.split_once("://").is_some_and(|(_, rest)| !rest.is_empty() && !rest.starts_with('/'));
+    let clean = !uri.contains('#') && !uri.chars().any(|c| c.is_whitespace() || c.is_control());
+    (scheme_ok && host_ok && clean)
+        .then_some(())
+        .ok_or_else(|| bad(format!("{uri:?} is not a redirect URI: give an absolute http(s) URL without a fragment")))
+}
+
+/// Registers a client; returns its secret (confidential clients), to be shown once.
+pub async fn add(db: &AnyPool, client: &NewClient, now: i64) -> Result<Option<String>, AuthError> {
+    check_client_id(&client.client_id)?;
+    if client.redirect_uris.is_empty() {
+        return Err(bad("give at least one --redirect-uri".into()));
+    }
+    client.redirect_uris.iter().chain(&client.post_logout_redirect_uris).try_for_each(|uri| check_uri(uri))?;
+    let secret = (!client.public).then(|| random_hex(32));
+    let inserted = sqlx::query(
+        "INSERT INTO oidc_clients (client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, policy, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (client_id) DO NOTHING",
+    )
+    .bind(&client.client_id)
+    .bind(client.name.clone().unwrap_or_else(|| client.client_id.clone()))
+    .bind(secret.as_ref().map(|s| sha256_hex(s.as_bytes())))
+    .bind(client.redirect_uris.join("\n"))
+    .bind(client.post_logout_redirect_uris.join("\n"))
+    .bind(client.policy.as_str())
+    .bind(now)
+    .execute(db)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(bad(format!("there is already a client {:?}", client.client_id)));
+    }
+    Ok(secret)
+}
+
+fn lines(text: String) -> Vec<String> {
+    text.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect()
+}
+
+fn from_row(row: &AnyRow) -> Result<Client, sqlx::Error> {
+    let policy: String = row.try_get("policy")?;
+    Ok(Client {
+        client_id: row.try_get("client_id")?,
+        name: row.try_get("name")?,
+        secret_hash: row.try_get("secret_hash")?,
+        redirect_uris: lines(row.try_get("redirect_uris")?),
+        post_logout_redirect_uris: lines(row.try_get("post_logout_redirect_uris")?),
+        policy: ClientPolicy::parse(&policy).unwrap_or(ClientPolicy::TwoFactor),
+    })
+}
+
+const SELECT: &str =
+    "SELECT client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, policy FROM oidc_clients";
+
+pub async fn find(db: &AnyPool, client_id: &str) -> Result<Option<Client>, AuthError> {
+    let row = sqlx::query(&format!("{SELECT} WHERE client_id = $1")).bind(client_id).fetch_optional(db).await?;
+    Ok(row.as_ref().map(from_row).transpose()?)
+}
+
+pub async fn list(db: &AnyPool) -> Result<Vec<Client>, AuthError> {
+    let rows = sqlx::query(&format!("{SELECT} ORDER BY client_id")).fetch_all(db).await?;
+    Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+}
+
+/// Deletes a client and everything issued to it; `false` when there was none.
+pub async fn delete(db: &AnyPool, client_id: &str) -> Result<bool, AuthError> {
+    let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM oidc_tokens WHERE client_id = $1").bind(client_id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM oidc_codes WHERE client_id = $1").bind(client_id).execute(&mut *tx).await?;
+    let deleted =
+        sqlx::query("DELETE FROM oidc_clients WHERE client_id = $1").bind(client_id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(deleted.rows_affected() > 0)
+}

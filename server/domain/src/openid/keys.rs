@@ -1,0 +1,61 @@
+//! The signing keys, in the database and sealed like the TOTP keys, so every instance signs with
+//! the same key. The newest signs; every key is published (a token signed before a rotation
+//! still verifies).
+
+use super::signing_key::SigningKey;
+use crate::{credentials::secret_box::SecretBox, AuthError};
+use sqlx::{AnyPool, Row};
+
+fn context(kid: &str) -> String {
+    format!("oidc-signing-key:{kid}")
+}
+
+/// Adds a new key (the one that signs from now on); returns its key id.
+pub async fn add(db: &AnyPool, secret_box: &SecretBox, now: i64) -> Result<String, AuthError> {
+    let key = SigningKey::generate()?;
+    let sealed = secret_box
+        .seal(&key.to_der()?, &context(&key.kid))
+        .map_err(|_| AuthError::Unexpected(anyhow::anyhow!("cannot seal the signing key")))?;
+    sqlx::query("INSERT INTO oidc_signing_keys (kid, sealed_key, created_at) VALUES ($1, $2, $3)")
+        .bind(&key.kid)
+        .bind(sealed)
+        .bind(now)
+        .execute(db)
+        .await?;
+    Ok(key.kid)
+}
+
+/// Makes the first key when there is none (at start-up).
+pub async fn ensure_one(db: &AnyPool, secret_box: &SecretBox, now: i64) -> Result<(), AuthError> {
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM oidc_signing_keys").fetch_one(db).await?;
+    if count == 0 {
+        add(db, secret_box, now).await?;
+    }
+    Ok(())
+}
+
+/// Every key, newest first.
+pub async fn all(db: &AnyPool, secret_box: &SecretBox) -> Result<Vec<SigningKey>, AuthError> {
+    let rows = sqlx::query("SELECT kid, sealed_key FROM oidc_signing_keys ORDER BY created_at DESC, kid DESC")
+        .fetch_all(db)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let kid: String = row.try_get("kid")?;
+            let sealed: Vec<u8> = row.try_get("sealed_key")?;
+            let der = secret_box.open(&sealed, &context(&kid)).map_err(|_| {
+                AuthError::Unexpected(anyhow::anyhow!("the signing key {kid} does not open with this TOTP key"))
+            })?;
+            SigningKey::from_der(kid, &der)
+        })
+        .collect()
+}
+
+/// The key that signs now.
+pub async fn current(db: &AnyPool, secret_box: &SecretBox) -> Result<SigningKey, AuthError> {
+    all(db, secret_box)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AuthError::Unexpected(anyhow::anyhow!("there is no signing key")))
+}

@@ -1,0 +1,24 @@
+//! The OpenID Connect provider (API.md, "Apps with their own sign-in"): apps registered by the
+//! operator send people here to sign in and get back who signed in, and how (`amr`).
+//!
+//! - `signing_key`: the RS256 key (OpenSSL) and the ID token it signs.
+//! - `keys`, `clients`, `grants`: storage — the sealed signing keys, the registered apps, and the
+//!   codes and tokens (kept as hashes).
+//! - `authorization`: the authorization request and what it leads to.
+//! - `tokens`: the token endpoint's two grants and the userinfo claims.
+
+pub mod authorization;
+pub mod clients;
+pub mod grants;
+pub mod keys;
+pub mod signing_key;
+pub mod tokens;
+
+/// How a sign-in was made (RFC 8176): a password alone, or a password and a one-time password.
+pub fn amr(two_factor: bool) -> Vec<&'static str> {
+    if two_factor {
+        vec!["pwd", "otp", "mfa"]
+    } else {
+        vec!["pwd"]
+    }
+}

@@ -1,0 +1,221 @@
+//! The token endpoint's two grants (RFC 6749 §4.1.3 and §6), the ID token, and the userinfo
+//! claims. Errors are RFC 6749 §5.2's.
+
+use super::{
+    clients::{self, Client},
+    grants::{self, Grant, Redeemed, Refreshed, TokenKind},
+    keys,
+};
+use crate::{credentials::secret_box::random_hex, storage::identities::Identity, AuthError, Services};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use sqlx::AnyPool;
+
+pub const ACCESS_TOKEN_SECONDS: i64 = 3600;
+pub const ID_TOKEN_SECONDS: i64 = 600;
+pub const REFRESH_TOKEN_SECONDS: i64 = 30 * 24 * 3600;
+
+/// An RFC 6749 §5.2 error.
+#[derive(Debug)]
+pub struct TokenError {
+    pub error: &'static str,
+    pub description: String,
+    /// Anything else (the database down, say): answered as a server error.
+    pub unexpected: Option<AuthError>,
+}
+
+impl TokenError {
+    fn new(error: &'static str, description: &str) -> Self {
+        Self { error, description: description.into(), unexpected: None }
+    }
+
+    /// 401 for a client that failed to authenticate, else 400.
+    pub fn status(&self) -> u16 {
+        if self.error == "invalid_client" {
+            401
+        } else {
+            400
+        }
+    }
+}
+
+impl From<AuthError> for TokenError {
+    fn from(e: AuthError) -> Self {
+        Self { error: "server_error", description: "the server could not answer".into(), unexpected: Some(e) }
+    }
+}
+
+/// How the client said who it is: HTTP Basic, form fields, or its id alone (a public client).
+#[derive(Default)]
+pub struct ClientCredentials {
+    pub client_id: Option<String>,
+    pub secret: Option<String>,
+}
+
+/// What the token endpoint answers.
+pub struct Issued {
+    pub access_token: String,
+    pub expires_in: i64,
+    pub id_token: String,
+    pub refresh_token: Option<String>,
+    pub scope: String,
+}
+
+async fn authenticate(db: &AnyPool, credentials: &ClientCredentials) -> Result<Client, TokenError> {
+    let invalid = || TokenError::new("invalid_client", "unknown client or wrong secret");
+    let client_id = credentials.client_id.as_deref().ok_or_else(invalid)?;
+    let client = clients::find(db, client_id).await?.ok_or_else(invalid)?;
+    let authenticated = match (&credentials.secret, client.is_public()) {
+        (None, true) => true,
+        (Some(secret), false) => client.secret_matches(secret),
+        _ => false,
+    };
+    authenticated.then_some(client).ok_or_else(invalid)
+}
+
+/// RFC 7636 §4.6: BASE64URL(SHA-256(verifier)) equals the challenge.
+fn verifier_matches(verifier: &str, challenge: &str) -> bool {
+    let well_formed = (43..=128).contains(&verifier.len())
+        && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+    well_formed && URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) == challenge
+}
+
+/// `grant_type=authorization_code`.
+pub async fn exchange_code(
+    services: &Services,
+    credentials: &ClientCredentials,
+    code: Option<&str>,
+    redirect_uri: Option<&str>,
+    verifier: Option<&str>,
+) -> Result<Issued, TokenError> {
+    let client = authenticate(&services.db, credentials).await?;
+    let code = code.ok_or_else(|| TokenError::new("invalid_request", "code is missing"))?;
+    let now = services.now();
+    let (grant, binding, expires_at) = match grants::redeem_code(&services.db, code, now).await? {
+        Redeemed::Fresh { grant, binding, expires_at } => (grant, binding, expires_at),
+        Redeemed::AlreadyUsed { grant_id } => {
+            // A stolen code replayed, or the real client's retry: either way, nothing it gave
+            // stays valid.
+            grants::revoke_grant(&services.db, &grant_id).await?;
+            return Err(TokenError::new("invalid_grant", "the code was already used"));
+        }
+        Redeemed::Unknown => return Err(TokenError::new("invalid_grant", "unknown code")),
+    };
+    let invalid = |what: &str| Err(TokenError::new("invalid_grant", what));
+    if expires_at <= now {
+        return invalid("the code has expired");
+    }
+    if grant.client_id != client.client_id {
+        return invalid("the code was issued to another client");
+    }
+    if redirect_uri != Some(binding.redirect_uri.as_str()) {
+        return invalid("redirect_uri differs from the authorization request's");
+    }
+    match (binding.code_challenge.as_deref(), verifier) {
+        (Some(challenge), Some(verifier)) if verifier_matches(verifier, challenge) => {}
+        (Some(_), _) => return invalid("the code_verifier does not match the code_challenge"),
+        (None, Some(_)) => return invalid("there was no code_challenge for this code"),
+        (None, None) => {}
+    }
+    issue(services, &grant, binding.nonce.as_deref()).await
+}
+
+/// `grant_type=refresh_token`: the token rotates; a used one again revokes the grant (RFC 9700).
+pub async fn refresh(
+    services: &Services,
+    credentials: &ClientCredentials,
+    refresh_token: Option<&str>,
+) -> Result<Issued, TokenError> {
+    let client = authenticate(&services.db, credentials).await?;
+    let token = refresh_token.ok_or_else(|| TokenError::new("invalid_request", "refresh_token is missing"))?;
+    let grant = match grants::use_refresh(&services.db, token, services.now()).await? {
+        Refreshed::Fresh(grant) => grant,
+        Refreshed::Reused { grant_id } => {
+            grants::revoke_grant(&services.db, &grant_id).await?;
+            return Err(TokenError::new("invalid_grant", "the refresh token was already used"));
+        }
+        Refreshed::Unknown => return Err(TokenError::new("invalid_grant", "unknown or expired refresh token")),
+    };
+    if grant.client_id != client.client_id {
+        return Err(TokenError::new("invalid_grant", "the refresh token was issued to another client"));
+    }
+    issue(services, &grant, None).await
+}
+
+async fn issue(services: &Services, grant: &Grant, nonce: Option<&str>) -> Result<Issued, TokenError> {
+    let now = services.now();
+    let identity = services
+        .identities
+        .get(&services.db, grant.user_id)
+        .await
+        .map_err(AuthError::from)?
+        .ok_or_else(|| TokenError::new("invalid_grant", "the account no longer exists"))?;
+    let access_token = random_hex(32);
+    grants::store_token(&services.db, &access_token, TokenKind::Access, grant, now + ACCESS_TOKEN_SECONDS).await?;
+    let refresh_token = if grant.has_scope("offline_access") {
+        let token = random_hex(32);
+        grants::store_token(&services.db, &token, TokenKind::Refresh, grant, now + REFRESH_TOKEN_SECONDS).await?;
+        Some(token)
+    } else {
+        None
+    };
+    let mut claims = user_claims(&services.db, grant, &identity).await?;
+    claims.insert("iss".into(), json!(issuer(services)));
+    claims.insert("aud".into(), json!(grant.client_id));
+    claims.insert("iat".into(), json!(now));
+    claims.insert("exp".into(), json!(now + ID_TOKEN_SECONDS));
+    claims.insert("auth_time".into(), json!(grant.auth_time));
+    claims.insert("amr".into(), json!(grant.amr.split(' ').collect::<Vec<_>>()));
+    if let Some(nonce) = nonce {
+        claims.insert("nonce".into(), json!(nonce));
+    }
+    let key = keys::current(&services.db, &services.secret_box).await?;
+    let id_token = key.sign_jwt(&Value::Object(claims))?;
+    Ok(Issued { access_token, expires_in: ACCESS_TOKEN_SECONDS, id_token, refresh_token, scope: grant.scope.clone() })
+}
+
+/// The issuer: `PUBLIC_URL` without a trailing slash.
+pub fn issuer(services: &Services) -> String {
+    services.settings.public_url.trim_end_matches('/').to_owned()
+}
+
+/// The account's stable subject: random, made on first use, never reused (not the username,
+/// not the row id, which SQLite may hand out again).
+async fn subject(db: &AnyPool, user_id: i64) -> Result<String, AuthError> {
+    sqlx::query("UPDATE users SET oidc_subject = $2 WHERE id = $1 AND oidc_subject IS NULL")
+        .bind(user_id)
+        .bind(random_hex(16))
+        .execute(db)
+        .await?;
+    let subject: Option<String> =
+        sqlx::query_scalar("SELECT oidc_subject FROM users WHERE id = $1").bind(user_id).fetch_one(db).await?;
+    subject.ok_or_else(|| AuthError::Unexpected(anyhow::anyhow!("no subject for account {user_id}")))
+}
+
+/// `sub` and the claims of the granted scopes.
+async fn user_claims(db: &AnyPool, grant: &Grant, identity: &Identity) -> Result<Map<String, Value>, AuthError> {
+    let mut claims = Map::new();
+    claims.insert("sub".into(), json!(subject(db, grant.user_id).await?));
+    if grant.has_scope("profile") {
+        claims.insert("preferred_username".into(), json!(identity.username));
+        claims.insert("name".into(), json!(identity.display_name.clone().unwrap_or_else(|| identity.username.clone())));
+    }
+    if grant.has_scope("email") {
+        if let Some(email) = &identity.email {
+            claims.insert("email".into(), json!(email));
+        }
+        claims.insert("email_verified".into(), json!(false));
+    }
+    if grant.has_scope("groups") {
+        claims.insert("groups".into(), json!(identity.groups));
+    }
+    Ok(claims)
+}
+
+/// The userinfo answer for a live access token; `None` for a bad one.
+pub async fn userinfo(services: &Services, access_token: &str) -> Result<Option<Value>, AuthError> {
+    let Some(grant) = grants::access(&services.db, access_token, services.now()).await? else { return Ok(None) };
+    let Some(identity) = services.identities.get(&services.db, grant.user_id).await? else { return Ok(None) };
+    Ok(Some(Value::Object(user_claims(&services.db, &grant, &identity).await?)))
+}

@@ -1,0 +1,329 @@
+//! The OpenID Connect provider's endpoints (API.md, "Apps with their own sign-in"); what they
+//! decide is `domain::openid`. Discovery, JWKS, token and userinfo are for other origins by
+//! design: no `Origin` refusal, `Access-Control-Allow-Origin: *`, and no cookies read.
+
+use app::server::{session::RequestSession, state::AppState};
+use axum::{
+    extract::{Query, RawQuery, Request, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{Html, IntoResponse, Redirect, Response},
+    Extension, Json,
+};
+use base64::{engine::general_purpose::STANDARD, Engine};
+use domain::{
+    flows::{
+        return_to,
+        session::{self, SessionData, Stage},
+    },
+    openid::{
+        authorization::{self, AuthorizationRequest, Outcome, Visitor},
+        clients, keys,
+        tokens::{self, ClientCredentials, Issued, TokenError},
+    },
+};
+use serde_json::json;
+use tower_sessions::Session;
+
+pub const DISCOVERY: &str = "/.well-known/openid-configuration";
+pub const AUTHORIZE: &str = "/oidc/authorize";
+pub const TOKEN: &str = "/oidc/token";
+pub const USERINFO: &str = "/oidc/userinfo";
+pub const JWKS: &str = "/oidc/jwks";
+pub const END_SESSION: &str = "/oidc/logout";
+
+/// The endpoints other origins call from a browser: exempt from the cross-site refusal.
+pub fn is_cross_origin_endpoint(path: &str) -> bool {
+    matches!(path, DISCOVERY | TOKEN | USERINFO | JWKS)
+}
+
+fn cors(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("Authorization, Content-Type"));
+    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
+    response
+}
+
+/// A CORS preflight for the cross-origin endpoints.
+pub async fn preflight() -> Response {
+    cors(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn discovery(State(state): State<AppState>) -> Response {
+    let issuer = tokens::issuer(&state);
+    cors(
+        Json(json!({
+            "issuer": issuer,
+            "authorization_endpoint": format!("{issuer}{AUTHORIZE}"),
+            "token_endpoint": format!("{issuer}{TOKEN}"),
+            "userinfo_endpoint": format!("{issuer}{USERINFO}"),
+            "jwks_uri": format!("{issuer}{JWKS}"),
+            "end_session_endpoint": format!("{issuer}{END_SESSION}"),
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "scopes_supported": authorization::SCOPES,
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr",
+                "preferred_username", "name", "email", "email_verified", "groups"],
+            "prompt_values_supported": ["none", "login"],
+        }))
+        .into_response(),
+    )
+}
+
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    let keys = match keys::all(&state.db, &state.secret_box).await {
+        Ok(keys) => keys,
+        Err(e) => return server_error(e),
+    };
+    let published: Result<Vec<_>, _> = keys.iter().map(|key| key.public_jwk()).collect();
+    match published {
+        Ok(published) => cors(Json(json!({ "keys": published })).into_response()),
+        Err(e) => server_error(e),
+    }
+}
+
+fn server_error(e: domain::AuthError) -> Response {
+    tracing::error!(error = %e, "OpenID Connect endpoint failed");
+    (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")]).into_response()
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A small page of its own (the sign-in stops here, or the visitor is signed out).
+fn page(status: StatusCode, title: &str, message: &str) -> Response {
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>{title}</title>\
+         <main><h1>{title}</h1><p>{}</p><p><a href=\"/login\">Sign in</a></p></main></html>",
+        escape(message)
+    );
+    (status, Html(body)).into_response()
+}
+
+/// `uri` with query parameters added.
+fn with_query(uri: &str, pairs: &[(&str, Option<&str>)]) -> String {
+    let query: Vec<String> =
+        pairs.iter().filter_map(|(k, v)| v.map(|v| format!("{k}={}", return_to::encode(v)))).collect();
+    let separator = if uri.contains('?') { '&' } else { '?' };
+    format!("{uri}{separator}{}", query.join("&"))
+}
+
+async fn visitor(state: &AppState, session: &RequestSession) -> Result<Visitor, domain::AuthError> {
+    Ok(match session::stage(session, state.now()).await? {
+        Stage::SignedIn { user_id, authenticated_at, epoch } => match state.identities.get(&state.db, user_id).await? {
+            Some(identity) if identity.session_epoch == epoch => {
+                Visitor::SignedIn { user_id, two_factor_on: identity.two_factor, auth_time: authenticated_at }
+            }
+            _ => Visitor::Anonymous,
+        },
+        Stage::PendingSecondFactor { .. } => Visitor::PendingSecondFactor,
+        Stage::Anonymous | Stage::PendingExpired => Visitor::Anonymous,
+    })
+}
+
+/// The authorization request again, to come back to after a sign-in step (`prompt=login` taken
+/// out: the sign-in about to happen is the fresh one it asks for).
+fn come_back(raw_query: &str) -> String {
+    let kept: Vec<&str> = raw_query.split('&').filter(|pair| !pair.starts_with("prompt=")).collect();
+    format!("{AUTHORIZE}?{}", kept.join("&"))
+}
+
+pub async fn authorize(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    RawQuery(raw_query): RawQuery,
+    request: Result<Query<AuthorizationRequest>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(request)) = request else {
+        return page(StatusCode::BAD_REQUEST, "This sign-in cannot go on", "The request from the app is malformed.");
+    };
+    let session = RequestSession::new(session, None);
+    let outcome = match visitor(&state, &session).await {
+        Ok(visitor) => authorization::authorize(&state, &request, visitor).await,
+        Err(e) => Err(e),
+    };
+    let raw_query = raw_query.unwrap_or_default();
+    let next = |page: &str| Redirect::to(&format!("{page}?rd={}", return_to::encode(&come_back(&raw_query))));
+    match outcome {
+        Err(e) => server_error(e),
+        Ok(Outcome::ErrorPage(message)) => page(StatusCode::BAD_REQUEST, "This sign-in cannot go on", &message),
+        Ok(Outcome::ErrorRedirect { redirect_uri, error, description, state }) => Redirect::to(&with_query(
+            &redirect_uri,
+            &[("error", Some(error)), ("error_description", Some(&description)), ("state", state.as_deref())],
+        ))
+        .into_response(),
+        Ok(Outcome::SignIn { fresh }) => {
+            if fresh {
+                if let Err(e) = session.end().await {
+                    return server_error(e);
+                }
+            }
+            next("/login").into_response()
+        }
+        Ok(Outcome::SecondFactor) => next("/login/2fa").into_response(),
+        Ok(Outcome::SetUpTwoFactor) => next("/account/2fa/setup").into_response(),
+        Ok(Outcome::Code { redirect_uri, code, state }) => {
+            Redirect::to(&with_query(&redirect_uri, &[("code", Some(&code)), ("state", state.as_deref())]))
+                .into_response()
+        }
+    }
+}
+
+/// The token request's form (RFC 6749 §4.1.3, §6).
+#[derive(Default)]
+struct TokenForm {
+    grant_type: Option<String>,
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    code_verifier: Option<String>,
+    refresh_token: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+fn token_error(e: TokenError) -> Response {
+    if let Some(unexpected) = e.unexpected {
+        return server_error(unexpected);
+    }
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = (status, Json(json!({ "error": e.error, "error_description": e.description }))).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"token\""));
+    }
+    cors(response)
+}
+
+/// HTTP Basic client credentials (RFC 6749 §2.3.1: each part form-urlencoded).
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
+    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let unescape = |s: &str| form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
+    Some((unescape(id)?, unescape(secret)?))
+}
+
+pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    let mut form = TokenForm::default();
+    for (name, value) in form_urlencoded::parse(&body) {
+        let field = match name.as_ref() {
+            "grant_type" => &mut form.grant_type,
+            "code" => &mut form.code,
+            "redirect_uri" => &mut form.redirect_uri,
+            "code_verifier" => &mut form.code_verifier,
+            "refresh_token" => &mut form.refresh_token,
+            "client_id" => &mut form.client_id,
+            "client_secret" => &mut form.client_secret,
+            _ => continue,
+        };
+        *field = Some(value.into_owned());
+    }
+    let credentials = match basic_credentials(&headers) {
+        Some((client_id, secret)) => ClientCredentials { client_id: Some(client_id), secret: Some(secret) },
+        None => ClientCredentials { client_id: form.client_id.clone(), secret: form.client_secret.clone() },
+    };
+    let issued = match form.grant_type.as_deref() {
+        Some("authorization_code") => {
+            tokens::exchange_code(
+                &state,
+                &credentials,
+                form.code.as_deref(),
+                form.redirect_uri.as_deref(),
+                form.code_verifier.as_deref(),
+            )
+            .await
+        }
+        Some("refresh_token") => tokens::refresh(&state, &credentials, form.refresh_token.as_deref()).await,
+        _ => Err(TokenError {
+            error: "unsupported_grant_type",
+            description: "grant_type must be authorization_code or refresh_token".into(),
+            unexpected: None,
+        }),
+    };
+    match issued {
+        Ok(Issued { access_token, expires_in, id_token, refresh_token, scope }) => {
+            let mut answer = json!({
+                "access_token": access_token,
+                "token_type": "Bearer",
+                "expires_in": expires_in,
+                "id_token": id_token,
+                "scope": scope,
+            });
+            if let Some(refresh_token) = refresh_token {
+                answer["refresh_token"] = json!(refresh_token);
+            }
+            cors(Json(answer).into_response())
+        }
+        Err(e) => token_error(e),
+    }
+}
+
+pub async fn userinfo(State(state): State<AppState>, request: Request) -> Response {
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .map(str::to_owned);
+    let invalid = || {
+        let mut response = (StatusCode::UNAUTHORIZED, Json(json!({ "error": "invalid_token" }))).into_response();
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
+        cors(response)
+    };
+    let Some(bearer) = bearer.filter(|b| !b.is_empty()) else { return invalid() };
+    match tokens::userinfo(&state, &bearer).await {
+        Ok(Some(claims)) => cors(Json(claims).into_response()),
+        Ok(None) => invalid(),
+        Err(e) => server_error(e),
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct EndSessionRequest {
+    client_id: Option<String>,
+    id_token_hint: Option<String>,
+    post_logout_redirect_uri: Option<String>,
+    state: Option<String>,
+}
+
+/// The client an ID token was issued to (`aud`), read without checking the signature: it only
+/// picks which registered URIs may be redirected to.
+fn audience_of(id_token: &str) -> Option<String> {
+    let claims = id_token.split('.').nth(1)?;
+    let claims: serde_json::Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(claims).ok()?).ok()?;
+    match &claims["aud"] {
+        serde_json::Value::String(aud) => Some(aud.clone()),
+        serde_json::Value::Array(auds) => auds.first()?.as_str().map(str::to_owned),
+        _ => None,
+    }
+}
+
+pub async fn end_session(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    request: Result<Query<EndSessionRequest>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Query(request) = request.unwrap_or_default();
+    if let Err(e) = RequestSession::new(session, None).end().await {
+        return server_error(e);
+    }
+    let client_id = request.client_id.clone().or_else(|| request.id_token_hint.as_deref().and_then(audience_of));
+    if let (Some(client_id), Some(uri)) = (client_id, request.post_logout_redirect_uri.as_deref()) {
+        if let Ok(Some(client)) = clients::find(&state.db, &client_id).await {
+            if client.post_logout_redirect_uris.iter().any(|registered| registered == uri) {
+                return Redirect::to(&with_query(uri, &[("state", request.state.as_deref())])).into_response();
+            }
+        }
+    }
+    page(StatusCode::OK, "You are signed out", "You are signed out of this service and the apps that use it.")
+}

@@ -1,0 +1,308 @@
+//! The OpenID Connect provider (API.md, "Apps with their own sign-in"), driven by an independent
+//! relying party: the `openidconnect` crate does the discovery, builds the authorization request
+//! with PKCE, exchanges the code, validates the ID token against the JWKS, asks userinfo and
+//! refreshes. The browser's part (sign-in at the portal) is a cookie-keeping client.
+
+use crate::helpers::{fresh_database_url, spawn_app_with, test_config, TestApp};
+use domain::openid::clients::{self, ClientPolicy, NewClient};
+use openidconnect::{
+    core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims},
+    AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, RedirectUrl, RefreshToken, Scope, TokenResponse,
+};
+use reqwest::{header, Client, StatusCode};
+
+const REDIRECT: &str = "http://app.example.test/callback";
+const PASSWORD: &str = "correct horse battery";
+
+/// The server with `PUBLIC_URL` its own address (the issuer the relying party checks).
+async fn provider() -> (TestApp, tempfile::TempDir) {
+    let folder = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut config = test_config(fresh_database_url(folder.path()).await);
+    config.leptos.site_addr = ([127, 0, 0, 1], port).into();
+    config.settings.public_url = format!("http://127.0.0.1:{port}");
+    (spawn_app_with(config).await, folder)
+}
+
+/// Registers a client as the operator's command does; returns its secret.
+async fn register(app: &TestApp, client_id: &str, public: bool, policy: ClientPolicy) -> Option<String> {
+    let client = NewClient {
+        client_id: client_id.into(),
+        name: Some("The wiki".into()),
+        redirect_uris: vec![REDIRECT.into()],
+        post_logout_redirect_uris: vec!["http://app.example.test/bye".into()],
+        public,
+        policy,
+    };
+    clients::add(&app.db, &client, app.clock.now()).await.unwrap()
+}
+
+/// The relying party's HTTP client: no redirects (as the crate asks, against SSRF).
+fn rp_http() -> Client {
+    Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+}
+
+fn query_param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+/// The browser's part: follows the provider's redirects through the portal's sign-in (password,
+/// then the code when 2FA is on) until it is sent back to the app; returns that URL.
+async fn sign_in_through_portal(app: &TestApp, browser: &Client, authorize_url: &str, totp: Option<&str>) -> String {
+    let r = browser.get(authorize_url).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "sent to the portal first");
+    let login = location(&r);
+    assert!(login.starts_with("/login?rd=%2Foidc%2Fauthorize%3F"), "{login}");
+    let rd = query_param(&login, "rd").unwrap();
+    let r = app.form_post(browser, "login", &[("username", "alice"), ("password", PASSWORD), ("rd", &rd)]).await;
+    let mut next = location(&r);
+    if let Some(secret) = totp {
+        assert!(next.starts_with("/login/2fa?rd="), "then the code step: {next}");
+        app.advance(30);
+        let r = app.form_post(browser, "login/2fa", &[("otp", &app.code(secret, 0)), ("rd", &rd)]).await;
+        next = location(&r);
+    }
+    assert_eq!(next, rd, "the portal returns to the authorization request");
+    let r = browser.get(app.url(&next)).send().await.unwrap();
+    assert!(r.status().is_redirection());
+    location(&r)
+}
+
+#[tokio::test]
+async fn the_code_flow_with_pkce_gives_a_verified_id_token_userinfo_and_rotating_refresh_tokens() {
+    let (app, _folder) = provider().await;
+    let secret = register(&app, "wiki", false, ClientPolicy::TwoFactor).await.expect("a confidential client's secret");
+    let (totp, _) = app.user_with_two_factor("alice", PASSWORD).await;
+    let http = rp_http();
+    let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(app.address.clone()).unwrap(), &http)
+        .await
+        .expect("discovery");
+    let rp =
+        CoreClient::from_provider_metadata(metadata, ClientId::new("wiki".into()), Some(ClientSecret::new(secret)))
+            .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (url, csrf, nonce) = rp
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .add_scope(Scope::new("profile".into()))
+        .add_scope(Scope::new("groups".into()))
+        .add_scope(Scope::new("offline_access".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+
+    let browser = app.new_client();
+    let back = sign_in_through_portal(&app, &browser, url.as_str(), Some(&totp)).await;
+    assert!(back.starts_with(REDIRECT), "{back}");
+    assert_eq!(query_param(&back, "state").as_deref(), Some(csrf.secret().as_str()), "state echoed");
+    let code = query_param(&back, "code").unwrap();
+
+    let tokens = rp
+        .exchange_code(AuthorizationCode::new(code.clone()))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .expect("the code exchange");
+    let id_token = tokens.id_token().expect("an ID token");
+    let claims =
+        id_token.claims(&rp.id_token_verifier(), &nonce).expect("signed by a JWKS key, for us, with our nonce");
+    assert_eq!(claims.preferred_username().map(|u| u.as_str()), Some("alice"));
+    assert_ne!(claims.subject().as_str(), "alice", "sub is not the username");
+    let amr: Vec<String> = claims.auth_method_refs().unwrap().iter().map(|a| a.as_str().to_owned()).collect();
+    assert_eq!(amr, ["pwd", "otp", "mfa"], "two factors, and the app can see it");
+    if let Some(expected) = claims.access_token_hash() {
+        let actual = AccessTokenHash::from_token(
+            tokens.access_token(),
+            id_token.signing_alg().unwrap(),
+            id_token.signing_key(&rp.id_token_verifier()).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(&actual, expected);
+    }
+
+    let info: CoreUserInfoClaims =
+        rp.user_info(tokens.access_token().clone(), None).unwrap().request_async(&http).await.expect("userinfo");
+    assert_eq!(info.subject(), claims.subject());
+    assert_eq!(info.preferred_username().map(|u| u.as_str()), Some("alice"));
+
+    // Refresh tokens rotate; the old one used again revokes the whole family.
+    let first_refresh = tokens.refresh_token().expect("offline_access grants a refresh token").clone();
+    let refreshed = rp.exchange_refresh_token(&first_refresh).unwrap().request_async(&http).await.expect("refresh");
+    let second_refresh = refreshed.refresh_token().expect("a new refresh token").clone();
+    assert_ne!(second_refresh.secret(), first_refresh.secret());
+    let reuse = rp.exchange_refresh_token(&first_refresh).unwrap().request_async(&http).await;
+    assert!(format!("{reuse:?}").contains("invalid_grant"), "{reuse:?}");
+    let second = RefreshToken::new(second_refresh.secret().clone());
+    let after = rp.exchange_refresh_token(&second).unwrap().request_async(&http).await;
+    assert!(after.is_err(), "the reuse revoked the family");
+    let revoked: Result<CoreUserInfoClaims, _> =
+        rp.user_info(refreshed.access_token().clone(), None).unwrap().request_async(&http).await;
+    assert!(revoked.is_err(), "the family's access tokens too");
+
+    // A code is single-use: a second use is refused, and what the first gave is revoked.
+    let replay = rp.exchange_code(AuthorizationCode::new(code)).unwrap().request_async(&http).await;
+    assert!(format!("{replay:?}").contains("invalid_grant"), "{replay:?}");
+}
+
+/// The errors of the contract: an error page for an unknown client or redirect URI, errors
+/// back to the app for the rest; the token endpoint's RFC 6749 errors.
+#[tokio::test]
+async fn bad_requests_get_the_contract_errors() {
+    let (app, _folder) = provider().await;
+    let secret = register(&app, "wiki", false, ClientPolicy::TwoFactor).await.unwrap();
+    register(&app, "spa", true, ClientPolicy::OneFactor).await;
+    let browser = app.new_client();
+    let authorize = |query: &str| {
+        let url = app.url(&format!("/oidc/authorize?{query}"));
+        let browser = browser.clone();
+        async move { browser.get(url).send().await.unwrap() }
+    };
+    let redirect = form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>();
+    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    for query in [
+        format!("response_type=code&client_id=nobody&redirect_uri={redirect}&scope=openid&state=s"),
+        "response_type=code&client_id=wiki&redirect_uri=http%3A%2F%2Fevil.test%2Fcb&scope=openid&state=s".to_owned(),
+        format!("response_type=code&client_id=wiki&redirect_uri={redirect}%2F&scope=openid&state=s"),
+    ] {
+        let r = authorize(&query).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{query}: an error page");
+        assert_eq!(location(&r), "", "{query}: never a redirect");
+    }
+    for (query, error) in [
+        (format!("response_type=code&client_id=wiki&redirect_uri={redirect}&scope=profile&state=s"), "invalid_scope"),
+        (format!("response_type=token&client_id=wiki&redirect_uri={redirect}&scope=openid&state=s"), "unsupported_response_type"),
+        (format!("response_type=code&client_id=spa&redirect_uri={redirect}&scope=openid&state=s"), "invalid_request"),
+        (
+            format!("response_type=code&client_id=spa&redirect_uri={redirect}&scope=openid&state=s&code_challenge={challenge}&code_challenge_method=plain"),
+            "invalid_request",
+        ),
+        (format!("response_type=code&client_id=wiki&redirect_uri={redirect}&scope=openid&state=s&prompt=none"), "login_required"),
+    ] {
+        let r = authorize(&query).await;
+        let back = location(&r);
+        assert!(back.starts_with(REDIRECT), "{query}: back to the app: {back}");
+        assert_eq!(query_param(&back, "error").as_deref(), Some(error), "{query}");
+        assert_eq!(query_param(&back, "state").as_deref(), Some("s"), "{query}");
+    }
+
+    // A two_factor app and an account with 2FA off: through the setup first.
+    app.register(&browser, "alice", PASSWORD).await;
+    let r = authorize(&format!("response_type=code&client_id=wiki&redirect_uri={redirect}&scope=openid&state=s")).await;
+    assert!(location(&r).starts_with("/account/2fa/setup?rd=%2Foidc%2Fauthorize%3F"), "{}", location(&r));
+    // A one_factor public app with PKCE: a code at once, `amr` ["pwd"] (checked at the token).
+    let r = authorize(&format!(
+        "response_type=code&client_id=spa&redirect_uri={redirect}&scope=openid&state=s&code_challenge={challenge}&code_challenge_method=S256"
+    ))
+    .await;
+    let code = query_param(&location(&r), "code").expect("a code");
+
+    let token = |form: Vec<(&'static str, String)>| {
+        let url = app.url("/oidc/token");
+        async move { rp_http().post(url).form(&form).send().await.unwrap() }
+    };
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"; // RFC 7636 Appendix B
+    let wrong = token(vec![
+        ("grant_type", "authorization_code".into()),
+        ("client_id", "spa".into()),
+        ("code", code.clone()),
+        ("redirect_uri", REDIRECT.into()),
+        ("code_verifier", "x".repeat(43)),
+    ])
+    .await;
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = wrong.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant", "a wrong verifier");
+    let r = token(vec![
+        ("grant_type", "authorization_code".into()),
+        ("client_id", "wiki".into()),
+        ("client_secret", "not-the-secret".into()),
+        ("code", "whatever".into()),
+        ("redirect_uri", REDIRECT.into()),
+    ])
+    .await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"], "invalid_client");
+    let r =
+        token(vec![("grant_type", "password".into()), ("client_id", "wiki".into()), ("client_secret", secret)]).await;
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"], "unsupported_grant_type");
+
+    // The code was spent by the wrong verifier's attempt: single use, whatever the outcome.
+    let again = token(vec![
+        ("grant_type", "authorization_code".into()),
+        ("client_id", "spa".into()),
+        ("code", code),
+        ("redirect_uri", REDIRECT.into()),
+        ("code_verifier", verifier.into()),
+    ])
+    .await;
+    assert_eq!(again.json::<serde_json::Value>().await.unwrap()["error"], "invalid_grant");
+
+    let r = rp_http().get(app.url("/oidc/userinfo")).bearer_auth("nonsense").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(r.headers()[header::WWW_AUTHENTICATE], "Bearer error=\"invalid_token\"");
+}
+
+/// A code lives 60 s; a fresh one with the right verifier works, and `amr` says "pwd" alone.
+#[tokio::test]
+async fn a_code_expires_after_a_minute_and_ending_other_sessions_revokes_tokens() {
+    let (app, _folder) = provider().await;
+    register(&app, "spa", true, ClientPolicy::OneFactor).await;
+    let browser = app.new_client();
+    app.register(&browser, "alice", PASSWORD).await;
+    let redirect = form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>();
+    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let code = || async {
+        let url = app.url(&format!(
+            "/oidc/authorize?response_type=code&client_id=spa&redirect_uri={redirect}&scope=openid%20profile&code_challenge={challenge}&code_challenge_method=S256"
+        ));
+        query_param(&location(&browser.get(url).send().await.unwrap()), "code").expect("a code")
+    };
+    let token_url = app.url("/oidc/token");
+    let exchange = |code: String| {
+        let token_url = token_url.clone();
+        async move {
+            let form = [
+                ("grant_type", "authorization_code"),
+                ("client_id", "spa"),
+                ("code", code.as_str()),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", verifier),
+            ];
+            let r = rp_http()
+                .post(token_url)
+                .header(header::ORIGIN, "http://app.example.test")
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*", "for other origins by design");
+            (r.status(), r.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let stale = code().await;
+    app.advance(61);
+    let (status, body) = exchange(stale).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")), "expired");
+    let (status, body) = exchange(code().await).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let access = body["access_token"].as_str().unwrap().to_owned();
+    let claims = body["id_token"].as_str().unwrap().split('.').nth(1).unwrap().to_owned();
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, claims).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["amr"], serde_json::json!(["pwd"]));
+    let userinfo = || rp_http().get(app.url("/oidc/userinfo")).bearer_auth(&access).send();
+    assert_eq!(userinfo().await.unwrap().status(), StatusCode::OK);
+    // "End every other session" from a second, fresh sign-in revokes what the apps hold.
+    let other = app.new_client();
+    app.login(&other, "alice", PASSWORD).await;
+    assert_eq!(app.end_other_sessions(&other).await.status(), StatusCode::OK);
+    assert_eq!(userinfo().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+}
