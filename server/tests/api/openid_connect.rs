@@ -306,3 +306,52 @@ async fn a_code_expires_after_a_minute_and_ending_other_sessions_revokes_tokens(
     assert_eq!(app.end_other_sessions(&other).await.status(), StatusCode::OK);
     assert_eq!(userinfo().await.unwrap().status(), StatusCode::UNAUTHORIZED);
 }
+
+/// `prompt=login` and a `max_age` shorter than the sign-in's age end the sign-in and send the
+/// visitor through the portal again; after the fresh sign-in the flow goes on (no loop). The
+/// end-session endpoint signs out and redirects only to a registered URI.
+#[tokio::test]
+async fn prompt_login_and_max_age_force_a_fresh_sign_in_and_end_session_signs_out() {
+    let (app, _folder) = provider().await;
+    register(&app, "spa", true, ClientPolicy::OneFactor).await;
+    let browser = app.new_client();
+    app.register(&browser, "alice", PASSWORD).await;
+    let redirect = form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>();
+    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    let base = format!(
+        "/oidc/authorize?response_type=code&client_id=spa&redirect_uri={redirect}&scope=openid&state=s&code_challenge={challenge}&code_challenge_method=S256"
+    );
+    let get = |path: String| {
+        let browser = browser.clone();
+        let url = app.url(&path);
+        async move { location(&browser.get(url).send().await.unwrap()) }
+    };
+    assert!(get(base.clone()).await.starts_with(REDIRECT), "signed in: a code at once");
+    for extra in ["&prompt=login", "&max_age=60"] {
+        app.advance(120);
+        let to_login = get(format!("{base}{extra}")).await;
+        assert!(to_login.starts_with("/login?rd="), "{extra}: a fresh sign-in first: {to_login}");
+        assert_eq!(app.me(&browser).await.status(), StatusCode::UNAUTHORIZED, "{extra}: the old sign-in is over");
+        let rd = query_param(&to_login, "rd").unwrap();
+        assert!(!rd.contains("prompt=login"), "the way back does not ask again");
+        let r = app.form_post(&browser, "login", &[("username", "alice"), ("password", PASSWORD), ("rd", &rd)]).await;
+        assert_eq!(location(&r), rd);
+        assert!(get(rd).await.starts_with(REDIRECT), "{extra}: then the code");
+    }
+    let r = browser
+        .get(app.url(&format!(
+            "/oidc/logout?client_id=spa&post_logout_redirect_uri={}&state=bye",
+            form_urlencoded::byte_serialize(b"http://app.example.test/bye").collect::<String>()
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&r), "http://app.example.test/bye?state=bye");
+    assert_eq!(app.me(&browser).await.status(), StatusCode::UNAUTHORIZED, "signed out");
+    let r = browser
+        .get(app.url("/oidc/logout?client_id=spa&post_logout_redirect_uri=https%3A%2F%2Fevil.test%2F"))
+        .send()
+        .await;
+    let r = r.unwrap();
+    assert_eq!((r.status(), location(&r)), (StatusCode::OK, String::new()), "an unregistered URI: a signed-out page");
+}
