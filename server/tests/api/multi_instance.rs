@@ -26,8 +26,17 @@ fn free_port() -> u16 {
 }
 
 async fn start_instance(database_url: &str) -> Instance {
+    start_instance_at(database_url, None).await
+}
+
+/// An instance with `PUBLIC_URL` set (instances behind one load balancer share it).
+async fn start_instance_at(database_url: &str, public_url: Option<&str>) -> Instance {
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_server"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+    if let Some(public_url) = public_url {
+        command.env("PUBLIC_URL", public_url);
+    }
+    let child = command
         .env("DATABASE_URL", database_url)
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
         .env("TOTP_ENCRYPTION_KEY", TEST_KEY)
@@ -215,5 +224,86 @@ async fn away_from_step_boundary(margin: u64) {
     let left = 30 - now % 30;
     if left < margin {
         tokio::time::sleep(std::time::Duration::from_secs(left + 1)).await;
+    }
+}
+
+/// OpenID Connect across instances: a code issued by one is exchanged at the other, the ID token
+/// it signs verifies against the JWKS the first publishes (one key, in the database), and the
+/// access token works on the first; a replay of the code is refused by either.
+#[tokio::test]
+async fn two_instances_issue_and_accept_each_others_codes_and_tokens() {
+    use openidconnect::{
+        core::{CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet},
+        ClientId, IssuerUrl, JsonWebKeySetUrl, Nonce,
+    };
+    if !on_postgres() {
+        return;
+    }
+    const ISSUER: &str = "http://auth.example.test";
+    const REDIRECT: &str = "http://app.example.test/cb";
+    let folder = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(folder.path()).await;
+    let (a, b) = tokio::join!(start_instance_at(&url, Some(ISSUER)), start_instance_at(&url, Some(ISSUER)));
+    sqlx::any::install_default_drivers();
+    let db = sqlx::AnyPool::connect(&url).await.unwrap();
+    let client_spec = domain::openid::clients::NewClient {
+        client_id: "spa".into(),
+        name: None,
+        redirect_uris: vec![REDIRECT.into()],
+        post_logout_redirect_uris: Vec::new(),
+        public: true,
+        policy: domain::openid::clients::ClientPolicy::OneFactor,
+    };
+    domain::openid::clients::add(&db, &client_spec, 0).await.unwrap();
+    let c = client();
+    assert_eq!(post(&c, &a, "register", &[("username", "alice"), ("password", "correct horse")]).await.status(), 200);
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"; // RFC 7636 Appendix B
+    let authorize = format!(
+        "{}/oidc/authorize?response_type=code&client_id=spa&redirect_uri={}&scope=openid%20profile&nonce=n-1\
+         &code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+        a.address,
+        form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+    );
+    let back = c.get(authorize).send().await.unwrap();
+    let back = back.headers()["location"].to_str().unwrap().to_owned();
+    let code = form_urlencoded::parse(back.split_once('?').unwrap().1.as_bytes())
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("a code from the first instance");
+    let exchange = |instance: &Instance| {
+        let url = format!("{}/oidc/token", instance.address);
+        let form = [
+            ("grant_type", "authorization_code".to_owned()),
+            ("client_id", "spa".to_owned()),
+            ("code", code.clone()),
+            ("redirect_uri", REDIRECT.to_owned()),
+            ("code_verifier", verifier.to_owned()),
+        ];
+        async move { client().post(url).form(&form).send().await.unwrap() }
+    };
+    let r = exchange(&b).await;
+    assert_eq!(r.status(), StatusCode::OK, "the second instance accepts the first one's code");
+    let tokens: serde_json::Value = r.json().await.unwrap();
+    let http = client();
+    let jwks_url = JsonWebKeySetUrl::new(format!("{}/oidc/jwks", a.address)).unwrap();
+    let jwks = CoreJsonWebKeySet::fetch_async(&jwks_url, &http).await.unwrap();
+    let verifier = CoreIdTokenVerifier::new_public_client(
+        ClientId::new("spa".into()),
+        IssuerUrl::new(ISSUER.into()).unwrap(),
+        jwks,
+    );
+    let id_token: CoreIdToken = tokens["id_token"].as_str().unwrap().parse().unwrap();
+    let claims = id_token.claims(&verifier, &Nonce::new("n-1".into())).expect("B's signature, A's published key");
+    assert_eq!(claims.preferred_username().map(|u| u.as_str()), Some("alice"));
+    let info = client()
+        .get(format!("{}/oidc/userinfo", a.address))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(info.status(), StatusCode::OK, "B's access token works on A");
+    for instance in [&a, &b] {
+        let replay: serde_json::Value = exchange(instance).await.json().await.unwrap();
+        assert_eq!(replay["error"], "invalid_grant");
     }
 }
