@@ -7,7 +7,7 @@ use super::{
     clients::{self, ClientPolicy},
     grants::{self, CodeBinding, Grant},
 };
-use crate::{credentials::secret_box::random_hex, AuthError, Services};
+use crate::{credentials::secret_box::random_hex, error::AuthError, services::Services};
 
 /// A code lives this long (API.md).
 pub const CODE_SECONDS: i64 = 60;

@@ -5,7 +5,7 @@
 
 use crate::{
     credentials::secret_box::{random_hex, sha256_hex},
-    AuthError,
+    error::AuthError,
 };
 use sqlx::{any::AnyRow, AnyPool, Row};
 use subtle::ConstantTimeEq;

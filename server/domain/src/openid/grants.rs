@@ -3,7 +3,7 @@
 //! the code, or of a rotated refresh token, revokes the lot. Single use is one conditional
 //! `UPDATE … RETURNING`: of two requests at once, one gets the row.
 
-use crate::{credentials::secret_box::sha256_hex, AuthError};
+use crate::{credentials::secret_box::sha256_hex, error::AuthError};
 use sqlx::{any::AnyRow, AnyPool, Row};
 
 /// What a code or a token stands for.

@@ -3,7 +3,7 @@
 //! still verifies).
 
 use super::signing_key::SigningKey;
-use crate::{credentials::secret_box::SecretBox, AuthError};
+use crate::{credentials::secret_box::SecretBox, error::AuthError};
 use sqlx::{AnyPool, Row};
 
 fn context(kid: &str) -> String {

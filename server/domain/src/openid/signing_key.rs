@@ -2,7 +2,7 @@
 //! OpenSSL's RSA is blinded and constant-time; the pure-Rust `rsa` crate is not
 //! (RUSTSEC-2023-0071, unfixed), and `ring` cannot make RSA keys.
 
-use crate::{credentials::secret_box::random_hex, AuthError};
+use crate::{credentials::secret_box::random_hex, error::AuthError};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use openssl::{
     hash::MessageDigest,

@@ -6,7 +6,7 @@ use super::{
     grants::{self, Grant, Redeemed, Refreshed, TokenKind},
     keys,
 };
-use crate::{credentials::secret_box::random_hex, storage::identities::Identity, AuthError, Services};
+use crate::{credentials::secret_box::random_hex, error::AuthError, services::Services, storage::identities::Identity};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
