@@ -8,6 +8,7 @@
 mod argon2_ceiling;
 mod budgets;
 mod load;
+mod openid;
 mod page_weight;
 mod process;
 mod report;
@@ -70,6 +71,7 @@ fn main() -> anyhow::Result<()> {
     eprintln!("==> starting the release server on a fresh database in {}", data.display());
     let (mut server, first_start) = Process::start_server(&setup)?;
     let addr = server.addr;
+    openid::register_client(&setup.binary, &data)?;
     std::thread::sleep(Duration::from_millis(300));
     let fresh_idle_rss = server.rss_mib();
 
@@ -122,11 +124,13 @@ fn main() -> anyhow::Result<()> {
             Row::measured(name, connections, stats, server.peak_rss_mib(), Some(("bare axum", ceiling.per_second)));
         rows.extend([ceiling, measured]);
     };
+    let oidc_tokens = Arc::new(runtime.block_on(openid::access_tokens(addr, &sessions))?);
     let scenarios_against_bare = [
         ("GET /login (anonymous)", CONNECTIONS, scenarios::get(addr, "/login", Arc::default())),
         ("POST /api/me (signed in)", CONNECTIONS, scenarios::api_me(addr, sessions.clone())),
         ("forward-auth check (signed in)", CONNECTIONS, scenarios::forward_auth(addr, sessions.clone())),
         ("GET /account (signed in)", CONNECTIONS, scenarios::get(addr, "/account", sessions.clone())),
+        ("userinfo (valid token)", CONNECTIONS, openid::userinfo(addr, oidc_tokens.clone())),
     ];
     for (name, connections, work) in scenarios_against_bare.into_iter().filter(|(name, ..)| wanted(name)) {
         against_bare(&mut rows, name, connections, work);
@@ -171,6 +175,29 @@ fn main() -> anyhow::Result<()> {
             ceiling,
         ));
         rows.push(Row::measured(name, SIGN_IN_CONNECTIONS, stats, peak, Some(("Argon2id", ceiling))));
+    }
+
+    // Each exchange signs one ID token: its ceiling is raw RS256 signatures on the same cores.
+    if wanted("code exchange") {
+        let name = "code exchange (authorize + token, signed in)";
+        eprintln!(
+            "==> {name}, {CONNECTIONS} connections, {rounds} slices of {:.1} s alternating with raw RS256",
+            slice.as_secs_f64()
+        );
+        let work = openid::code_exchange(addr, sessions.clone());
+        let mut ceiling_rates = Vec::new();
+        server.reset_peak();
+        let stats = alternate(
+            rounds,
+            || ceiling_rates.push(openid::rs256_signatures_per_second(slice).unwrap_or(0.0)),
+            || runtime.block_on(load::drive(addr, CONNECTIONS, slice, work.clone())),
+        );
+        let ceiling = ceiling_rates.iter().sum::<f64>() / ceiling_rates.len().max(1) as f64;
+        rows.push(Row::ceiling(
+            &format!("RS256 signatures (ceiling, {} slices around the code exchanges)", ceiling_rates.len()),
+            ceiling,
+        ));
+        rows.push(Row::measured(name, CONNECTIONS, stats, server.peak_rss_mib(), Some(("RS256", ceiling))));
     }
 
     // Mostly 429s once the throttles close: its ceiling is the HTTP stack's.

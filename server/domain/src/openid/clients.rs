@@ -155,5 +155,7 @@ pub async fn delete(db: &AnyPool, client_id: &str) -> Result<bool, AuthError> {
     let deleted =
         sqlx::query("DELETE FROM oidc_clients WHERE client_id = $1").bind(client_id).execute(&mut *tx).await?;
     tx.commit().await?;
+    let client_id = client_id.to_owned();
+    super::access_cache::forget(move |entry| entry.grant.client_id == client_id);
     Ok(deleted.rows_affected() > 0)
 }

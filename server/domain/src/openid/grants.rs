@@ -6,23 +6,7 @@
 use crate::{credentials::secret_box::sha256_hex, error::AuthError};
 use sqlx::{any::AnyRow, AnyPool, Row};
 
-/// What a code or a token stands for.
-#[derive(Clone, Debug)]
-pub struct Grant {
-    pub grant_id: String,
-    pub client_id: String,
-    pub user_id: i64,
-    pub scope: String,
-    pub auth_time: i64,
-    /// Space-separated `amr` values.
-    pub amr: String,
-}
-
-impl Grant {
-    pub fn has_scope(&self, scope: &str) -> bool {
-        self.scope.split(' ').any(|s| s == scope)
-    }
-}
+pub use super::grant::Grant;
 
 /// A code's binding besides the grant.
 #[derive(Clone, Debug)]
@@ -156,16 +140,16 @@ pub async fn store_token(
 
 const GRANT_COLUMNS: &str = "grant_id, client_id, user_id, scope, auth_time, amr";
 
-/// The grant of a live access token.
-pub async fn access(db: &AnyPool, token: &str, now: i64) -> Result<Option<Grant>, AuthError> {
+/// The grant of a live access token, and when the token expires.
+pub async fn access(db: &AnyPool, token: &str, now: i64) -> Result<Option<(Grant, i64)>, AuthError> {
     let row = sqlx::query(&format!(
-        "SELECT {GRANT_COLUMNS} FROM oidc_tokens WHERE token_hash = $1 AND kind = 'access' AND expires_at > $2"
+        "SELECT {GRANT_COLUMNS}, expires_at FROM oidc_tokens WHERE token_hash = $1 AND kind = 'access' AND expires_at > $2"
     ))
     .bind(hash(token))
     .bind(now)
     .fetch_optional(db)
     .await?;
-    Ok(row.as_ref().map(grant_from).transpose()?)
+    row.map(|row| Ok((grant_from(&row)?, row.try_get("expires_at")?))).transpose().map_err(|e: sqlx::Error| e.into())
 }
 
 pub enum Refreshed {
@@ -203,6 +187,8 @@ pub async fn use_refresh(db: &AnyPool, token: &str, now: i64) -> Result<Refreshe
 /// Revokes every token of a grant.
 pub async fn revoke_grant(db: &AnyPool, grant_id: &str) -> Result<(), AuthError> {
     sqlx::query("DELETE FROM oidc_tokens WHERE grant_id = $1").bind(grant_id).execute(db).await?;
+    let grant_id = grant_id.to_owned();
+    super::access_cache::forget(move |entry| entry.grant.grant_id == grant_id);
     Ok(())
 }
 
@@ -215,6 +201,7 @@ where
     for statement in REVOKE_ACCOUNT {
         sqlx::query(statement).bind(user_id).execute(db).await?;
     }
+    super::access_cache::forget(move |entry| entry.grant.user_id == user_id);
     Ok(())
 }
 

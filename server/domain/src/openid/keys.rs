@@ -4,7 +4,11 @@
 
 use super::signing_key::SigningKey;
 use crate::{credentials::secret_box::SecretBox, error::AuthError};
-use sqlx::{AnyPool, Row};
+use sqlx::{any::AnyRow, AnyPool, Row};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, OnceLock},
+};
 
 fn context(kid: &str) -> String {
     format!("oidc-signing-key:{kid}")
@@ -34,28 +38,42 @@ pub async fn ensure_one(db: &AnyPool, secret_box: &SecretBox, now: i64) -> Resul
     Ok(())
 }
 
+/// Keys already opened and parsed, by key id: opening (AES-GCM) and parsing (PKCS#8) cost more
+/// than a signature's share of a code exchange. A key never changes under its id, so nothing
+/// here goes stale; which key is newest is read from the database every time, so a rotation by
+/// another instance or the command line takes effect at once.
+fn opened() -> &'static Mutex<HashMap<String, Arc<SigningKey>>> {
+    static OPENED: OnceLock<Mutex<HashMap<String, Arc<SigningKey>>>> = OnceLock::new();
+    OPENED.get_or_init(Mutex::default)
+}
+
+fn open(row: &AnyRow, secret_box: &SecretBox) -> Result<Arc<SigningKey>, AuthError> {
+    let kid: String = row.try_get("kid")?;
+    if let Some(key) = opened().lock().ok().and_then(|keys| keys.get(&kid).cloned()) {
+        return Ok(key);
+    }
+    let sealed: Vec<u8> = row.try_get("sealed_key")?;
+    let der = secret_box.open(&sealed, &context(&kid)).map_err(|_| {
+        AuthError::Unexpected(anyhow::anyhow!("the signing key {kid} does not open with this TOTP key"))
+    })?;
+    let key = Arc::new(SigningKey::from_der(kid.clone(), &der)?);
+    if let Ok(mut keys) = opened().lock() {
+        keys.insert(kid, key.clone());
+    }
+    Ok(key)
+}
+
+const NEWEST_FIRST: &str = "SELECT kid, sealed_key FROM oidc_signing_keys ORDER BY created_at DESC, kid DESC";
+
 /// Every key, newest first.
-pub async fn all(db: &AnyPool, secret_box: &SecretBox) -> Result<Vec<SigningKey>, AuthError> {
-    let rows = sqlx::query("SELECT kid, sealed_key FROM oidc_signing_keys ORDER BY created_at DESC, kid DESC")
-        .fetch_all(db)
-        .await?;
-    rows.iter()
-        .map(|row| {
-            let kid: String = row.try_get("kid")?;
-            let sealed: Vec<u8> = row.try_get("sealed_key")?;
-            let der = secret_box.open(&sealed, &context(&kid)).map_err(|_| {
-                AuthError::Unexpected(anyhow::anyhow!("the signing key {kid} does not open with this TOTP key"))
-            })?;
-            SigningKey::from_der(kid, &der)
-        })
-        .collect()
+pub async fn all(db: &AnyPool, secret_box: &SecretBox) -> Result<Vec<Arc<SigningKey>>, AuthError> {
+    let rows = sqlx::query(NEWEST_FIRST).fetch_all(db).await?;
+    rows.iter().map(|row| open(row, secret_box)).collect()
 }
 
 /// The key that signs now.
-pub async fn current(db: &AnyPool, secret_box: &SecretBox) -> Result<SigningKey, AuthError> {
-    all(db, secret_box)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| AuthError::Unexpected(anyhow::anyhow!("there is no signing key")))
+pub async fn current(db: &AnyPool, secret_box: &SecretBox) -> Result<Arc<SigningKey>, AuthError> {
+    let row = sqlx::query(&format!("{NEWEST_FIRST} LIMIT 1")).fetch_optional(db).await?;
+    let row = row.ok_or_else(|| AuthError::Unexpected(anyhow::anyhow!("there is no signing key")))?;
+    open(&row, secret_box)
 }

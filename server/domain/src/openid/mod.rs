@@ -6,9 +6,12 @@
 //!   codes and tokens (kept as hashes).
 //! - `authorization`: the authorization request and what it leads to.
 //! - `tokens`: the token endpoint's two grants and the userinfo claims.
+//! - `access_cache`: live access tokens kept in memory on SQLite (userinfo is asked often).
 
+pub mod access_cache;
 pub mod authorization;
 pub mod clients;
+pub mod grant;
 pub mod grants;
 pub mod keys;
 pub mod signing_key;

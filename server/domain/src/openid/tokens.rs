@@ -2,6 +2,7 @@
 //! claims. Errors are RFC 6749 §5.2's.
 
 use super::{
+    access_cache,
     clients::{self, Client},
     grants::{self, Grant, Redeemed, Refreshed, TokenKind},
     keys,
@@ -183,20 +184,31 @@ pub fn issuer(services: &Services) -> String {
 /// The account's stable subject: random, made on first use, never reused (not the username,
 /// not the row id, which SQLite may hand out again).
 async fn subject(db: &AnyPool, user_id: i64) -> Result<String, AuthError> {
+    let read = || async {
+        sqlx::query_scalar::<_, Option<String>>("SELECT oidc_subject FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(db)
+            .await
+    };
+    if let Some(subject) = read().await? {
+        return Ok(subject);
+    }
     sqlx::query("UPDATE users SET oidc_subject = $2 WHERE id = $1 AND oidc_subject IS NULL")
         .bind(user_id)
         .bind(random_hex(16))
         .execute(db)
         .await?;
-    let subject: Option<String> =
-        sqlx::query_scalar("SELECT oidc_subject FROM users WHERE id = $1").bind(user_id).fetch_one(db).await?;
-    subject.ok_or_else(|| AuthError::Unexpected(anyhow::anyhow!("no subject for account {user_id}")))
+    read().await?.ok_or_else(|| AuthError::Unexpected(anyhow::anyhow!("no subject for account {user_id}")))
 }
 
 /// `sub` and the claims of the granted scopes.
 async fn user_claims(db: &AnyPool, grant: &Grant, identity: &Identity) -> Result<Map<String, Value>, AuthError> {
+    Ok(claims_of(subject(db, grant.user_id).await?, grant, identity))
+}
+
+fn claims_of(subject: String, grant: &Grant, identity: &Identity) -> Map<String, Value> {
     let mut claims = Map::new();
-    claims.insert("sub".into(), json!(subject(db, grant.user_id).await?));
+    claims.insert("sub".into(), json!(subject));
     if grant.has_scope("profile") {
         claims.insert("preferred_username".into(), json!(identity.username));
         claims.insert("name".into(), json!(identity.display_name.clone().unwrap_or_else(|| identity.username.clone())));
@@ -210,12 +222,34 @@ async fn user_claims(db: &AnyPool, grant: &Grant, identity: &Identity) -> Result
     if grant.has_scope("groups") {
         claims.insert("groups".into(), json!(identity.groups));
     }
-    Ok(claims)
+    claims
 }
 
-/// The userinfo answer for a live access token; `None` for a bad one.
+/// The userinfo answer for a live access token; `None` for a bad one. On SQLite the token is
+/// looked up in memory after its first use (`access_cache`).
 pub async fn userinfo(services: &Services, access_token: &str) -> Result<Option<Value>, AuthError> {
-    let Some(grant) = grants::access(&services.db, access_token, services.now()).await? else { return Ok(None) };
-    let Some(identity) = services.identities.get(&services.db, grant.user_id).await? else { return Ok(None) };
-    Ok(Some(Value::Object(user_claims(&services.db, &grant, &identity).await?)))
+    let now = services.now();
+    let token_hash = grants::hash(access_token);
+    let cached = services.identities.in_memory().then(|| access_cache::get(&token_hash)).flatten();
+    let entry = match cached.filter(|entry| entry.expires_at > now) {
+        Some(entry) => entry,
+        None => {
+            let generation = access_cache::generation();
+            let Some((grant, expires_at)) = grants::access(&services.db, access_token, now).await? else {
+                return Ok(None);
+            };
+            let subject = subject(&services.db, grant.user_id).await?;
+            let entry = std::sync::Arc::new(access_cache::Entry { grant, subject, expires_at });
+            if services.identities.in_memory() {
+                access_cache::keep(token_hash, entry.clone(), generation);
+            }
+            entry
+        }
+    };
+    answer(services, &entry).await
+}
+
+async fn answer(services: &Services, entry: &access_cache::Entry) -> Result<Option<Value>, AuthError> {
+    let Some(identity) = services.identities.get(&services.db, entry.grant.user_id).await? else { return Ok(None) };
+    Ok(Some(Value::Object(claims_of(entry.subject.clone(), &entry.grant, &identity))))
 }

@@ -272,6 +272,7 @@ pub async fn disable_two_factor(
         sqlx::query(statement).bind(account_id).execute(&mut *tx).await?;
     }
     tx.commit().await?;
+    crate::openid::access_cache::forget(move |entry| entry.grant.user_id == account_id);
     Ok(Some(epoch))
 }
 
@@ -409,7 +410,9 @@ pub async fn delete(db: &AnyPool, account_id: i64) -> Result<(), sqlx::Error> {
         sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1")).bind(account_id).execute(&mut *tx).await?;
     }
     sqlx::query("DELETE FROM users WHERE id = $1").bind(account_id).execute(&mut *tx).await?;
-    tx.commit().await
+    tx.commit().await?;
+    crate::openid::access_cache::forget(move |entry| entry.grant.user_id == account_id);
+    Ok(())
 }
 
 /// The groups column (comma-separated) as a list.

@@ -59,6 +59,12 @@ impl Identities {
         Self { cache: None, forgets: Arc::default(), versions: None }
     }
 
+    /// Whether this process alone writes the database (SQLite), so what it keeps in memory is
+    /// only ever made stale by itself (or, for at most a second, by an operator command).
+    pub fn in_memory(&self) -> bool {
+        self.cache.is_some()
+    }
+
     pub async fn get(&self, db: &AnyPool, user_id: i64) -> Result<Option<Arc<Identity>>, sqlx::Error> {
         if let Some(known) = self.cache.as_ref().and_then(|c| c.get(&user_id)) {
             return Ok(Some(known));

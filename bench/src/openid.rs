@@ -1,0 +1,128 @@
+//! The OpenID Connect scenarios: "userinfo (valid token)" against the bare-axum ceiling, and
+//! "code exchange" (an authorization request with the session, then the token request) against
+//! the ceiling of raw RS256 signatures on the same cores, since each exchange signs one ID token.
+
+use crate::load::{work, Call, Conn, Outcome, Work};
+use anyhow::{bail, Context};
+use openssl::{hash::MessageDigest, pkey::PKey, rsa::Rsa, sign::Signer};
+use std::{
+    net::SocketAddr,
+    path::Path,
+    process::Command,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+const CLIENT_ID: &str = "bench";
+const REDIRECT: &str = "http://bench.test/cb";
+/// RFC 7636 Appendix B's verifier and its S256 challenge.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const AUTHORIZE: &str = "/oidc/authorize?response_type=code&client_id=bench&redirect_uri=http%3A%2F%2Fbench.test%2Fcb\
+    &scope=openid%20profile&state=s&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256";
+
+/// Registers the benchmark's client with the operator's command, as an operator would.
+pub fn register_client(server: &Path, data_dir: &Path) -> anyhow::Result<()> {
+    let output = Command::new(server)
+        .args(["oidc", "client", "add", CLIENT_ID, "--public", "--policy", "one_factor", "--redirect-uri", REDIRECT])
+        .env("DATABASE_URL", format!("sqlite://{}", data_dir.join("app.db").display()))
+        .env("RUST_LOG", "warn")
+        .output()
+        .context("running server oidc client add")?;
+    if !output.status.success() {
+        bail!("server oidc client add failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    Ok(())
+}
+
+/// One code exchange: the authorization request with the session's cookie (a code at once: the
+/// client asks one factor), then the token request. Returns the token answer's body.
+async fn exchange(conn: &mut Conn, host: &str, session: &str) -> Result<bytes::Bytes, Outcome> {
+    let authorized = conn.send(Call::get(AUTHORIZE).cookie(session).build(host)).await.map_err(Outcome::Failed)?;
+    let location = authorized.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let code = location
+        .split_once("code=")
+        .and_then(|(_, rest)| rest.split('&').next())
+        .ok_or(Outcome::Wrong(authorized.status.as_u16()))?;
+    let form = format!(
+        "grant_type=authorization_code&client_id={CLIENT_ID}&code={code}&redirect_uri=http%3A%2F%2Fbench.test%2Fcb&code_verifier={VERIFIER}"
+    );
+    let token = conn.send(Call::api("/oidc/token", form).build(host)).await.map_err(Outcome::Failed)?;
+    if token.status != 200 {
+        return Err(Outcome::Wrong(token.status.as_u16()));
+    }
+    Ok(token.body)
+}
+
+/// An access token per session, through the code flow.
+pub async fn access_tokens(addr: SocketAddr, sessions: &[String]) -> anyhow::Result<Vec<String>> {
+    let host = addr.to_string();
+    let mut conn = Conn::new(addr);
+    let mut tokens = Vec::new();
+    for session in sessions {
+        let body = exchange(&mut conn, &host, session).await.map_err(|_| anyhow::anyhow!("a code exchange failed"))?;
+        let answer: serde_json::Value = serde_json::from_slice(&body)?;
+        tokens.push(answer["access_token"].as_str().context("no access_token")?.to_owned());
+    }
+    Ok(tokens)
+}
+
+/// `GET /oidc/userinfo` with one of `tokens` per connection.
+pub fn userinfo(addr: SocketAddr, tokens: Arc<Vec<String>>) -> Work {
+    let host = Arc::new(addr.to_string());
+    let headers: Arc<Vec<String>> = Arc::new(tokens.iter().map(|t| format!("Bearer {t}")).collect());
+    work(move |worker, mut conn| {
+        let (host, headers) = (host.clone(), headers.clone());
+        async move {
+            let call = Call::get("/oidc/userinfo").header("authorization", &headers[worker % headers.len()]);
+            match conn.send(call.build(&host)).await {
+                Ok(reply) if reply.status == 200 => (conn, Outcome::Answered(200)),
+                Ok(reply) => (conn, Outcome::Wrong(reply.status.as_u16())),
+                Err(failure) => (conn, Outcome::Failed(failure)),
+            }
+        }
+    })
+}
+
+/// Code exchanges, one session per connection.
+pub fn code_exchange(addr: SocketAddr, sessions: Arc<Vec<String>>) -> Work {
+    let host = Arc::new(addr.to_string());
+    work(move |worker, mut conn| {
+        let (host, sessions) = (host.clone(), sessions.clone());
+        async move {
+            match exchange(&mut conn, &host, &sessions[worker % sessions.len()]).await {
+                Ok(_) => (conn, Outcome::Answered(200)),
+                Err(outcome) => (conn, outcome),
+            }
+        }
+    })
+}
+
+/// The ceiling: RS256 signatures (RSA 2048, PKCS#1 v1.5, SHA-256, through OpenSSL as the server
+/// signs) of an ID-token-sized message, per second, one thread per core.
+pub fn rs256_signatures_per_second(duration: Duration) -> anyhow::Result<f64> {
+    let key = PKey::from_rsa(Rsa::generate(2048)?)?;
+    let message = [b'x'; 400];
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let start = Instant::now();
+    let counts: Vec<u64> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let key = &key;
+                scope.spawn(move || {
+                    let mut count = 0;
+                    while start.elapsed() < duration {
+                        let signed = Signer::new(MessageDigest::sha256(), key)
+                            .and_then(|mut signer| signer.update(&message).and_then(|()| signer.sign_to_vec()));
+                        if signed.is_err() {
+                            break;
+                        }
+                        count += 1;
+                    }
+                    count
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or(0)).collect()
+    });
+    Ok(counts.iter().sum::<u64>() as f64 / start.elapsed().as_secs_f64())
+}
