@@ -73,12 +73,28 @@ done
 curl -fsS --resolve "auth.example.test:$proxy_port:127.0.0.1" "http://auth.example.test:$proxy_port/healthz" >/dev/null \
   || { echo "error: Caddy did not come up:" >&2; cat "$workdir/caddy.log" >&2; exit 1; }
 
+# An app that signs in with OpenID Connect against the default server, for
+# tests/openid_connect.spec.ts: registered with the operator's command, then the npm
+# `openid-client` relying party (end2end/relying_party.mjs).
+rp_port="$(free_port)"
+secret="$(cd "$root" && DATABASE_URL="sqlite://$workdir/default/app.db" RUST_LOG=warn "$server" oidc client add rp \
+  --redirect-uri "http://127.0.0.1:$rp_port/callback" --name "The relying party" | sed -n 's/^client_secret: //p')"
+[ -n "$secret" ] || { echo "error: server oidc client add printed no secret" >&2; exit 1; }
+node "$here/relying_party.mjs" "$rp_port" "http://127.0.0.1:$port" rp "$secret" >"$workdir/rp.log" 2>&1 &
+pids+=("$!")
+for _ in $(seq 1 100); do
+  if curl -fsS "http://127.0.0.1:$rp_port/" >/dev/null 2>&1; then break; fi
+  sleep 0.1
+done
+curl -fsS "http://127.0.0.1:$rp_port/" >/dev/null || { echo "error: the relying party did not come up:" >&2; cat "$workdir/rp.log" >&2; exit 1; }
+
 cd "$here"
 status=0
 BASE_URL="http://127.0.0.1:$port" HOTP_BASE_URL="http://127.0.0.1:$hotp_port" \
   PORTAL_URL="http://auth.example.test:$proxy_port" PROTECTED_APP_URL="http://app.example.test:$proxy_port" \
+  RELYING_PARTY_URL="http://127.0.0.1:$rp_port" \
   npx playwright test "$@" || status=$?
 if [ "$status" -ne 0 ]; then
-  for name in default hotp gate caddy; do echo "--- $name log ---" >&2; tail -n 30 "$workdir/$name.log" >&2; done
+  for name in default hotp gate caddy rp; do echo "--- $name log ---" >&2; tail -n 30 "$workdir/$name.log" >&2; done
 fi
 exit "$status"
