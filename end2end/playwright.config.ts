@@ -32,6 +32,8 @@ export default defineConfig({
             "--no-first-run",
             "--disable-sync",
             "--disable-quic",
+            // The forward-auth journey's sites (tests/forward_auth.spec.ts), all on loopback.
+            "--host-resolver-rules=MAP *.example.test 127.0.0.1",
           ],
         },
       },

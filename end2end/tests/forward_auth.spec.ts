@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { codeFor, setupKey, uniqueName, waitForHydration } from "./support";
+import { codeFor, registerWithTwoFactor, uniqueName, waitForHydration } from "./support";
 
 // An app behind Caddy and the forward-auth gate (run-tests.sh starts them; the Caddy
 // configuration is the README's). Chromium finds *.example.test at 127.0.0.1, so the portal and
@@ -7,44 +7,17 @@ import { codeFor, setupKey, uniqueName, waitForHydration } from "./support";
 const portal = process.env.PORTAL_URL ?? "";
 const protectedApp = process.env.PROTECTED_APP_URL ?? "";
 
-test.use({
-  baseURL: portal,
-  launchOptions: {
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-      "--disable-sync",
-      "--disable-quic",
-      "--host-resolver-rules=MAP *.example.test 127.0.0.1",
-    ],
-  },
-});
+// Chromium finds *.example.test at 127.0.0.1 (playwright.config.ts).
+test.use({ baseURL: portal });
+
 
 test("a protected app sends the browser to the portal and back, and closes again after logout", async ({ page }) => {
   test.skip(!portal || !protectedApp, "run through end2end/run-tests.sh, which starts Caddy and the app");
   const username = uniqueName("gate");
   const password = "correct horse battery";
 
-  // An account with two factors (the app's rule asks for two), made on the portal.
-  await page.goto("/register");
-  await waitForHydration(page);
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/account$/);
-  await page.getByRole("link", { name: "Turn on two-factor authentication" }).click();
-  await waitForHydration(page);
-  const secret = await setupKey(page);
-  await page.getByLabel("6-digit code").fill(codeFor(secret));
-  await page.getByRole("button", { name: "Confirm and turn on" }).click();
-  await expect(page.locator("#recovery-code-list li")).toHaveCount(10);
-  await waitForHydration(page);
-  await page.getByRole("button", { name: "Sign out", exact: true }).click();
-  await expect(page).toHaveURL(/\/login$/);
+  // An account with two factors (the app asks for two), made on the portal.
+  const secret = await registerWithTwoFactor(page, username, password);
 
   // The app's page, asked for by a signed-out browser: to the portal, with the page in `rd`.
   const target = `${protectedApp}/notes?id=7`;

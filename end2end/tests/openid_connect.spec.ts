@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { codeFor, setupKey, uniqueName, waitForHydration } from "./support";
+import { codeFor, registerWithTwoFactor, uniqueName, waitForHydration } from "./support";
 
 // An app with "Sign in with OpenID Connect" (end2end/relying_party.mjs, the npm `openid-client`
 // package as the relying party), registered with `server oidc client add` by run-tests.sh.
@@ -10,22 +10,8 @@ test("an app signs in through the portal with password and code, and learns who 
   const username = uniqueName("oidc");
   const password = "correct horse battery";
 
-  // An account with two factors (the client's policy asks two), made on the portal.
-  await page.goto("/register");
-  await waitForHydration(page);
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/account$/);
-  await page.getByRole("link", { name: "Turn on two-factor authentication" }).click();
-  await waitForHydration(page);
-  const secret = await setupKey(page);
-  await page.getByLabel("6-digit code").fill(codeFor(secret));
-  await page.getByRole("button", { name: "Confirm and turn on" }).click();
-  await expect(page.locator("#recovery-code-list li")).toHaveCount(10);
-  await waitForHydration(page);
-  await page.getByRole("button", { name: "Sign out", exact: true }).click();
-  await expect(page).toHaveURL(/\/login$/);
+  // An account with two factors (the app asks for two), made on the portal.
+  const secret = await registerWithTwoFactor(page, username, password);
 
   // "Sign in with …" on the app: to the portal, password, code, and back on the app.
   await page.goto(relyingParty);

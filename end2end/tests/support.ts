@@ -78,3 +78,19 @@ export async function signOutAndEnterPassword(page: Page, username: string, pass
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
 }
+
+/// Makes an account with two factors through the forms (register, setup, confirm), then signs
+/// out; returns the setup key. The confirming code is the current step's: sign in with the next.
+export async function registerWithTwoFactor(page: Page, username: string, password: string): Promise<string> {
+  await registerWithForm(page, username, password);
+  await page.getByRole("link", { name: "Turn on two-factor authentication" }).click();
+  await waitForHydration(page);
+  const secret = await setupKey(page);
+  await page.getByLabel("6-digit code").fill(codeFor(secret));
+  await page.getByRole("button", { name: "Confirm and turn on" }).click();
+  await expect(page.locator("#recovery-code-list li")).toHaveCount(10);
+  await waitForHydration(page);
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  return secret;
+}

@@ -12,7 +12,7 @@ use axum::{
 use base64::{engine::general_purpose::STANDARD, Engine};
 use domain::{
     flows::{
-        return_to,
+        current_user, return_to,
         session::{self, SessionData, Stage},
     },
     openid::{
@@ -116,12 +116,14 @@ fn with_query(uri: &str, pairs: &[(&str, Option<&str>)]) -> String {
 
 async fn visitor(state: &AppState, session: &RequestSession) -> Result<Visitor, domain::AuthError> {
     Ok(match session::stage(session, state.now()).await? {
-        Stage::SignedIn { user_id, authenticated_at, epoch } => match state.identities.get(&state.db, user_id).await? {
-            Some(identity) if identity.session_epoch == epoch => {
-                Visitor::SignedIn { user_id, two_factor_on: identity.two_factor, auth_time: authenticated_at }
+        Stage::SignedIn { user_id, authenticated_at, epoch } => {
+            match current_user::identity_at_epoch(state, user_id, epoch).await? {
+                Some(identity) => {
+                    Visitor::SignedIn { user_id, two_factor_on: identity.two_factor, auth_time: authenticated_at }
+                }
+                None => Visitor::Anonymous,
             }
-            _ => Visitor::Anonymous,
-        },
+        }
         Stage::PendingSecondFactor { .. } => Visitor::PendingSecondFactor,
         Stage::Anonymous | Stage::PendingExpired => Visitor::Anonymous,
     })

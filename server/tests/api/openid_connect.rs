@@ -14,6 +14,14 @@ use reqwest::{header, Client, StatusCode};
 
 const REDIRECT: &str = "http://app.example.test/callback";
 const PASSWORD: &str = "correct horse battery";
+/// RFC 7636 Appendix B: a PKCE verifier and its S256 challenge.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// `REDIRECT` as a query parameter's value.
+fn redirect_param() -> String {
+    form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect()
+}
 
 /// The server with `PUBLIC_URL` its own address (the issuer the relying party checks).
 async fn provider() -> (TestApp, tempfile::TempDir) {
@@ -162,8 +170,8 @@ async fn bad_requests_get_the_contract_errors() {
         let browser = browser.clone();
         async move { browser.get(url).send().await.unwrap() }
     };
-    let redirect = form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>();
-    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    let redirect = redirect_param();
+    let challenge = CHALLENGE;
     for query in [
         format!("response_type=code&client_id=nobody&redirect_uri={redirect}&scope=openid&state=s"),
         "response_type=code&client_id=wiki&redirect_uri=http%3A%2F%2Fevil.test%2Fcb&scope=openid&state=s".to_owned(),
@@ -205,7 +213,7 @@ async fn bad_requests_get_the_contract_errors() {
         let url = app.url("/oidc/token");
         async move { rp_http().post(url).form(&form).send().await.unwrap() }
     };
-    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"; // RFC 7636 Appendix B
+    let verifier = VERIFIER;
     let wrong = token(vec![
         ("grant_type", "authorization_code".into()),
         ("client_id", "spa".into()),
@@ -254,9 +262,9 @@ async fn a_code_expires_after_a_minute_and_ending_other_sessions_revokes_tokens(
     register(&app, "spa", true, ClientPolicy::OneFactor).await;
     let browser = app.new_client();
     app.register(&browser, "alice", PASSWORD).await;
-    let redirect = form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>();
-    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let redirect = redirect_param();
+    let challenge = CHALLENGE;
+    let verifier = VERIFIER;
     let code = || async {
         let url = app.url(&format!(
             "/oidc/authorize?response_type=code&client_id=spa&redirect_uri={redirect}&scope=openid%20profile&code_challenge={challenge}&code_challenge_method=S256"
@@ -316,8 +324,8 @@ async fn prompt_login_and_max_age_force_a_fresh_sign_in_and_end_session_signs_ou
     register(&app, "spa", true, ClientPolicy::OneFactor).await;
     let browser = app.new_client();
     app.register(&browser, "alice", PASSWORD).await;
-    let redirect = form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>();
-    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    let redirect = redirect_param();
+    let challenge = CHALLENGE;
     let base = format!(
         "/oidc/authorize?response_type=code&client_id=spa&redirect_uri={redirect}&scope=openid&state=s&code_challenge={challenge}&code_challenge_method=S256"
     );

@@ -85,8 +85,18 @@ pub async fn live_identity(
     let Stage::SignedIn { user_id, epoch, authenticated_at } = session::stage(session, services.now()).await? else {
         return Ok(None);
     };
+    Ok(identity_at_epoch(services, user_id, epoch).await?.map(|identity| (identity, authenticated_at)))
+}
+
+/// The account's identity while a session's epoch is still the account's (`None` once the
+/// account moved past it, or is gone): the one check every signed-in read makes.
+pub async fn identity_at_epoch(
+    services: &Services,
+    user_id: i64,
+    epoch: i64,
+) -> Result<Option<Arc<Identity>>, AuthError> {
     let identity = services.identities.get(&services.db, user_id).await?;
-    Ok(identity.filter(|identity| identity.session_epoch == epoch).map(|identity| (identity, authenticated_at)))
+    Ok(identity.filter(|identity| identity.session_epoch == epoch))
 }
 
 /// Who a fully signed-in session belongs to: the check `/api/me` and every page's header make.
@@ -96,9 +106,9 @@ pub async fn signed_in_identity(services: &Services, session: &impl SessionData)
     let Stage::SignedIn { user_id, epoch, .. } = session::stage(session, services.now()).await? else {
         return Err(AuthError::NotSignedIn);
     };
-    match services.identities.get(&services.db, user_id).await? {
-        Some(identity) if identity.session_epoch == epoch => Ok(identity),
-        _ => {
+    match identity_at_epoch(services, user_id, epoch).await? {
+        Some(identity) => Ok(identity),
+        None => {
             session.end().await?;
             Err(AuthError::NotSignedIn)
         }
