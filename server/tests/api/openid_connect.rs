@@ -363,3 +363,37 @@ async fn prompt_login_and_max_age_force_a_fresh_sign_in_and_end_session_signs_ou
     let r = r.unwrap();
     assert_eq!((r.status(), location(&r)), (StatusCode::OK, String::new()), "an unregistered URI: a signed-out page");
 }
+
+/// Turning 2FA off revokes what apps were given, even a token userinfo has just answered for
+/// (and so keeps in memory on SQLite).
+#[tokio::test]
+async fn turning_two_factor_off_revokes_the_accounts_tokens() {
+    let (app, _folder) = provider().await;
+    register(&app, "spa", true, ClientPolicy::OneFactor).await;
+    let (totp, _) = app.user_with_two_factor("alice", PASSWORD).await;
+    let browser = app.new_client();
+    app.login(&browser, "alice", PASSWORD).await;
+    app.advance(30);
+    assert_eq!(app.submit_code(&browser, &app.code(&totp, 0)).await.status(), StatusCode::OK);
+    let url = app.url(&format!(
+        "/oidc/authorize?response_type=code&client_id=spa&redirect_uri={}&scope=openid&code_challenge={CHALLENGE}&code_challenge_method=S256",
+        redirect_param()
+    ));
+    let code = query_param(&location(&browser.get(url).send().await.unwrap()), "code").expect("a code");
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("client_id", "spa"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let tokens: serde_json::Value =
+        rp_http().post(app.url("/oidc/token")).form(&form).send().await.unwrap().json().await.unwrap();
+    let access = tokens["access_token"].as_str().expect("an access token").to_owned();
+    let userinfo = || rp_http().get(app.url("/oidc/userinfo")).bearer_auth(&access).send();
+    assert_eq!(userinfo().await.unwrap().status(), StatusCode::OK);
+    app.advance(30);
+    let r = app.disable_two_factor(&browser, PASSWORD, &app.code(&totp, 0)).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(userinfo().await.unwrap().status(), StatusCode::UNAUTHORIZED, "revoked with the second factor");
+}
