@@ -178,20 +178,32 @@ fn main() -> anyhow::Result<()> {
     }
 
     // Each exchange signs one ID token: its ceiling is raw RS256 signatures on the same cores.
+    // The codes for a slice are made before it (untimed): half again what the ceiling just
+    // measured could redeem, so the clients do not run out.
     if wanted("code exchange") {
-        let name = "code exchange (authorize + token, signed in)";
+        let name = "code exchange (token request, signed-in codes)";
         eprintln!(
             "==> {name}, {CONNECTIONS} connections, {rounds} slices of {:.1} s alternating with raw RS256",
             slice.as_secs_f64()
         );
-        let work = openid::code_exchange(addr, sessions.clone());
-        let mut ceiling_rates = Vec::new();
+        let codes = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let work = openid::code_exchange(addr, codes.clone());
+        let ceiling_rates = std::cell::RefCell::new(Vec::new());
         server.reset_peak();
         let stats = alternate(
             rounds,
-            || ceiling_rates.push(openid::rs256_signatures_per_second(slice).unwrap_or(0.0)),
-            || runtime.block_on(load::drive(addr, CONNECTIONS, slice, work.clone())),
+            || ceiling_rates.borrow_mut().push(openid::rs256_signatures_per_second(slice).unwrap_or(0.0)),
+            || {
+                let last_ceiling = ceiling_rates.borrow().last().copied().unwrap_or(0.0);
+                let wanted = (last_ceiling * slice.as_secs_f64() * 1.5).ceil() as usize;
+                match runtime.block_on(openid::make_codes(addr, CONNECTIONS, sessions.clone(), wanted)) {
+                    Ok(made) => *codes.lock().unwrap_or_else(|e| e.into_inner()) = made,
+                    Err(e) => eprintln!("    could not make the codes: {e:#}"),
+                }
+                runtime.block_on(load::drive(addr, CONNECTIONS, slice, work.clone()))
+            },
         );
+        let ceiling_rates = ceiling_rates.into_inner();
         let ceiling = ceiling_rates.iter().sum::<f64>() / ceiling_rates.len().max(1) as f64;
         rows.push(Row::ceiling(
             &format!("RS256 signatures (ceiling, {} slices around the code exchanges)", ceiling_rates.len()),

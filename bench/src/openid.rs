@@ -1,6 +1,7 @@
 //! The OpenID Connect scenarios: "userinfo (valid token)" against the bare-axum ceiling, and
-//! "code exchange" (an authorization request with the session, then the token request) against
-//! the ceiling of raw RS256 signatures on the same cores, since each exchange signs one ID token.
+//! "code exchange" (the token request that turns a code into tokens) against the ceiling of raw
+//! RS256 signatures on the same cores, since each exchange signs one ID token. The codes are made
+//! before each timed slice, by authorization requests with a signed-in session.
 
 use crate::load::{work, Call, Conn, Outcome, Work};
 use anyhow::{bail, Context};
@@ -9,7 +10,7 @@ use std::{
     net::SocketAddr,
     path::Path,
     process::Command,
-    sync::Arc,
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -34,15 +35,20 @@ pub fn register_client(server: &Path, data_dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One code exchange: the authorization request with the session's cookie (a code at once: the
-/// client asks one factor), then the token request. Returns the token answer's body.
-async fn exchange(conn: &mut Conn, host: &str, session: &str) -> Result<bytes::Bytes, Outcome> {
+/// The authorization request with the session's cookie: a code at once (the client asks one
+/// factor).
+async fn authorize(conn: &mut Conn, host: &str, session: &str) -> Result<String, Outcome> {
     let authorized = conn.send(Call::get(AUTHORIZE).cookie(session).build(host)).await.map_err(Outcome::Failed)?;
     let location = authorized.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or_default();
     let code = location
         .split_once("code=")
         .and_then(|(_, rest)| rest.split('&').next())
         .ok_or(Outcome::Wrong(authorized.status.as_u16()))?;
+    Ok(code.to_owned())
+}
+
+/// The token request for `code`. Returns the token answer's body.
+async fn redeem(conn: &mut Conn, host: &str, code: &str) -> Result<bytes::Bytes, Outcome> {
     let form = format!(
         "grant_type=authorization_code&client_id={CLIENT_ID}&code={code}&redirect_uri=http%3A%2F%2Fbench.test%2Fcb&code_verifier={VERIFIER}"
     );
@@ -59,7 +65,9 @@ pub async fn access_tokens(addr: SocketAddr, sessions: &[String]) -> anyhow::Res
     let mut conn = Conn::new(addr);
     let mut tokens = Vec::new();
     for session in sessions {
-        let body = exchange(&mut conn, &host, session).await.map_err(|_| anyhow::anyhow!("a code exchange failed"))?;
+        let failed = |_| anyhow::anyhow!("a code exchange failed");
+        let code = authorize(&mut conn, &host, session).await.map_err(failed)?;
+        let body = redeem(&mut conn, &host, &code).await.map_err(failed)?;
         let answer: serde_json::Value = serde_json::from_slice(&body)?;
         tokens.push(answer["access_token"].as_str().context("no access_token")?.to_owned());
     }
@@ -83,13 +91,49 @@ pub fn userinfo(addr: SocketAddr, tokens: Arc<Vec<String>>) -> Work {
     })
 }
 
-/// Code exchanges, one session per connection.
-pub fn code_exchange(addr: SocketAddr, sessions: Arc<Vec<String>>) -> Work {
+/// `count` fresh codes, made by authorization requests on up to `connections` connections, one
+/// session per connection.
+pub async fn make_codes(
+    addr: SocketAddr,
+    connections: usize,
+    sessions: Arc<Vec<String>>,
+    count: usize,
+) -> anyhow::Result<Vec<String>> {
     let host = Arc::new(addr.to_string());
-    work(move |worker, mut conn| {
-        let (host, sessions) = (host.clone(), sessions.clone());
+    let connections = connections.clamp(1, count.max(1));
+    let makers: Vec<_> = (0..connections)
+        .map(|worker| {
+            let (host, sessions) = (host.clone(), sessions.clone());
+            tokio::spawn(async move {
+                let mut conn = Conn::new(addr);
+                let mut codes = Vec::new();
+                for _ in (worker..count).step_by(connections) {
+                    match authorize(&mut conn, &host, &sessions[worker % sessions.len()]).await {
+                        Ok(code) => codes.push(code),
+                        Err(_) => return None,
+                    }
+                }
+                Some(codes)
+            })
+        })
+        .collect();
+    let mut codes = Vec::with_capacity(count);
+    for maker in makers {
+        codes.extend(maker.await?.context("an authorization request failed")?);
+    }
+    Ok(codes)
+}
+
+/// Token requests, each redeeming one of `codes` (the client is done when none is left).
+pub fn code_exchange(addr: SocketAddr, codes: Arc<Mutex<Vec<String>>>) -> Work {
+    let host = Arc::new(addr.to_string());
+    work(move |_, mut conn| {
+        let (host, codes) = (host.clone(), codes.clone());
         async move {
-            match exchange(&mut conn, &host, &sessions[worker % sessions.len()]).await {
+            let Some(code) = codes.lock().ok().and_then(|mut codes| codes.pop()) else {
+                return (conn, Outcome::Exhausted);
+            };
+            match redeem(&mut conn, &host, &code).await {
                 Ok(_) => (conn, Outcome::Answered(200)),
                 Err(outcome) => (conn, outcome),
             }

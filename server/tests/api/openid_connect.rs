@@ -375,20 +375,8 @@ async fn turning_two_factor_off_revokes_the_accounts_tokens() {
     app.login(&browser, "alice", PASSWORD).await;
     app.advance(30);
     assert_eq!(app.submit_code(&browser, &app.code(&totp, 0)).await.status(), StatusCode::OK);
-    let url = app.url(&format!(
-        "/oidc/authorize?response_type=code&client_id=spa&redirect_uri={}&scope=openid&code_challenge={CHALLENGE}&code_challenge_method=S256",
-        redirect_param()
-    ));
-    let code = query_param(&location(&browser.get(url).send().await.unwrap()), "code").expect("a code");
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("client_id", "spa"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("code_verifier", VERIFIER),
-    ];
-    let tokens: serde_json::Value =
-        rp_http().post(app.url("/oidc/token")).form(&form).send().await.unwrap().json().await.unwrap();
+    let (status, tokens) = exchange(&app, &code_for_spa(&app, &browser).await).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
     let access = tokens["access_token"].as_str().expect("an access token").to_owned();
     let userinfo = || rp_http().get(app.url("/oidc/userinfo")).bearer_auth(&access).send();
     assert_eq!(userinfo().await.unwrap().status(), StatusCode::OK);
@@ -396,4 +384,85 @@ async fn turning_two_factor_off_revokes_the_accounts_tokens() {
     let r = app.disable_two_factor(&browser, PASSWORD, &app.code(&totp, 0)).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(userinfo().await.unwrap().status(), StatusCode::UNAUTHORIZED, "revoked with the second factor");
+}
+
+/// A code for the public client `spa` (PKCE), with the browser's signed-in session.
+async fn code_for_spa(app: &TestApp, browser: &Client) -> String {
+    let url = app.url(&format!(
+        "/oidc/authorize?response_type=code&client_id=spa&redirect_uri={}&scope=openid&code_challenge={CHALLENGE}&code_challenge_method=S256",
+        redirect_param()
+    ));
+    query_param(&location(&browser.get(url).send().await.unwrap()), "code").expect("a code")
+}
+
+/// `spa`'s token request for `code`: the status and the JSON answer.
+async fn exchange(app: &TestApp, code: &str) -> (StatusCode, serde_json::Value) {
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("client_id", "spa"),
+        ("code", code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let r = rp_http().post(app.url("/oidc/token")).form(&form).send().await.unwrap();
+    (r.status(), r.json().await.unwrap())
+}
+
+/// The `kid` in an ID token's header.
+fn key_id(id_token: &serde_json::Value) -> String {
+    let header = id_token.as_str().expect("an ID token").split('.').next().unwrap();
+    let header: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header).unwrap(),
+    )
+    .unwrap();
+    header["kid"].as_str().expect("a kid").to_owned()
+}
+
+/// The operator's command, run beside the server on its database.
+fn operator(app: &TestApp, args: &[&str]) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
+    command.args(args).env("DATABASE_URL", &app.database_url).env("RUST_LOG", "warn");
+    command.env_remove("TOTP_KEY_FILE").env_remove("TOTP_ENCRYPTION_KEY");
+    if app.database_url.starts_with("postgres") {
+        command.env("TOTP_ENCRYPTION_KEY", crate::helpers::TEST_KEY);
+    }
+    let output = command.output().expect("the binary runs");
+    assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// What each instance keeps in memory for the token endpoint (the client, the signing key) is
+/// at most a second old: `server oidc rotate-key` run beside the server publishes both keys at
+/// once and the new one signs within a second; a client deleted by `server oidc client delete`
+/// is refused within a second, and its tokens with it.
+#[tokio::test]
+async fn operator_commands_beside_a_running_server_take_effect_within_a_second() {
+    let (app, _folder) = provider().await;
+    register(&app, "spa", true, ClientPolicy::OneFactor).await;
+    let browser = app.new_client();
+    app.register(&browser, "alice", PASSWORD).await;
+    let (status, before) = exchange(&app, &code_for_spa(&app, &browser).await).await;
+    assert_eq!(status, StatusCode::OK, "{before}");
+    let old_key = key_id(&before["id_token"]);
+
+    operator(&app, &["oidc", "rotate-key"]);
+    let jwks: serde_json::Value = rp_http().get(app.url("/oidc/jwks")).send().await.unwrap().json().await.unwrap();
+    let published: Vec<String> =
+        jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(published.len(), 2, "both keys, at once: {published:?}");
+    assert!(published.contains(&old_key));
+    let new_key = published.iter().find(|k| **k != old_key).unwrap().clone();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, after) = exchange(&app, &code_for_spa(&app, &browser).await).await;
+    assert_eq!(status, StatusCode::OK, "{after}");
+    assert_eq!(key_id(&after["id_token"]), new_key, "the new key signs");
+
+    let access = after["access_token"].as_str().unwrap().to_owned();
+    let userinfo = || rp_http().get(app.url("/oidc/userinfo")).bearer_auth(&access).send();
+    assert_eq!(userinfo().await.unwrap().status(), StatusCode::OK);
+    let unused = code_for_spa(&app, &browser).await;
+    operator(&app, &["oidc", "client", "delete", "spa"]);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, refused) = exchange(&app, &unused).await;
+    assert_eq!((status, refused["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")));
+    assert_eq!(userinfo().await.unwrap().status(), StatusCode::UNAUTHORIZED, "its tokens went with it");
 }

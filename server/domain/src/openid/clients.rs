@@ -1,7 +1,7 @@
 //! The apps registered by the operator (`server oidc client add|list|delete`). A confidential
 //! client's secret is shown once and kept as its SHA-256 (it is 256 random bits: a fast hash
-//! is enough). Read from the database on every request, so a change takes effect at once on
-//! every running instance.
+//! is enough). The token endpoint reads them through `Services::openid` (kept for a second);
+//! the authorization request and the operator's commands read the database.
 
 use crate::{
     credentials::secret_box::{random_hex, sha256_hex},

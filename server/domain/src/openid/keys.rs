@@ -3,7 +3,7 @@
 //! still verifies).
 
 use super::signing_key::SigningKey;
-use crate::{credentials::secret_box::SecretBox, error::AuthError};
+use crate::{credentials::secret_box::SecretBox, error::AuthError, services::Services};
 use sqlx::{any::AnyRow, AnyPool, Row};
 use std::{
     collections::HashMap,
@@ -40,8 +40,7 @@ pub async fn ensure_one(db: &AnyPool, secret_box: &SecretBox, now: i64) -> Resul
 
 /// Keys already opened and parsed, by key id: opening (AES-GCM) and parsing (PKCS#8) cost more
 /// than a signature's share of a code exchange. A key never changes under its id, so nothing
-/// here goes stale; which key is newest is read from the database every time, so a rotation by
-/// another instance or the command line takes effect at once.
+/// here goes stale.
 fn opened() -> &'static Mutex<HashMap<String, Arc<SigningKey>>> {
     static OPENED: OnceLock<Mutex<HashMap<String, Arc<SigningKey>>>> = OnceLock::new();
     OPENED.get_or_init(Mutex::default)
@@ -71,9 +70,15 @@ pub async fn all(db: &AnyPool, secret_box: &SecretBox) -> Result<Vec<Arc<Signing
     rows.iter().map(|row| open(row, secret_box)).collect()
 }
 
-/// The key that signs now.
-pub async fn current(db: &AnyPool, secret_box: &SecretBox) -> Result<Arc<SigningKey>, AuthError> {
-    let row = sqlx::query(&format!("{NEWEST_FIRST} LIMIT 1")).fetch_optional(db).await?;
+/// The key that signs now: the newest, as read within the last second (`read_cache`), so a
+/// rotation elsewhere signs with the new key here within a second (both are published).
+pub async fn current(services: &Services) -> Result<Arc<SigningKey>, AuthError> {
+    if let Some(key) = services.openid.signing_key() {
+        return Ok(key);
+    }
+    let row = sqlx::query(&format!("{NEWEST_FIRST} LIMIT 1")).fetch_optional(&services.db).await?;
     let row = row.ok_or_else(|| AuthError::Unexpected(anyhow::anyhow!("there is no signing key")))?;
-    open(&row, secret_box)
+    let key = open(&row, &services.secret_box)?;
+    services.openid.keep_signing_key(key.clone());
+    Ok(key)
 }

@@ -12,6 +12,7 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use sqlx::AnyPool;
+use std::sync::Arc;
 
 pub const ACCESS_TOKEN_SECONDS: i64 = 3600;
 pub const ID_TOKEN_SECONDS: i64 = 600;
@@ -63,16 +64,26 @@ pub struct Issued {
     pub scope: String,
 }
 
-async fn authenticate(db: &AnyPool, credentials: &ClientCredentials) -> Result<Client, TokenError> {
+async fn authenticate(services: &Services, credentials: &ClientCredentials) -> Result<Arc<Client>, TokenError> {
     let invalid = || TokenError::new("invalid_client", "unknown client or wrong secret");
     let client_id = credentials.client_id.as_deref().ok_or_else(invalid)?;
-    let client = clients::find(db, client_id).await?.ok_or_else(invalid)?;
+    let client = recent_client(services, client_id).await?.ok_or_else(invalid)?;
     let authenticated = match (&credentials.secret, client.is_public()) {
         (None, true) => true,
         (Some(secret), false) => client.secret_matches(secret),
         _ => false,
     };
     authenticated.then_some(client).ok_or_else(invalid)
+}
+
+/// The client, through the instance's read cache (asked for every exchange).
+async fn recent_client(services: &Services, client_id: &str) -> Result<Option<Arc<Client>>, AuthError> {
+    if let Some(client) = services.openid.client(client_id) {
+        return Ok(Some(client));
+    }
+    let Some(client) = clients::find(&services.db, client_id).await?.map(Arc::new) else { return Ok(None) };
+    services.openid.keep_client(client.clone());
+    Ok(Some(client))
 }
 
 /// RFC 7636 §4.6: BASE64URL(SHA-256(verifier)) equals the challenge.
@@ -90,7 +101,7 @@ pub async fn exchange_code(
     redirect_uri: Option<&str>,
     verifier: Option<&str>,
 ) -> Result<Issued, TokenError> {
-    let client = authenticate(&services.db, credentials).await?;
+    let client = authenticate(services, credentials).await?;
     let code = code.ok_or_else(|| TokenError::new("invalid_request", "code is missing"))?;
     let now = services.now();
     let (grant, binding, expires_at) = match grants::redeem_code(&services.db, code, now).await? {
@@ -128,7 +139,7 @@ pub async fn refresh(
     credentials: &ClientCredentials,
     refresh_token: Option<&str>,
 ) -> Result<Issued, TokenError> {
-    let client = authenticate(&services.db, credentials).await?;
+    let client = authenticate(services, credentials).await?;
     let token = refresh_token.ok_or_else(|| TokenError::new("invalid_request", "refresh_token is missing"))?;
     let grant = match grants::use_refresh(&services.db, token, services.now()).await? {
         Refreshed::Fresh(grant) => grant,
@@ -161,7 +172,8 @@ async fn issue(services: &Services, grant: &Grant, nonce: Option<&str>) -> Resul
     } else {
         None
     };
-    let mut claims = user_claims(&services.db, grant, &identity).await?;
+    let subject = subject(services, grant.user_id, &identity).await?;
+    let mut claims = claims_of(subject, grant, &identity);
     claims.insert("iss".into(), json!(issuer(services)));
     claims.insert("aud".into(), json!(grant.client_id));
     claims.insert("iat".into(), json!(now));
@@ -171,7 +183,7 @@ async fn issue(services: &Services, grant: &Grant, nonce: Option<&str>) -> Resul
     if let Some(nonce) = nonce {
         claims.insert("nonce".into(), json!(nonce));
     }
-    let key = keys::current(&services.db, &services.secret_box).await?;
+    let key = keys::current(services).await?;
     let id_token = key.sign_jwt(&Value::Object(claims))?;
     Ok(Issued { access_token, expires_in: ACCESS_TOKEN_SECONDS, id_token, refresh_token, scope: grant.scope.clone() })
 }
@@ -182,8 +194,18 @@ pub fn issuer(services: &Services) -> String {
 }
 
 /// The account's stable subject: random, made on first use, never reused (not the username,
-/// not the row id, which SQLite may hand out again).
-async fn subject(db: &AnyPool, user_id: i64) -> Result<String, AuthError> {
+/// not the row id, which SQLite may hand out again). It comes with the account's identity
+/// (kept in memory on SQLite); the first use makes it and forgets the identity.
+async fn subject(services: &Services, user_id: i64, identity: &Identity) -> Result<String, AuthError> {
+    if let Some(subject) = &identity.oidc_subject {
+        return Ok(subject.clone());
+    }
+    let made = make_subject(&services.db, user_id).await;
+    services.identities.forget(user_id);
+    made
+}
+
+async fn make_subject(db: &AnyPool, user_id: i64) -> Result<String, AuthError> {
     let read = || async {
         sqlx::query_scalar::<_, Option<String>>("SELECT oidc_subject FROM users WHERE id = $1")
             .bind(user_id)
@@ -202,10 +224,6 @@ async fn subject(db: &AnyPool, user_id: i64) -> Result<String, AuthError> {
 }
 
 /// `sub` and the claims of the granted scopes.
-async fn user_claims(db: &AnyPool, grant: &Grant, identity: &Identity) -> Result<Map<String, Value>, AuthError> {
-    Ok(claims_of(subject(db, grant.user_id).await?, grant, identity))
-}
-
 fn claims_of(subject: String, grant: &Grant, identity: &Identity) -> Map<String, Value> {
     let mut claims = Map::new();
     claims.insert("sub".into(), json!(subject));
@@ -231,25 +249,19 @@ pub async fn userinfo(services: &Services, access_token: &str) -> Result<Option<
     let now = services.now();
     let token_hash = grants::hash(access_token);
     let cached = services.identities.in_memory().then(|| access_cache::get(&token_hash)).flatten();
-    let entry = match cached.filter(|entry| entry.expires_at > now) {
-        Some(entry) => entry,
-        None => {
-            let generation = access_cache::generation();
-            let Some((grant, expires_at)) = grants::access(&services.db, access_token, now).await? else {
-                return Ok(None);
-            };
-            let subject = subject(&services.db, grant.user_id).await?;
-            let entry = std::sync::Arc::new(access_cache::Entry { grant, subject, expires_at });
-            if services.identities.in_memory() {
-                access_cache::keep(token_hash, entry.clone(), generation);
-            }
-            entry
-        }
+    if let Some(entry) = cached.filter(|entry| entry.expires_at > now) {
+        let Some(identity) = services.identities.get(&services.db, entry.grant.user_id).await? else { return Ok(None) };
+        return Ok(Some(Value::Object(claims_of(entry.subject.clone(), &entry.grant, &identity))));
+    }
+    let generation = access_cache::generation();
+    let Some((grant, expires_at)) = grants::access(&services.db, access_token, now).await? else {
+        return Ok(None);
     };
-    answer(services, &entry).await
-}
-
-async fn answer(services: &Services, entry: &access_cache::Entry) -> Result<Option<Value>, AuthError> {
-    let Some(identity) = services.identities.get(&services.db, entry.grant.user_id).await? else { return Ok(None) };
-    Ok(Some(Value::Object(claims_of(entry.subject.clone(), &entry.grant, &identity))))
+    let Some(identity) = services.identities.get(&services.db, grant.user_id).await? else { return Ok(None) };
+    let subject = subject(services, grant.user_id, &identity).await?;
+    let claims = claims_of(subject.clone(), &grant, &identity);
+    if services.identities.in_memory() {
+        access_cache::keep(token_hash, Arc::new(access_cache::Entry { grant, subject, expires_at }), generation);
+    }
+    Ok(Some(Value::Object(claims)))
 }

@@ -29,6 +29,8 @@ pub struct Identity {
     pub display_name: Option<String>,
     pub email: Option<String>,
     pub groups: Vec<String>,
+    /// The OpenID Connect `sub`, once the account has signed in to an app (`openid::tokens`).
+    pub oidc_subject: Option<String>,
 }
 
 #[derive(Clone)]
@@ -71,7 +73,7 @@ impl Identities {
         }
         let forgets_before = self.forgets.load(Ordering::Acquire);
         let row = sqlx::query(
-            "SELECT username, totp_secret IS NOT NULL AS two_factor, session_epoch, display_name, email, groups
+            "SELECT username, totp_secret IS NOT NULL AS two_factor, session_epoch, display_name, email, groups, oidc_subject
              FROM users WHERE id = $1",
         )
         .bind(user_id)
@@ -85,6 +87,7 @@ impl Identities {
             display_name: row.try_get("display_name")?,
             email: row.try_get("email")?,
             groups: crate::storage::accounts::groups_of(&row.try_get::<String, _>("groups")?),
+            oidc_subject: row.try_get("oidc_subject")?,
         });
         if let Some(cache) = &self.cache {
             cache.insert(user_id, identity.clone());

@@ -10,6 +10,8 @@ pub struct TestApp {
     /// The SQLite file (`None` on PostgreSQL).
     pub db_path: Option<std::path::PathBuf>,
     pub db: sqlx::AnyPool,
+    /// The database's URL, for an operator command run beside the server.
+    pub database_url: String,
     /// The server's clock: it stands still until a test moves it (`advance`), so a test jumps a
     /// time-step or a timeout instead of waiting for one.
     pub clock: Clock,
@@ -122,7 +124,7 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
         .connect(&database_url)
         .await
         .expect("test connection");
-    TestApp { address, db_path, db, clock, resolve: Vec::new(), _folder: None, stop: Some(stop_tx) }
+    TestApp { address, db_path, db, database_url, clock, resolve: Vec::new(), _folder: None, stop: Some(stop_tx) }
 }
 
 /// A browser-like client of its own: keeps cookies, does not follow redirects.
