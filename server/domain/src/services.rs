@@ -20,8 +20,6 @@ pub struct Services {
     pub clock: Clock,
     /// Who each signed-in session belongs to (see `storage::identities`).
     pub identities: Identities,
-    /// The OpenID Connect clients and signing key, kept for a second (see `openid::read_cache`).
-    pub openid: crate::openid::read_cache::ReadCache,
 }
 
 impl Services {

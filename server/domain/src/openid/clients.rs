@@ -1,7 +1,7 @@
 //! The apps registered by the operator (`server oidc client add|list|delete`). A confidential
 //! client's secret is shown once and kept as its SHA-256 (it is 256 random bits: a fast hash
-//! is enough). The token endpoint reads them through `Services::openid` (kept for a second);
-//! the authorization request and the operator's commands read the database.
+//! is enough). Read from the database on every request, so a change takes effect at once on
+//! every running instance.
 
 use crate::{
     credentials::secret_box::{random_hex, sha256_hex},
@@ -122,7 +122,7 @@ fn lines(text: String) -> Vec<String> {
     text.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect()
 }
 
-fn from_row(row: &AnyRow) -> Result<Client, sqlx::Error> {
+pub(super) fn from_row(row: &AnyRow) -> Result<Client, sqlx::Error> {
     let policy: String = row.try_get("policy")?;
     Ok(Client {
         client_id: row.try_get("client_id")?,
@@ -134,16 +134,19 @@ fn from_row(row: &AnyRow) -> Result<Client, sqlx::Error> {
     })
 }
 
-const SELECT: &str =
-    "SELECT client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, policy FROM oidc_clients";
+pub(super) const SELECT_COLUMNS: &str =
+    "SELECT client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, policy";
 
 pub async fn find(db: &AnyPool, client_id: &str) -> Result<Option<Client>, AuthError> {
-    let row = sqlx::query(&format!("{SELECT} WHERE client_id = $1")).bind(client_id).fetch_optional(db).await?;
+    let row = sqlx::query(&format!("{SELECT_COLUMNS} FROM oidc_clients WHERE client_id = $1"))
+        .bind(client_id)
+        .fetch_optional(db)
+        .await?;
     Ok(row.as_ref().map(from_row).transpose()?)
 }
 
 pub async fn list(db: &AnyPool) -> Result<Vec<Client>, AuthError> {
-    let rows = sqlx::query(&format!("{SELECT} ORDER BY client_id")).fetch_all(db).await?;
+    let rows = sqlx::query(&format!("{SELECT_COLUMNS} FROM oidc_clients ORDER BY client_id")).fetch_all(db).await?;
     Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
 }
 

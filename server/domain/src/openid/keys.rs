@@ -70,15 +70,19 @@ pub async fn all(db: &AnyPool, secret_box: &SecretBox) -> Result<Vec<Arc<Signing
     rows.iter().map(|row| open(row, secret_box)).collect()
 }
 
-/// The key that signs now: the newest, as read within the last second (`read_cache`), so a
-/// rotation elsewhere signs with the new key here within a second (both are published).
-pub async fn current(services: &Services) -> Result<Arc<SigningKey>, AuthError> {
-    if let Some(key) = services.openid.signing_key() {
+/// A key by its id (opened once per process; see `opened`).
+pub async fn by_kid(services: &Services, kid: &str) -> Result<Arc<SigningKey>, AuthError> {
+    if let Some(key) = opened().lock().ok().and_then(|keys| keys.get(kid).cloned()) {
         return Ok(key);
     }
-    let row = sqlx::query(&format!("{NEWEST_FIRST} LIMIT 1")).fetch_optional(&services.db).await?;
-    let row = row.ok_or_else(|| AuthError::Unexpected(anyhow::anyhow!("there is no signing key")))?;
-    let key = open(&row, &services.secret_box)?;
-    services.openid.keep_signing_key(key.clone());
-    Ok(key)
+    let row = sqlx::query("SELECT kid, sealed_key FROM oidc_signing_keys WHERE kid = $1")
+        .bind(kid)
+        .fetch_optional(&services.db)
+        .await?
+        .ok_or_else(|| AuthError::Unexpected(anyhow::anyhow!("there is no signing key {kid}")))?;
+    open(&row, &services.secret_box)
 }
+
+/// The id of the key that signs now (the newest), as a scalar subquery for a statement that
+/// reads it along with something else.
+pub const CURRENT_KID: &str = "(SELECT kid FROM oidc_signing_keys ORDER BY created_at DESC, kid DESC LIMIT 1)";

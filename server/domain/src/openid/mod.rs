@@ -7,7 +7,6 @@
 //! - `authorization`: the authorization request and what it leads to.
 //! - `tokens`: the token endpoint's two grants and the userinfo claims.
 //! - `access_cache`: live access tokens kept in memory on SQLite (userinfo is asked often).
-//! - `read_cache`: the clients and the signing key, kept for a second (the token endpoint).
 
 pub mod access_cache;
 pub mod authorization;
@@ -15,7 +14,6 @@ pub mod clients;
 pub mod grant;
 pub mod grants;
 pub mod keys;
-pub mod read_cache;
 pub mod signing_key;
 pub mod tokens;
 
