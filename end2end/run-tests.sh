@@ -44,6 +44,10 @@ start() {
 
 port="$(free_port)"
 start default "$port"
+# A server with a host name in PUBLIC_URL, for tests/security_keys.spec.ts (browsers take no IP
+# address as a WebAuthn relying party's id).
+keys_port="$(free_port)"
+start keys "$keys_port" PUBLIC_URL="http://localhost:$keys_port"
 # A second server whose policy makes HOTP enrollments, for tests/hotp.spec.ts.
 hotp_port="$(free_port)"
 start hotp "$hotp_port" OTP_TYPE=hotp
@@ -92,9 +96,9 @@ cd "$here"
 status=0
 BASE_URL="http://127.0.0.1:$port" HOTP_BASE_URL="http://127.0.0.1:$hotp_port" \
   PORTAL_URL="http://auth.example.test:$proxy_port" PROTECTED_APP_URL="http://app.example.test:$proxy_port" \
-  RELYING_PARTY_URL="http://127.0.0.1:$rp_port" \
+  RELYING_PARTY_URL="http://127.0.0.1:$rp_port" KEYS_BASE_URL="http://localhost:$keys_port" \
   npx playwright test "$@" || status=$?
 if [ "$status" -ne 0 ]; then
-  for name in default hotp gate caddy rp; do echo "--- $name log ---" >&2; tail -n 30 "$workdir/$name.log" >&2; done
+  for name in default keys hotp gate caddy rp; do echo "--- $name log ---" >&2; tail -n 30 "$workdir/$name.log" >&2; done
 fi
 exit "$status"

@@ -37,6 +37,21 @@ pub struct RecoveryCodes {
     pub recovery_codes: Vec<String>,
 }
 
+/// A WebAuthn challenge: `options` is the JSON the browser's script hands to
+/// `navigator.credentials.create` or `get` (after decoding its base64url fields).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecurityKeyChallenge {
+    pub options: String,
+}
+
+/// A key added; `recovery_codes` are the new codes when the key turned 2FA on (shown once),
+/// else empty.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyAdded {
+    pub name: String,
+    pub recovery_codes: Vec<String>,
+}
+
 /// A one-shot message for the next page (a form post with JavaScript off).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flash {

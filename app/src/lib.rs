@@ -19,6 +19,8 @@ mod components;
 mod islands;
 #[cfg(feature = "ssr")]
 pub use islands::navigation::{script_file_name as navigation_script_file_name, SCRIPT as NAVIGATION_SCRIPT};
+#[cfg(feature = "ssr")]
+pub use islands::security_keys::{script_file_name as security_keys_script_file_name, SCRIPT as SECURITY_KEYS_SCRIPT};
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -74,6 +74,8 @@ pub struct ListedAccount {
     pub two_factor: bool,
     pub codes_locked: bool,
     pub created_at: i64,
+    /// How many security keys the account has.
+    pub security_keys: i64,
 }
 
 impl Outcome {
@@ -90,10 +92,11 @@ impl Outcome {
                 .map(|a| {
                     let on = |yes: bool, word: &'static str, other: &'static str| if yes { word } else { other };
                     format!(
-                        "{}\t2fa={}\tlocked={}",
+                        "{}\t2fa={}\tlocked={}\tkeys={}",
                         a.username,
                         on(a.two_factor, "on", "off"),
-                        on(a.codes_locked, "yes", "no")
+                        on(a.codes_locked, "yes", "no"),
+                        a.security_keys
                     )
                 })
                 .collect(),
@@ -147,7 +150,7 @@ pub async fn user(
             let id = accounts::create(&db, &username, &hash, now)
                 .await?
                 .ok_or_else(|| OperatorError::Refused(format!("the username {:?} is taken", username.as_str())))?;
-            security_log::record(&db, id, security_log::Event::Registered, None, now).await;
+            security_log::record(&db, id, security_log::Event::Registered, None, None, now).await;
             Ok(Outcome::Created { username: username.as_str().to_owned() })
         }
         UserCommand::List { json } => {
@@ -159,6 +162,7 @@ pub async fn user(
                     two_factor: a.two_factor,
                     codes_locked: a.codes_locked,
                     created_at: a.created_at,
+                    security_keys: a.security_keys,
                 })
                 .collect();
             Ok(Outcome::Listed { accounts, json })
@@ -171,7 +175,7 @@ pub async fn user(
         UserCommand::Reset2fa { name } => {
             let (id, username) = find(&db, &name).await?;
             accounts::disable_two_factor(&db, id, None).await?;
-            security_log::record(&db, id, security_log::Event::TwoFactorResetByOperator, None, now).await;
+            security_log::record(&db, id, security_log::Event::TwoFactorResetByOperator, None, None, now).await;
             Ok(Outcome::TwoFactorReset { username })
         }
         UserCommand::Groups { name, groups } => {
@@ -197,7 +201,7 @@ pub async fn user(
         UserCommand::Unlock { name } => {
             let (id, username) = find(&db, &name).await?;
             throttle::clear_account(&db, id, &username).await?;
-            security_log::record(&db, id, security_log::Event::UnlockedByOperator, None, now).await;
+            security_log::record(&db, id, security_log::Event::UnlockedByOperator, None, None, now).await;
             Ok(Outcome::Unlocked { username })
         }
     }

@@ -66,7 +66,7 @@ fn users_can_be_added_listed_unlocked_reset_and_deleted() {
     assert!(!short.status.success());
     assert!(stderr(&short).contains("8 characters"), "{}", stderr(&short));
 
-    assert_eq!(stdout(&server(&["user", "list"], &db, None)).trim(), "Alice\t2fa=off\tlocked=no");
+    assert_eq!(stdout(&server(&["user", "list"], &db, None)).trim(), "Alice\t2fa=off\tlocked=no\tkeys=0");
 
     // Arrange 2FA on and codes locked, as if the person had enrolled and then guessed 20 times.
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -76,20 +76,33 @@ fn users_can_be_added_listed_unlocked_reset_and_deleted() {
             .execute(&pool)
             .await
             .unwrap();
+        // And two security keys (what is stored of a key is public: its id and public key).
+        for id in ["k1", "k2"] {
+            sqlx::query(
+                "INSERT INTO security_keys (user_id, name, credential_id, credential, created_at)
+                 SELECT id, $1, $1, '{}', 0 FROM users",
+            )
+            .bind(id)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
     });
     let listed: serde_json::Value =
         serde_json::from_str(&stdout(&server(&["user", "list", "--json"], &db, None))).unwrap();
     assert_eq!(listed[0]["username"], "Alice");
     assert_eq!(listed[0]["two_factor"], true);
     assert_eq!(listed[0]["codes_locked"], true);
+    assert_eq!(listed[0]["security_keys"], 2);
 
     let unlocked = server(&["user", "unlock", "alice"], &db, None);
     assert!(unlocked.status.success(), "{}", stderr(&unlocked));
-    assert_eq!(stdout(&server(&["user", "list"], &db, None)).trim(), "Alice\t2fa=on\tlocked=no");
+    assert_eq!(stdout(&server(&["user", "list"], &db, None)).trim(), "Alice\t2fa=on\tlocked=no\tkeys=2");
 
     let reset = server(&["user", "reset-2fa", "ALICE"], &db, None);
     assert!(reset.status.success(), "{}", stderr(&reset));
-    assert_eq!(stdout(&server(&["user", "list"], &db, None)).trim(), "Alice\t2fa=off\tlocked=no");
+    // The keys go with the app's key: nothing of the second factor is left.
+    assert_eq!(stdout(&server(&["user", "list"], &db, None)).trim(), "Alice\t2fa=off\tlocked=no\tkeys=0");
     let logged: Vec<String> = rt.block_on(async {
         let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
         sqlx::query_scalar("SELECT kind FROM security_events ORDER BY id").fetch_all(&pool).await.unwrap()

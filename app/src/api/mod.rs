@@ -8,6 +8,7 @@ pub mod manage_two_factor;
 pub mod page_data;
 pub mod profile;
 pub mod registration;
+pub mod security_keys;
 pub mod sign_in;
 pub mod two_factor_setup;
 

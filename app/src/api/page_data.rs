@@ -65,6 +65,20 @@ pub struct AccountOverview {
     /// What the forward-auth gate tells the apps behind it.
     pub display_name: String,
     pub email: String,
+    /// Whether an authenticator app is one of the second factors.
+    pub app: bool,
+    pub security_keys: Vec<SecurityKeyView>,
+}
+
+/// A security key as the account page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecurityKeyView {
+    pub id: i64,
+    pub name: String,
+    pub added_at: i64,
+    pub added_at_utc: String,
+    pub last_used_at: Option<i64>,
+    pub last_used_at_utc: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,6 +89,8 @@ pub struct SecurityEvent {
     pub at_utc: String,
     /// What happened (`domain::storage::security_log::Event::kind`); the page words it.
     pub kind: String,
+    /// The security key the event was about, by its name then.
+    pub key_name: Option<String>,
     pub client_address: Option<String>,
 }
 
@@ -96,9 +112,29 @@ pub async fn load_account_overview() -> Result<AccountOverview, ApiError> {
         .await
         .map_err(domain::AuthError::from)?
         .into_iter()
-        .map(|e| SecurityEvent { at_utc: format_utc(e.at), at: e.at, kind: e.kind, client_address: e.client_address })
+        .map(|e| SecurityEvent {
+            at_utc: format_utc(e.at),
+            at: e.at,
+            kind: e.kind,
+            key_name: e.key_name,
+            client_address: e.client_address,
+        })
+        .collect();
+    let security_keys = domain::flows::security_keys::keys_of(&state, account.id)
+        .await?
+        .into_iter()
+        .map(|k| SecurityKeyView {
+            id: k.id,
+            name: k.name,
+            added_at: k.created_at,
+            added_at_utc: format_utc(k.created_at),
+            last_used_at: k.last_used_at,
+            last_used_at_utc: k.last_used_at.map(format_utc),
+        })
         .collect();
     Ok(AccountOverview {
+        app: account.otp_secret.is_some(),
+        security_keys,
         two_factor: account.two_factor_on(),
         username: account.username,
         recovery_codes_left,
@@ -187,12 +223,32 @@ pub async fn load_setup_page() -> Result<SetupPageData, ApiError> {
     })
 }
 
-/// How many digits the codes of the account waiting for its second factor have (the default when
-/// there is none: the page then only sends the visitor back to `/login`).
-#[server(endpoint = "ui/code-digits")]
-pub async fn load_code_digits() -> Result<usize, ApiError> {
+/// The second factors the account waiting for its second step has, for `/login/2fa`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecondFactorOptions {
+    /// How many digits the app's codes have.
+    pub digits: usize,
+    /// An authenticator app (the code field).
+    pub app: bool,
+    /// At least one security key ("Use a security key").
+    pub security_key: bool,
+}
+
+impl Default for SecondFactorOptions {
+    /// No account waits (the page then only sends the visitor back to `/login`): the code field.
+    fn default() -> Self {
+        Self { digits: DEFAULT_CODE_DIGITS, app: true, security_key: false }
+    }
+}
+
+#[server(endpoint = "ui/second-factors")]
+pub async fn load_second_factor_options() -> Result<SecondFactorOptions, ApiError> {
     use crate::server::session::request_context;
     let (state, session) = request_context()?;
     let (_, account) = domain::flows::current_user::current_stage(&state, &session).await?;
-    Ok(account.map_or(DEFAULT_CODE_DIGITS, |a| a.otp.digits))
+    Ok(account.map_or_else(SecondFactorOptions::default, |a| SecondFactorOptions {
+        digits: a.otp.digits,
+        app: a.otp_secret.is_some() || a.security_keys == 0,
+        security_key: a.security_keys > 0,
+    }))
 }

@@ -26,6 +26,14 @@ async function show(page) {
   document.body.removeAttribute("data-hydrated");
   document.body.replaceChildren(...page.body.childNodes);
   document.body.append(region);
+  // Scripts of the new page (the security-key controls'): parsed ones do not run, new ones do
+  // (a module runs once per document).
+  for (const old of document.body.querySelectorAll("script[src]")) {
+    const script = document.createElement("script");
+    script.type = old.type;
+    script.src = old.src;
+    old.replaceWith(script);
+  }
   if (!window.__hydrateIsland) return; // the WASM is still loading: it hydrates what it finds
   for (const island of document.body.querySelectorAll("leptos-island")) {
     try {
@@ -144,3 +152,6 @@ document.addEventListener("submit", (event) => {
 });
 
 window.addEventListener("popstate", () => navigate(location.href, true));
+
+// For the security-key script: the page a finished ceremony leads to, in the page.
+window.__navigate = (to) => navigate(to, false);

@@ -28,10 +28,14 @@ pub const SCRIPT: &str = include_str!("navigation.js");
 #[cfg(feature = "ssr")]
 pub fn script_file_name() -> &'static str {
     static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    NAME.get_or_init(|| {
-        let hash = domain::credentials::secret_box::sha256_hex(SCRIPT.as_bytes());
-        format!("navigation.{}.js", &hash[..22])
-    })
+    NAME.get_or_init(|| hashed_name("navigation", SCRIPT))
+}
+
+/// `stem.<hash>.js` for a script compiled into the server.
+#[cfg(feature = "ssr")]
+pub fn hashed_name(stem: &str, source: &str) -> String {
+    let hash = domain::credentials::secret_box::sha256_hex(source.as_bytes());
+    format!("{stem}.{}.js", &hash[..22])
 }
 
 /// The `<script>` element that loads it (a module: deferred, allowed by the CSP's `'self'`).

@@ -1,12 +1,17 @@
 use crate::{
     api::{
         manage_two_factor::{DisableTwoFactor, RegenerateRecoveryCodes},
-        page_data::{load_account_overview, AccountOverview, SecurityEvent},
+        page_data::{load_account_overview, AccountOverview, SecurityEvent, SecurityKeyView},
         profile::SaveProfile,
+        security_keys::RemoveSecurityKey,
         sign_in::SignOutOtherSessions,
     },
     components::{notices::FlashNotice, post_form::PostForm, reauthenticate::ReauthenticateForm},
-    islands::{local_time::LocalTime, otp_field::OtpField},
+    islands::{
+        local_time::LocalTime,
+        otp_field::OtpField,
+        security_keys::{NeedsJavaScript, SecurityKeyScript},
+    },
     pages::two_factor_setup::RecoveryCodeList,
 };
 use leptos::{
@@ -49,6 +54,8 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
         continue_to,
         display_name,
         email,
+        app,
+        security_keys,
     } = account;
     let fresh = (!fresh_recovery_codes.is_empty()).then(|| {
         view! {
@@ -94,6 +101,7 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
             {status}
         </section>
         {manage}
+        <SecurityKeysCard keys=security_keys app recently_authenticated />
         <SessionsCard recently_authenticated two_factor />
         <ProfileCard display_name email />
         <ActivityCard events />
@@ -155,6 +163,73 @@ fn DisableCard(recently_authenticated: bool) -> impl IntoView {
     }
 }
 
+/// The account's security keys, a way to add one (a recent sign-in needed, JavaScript too) and
+/// to remove each. The last second factor (no app, one key) asks for the password and a recovery
+/// code, as turning 2FA off does.
+#[component]
+fn SecurityKeysCard(keys: Vec<SecurityKeyView>, app: bool, recently_authenticated: bool) -> impl IntoView {
+    let last_factor = !app && keys.len() == 1;
+    let listed = (!keys.is_empty()).then(|| {
+        let rows = keys
+            .into_iter()
+            .map(|key| {
+                let label = format!("Remove {}", key.name);
+                let used = match (key.last_used_at, key.last_used_at_utc) {
+                    (Some(at), Some(utc)) => Either::Left(view! { ", last used " <LocalTime at utc /> }),
+                    _ => Either::Right(", never used yet"),
+                };
+                let confirm = last_factor.then(|| {
+                    view! {
+                        <p>"It is your only second factor: removing it turns two-factor authentication off."</p>
+                        <label for="remove-key-password">"Password"</label>
+                        <input id="remove-key-password" name="password" type="password" autocomplete="current-password" required />
+                        <label for="remove-key-otp">"A recovery code"</label>
+                        <input id="remove-key-otp" name="otp" type="text" autocomplete="off" maxlength="32"
+                            autocapitalize="none" spellcheck="false" required />
+                    }
+                });
+                view! {
+                    <li class="security-key">
+                        <strong>{key.name}</strong>
+                        ", added " <LocalTime at=key.added_at utc=key.added_at_utc />
+                        {used}
+                        <PostForm action=RemoveSecurityKey::PATH class="form">
+                            <input type="hidden" name="key_id" value=key.id.to_string() />
+                            {confirm}
+                            <button type="submit" class="secondary" aria-label=label>"Remove"</button>
+                        </PostForm>
+                    </li>
+                }
+            })
+            .collect_view();
+        view! { <ul class="security-keys" id="security-keys">{rows}</ul> }
+    });
+    let add = if recently_authenticated {
+        Either::Left(view! {
+            <SecurityKeyScript />
+            <form class="form" id="add-security-key">
+                <label for="security-key-name">"Key name"</label>
+                <input id="security-key-name" name="name" type="text" maxlength="60" required
+                    placeholder="Blue key" autocomplete="off" />
+                <button type="button" data-security-key="add">"Add a security key"</button>
+                <NeedsJavaScript />
+            </form>
+        })
+    } else {
+        Either::Right(view! {
+            <p>"To add a security key, confirm your password (and a code) on this page first: your last sign-in was more than 10 minutes ago."</p>
+        })
+    };
+    view! {
+        <section class="card">
+            <h2>"Security keys"</h2>
+            <p>"A security key (a USB or NFC key, or the one built into this device) signs you in with a touch, and no fake copy of this site can use it."</p>
+            {listed}
+            {add}
+        </section>
+    }
+}
+
 /// Ending the other sessions needs a recent sign-in, like changes to the second factor (a stale
 /// session must not be able to throw the owner out).
 #[component]
@@ -193,7 +268,10 @@ fn ActivityCard(events: Vec<SecurityEvent>) -> impl IntoView {
                     {events.into_iter().map(|e| view! {
                         <tr data-kind=e.kind.clone()>
                             <td><LocalTime at=e.at utc=e.at_utc /></td>
-                            <td>{event_words(&e.kind)}</td>
+                            <td>
+                                {event_words(&e.kind)}
+                                {e.key_name.map(|name| format!(": {name}"))}
+                            </td>
                             <td>{e.client_address.unwrap_or_default()}</td>
                         </tr>
                     }).collect_view()}
@@ -240,6 +318,10 @@ fn event_words(kind: &str) -> &'static str {
         "account.registered" => "Account created",
         "two_factor.reset_by_operator" => "Two-factor authentication turned off by an administrator",
         "throttling.cleared_by_operator" => "Sign-in limits cleared by an administrator",
+        "sign_in.success.security_key" => "Signed in with password and a security key",
+        "sign_in.failure.security_key" => "Failed sign-in: a security key was not accepted",
+        "security_key.added" => "Security key added",
+        "security_key.removed" => "Security key removed",
         _ => "Other account activity",
     }
 }

@@ -1,38 +1,35 @@
 use crate::{
     api::{
-        page_data::load_code_digits,
+        page_data::{load_second_factor_options, SecondFactorOptions},
         sign_in::{LoginRecovery, LoginSecondFactor},
     },
     components::{notices::FlashNotice, post_form::PostForm, return_to::ReturnToField},
-    islands::otp_field::OtpField,
+    islands::{
+        otp_field::OtpField,
+        security_keys::{NeedsJavaScript, SecurityKeyScript},
+    },
 };
 use leptos::prelude::*;
 use server_fn::ServerFn;
 
-/// Step two: the code from the authenticator app, or a recovery code when the phone is lost.
+/// Step two: the code from the authenticator app or a security key (whichever the account has),
+/// or a recovery code when the phone or key is lost.
 #[component]
 pub fn SecondFactorPage() -> impl IntoView {
-    let digits = Resource::new(|| (), |_| load_code_digits());
+    let options = Resource::new(|| (), |_| load_second_factor_options());
     view! {
         <leptos_meta::Title text="Enter your code — Two-factor sign-in" />
         <h1>"Enter your code"</h1>
         <FlashNotice />
-        <p>"Open your authenticator app and enter the code it shows for this account."</p>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
-                let digits = digits.await.unwrap_or(crate::api::page_data::DEFAULT_CODE_DIGITS);
-                view! {
-                    <PostForm action=LoginSecondFactor::PATH class="card form">
-                        <OtpField autofocus=true submit_when_complete=true digits=digits />
-                        <ReturnToField />
-                        <button type="submit">"Verify"</button>
-                    </PostForm>
-                }
+                let options = options.await.unwrap_or_default();
+                view! { <SecondFactorForms options /> }
             })}
         </Suspense>
         <details class="card recovery">
             <summary>"Use a recovery code"</summary>
-            <p>"Lost your phone? Enter one of the recovery codes you saved when you turned on two-factor authentication. Each code works once."</p>
+            <p>"Lost your phone or key? Enter one of the recovery codes you saved when you turned on two-factor authentication. Each code works once."</p>
             <PostForm action=LoginRecovery::PATH class="form">
                 <label for="recovery_code">"Recovery code"</label>
                 <input id="recovery_code" name="recovery_code" type="text" autocomplete="off"
@@ -43,4 +40,31 @@ pub fn SecondFactorPage() -> impl IntoView {
         </details>
         <p><a href="/login">"Start again"</a></p>
     }
+}
+
+#[component]
+fn SecondFactorForms(options: SecondFactorOptions) -> impl IntoView {
+    let SecondFactorOptions { digits, app, security_key } = options;
+    let key = security_key.then(|| {
+        view! {
+            <SecurityKeyScript />
+            <form class="card form" id="security-key-sign-in">
+                <p>"Use the security key you added to this account: press the button, then touch the key."</p>
+                <ReturnToField />
+                <button type="button" data-security-key="sign-in">"Use a security key"</button>
+                <NeedsJavaScript />
+            </form>
+        }
+    });
+    let code = app.then(|| {
+        view! {
+            <p>"Open your authenticator app and enter the code it shows for this account."</p>
+            <PostForm action=LoginSecondFactor::PATH class="card form">
+                <OtpField autofocus=!security_key submit_when_complete=true digits=digits />
+                <ReturnToField />
+                <button type="submit">"Verify"</button>
+            </PostForm>
+        }
+    });
+    view! { {key} {code} }
 }

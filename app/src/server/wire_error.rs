@@ -19,6 +19,8 @@ pub fn status(error: &AuthError) -> StatusCode {
         | AuthError::CodeRejectedClockOff { .. }
         | AuthError::HotpResyncNeeded
         | AuthError::RecoveryCodeRejected
+        | AuthError::SecurityKeyRejected
+        | AuthError::NoPendingSecurityKeyRequest
         | AuthError::NoPendingSignIn
         | AuthError::NotSignedIn
         | AuthError::ReauthenticationRequired

@@ -23,6 +23,12 @@ pub enum AuthError {
     HotpResyncNeeded,
     #[error("That recovery code is not right, or it was already used.")]
     RecoveryCodeRejected,
+    #[error("That security key was not accepted. Use a key added to this account, or a code.")]
+    SecurityKeyRejected,
+    /// The answer to a security-key request that expired (5 minutes), was already answered, or
+    /// was made for another session.
+    #[error("The security-key request has expired or was already answered. Try again.")]
+    NoPendingSecurityKeyRequest,
     #[error("Your sign-in has expired or was not started. Sign in with your password again.")]
     NoPendingSignIn,
     #[error("Please sign in first.")]

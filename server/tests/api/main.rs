@@ -21,6 +21,7 @@ mod otp_policy;
 mod pages;
 mod registration;
 mod request_hygiene;
+mod security_keys;
 mod sign_in;
 mod single_use;
 mod through_proxies;

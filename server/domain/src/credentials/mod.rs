@@ -6,3 +6,4 @@ pub mod otp_params;
 pub mod passwords;
 pub mod recovery_codes;
 pub mod secret_box;
+pub mod security_key;

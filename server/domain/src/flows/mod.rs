@@ -5,6 +5,7 @@
 //! - `current_user`: where the visitor stands, checked against the account.
 //! - `password_check`, `second_factor`: verifying each factor under its throttle, once.
 //! - `two_factor_setup`: a key made and kept on the server, confirmed with a code.
+//! - `security_keys`: WebAuthn keys added, removed, and used at the second step.
 //! - `two_factor_settings`: new recovery codes, turning 2FA off.
 //! - `reauthentication`: password and code again, for sensitive changes.
 //! - `return_to`: where a sign-in ends when a protected app sent the visitor (`rd`).
@@ -21,6 +22,7 @@ pub mod reauthentication;
 pub mod registration;
 pub mod return_to;
 pub mod second_factor;
+pub mod security_keys;
 pub mod session;
 pub mod sessions;
 pub mod sign_in;

@@ -25,13 +25,20 @@ pub struct Account {
     /// HOTP: the next counter value expected, and one waiting for resynchronisation.
     pub hotp_counter: u64,
     pub hotp_resync_counter: Option<u64>,
+    /// How many security keys the account has (each a second factor of its own).
+    pub security_keys: i64,
 }
 
 impl Account {
+    /// An app's key or a security key: either is a second factor.
     pub fn two_factor_on(&self) -> bool {
-        self.otp_secret.is_some()
+        self.otp_secret.is_some() || self.security_keys > 0
     }
 }
+
+/// SQL: whether the `users` row has a second factor (an app's key or a security key).
+pub const TWO_FACTOR_SQL: &str =
+    "(totp_secret IS NOT NULL OR EXISTS (SELECT 1 FROM security_keys k WHERE k.user_id = users.id))";
 
 fn account_from_row(row: sqlx::any::AnyRow, secret_box: &SecretBox) -> Result<Account, sqlx::Error> {
     let id: i64 = row.try_get("id")?;
@@ -52,6 +59,7 @@ fn account_from_row(row: sqlx::any::AnyRow, secret_box: &SecretBox) -> Result<Ac
         otp: params_from_row(&row)?,
         hotp_counter: row.try_get::<Option<i64>, _>("hotp_counter")?.unwrap_or(0).max(0) as u64,
         hotp_resync_counter: row.try_get::<Option<i64>, _>("hotp_resync_counter")?.map(|c| c.max(0) as u64),
+        security_keys: row.try_get("security_keys")?,
     })
 }
 
@@ -87,7 +95,8 @@ pub fn sealed_key(secret_box: &SecretBox, account_id: i64, secret: &OtpSecret) -
 }
 
 const SELECT_ACCOUNT: &str = "SELECT id, username, password_hash, totp_secret, session_epoch,
-    otp_kind, otp_algorithm, otp_digits, otp_period, otp_window, hotp_counter, hotp_resync_counter FROM users";
+    otp_kind, otp_algorithm, otp_digits, otp_period, otp_window, hotp_counter, hotp_resync_counter,
+    (SELECT COUNT(*) FROM security_keys k WHERE k.user_id = users.id) AS security_keys FROM users";
 
 pub async fn find_by_username(
     db: &AnyPool,
@@ -194,7 +203,7 @@ pub async fn enable_two_factor(
 }
 
 /// Replaces the account's recovery codes (the old set stops working at once).
-async fn store_recovery_codes(
+pub(crate) async fn store_recovery_codes(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     account_id: i64,
     codes: &[String],
@@ -224,7 +233,9 @@ pub async fn regenerate_recovery_codes(
     let mut tx = db.begin().await?;
     let updated = sqlx::query(
         "UPDATE users SET session_epoch = session_epoch + 1
-         WHERE id = $1 AND totp_secret IS NOT NULL AND session_epoch = $2 RETURNING session_epoch",
+         WHERE id = $1 AND session_epoch = $2
+           AND (totp_secret IS NOT NULL OR EXISTS (SELECT 1 FROM security_keys k WHERE k.user_id = $1))
+         RETURNING session_epoch",
     )
     .bind(account_id)
     .bind(caller_epoch)
@@ -240,8 +251,8 @@ pub async fn regenerate_recovery_codes(
     Ok(Some(epoch))
 }
 
-/// Turns 2FA off: the key, the used-step marker, the throttle, the recovery codes and any setup
-/// in progress are gone, and the account's other sessions end. Returns the new session epoch;
+/// Turns 2FA off: the key, the security keys, the used-step marker, the throttle, the recovery
+/// codes and any setup in progress are gone, and the account's other sessions end. Returns the new session epoch;
 /// `None` when `caller_epoch` is given (a session asks) and the account has moved past it (that
 /// session was ended meanwhile), or the account is gone. The operator passes `None`.
 pub async fn disable_two_factor(
@@ -266,7 +277,9 @@ pub async fn disable_two_factor(
     };
     let epoch: i64 = row.try_get("session_epoch")?;
     store_recovery_codes(&mut tx, account_id, &[]).await?;
-    sqlx::query("DELETE FROM totp_enrollments WHERE user_id = $1").bind(account_id).execute(&mut *tx).await?;
+    for table in ["totp_enrollments", "security_keys", "webauthn_ceremonies"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1")).bind(account_id).execute(&mut *tx).await?;
+    }
     // What apps were given on the strength of the second factor goes with it.
     for statement in crate::openid::grants::REVOKE_ACCOUNT {
         sqlx::query(statement).bind(account_id).execute(&mut *tx).await?;
@@ -362,16 +375,18 @@ pub async fn remaining_recovery_codes(db: &AnyPool, account_id: i64) -> Result<i
 pub struct Listed {
     pub username: String,
     pub two_factor: bool,
+    pub security_keys: i64,
     pub codes_locked: bool,
     pub created_at: i64,
 }
 
 /// Every account, by name.
 pub async fn list(db: &AnyPool) -> Result<Vec<Listed>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT username, totp_secret IS NOT NULL AS two_factor, second_factor_failures, created_at
-         FROM users ORDER BY username_key",
-    )
+    let rows = sqlx::query(&format!(
+        "SELECT username, {TWO_FACTOR_SQL} AS two_factor, second_factor_failures, created_at,
+                    (SELECT COUNT(*) FROM security_keys k WHERE k.user_id = users.id) AS security_keys
+             FROM users ORDER BY username_key"
+    ))
     .fetch_all(db)
     .await?;
     rows.into_iter()
@@ -379,6 +394,7 @@ pub async fn list(db: &AnyPool) -> Result<Vec<Listed>, sqlx::Error> {
             Ok(Listed {
                 username: row.try_get("username")?,
                 two_factor: bool_column(&row, "two_factor")?,
+                security_keys: row.try_get("security_keys")?,
                 codes_locked: row.try_get::<i64, _>("second_factor_failures")?
                     >= crate::storage::throttle::SECOND_FACTOR_LOCK_FAILURES,
                 created_at: row.try_get("created_at")?,
@@ -406,7 +422,7 @@ pub async fn find_id(db: &AnyPool, name: &str) -> Result<Option<(i64, String)>, 
 /// account is gone).
 pub async fn delete(db: &AnyPool, account_id: i64) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
-    for table in ["security_events", "recovery_codes", "totp_enrollments"] {
+    for table in ["security_events", "recovery_codes", "totp_enrollments", "security_keys", "webauthn_ceremonies"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1")).bind(account_id).execute(&mut *tx).await?;
     }
     sqlx::query("DELETE FROM users WHERE id = $1").bind(account_id).execute(&mut *tx).await?;

@@ -72,10 +72,11 @@ impl Identities {
             return Ok(Some(known));
         }
         let forgets_before = self.forgets.load(Ordering::Acquire);
-        let row = sqlx::query(
-            "SELECT username, totp_secret IS NOT NULL AS two_factor, session_epoch, display_name, email, groups, oidc_subject
+        let row = sqlx::query(&format!(
+            "SELECT username, {} AS two_factor, session_epoch, display_name, email, groups, oidc_subject
              FROM users WHERE id = $1",
-        )
+            crate::storage::accounts::TWO_FACTOR_SQL
+        ))
         .bind(user_id)
         .fetch_optional(db)
         .await?;

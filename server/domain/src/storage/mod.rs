@@ -4,5 +4,6 @@
 pub mod accounts;
 pub mod enrollments;
 pub mod identities;
+pub mod security_keys;
 pub mod security_log;
 pub mod throttle;

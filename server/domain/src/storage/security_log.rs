@@ -22,11 +22,15 @@ pub enum Event {
     Registered,
     TwoFactorResetByOperator,
     UnlockedByOperator,
+    SignedInWithSecurityKey,
+    SecurityKeyRejected,
+    SecurityKeyAdded,
+    SecurityKeyRemoved,
 }
 
 impl Event {
     /// Every event, for checks that each is handled.
-    pub const ALL: [Event; 15] = [
+    pub const ALL: [Event; 19] = [
         Event::SignedInWithPassword,
         Event::SignedInWithCode,
         Event::SignedInWithRecoveryCode,
@@ -42,6 +46,10 @@ impl Event {
         Event::Registered,
         Event::TwoFactorResetByOperator,
         Event::UnlockedByOperator,
+        Event::SignedInWithSecurityKey,
+        Event::SecurityKeyRejected,
+        Event::SecurityKeyAdded,
+        Event::SecurityKeyRemoved,
     ];
 
     pub fn kind(self) -> &'static str {
@@ -61,19 +69,34 @@ impl Event {
             Event::Registered => "account.registered",
             Event::TwoFactorResetByOperator => "two_factor.reset_by_operator",
             Event::UnlockedByOperator => "throttling.cleared_by_operator",
+            Event::SignedInWithSecurityKey => "sign_in.success.security_key",
+            Event::SecurityKeyRejected => "sign_in.failure.security_key",
+            Event::SecurityKeyAdded => "security_key.added",
+            Event::SecurityKeyRemoved => "security_key.removed",
         }
     }
 }
 
-/// Records an event. A failure to log is reported but never fails the request that caused it.
-pub async fn record(db: &AnyPool, user_id: i64, event: Event, client_address: Option<&str>, now: i64) {
-    let result = sqlx::query("INSERT INTO security_events (user_id, at, kind, client_address) VALUES ($1, $2, $3, $4)")
-        .bind(user_id)
-        .bind(now)
-        .bind(event.kind())
-        .bind(client_address)
-        .execute(db)
-        .await;
+/// Records an event; `key_name`: the security key it was about. A failure to log is reported
+/// but never fails the request that caused it.
+pub async fn record(
+    db: &AnyPool,
+    user_id: i64,
+    event: Event,
+    key_name: Option<&str>,
+    client_address: Option<&str>,
+    now: i64,
+) {
+    let result = sqlx::query(
+        "INSERT INTO security_events (user_id, at, kind, key_name, client_address) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(user_id)
+    .bind(now)
+    .bind(event.kind())
+    .bind(key_name)
+    .bind(client_address)
+    .execute(db)
+    .await;
     if let Err(e) = result {
         tracing::error!(error = ?e, kind = event.kind(), "could not write the security log");
     }
@@ -83,13 +106,14 @@ pub async fn record(db: &AnyPool, user_id: i64, event: Event, client_address: Op
 pub struct LoggedEvent {
     pub at: i64,
     pub kind: String,
+    pub key_name: Option<String>,
     pub client_address: Option<String>,
 }
 
 /// The newest `limit` events of the account, newest first.
 pub async fn recent(db: &AnyPool, user_id: i64, limit: i64) -> Result<Vec<LoggedEvent>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT at, kind, client_address FROM security_events WHERE user_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+        "SELECT at, kind, key_name, client_address FROM security_events WHERE user_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
     )
     .bind(user_id)
     .bind(limit)
@@ -100,6 +124,7 @@ pub async fn recent(db: &AnyPool, user_id: i64, limit: i64) -> Result<Vec<Logged
             Ok(LoggedEvent {
                 at: row.try_get("at")?,
                 kind: row.try_get("kind")?,
+                key_name: row.try_get("key_name")?,
                 client_address: row.try_get("client_address")?,
             })
         })

@@ -73,6 +73,8 @@ pub enum SecondFactorKind {
     Code,
     RecoveryCode,
     EnrollmentCode,
+    /// A security key's answer: counted and locked like a code.
+    SecurityKey,
 }
 
 /// Reserves one second-factor attempt for the account, or says how long to wait. Returns the
@@ -84,7 +86,9 @@ pub async fn reserve_second_factor_attempt(
     now: i64,
 ) -> Result<i64, AuthError> {
     let lock_clause = match kind {
-        SecondFactorKind::Code => format!("AND second_factor_failures < {SECOND_FACTOR_LOCK_FAILURES}"),
+        SecondFactorKind::Code | SecondFactorKind::SecurityKey => {
+            format!("AND second_factor_failures < {SECOND_FACTOR_LOCK_FAILURES}")
+        }
         SecondFactorKind::RecoveryCode | SecondFactorKind::EnrollmentCode => String::new(),
     };
     let reserved = sqlx::query(&format!(
@@ -108,7 +112,8 @@ pub async fn reserve_second_factor_attempt(
         .await?;
     let failures: i64 = row.try_get("second_factor_failures")?;
     let failed_at: Option<i64> = row.try_get("second_factor_failed_at")?;
-    if kind == SecondFactorKind::Code && failures >= SECOND_FACTOR_LOCK_FAILURES {
+    if matches!(kind, SecondFactorKind::Code | SecondFactorKind::SecurityKey) && failures >= SECOND_FACTOR_LOCK_FAILURES
+    {
         return Err(AuthError::SecondFactorLocked);
     }
     let wait = failed_at.unwrap_or(now) + delay_after(failures, SECOND_FACTOR_FREE_FAILURES) - now;

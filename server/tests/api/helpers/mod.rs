@@ -10,6 +10,7 @@ pub mod codes;
 pub mod inspect;
 pub mod journeys;
 pub mod proxies;
+pub mod soft_key;
 
 pub use app::*;
 pub use codes::*;

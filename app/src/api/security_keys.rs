@@ -1,0 +1,77 @@
+//! Security keys (WebAuthn): `POST /api/security-keys/add/start` and `/add/finish`,
+//! `/api/security-keys/remove`, and the sign-in's key step, `POST /api/login/security-key/start`
+//! and `/finish`. A ceremony's two requests come from the browser's script
+//! (`islands/security_keys.js`): the challenge (`options`, the JSON for
+//! `navigator.credentials.create` or `get`), then the key's answer (`credential`, JSON). Removing a
+//! key is a plain form as well.
+
+use super::{Done, KeyAdded, SecurityKeyChallenge};
+use crate::api_error::ApiError;
+use leptos::prelude::*;
+
+/// The challenge for adding a key named `name` (a recent sign-in is needed).
+#[server(endpoint = "security-keys/add/start")]
+pub async fn start_adding_security_key(name: Option<String>) -> Result<SecurityKeyChallenge, ApiError> {
+    use crate::server::session::request_context;
+    let (state, session) = request_context()?;
+    let challenge = domain::flows::security_keys::start_adding(&state, &session, name).await?;
+    Ok(SecurityKeyChallenge { options: challenge.options_json })
+}
+
+/// The key's answer: the key is added. When it is the account's first second factor, 2FA is on
+/// and the recovery codes come back, once (also kept for the account page to show once).
+#[server(endpoint = "security-keys/add/finish")]
+pub async fn finish_adding_security_key(credential: Option<String>) -> Result<KeyAdded, ApiError> {
+    use crate::server::{form_reply::FormPost, session::request_context};
+    let form = FormPost::on("/account");
+    let (state, session) = request_context()?;
+    let added = domain::flows::security_keys::finish_adding(&state, &session, credential).await?;
+    let recovery_codes = added.recovery_codes.unwrap_or_default();
+    if !recovery_codes.is_empty() {
+        session.stash_recovery_codes(&recovery_codes, &state.secret_box).await?;
+    }
+    let message = if recovery_codes.is_empty() {
+        format!("The security key \u{201c}{}\u{201d} is added.", added.name)
+    } else {
+        "Two-factor authentication is on with your security key. Save your recovery codes now.".to_owned()
+    };
+    form.next("/account", Some(&message));
+    Ok(KeyAdded { name: added.name, recovery_codes })
+}
+
+/// Removes a key (`key_id`). The account's last second factor also needs `password` and `otp`
+/// (a recovery code, or a code from the app), as turning 2FA off does.
+#[server(endpoint = "security-keys/remove")]
+pub async fn remove_security_key(
+    key_id: Option<String>,
+    password: Option<String>,
+    otp: Option<String>,
+) -> Result<Done, ApiError> {
+    use crate::server::{form_reply::FormPost, session::request_context};
+    let form = FormPost::on("/account");
+    let (state, session) = request_context()?;
+    let name = domain::flows::security_keys::remove(&state, &session, key_id, password, otp).await?;
+    form.next("/account", Some(&format!("The security key \u{201c}{name}\u{201d} is removed.")));
+    Ok(Done {})
+}
+
+/// The challenge for the sign-in's key step (a session past its password step).
+#[server(endpoint = "login/security-key/start")]
+pub async fn start_security_key_sign_in() -> Result<SecurityKeyChallenge, ApiError> {
+    use crate::server::session::request_context;
+    let (state, session) = request_context()?;
+    let challenge = domain::flows::security_keys::start_sign_in(&state, &session).await?;
+    Ok(SecurityKeyChallenge { options: challenge.options_json })
+}
+
+/// The key's answer: signed in (a new session id), then on to `rd` when it is a valid target.
+#[server(endpoint = "login/security-key/finish")]
+pub async fn finish_security_key_sign_in(credential: Option<String>, rd: Option<String>) -> Result<Done, ApiError> {
+    use crate::server::{form_reply::FormPost, session::request_context};
+    use domain::flows::return_to;
+    let form = FormPost::on("/login/2fa");
+    let (state, session) = request_context()?;
+    domain::flows::security_keys::finish_sign_in(&state, &session, credential).await?;
+    form.next(&return_to::after_sign_in(rd.as_deref(), &state.settings, "", true), Some("You are signed in."));
+    Ok(Done {})
+}

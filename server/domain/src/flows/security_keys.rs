@@ -1,0 +1,268 @@
+//! Security keys (WebAuthn) as a second factor: adding one (a recent sign-in needed; the first
+//! one turns 2FA on and makes the recovery codes), removing one (the last second factor needs
+//! the password and a factor, like turning 2FA off), and signing in with one after the password.
+//!
+//! Each is a ceremony of two requests: the challenge, then the key's answer. The challenge's
+//! state is kept in the database (`storage::security_keys`), bound to the session that asked,
+//! single-use and good for 5 minutes. A failed answer at sign-in counts on the same per-account
+//! throttle and lock as a wrong code.
+
+use super::{
+    account_change, current_user, reauthentication,
+    second_factor::{self},
+    session::{self, SessionData},
+};
+use crate::{
+    credentials::{
+        recovery_codes,
+        secret_box::sha256_hex,
+        security_key::{relying_party, CEREMONY_SECONDS},
+    },
+    error::AuthError,
+    services::Services,
+    storage::{
+        accounts,
+        security_keys::{self, Added, Purpose, StoredKey},
+        security_log::Event,
+        throttle::{self, SecondFactorKind},
+    },
+};
+use webauthn_rs::prelude::{
+    PublicKeyCredential, RegisterPublicKeyCredential, SecurityKeyAuthentication, SecurityKeyRegistration, WebauthnError,
+};
+
+/// A key's name: what the owner will recognise it by ("Blue YubiKey").
+pub const MAX_KEY_NAME: usize = 60;
+/// A browser's answer is a few kilobytes at most.
+const MAX_ANSWER: usize = 16 * 1024;
+
+/// The challenge for the browser (`navigator.credentials.create` or `get`), as JSON.
+pub struct Challenge {
+    pub options_json: String,
+}
+
+/// Where this session's ceremony for `purpose` is kept: tied to a token only this session holds.
+async fn ceremony_key(session: &impl SessionData, purpose: Purpose) -> Result<String, AuthError> {
+    let binding = session::setup_binding(session).await?;
+    Ok(sha256_hex(format!("webauthn:{purpose:?}:{binding}").as_bytes()))
+}
+
+fn key_name(name: Option<String>) -> Result<String, AuthError> {
+    let name = name.unwrap_or_default().trim().to_owned();
+    if name.is_empty() {
+        return Err(AuthError::BadInput("Give the key a name, so you can tell it from others later.".into()));
+    }
+    if name.chars().count() > MAX_KEY_NAME || name.chars().any(char::is_control) {
+        return Err(AuthError::BadInput(format!("A key name is up to {MAX_KEY_NAME} characters, on one line.")));
+    }
+    Ok(name)
+}
+
+fn answer<T: serde::de::DeserializeOwned>(credential: Option<String>) -> Result<T, AuthError> {
+    let raw = credential.unwrap_or_default();
+    if raw.is_empty() || raw.len() > MAX_ANSWER {
+        return Err(AuthError::BadInput("The security key's answer is missing or too long.".into()));
+    }
+    serde_json::from_str(&raw)
+        .map_err(|_| AuthError::BadInput("The security key's answer is not a WebAuthn credential.".into()))
+}
+
+fn to_json(value: &impl serde::Serialize) -> Result<String, AuthError> {
+    serde_json::to_string(value).map_err(|e| AuthError::unexpected(format!("a WebAuthn challenge: {e}")))
+}
+
+/// The account's keys, for its page.
+pub async fn keys_of(services: &Services, account_id: i64) -> Result<Vec<StoredKey>, AuthError> {
+    Ok(security_keys::list(&services.db, account_id).await?)
+}
+
+/// Starts adding a key named `name`: the account's keys are excluded (a key is added once).
+#[tracing::instrument(skip_all)]
+pub async fn start_adding(
+    services: &Services,
+    session: &impl SessionData,
+    name: Option<String>,
+) -> Result<Challenge, AuthError> {
+    let name = key_name(name)?;
+    let account = current_user::recently_signed_in_account(services, session).await?;
+    let existing = security_keys::list(&services.db, account.id).await?;
+    let handle = security_keys::user_handle(&services.db, account.id).await?;
+    let exclude = existing.iter().map(|k| k.credential.cred_id().clone()).collect();
+    let (options, state) = relying_party(&services.settings)?
+        .start_securitykey_registration(handle, &account.username, &account.username, Some(exclude), None, None)
+        .map_err(|e| AuthError::unexpected(format!("starting a key registration: {e}")))?;
+    let at = ceremony_key(session, Purpose::AddKey).await?;
+    let expires_at = services.now() + CEREMONY_SECONDS;
+    security_keys::begin_ceremony(&services.db, &at, account.id, Purpose::AddKey, Some(&name), &state, expires_at)
+        .await?;
+    Ok(Challenge { options_json: to_json(&options)? })
+}
+
+/// What adding a key ended with.
+pub struct KeyAdded {
+    pub name: String,
+    /// The recovery codes, when this key turned 2FA on: shown once.
+    pub recovery_codes: Option<Vec<String>>,
+}
+
+/// Finishes adding a key with the browser's answer.
+#[tracing::instrument(skip_all)]
+pub async fn finish_adding(
+    services: &Services,
+    session: &impl SessionData,
+    credential: Option<String>,
+) -> Result<KeyAdded, AuthError> {
+    let reply: RegisterPublicKeyCredential = answer(credential)?;
+    let account = current_user::recently_signed_in_account(services, session).await?;
+    let (db, now) = (&services.db, services.now());
+    let at = ceremony_key(session, Purpose::AddKey).await?;
+    let (name, state) =
+        security_keys::take_ceremony::<SecurityKeyRegistration>(db, &at, account.id, Purpose::AddKey, now)
+            .await?
+            .ok_or(AuthError::NoPendingSecurityKeyRequest)?;
+    let name = name.unwrap_or_default();
+    let key = relying_party(&services.settings)?.finish_securitykey_registration(&reply, &state).map_err(|e| {
+        tracing::info!(error = %e, "a key registration was refused");
+        AuthError::SecurityKeyRejected
+    })?;
+    let first_factor = !account.two_factor_on();
+    let codes = first_factor.then(recovery_codes::generate_set);
+    let recovery = codes.as_deref().map(|codes| (codes, account.session_epoch));
+    let address = session.client_address();
+    match security_keys::add(db, account.id, &name, &key, recovery, now).await? {
+        Added::Key => {
+            services.identities.changed(account.id);
+            services.log_key(account.id, Event::SecurityKeyAdded, &name, address).await;
+        }
+        Added::TurnedTwoFactorOn { epoch } => {
+            throttle::clear_second_factor_failures(db, account.id).await?;
+            account_change::finish(
+                services,
+                session,
+                &account,
+                Some(epoch),
+                Event::TwoFactorEnabled,
+                AuthError::TwoFactorAlreadyOn,
+            )
+            .await?;
+            services.log_key(account.id, Event::SecurityKeyAdded, &name, address).await;
+        }
+        Added::Duplicate => return Err(AuthError::BadInput("That security key is already registered.".into())),
+        Added::Lost => {
+            let raced = AuthError::BadInput("Two-factor authentication changed meanwhile: reload the page.".into());
+            return Err(account_change::finish(services, session, &account, None, Event::SecurityKeyAdded, raced)
+                .await
+                .err()
+                .unwrap_or(AuthError::NotSignedIn));
+        }
+    }
+    tracing::info!("security key added");
+    Ok(KeyAdded { name, recovery_codes: codes })
+}
+
+/// Removes a key. A recent sign-in is needed; when it is the account's last second factor (no
+/// app, no other key), removing it turns 2FA off, so it needs the password and a recovery code
+/// too, as turning 2FA off does.
+#[tracing::instrument(skip_all)]
+pub async fn remove(
+    services: &Services,
+    session: &impl SessionData,
+    key_id: Option<String>,
+    password: Option<String>,
+    otp: Option<String>,
+) -> Result<String, AuthError> {
+    let key_id: i64 = key_id
+        .as_deref()
+        .and_then(|id| id.trim().parse().ok())
+        .ok_or_else(|| AuthError::BadInput("Which key? key_id is missing.".into()))?;
+    let account = current_user::recently_signed_in_account(services, session).await?;
+    let keys = security_keys::list(&services.db, account.id).await?;
+    let key = keys
+        .iter()
+        .find(|k| k.id == key_id)
+        .ok_or_else(|| AuthError::BadInput("There is no such key on this account.".into()))?;
+    let address = session.client_address();
+    let last_factor = account.otp_secret.is_none() && keys.len() == 1;
+    if last_factor {
+        let proof = second_factor::code_or_recovery_code(otp)?;
+        reauthentication::check_factors(services, session, &account, password, Some(&proof)).await?;
+        let raised = accounts::disable_two_factor(&services.db, account.id, Some(account.session_epoch)).await?;
+        account_change::finish(services, session, &account, raised, Event::TwoFactorDisabled, AuthError::TwoFactorOff)
+            .await?;
+    } else if !security_keys::remove(&services.db, account.id, key_id).await? {
+        return Err(AuthError::BadInput("There is no such key on this account.".into()));
+    }
+    services.identities.forget(account.id);
+    services.log_key(account.id, Event::SecurityKeyRemoved, &key.name, address).await;
+    Ok(key.name.clone())
+}
+
+/// The sign-in's second step with a key: the challenge, for a session past its password step.
+#[tracing::instrument(skip_all)]
+pub async fn start_sign_in(services: &Services, session: &impl SessionData) -> Result<Challenge, AuthError> {
+    let account = current_user::pending_account(services, session).await?;
+    let keys = security_keys::list(&services.db, account.id).await?;
+    if keys.is_empty() {
+        return Err(AuthError::BadInput("This account has no security key: use a code.".into()));
+    }
+    let credentials: Vec<_> = keys.into_iter().map(|k| k.credential).collect();
+    let (options, state) = relying_party(&services.settings)?
+        .start_securitykey_authentication(&credentials)
+        .map_err(|e| AuthError::unexpected(format!("starting a key sign-in: {e}")))?;
+    let at = ceremony_key(session, Purpose::SignIn).await?;
+    let expires_at = services.now() + CEREMONY_SECONDS;
+    security_keys::begin_ceremony(&services.db, &at, account.id, Purpose::SignIn, None, &state, expires_at).await?;
+    Ok(Challenge { options_json: to_json(&options)? })
+}
+
+/// Finishes the key step: the answer checked under the per-account throttle; a success resets
+/// it, records the key's new counter, logs the key's name and signs in under a new session id.
+#[tracing::instrument(skip_all)]
+pub async fn finish_sign_in(
+    services: &Services,
+    session: &impl SessionData,
+    credential: Option<String>,
+) -> Result<(), AuthError> {
+    let reply: PublicKeyCredential = answer(credential)?;
+    let account = current_user::pending_account(services, session).await?;
+    let (db, now, address) = (&services.db, services.now(), session.client_address());
+    let at = ceremony_key(session, Purpose::SignIn).await?;
+    let failures = throttle::reserve_second_factor_attempt(db, account.id, SecondFactorKind::SecurityKey, now).await?;
+    let taken =
+        security_keys::take_ceremony::<SecurityKeyAuthentication>(db, &at, account.id, Purpose::SignIn, now).await?;
+    let checked = match &taken {
+        Some((_, state)) => {
+            relying_party(&services.settings)?.finish_securitykey_authentication(&reply, state).map_err(Some)
+        }
+        None => Err(None),
+    };
+    let result = match checked {
+        Ok(result) => result,
+        Err(why) => {
+            if let Some(WebauthnError::CredentialPossibleCompromise) = why {
+                // A counter that went backwards: a cloned key, most likely.
+                tracing::warn!(user_id = account.id, "a security key's signature counter went backwards: refused");
+            }
+            services.log(account.id, Event::SecurityKeyRejected, address).await;
+            if failures == throttle::SECOND_FACTOR_LOCK_FAILURES {
+                services.log(account.id, Event::CodesLocked, address).await;
+            }
+            return Err(if taken.is_none() {
+                AuthError::NoPendingSecurityKeyRequest
+            } else {
+                AuthError::SecurityKeyRejected
+            });
+        }
+    };
+    let keys = security_keys::list(db, account.id).await?;
+    let Some(mut key) = keys.into_iter().find(|k| k.credential.cred_id() == result.cred_id()) else {
+        // Removed between the challenge and the answer.
+        services.log(account.id, Event::SecurityKeyRejected, address).await;
+        return Err(AuthError::SecurityKeyRejected);
+    };
+    key.credential.update_credential(&result);
+    security_keys::record_use(db, key.id, &key.credential, now).await?;
+    throttle::clear_second_factor_failures(db, account.id).await?;
+    services.log_key(account.id, Event::SignedInWithSecurityKey, &key.name, address).await;
+    session::complete_sign_in(session, account.id, account.session_epoch, now).await
+}

@@ -1,0 +1,225 @@
+//! An account's security keys and the WebAuthn ceremonies in progress. A key is kept as the
+//! `webauthn-rs` credential (its id, public key and signature counter: nothing secret). A
+//! ceremony's state waits here between its two requests, so any instance can finish it; the
+//! answer takes it out with one `DELETE … RETURNING`, so it is used once.
+
+use super::accounts::store_recovery_codes;
+use sqlx::{AnyPool, Row};
+use webauthn_rs::prelude::{SecurityKey, Uuid};
+
+/// A key as the account page and the sign-in see it.
+pub struct StoredKey {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub credential: SecurityKey,
+}
+
+fn decode(e: serde_json::Error) -> sqlx::Error {
+    sqlx::Error::Decode(format!("a stored security key: {e}").into())
+}
+
+fn encode(e: serde_json::Error) -> sqlx::Error {
+    sqlx::Error::Encode(e.into())
+}
+
+/// The account's keys, oldest first.
+pub async fn list(db: &AnyPool, account_id: i64) -> Result<Vec<StoredKey>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, name, created_at, last_used_at, credential FROM security_keys WHERE user_id = $1 ORDER BY id",
+    )
+    .bind(account_id)
+    .fetch_all(db)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(StoredKey {
+                id: row.try_get("id")?,
+                name: row.try_get("name")?,
+                created_at: row.try_get("created_at")?,
+                last_used_at: row.try_get("last_used_at")?,
+                credential: serde_json::from_str(&row.try_get::<String, _>("credential")?).map_err(decode)?,
+            })
+        })
+        .collect()
+}
+
+/// The account's WebAuthn user handle, made on first use (random, never the row id).
+pub async fn user_handle(db: &AnyPool, account_id: i64) -> Result<Uuid, sqlx::Error> {
+    let made = Uuid::new_v4().to_string();
+    sqlx::query("UPDATE users SET webauthn_handle = $1 WHERE id = $2 AND webauthn_handle IS NULL")
+        .bind(&made)
+        .bind(account_id)
+        .execute(db)
+        .await?;
+    let handle: String =
+        sqlx::query_scalar("SELECT webauthn_handle FROM users WHERE id = $1").bind(account_id).fetch_one(db).await?;
+    Uuid::parse_str(&handle).map_err(|e| sqlx::Error::Decode(e.into()))
+}
+
+/// What adding a key did.
+pub enum Added {
+    /// Another key for an account with 2FA on.
+    Key,
+    /// The account's first second factor: 2FA is on, with these recovery codes, and the
+    /// account's other sessions end (the new session epoch).
+    TurnedTwoFactorOn { epoch: i64 },
+    /// That key is registered already (to this account or another).
+    Duplicate,
+    /// The caller's session was ended meanwhile, or 2FA changed under it.
+    Lost,
+}
+
+/// Adds a key. With `recovery` (2FA was off when the ceremony began): in the same transaction,
+/// 2FA turns on with these recovery codes, conditional on the caller's epoch and on 2FA still
+/// being off, as confirming an app does.
+pub async fn add(
+    db: &AnyPool,
+    account_id: i64,
+    name: &str,
+    credential: &SecurityKey,
+    recovery: Option<(&[String], i64)>,
+    now: i64,
+) -> Result<Added, sqlx::Error> {
+    let credential_id: &[u8] = credential.cred_id();
+    let credential_id = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, credential_id);
+    let mut tx = db.begin().await?;
+    let mut epoch = None;
+    if let Some((_, caller_epoch)) = recovery {
+        // Writes first, so SQLite takes the write lock at once.
+        let raised = sqlx::query(
+            "UPDATE users SET session_epoch = session_epoch + 1
+             WHERE id = $1 AND session_epoch = $2 AND totp_secret IS NULL
+               AND NOT EXISTS (SELECT 1 FROM security_keys WHERE user_id = $1)
+             RETURNING session_epoch",
+        )
+        .bind(account_id)
+        .bind(caller_epoch)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = raised else {
+            tx.rollback().await?;
+            return Ok(Added::Lost);
+        };
+        epoch = Some(row.try_get::<i64, _>("session_epoch")?);
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO security_keys (user_id, name, credential_id, credential, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(account_id)
+    .bind(name)
+    .bind(credential_id)
+    .bind(serde_json::to_string(credential).map_err(encode)?)
+    .bind(now)
+    .execute(&mut *tx)
+    .await;
+    match inserted {
+        Ok(_) => {}
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            tx.rollback().await?;
+            return Ok(Added::Duplicate);
+        }
+        Err(e) => return Err(e),
+    }
+    if let Some((codes, _)) = recovery {
+        store_recovery_codes(&mut tx, account_id, codes).await?;
+    }
+    tx.commit().await?;
+    Ok(epoch.map_or(Added::Key, |epoch| Added::TurnedTwoFactorOn { epoch }))
+}
+
+/// Removes one of the account's keys; `false` when it has no such key.
+pub async fn remove(db: &AnyPool, account_id: i64, key_id: i64) -> Result<bool, sqlx::Error> {
+    let removed = sqlx::query("DELETE FROM security_keys WHERE id = $1 AND user_id = $2")
+        .bind(key_id)
+        .bind(account_id)
+        .execute(db)
+        .await?;
+    Ok(removed.rows_affected() == 1)
+}
+
+/// After a key signed in: its new counter, and when.
+pub async fn record_use(db: &AnyPool, key_id: i64, credential: &SecurityKey, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE security_keys SET credential = $1, last_used_at = $2 WHERE id = $3")
+        .bind(serde_json::to_string(credential).map_err(encode)?)
+        .bind(now)
+        .bind(key_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// What a ceremony is for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Purpose {
+    AddKey,
+    SignIn,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::AddKey => "add_key",
+            Purpose::SignIn => "sign_in",
+        }
+    }
+}
+
+/// Keeps a ceremony's state until its answer (replacing one this session began for the same
+/// purpose: only the newest challenge is answerable).
+pub async fn begin_ceremony(
+    db: &AnyPool,
+    ceremony_hash: &str,
+    account_id: i64,
+    purpose: Purpose,
+    key_name: Option<&str>,
+    state: &impl serde::Serialize,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    let state = serde_json::to_string(state).map_err(encode)?;
+    let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM webauthn_ceremonies WHERE ceremony_hash = $1")
+        .bind(ceremony_hash)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO webauthn_ceremonies (ceremony_hash, user_id, purpose, key_name, state, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(ceremony_hash)
+    .bind(account_id)
+    .bind(purpose.as_str())
+    .bind(key_name)
+    .bind(state)
+    .bind(expires_at)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
+/// Takes the ceremony out (once: a second answer finds nothing), if it is this account's, for
+/// this purpose and not expired. Returns its key name and state.
+pub async fn take_ceremony<S: serde::de::DeserializeOwned>(
+    db: &AnyPool,
+    ceremony_hash: &str,
+    account_id: i64,
+    purpose: Purpose,
+    now: i64,
+) -> Result<Option<(Option<String>, S)>, sqlx::Error> {
+    let row = sqlx::query(
+        "DELETE FROM webauthn_ceremonies WHERE ceremony_hash = $1 RETURNING user_id, purpose, key_name, state, expires_at",
+    )
+    .bind(ceremony_hash)
+    .fetch_optional(db)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let fits = row.try_get::<i64, _>("user_id")? == account_id
+        && row.try_get::<String, _>("purpose")? == purpose.as_str()
+        && row.try_get::<i64, _>("expires_at")? > now;
+    if !fits {
+        return Ok(None);
+    }
+    let state = serde_json::from_str(&row.try_get::<String, _>("state")?).map_err(decode)?;
+    Ok(Some((row.try_get("key_name")?, state)))
+}

@@ -1,0 +1,272 @@
+//! Security keys (WebAuthn) as a second factor, on the server's side: a software key that is
+//! not the code under test (`helpers/soft_key.rs`) answers the server's challenges as a browser
+//! would. Adding a key, signing in with it, and every way an answer is refused: an expired or
+//! reused challenge, another origin, another relying party, an unknown key, a bad signature, a
+//! counter that went backwards; each refusal at sign-in counted like a wrong code.
+
+use crate::helpers::{fresh_database_url, session_cookie, soft_key::SoftKey, spawn_app_with, test_config, TestApp};
+use reqwest::{Client, StatusCode};
+use serde_json::Value;
+
+const PASSWORD: &str = "correct horse battery";
+/// The test server's `PUBLIC_URL`: the only origin its keys answer for (a name: browsers take
+/// no IP address as a relying party's id).
+const ORIGIN: &str = "http://localhost:3000";
+
+async fn spawn_app() -> (TestApp, tempfile::TempDir) {
+    let folder = tempfile::tempdir().unwrap();
+    let mut config = test_config(fresh_database_url(folder.path()).await);
+    config.settings.public_url = ORIGIN.into();
+    (spawn_app_with(config).await, folder)
+}
+
+async fn json(r: reqwest::Response) -> (StatusCode, Value) {
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// The challenge `options` of a `.../start` answer, parsed.
+async fn options(app: &TestApp, client: &Client, endpoint: &str, form: &[(&str, &str)]) -> Value {
+    let (status, body) = json(app.post(client, endpoint, form).await).await;
+    assert_eq!(status, StatusCode::OK, "{endpoint}: {body}");
+    serde_json::from_str(body["options"].as_str().expect("options")).expect("options are JSON")
+}
+
+/// Adds `key` to the signed-in account as `name`; returns the answer.
+async fn add_key(app: &TestApp, client: &Client, key: &mut SoftKey, name: &str) -> (StatusCode, Value) {
+    let challenge = options(app, client, "security-keys/add/start", &[("name", name)]).await;
+    let credential = key.register(&challenge, ORIGIN);
+    json(app.post(client, "security-keys/add/finish", &[("credential", &credential)]).await).await
+}
+
+/// After the password: the key step with `answer` made by `sign` from the challenge.
+async fn key_step(app: &TestApp, client: &Client, sign: impl FnOnce(&Value) -> String) -> (StatusCode, Value) {
+    let challenge = options(app, client, "login/security-key/start", &[]).await;
+    let credential = sign(&challenge);
+    json(app.post(client, "login/security-key/finish", &[("credential", &credential)]).await).await
+}
+
+async fn failures(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT second_factor_failures FROM users WHERE username = 'alice'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+async fn logged(app: &TestApp) -> Vec<(String, Option<String>)> {
+    sqlx::query_as("SELECT kind, key_name FROM security_events ORDER BY id").fetch_all(&app.db).await.unwrap()
+}
+
+/// Alice, registered with a key as her only second factor, signed out again; her key.
+async fn alice_with_a_key(app: &TestApp) -> SoftKey {
+    let browser = app.new_client();
+    app.register(&browser, "alice", PASSWORD).await;
+    let mut key = SoftKey::new();
+    let (status, added) = add_key(app, &browser, &mut key, "Blue key").await;
+    assert_eq!(status, StatusCode::OK, "{added}");
+    key
+}
+
+#[tokio::test]
+async fn the_first_key_turns_two_factor_on_and_signs_in_after_the_password() {
+    let (app, _folder) = spawn_app().await;
+    let browser = app.new_client();
+    app.register(&browser, "alice", PASSWORD).await;
+    let mut key = SoftKey::new();
+    let (status, added) = add_key(&app, &browser, &mut key, "Blue key").await;
+    assert_eq!(status, StatusCode::OK, "{added}");
+    assert_eq!(added["name"], "Blue key");
+    assert_eq!(added["recovery_codes"].as_array().map(Vec::len), Some(10), "the first factor: recovery codes, once");
+    let (_, me) = json(app.me(&browser).await).await;
+    assert_eq!(me["two_factor"], true);
+
+    // A second key: no new recovery codes.
+    let (status, second) = add_key(&app, &browser, &mut SoftKey::new(), "Spare key").await;
+    assert_eq!((status, second["recovery_codes"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)));
+    // The same key again is refused (the browser would not even offer it: it is excluded).
+    let (status, _) = add_key(&app, &browser, &mut key, "Blue key again").await;
+    assert!(status.is_client_error(), "{status}");
+    let keys: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM security_keys").fetch_one(&app.db).await.unwrap();
+    assert_eq!(keys, 2);
+
+    let other = app.new_client();
+    let r = app.login(&other, "alice", PASSWORD).await;
+    let pending_id = session_cookie(&r).expect("a session");
+    assert_eq!(json(r).await.1["second_factor"], true, "a key is a second factor");
+    assert_eq!(app.me(&other).await.status(), StatusCode::UNAUTHORIZED, "pending: nothing yet");
+    let challenge = options(&app, &other, "login/security-key/start", &[]).await;
+    let allowed = challenge["publicKey"]["allowCredentials"].as_array().map(Vec::len);
+    assert_eq!(allowed, Some(2), "the account's keys, and only them: {challenge}");
+    let credential = key.sign_in(&challenge, ORIGIN);
+    let r = app.post(&other, "login/security-key/finish", &[("credential", &credential)]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_ne!(session_cookie(&r), Some(pending_id), "a new session id");
+    assert_eq!(app.me(&other).await.status(), StatusCode::OK, "signed in with the key");
+    let events = logged(&app).await;
+    for (kind, name) in [
+        ("security_key.added", Some("Blue key")),
+        ("security_key.added", Some("Spare key")),
+        ("sign_in.success.security_key", Some("Blue key")),
+    ] {
+        assert!(
+            events.iter().any(|(k, n)| k == kind && n.as_deref() == name),
+            "{kind} {name:?} in the log: {events:?}"
+        );
+    }
+    let last_used: Option<i64> = sqlx::query_scalar("SELECT last_used_at FROM security_keys WHERE name = 'Blue key'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(last_used.is_some(), "when it was last used is kept");
+}
+
+#[tokio::test]
+async fn a_challenge_is_single_use_and_expires_after_five_minutes() {
+    let (app, _folder) = spawn_app().await;
+    let mut key = alice_with_a_key(&app).await;
+    let browser = app.new_client();
+    app.login(&browser, "alice", PASSWORD).await;
+    let challenge = options(&app, &browser, "login/security-key/start", &[]).await;
+    let answer = key.sign_in(&challenge, ORIGIN);
+    let finish = |credential: String| {
+        let browser = browser.clone();
+        let app = &app;
+        async move { app.post(&browser, "login/security-key/finish", &[("credential", &credential)]).await.status() }
+    };
+    assert_eq!(finish(answer.clone()).await, StatusCode::OK);
+    // Signed in; a new password step, and the old answer offered again: refused.
+    let again = app.new_client();
+    app.login(&again, "alice", PASSWORD).await;
+    let replayed = app.post(&again, "login/security-key/finish", &[("credential", &answer)]).await;
+    assert_eq!(replayed.status(), StatusCode::UNAUTHORIZED, "a used challenge answers nothing");
+    assert_eq!(app.me(&again).await.status(), StatusCode::UNAUTHORIZED);
+
+    // A challenge answered after 5 minutes is refused; the account is not signed in.
+    let late = app.new_client();
+    app.login(&late, "alice", PASSWORD).await;
+    let challenge = options(&app, &late, "login/security-key/start", &[]).await;
+    app.advance(5 * 60 - 10);
+    let answer = key.sign_in(&challenge, ORIGIN);
+    // (The password step itself lasts 5 minutes too: a fresh one, the old challenge.)
+    app.advance(11);
+    let r = app.post(&late, "login/security-key/finish", &[("credential", &answer)]).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "expired");
+    assert_eq!(app.me(&late).await.status(), StatusCode::UNAUTHORIZED);
+
+    // Adding a key: the same rules.
+    let owner = app.new_client();
+    app.login(&owner, "alice", PASSWORD).await;
+    let (status, _) = key_step(&app, &owner, |c| key.sign_in(c, ORIGIN)).await;
+    assert_eq!(status, StatusCode::OK);
+    let challenge = options(&app, &owner, "security-keys/add/start", &[("name", "Late key")]).await;
+    app.advance(5 * 60 + 1);
+    let credential = SoftKey::new().register(&challenge, ORIGIN);
+    let r = app.post(&owner, "security-keys/add/finish", &[("credential", &credential)]).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "an expired registration adds nothing");
+    let keys: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM security_keys").fetch_one(&app.db).await.unwrap();
+    assert_eq!(keys, 1);
+}
+
+#[tokio::test]
+async fn answers_for_another_origin_or_relying_party_are_refused() {
+    let (app, _folder) = spawn_app().await;
+    let browser = app.new_client();
+    app.register(&browser, "alice", PASSWORD).await;
+    for (origin, rp_id) in [("https://phishing.example", None), (ORIGIN, Some("phishing.example"))] {
+        let challenge = options(&app, &browser, "security-keys/add/start", &[("name", "Key")]).await;
+        let mut key = SoftKey::new();
+        let credential = match rp_id {
+            Some(rp_id) => key.register_for(&challenge, origin, rp_id),
+            None => key.register(&challenge, origin),
+        };
+        let r = app.post(&browser, "security-keys/add/finish", &[("credential", &credential)]).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "origin {origin}, rp id {rp_id:?}");
+    }
+    let (_, me) = json(app.me(&browser).await).await;
+    assert_eq!(me["two_factor"], false, "no key was added");
+
+    let mut key = SoftKey::new();
+    assert_eq!(add_key(&app, &browser, &mut key, "Blue key").await.0, StatusCode::OK);
+    let other = app.new_client();
+    app.login(&other, "alice", PASSWORD).await;
+    let (status, _) = key_step(&app, &other, |c| key.sign_in(c, "https://phishing.example")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "an answer given to a phishing site does not sign in here");
+    assert_eq!(failures(&app).await, 1, "and it counts as a failed second factor");
+}
+
+#[tokio::test]
+async fn an_unknown_key_a_bad_signature_and_a_counter_going_back_are_refused_and_counted() {
+    let (app, _folder) = spawn_app().await;
+    let mut key = alice_with_a_key(&app).await;
+    let browser = app.new_client();
+    app.login(&browser, "alice", PASSWORD).await;
+
+    let mut stranger = SoftKey::new();
+    let (status, _) = key_step(&app, &browser, |c| stranger.sign_in(c, ORIGIN)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a key not on the account");
+
+    let (status, _) = key_step(&app, &browser, |c| {
+        let mut answer: Value = serde_json::from_str(&key.sign_in(c, ORIGIN)).unwrap();
+        // Another key's signature under this key's id.
+        let forged: Value = serde_json::from_str(&SoftKey::new().sign_in(c, ORIGIN)).unwrap();
+        answer["response"]["signature"] = forged["response"]["signature"].clone();
+        answer.to_string()
+    })
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a bad signature");
+    assert_eq!(failures(&app).await, 2);
+
+    let (status, _) = key_step(&app, &browser, |c| key.sign_in(c, ORIGIN)).await;
+    assert_eq!(status, StatusCode::OK, "the right key");
+    assert_eq!(failures(&app).await, 0, "a success resets the count");
+
+    // A copy of the key that signed fewer times: its counter goes backwards.
+    let other = app.new_client();
+    app.login(&other, "alice", PASSWORD).await;
+    key.counter = 0;
+    let (status, _) = key_step(&app, &other, |c| key.sign_in(c, ORIGIN)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "a counter that did not move on");
+    assert_eq!(failures(&app).await, 1);
+    let rejected = logged(&app).await.iter().filter(|(k, _)| k == "sign_in.failure.security_key").count();
+    assert_eq!(rejected, 3, "each refusal is in the security log");
+}
+
+#[tokio::test]
+async fn removing_the_last_key_needs_the_password_and_a_recovery_code() {
+    let (app, _folder) = spawn_app().await;
+    let browser = app.new_client();
+    app.register(&browser, "alice", PASSWORD).await;
+    let mut key = SoftKey::new();
+    let (_, added) = add_key(&app, &browser, &mut key, "Blue key").await;
+    let codes: Vec<String> =
+        added["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    let key_id: i64 = sqlx::query_scalar("SELECT id FROM security_keys").fetch_one(&app.db).await.unwrap();
+    let key_id = key_id.to_string();
+    let r = app.post(&browser, "security-keys/remove", &[("key_id", &key_id)]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "the last factor: the password and a factor too");
+    let r = app
+        .post(&browser, "security-keys/remove", &[("key_id", &key_id), ("password", PASSWORD), ("otp", "wrong")])
+        .await;
+    assert!(r.status().is_client_error());
+    let r = app
+        .post(&browser, "security-keys/remove", &[("key_id", &key_id), ("password", PASSWORD), ("otp", &codes[0])])
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let (_, me) = json(app.me(&browser).await).await;
+    assert_eq!(me["two_factor"], false, "the last factor gone: 2FA is off");
+    assert!(logged(&app).await.iter().any(|(k, n)| k == "security_key.removed" && n.as_deref() == Some("Blue key")));
+
+    // With two keys, one goes with a recent sign-in alone.
+    add_key(&app, &browser, &mut SoftKey::new(), "One").await;
+    add_key(&app, &browser, &mut SoftKey::new(), "Two").await;
+    let one: i64 =
+        sqlx::query_scalar("SELECT id FROM security_keys WHERE name = 'One'").fetch_one(&app.db).await.unwrap();
+    let r = app.post(&browser, "security-keys/remove", &[("key_id", &one.to_string())]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // Not someone else's key, and not after the recent-sign-in window.
+    app.advance(11 * 60);
+    let two: i64 =
+        sqlx::query_scalar("SELECT id FROM security_keys WHERE name = 'Two'").fetch_one(&app.db).await.unwrap();
+    let r = app.post(&browser, "security-keys/remove", &[("key_id", &two.to_string())]).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "a recent sign-in is needed");
+}
