@@ -118,9 +118,12 @@ async fn visitor(state: &AppState, session: &RequestSession) -> Result<Visitor, 
     Ok(match session::stage(session, state.now()).await? {
         Stage::SignedIn { user_id, authenticated_at, epoch } => {
             match current_user::identity_at_epoch(state, user_id, epoch).await? {
-                Some(identity) => {
-                    Visitor::SignedIn { user_id, two_factor_on: identity.two_factor, auth_time: authenticated_at }
-                }
+                Some(identity) => Visitor::SignedIn {
+                    user_id,
+                    two_factor_on: identity.two_factor,
+                    security_key: session.signed_in_with_key().await?,
+                    auth_time: authenticated_at,
+                },
                 None => Visitor::Anonymous,
             }
         }

@@ -18,6 +18,8 @@ const SIGN_IN_KEY: &str = "sign_in";
 const FRESH_RECOVERY_CODES_KEY: &str = "fresh_recovery_codes";
 /// A random token only this session holds: the 2FA setup it starts is bound to its hash.
 const SETUP_TOKEN_KEY: &str = "setup_token";
+/// Set when the second step was a security key (`amr` `hwk`).
+const SIGNED_IN_WITH_KEY: &str = "signed_in_with_key";
 
 /// The session of one request, the client address it came from, and the device token it
 /// showed (see `device_cookie`).
@@ -110,7 +112,16 @@ impl SessionData for RequestSession {
         }
         self.session.remove::<Vec<u8>>(FRESH_RECOVERY_CODES_KEY).await.map_err(session_failed)?;
         self.session.remove::<String>(SETUP_TOKEN_KEY).await.map_err(session_failed)?;
+        self.session.remove::<bool>(SIGNED_IN_WITH_KEY).await.map_err(session_failed)?;
         Ok(())
+    }
+
+    async fn signed_in_with_key(&self) -> Result<bool, AuthError> {
+        Ok(self.session.get::<bool>(SIGNED_IN_WITH_KEY).await.map_err(session_failed)?.unwrap_or(false))
+    }
+
+    async fn mark_signed_in_with_key(&self) -> Result<(), AuthError> {
+        self.session.insert(SIGNED_IN_WITH_KEY, true).await.map_err(session_failed)
     }
 
     async fn end(&self) -> Result<(), AuthError> {

@@ -270,3 +270,55 @@ async fn removing_the_last_key_needs_the_password_and_a_recovery_code() {
     let r = app.post(&browser, "security-keys/remove", &[("key_id", &two.to_string())]).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "a recent sign-in is needed");
 }
+
+/// An app that signs in through OpenID Connect learns that the second factor was a hardware key
+/// (`amr` `["pwd", "hwk", "mfa"]`, API.md), and the account's keys count for a client that
+/// insists on two factors.
+#[tokio::test]
+async fn an_apps_id_token_says_a_hardware_key_was_used() {
+    use domain::openid::clients::{self, ClientPolicy, NewClient};
+    let (app, _folder) = spawn_app().await;
+    let redirect = "http://app.example.test/callback";
+    let client = NewClient {
+        client_id: "wiki".into(),
+        name: None,
+        redirect_uris: vec![redirect.into()],
+        post_logout_redirect_uris: Vec::new(),
+        public: true,
+        policy: ClientPolicy::TwoFactor,
+    };
+    clients::add(&app.db, &client, app.clock.now()).await.unwrap();
+    let mut key = alice_with_a_key(&app).await;
+    let browser = app.new_client();
+    app.login(&browser, "alice", PASSWORD).await;
+    let (status, _) = key_step(&app, &browser, |c| key.sign_in(c, ORIGIN)).await;
+    assert_eq!(status, StatusCode::OK);
+    // RFC 7636 Appendix B's verifier and challenge.
+    let authorize = app.url(&format!(
+        "/oidc/authorize?response_type=code&client_id=wiki&redirect_uri={}&scope=openid\
+         &code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+        form_urlencoded::byte_serialize(redirect.as_bytes()).collect::<String>()
+    ));
+    let r = browser.get(authorize).send().await.unwrap();
+    let location = r.headers()[reqwest::header::LOCATION].to_str().unwrap().to_owned();
+    let code = form_urlencoded::parse(location.split_once('?').unwrap().1.as_bytes())
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("a code at once: two factors, one of them a key");
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("client_id", "wiki"),
+        ("code", code.as_str()),
+        ("redirect_uri", redirect),
+        ("code_verifier", "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+    ];
+    let (status, tokens) =
+        json(reqwest::Client::new().post(app.url("/oidc/token")).form(&form).send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let claims = tokens["id_token"].as_str().unwrap().split('.').nth(1).unwrap().to_owned();
+    let claims: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, claims).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["amr"], serde_json::json!(["pwd", "hwk", "mfa"]));
+}

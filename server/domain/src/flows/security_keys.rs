@@ -264,5 +264,6 @@ pub async fn finish_sign_in(
     security_keys::record_use(db, key.id, &key.credential, now).await?;
     throttle::clear_second_factor_failures(db, account.id).await?;
     services.log_key(account.id, Event::SignedInWithSecurityKey, &key.name, address).await;
-    session::complete_sign_in(session, account.id, account.session_epoch, now).await
+    session::complete_sign_in(session, account.id, account.session_epoch, now).await?;
+    session.mark_signed_in_with_key().await
 }

@@ -80,6 +80,9 @@ pub trait SessionData: Sync {
     fn setup_token(&self) -> impl Future<Output = Result<Option<String>, AuthError>> + Send;
     fn set_setup_token(&self, token: String) -> impl Future<Output = Result<(), AuthError>> + Send;
     fn forget_setup_token(&self) -> impl Future<Output = Result<(), AuthError>> + Send;
+    /// Whether this sign-in's second step was a security key (`amr` says `hwk`); `renew` forgets.
+    fn signed_in_with_key(&self) -> impl Future<Output = Result<bool, AuthError>> + Send;
+    fn mark_signed_in_with_key(&self) -> impl Future<Output = Result<(), AuthError>> + Send;
     /// The client's address, for the security log and per-address limits.
     fn client_address(&self) -> Option<&str>;
     /// The device token the browser showed, unchecked (see `credentials::device_token`).
@@ -167,6 +170,7 @@ pub mod tests {
     pub struct MemorySession {
         record: Mutex<Option<SignInRecord>>,
         token: Mutex<Option<String>>,
+        with_key: Mutex<bool>,
         pub renewals: Mutex<u32>,
     }
 
@@ -181,6 +185,14 @@ pub mod tests {
         async fn renew(&self) -> Result<(), AuthError> {
             *self.renewals.lock().unwrap() += 1;
             *self.token.lock().unwrap() = None;
+            *self.with_key.lock().unwrap() = false;
+            Ok(())
+        }
+        async fn signed_in_with_key(&self) -> Result<bool, AuthError> {
+            Ok(*self.with_key.lock().unwrap())
+        }
+        async fn mark_signed_in_with_key(&self) -> Result<(), AuthError> {
+            *self.with_key.lock().unwrap() = true;
             Ok(())
         }
         async fn end(&self) -> Result<(), AuthError> {

@@ -37,6 +37,8 @@ pub enum Visitor {
     SignedIn {
         user_id: i64,
         two_factor_on: bool,
+        /// The second step was a security key.
+        security_key: bool,
         auth_time: i64,
     },
 }
@@ -109,12 +111,14 @@ pub async fn authorize(
         Some(Ok(seconds)) if seconds >= 0 => Some(seconds),
         Some(_) => return error("invalid_request", "max_age must be a number of seconds"),
     };
-    let (user_id, two_factor_on, auth_time) = match visitor {
+    let (user_id, two_factor_on, auth_time, security_key) = match visitor {
         Visitor::Anonymous if silent => return error("login_required", "the visitor is not signed in"),
         Visitor::Anonymous => return Ok(Outcome::SignIn { fresh: false }),
         Visitor::PendingSecondFactor if silent => return error("login_required", "the sign-in is not complete"),
         Visitor::PendingSecondFactor => return Ok(Outcome::SecondFactor),
-        Visitor::SignedIn { user_id, two_factor_on, auth_time } => (user_id, two_factor_on, auth_time),
+        Visitor::SignedIn { user_id, two_factor_on, security_key, auth_time } => {
+            (user_id, two_factor_on, auth_time, security_key)
+        }
     };
     let too_old = max_age.is_some_and(|max_age| services.now() - auth_time > max_age);
     if prompts.contains(&"login") || too_old {
@@ -136,7 +140,7 @@ pub async fn authorize(
         user_id,
         scope: scope.join(" "),
         auth_time,
-        amr: amr(two_factor_on).join(" "),
+        amr: amr(two_factor_on, security_key).join(" "),
     };
     let binding = CodeBinding {
         redirect_uri: redirect_uri.clone(),

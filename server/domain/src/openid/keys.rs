@@ -20,10 +20,14 @@ pub async fn add(db: &AnyPool, secret_box: &SecretBox, now: i64) -> Result<Strin
     let sealed = secret_box
         .seal(&key.to_der()?, &context(&key.kid))
         .map_err(|_| AuthError::Unexpected(anyhow::anyhow!("cannot seal the signing key")))?;
+    // The newest signs: a key added in the same second as the last one (a rotation right after
+    // the first start) still comes after it.
+    let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(created_at) FROM oidc_signing_keys").fetch_one(db).await?;
+    let created_at = newest.map_or(now, |newest| now.max(newest + 1));
     sqlx::query("INSERT INTO oidc_signing_keys (kid, sealed_key, created_at) VALUES ($1, $2, $3)")
         .bind(&key.kid)
         .bind(sealed)
-        .bind(now)
+        .bind(created_at)
         .execute(db)
         .await?;
     Ok(key.kid)

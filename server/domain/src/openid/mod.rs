@@ -17,11 +17,12 @@ pub mod keys;
 pub mod signing_key;
 pub mod tokens;
 
-/// How a sign-in was made (RFC 8176): a password alone, or a password and a one-time password.
-pub fn amr(two_factor: bool) -> Vec<&'static str> {
-    if two_factor {
-        vec!["pwd", "otp", "mfa"]
-    } else {
-        vec!["pwd"]
+/// How a sign-in was made (RFC 8176): a password alone, a password and a one-time password (an
+/// app's code or a recovery code), or a password and a security key (proof of a hardware key).
+pub fn amr(two_factor: bool, security_key: bool) -> Vec<&'static str> {
+    match (two_factor, security_key) {
+        (false, _) => vec!["pwd"],
+        (true, false) => vec!["pwd", "otp", "mfa"],
+        (true, true) => vec!["pwd", "hwk", "mfa"],
     }
 }
