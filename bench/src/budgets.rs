@@ -109,6 +109,17 @@ pub fn check(facts: &Facts, quick: bool) -> Vec<Budget> {
         false,
     );
     add(
+        "/login does not load the security-key (WebAuthn) script: only the pages with key controls do",
+        match &facts.weight.key_script {
+            Some(script) => {
+                format!("not loaded; /account loads {} ({} B, {})", script.path, script.bytes, script.encoding)
+            }
+            None => "not loaded".into(),
+        },
+        !facts.weight.login_loads_key_script,
+        false,
+    );
+    add(
         "static files precompressed (br + gzip), hashed names, a year's immutable cache; HTML no-store",
         if facts.weight.problems.is_empty() { "all so".into() } else { facts.weight.problems.join("; ") },
         facts.weight.problems.is_empty(),

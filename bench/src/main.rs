@@ -75,7 +75,7 @@ fn main() -> anyhow::Result<()> {
     std::thread::sleep(Duration::from_millis(300));
     let fresh_idle_rss = server.rss_mib();
 
-    let weight = runtime.block_on(page_weight::measure(addr))?;
+    let mut weight = runtime.block_on(page_weight::measure(addr))?;
 
     let sign_in_users = (argon2_per_second * duration.as_secs_f64() * 1.25).ceil() as usize + SIGN_IN_CONNECTIONS;
     let session_users = CONNECTIONS;
@@ -87,6 +87,7 @@ fn main() -> anyhow::Result<()> {
         (users, plain)
     };
     let sessions: Arc<Vec<String>> = Arc::new(plain_users.iter().map(|u| u.session.clone()).collect());
+    weight.key_script = Some(runtime.block_on(page_weight::key_script(addr, &sessions[0]))?);
     let usernames: Arc<Vec<String>> =
         Arc::new(two_factor_users.iter().chain(&plain_users).map(|u| u.username.clone()).collect());
 

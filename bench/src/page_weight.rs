@@ -21,6 +21,9 @@ pub struct PageWeight {
     pub navigation: u64,
     /// How the static files are served, where it falls short of the budget's rules.
     pub problems: Vec<String>,
+    /// The security-key script (WebAuthn), as `/account` loads it; `/login` must not.
+    pub key_script: Option<Download>,
+    pub login_loads_key_script: bool,
 }
 
 const A_YEAR: u64 = 365 * 24 * 3600;
@@ -99,7 +102,29 @@ pub async fn measure(addr: SocketAddr) -> anyhow::Result<PageWeight> {
     let next = conn.send(fetch("/register", "br, gzip")).await.map_err(|f| anyhow::anyhow!("GET /register: {f:?}"))?;
     anyhow::ensure!(next.status == 200, "GET /register answered {}", next.status);
     let navigation = next.body.len() as u64;
-    Ok(PageWeight { downloads, render_blocking, total, navigation, problems })
+    let login_loads_key_script = assets.iter().any(|a| a.contains(KEY_SCRIPT));
+    Ok(PageWeight { downloads, render_blocking, total, navigation, problems, key_script: None, login_loads_key_script })
+}
+
+/// The security-key script's name starts so (`app/src/islands/security_keys.rs`).
+const KEY_SCRIPT: &str = "/security_keys.";
+
+/// The security-key script as a signed-in `/account` (with `session`) loads it, in bytes as
+/// served with brotli.
+pub async fn key_script(addr: SocketAddr, session: &str) -> anyhow::Result<Download> {
+    let host = addr.to_string();
+    let mut conn = Conn::new(addr);
+    let page = conn.send(Call::get("/account").cookie(session).build(&host)).await;
+    let page = page.map_err(|f| anyhow::anyhow!("GET /account: {f:?}"))?;
+    let html = String::from_utf8_lossy(&page.body).into_owned();
+    let at = html.find(KEY_SCRIPT).ok_or_else(|| anyhow::anyhow!("/account links no security-key script"))?;
+    let start = html[..at].rfind('"').map_or(0, |quote| quote + 1);
+    let end = at + html[at..].find('"').unwrap_or(0);
+    let path = html[start..end].to_owned();
+    let reply = conn.send(Call::get(&path).accept_encoding("br, gzip").build(&host)).await;
+    let reply = reply.map_err(|f| anyhow::anyhow!("GET {path}: {f:?}"))?;
+    anyhow::ensure!(reply.status == 200, "GET {path} answered {}", reply.status);
+    Ok(Download { path, bytes: reply.body.len() as u64, encoding: header(&reply, "content-encoding") })
 }
 
 #[cfg(test)]

@@ -73,6 +73,13 @@ pub fn render(facts: &Facts, first_start: Duration, budgets: &[Budget], quick: b
         "\nA client-side navigation from there to `/register` moves its HTML alone: {} bytes as served; the script, WASM and CSS stay loaded.",
         facts.weight.navigation
     );
+    if let Some(script) = &facts.weight.key_script {
+        let _ = writeln!(
+            out,
+            "\nThe security-key (WebAuthn) script is not part of it: only `/account` and `/login/2fa` (for an account with a key) load it, {} bytes as served ({}).",
+            script.bytes, script.encoding
+        );
+    }
     let _ = writeln!(out, "\n## Budgets\n");
     for budget in budgets {
         let _ = writeln!(out, "- {}", budget.line());

@@ -1,4 +1,5 @@
 import { test, expect, Page, CDPSession, Browser } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
 import { registerWithForm, signOutAndEnterPassword, uniqueName, waitForHydration } from "./support";
 
 // Security keys through Chromium's virtual authenticator (the DevTools protocol's WebAuthn
@@ -23,6 +24,13 @@ async function plugInKey(page: Page): Promise<{ cdp: CDPSession; authenticatorId
     },
   });
   return { cdp, authenticatorId };
+}
+
+/// WCAG 2.1 A and AA, as tests/accessibility.spec.ts checks every other page.
+async function expectNoAxeViolations(page: Page, what: string) {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  const summary = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+  expect(summary, what).toEqual([]);
 }
 
 async function securityLog(page: Page): Promise<string> {
@@ -54,6 +62,7 @@ test("a security key: added as the only factor, signs in; another key and a bogu
   await registerWithForm(page, username, password);
   const { cdp, authenticatorId } = await plugInKey(page);
   await waitForHydration(page);
+  await expectNoAxeViolations(page, "/account with the key controls");
 
   // The first key turns 2FA on and shows the recovery codes once.
   await page.getByLabel("Key name").fill("Blue key");
@@ -63,10 +72,13 @@ test("a security key: added as the only factor, signs in; another key and a bogu
   await expect(page.locator("#security-keys")).toContainText("Blue key");
   await expect(page.locator("#two-factor-status")).toContainText("On");
   expect(await securityLog(page)).toContain("Security key added: Blue key");
+  await expectNoAxeViolations(page, "/account with a key");
 
   // Sign out; the password, then the key.
   await signOutAndEnterPassword(page, username, password);
   await expect(page).toHaveURL(/\/login\/2fa$/);
+  await waitForHydration(page);
+  await expectNoAxeViolations(page, "/login/2fa with a key");
   await page.getByRole("button", { name: "Use a security key" }).click();
   await expect(page).toHaveURL(/\/account$/);
   expect(await securityLog(page)).toContain("Signed in with password and a security key: Blue key");

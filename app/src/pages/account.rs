@@ -206,7 +206,6 @@ fn SecurityKeysCard(keys: Vec<SecurityKeyView>, app: bool, recently_authenticate
     });
     let add = if recently_authenticated {
         Either::Left(view! {
-            <SecurityKeyScript />
             <form class="form" id="add-security-key">
                 <label for="security-key-name">"Key name"</label>
                 <input id="security-key-name" name="name" type="text" maxlength="60" required
@@ -223,6 +222,7 @@ fn SecurityKeysCard(keys: Vec<SecurityKeyView>, app: bool, recently_authenticate
     view! {
         <section class="card">
             <h2>"Security keys"</h2>
+            <SecurityKeyScript />
             <p>"A security key (a USB or NFC key, or the one built into this device) signs you in with a touch, and no fake copy of this site can use it."</p>
             {listed}
             {add}
