@@ -84,7 +84,7 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
     let status = if two_factor {
         Either::Left(view! {
             <p id="two-factor-status"><span class="badge on">"On"</span>
-                " Two-factor authentication is on: signing in needs your password and a code from your app."</p>
+                " Two-factor authentication is on: signing in needs your password and a code from your app or a security key."</p>
         })
     } else {
         Either::Right(view! {

@@ -307,3 +307,35 @@ async fn two_instances_issue_and_accept_each_others_codes_and_tokens() {
         assert_eq!(replay["error"], "invalid_grant");
     }
 }
+
+/// A security-key ceremony begun on one instance is finished on the other (its state waits in
+/// the database), for adding a key and for signing in with it.
+#[tokio::test]
+async fn a_security_key_ceremony_begun_on_one_instance_ends_on_the_other() {
+    use crate::helpers::soft_key::SoftKey;
+    if !on_postgres() {
+        return;
+    }
+    const ORIGIN: &str = "http://localhost:3000";
+    let folder = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(folder.path()).await;
+    let (a, b) = tokio::join!(start_instance_at(&url, Some(ORIGIN)), start_instance_at(&url, Some(ORIGIN)));
+    let c = client();
+    assert_eq!(post(&c, &a, "register", &[("username", "alice"), ("password", "correct horse")]).await.status(), 200);
+    let options = |r: serde_json::Value| -> serde_json::Value {
+        serde_json::from_str(r["options"].as_str().expect("options")).unwrap()
+    };
+    let mut key = SoftKey::new();
+    let started = post(&c, &a, "security-keys/add/start", &[("name", "Blue key")]).await.json().await.unwrap();
+    let credential = key.register(&options(started), ORIGIN);
+    let r = post(&c, &b, "security-keys/add/finish", &[("credential", &credential)]).await;
+    assert_eq!(r.status(), StatusCode::OK, "added on the other instance");
+
+    let d = client();
+    assert_eq!(post(&d, &b, "login", &[("username", "alice"), ("password", "correct horse")]).await.status(), 200);
+    let started = post(&d, &b, "login/security-key/start", &[]).await.json().await.unwrap();
+    let credential = key.sign_in(&options(started), ORIGIN);
+    let r = post(&d, &a, "login/security-key/finish", &[("credential", &credential)]).await;
+    assert_eq!(r.status(), StatusCode::OK, "signed in on the other instance");
+    assert_eq!(post(&d, &b, "me", &[]).await.status(), StatusCode::OK);
+}
