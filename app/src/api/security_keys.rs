@@ -1,6 +1,7 @@
 //! Security keys (WebAuthn): `POST /api/security-keys/add/start` and `/add/finish`,
 //! `/api/security-keys/remove`, and the sign-in's key step, `POST /api/login/security-key/start`
-//! and `/finish`. A ceremony's two requests come from the browser's script
+//! and `/finish`, and re-authentication with a key, `POST /api/reauthenticate/security-key/start`
+//! and `/finish` (with `password`). A ceremony's two requests come from the browser's script
 //! (`islands/security_keys.js`): the challenge (`options`, the JSON for
 //! `navigator.credentials.create` or `get`), then the key's answer (`credential`, JSON). Removing a
 //! key is a plain form as well.
@@ -52,6 +53,30 @@ pub async fn remove_security_key(
     let (state, session) = request_context()?;
     let name = domain::flows::security_keys::remove(&state, &session, key_id, password, otp).await?;
     form.next("/account", Some(&format!("The security key \u{201c}{name}\u{201d} is removed.")));
+    Ok(Done {})
+}
+
+/// The challenge for re-authenticating with a key (a signed-in session).
+#[server(endpoint = "reauthenticate/security-key/start")]
+pub async fn start_security_key_reauthentication() -> Result<SecurityKeyChallenge, ApiError> {
+    use crate::server::session::request_context;
+    let (state, session) = request_context()?;
+    let challenge = domain::flows::security_keys::start_reauthentication(&state, &session).await?;
+    Ok(SecurityKeyChallenge { options: challenge.options_json })
+}
+
+/// The password and the key's answer: sensitive changes are allowed for 10 minutes again.
+#[server(endpoint = "reauthenticate/security-key/finish")]
+pub async fn finish_security_key_reauthentication(
+    password: Option<String>,
+    credential: Option<String>,
+) -> Result<Done, ApiError> {
+    use crate::server::{form_reply::FormPost, session::request_context};
+    let form = FormPost::on("/account");
+    let (state, session) = request_context()?;
+    domain::flows::security_keys::finish_reauthentication(&state, &session, password, credential).await?;
+    let message = "Thank you. You can make changes for the next 10 minutes.";
+    form.back(&["/account", "/account/2fa/setup"], "/account", Some(message));
     Ok(Done {})
 }
 

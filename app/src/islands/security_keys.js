@@ -72,6 +72,14 @@ async function ceremony(button, form) {
     const credential = await navigator.credentials.create({ publicKey: publicKey(body.options, true) });
     return (await post("/api/security-keys/add/finish", { credential: answer(credential) })).next;
   }
+  if (button.dataset.securityKey === "reauthenticate") {
+    const password = form.querySelector("[name=password]");
+    if (!password.reportValidity()) return null;
+    const { body } = await post("/api/reauthenticate/security-key/start", {});
+    const credential = await navigator.credentials.get({ publicKey: publicKey(body.options, false) });
+    const fields = { password: password.value, credential: answer(credential) };
+    return (await post("/api/reauthenticate/security-key/finish", fields)).next || location.pathname;
+  }
   const { body } = await post("/api/login/security-key/start", {});
   const credential = await navigator.credentials.get({ publicKey: publicKey(body.options, false) });
   const rd = form.querySelector("[name=rd]");

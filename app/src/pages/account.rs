@@ -71,9 +71,11 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
             <p class="card"><a class="button" id="continue-to" href=url rel="external">"Continue to the site that asked"</a></p>
         }
     });
+    let has_keys = !security_keys.is_empty();
     let manage = if two_factor {
         Either::Left(view! {
-            <RecoveryCodesCard left=recovery_codes_left recently_authenticated digits=code_digits />
+            <RecoveryCodesCard left=recovery_codes_left recently_authenticated digits=code_digits app
+                security_key=has_keys />
             <DisableCard recently_authenticated />
         })
     } else {
@@ -109,7 +111,15 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
 }
 
 #[component]
-fn RecoveryCodesCard(left: i64, recently_authenticated: bool, digits: usize) -> impl IntoView {
+fn RecoveryCodesCard(
+    left: i64,
+    recently_authenticated: bool,
+    digits: usize,
+    /// An authenticator app: new codes need one of its codes (with keys alone, the recent
+    /// sign-in is the proof).
+    app: bool,
+    security_key: bool,
+) -> impl IntoView {
     let warning = (left <= 2).then(|| {
         view! {
             <p class="notice error" role="status" id="few-recovery-codes">
@@ -118,15 +128,22 @@ fn RecoveryCodesCard(left: i64, recently_authenticated: bool, digits: usize) -> 
         }
     });
     let form = if recently_authenticated {
-        Either::Left(view! {
-            <PostForm action=RegenerateRecoveryCodes::PATH class="form" id="regenerate-form">
+        let code = app.then(|| {
+            view! {
                 <p>"Making new codes voids the old ones. Enter a current code from your app:"</p>
                 <OtpField autofocus=false submit_when_complete=true digits=digits />
+            }
+        });
+        let keys_only = (!app).then(|| view! { <p>"Making new codes voids the old ones."</p> });
+        Either::Left(view! {
+            <PostForm action=RegenerateRecoveryCodes::PATH class="form" id="regenerate-form">
+                {code}
+                {keys_only}
                 <button type="submit" class="secondary">"Make new recovery codes"</button>
             </PostForm>
         })
     } else {
-        Either::Right(view! { <ReauthenticateForm with_code=true digits=digits /> })
+        Either::Right(view! { <ReauthenticateForm with_code=app digits=digits security_key /> })
     };
     view! {
         <section class="card">

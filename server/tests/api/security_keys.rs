@@ -322,3 +322,34 @@ async fn an_apps_id_token_says_a_hardware_key_was_used() {
     .unwrap();
     assert_eq!(claims["amr"], serde_json::json!(["pwd", "hwk", "mfa"]));
 }
+
+/// After the 10-minute window, an account whose only second factor is a key confirms with the
+/// password and the key (a wrong password first spends nothing); new recovery codes need no app
+/// code it does not have: the recent sign-in with the key is the proof.
+#[tokio::test]
+async fn the_password_and_a_key_reopen_the_window_for_changes() {
+    let (app, _folder) = spawn_app().await;
+    let mut key = alice_with_a_key(&app).await;
+    let browser = app.new_client();
+    app.login(&browser, "alice", PASSWORD).await;
+    assert_eq!(key_step(&app, &browser, |c| key.sign_in(c, ORIGIN)).await.0, StatusCode::OK);
+    let (status, codes) = json(app.post(&browser, "2fa/recovery-codes", &[]).await).await;
+    assert_eq!(status, StatusCode::OK, "{codes}");
+    assert_eq!(codes["recovery_codes"].as_array().map(Vec::len), Some(10));
+
+    app.advance(11 * 60);
+    let r = app.post(&browser, "security-keys/add/start", &[("name", "Spare")]).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "not recent any more");
+    let challenge = options(&app, &browser, "reauthenticate/security-key/start", &[]).await;
+    let credential = key.sign_in(&challenge, ORIGIN);
+    let wrong = [("password", "not the password"), ("credential", credential.as_str())];
+    let r = app.post(&browser, "reauthenticate/security-key/finish", &wrong).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "the password comes first");
+    let right = [("password", PASSWORD), ("credential", credential.as_str())];
+    let r = app.post(&browser, "reauthenticate/security-key/finish", &right).await;
+    assert_eq!(r.status(), StatusCode::OK, "the challenge was still there: the wrong password spent nothing");
+    let r = app.post(&browser, "security-keys/add/start", &[("name", "Spare")]).await;
+    assert_eq!(r.status(), StatusCode::OK, "recent again");
+    let r = app.post(&browser, "reauthenticate/security-key/finish", &right).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "a spent challenge");
+}

@@ -21,7 +21,7 @@ use crate::{
     error::AuthError,
     services::Services,
     storage::{
-        accounts,
+        accounts::{self, Account},
         security_keys::{self, Added, Purpose, StoredKey},
         security_log::Event,
         throttle::{self, SecondFactorKind},
@@ -197,11 +197,14 @@ pub async fn remove(
     Ok(key.name.clone())
 }
 
-/// The sign-in's second step with a key: the challenge, for a session past its password step.
-#[tracing::instrument(skip_all)]
-pub async fn start_sign_in(services: &Services, session: &impl SessionData) -> Result<Challenge, AuthError> {
-    let account = current_user::pending_account(services, session).await?;
-    let keys = security_keys::list(&services.db, account.id).await?;
+/// A challenge for the account's keys, kept for `purpose`.
+async fn challenge_for(
+    services: &Services,
+    session: &impl SessionData,
+    account_id: i64,
+    purpose: Purpose,
+) -> Result<Challenge, AuthError> {
+    let keys = security_keys::list(&services.db, account_id).await?;
     if keys.is_empty() {
         return Err(AuthError::BadInput("This account has no security key: use a code.".into()));
     }
@@ -209,30 +212,29 @@ pub async fn start_sign_in(services: &Services, session: &impl SessionData) -> R
     let (options, state) = relying_party(&services.settings)?
         .start_securitykey_authentication(&credentials)
         .map_err(|e| AuthError::unexpected(format!("starting a key sign-in: {e}")))?;
-    let at = ceremony_key(session, Purpose::SignIn).await?;
+    let at = ceremony_key(session, purpose).await?;
     let expires_at = services.now() + CEREMONY_SECONDS;
-    security_keys::begin_ceremony(&services.db, &at, account.id, Purpose::SignIn, None, &state, expires_at).await?;
+    security_keys::begin_ceremony(&services.db, &at, account_id, purpose, None, &state, expires_at).await?;
     Ok(Challenge { options_json: to_json(&options)? })
 }
 
-/// Finishes the key step: the answer checked under the per-account throttle; a success resets
-/// it, records the key's new counter, logs the key's name and signs in under a new session id.
-#[tracing::instrument(skip_all)]
-pub async fn finish_sign_in(
+/// Checks a key's answer to this session's challenge for `purpose`, under the per-account
+/// second-factor throttle (a refusal counts like a wrong code, and is logged); a success records
+/// the key's new counter and resets the count. Returns the key's name.
+async fn check_answer(
     services: &Services,
     session: &impl SessionData,
-    credential: Option<String>,
-) -> Result<(), AuthError> {
-    let reply: PublicKeyCredential = answer(credential)?;
-    let account = current_user::pending_account(services, session).await?;
+    account: &Account,
+    purpose: Purpose,
+    reply: &PublicKeyCredential,
+) -> Result<String, AuthError> {
     let (db, now, address) = (&services.db, services.now(), session.client_address());
-    let at = ceremony_key(session, Purpose::SignIn).await?;
+    let at = ceremony_key(session, purpose).await?;
     let failures = throttle::reserve_second_factor_attempt(db, account.id, SecondFactorKind::SecurityKey, now).await?;
-    let taken =
-        security_keys::take_ceremony::<SecurityKeyAuthentication>(db, &at, account.id, Purpose::SignIn, now).await?;
+    let taken = security_keys::take_ceremony::<SecurityKeyAuthentication>(db, &at, account.id, purpose, now).await?;
     let checked = match &taken {
         Some((_, state)) => {
-            relying_party(&services.settings)?.finish_securitykey_authentication(&reply, state).map_err(Some)
+            relying_party(&services.settings)?.finish_securitykey_authentication(reply, state).map_err(Some)
         }
         None => Err(None),
     };
@@ -240,7 +242,7 @@ pub async fn finish_sign_in(
         Ok(result) => result,
         Err(why) => {
             if let Some(WebauthnError::CredentialPossibleCompromise) = why {
-                // A counter that went backwards: a cloned key, most likely.
+                // A counter that did not move forward: a cloned key, most likely.
                 tracing::warn!(user_id = account.id, "a security key's signature counter went backwards: refused");
             }
             services.log(account.id, Event::SecurityKeyRejected, address).await;
@@ -263,7 +265,52 @@ pub async fn finish_sign_in(
     key.credential.update_credential(&result);
     security_keys::record_use(db, key.id, &key.credential, now).await?;
     throttle::clear_second_factor_failures(db, account.id).await?;
-    services.log_key(account.id, Event::SignedInWithSecurityKey, &key.name, address).await;
-    session::complete_sign_in(session, account.id, account.session_epoch, now).await?;
+    Ok(key.name)
+}
+
+/// The sign-in's second step with a key: the challenge, for a session past its password step.
+#[tracing::instrument(skip_all)]
+pub async fn start_sign_in(services: &Services, session: &impl SessionData) -> Result<Challenge, AuthError> {
+    let account = current_user::pending_account(services, session).await?;
+    challenge_for(services, session, account.id, Purpose::SignIn).await
+}
+
+/// Finishes the key step: signed in under a new session id, the key's name logged.
+#[tracing::instrument(skip_all)]
+pub async fn finish_sign_in(
+    services: &Services,
+    session: &impl SessionData,
+    credential: Option<String>,
+) -> Result<(), AuthError> {
+    let reply: PublicKeyCredential = answer(credential)?;
+    let account = current_user::pending_account(services, session).await?;
+    let name = check_answer(services, session, &account, Purpose::SignIn, &reply).await?;
+    services.log_key(account.id, Event::SignedInWithSecurityKey, &name, session.client_address()).await;
+    session::complete_sign_in(session, account.id, account.session_epoch, services.now()).await?;
     session.mark_signed_in_with_key().await
+}
+
+/// Re-authentication with the password and a key (for sensitive changes after the 10-minute
+/// window): the challenge, for a signed-in session.
+#[tracing::instrument(skip_all)]
+pub async fn start_reauthentication(services: &Services, session: &impl SessionData) -> Result<Challenge, AuthError> {
+    let account = current_user::signed_in_account(services, session).await?;
+    challenge_for(services, session, account.id, Purpose::Reauthenticate).await
+}
+
+/// The password, then the key's answer: the window for sensitive changes starts again.
+#[tracing::instrument(skip_all)]
+pub async fn finish_reauthentication(
+    services: &Services,
+    session: &impl SessionData,
+    password: Option<String>,
+    credential: Option<String>,
+) -> Result<(), AuthError> {
+    let reply: PublicKeyCredential = answer(credential)?;
+    let account = current_user::signed_in_account(services, session).await?;
+    reauthentication::check_factors(services, session, &account, password, None).await?;
+    check_answer(services, session, &account, Purpose::Reauthenticate, &reply).await?;
+    session::refresh(session, account.id, account.session_epoch, services.now()).await?;
+    services.log(account.id, Event::Reauthenticated, session.client_address()).await;
+    Ok(())
 }

@@ -34,7 +34,8 @@ pub async fn disable(
 }
 
 /// New recovery codes: needs a recent sign-in and a current code from the app; the old set is
-/// void at once.
+/// void at once. An account whose only second factors are security keys has no code to give:
+/// its recent sign-in (password and key, within 10 minutes) is the proof.
 #[tracing::instrument(skip_all)]
 pub async fn regenerate_recovery_codes(
     services: &Services,
@@ -45,8 +46,10 @@ pub async fn regenerate_recovery_codes(
     if !account.two_factor_on() {
         return Err(AuthError::TwoFactorOff);
     }
-    let code = input::one_time_code(otp)?;
-    second_factor::verify_code(services, &account, &code, session.client_address()).await?;
+    if account.otp_secret.is_some() {
+        let code = input::one_time_code(otp)?;
+        second_factor::verify_code(services, &account, &code, session.client_address()).await?;
+    }
     let codes = recovery_codes::generate_set();
     let raised = accounts::regenerate_recovery_codes(&services.db, account.id, &codes, account.session_epoch).await?;
     let event = Event::RecoveryCodesRegenerated;

@@ -155,6 +155,7 @@ pub async fn record_use(db: &AnyPool, key_id: i64, credential: &SecurityKey, now
 pub enum Purpose {
     AddKey,
     SignIn,
+    Reauthenticate,
 }
 
 impl Purpose {
@@ -162,6 +163,7 @@ impl Purpose {
         match self {
             Purpose::AddKey => "add_key",
             Purpose::SignIn => "sign_in",
+            Purpose::Reauthenticate => "reauthenticate",
         }
     }
 }
