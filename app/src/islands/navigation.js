@@ -153,5 +153,7 @@ document.addEventListener("submit", (event) => {
 
 window.addEventListener("popstate", () => navigate(location.href, true));
 
-// For the security-key script: the page a finished ceremony leads to, in the page.
+// For the security-key script: the page a finished ceremony leads to, in the page, and an
+// error shown in its form as a form's own.
 window.__navigate = (to) => navigate(to, false);
+window.__formError = formError;

@@ -49,18 +49,10 @@ function answer(credential) {
   return JSON.stringify({ id: credential.id, rawId: text(credential.rawId), type: credential.type, response });
 }
 
+// Shown as the navigation script shows a form's error (announced, focused).
 function showError(form, message) {
-  let notice = form.querySelector("[data-form-error]");
-  if (!notice) {
-    notice = document.createElement("p");
-    notice.className = "notice error";
-    notice.setAttribute("role", "alert");
-    notice.setAttribute("tabindex", "-1");
-    notice.dataset.formError = "";
-    form.prepend(notice);
-  }
-  notice.textContent = message;
-  notice.focus();
+  if (window.__formError) window.__formError(form, message);
+  else alert(message);
 }
 
 async function ceremony(button, form) {
