@@ -11,13 +11,19 @@ pub const CEREMONY_SECONDS: i64 = 5 * 60;
 
 pub fn relying_party(settings: &Settings) -> Result<Webauthn, AuthError> {
     let misconfigured = |what: String| AuthError::unexpected(format!("security keys: {what}"));
-    let origin = Url::parse(&settings.public_url).map_err(|e| misconfigured(format!("PUBLIC_URL: {e}")))?;
-    let host = origin.host_str().ok_or_else(|| misconfigured("PUBLIC_URL has no host".into()))?.to_owned();
+    let mut origin = Url::parse(&settings.public_url).map_err(|e| misconfigured(format!("PUBLIC_URL: {e}")))?;
+    let mut host = origin.host_str().ok_or_else(|| misconfigured("PUBLIC_URL has no host".into()))?.to_owned();
+    if is_loopback(&host) {
+        // The default `PUBLIC_URL` (http://127.0.0.1:3000) is this computer: keys work when it is
+        // browsed as http://localhost:3000, the name browsers accept for it.
+        host = "localhost".to_owned();
+        origin.set_host(Some(&host)).map_err(|e| misconfigured(format!("PUBLIC_URL: {e}")))?;
+    }
     if host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') {
         // Browsers take only a domain name as a relying party's id.
         return Err(AuthError::BadInput(
             "Security keys need the server's address to be a name, not an IP address: ask the administrator to \
-             set PUBLIC_URL to one (http://localhost:3000 on this computer)."
+             set PUBLIC_URL to one."
                 .into(),
         ));
     }
@@ -33,4 +39,32 @@ pub fn relying_party(settings: &Settings) -> Result<Webauthn, AuthError> {
                 .build()
         })
         .map_err(|e| misconfigured(format!("relying party {rp_id:?} for {origin}: {e}")))
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(public_url: &str, cookie_domain: Option<&str>) -> Settings {
+        Settings { public_url: public_url.into(), cookie_domain: cookie_domain.map(Into::into), ..Settings::default() }
+    }
+
+    fn origins(public_url: &str, cookie_domain: Option<&str>) -> Result<Vec<String>, AuthError> {
+        let party = relying_party(&settings(public_url, cookie_domain))?;
+        Ok(party.get_allowed_origins().iter().map(|o| o.to_string()).collect())
+    }
+
+    #[test]
+    fn the_relying_party_is_the_public_host_or_the_cookie_domain() {
+        assert_eq!(origins("https://auth.example.com", None).unwrap(), ["https://auth.example.com/"]);
+        assert!(origins("https://auth.example.com", Some("example.com")).is_ok());
+        assert!(origins("https://auth.example.com", Some("other.org")).is_err(), "a domain the host is not in");
+        // The default address of this computer: by its name.
+        assert_eq!(origins("http://127.0.0.1:3000", None).unwrap(), ["http://localhost:3000/"]);
+        assert!(matches!(origins("http://192.0.2.7:3000", None), Err(AuthError::BadInput(_))), "no IP address");
+    }
 }
