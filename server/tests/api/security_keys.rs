@@ -165,6 +165,18 @@ async fn a_challenge_is_single_use_and_expires_after_five_minutes() {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "an expired registration adds nothing");
     let keys: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM security_keys").fetch_one(&app.db).await.unwrap();
     assert_eq!(keys, 1);
+
+    // Ceremonies never answered do not pile up: the next one sweeps out the expired.
+    let waiting = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM webauthn_ceremonies").fetch_one(&app.db).await.unwrap()
+    };
+    options(&app, &owner, "security-keys/add/start", &[("name", "Never answered")]).await;
+    assert_eq!(waiting().await, 1);
+    app.advance(5 * 60 + 1);
+    let next = app.new_client();
+    app.login(&next, "alice", PASSWORD).await;
+    options(&app, &next, "login/security-key/start", &[]).await;
+    assert_eq!(waiting().await, 1, "only the new one");
 }
 
 #[tokio::test]

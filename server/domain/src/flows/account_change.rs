@@ -31,7 +31,7 @@ pub async fn finish(
 /// A change conditional on this session's epoch did not happen. Either another session raised
 /// the epoch first — this one is over: it is signed out, whatever it asked — or the account was
 /// no longer in the state the change needs (`otherwise`).
-async fn lost_race(
+pub async fn lost_race(
     services: &Services,
     session: &impl SessionData,
     account: &Account,

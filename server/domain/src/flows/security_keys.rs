@@ -150,10 +150,7 @@ pub async fn finish_adding(
         Added::Duplicate => return Err(AuthError::BadInput("That security key is already registered.".into())),
         Added::Lost => {
             let raced = AuthError::BadInput("Two-factor authentication changed meanwhile: reload the page.".into());
-            return Err(account_change::finish(services, session, &account, None, Event::SecurityKeyAdded, raced)
-                .await
-                .err()
-                .unwrap_or(AuthError::NotSignedIn));
+            return Err(account_change::lost_race(services, session, &account, raced).await);
         }
     }
     tracing::info!("security key added");

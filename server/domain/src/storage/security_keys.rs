@@ -169,7 +169,8 @@ impl Purpose {
 }
 
 /// Keeps a ceremony's state until its answer (replacing one this session began for the same
-/// purpose: only the newest challenge is answerable).
+/// purpose: only the newest challenge is answerable). Ceremonies never answered are swept out
+/// here once expired, so the table holds only the last 5 minutes' worth.
 pub async fn begin_ceremony(
     db: &AnyPool,
     ceremony_hash: &str,
@@ -181,8 +182,9 @@ pub async fn begin_ceremony(
 ) -> Result<(), sqlx::Error> {
     let state = serde_json::to_string(state).map_err(encode)?;
     let mut tx = db.begin().await?;
-    sqlx::query("DELETE FROM webauthn_ceremonies WHERE ceremony_hash = $1")
+    sqlx::query("DELETE FROM webauthn_ceremonies WHERE ceremony_hash = $1 OR expires_at <= $2")
         .bind(ceremony_hash)
+        .bind(expires_at - crate::credentials::security_key::CEREMONY_SECONDS)
         .execute(&mut *tx)
         .await?;
     sqlx::query(
