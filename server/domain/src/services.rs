@@ -30,14 +30,16 @@ impl Services {
 
     /// Writes an event to the account's security log, at the clock's time.
     pub async fn log(&self, user_id: i64, event: Event, client_address: Option<&str>) {
-        security_log::record(&self.db, user_id, event, None, client_address, self.now()).await;
-        // After the write: a page kept for the account before it is stale now.
-        self.identities.changed(user_id);
+        self.record(user_id, event, None, client_address).await;
     }
 
     /// `log`, for an event about one of the account's security keys (its name is logged).
     pub async fn log_key(&self, user_id: i64, event: Event, key_name: &str, client_address: Option<&str>) {
-        security_log::record(&self.db, user_id, event, Some(key_name), client_address, self.now()).await;
+        self.record(user_id, event, Some(key_name), client_address).await;
+    }
+
+    async fn record(&self, user_id: i64, event: Event, key_name: Option<&str>, client_address: Option<&str>) {
+        security_log::record(&self.db, user_id, event, key_name, client_address, self.now()).await;
         // After the write: a page kept for the account before it is stale now.
         self.identities.changed(user_id);
     }

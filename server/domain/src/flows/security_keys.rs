@@ -128,24 +128,13 @@ pub async fn finish_adding(
     let first_factor = !account.two_factor_on();
     let codes = first_factor.then(recovery_codes::generate_set);
     let recovery = codes.as_deref().map(|codes| (codes, account.session_epoch));
-    let address = session.client_address();
     match security_keys::add(db, account.id, &name, &key, recovery, now).await? {
-        Added::Key => {
-            services.identities.changed(account.id);
-            services.log_key(account.id, Event::SecurityKeyAdded, &name, address).await;
-        }
+        Added::Key => {}
         Added::TurnedTwoFactorOn { epoch } => {
             throttle::clear_second_factor_failures(db, account.id).await?;
-            account_change::finish(
-                services,
-                session,
-                &account,
-                Some(epoch),
-                Event::TwoFactorEnabled,
-                AuthError::TwoFactorAlreadyOn,
-            )
-            .await?;
-            services.log_key(account.id, Event::SecurityKeyAdded, &name, address).await;
+            let event = Event::TwoFactorEnabled;
+            account_change::finish(services, session, &account, Some(epoch), event, AuthError::TwoFactorAlreadyOn)
+                .await?;
         }
         Added::Duplicate => return Err(AuthError::BadInput("That security key is already registered.".into())),
         Added::Lost => {
@@ -153,6 +142,8 @@ pub async fn finish_adding(
             return Err(account_change::lost_race(services, session, &account, raced).await);
         }
     }
+    // The log's write also marks the account's kept page stale (its key list changed).
+    services.log_key(account.id, Event::SecurityKeyAdded, &name, session.client_address()).await;
     tracing::info!("security key added");
     Ok(KeyAdded { name, recovery_codes: codes })
 }
@@ -189,7 +180,6 @@ pub async fn remove(
     } else if !security_keys::remove(&services.db, account.id, key_id).await? {
         return Err(AuthError::BadInput("There is no such key on this account.".into()));
     }
-    services.identities.forget(account.id);
     services.log_key(account.id, Event::SecurityKeyRemoved, &key.name, address).await;
     Ok(key.name.clone())
 }
