@@ -365,3 +365,22 @@ async fn the_password_and_a_key_reopen_the_window_for_changes() {
     let r = app.post(&browser, "reauthenticate/security-key/finish", &right).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "a spent challenge");
 }
+
+/// A challenge belongs to the session that asked for it: the answer to it, sent from another
+/// session of the same account (one past its password step too), opens nothing.
+#[tokio::test]
+async fn a_challenge_answers_only_for_the_session_that_asked() {
+    let (app, _folder) = spawn_app().await;
+    let mut key = alice_with_a_key(&app).await;
+    let asking = app.new_client();
+    app.login(&asking, "alice", PASSWORD).await;
+    let challenge = options(&app, &asking, "login/security-key/start", &[]).await;
+    let answer = key.sign_in(&challenge, ORIGIN);
+    let other = app.new_client();
+    app.login(&other, "alice", PASSWORD).await;
+    let r = app.post(&other, "login/security-key/finish", &[("credential", &answer)]).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.me(&other).await.status(), StatusCode::UNAUTHORIZED);
+    let r = app.post(&asking, "login/security-key/finish", &[("credential", &answer)]).await;
+    assert_eq!(r.status(), StatusCode::OK, "the session that asked still can");
+}
