@@ -123,6 +123,8 @@ async fn visitor(state: &AppState, session: &RequestSession) -> Result<Visitor, 
                     two_factor_on: identity.two_factor,
                     security_key: session.signed_in_with_key().await?,
                     auth_time: authenticated_at,
+                    session_epoch: epoch,
+                    oidc_subject: identity.oidc_subject.clone(),
                 },
                 None => Visitor::Anonymous,
             }

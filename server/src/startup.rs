@@ -56,6 +56,7 @@ impl Application {
                 database::Backend::Sqlite { .. } => Identities::cached(),
                 database::Backend::Postgres => Identities::uncached(),
             },
+            clients: Default::default(),
         };
         // The OpenID Connect signing key, made on the first start (shared by every instance).
         domain::openid::keys::ensure_one(&services.db, &services.secret_box, services.now())

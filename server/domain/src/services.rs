@@ -4,6 +4,7 @@
 use crate::{
     clock::Clock,
     credentials::secret_box::SecretBox,
+    openid::clients::KeptClients,
     settings::Settings,
     storage::{
         identities::Identities,
@@ -20,6 +21,8 @@ pub struct Services {
     pub clock: Clock,
     /// Who each signed-in session belongs to (see `storage::identities`).
     pub identities: Identities,
+    /// The OpenID Connect clients token requests have named (see `openid::clients`).
+    pub clients: KeptClients,
 }
 
 impl Services {

@@ -5,7 +5,9 @@
 use super::{
     amr,
     clients::{self, ClientPolicy},
-    grants::{self, CodeBinding, Grant},
+    codes::{Code, CodeBinding},
+    grant::Grant,
+    subject,
 };
 use crate::{credentials::secret_box::random_hex, error::AuthError, services::Services};
 
@@ -40,6 +42,10 @@ pub enum Visitor {
         /// The second step was a security key.
         security_key: bool,
         auth_time: i64,
+        /// The account's session epoch, which the code carries (`codes`).
+        session_epoch: i64,
+        /// The account's `sub`, once it has one.
+        oidc_subject: Option<String>,
     },
 }
 
@@ -111,13 +117,13 @@ pub async fn authorize(
         Some(Ok(seconds)) if seconds >= 0 => Some(seconds),
         Some(_) => return error("invalid_request", "max_age must be a number of seconds"),
     };
-    let (user_id, two_factor_on, auth_time, security_key) = match visitor {
+    let (user_id, two_factor_on, auth_time, security_key, session_epoch, oidc_subject) = match visitor {
         Visitor::Anonymous if silent => return error("login_required", "the visitor is not signed in"),
         Visitor::Anonymous => return Ok(Outcome::SignIn { fresh: false }),
         Visitor::PendingSecondFactor if silent => return error("login_required", "the sign-in is not complete"),
         Visitor::PendingSecondFactor => return Ok(Outcome::SecondFactor),
-        Visitor::SignedIn { user_id, two_factor_on, security_key, auth_time } => {
-            (user_id, two_factor_on, auth_time, security_key)
+        Visitor::SignedIn { user_id, two_factor_on, security_key, auth_time, session_epoch, oidc_subject } => {
+            (user_id, two_factor_on, auth_time, security_key, session_epoch, oidc_subject)
         }
     };
     let too_old = max_age.is_some_and(|max_age| services.now() - auth_time > max_age);
@@ -147,7 +153,17 @@ pub async fn authorize(
         nonce: request.nonce.clone(),
         code_challenge: request.code_challenge.clone(),
     };
-    let code = random_hex(32);
-    grants::store_code(&services.db, &code, &grant, &binding, services.now() + CODE_SECONDS).await?;
+    // The account gets its `sub` now (on first use), and the code carries it: the exchange
+    // binds to it, and a row id SQLite hands out again after a deletion is not the same `sub`.
+    let subject = subject::of(services, user_id, oidc_subject.as_deref()).await?;
+    let code = Code {
+        grant,
+        subject,
+        binding,
+        client_registered_at: client.registered_at,
+        session_epoch,
+        expires_at: services.now() + CODE_SECONDS,
+    }
+    .seal(&services.secret_box)?;
     Ok(Outcome::Code { redirect_uri, code, state })
 }

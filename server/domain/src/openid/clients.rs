@@ -1,13 +1,18 @@
 //! The apps registered by the operator (`server oidc client add|list|delete`). A confidential
 //! client's secret is shown once and kept as its SHA-256 (it is 256 random bits: a fast hash
 //! is enough). Read from the database on every request, so a change takes effect at once on
-//! every running instance.
+//! every running instance; the one exception, the code exchange, checks the copy it kept in the
+//! statement that issues the tokens (`KeptClients`).
 
 use crate::{
     credentials::secret_box::{random_hex, sha256_hex},
     error::AuthError,
 };
 use sqlx::{any::AnyRow, AnyPool, Row};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 use subtle::ConstantTimeEq;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +46,9 @@ pub struct Client {
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub policy: ClientPolicy,
+    /// When it was registered (Unix seconds): a client deleted and registered again under the
+    /// same id is another registration.
+    pub registered_at: i64,
 }
 
 impl Client {
@@ -54,6 +62,38 @@ impl Client {
         self.secret_hash
             .as_ref()
             .is_some_and(|hash| bool::from(hash.as_bytes().ct_eq(sha256_hex(secret.as_bytes()).as_bytes())))
+    }
+
+    /// The stored hash of its secret (what a statement compares the registration against).
+    pub fn secret_hash(&self) -> Option<&str> {
+        self.secret_hash.as_deref()
+    }
+}
+
+/// The clients token requests have named, kept in memory by id, so a code exchange reads nothing
+/// before the statement that issues its tokens. Kept without a time limit, because nothing is
+/// trusted on the strength of the copy alone: that statement issues only while the stored
+/// registration is still the kept one (`grants::exchange`), a secret that does not match the
+/// copy is checked again against the database, and only clients that exist are kept (so the
+/// number kept is bounded by the registrations).
+#[derive(Clone, Default)]
+pub struct KeptClients(Arc<Mutex<HashMap<String, Arc<Client>>>>);
+
+impl KeptClients {
+    pub fn get(&self, client_id: &str) -> Option<Arc<Client>> {
+        self.0.lock().ok()?.get(client_id).cloned()
+    }
+
+    /// Reads `client_id` from the database and keeps it (or forgets it, when it is gone).
+    pub async fn refresh(&self, db: &AnyPool, client_id: &str) -> Result<Option<Arc<Client>>, AuthError> {
+        let found = find(db, client_id).await?.map(Arc::new);
+        if let Ok(mut kept) = self.0.lock() {
+            match &found {
+                Some(client) => kept.insert(client_id.to_owned(), client.clone()),
+                None => kept.remove(client_id),
+            };
+        }
+        Ok(found)
     }
 }
 
@@ -131,11 +171,12 @@ pub(super) fn from_row(row: &AnyRow) -> Result<Client, sqlx::Error> {
         redirect_uris: lines(row.try_get("redirect_uris")?),
         post_logout_redirect_uris: lines(row.try_get("post_logout_redirect_uris")?),
         policy: ClientPolicy::parse(&policy).unwrap_or(ClientPolicy::TwoFactor),
+        registered_at: row.try_get("created_at")?,
     })
 }
 
 pub(super) const SELECT_COLUMNS: &str =
-    "SELECT client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, policy";
+    "SELECT client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, policy, created_at";
 
 pub async fn find(db: &AnyPool, client_id: &str) -> Result<Option<Client>, AuthError> {
     let row = sqlx::query(&format!("{SELECT_COLUMNS} FROM oidc_clients WHERE client_id = $1"))
@@ -154,7 +195,6 @@ pub async fn list(db: &AnyPool) -> Result<Vec<Client>, AuthError> {
 pub async fn delete(db: &AnyPool, client_id: &str) -> Result<bool, AuthError> {
     let mut tx = db.begin().await?;
     sqlx::query("DELETE FROM oidc_tokens WHERE client_id = $1").bind(client_id).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM oidc_codes WHERE client_id = $1").bind(client_id).execute(&mut *tx).await?;
     let deleted =
         sqlx::query("DELETE FROM oidc_clients WHERE client_id = $1").bind(client_id).execute(&mut *tx).await?;
     tx.commit().await?;

@@ -2,7 +2,7 @@
 //! both speak of it).
 
 /// What a code or a token stands for.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Grant {
     pub grant_id: String,
     pub client_id: String,

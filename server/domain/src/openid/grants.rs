@@ -1,50 +1,24 @@
-//! Codes and tokens, kept as SHA-256 hashes of their values (a copy of the database opens
-//! nothing). What one code led to is a grant: its tokens carry the grant's id, so a second use of
-//! the code, or of a rotated refresh token, revokes the lot. Single use is one conditional
-//! `UPDATE … RETURNING`: of two requests at once, one gets the row.
+//! Tokens, kept as SHA-256 hashes of their values (a copy of the database opens nothing), and
+//! the single use of codes. What one code led to is a grant: its tokens carry the grant's id, so
+//! a second use of the code, or of a rotated refresh token, revokes the lot.
+//!
+//! Codes themselves are sealed, not stored (`codes`). A code's exchange is one statement
+//! (`exchange`): it inserts the access token with the code's hash in a unique column, only while
+//! the client is still the registration the request was authenticated against and the account is
+//! still at the session epoch the code was issued under, and it returns the key that signs now.
+//! Of two exchanges of one code, exactly one inserts its row.
 
-use crate::{credentials::secret_box::sha256_hex, error::AuthError};
+use super::codes::Code;
+use crate::{
+    credentials::secret_box::{random_hex, sha256_hex},
+    error::AuthError,
+};
 use sqlx::{any::AnyRow, AnyPool, Row};
 
 pub use super::grant::Grant;
 
-/// A code's binding besides the grant.
-#[derive(Clone, Debug)]
-pub struct CodeBinding {
-    pub redirect_uri: String,
-    pub nonce: Option<String>,
-    pub code_challenge: Option<String>,
-}
-
 pub fn hash(value: &str) -> String {
     sha256_hex(value.as_bytes())
-}
-
-pub async fn store_code(
-    db: &AnyPool,
-    code: &str,
-    grant: &Grant,
-    binding: &CodeBinding,
-    expires_at: i64,
-) -> Result<(), AuthError> {
-    sqlx::query(
-        "INSERT INTO oidc_codes (code_hash, grant_id, client_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, amr, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(hash(code))
-    .bind(&grant.grant_id)
-    .bind(&grant.client_id)
-    .bind(grant.user_id)
-    .bind(&binding.redirect_uri)
-    .bind(&grant.scope)
-    .bind(binding.nonce.clone())
-    .bind(binding.code_challenge.clone())
-    .bind(grant.auth_time)
-    .bind(&grant.amr)
-    .bind(expires_at)
-    .execute(db)
-    .await?;
-    Ok(())
 }
 
 fn grant_from(row: &AnyRow) -> Result<Grant, sqlx::Error> {
@@ -58,44 +32,112 @@ fn grant_from(row: &AnyRow) -> Result<Grant, sqlx::Error> {
     })
 }
 
-pub enum Redeemed {
-    /// First use: the grant, its binding, and when the code expired (checked by the caller).
-    Fresh {
-        grant: Grant,
-        binding: CodeBinding,
-        expires_at: i64,
-    },
-    /// A second use: the grant it had issued.
-    AlreadyUsed {
-        grant_id: String,
-    },
-    Unknown,
+/// The tokens a code is exchanged for, besides the ID token.
+pub struct NewTokens<'a> {
+    pub access_token: &'a str,
+    pub access_expires_at: i64,
+    /// With `offline_access`: the refresh token and when it expires.
+    pub refresh: Option<(&'a str, i64)>,
 }
 
-/// Marks a code used, once.
-pub async fn redeem_code(db: &AnyPool, code: &str, now: i64) -> Result<Redeemed, AuthError> {
-    let code_hash = hash(code);
-    let row = sqlx::query(
-        "UPDATE oidc_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL
-         RETURNING grant_id, client_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, amr, expires_at",
-    )
-    .bind(&code_hash)
-    .bind(now)
-    .fetch_optional(db)
-    .await?;
-    if let Some(row) = row {
-        let binding = CodeBinding {
-            redirect_uri: row.try_get("redirect_uri")?,
-            nonce: row.try_get("nonce")?,
-            code_challenge: row.try_get("code_challenge")?,
-        };
-        return Ok(Redeemed::Fresh { grant: grant_from(&row)?, binding, expires_at: row.try_get("expires_at")? });
+/// The client registration as the token request authenticated it.
+pub struct AuthenticatedClient<'a> {
+    pub client_id: &'a str,
+    /// Its secret's hash; `None` for a public client.
+    pub secret_hash: Option<&'a str>,
+}
+
+pub enum Exchanged {
+    /// The tokens are stored; this key signs now.
+    Issued { signing_kid: String },
+    /// The code was exchanged (or spent) before: its grant is to be revoked.
+    AlreadyUsed,
+    /// Nothing was stored: the client is no longer the registration the request authenticated
+    /// against or the code was issued to, or the account left the code's session epoch.
+    Stale,
+}
+
+/// The access token, inserted only for a code not used before, a client unchanged and an account
+/// still at the code's epoch (see the module's comment). `$7` is the code's hash.
+const INSERT_FROM_CODE: &str = "INSERT INTO oidc_tokens (token_hash, kind, grant_id, client_id, user_id, scope, auth_time, amr, expires_at, from_code)
+     SELECT $1, 'access', $2, c.client_id, u.id, $3, $4, $5, $6, $7
+     FROM oidc_clients c, users u
+     WHERE c.client_id = $8 AND c.created_at = $9 AND COALESCE(c.secret_hash, '') = $10
+       AND u.id = $11 AND u.session_epoch = $12 AND u.oidc_subject = $13
+     ON CONFLICT (from_code) DO NOTHING
+     RETURNING ";
+
+/// Exchanges `code` (opened, checked) for `tokens`, once. With a refresh token both rows go in
+/// one transaction, so a revocation that follows the access token's row finds the refresh
+/// token's too.
+pub async fn exchange(
+    db: &AnyPool,
+    code: &Code,
+    code_hash: &str,
+    subject: &str,
+    client: &AuthenticatedClient<'_>,
+    tokens: &NewTokens<'_>,
+) -> Result<Exchanged, AuthError> {
+    let grant = &code.grant;
+    let sql = format!("{INSERT_FROM_CODE}{} AS signing_kid", super::keys::CURRENT_KID);
+    let insert = sqlx::query(&sql)
+        .bind(hash(tokens.access_token))
+        .bind(&grant.grant_id)
+        .bind(&grant.scope)
+        .bind(grant.auth_time)
+        .bind(&grant.amr)
+        .bind(tokens.access_expires_at)
+        .bind(code_hash)
+        .bind(client.client_id)
+        .bind(code.client_registered_at)
+        .bind(client.secret_hash.unwrap_or_default())
+        .bind(grant.user_id)
+        .bind(code.session_epoch)
+        .bind(subject);
+    let inserted = match tokens.refresh {
+        None => insert.fetch_optional(db).await?,
+        Some((refresh_token, expires_at)) => {
+            let mut tx = db.begin().await?;
+            let inserted = insert.fetch_optional(&mut *tx).await?;
+            if inserted.is_some() {
+                store_token(&mut *tx, refresh_token, TokenKind::Refresh, grant, expires_at).await?;
+            }
+            tx.commit().await?;
+            inserted
+        }
+    };
+    if let Some(row) = inserted {
+        let kid: Option<String> = row.try_get("signing_kid")?;
+        let signing_kid = kid.ok_or_else(|| AuthError::Unexpected(anyhow::anyhow!("there is no signing key")))?;
+        return Ok(Exchanged::Issued { signing_kid });
     }
-    let used: Option<String> = sqlx::query_scalar("SELECT grant_id FROM oidc_codes WHERE code_hash = $1")
-        .bind(&code_hash)
-        .fetch_optional(db)
-        .await?;
-    Ok(used.map_or(Redeemed::Unknown, |grant_id| Redeemed::AlreadyUsed { grant_id }))
+    Ok(if was_used(db, code_hash).await? { Exchanged::AlreadyUsed } else { Exchanged::Stale })
+}
+
+async fn was_used(db: &AnyPool, code_hash: &str) -> Result<bool, sqlx::Error> {
+    let used: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM oidc_tokens WHERE from_code = $1").bind(code_hash).fetch_optional(db).await?;
+    Ok(used.is_some())
+}
+
+/// Spends a code a request failed to exchange (a wrong verifier, say): single use, whatever the
+/// outcome. `true` when it had been used before (its grant is then to be revoked).
+pub async fn spend(db: &AnyPool, code: &Code, code_hash: &str) -> Result<bool, AuthError> {
+    let spent = sqlx::query(
+        "INSERT INTO oidc_tokens (token_hash, kind, grant_id, client_id, user_id, scope, auth_time, amr, expires_at, from_code)
+         SELECT $1, 'revoked', $2, c.client_id, u.id, '', 0, '', $3, $4
+         FROM oidc_clients c, users u WHERE c.client_id = $5 AND u.id = $6
+         ON CONFLICT (from_code) DO NOTHING",
+    )
+    .bind(hash(&random_hex(32)))
+    .bind(&code.grant.grant_id)
+    .bind(code.expires_at)
+    .bind(code_hash)
+    .bind(&code.grant.client_id)
+    .bind(code.grant.user_id)
+    .execute(db)
+    .await?;
+    Ok(spent.rows_affected() == 0 && was_used(db, code_hash).await?)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -113,13 +155,16 @@ impl TokenKind {
     }
 }
 
-pub async fn store_token(
-    db: &AnyPool,
+pub async fn store_token<'c, E>(
+    db: E,
     token: &str,
     kind: TokenKind,
     grant: &Grant,
     expires_at: i64,
-) -> Result<(), AuthError> {
+) -> Result<(), AuthError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
     sqlx::query(
         "INSERT INTO oidc_tokens (token_hash, kind, grant_id, client_id, user_id, scope, auth_time, amr, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -184,16 +229,22 @@ pub async fn use_refresh(db: &AnyPool, token: &str, now: i64) -> Result<Refreshe
     Ok(used.map_or(Refreshed::Unknown, |grant_id| Refreshed::Reused { grant_id }))
 }
 
-/// Revokes every token of a grant.
+/// Revokes every token of a grant. The row that records the code's use stays (kind
+/// `revoked`), so the code cannot be exchanged again.
 pub async fn revoke_grant(db: &AnyPool, grant_id: &str) -> Result<(), AuthError> {
-    sqlx::query("DELETE FROM oidc_tokens WHERE grant_id = $1").bind(grant_id).execute(db).await?;
+    for statement in [
+        "DELETE FROM oidc_tokens WHERE grant_id = $1 AND from_code IS NULL",
+        "UPDATE oidc_tokens SET kind = 'revoked' WHERE grant_id = $1",
+    ] {
+        sqlx::query(statement).bind(grant_id).execute(db).await?;
+    }
     let grant_id = grant_id.to_owned();
     super::access_cache::forget(move |entry| entry.grant.grant_id == grant_id);
     Ok(())
 }
 
-/// Revokes every token and unused code of an account (its sessions ended, 2FA turned off, an
-/// operator reset or delete).
+/// Revokes every token of an account (its sessions ended, 2FA turned off, an operator reset or
+/// delete). Its codes not yet used die with the session epoch these all move (`codes`).
 pub async fn revoke_account<'c, E>(db: E, user_id: i64) -> Result<(), sqlx::Error>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any> + Copy,
@@ -207,6 +258,6 @@ where
 
 /// The statements of `revoke_account` (also run inside other transactions).
 pub const REVOKE_ACCOUNT: [&str; 2] = [
-    "DELETE FROM oidc_tokens WHERE user_id = $1",
-    "UPDATE oidc_codes SET used_at = expires_at WHERE user_id = $1 AND used_at IS NULL",
+    "DELETE FROM oidc_tokens WHERE user_id = $1 AND from_code IS NULL",
+    "UPDATE oidc_tokens SET kind = 'revoked' WHERE user_id = $1",
 ];

@@ -3,7 +3,9 @@
 //!
 //! - `signing_key`: the RS256 key (OpenSSL) and the ID token it signs.
 //! - `keys`, `clients`, `grants`: storage — the sealed signing keys, the registered apps, and the
-//!   codes and tokens (kept as hashes).
+//!   tokens (kept as hashes) with the single use of codes.
+//! - `codes`: authorization codes, sealed instead of stored.
+//! - `subject`: the account's stable `sub`.
 //! - `authorization`: the authorization request and what it leads to.
 //! - `tokens`: the token endpoint's two grants and the userinfo claims.
 //! - `access_cache`: live access tokens kept in memory on SQLite (userinfo is asked often).
@@ -11,10 +13,12 @@
 pub mod access_cache;
 pub mod authorization;
 pub mod clients;
+pub mod codes;
 pub mod grant;
 pub mod grants;
 pub mod keys;
 pub mod signing_key;
+pub mod subject;
 pub mod tokens;
 
 /// How a sign-in was made (RFC 8176): a password alone, a password and a one-time password (an

@@ -4,8 +4,9 @@
 use super::{
     access_cache,
     clients::{self, Client},
-    grants::{self, Grant, Redeemed, Refreshed, TokenKind},
-    keys,
+    codes::Code,
+    grants::{self, AuthenticatedClient, Exchanged, Grant, NewTokens, Refreshed, TokenKind},
+    keys, subject,
 };
 use crate::{credentials::secret_box::random_hex, error::AuthError, services::Services, storage::identities::Identity};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
@@ -65,8 +66,8 @@ pub struct Issued {
     pub scope: String,
 }
 
-/// The client, and the id of the key that signs now, in one read: a token request reads nothing
-/// else, and a client deleted or a key rotated by the operator's command shows at once.
+/// The client, and the id of the key that signs now, in one read (the refresh grant): a client
+/// deleted or a key rotated by the operator's command shows at once.
 async fn client_and_signing_kid(db: &AnyPool, client_id: &str) -> Result<Option<(Client, String)>, AuthError> {
     let row = sqlx::query(&format!(
         "{}, {} AS signing_kid FROM oidc_clients WHERE client_id = $1",
@@ -82,17 +83,35 @@ async fn client_and_signing_kid(db: &AnyPool, client_id: &str) -> Result<Option<
     Ok(Some((clients::from_row(&row)?, kid)))
 }
 
-/// Who the client is (its secret checked), and the key to sign with.
-async fn authenticate(services: &Services, credentials: &ClientCredentials) -> Result<(Client, String), TokenError> {
-    let invalid = || TokenError::new("invalid_client", "unknown client or wrong secret");
-    let client_id = credentials.client_id.as_deref().ok_or_else(invalid)?;
-    let (client, kid) = client_and_signing_kid(&services.db, client_id).await?.ok_or_else(invalid)?;
-    let authenticated = match (&credentials.secret, client.is_public()) {
+fn invalid_client() -> TokenError {
+    TokenError::new("invalid_client", "unknown client or wrong secret")
+}
+
+/// Whether the request's credentials are `client`'s: its secret, or none for a public client.
+fn authenticates(client: &Client, credentials: &ClientCredentials) -> bool {
+    match (&credentials.secret, client.is_public()) {
         (None, true) => true,
         (Some(secret), false) => client.secret_matches(secret),
         _ => false,
-    };
-    authenticated.then_some((client, kid)).ok_or_else(invalid)
+    }
+}
+
+/// Who the client is (its secret checked), and the key to sign with, from the database.
+async fn authenticate(services: &Services, credentials: &ClientCredentials) -> Result<(Client, String), TokenError> {
+    let client_id = credentials.client_id.as_deref().ok_or_else(invalid_client)?;
+    let (client, kid) = client_and_signing_kid(&services.db, client_id).await?.ok_or_else(invalid_client)?;
+    authenticates(&client, credentials).then_some((client, kid)).ok_or_else(invalid_client)
+}
+
+/// Who the client is, from the copy kept in memory (`KeptClients`): the statement that issues
+/// the tokens confirms it. Credentials the copy refuses are checked against the database.
+async fn authenticate_kept(services: &Services, credentials: &ClientCredentials) -> Result<Arc<Client>, TokenError> {
+    let client_id = credentials.client_id.as_deref().ok_or_else(invalid_client)?;
+    if let Some(client) = services.clients.get(client_id).filter(|client| authenticates(client, credentials)) {
+        return Ok(client);
+    }
+    let client = services.clients.refresh(&services.db, client_id).await?.ok_or_else(invalid_client)?;
+    authenticates(&client, credentials).then_some(client).ok_or_else(invalid_client)
 }
 
 /// RFC 7636 §4.6: BASE64URL(SHA-256(verifier)) equals the challenge.
@@ -102,7 +121,38 @@ fn verifier_matches(verifier: &str, challenge: &str) -> bool {
     well_formed && URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) == challenge
 }
 
-/// `grant_type=authorization_code`.
+/// Why `code` cannot be exchanged by this request, if it cannot.
+fn problem_with(
+    code: &Code,
+    client: &Client,
+    redirect_uri: Option<&str>,
+    verifier: Option<&str>,
+    now: i64,
+) -> Option<&'static str> {
+    if code.expires_at <= now {
+        return Some("the code has expired");
+    }
+    if code.grant.client_id != client.client_id {
+        return Some("the code was issued to another client");
+    }
+    if redirect_uri != Some(code.binding.redirect_uri.as_str()) {
+        return Some("redirect_uri differs from the authorization request's");
+    }
+    match (code.binding.code_challenge.as_deref(), verifier) {
+        (Some(challenge), Some(verifier)) if verifier_matches(verifier, challenge) => None,
+        (Some(_), _) => Some("the code_verifier does not match the code_challenge"),
+        (None, Some(_)) => Some("there was no code_challenge for this code"),
+        (None, None) => None,
+    }
+}
+
+fn already_used() -> TokenError {
+    TokenError::new("invalid_grant", "the code was already used")
+}
+
+/// `grant_type=authorization_code`. Reads nothing before the one statement that stores the
+/// tokens (`grants::exchange`): the code is sealed, the client kept, the account's identity kept
+/// (on SQLite), the signing key opened once.
 pub async fn exchange_code(
     services: &Services,
     credentials: &ClientCredentials,
@@ -110,36 +160,64 @@ pub async fn exchange_code(
     redirect_uri: Option<&str>,
     verifier: Option<&str>,
 ) -> Result<Issued, TokenError> {
-    let (client, kid) = authenticate(services, credentials).await?;
-    let code = code.ok_or_else(|| TokenError::new("invalid_request", "code is missing"))?;
+    let client = authenticate_kept(services, credentials).await?;
+    let presented = code.ok_or_else(|| TokenError::new("invalid_request", "code is missing"))?;
+    let code =
+        Code::open(&services.secret_box, presented).ok_or_else(|| TokenError::new("invalid_grant", "unknown code"))?;
+    let code_hash = grants::hash(presented);
     let now = services.now();
-    let (grant, binding, expires_at) = match grants::redeem_code(&services.db, code, now).await? {
-        Redeemed::Fresh { grant, binding, expires_at } => (grant, binding, expires_at),
-        Redeemed::AlreadyUsed { grant_id } => {
+    if let Some(problem) = problem_with(&code, &client, redirect_uri, verifier, now) {
+        // Spent whatever the outcome; a code used before also loses what it gave.
+        if grants::spend(&services.db, &code, &code_hash).await? {
+            grants::revoke_grant(&services.db, &code.grant.grant_id).await?;
+            return Err(already_used());
+        }
+        return Err(TokenError::new("invalid_grant", problem));
+    }
+    let grant = &code.grant;
+    let identity = services
+        .identities
+        .get(&services.db, grant.user_id)
+        .await
+        .map_err(AuthError::from)?
+        .ok_or_else(|| TokenError::new("invalid_grant", "the account no longer exists"))?;
+    let access_token = random_hex(32);
+    let refresh_token = grant.has_scope("offline_access").then(|| random_hex(32));
+    let tokens = NewTokens {
+        access_token: &access_token,
+        access_expires_at: now + ACCESS_TOKEN_SECONDS,
+        refresh: refresh_token.as_deref().map(|token| (token, now + REFRESH_TOKEN_SECONDS)),
+    };
+    let authenticated = AuthenticatedClient { client_id: &client.client_id, secret_hash: client.secret_hash() };
+    let kid = match grants::exchange(&services.db, &code, &code_hash, &code.subject, &authenticated, &tokens).await? {
+        Exchanged::Issued { signing_kid } => signing_kid,
+        Exchanged::AlreadyUsed => {
             // A stolen code replayed, or the real client's retry: either way, nothing it gave
             // stays valid.
-            grants::revoke_grant(&services.db, &grant_id).await?;
-            return Err(TokenError::new("invalid_grant", "the code was already used"));
+            grants::revoke_grant(&services.db, &grant.grant_id).await?;
+            return Err(already_used());
         }
-        Redeemed::Unknown => return Err(TokenError::new("invalid_grant", "unknown code")),
+        Exchanged::Stale => return Err(why_stale(services, &client, &code).await?),
     };
-    let invalid = |what: &str| Err(TokenError::new("invalid_grant", what));
-    if expires_at <= now {
-        return invalid("the code has expired");
-    }
-    if grant.client_id != client.client_id {
-        return invalid("the code was issued to another client");
-    }
-    if redirect_uri != Some(binding.redirect_uri.as_str()) {
-        return invalid("redirect_uri differs from the authorization request's");
-    }
-    match (binding.code_challenge.as_deref(), verifier) {
-        (Some(challenge), Some(verifier)) if verifier_matches(verifier, challenge) => {}
-        (Some(_), _) => return invalid("the code_verifier does not match the code_challenge"),
-        (None, Some(_)) => return invalid("there was no code_challenge for this code"),
-        (None, None) => {}
-    }
-    issue(services, &grant, binding.nonce.as_deref(), &kid).await
+    let id_token =
+        id_token(services, grant, code.subject.clone(), &identity, code.binding.nonce.as_deref(), &kid).await?;
+    Ok(Issued { access_token, expires_in: ACCESS_TOKEN_SECONDS, id_token, refresh_token, scope: grant.scope.clone() })
+}
+
+/// Why the exchange stored nothing: the client's registration changed (the request's secret is
+/// no longer its secret), the client was registered again since the code, or the account left the
+/// code's session epoch (its sessions ended, 2FA turned off, a reset) or is gone.
+async fn why_stale(services: &Services, kept: &Client, code: &Code) -> Result<TokenError, AuthError> {
+    Ok(match services.clients.refresh(&services.db, &kept.client_id).await? {
+        Some(stored) if stored.secret_hash() == kept.secret_hash() => {
+            if stored.registered_at != code.client_registered_at {
+                TokenError::new("invalid_grant", "the code was issued to another client")
+            } else {
+                TokenError::new("invalid_grant", "the sign-in the code came from has ended")
+            }
+        }
+        _ => invalid_client(),
+    })
 }
 
 /// `grant_type=refresh_token`: the token rotates; a used one again revokes the grant (RFC 9700).
@@ -161,10 +239,6 @@ pub async fn refresh(
     if grant.client_id != client.client_id {
         return Err(TokenError::new("invalid_grant", "the refresh token was issued to another client"));
     }
-    issue(services, &grant, None, &kid).await
-}
-
-async fn issue(services: &Services, grant: &Grant, nonce: Option<&str>, kid: &str) -> Result<Issued, TokenError> {
     let now = services.now();
     let identity = services
         .identities
@@ -173,16 +247,31 @@ async fn issue(services: &Services, grant: &Grant, nonce: Option<&str>, kid: &st
         .map_err(AuthError::from)?
         .ok_or_else(|| TokenError::new("invalid_grant", "the account no longer exists"))?;
     let access_token = random_hex(32);
-    grants::store_token(&services.db, &access_token, TokenKind::Access, grant, now + ACCESS_TOKEN_SECONDS).await?;
-    let refresh_token = if grant.has_scope("offline_access") {
-        let token = random_hex(32);
-        grants::store_token(&services.db, &token, TokenKind::Refresh, grant, now + REFRESH_TOKEN_SECONDS).await?;
-        Some(token)
-    } else {
-        None
-    };
-    let subject = subject(services, grant.user_id, &identity).await?;
-    let mut claims = claims_of(subject, grant, &identity);
+    grants::store_token(&services.db, &access_token, TokenKind::Access, &grant, now + ACCESS_TOKEN_SECONDS).await?;
+    let new_refresh = random_hex(32);
+    grants::store_token(&services.db, &new_refresh, TokenKind::Refresh, &grant, now + REFRESH_TOKEN_SECONDS).await?;
+    let subject = subject::of(services, grant.user_id, identity.oidc_subject.as_deref()).await?;
+    let id_token = id_token(services, &grant, subject, &identity, None, &kid).await?;
+    Ok(Issued {
+        access_token,
+        expires_in: ACCESS_TOKEN_SECONDS,
+        id_token,
+        refresh_token: Some(new_refresh),
+        scope: grant.scope.clone(),
+    })
+}
+
+/// The ID token (OpenID Connect Core §2), signed by key `kid`.
+async fn id_token(
+    services: &Services,
+    grant: &Grant,
+    subject: String,
+    identity: &Identity,
+    nonce: Option<&str>,
+    kid: &str,
+) -> Result<String, AuthError> {
+    let now = services.now();
+    let mut claims = claims_of(subject, grant, identity);
     claims.insert("iss".into(), json!(issuer(services)));
     claims.insert("aud".into(), json!(grant.client_id));
     claims.insert("iat".into(), json!(now));
@@ -193,43 +282,12 @@ async fn issue(services: &Services, grant: &Grant, nonce: Option<&str>, kid: &st
         claims.insert("nonce".into(), json!(nonce));
     }
     let key = keys::by_kid(services, kid).await?;
-    let id_token = key.sign_jwt(&Value::Object(claims))?;
-    Ok(Issued { access_token, expires_in: ACCESS_TOKEN_SECONDS, id_token, refresh_token, scope: grant.scope.clone() })
+    key.sign_jwt(&Value::Object(claims))
 }
 
 /// The issuer: `PUBLIC_URL` without a trailing slash.
 pub fn issuer(services: &Services) -> String {
     services.settings.public_url.trim_end_matches('/').to_owned()
-}
-
-/// The account's stable subject: random, made on first use, never reused (not the username,
-/// not the row id, which SQLite may hand out again). It comes with the account's identity
-/// (kept in memory on SQLite); the first use makes it and forgets the identity.
-async fn subject(services: &Services, user_id: i64, identity: &Identity) -> Result<String, AuthError> {
-    if let Some(subject) = &identity.oidc_subject {
-        return Ok(subject.clone());
-    }
-    let made = make_subject(&services.db, user_id).await;
-    services.identities.forget(user_id);
-    made
-}
-
-async fn make_subject(db: &AnyPool, user_id: i64) -> Result<String, AuthError> {
-    let read = || async {
-        sqlx::query_scalar::<_, Option<String>>("SELECT oidc_subject FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_one(db)
-            .await
-    };
-    if let Some(subject) = read().await? {
-        return Ok(subject);
-    }
-    sqlx::query("UPDATE users SET oidc_subject = $2 WHERE id = $1 AND oidc_subject IS NULL")
-        .bind(user_id)
-        .bind(random_hex(16))
-        .execute(db)
-        .await?;
-    read().await?.ok_or_else(|| AuthError::Unexpected(anyhow::anyhow!("no subject for account {user_id}")))
 }
 
 /// `sub` and the claims of the granted scopes.
@@ -267,7 +325,7 @@ pub async fn userinfo(services: &Services, access_token: &str) -> Result<Option<
         return Ok(None);
     };
     let Some(identity) = services.identities.get(&services.db, grant.user_id).await? else { return Ok(None) };
-    let subject = subject(services, grant.user_id, &identity).await?;
+    let subject = subject::of(services, grant.user_id, identity.oidc_subject.as_deref()).await?;
     let claims = claims_of(subject.clone(), &grant, &identity);
     if services.identities.in_memory() {
         access_cache::keep(token_hash, Arc::new(access_cache::Entry { grant, subject, expires_at }), generation);
