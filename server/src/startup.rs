@@ -5,7 +5,9 @@ use crate::{
     startup_error::StartupError,
 };
 use app::server::state::AppState;
-use domain::{credentials::passwords, storage::identities::Identities, Services};
+use domain::{
+    credentials::passwords, openid::exchange_writer::ExchangeWriter, storage::identities::Identities, Services,
+};
 use std::{future::Future, io, net::SocketAddr};
 use tokio::net::TcpListener;
 
@@ -57,6 +59,11 @@ impl Application {
                 database::Backend::Postgres => Identities::uncached(),
             },
             clients: Default::default(),
+            exchange_writer: match database.backend {
+                // SQLite writes one at a time: exchanges arriving together are written together.
+                database::Backend::Sqlite { .. } => Some(ExchangeWriter::start(database.pool.clone())),
+                database::Backend::Postgres => None,
+            },
         };
         // The OpenID Connect signing key, made on the first start (shared by every instance).
         domain::openid::keys::ensure_one(&services.db, &services.secret_box, services.now())

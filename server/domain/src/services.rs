@@ -4,7 +4,7 @@
 use crate::{
     clock::Clock,
     credentials::secret_box::SecretBox,
-    openid::clients::KeptClients,
+    openid::{clients::KeptClients, exchange_writer::ExchangeWriter},
     settings::Settings,
     storage::{
         identities::Identities,
@@ -23,6 +23,8 @@ pub struct Services {
     pub identities: Identities,
     /// The OpenID Connect clients token requests have named (see `openid::clients`).
     pub clients: KeptClients,
+    /// On SQLite, the one task that writes code exchanges (see `openid::exchange_writer`).
+    pub exchange_writer: Option<ExchangeWriter>,
 }
 
 impl Services {

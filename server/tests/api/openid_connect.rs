@@ -13,7 +13,7 @@ use openidconnect::{
 use reqwest::{header, Client, StatusCode};
 
 const REDIRECT: &str = "http://app.example.test/callback";
-const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 /// RFC 7636 Appendix B: a PKCE verifier and its S256 challenge.
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
@@ -24,7 +24,7 @@ fn redirect_param() -> String {
 }
 
 /// The server with `PUBLIC_URL` its own address (the issuer the relying party checks).
-async fn provider() -> (TestApp, tempfile::TempDir) {
+pub(crate) async fn provider() -> (TestApp, tempfile::TempDir) {
     let folder = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut config = test_config(fresh_database_url(folder.path()).await);
@@ -34,7 +34,7 @@ async fn provider() -> (TestApp, tempfile::TempDir) {
 }
 
 /// Registers a client as the operator's command does; returns its secret.
-async fn register(app: &TestApp, client_id: &str, public: bool, policy: ClientPolicy) -> Option<String> {
+pub(crate) async fn register(app: &TestApp, client_id: &str, public: bool, policy: ClientPolicy) -> Option<String> {
     let client = NewClient {
         client_id: client_id.into(),
         name: Some("The wiki".into()),
@@ -47,7 +47,7 @@ async fn register(app: &TestApp, client_id: &str, public: bool, policy: ClientPo
 }
 
 /// The relying party's HTTP client: no redirects (as the crate asks, against SSRF).
-fn rp_http() -> Client {
+pub(crate) fn rp_http() -> Client {
     Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
@@ -387,7 +387,7 @@ async fn turning_two_factor_off_revokes_the_accounts_tokens() {
 }
 
 /// A code for the public client `spa` (PKCE), with the browser's signed-in session.
-async fn code_for_spa(app: &TestApp, browser: &Client) -> String {
+pub(crate) async fn code_for_spa(app: &TestApp, browser: &Client) -> String {
     let url = app.url(&format!(
         "/oidc/authorize?response_type=code&client_id=spa&redirect_uri={}&scope=openid&code_challenge={CHALLENGE}&code_challenge_method=S256",
         redirect_param()
@@ -396,7 +396,7 @@ async fn code_for_spa(app: &TestApp, browser: &Client) -> String {
 }
 
 /// `spa`'s token request for `code`: the status and the JSON answer.
-async fn exchange(app: &TestApp, code: &str) -> (StatusCode, serde_json::Value) {
+pub(crate) async fn exchange(app: &TestApp, code: &str) -> (StatusCode, serde_json::Value) {
     let form = [
         ("grant_type", "authorization_code"),
         ("client_id", "spa"),
@@ -418,18 +418,6 @@ fn key_id(id_token: &serde_json::Value) -> String {
     header["kid"].as_str().expect("a kid").to_owned()
 }
 
-/// The operator's command, run beside the server on its database.
-fn operator(app: &TestApp, args: &[&str]) {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
-    command.args(args).env("DATABASE_URL", &app.database_url).env("RUST_LOG", "warn");
-    command.env_remove("TOTP_KEY_FILE").env_remove("TOTP_ENCRYPTION_KEY");
-    if app.database_url.starts_with("postgres") {
-        command.env("TOTP_ENCRYPTION_KEY", crate::helpers::TEST_KEY);
-    }
-    let output = command.output().expect("the binary runs");
-    assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
-}
-
 /// The operator's commands run beside a running server take effect at once (API.md): after
 /// `server oidc rotate-key` both keys are published and the new one signs the next ID token;
 /// after `server oidc client delete` the client's next token request is refused. Its tokens
@@ -445,7 +433,7 @@ async fn operator_commands_beside_a_running_server_take_effect_at_once() {
     assert_eq!(status, StatusCode::OK, "{before}");
     let old_key = key_id(&before["id_token"]);
 
-    operator(&app, &["oidc", "rotate-key"]);
+    app.operator(&["oidc", "rotate-key"]);
     let jwks: serde_json::Value = rp_http().get(app.url("/oidc/jwks")).send().await.unwrap().json().await.unwrap();
     let published: Vec<String> =
         jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect();
@@ -460,7 +448,7 @@ async fn operator_commands_beside_a_running_server_take_effect_at_once() {
     let userinfo = || rp_http().get(app.url("/oidc/userinfo")).bearer_auth(&access).send();
     assert_eq!(userinfo().await.unwrap().status(), StatusCode::OK);
     let unused = code_for_spa(&app, &browser).await;
-    operator(&app, &["oidc", "client", "delete", "spa"]);
+    app.operator(&["oidc", "client", "delete", "spa"]);
     let (status, refused) = exchange(&app, &unused).await;
     assert_eq!((status, refused["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")));
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;

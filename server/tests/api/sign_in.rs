@@ -176,3 +176,18 @@ async fn a_code_from_a_phone_whose_clock_is_off_says_so() {
     let (_, body) = json(app.submit_code(&c, &wrong).await).await;
     assert!(!body["error"].as_str().unwrap().contains("clock"), "{body}");
 }
+
+/// A sign-in right after an operator's command moved the account's session epoch (here
+/// `user reset-2fa`, run as another process while the server keeps identities in memory for a
+/// second) holds at once: the new session is not taken for one the command ended.
+#[tokio::test]
+async fn a_sign_in_right_after_an_operator_reset_holds() {
+    let app = spawn_app().await;
+    let browser = client();
+    app.register(&browser, "alice", "correct horse").await;
+    assert_eq!(app.me(&browser).await.status(), StatusCode::OK, "alice's identity is now kept in memory");
+    app.operator(&["user", "reset-2fa", "alice"]);
+    let again = client();
+    assert_eq!(app.login(&again, "alice", "correct horse").await.status(), StatusCode::OK);
+    assert_eq!(app.me(&again).await.status(), StatusCode::OK, "signed in, not ended by the reset before it");
+}

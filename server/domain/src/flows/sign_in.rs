@@ -42,6 +42,10 @@ pub async fn password_step(
     };
     let accepted = password_check::check(services, session, &throttle_name, account.as_ref(), password).await?;
     let account = account.ok_or(AuthError::InvalidCredentials)?;
+    // The session is stamped with the epoch just read; what this process kept of the account
+    // may be older (an operator command run beside it moved the epoch less than a second ago)
+    // and would end the new session at once.
+    services.identities.forget(account.id);
     let device_token = device_token::token_for(
         &services.secret_box,
         &device_token::username_key(&throttle_name),

@@ -153,8 +153,8 @@ pub async fn authorize(
         nonce: request.nonce.clone(),
         code_challenge: request.code_challenge.clone(),
     };
-    // The account gets its `sub` now (on first use), and the code carries it: the exchange
-    // binds to it, and a row id SQLite hands out again after a deletion is not the same `sub`.
+    // The account gets its `sub` now (on first use), and the code carries it: the exchange needs
+    // no write for it, and is bound to it.
     let subject = subject::of(services, user_id, oidc_subject.as_deref()).await?;
     let code = Code {
         grant,

@@ -3,12 +3,15 @@
 //! a second use of the code, or of a rotated refresh token, revokes the lot.
 //!
 //! Codes themselves are sealed, not stored (`codes`). A code's exchange is one statement
-//! (`exchange`): it inserts the access token with the code's hash in a unique column, only while
-//! the client is still the registration the request was authenticated against and the account is
-//! still at the session epoch the code was issued under, and it returns the key that signs now.
-//! Of two exchanges of one code, exactly one inserts its row.
+//! (`exchange_writer`): it inserts the access token with the code's hash in a unique column, only
+//! while the client is still the registration the request was authenticated against and the
+//! account is still at the session epoch and `sub` the code carries, and it returns the key that
+//! signs now. Of two exchanges of one code, exactly one inserts its row.
 
-use super::codes::Code;
+use super::{
+    codes::Code,
+    exchange_writer::{self, ExchangeRow, ExchangeWriter},
+};
 use crate::{
     credentials::secret_box::{random_hex, sha256_hex},
     error::AuthError,
@@ -57,58 +60,29 @@ pub enum Exchanged {
     Stale,
 }
 
-/// The access token, inserted only for a code not used before, a client unchanged and an account
-/// still at the code's epoch (see the module's comment). `$7` is the code's hash.
-const INSERT_FROM_CODE: &str = "INSERT INTO oidc_tokens (token_hash, kind, grant_id, client_id, user_id, scope, auth_time, amr, expires_at, from_code)
-     SELECT $1, 'access', $2, c.client_id, u.id, $3, $4, $5, $6, $7
-     FROM oidc_clients c, users u
-     WHERE c.client_id = $8 AND c.created_at = $9 AND COALESCE(c.secret_hash, '') = $10
-       AND u.id = $11 AND u.session_epoch = $12 AND u.oidc_subject = $13
-     ON CONFLICT (from_code) DO NOTHING
-     RETURNING ";
-
-/// Exchanges `code` (opened, checked) for `tokens`, once. With a refresh token both rows go in
-/// one transaction, so a revocation that follows the access token's row finds the refresh
-/// token's too.
+/// Exchanges `code` (opened, checked) for `tokens`, once (see the module's comment), through
+/// the exchange writer when there is one (SQLite).
 pub async fn exchange(
     db: &AnyPool,
+    writer: Option<&ExchangeWriter>,
     code: &Code,
     code_hash: &str,
-    subject: &str,
     client: &AuthenticatedClient<'_>,
     tokens: &NewTokens<'_>,
 ) -> Result<Exchanged, AuthError> {
-    let grant = &code.grant;
-    let sql = format!("{INSERT_FROM_CODE}{} AS signing_kid", super::keys::CURRENT_KID);
-    let insert = sqlx::query(&sql)
-        .bind(hash(tokens.access_token))
-        .bind(&grant.grant_id)
-        .bind(&grant.scope)
-        .bind(grant.auth_time)
-        .bind(&grant.amr)
-        .bind(tokens.access_expires_at)
-        .bind(code_hash)
-        .bind(client.client_id)
-        .bind(code.client_registered_at)
-        .bind(client.secret_hash.unwrap_or_default())
-        .bind(grant.user_id)
-        .bind(code.session_epoch)
-        .bind(subject);
-    let inserted = match tokens.refresh {
-        None => insert.fetch_optional(db).await?,
-        Some((refresh_token, expires_at)) => {
-            let mut tx = db.begin().await?;
-            let inserted = insert.fetch_optional(&mut *tx).await?;
-            if inserted.is_some() {
-                store_token(&mut *tx, refresh_token, TokenKind::Refresh, grant, expires_at).await?;
-            }
-            tx.commit().await?;
-            inserted
-        }
+    let row = ExchangeRow {
+        grant: code.grant.clone(),
+        access_token_hash: hash(tokens.access_token),
+        access_expires_at: tokens.access_expires_at,
+        code_hash: code_hash.to_owned(),
+        client_id: client.client_id.to_owned(),
+        client_registered_at: code.client_registered_at,
+        client_secret_hash: client.secret_hash.unwrap_or_default().to_owned(),
+        session_epoch: code.session_epoch,
+        subject: code.subject.clone(),
+        refresh: tokens.refresh.map(|(token, expires_at)| (hash(token), expires_at)),
     };
-    if let Some(row) = inserted {
-        let kid: Option<String> = row.try_get("signing_kid")?;
-        let signing_kid = kid.ok_or_else(|| AuthError::Unexpected(anyhow::anyhow!("there is no signing key")))?;
+    if let Some(signing_kid) = exchange_writer::write_one(db, writer, row).await? {
         return Ok(Exchanged::Issued { signing_kid });
     }
     Ok(if was_used(db, code_hash).await? { Exchanged::AlreadyUsed } else { Exchanged::Stale })
@@ -155,9 +129,19 @@ impl TokenKind {
     }
 }
 
-pub async fn store_token<'c, E>(
-    db: E,
+pub async fn store_token(
+    db: &AnyPool,
     token: &str,
+    kind: TokenKind,
+    grant: &Grant,
+    expires_at: i64,
+) -> Result<(), AuthError> {
+    store_token_hash(db, &hash(token), kind, grant, expires_at).await
+}
+
+pub async fn store_token_hash<'c, E>(
+    db: E,
+    token_hash: &str,
     kind: TokenKind,
     grant: &Grant,
     expires_at: i64,
@@ -169,7 +153,7 @@ where
         "INSERT INTO oidc_tokens (token_hash, kind, grant_id, client_id, user_id, scope, auth_time, amr, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .bind(hash(token))
+    .bind(token_hash)
     .bind(kind.as_str())
     .bind(&grant.grant_id)
     .bind(&grant.client_id)

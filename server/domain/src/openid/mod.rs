@@ -4,7 +4,8 @@
 //! - `signing_key`: the RS256 key (OpenSSL) and the ID token it signs.
 //! - `keys`, `clients`, `grants`: storage — the sealed signing keys, the registered apps, and the
 //!   tokens (kept as hashes) with the single use of codes.
-//! - `codes`: authorization codes, sealed instead of stored.
+//! - `codes`: authorization codes, sealed instead of stored; `exchange_writer`: the statement
+//!   that exchanges them, written by one task on SQLite.
 //! - `subject`: the account's stable `sub`.
 //! - `authorization`: the authorization request and what it leads to.
 //! - `tokens`: the token endpoint's two grants and the userinfo claims.
@@ -14,6 +15,7 @@ pub mod access_cache;
 pub mod authorization;
 pub mod clients;
 pub mod codes;
+pub mod exchange_writer;
 pub mod grant;
 pub mod grants;
 pub mod keys;

@@ -1,5 +1,6 @@
 //! The account's stable subject (`sub`): random, made on first use, never reused (not the
-//! username, not the row id, which SQLite may hand out again).
+//! username, which a new account may take after a deletion, and not the row id, which tells
+//! apps how many accounts came before).
 
 use crate::{credentials::secret_box::random_hex, error::AuthError, services::Services};
 use sqlx::AnyPool;

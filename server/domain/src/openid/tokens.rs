@@ -189,7 +189,16 @@ pub async fn exchange_code(
         refresh: refresh_token.as_deref().map(|token| (token, now + REFRESH_TOKEN_SECONDS)),
     };
     let authenticated = AuthenticatedClient { client_id: &client.client_id, secret_hash: client.secret_hash() };
-    let kid = match grants::exchange(&services.db, &code, &code_hash, &code.subject, &authenticated, &tokens).await? {
+    let kid = match grants::exchange(
+        &services.db,
+        services.exchange_writer.as_ref(),
+        &code,
+        &code_hash,
+        &authenticated,
+        &tokens,
+    )
+    .await?
+    {
         Exchanged::Issued { signing_kid } => signing_kid,
         Exchanged::AlreadyUsed => {
             // A stolen code replayed, or the real client's retry: either way, nothing it gave

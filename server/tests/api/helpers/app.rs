@@ -148,4 +148,26 @@ impl TestApp {
     pub fn advance(&self, seconds: i64) {
         self.clock.advance(seconds);
     }
+
+    /// The operator's command (`server ARGS`), run beside the server on its database, as another
+    /// process.
+    pub fn operator(&self, args: &[&str]) {
+        self.operator_with_input(args, "");
+    }
+
+    /// `operator`, with `input` on the command's standard input (a password, say).
+    pub fn operator_with_input(&self, args: &[&str], input: &str) {
+        use std::{io::Write, process::Stdio};
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
+        command.args(args).env("DATABASE_URL", &self.database_url).env("RUST_LOG", "warn");
+        command.env_remove("TOTP_KEY_FILE").env_remove("TOTP_ENCRYPTION_KEY");
+        if self.database_url.starts_with("postgres") {
+            command.env("TOTP_ENCRYPTION_KEY", TEST_KEY);
+        }
+        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = command.spawn().expect("the binary runs");
+        child.stdin.take().expect("its input").write_all(input.as_bytes()).expect("input written");
+        let output = child.wait_with_output().expect("the binary ends");
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    }
 }

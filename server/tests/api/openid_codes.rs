@@ -1,0 +1,104 @@
+//! Authorization codes are sealed, not stored (`openid::codes`); the database decides their
+//! single use when they are exchanged. These tests hold the properties that design must keep:
+//! one success among concurrent exchanges of a code, a replay that revokes and stays refused, a
+//! forged code refused, and codes that die with the sign-in, the client registration or the
+//! account they were issued for.
+
+use crate::openid_connect::{code_for_spa, exchange, provider, register, rp_http, PASSWORD};
+use domain::openid::clients::{self, ClientPolicy};
+use reqwest::StatusCode;
+
+fn error(answer: &(StatusCode, serde_json::Value)) -> (StatusCode, Option<&str>) {
+    (answer.0, answer.1["error"].as_str())
+}
+
+const INVALID_GRANT: (StatusCode, Option<&str>) = (StatusCode::BAD_REQUEST, Some("invalid_grant"));
+
+/// Sixteen token requests with one code at the same moment (on SQLite they reach the exchange
+/// writer together and go into one statement): exactly one gets tokens, the others are refused,
+/// and since the code was replayed, what the winner got is revoked. A later replay is refused too
+/// (the code's use outlives the revocation), and the account's next code still works.
+#[tokio::test]
+async fn concurrent_exchanges_of_one_code_give_one_success_and_the_replay_revokes_it() {
+    let (app, _folder) = provider().await;
+    register(&app, "spa", true, ClientPolicy::OneFactor).await;
+    let browser = app.new_client();
+    app.register(&browser, "alice", PASSWORD).await;
+    let code = code_for_spa(&app, &browser).await;
+    let answers = futures::future::join_all((0..16).map(|_| exchange(&app, &code))).await;
+    let winners: Vec<_> = answers.iter().filter(|(status, _)| *status == StatusCode::OK).collect();
+    assert_eq!(winners.len(), 1, "{answers:?}");
+    for refused in answers.iter().filter(|(status, _)| *status != StatusCode::OK) {
+        assert_eq!(error(refused), INVALID_GRANT, "{refused:?}");
+    }
+    let access = winners[0].1["access_token"].as_str().unwrap().to_owned();
+    let userinfo = rp_http().get(app.url("/oidc/userinfo")).bearer_auth(&access).send().await.unwrap();
+    assert_eq!(userinfo.status(), StatusCode::UNAUTHORIZED, "a replayed code's tokens are revoked");
+    assert_eq!(error(&exchange(&app, &code).await), INVALID_GRANT, "and the code stays spent");
+
+    let next = exchange(&app, &code_for_spa(&app, &browser).await).await;
+    assert_eq!(next.0, StatusCode::OK, "{next:?}");
+}
+
+/// A code is sealed: changing one character, or making one up, gives nothing.
+#[tokio::test]
+async fn a_forged_or_altered_code_is_refused() {
+    let (app, _folder) = provider().await;
+    register(&app, "spa", true, ClientPolicy::OneFactor).await;
+    let browser = app.new_client();
+    app.register(&browser, "alice", PASSWORD).await;
+    let code = code_for_spa(&app, &browser).await;
+    let middle = code.len() / 2;
+    let changed = if &code[middle..=middle] == "A" { "B" } else { "A" };
+    let altered = format!("{}{changed}{}", &code[..middle], &code[middle + 1..]);
+    for forged in [altered, "0".repeat(64), "x".repeat(10_000)] {
+        assert_eq!(error(&exchange(&app, &forged).await), INVALID_GRANT, "{forged:.20}");
+    }
+    assert_eq!(exchange(&app, &code).await.0, StatusCode::OK, "the real code still works");
+}
+
+/// A code not yet exchanged dies with the sign-in it came from: after "end every other session"
+/// from another sign-in, after the operator's `user reset-2fa`, and when the account is deleted.
+#[tokio::test]
+async fn an_unused_code_dies_with_the_sign_in_and_the_account_it_came_from() {
+    let (app, _folder) = provider().await;
+    register(&app, "spa", true, ClientPolicy::OneFactor).await;
+    let browser = app.new_client();
+    app.register(&browser, "alice", PASSWORD).await;
+
+    let unused = code_for_spa(&app, &browser).await;
+    let other = app.new_client();
+    app.login(&other, "alice", PASSWORD).await;
+    assert_eq!(app.end_other_sessions(&other).await.status(), StatusCode::OK);
+    assert_eq!(error(&exchange(&app, &unused).await), INVALID_GRANT, "its sessions ended");
+
+    let unused = code_for_spa(&app, &other).await;
+    app.operator(&["user", "reset-2fa", "alice"]);
+    assert_eq!(error(&exchange(&app, &unused).await), INVALID_GRANT, "reset by the operator");
+
+    let browser = app.new_client();
+    app.login(&browser, "alice", PASSWORD).await;
+    let unused = code_for_spa(&app, &browser).await;
+    app.operator(&["user", "delete", "alice"]);
+    let newcomer = app.new_client();
+    app.register(&newcomer, "mallory", PASSWORD).await;
+    assert_eq!(error(&exchange(&app, &unused).await), INVALID_GRANT, "the account is gone");
+    let mine = exchange(&app, &code_for_spa(&app, &newcomer).await).await;
+    assert_eq!(mine.0, StatusCode::OK, "the newcomer's own code works: {mine:?}");
+}
+
+/// A client deleted and registered again under the same id is another registration: a code
+/// issued to the first is refused to the second.
+#[tokio::test]
+async fn a_code_is_refused_to_a_client_registered_again_under_its_id() {
+    let (app, _folder) = provider().await;
+    register(&app, "spa", true, ClientPolicy::OneFactor).await;
+    let browser = app.new_client();
+    app.register(&browser, "alice", PASSWORD).await;
+    let unused = code_for_spa(&app, &browser).await;
+    assert!(clients::delete(&app.db, "spa").await.unwrap());
+    app.advance(5);
+    register(&app, "spa", true, ClientPolicy::OneFactor).await;
+    assert_eq!(error(&exchange(&app, &unused).await), INVALID_GRANT);
+    assert_eq!(exchange(&app, &code_for_spa(&app, &browser).await).await.0, StatusCode::OK);
+}
