@@ -78,7 +78,11 @@ impl Application {
             }
             database::Backend::Postgres => Sessions::new(database.sessions, config.sessions, config.clock.clone()),
         };
-        let session_cleanup = tokio::spawn(sessions.clone().keep_deleting_expired(SESSION_CLEANUP_EVERY));
+        let expired_tokens = delete_expired_tokens(database.pool.clone(), config.clock.clone());
+        let sessions_swept = sessions.clone();
+        let session_cleanup = tokio::spawn(async move {
+            tokio::join!(sessions_swept.keep_deleting_expired(SESSION_CLEANUP_EVERY), expired_tokens);
+        });
         let router = router::build(state, sessions, config.sessions);
         // Made now rather than on the first sign-in of an unknown user.
         tokio::task::spawn_blocking(passwords::warm_up);
@@ -109,6 +113,17 @@ impl Application {
         self.session_cleanup.abort();
         tracing::info!("stopped");
         served.map_err(|e| StartupError::Listen { address, source: e })
+    }
+}
+
+/// Deletes the OpenID Connect tokens whose time is up, as often as expired sessions.
+async fn delete_expired_tokens(db: sqlx::AnyPool, clock: domain::clock::Clock) {
+    let mut interval = tokio::time::interval(SESSION_CLEANUP_EVERY);
+    loop {
+        interval.tick().await;
+        if let Err(e) = domain::openid::grants::delete_expired(&db, clock.now()).await {
+            tracing::warn!(error = %e, "could not delete expired OpenID Connect tokens");
+        }
     }
 }
 

@@ -5,7 +5,10 @@
 //! account they were issued for.
 
 use crate::openid_connect::{code_for_spa, exchange, provider, register, rp_http, PASSWORD};
-use domain::openid::clients::{self, ClientPolicy};
+use domain::openid::{
+    clients::{self, ClientPolicy},
+    grants,
+};
 use reqwest::StatusCode;
 
 fn error(answer: &(StatusCode, serde_json::Value)) -> (StatusCode, Option<&str>) {
@@ -101,4 +104,34 @@ async fn a_code_is_refused_to_a_client_registered_again_under_its_id() {
     register(&app, "spa", true, ClientPolicy::OneFactor).await;
     assert_eq!(error(&exchange(&app, &unused).await), INVALID_GRANT);
     assert_eq!(exchange(&app, &code_for_spa(&app, &browser).await).await.0, StatusCode::OK);
+}
+
+/// Expired tokens are swept (the server does it every five minutes): the access token and the
+/// record of its code's use go once the hour is up, a refresh token stays its 30 days.
+#[tokio::test]
+async fn expired_tokens_are_swept_and_live_ones_stay() {
+    let (app, _folder) = provider().await;
+    register(&app, "spa", true, ClientPolicy::OneFactor).await;
+    let browser = app.new_client();
+    app.register(&browser, "alice", PASSWORD).await;
+    let url = app.url(&format!(
+        "/oidc/authorize?response_type=code&client_id=spa&redirect_uri={}&scope=openid%20offline_access&code_challenge={}&code_challenge_method=S256",
+        form_urlencoded::byte_serialize(crate::openid_connect::REDIRECT.as_bytes()).collect::<String>(),
+        crate::openid_connect::CHALLENGE,
+    ));
+    let location = browser.get(url).send().await.unwrap().headers()["location"].to_str().unwrap().to_owned();
+    let code = location.split("code=").nth(1).unwrap().split('&').next().unwrap().to_owned();
+    let (status, tokens) = exchange(&app, &code).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    assert!(tokens["refresh_token"].is_string());
+    let kinds = || async {
+        let kinds: Vec<String> =
+            sqlx::query_scalar("SELECT kind FROM oidc_tokens ORDER BY kind").fetch_all(&app.db).await.unwrap();
+        kinds
+    };
+    assert_eq!(kinds().await, ["access", "refresh"]);
+    assert_eq!(grants::delete_expired(&app.db, app.clock.now()).await.unwrap(), 0, "nothing is due yet");
+    app.advance(3601);
+    assert_eq!(grants::delete_expired(&app.db, app.clock.now()).await.unwrap(), 1);
+    assert_eq!(kinds().await, ["refresh"]);
 }

@@ -12,11 +12,11 @@ use openidconnect::{
 };
 use reqwest::{header, Client, StatusCode};
 
-const REDIRECT: &str = "http://app.example.test/callback";
+pub(crate) const REDIRECT: &str = "http://app.example.test/callback";
 pub(crate) const PASSWORD: &str = "correct horse battery";
 /// RFC 7636 Appendix B: a PKCE verifier and its S256 challenge.
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+pub(crate) const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// `REDIRECT` as a query parameter's value.
 fn redirect_param() -> String {

@@ -213,6 +213,14 @@ pub async fn use_refresh(db: &AnyPool, token: &str, now: i64) -> Result<Refreshe
     Ok(used.map_or(Refreshed::Unknown, |grant_id| Refreshed::Reused { grant_id }))
 }
 
+/// Deletes the tokens whose time is up, and with them the records of codes used (a code's
+/// record lasts as long as the access token it was exchanged for, far past the code's minute).
+/// Returns how many went.
+pub async fn delete_expired(db: &AnyPool, now: i64) -> Result<u64, sqlx::Error> {
+    let deleted = sqlx::query("DELETE FROM oidc_tokens WHERE expires_at <= $1").bind(now).execute(db).await?;
+    Ok(deleted.rows_affected())
+}
+
 /// Revokes every token of a grant. The row that records the code's use stays (kind
 /// `revoked`), so the code cannot be exchanged again.
 pub async fn revoke_grant(db: &AnyPool, grant_id: &str) -> Result<(), AuthError> {
