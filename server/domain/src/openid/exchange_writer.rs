@@ -13,7 +13,7 @@ use super::{
     keys::CURRENT_KID,
 };
 use crate::error::AuthError;
-use sqlx::{any::AnyRow, AnyPool, Row};
+use sqlx::{any::AnyRow, pool::PoolConnection, Any, AnyConnection, AnyPool, Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 
 /// At most this many exchanges per statement (13 parameters each, far below SQLite's limit).
@@ -40,7 +40,7 @@ pub struct ExchangeRow {
 }
 
 /// For each row, the key that signs now if the row was inserted; `None` if it was not.
-async fn write(db: &AnyPool, rows: &[ExchangeRow]) -> Result<Vec<Option<String>>, AuthError> {
+async fn write(conn: &mut AnyConnection, rows: &[ExchangeRow]) -> Result<Vec<Option<String>>, AuthError> {
     let values: Vec<String> = (0..rows.len())
         .map(|row| {
             let first = row * PARAMETERS_PER_ROW + 1;
@@ -78,9 +78,9 @@ async fn write(db: &AnyPool, rows: &[ExchangeRow]) -> Result<Vec<Option<String>>
     // Refresh tokens go in the same transaction as the access tokens they come with: a
     // revocation that follows an access token's row finds its refresh token too.
     if rows.iter().all(|row| row.refresh.is_none()) {
-        return signing_kids(rows, &insert.fetch_all(db).await?);
+        return signing_kids(rows, &insert.fetch_all(&mut *conn).await?);
     }
-    let mut tx = db.begin().await?;
+    let mut tx = conn.begin().await?;
     let kids = signing_kids(rows, &insert.fetch_all(&mut *tx).await?)?;
     for (row, kid) in rows.iter().zip(&kids) {
         if let (Some((refresh_hash, expires_at)), Some(_)) = (&row.refresh, kid) {
@@ -121,6 +121,9 @@ impl ExchangeWriter {
     pub fn start(db: AnyPool) -> Self {
         let (queue, mut arrivals) = mpsc::unbounded_channel::<Pending>();
         tokio::spawn(async move {
+            // One connection, kept: its page cache stays warm (no other connection's write
+            // invalidates it), and no batch waits to acquire one.
+            let mut connection: Option<PoolConnection<Any>> = None;
             while let Some(first) = arrivals.recv().await {
                 let mut batch = vec![first];
                 while batch.len() < MOST_AT_ONCE {
@@ -130,9 +133,11 @@ impl ExchangeWriter {
                     }
                 }
                 let (rows, answers): (Vec<_>, Vec<_>) = batch.into_iter().map(|p| (p.row, p.answer)).unzip();
-                match write(&db, &rows).await {
+                match write_with(&db, &mut connection, &rows).await {
                     Ok(kids) => answers.into_iter().zip(kids).for_each(|(answer, kid)| drop(answer.send(Ok(kid)))),
                     Err(e) => {
+                        // The connection may be what failed: the next batch takes another.
+                        connection = None;
                         let message = e.to_string();
                         for answer in answers {
                             let _ = answer.send(Err(AuthError::Unexpected(anyhow::anyhow!("{message}"))));
@@ -147,13 +152,26 @@ impl ExchangeWriter {
 
 /// Writes `row`: through `writer` when there is one, else by itself. The key that signs now if it
 /// was inserted.
+/// `write` on the writer's own connection, taken from the pool when it has none.
+async fn write_with(
+    db: &AnyPool,
+    connection: &mut Option<PoolConnection<Any>>,
+    rows: &[ExchangeRow],
+) -> Result<Vec<Option<String>>, AuthError> {
+    let conn = match connection {
+        Some(conn) => conn,
+        None => connection.insert(db.acquire().await?),
+    };
+    write(conn, rows).await
+}
+
 pub async fn write_one(
     db: &AnyPool,
     writer: Option<&ExchangeWriter>,
     row: ExchangeRow,
 ) -> Result<Option<String>, AuthError> {
     let Some(writer) = writer else {
-        return Ok(write(db, std::slice::from_ref(&row)).await?.pop().flatten());
+        return Ok(write(&mut *db.acquire().await?, std::slice::from_ref(&row)).await?.pop().flatten());
     };
     let (answer, answered) = oneshot::channel();
     writer
