@@ -211,6 +211,24 @@ fn main() -> anyhow::Result<()> {
             ceiling,
         ));
         rows.push(Row::measured(name, CONNECTIONS, stats, server.peak_rss_mib(), Some(("RS256", ceiling))));
+
+        // What HTTP and the load generator leave of that ceiling: bare axum signing once per
+        // request, nothing else. No token request can do better than this row.
+        let name = "POST /sign bare axum (one RS256 signature per request, nothing else)";
+        eprintln!("==> {name}, {CONNECTIONS} connections, {rounds} slices alternating with raw RS256");
+        let ceiling_rates = std::cell::RefCell::new(Vec::new());
+        let stats = alternate(
+            rounds,
+            || ceiling_rates.borrow_mut().push(openid::rs256_signatures_per_second(slice).unwrap_or(0.0)),
+            || runtime.block_on(load::drive(bare.addr, CONNECTIONS, slice, openid::bare_signing(bare.addr))),
+        );
+        let ceiling_rates = ceiling_rates.into_inner();
+        let ceiling = ceiling_rates.iter().sum::<f64>() / ceiling_rates.len().max(1) as f64;
+        rows.push(Row::ceiling(
+            &format!("RS256 signatures (ceiling, {} slices around POST /sign)", ceiling_rates.len()),
+            ceiling,
+        ));
+        rows.push(Row::measured(name, CONNECTIONS, stats, bare.peak_rss_mib(), Some(("RS256", ceiling))));
     }
 
     // Mostly 429s once the throttles close: its ceiling is the HTTP stack's.

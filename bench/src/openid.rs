@@ -141,6 +141,25 @@ pub fn code_exchange(addr: SocketAddr, codes: Arc<Mutex<Vec<String>>>) -> Work {
     })
 }
 
+/// `POST /sign` on the bare axum app, with the token request's form as the body: one RS256
+/// signature per request behind nothing but HTTP.
+pub fn bare_signing(addr: SocketAddr) -> Work {
+    let host = Arc::new(addr.to_string());
+    work(move |_, mut conn| {
+        let host = host.clone();
+        async move {
+            let form = format!(
+                "grant_type=authorization_code&client_id={CLIENT_ID}&code=c&redirect_uri=http%3A%2F%2Fbench.test%2Fcb&code_verifier={VERIFIER}"
+            );
+            match conn.send(Call::api("/sign", form).build(&host)).await {
+                Ok(reply) if reply.status == 200 => (conn, Outcome::Answered(200)),
+                Ok(reply) => (conn, Outcome::Wrong(reply.status.as_u16())),
+                Err(failure) => (conn, Outcome::Failed(failure)),
+            }
+        }
+    })
+}
+
 /// The ceiling: RS256 signatures (RSA 2048, PKCS#1 v1.5, SHA-256, through OpenSSL as the server
 /// signs) of an ID-token-sized message, per second, one thread per core.
 pub fn rs256_signatures_per_second(duration: Duration) -> anyhow::Result<f64> {

@@ -1,12 +1,40 @@
-//! The HTTP stack's ceiling: axum answering a constant body, nothing else (no middleware, no
-//! database, no rendering). Binds 127.0.0.1 on a free port and prints it on the first line.
+//! The HTTP stack's ceilings: axum answering a constant body, nothing else (no middleware, no
+//! database, no rendering); and, at `POST /sign`, axum signing one RS256 signature per request
+//! (the same OpenSSL call the server makes for an ID token) and nothing else, which shows what
+//! HTTP and the load generator leave of the raw signature ceiling on the same cores. Binds
+//! 127.0.0.1 on a free port and prints it on the first line.
 
-use axum::{routing::get, Router};
+use axum::{
+    body::Bytes,
+    extract::State,
+    http::StatusCode,
+    routing::{get, post},
+    Router,
+};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use openssl::{
+    hash::MessageDigest,
+    pkey::{PKey, Private},
+    rsa::Rsa,
+    sign::Signer,
+};
+use std::sync::Arc;
+
+/// An ID-token-sized message: the request's body, padded to the ~400 bytes of a signing input.
+async fn sign(State(key): State<Arc<PKey<Private>>>, body: Bytes) -> Result<String, StatusCode> {
+    let mut message = body.to_vec();
+    message.resize(message.len().max(400), b'x');
+    let signature = Signer::new(MessageDigest::sha256(), &key)
+        .and_then(|mut signer| signer.update(&message).and_then(|()| signer.sign_to_vec()))
+        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    Ok(URL_SAFE_NO_PAD.encode(signature))
+}
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
+    let key = Rsa::generate(2048).and_then(PKey::from_rsa).map_err(std::io::Error::other)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     println!("{}", listener.local_addr()?.port());
-    let app = Router::new().route("/", get(|| async { "ok" }));
+    let app = Router::new().route("/", get(|| async { "ok" })).route("/sign", post(sign)).with_state(Arc::new(key));
     axum::serve(listener, app).await
 }
