@@ -65,7 +65,7 @@ fn main() -> anyhow::Result<()> {
     let argon2_per_second = argon2_ceiling::hashes_per_second(duration)?;
     rows.push(Row::ceiling("Argon2id hashes (ceiling, sizes the sign-in scenario)", argon2_per_second));
 
-    let bare = Process::start_bare_axum(&bare_axum)?;
+    let bare = Process::start_bare_axum(&bare_axum, &[])?;
     let data = tempdir()?;
     let setup = ServerSetup { binary: args.server.clone(), site_root: args.site_root.clone(), data_dir: data.clone() };
     eprintln!("==> starting the release server on a fresh database in {}", data.display());
@@ -216,11 +216,12 @@ fn main() -> anyhow::Result<()> {
         // request, nothing else. No token request can do better than this row.
         let name = "POST /sign bare axum (one RS256 signature per request, nothing else)";
         eprintln!("==> {name}, {CONNECTIONS} connections, {rounds} slices alternating with raw RS256");
+        let signer = Process::start_bare_axum(&bare_axum, &["--sign"])?;
         let ceiling_rates = std::cell::RefCell::new(Vec::new());
         let stats = alternate(
             rounds,
             || ceiling_rates.borrow_mut().push(openid::rs256_signatures_per_second(slice).unwrap_or(0.0)),
-            || runtime.block_on(load::drive(bare.addr, CONNECTIONS, slice, openid::bare_signing(bare.addr))),
+            || runtime.block_on(load::drive(signer.addr, CONNECTIONS, slice, openid::bare_signing(signer.addr))),
         );
         let ceiling_rates = ceiling_rates.into_inner();
         let ceiling = ceiling_rates.iter().sum::<f64>() / ceiling_rates.len().max(1) as f64;
@@ -228,7 +229,7 @@ fn main() -> anyhow::Result<()> {
             &format!("RS256 signatures (ceiling, {} slices around POST /sign)", ceiling_rates.len()),
             ceiling,
         ));
-        rows.push(Row::measured(name, CONNECTIONS, stats, bare.peak_rss_mib(), Some(("RS256", ceiling))));
+        rows.push(Row::measured(name, CONNECTIONS, stats, signer.peak_rss_mib(), Some(("RS256", ceiling))));
     }
 
     // Mostly 429s once the throttles close: its ceiling is the HTTP stack's.

@@ -69,8 +69,9 @@ impl Process {
     }
 
     /// Starts the bare axum ceiling (it prints its port on its first line).
-    pub fn start_bare_axum(binary: &Path) -> anyhow::Result<Self> {
+    pub fn start_bare_axum(binary: &Path, args: &[&str]) -> anyhow::Result<Self> {
         let mut child = Command::new(binary)
+            .args(args)
             .stdout(Stdio::piped())
             .spawn()
             .with_context(|| format!("starting {}", binary.display()))?;

@@ -1,8 +1,8 @@
-//! The HTTP stack's ceilings: axum answering a constant body, nothing else (no middleware, no
-//! database, no rendering); and, at `POST /sign`, axum signing one RS256 signature per request
-//! (the same OpenSSL call the server makes for an ID token) and nothing else, which shows what
-//! HTTP and the load generator leave of the raw signature ceiling on the same cores. Binds
-//! 127.0.0.1 on a free port and prints it on the first line.
+//! The HTTP stack's ceiling: axum answering a constant body, nothing else (no middleware, no
+//! database, no rendering). With `--sign`, a process of its own answers `POST /sign` with one
+//! RS256 signature per request (the same OpenSSL call the server makes for an ID token) and
+//! nothing else: what HTTP and the load generator leave of the raw signature ceiling on the same
+//! cores. Binds 127.0.0.1 on a free port and prints it on the first line.
 
 use axum::{
     body::Bytes,
@@ -32,9 +32,13 @@ async fn sign(State(key): State<Arc<PKey<Private>>>, body: Bytes) -> Result<Stri
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let key = Rsa::generate(2048).and_then(PKey::from_rsa).map_err(std::io::Error::other)?;
+    let app = if std::env::args().any(|arg| arg == "--sign") {
+        let key = Rsa::generate(2048).and_then(PKey::from_rsa).map_err(std::io::Error::other)?;
+        Router::new().route("/sign", post(sign)).with_state(Arc::new(key))
+    } else {
+        Router::new().route("/", get(|| async { "ok" }))
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     println!("{}", listener.local_addr()?.port());
-    let app = Router::new().route("/", get(|| async { "ok" })).route("/sign", post(sign)).with_state(Arc::new(key));
     axum::serve(listener, app).await
 }
