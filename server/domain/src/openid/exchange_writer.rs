@@ -8,13 +8,67 @@
 //! that fails them is not inserted and the others are. On PostgreSQL each request writes its own.
 
 use super::{
+    codes::Code,
     grant::Grant,
     grants::{self, TokenKind},
-    keys::CURRENT_KID,
+    signing_key::CURRENT_KID,
 };
 use crate::error::AuthError;
 use sqlx::{any::AnyRow, pool::PoolConnection, Any, AnyConnection, AnyPool, Connection, Row};
 use tokio::sync::{mpsc, oneshot};
+
+/// The tokens a code is exchanged for, besides the ID token.
+pub struct NewTokens<'a> {
+    pub access_token: &'a str,
+    pub access_expires_at: i64,
+    /// With `offline_access`: the refresh token and when it expires.
+    pub refresh: Option<(&'a str, i64)>,
+}
+
+/// The client registration as the token request authenticated it.
+pub struct AuthenticatedClient<'a> {
+    pub client_id: &'a str,
+    /// Its secret's hash; `None` for a public client.
+    pub secret_hash: Option<&'a str>,
+}
+
+pub enum Exchanged {
+    /// The tokens are stored; this key signs now.
+    Issued { signing_kid: String },
+    /// The code was exchanged (or spent) before: its grant is to be revoked.
+    AlreadyUsed,
+    /// Nothing was stored: the client is no longer the registration the request authenticated
+    /// against or the code was issued to, or the account left the code's session epoch.
+    Stale,
+}
+
+/// Exchanges `code` (opened, checked) for `tokens`, once (see `grants`), through the exchange
+/// writer when there is one (SQLite).
+pub async fn exchange(
+    db: &AnyPool,
+    writer: Option<&ExchangeWriter>,
+    code: &Code,
+    code_hash: &str,
+    client: &AuthenticatedClient<'_>,
+    tokens: &NewTokens<'_>,
+) -> Result<Exchanged, AuthError> {
+    let row = ExchangeRow {
+        grant: code.grant.clone(),
+        access_token_hash: grants::hash(tokens.access_token),
+        access_expires_at: tokens.access_expires_at,
+        code_hash: code_hash.to_owned(),
+        client_id: client.client_id.to_owned(),
+        client_registered_at: code.client_registered_at,
+        client_secret_hash: client.secret_hash.unwrap_or_default().to_owned(),
+        session_epoch: code.session_epoch,
+        subject: code.subject.clone(),
+        refresh: tokens.refresh.map(|(token, expires_at)| (grants::hash(token), expires_at)),
+    };
+    if let Some(signing_kid) = write_one(db, writer, row).await? {
+        return Ok(Exchanged::Issued { signing_kid });
+    }
+    Ok(if grants::was_used(db, code_hash).await? { Exchanged::AlreadyUsed } else { Exchanged::Stale })
+}
 
 /// At most this many exchanges per statement (13 parameters each, far below SQLite's limit).
 const MOST_AT_ONCE: usize = 64;

@@ -3,15 +3,12 @@
 //! a second use of the code, or of a rotated refresh token, revokes the lot.
 //!
 //! Codes themselves are sealed, not stored (`codes`). A code's exchange is one statement
-//! (`exchange_writer`): it inserts the access token with the code's hash in a unique column, only
+//! (`exchange_writer::exchange`): it inserts the access token with the code's hash in a unique column, only
 //! while the client is still the registration the request was authenticated against and the
 //! account is still at the session epoch and `sub` the code carries, and it returns the key that
 //! signs now. Of two exchanges of one code, exactly one inserts its row.
 
-use super::{
-    codes::Code,
-    exchange_writer::{self, ExchangeRow, ExchangeWriter},
-};
+use super::codes::Code;
 use crate::{
     credentials::secret_box::{random_hex, sha256_hex},
     error::AuthError,
@@ -35,60 +32,7 @@ fn grant_from(row: &AnyRow) -> Result<Grant, sqlx::Error> {
     })
 }
 
-/// The tokens a code is exchanged for, besides the ID token.
-pub struct NewTokens<'a> {
-    pub access_token: &'a str,
-    pub access_expires_at: i64,
-    /// With `offline_access`: the refresh token and when it expires.
-    pub refresh: Option<(&'a str, i64)>,
-}
-
-/// The client registration as the token request authenticated it.
-pub struct AuthenticatedClient<'a> {
-    pub client_id: &'a str,
-    /// Its secret's hash; `None` for a public client.
-    pub secret_hash: Option<&'a str>,
-}
-
-pub enum Exchanged {
-    /// The tokens are stored; this key signs now.
-    Issued { signing_kid: String },
-    /// The code was exchanged (or spent) before: its grant is to be revoked.
-    AlreadyUsed,
-    /// Nothing was stored: the client is no longer the registration the request authenticated
-    /// against or the code was issued to, or the account left the code's session epoch.
-    Stale,
-}
-
-/// Exchanges `code` (opened, checked) for `tokens`, once (see the module's comment), through
-/// the exchange writer when there is one (SQLite).
-pub async fn exchange(
-    db: &AnyPool,
-    writer: Option<&ExchangeWriter>,
-    code: &Code,
-    code_hash: &str,
-    client: &AuthenticatedClient<'_>,
-    tokens: &NewTokens<'_>,
-) -> Result<Exchanged, AuthError> {
-    let row = ExchangeRow {
-        grant: code.grant.clone(),
-        access_token_hash: hash(tokens.access_token),
-        access_expires_at: tokens.access_expires_at,
-        code_hash: code_hash.to_owned(),
-        client_id: client.client_id.to_owned(),
-        client_registered_at: code.client_registered_at,
-        client_secret_hash: client.secret_hash.unwrap_or_default().to_owned(),
-        session_epoch: code.session_epoch,
-        subject: code.subject.clone(),
-        refresh: tokens.refresh.map(|(token, expires_at)| (hash(token), expires_at)),
-    };
-    if let Some(signing_kid) = exchange_writer::write_one(db, writer, row).await? {
-        return Ok(Exchanged::Issued { signing_kid });
-    }
-    Ok(if was_used(db, code_hash).await? { Exchanged::AlreadyUsed } else { Exchanged::Stale })
-}
-
-async fn was_used(db: &AnyPool, code_hash: &str) -> Result<bool, sqlx::Error> {
+pub(super) async fn was_used(db: &AnyPool, code_hash: &str) -> Result<bool, sqlx::Error> {
     let used: Option<i64> =
         sqlx::query_scalar("SELECT 1 FROM oidc_tokens WHERE from_code = $1").bind(code_hash).fetch_optional(db).await?;
     Ok(used.is_some())

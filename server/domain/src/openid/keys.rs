@@ -87,6 +87,4 @@ pub async fn by_kid(services: &Services, kid: &str) -> Result<Arc<SigningKey>, A
     open(&row, &services.secret_box)
 }
 
-/// The id of the key that signs now (the newest), as a scalar subquery for a statement that
-/// reads it along with something else.
-pub const CURRENT_KID: &str = "(SELECT kid FROM oidc_signing_keys ORDER BY created_at DESC, kid DESC LIMIT 1)";
+pub use super::signing_key::CURRENT_KID;

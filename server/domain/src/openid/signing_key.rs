@@ -14,6 +14,10 @@ use serde_json::{json, Value};
 
 const RSA_BITS: u32 = 2048;
 
+/// The id of the key that signs now (the newest), as a scalar subquery for a statement that
+/// reads it along with something else (`keys`, `exchange_writer`).
+pub const CURRENT_KID: &str = "(SELECT kid FROM oidc_signing_keys ORDER BY created_at DESC, kid DESC LIMIT 1)";
+
 pub struct SigningKey {
     pub kid: String,
     key: PKey<Private>,

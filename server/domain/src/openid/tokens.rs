@@ -5,7 +5,8 @@ use super::{
     access_cache,
     clients::{self, Client},
     codes::Code,
-    grants::{self, AuthenticatedClient, Exchanged, Grant, NewTokens, Refreshed, TokenKind},
+    exchange_writer::{self, AuthenticatedClient, Exchanged, NewTokens},
+    grants::{self, Grant, Refreshed, TokenKind},
     keys, subject,
 };
 use crate::{credentials::secret_box::random_hex, error::AuthError, services::Services, storage::identities::Identity};
@@ -189,7 +190,7 @@ pub async fn exchange_code(
         refresh: refresh_token.as_deref().map(|token| (token, now + REFRESH_TOKEN_SECONDS)),
     };
     let authenticated = AuthenticatedClient { client_id: &client.client_id, secret_hash: client.secret_hash() };
-    let kid = match grants::exchange(
+    let kid = match exchange_writer::exchange(
         &services.db,
         services.exchange_writer.as_ref(),
         &code,
