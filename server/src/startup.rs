@@ -40,6 +40,9 @@ impl Application {
             private_files::refuse_inside_site_root(path, &site_root, "the TOTP key file")?;
         }
         let secret_box = encryption_key::load(&key_source, &database.pool).await?;
+        let code_sealing = domain::openid::codes::sealing_box(&database.pool, &secret_box)
+            .await
+            .map_err(|e| StartupError::Config(format!("cannot read the key for OpenID Connect codes: {e}")))?;
 
         let wanted = config.leptos.site_addr;
         let listener = TcpListener::bind(wanted).await.map_err(|e| match e.kind() {
@@ -52,6 +55,7 @@ impl Application {
             db: database.pool.clone(),
             settings: config.settings.clone(),
             secret_box,
+            code_sealing,
             clock: config.clock.clone(),
             identities: match database.backend {
                 // One process owns a SQLite file: it may keep what it reads in memory.

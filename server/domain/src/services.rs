@@ -17,6 +17,8 @@ pub struct Services {
     pub db: AnyPool,
     /// Encrypts TOTP keys (and the other secrets kept for a while) before they reach the database.
     pub secret_box: SecretBox,
+    /// Seals OpenID Connect authorization codes (its key is in the database: `openid::codes`).
+    pub code_sealing: SecretBox,
     pub settings: Settings,
     pub clock: Clock,
     /// Who each signed-in session belongs to (see `storage::identities`).

@@ -4,10 +4,17 @@
 //! forged code refused, and codes that die with the sign-in, the client registration or the
 //! account they were issued for.
 
-use crate::openid_connect::{code_for_spa, exchange, provider, register, rp_http, PASSWORD};
-use domain::openid::{
-    clients::{self, ClientPolicy},
-    grants,
+use crate::{
+    helpers::{fresh_database_url, spawn_app_with, test_config, TEST_KEY},
+    openid_connect::{code_for_spa, exchange, provider, register, rp_http, PASSWORD},
+};
+use domain::{
+    credentials::secret_box::SecretBox,
+    openid::{
+        clients::{self, ClientPolicy},
+        codes::{self, Code},
+        grants,
+    },
 };
 use reqwest::StatusCode;
 
@@ -134,4 +141,35 @@ async fn expired_tokens_are_swept_and_live_ones_stay() {
     app.advance(3601);
     assert_eq!(grants::delete_expired(&app.db, app.clock.now()).await.unwrap(), 1);
     assert_eq!(kinds().await, ["refresh"]);
+}
+
+/// Codes are sealed with a key of their own, kept in the database (sealed with the TOTP key):
+/// the TOTP encryption key alone cannot forge one, nor can a server on another database with the
+/// same TOTP key; the server's next start (or another instance) opens them.
+#[tokio::test]
+async fn codes_are_sealed_with_a_key_the_database_keeps_not_with_the_totp_key() {
+    use base64::Engine;
+    // Two servers with one TOTP key and a database each.
+    let with_test_key = || async {
+        let folder = tempfile::tempdir().unwrap();
+        let mut config = test_config(fresh_database_url(folder.path()).await);
+        config.totp_key = Some(server::encryption_key::KeySource::Value(TEST_KEY.into()));
+        (spawn_app_with(config).await, folder)
+    };
+    let (app, _folder) = with_test_key().await;
+    let (other, _other_folder) = with_test_key().await;
+    register(&app, "spa", true, ClientPolicy::OneFactor).await;
+    let browser = app.new_client();
+    app.register(&browser, "alice", PASSWORD).await;
+    let code = code_for_spa(&app, &browser).await;
+
+    let totp_key: [u8; 32] =
+        base64::engine::general_purpose::STANDARD.decode(crate::helpers::TEST_KEY).unwrap().try_into().unwrap();
+    let totp_box = SecretBox::new(&totp_key);
+    assert!(Code::open(&totp_box, &code).is_none(), "not sealed with the TOTP key");
+    let same_database = codes::sealing_box(&app.db, &totp_box).await.unwrap();
+    let opened = Code::open(&same_database, &code).expect("the database's key opens it, at any start");
+    assert_eq!(opened.grant.client_id, "spa");
+    let other_database = codes::sealing_box(&other.db, &totp_box).await.unwrap();
+    assert!(Code::open(&other_database, &code).is_none(), "another database's key does not");
 }

@@ -164,6 +164,6 @@ pub async fn authorize(
         session_epoch,
         expires_at: services.now() + CODE_SECONDS,
     }
-    .seal(&services.secret_box)?;
+    .seal(&services.code_sealing)?;
     Ok(Outcome::Code { redirect_uri, code, state })
 }

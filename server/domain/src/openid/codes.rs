@@ -1,7 +1,7 @@
 //! Authorization codes, sealed rather than stored. A code is its own record: the grant, what it
 //! is bound to (client registration, redirect URI, PKCE challenge, nonce), the session epoch it
-//! was issued under and when it expires, sealed (AES-256-GCM, the TOTP keys' key, so every
-//! instance opens it). Issuing one writes nothing; a forged or altered code does not open.
+//! was issued under and when it expires, sealed (AES-256-GCM) with a random key of its own
+//! (`sealing_box`). Issuing one writes nothing; a forged or altered code does not open.
 //!
 //! What the database still decides is single use: the access token a code is exchanged for
 //! carries the code's hash in a unique column (`oidc_tokens.from_code`), so of two exchanges of
@@ -11,11 +11,33 @@
 //! and ending sessions, turning 2FA off and an operator reset all move it.
 
 use super::grant::Grant;
-use crate::{credentials::secret_box::SecretBox, error::AuthError};
+use crate::{
+    credentials::secret_box::{SecretBox, KEY_BYTES},
+    error::AuthError,
+};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde::{Deserialize, Serialize};
+use sqlx::AnyPool;
 
 const CONTEXT: &str = "oidc-authorization-code";
+const KEY_CONTEXT: &str = "oidc-code-key";
+
+/// The box codes are sealed with. Its key is random, made on the first start, and kept in the
+/// database sealed with the TOTP encryption key, so every instance has the same one, and forging
+/// a code takes the database as well as that key (the TOTP key alone opens nothing, as before).
+pub async fn sealing_box(db: &AnyPool, secret_box: &SecretBox) -> Result<SecretBox, AuthError> {
+    let cannot = |what: &str| AuthError::Unexpected(anyhow::anyhow!("the key for OpenID Connect codes {what}"));
+    let sealed = secret_box.seal(&SecretBox::generate_key(), KEY_CONTEXT).map_err(|_| cannot("cannot be sealed"))?;
+    // The first start makes it; instances starting together keep whichever was written first.
+    sqlx::query("INSERT INTO oidc_code_key (id, sealed_key) VALUES (1, $1) ON CONFLICT (id) DO NOTHING")
+        .bind(sealed)
+        .execute(db)
+        .await?;
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT sealed_key FROM oidc_code_key WHERE id = 1").fetch_one(db).await?;
+    let key = secret_box.open(&stored, KEY_CONTEXT).map_err(|_| cannot("does not open with this TOTP key"))?;
+    let key: [u8; KEY_BYTES] = key.try_into().map_err(|_| cannot("is malformed"))?;
+    Ok(SecretBox::new(&key))
+}
 /// Longer than any code this server seals (a nonce and a redirect URI of a few hundred bytes
 /// each): anything longer is refused before it is decoded.
 const MAX_CODE_CHARS: usize = 8192;

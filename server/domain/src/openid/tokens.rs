@@ -163,8 +163,8 @@ pub async fn exchange_code(
 ) -> Result<Issued, TokenError> {
     let client = authenticate_kept(services, credentials).await?;
     let presented = code.ok_or_else(|| TokenError::new("invalid_request", "code is missing"))?;
-    let code =
-        Code::open(&services.secret_box, presented).ok_or_else(|| TokenError::new("invalid_grant", "unknown code"))?;
+    let code = Code::open(&services.code_sealing, presented)
+        .ok_or_else(|| TokenError::new("invalid_grant", "unknown code"))?;
     let code_hash = grants::hash(presented);
     let now = services.now();
     if let Some(problem) = problem_with(&code, &client, redirect_uri, verifier, now) {
