@@ -73,7 +73,7 @@ impl Client {
 /// The clients token requests have named, kept in memory by id, so a code exchange reads nothing
 /// before the statement that issues its tokens. Kept without a time limit, because nothing is
 /// trusted on the strength of the copy alone: that statement issues only while the stored
-/// registration is still the kept one (`grants::exchange`), a secret that does not match the
+/// registration is still the kept one (`exchange_writer::exchange`), a secret that does not match the
 /// copy is checked again against the database, and only clients that exist are kept (so the
 /// number kept is bounded by the registrations).
 #[derive(Clone, Default)]

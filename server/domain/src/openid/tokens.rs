@@ -152,7 +152,7 @@ fn already_used() -> TokenError {
 }
 
 /// `grant_type=authorization_code`. Reads nothing before the one statement that stores the
-/// tokens (`grants::exchange`): the code is sealed, the client kept, the account's identity kept
+/// tokens (`exchange_writer::exchange`): the code is sealed, the client kept, the identity kept
 /// (on SQLite), the signing key opened once.
 pub async fn exchange_code(
     services: &Services,
