@@ -60,7 +60,7 @@ pub fn check(facts: &Facts, quick: bool) -> Vec<Budget> {
     // issue 18) is not met (55–64 %), so it is not checked. The row "POST /sign bare axum" shows
     // why: axum doing nothing but one signature per request, with the load generator on the same
     // cores, reaches about 85 % of raw signatures, which leaves 5 points for everything a token
-    // request does besides (its one SQLite statement alone costs more).
+    // request does besides, its one SQLite statement included.
     let account = ratio("GET /account");
     add(
         "GET /account signed in (what a client-side navigation to it requests) ≥ 25 % of the bare-axum ceiling",

@@ -27,13 +27,22 @@ const KEY_CONTEXT: &str = "oidc-code-key";
 /// a code takes the database as well as that key (the TOTP key alone opens nothing, as before).
 pub async fn sealing_box(db: &AnyPool, secret_box: &SecretBox) -> Result<SecretBox, AuthError> {
     let cannot = |what: &str| AuthError::Unexpected(anyhow::anyhow!("the key for OpenID Connect codes {what}"));
-    let sealed = secret_box.seal(&SecretBox::generate_key(), KEY_CONTEXT).map_err(|_| cannot("cannot be sealed"))?;
-    // The first start makes it; instances starting together keep whichever was written first.
-    sqlx::query("INSERT INTO oidc_code_key (id, sealed_key) VALUES (1, $1) ON CONFLICT (id) DO NOTHING")
-        .bind(sealed)
-        .execute(db)
-        .await?;
-    let stored: Vec<u8> = sqlx::query_scalar("SELECT sealed_key FROM oidc_code_key WHERE id = 1").fetch_one(db).await?;
+    let read =
+        || sqlx::query_scalar::<_, Vec<u8>>("SELECT sealed_key FROM oidc_code_key WHERE id = 1").fetch_optional(db);
+    let stored = match read().await? {
+        Some(stored) => stored,
+        None => {
+            // The first start makes it; instances starting together keep whichever was written
+            // first.
+            let sealed =
+                secret_box.seal(&SecretBox::generate_key(), KEY_CONTEXT).map_err(|_| cannot("cannot be sealed"))?;
+            sqlx::query("INSERT INTO oidc_code_key (id, sealed_key) VALUES (1, $1) ON CONFLICT (id) DO NOTHING")
+                .bind(sealed)
+                .execute(db)
+                .await?;
+            read().await?.ok_or_else(|| cannot("was not stored"))?
+        }
+    };
     let key = secret_box.open(&stored, KEY_CONTEXT).map_err(|_| cannot("does not open with this TOTP key"))?;
     let key: [u8; KEY_BYTES] = key.try_into().map_err(|_| cannot("is malformed"))?;
     Ok(SecretBox::new(&key))

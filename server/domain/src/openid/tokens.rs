@@ -147,6 +147,16 @@ fn problem_with(
     }
 }
 
+/// The identity of the account a grant is for (kept in memory on SQLite).
+async fn account_of(services: &Services, grant: &Grant) -> Result<Arc<Identity>, TokenError> {
+    services
+        .identities
+        .get(&services.db, grant.user_id)
+        .await
+        .map_err(AuthError::from)?
+        .ok_or_else(|| TokenError::new("invalid_grant", "the account no longer exists"))
+}
+
 fn already_used() -> TokenError {
     TokenError::new("invalid_grant", "the code was already used")
 }
@@ -176,12 +186,7 @@ pub async fn exchange_code(
         return Err(TokenError::new("invalid_grant", problem));
     }
     let grant = &code.grant;
-    let identity = services
-        .identities
-        .get(&services.db, grant.user_id)
-        .await
-        .map_err(AuthError::from)?
-        .ok_or_else(|| TokenError::new("invalid_grant", "the account no longer exists"))?;
+    let identity = account_of(services, grant).await?;
     let access_token = random_hex(32);
     let refresh_token = grant.has_scope("offline_access").then(|| random_hex(32));
     let tokens = NewTokens {
@@ -250,12 +255,7 @@ pub async fn refresh(
         return Err(TokenError::new("invalid_grant", "the refresh token was issued to another client"));
     }
     let now = services.now();
-    let identity = services
-        .identities
-        .get(&services.db, grant.user_id)
-        .await
-        .map_err(AuthError::from)?
-        .ok_or_else(|| TokenError::new("invalid_grant", "the account no longer exists"))?;
+    let identity = account_of(services, &grant).await?;
     let access_token = random_hex(32);
     grants::store_token(&services.db, &access_token, TokenKind::Access, &grant, now + ACCESS_TOKEN_SECONDS).await?;
     let new_refresh = random_hex(32);
