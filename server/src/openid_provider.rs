@@ -31,11 +31,6 @@ pub const USERINFO: &str = "/oidc/userinfo";
 pub const JWKS: &str = "/oidc/jwks";
 pub const END_SESSION: &str = "/oidc/logout";
 
-/// The endpoints other origins call from a browser: exempt from the cross-site refusal.
-pub fn is_cross_origin_endpoint(path: &str) -> bool {
-    matches!(path, DISCOVERY | TOKEN | USERINFO | JWKS)
-}
-
 fn cors(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));

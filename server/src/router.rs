@@ -2,11 +2,13 @@
 //!
 //! ```text
 //! request timeout → security headers (+ anonymous page cache) → session → gate → handler
-//!                                                                          │
-//!   gate: cross_site refusal ─┬─ /api/*: body_limit → form_posts → server function / axum
-//!                             │          handler → json_errors
-//!                             └─ pages:  signed_in_page_cache (/account, kept per account)
-//!                                        → page_access (who may see which page) → page render
+//!                              │                                          │
+//!                              │  gate: cross_site refusal ─┬─ /api/*: body_limit → form_posts → server function / axum
+//!                              │                            │          handler → json_errors
+//!                              │                            └─ pages:  signed_in_page_cache (/account, kept per account)
+//!                              │                                       → page_access (who may see which page) → page render
+//!                              └─ OpenID Connect for apps (discovery, JWKS, token, userinfo): no session, no gate;
+//!                                 any origin may call them (CORS)
 //! ```
 
 use crate::{
@@ -91,15 +93,8 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
                 (StatusCode::NOT_FOUND, Json(serde_json::json!({ "error": "There is no such endpoint." })))
             }),
         )
-        // The OpenID Connect provider (API.md): discovery, keys, the code flow, sign-out.
-        .route(openid_provider::DISCOVERY, get(openid_provider::discovery).options(openid_provider::preflight))
-        .route(openid_provider::JWKS, get(openid_provider::jwks).options(openid_provider::preflight))
+        // The OpenID Connect provider's browser endpoints (API.md): the code flow and sign-out.
         .route(openid_provider::AUTHORIZE, get(openid_provider::authorize))
-        .route(openid_provider::TOKEN, post(openid_provider::token).options(openid_provider::preflight))
-        .route(
-            openid_provider::USERINFO,
-            get(openid_provider::userinfo).post(openid_provider::userinfo).options(openid_provider::preflight),
-        )
         .route(openid_provider::END_SESSION, get(openid_provider::end_session))
         .route("/healthz", get(health::healthz))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
@@ -107,6 +102,16 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
         .fallback(move |request: axum::extract::Request| not_found(request))
         .layer(middleware::from_fn_with_state((state.clone(), SignedInPages::default()), gate))
         .layer(sessions)
+        // The provider's endpoints for apps (API.md): discovery, keys, tokens and userinfo. They
+        // answer any origin (CORS), read no session and serve no page, so they are routed outside
+        // the session layer and the gate: a token request or a userinfo call pays neither.
+        .route(openid_provider::DISCOVERY, get(openid_provider::discovery).options(openid_provider::preflight))
+        .route(openid_provider::JWKS, get(openid_provider::jwks).options(openid_provider::preflight))
+        .route(openid_provider::TOKEN, post(openid_provider::token).options(openid_provider::preflight))
+        .route(
+            openid_provider::USERINFO,
+            get(openid_provider::userinfo).post(openid_provider::userinfo).options(openid_provider::preflight),
+        )
         // The security headers, around the anonymous page cache.
         .layer(middleware::from_fn_with_state(PageCache::default(), security_headers::add))
         .layer(middleware::from_fn(request_timeout))
@@ -116,7 +121,7 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
 /// What every request passes before its handler, in this order. One layer, not one per step:
 /// each layer costs every request a boxed service and future.
 async fn gate(State((state, pages)): State<(AppState, SignedInPages)>, request: Request, next: Next) -> Response {
-    if cross_site::must_refuse(&request) && !openid_provider::is_cross_origin_endpoint(request.uri().path()) {
+    if cross_site::must_refuse(&request) {
         return cross_site::refuse(request).await;
     }
     let Some(endpoint) = request.uri().path().strip_prefix("/api/").map(str::to_owned) else {
