@@ -134,7 +134,35 @@ async fn find(db: &AnyPool, name: &str) -> Result<(i64, String), OperatorError> 
     accounts::find_id(db, name).await?.ok_or_else(|| OperatorError::NoSuchUser(name.to_owned()))
 }
 
+/// After a command changed the database: a server running on the same SQLite file catches up
+/// at once (`outside_changes`). Should the file beside the database not be writable, the server
+/// still sees the change within a second (what it keeps in memory lives that long): say so.
+fn announce_change(config: &Config) {
+    let Some(path) = database::sqlite_path(&config.database_url) else { return };
+    if let Err(e) = domain::storage::outside_changes::announce(&path) {
+        eprintln!("note: a server running on this database may take up to a second to see this change ({e})");
+    }
+}
+
+/// `result`, announced to a running server when it is a change that succeeded.
+fn announced(config: &Config, changes: bool, result: Result<Outcome, OperatorError>) -> Result<Outcome, OperatorError> {
+    if changes && result.is_ok() {
+        announce_change(config);
+    }
+    result
+}
+
 pub async fn user(
+    config: &Config,
+    command: UserCommand,
+    password_input: impl FnOnce() -> String,
+) -> Result<Outcome, OperatorError> {
+    let changes = !matches!(command, UserCommand::List { .. });
+    let result = user_command(config, command, password_input).await;
+    announced(config, changes, result)
+}
+
+async fn user_command(
     config: &Config,
     command: UserCommand,
     password_input: impl FnOnce() -> String,
@@ -234,6 +262,12 @@ pub async fn authz(config: &Config, command: AuthzCommand) -> Result<Outcome, Op
 
 /// `server oidc …`: the apps (clients) and the signing key.
 pub async fn oidc(config: &Config, command: OidcCommand) -> Result<Outcome, OperatorError> {
+    let changes = !matches!(command, OidcCommand::Client(OidcClientCommand::List));
+    let result = oidc_command(config, command).await;
+    announced(config, changes, result)
+}
+
+async fn oidc_command(config: &Config, command: OidcCommand) -> Result<Outcome, OperatorError> {
     use domain::openid::{
         clients::{self, ClientPolicy, NewClient},
         keys,

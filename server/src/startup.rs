@@ -6,7 +6,10 @@ use crate::{
 };
 use app::server::state::AppState;
 use domain::{
-    credentials::passwords, openid::exchange_writer::ExchangeWriter, storage::identities::Identities, Services,
+    credentials::passwords,
+    openid::exchange_writer::ExchangeWriter,
+    storage::{identities::Identities, outside_changes::OutsideChanges},
+    Services,
 };
 use std::{future::Future, io, net::SocketAddr};
 use tokio::net::TcpListener;
@@ -57,9 +60,18 @@ impl Application {
             secret_box,
             code_sealing,
             clock: config.clock.clone(),
-            identities: match database.backend {
-                // One process owns a SQLite file: it may keep what it reads in memory.
-                database::Backend::Sqlite { .. } => Identities::cached(),
+            identities: match &database.backend {
+                // One process owns a SQLite file: it may keep what it reads in memory, and
+                // catches up with the operator's commands run beside it.
+                database::Backend::Sqlite { path } => {
+                    let outside = OutsideChanges::watch(path).map_err(|e| {
+                        StartupError::Config(format!(
+                            "cannot open the file beside the database {}: {e}",
+                            path.display()
+                        ))
+                    })?;
+                    Identities::cached(std::sync::Arc::new(outside))
+                }
                 database::Backend::Postgres => Identities::uncached(),
             },
             clients: Default::default(),

@@ -280,6 +280,28 @@ async fn the_remote_headers_carry_the_profile_and_the_groups() {
     assert_eq!(app.post(&client(), "profile", &[("display_name", "X")]).await.status(), StatusCode::UNAUTHORIZED);
 }
 
+/// The operator's command line, run beside the server on the same database: the gate's next
+/// answer already follows it, though the server keeps who is signed in in memory (SQLite).
+#[tokio::test]
+async fn operator_commands_change_the_gates_next_answer() {
+    let (app, _folder) = gate_with(false).await;
+    let c = client();
+    app.register(&c, "alice", "correct horse").await;
+    let check = || forward_auth(&app, &c, "GET", "https://wiki.example.test/", "*/*");
+    let r = check().await;
+    assert_eq!((r.status(), remote(&r)[1].as_str()), (StatusCode::OK, ""), "kept in memory from now on");
+    app.operator(&["user", "groups", "alice", "admins"]);
+    let r = check().await;
+    assert_eq!((r.status(), remote(&r)[1].as_str()), (StatusCode::OK, "admins"), "the new groups, at once");
+    app.operator(&["user", "set", "alice", "--name", "Alice Liddell"]);
+    assert_eq!(remote(&check().await)[2], "Alice Liddell", "the new name, at once");
+    app.operator(&["user", "groups", "alice", "dev"]);
+    app.operator(&["user", "groups", "alice", "ops"]);
+    assert_eq!(remote(&check().await)[1], "ops", "two commands back to back: the last one");
+    app.operator(&["user", "delete", "alice"]);
+    assert_eq!(check().await.status(), StatusCode::UNAUTHORIZED, "a deleted account is signed out at once");
+}
+
 #[tokio::test]
 async fn a_rule_for_a_group_lets_its_members_through_and_no_one_else() {
     let folder = tempfile::tempdir().unwrap();

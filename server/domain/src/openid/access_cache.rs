@@ -1,8 +1,8 @@
 //! Live access tokens kept in memory, for userinfo (apps ask it on every page of theirs): one
 //! look instead of two database reads. Only where this process alone writes the database
 //! (SQLite: `Identities::in_memory`). Every revocation in this process forgets the entries it
-//! touches at once; one by an operator command in another process shows within a second (the
-//! entries' lifetime), as with the cached identities.
+//! touches at once; an entry kept before an operator command run beside the server (client
+//! deleted, account reset or deleted) is not used after it (`Entry::outside_changes`).
 
 use super::grant::Grant;
 use moka::sync::Cache;
@@ -23,6 +23,9 @@ pub struct Entry {
     pub grant: Grant,
     pub subject: String,
     pub expires_at: i64,
+    /// How many operator commands had run beside the server when the entry was read
+    /// (`Identities::catch_up`): it holds only while that is still the number.
+    pub outside_changes: u64,
 }
 
 const TTL: Duration = Duration::from_secs(1);

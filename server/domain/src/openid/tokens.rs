@@ -325,8 +325,9 @@ fn claims_of(subject: String, grant: &Grant, identity: &Identity) -> Map<String,
 pub async fn userinfo(services: &Services, access_token: &str) -> Result<Option<Value>, AuthError> {
     let now = services.now();
     let token_hash = grants::hash(access_token);
+    let outside_changes = services.identities.catch_up();
     let cached = services.identities.in_memory().then(|| access_cache::get(&token_hash)).flatten();
-    if let Some(entry) = cached.filter(|entry| entry.expires_at > now) {
+    if let Some(entry) = cached.filter(|entry| entry.expires_at > now && entry.outside_changes == outside_changes) {
         let Some(identity) = services.identities.get(&services.db, entry.grant.user_id).await? else { return Ok(None) };
         return Ok(Some(Value::Object(claims_of(entry.subject.clone(), &entry.grant, &identity))));
     }
@@ -338,7 +339,8 @@ pub async fn userinfo(services: &Services, access_token: &str) -> Result<Option<
     let subject = subject::of(services, grant.user_id, identity.oidc_subject.as_deref()).await?;
     let claims = claims_of(subject.clone(), &grant, &identity);
     if services.identities.in_memory() {
-        access_cache::keep(token_hash, Arc::new(access_cache::Entry { grant, subject, expires_at }), generation);
+        let entry = access_cache::Entry { grant, subject, expires_at, outside_changes };
+        access_cache::keep(token_hash, Arc::new(entry), generation);
     }
     Ok(Some(Value::Object(claims)))
 }

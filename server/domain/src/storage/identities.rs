@@ -1,10 +1,12 @@
 //! Who a signed-in session belongs to: the account's name, whether 2FA is on, and its session
 //! epoch (a session from an older epoch was ended from elsewhere). Every signed-in request checks
 //! this, so with SQLite, where one server process owns the database, the answer is kept in
-//! memory: this process forgets it the moment it changes any of the three (`forget`), and an
-//! operator command run beside the server is seen within `TTL`. With PostgreSQL (several
-//! instances) it is read from the database every time.
+//! memory: this process forgets it the moment it changes any of the three (`forget`), and
+//! everything the moment an operator command run beside the server changed the database
+//! (`outside_changes`). With PostgreSQL (several instances) it is read from the database every
+//! time.
 
+use super::outside_changes::OutsideChanges;
 use moka::sync::Cache;
 use sqlx::{AnyPool, Row};
 use std::{
@@ -16,7 +18,8 @@ use std::{
     time::Duration,
 };
 
-/// How long another process's change (`server user delete`, `reset-2fa`) may go unseen.
+/// How long a kept identity lives: the bound on staleness should the outside-changes file be
+/// unusable (an operator command that could not write it says so).
 const TTL: Duration = Duration::from_secs(1);
 const CAPACITY: u64 = 10_000;
 
@@ -44,21 +47,40 @@ pub struct Identities {
     /// page kept for an account is valid only while the number it was made under is current.
     /// `None` with PostgreSQL, where other instances change accounts unseen.
     versions: Option<Arc<Mutex<HashMap<i64, u64>>>>,
+    /// Operator commands run beside the server (SQLite), and how many this cache has caught up
+    /// with: each one outdates every kept identity and page.
+    outside: Option<(Arc<OutsideChanges>, Arc<AtomicU64>)>,
 }
 
 impl Identities {
-    /// For a database this process alone writes to (SQLite).
-    pub fn cached() -> Self {
+    /// For a database this process alone writes to, but for the operator's commands (SQLite).
+    pub fn cached(outside: Arc<OutsideChanges>) -> Self {
         Self {
             cache: Some(Cache::builder().max_capacity(CAPACITY).time_to_live(TTL).build()),
             forgets: Arc::default(),
             versions: Some(Arc::default()),
+            outside: Some((outside, Arc::default())),
         }
     }
 
     /// For a database other instances write to as well (PostgreSQL).
     pub fn uncached() -> Self {
-        Self { cache: None, forgets: Arc::default(), versions: None }
+        Self { cache: None, forgets: Arc::default(), versions: None, outside: None }
+    }
+
+    /// Catches up with the operator commands run since the last look: after one, every kept
+    /// identity is forgotten and every kept page outdated. Returns how many there have been
+    /// (what else is kept in memory, the live access tokens, catches up with the same number).
+    pub fn catch_up(&self) -> u64 {
+        let Some((outside, caught_up)) = &self.outside else { return 0 };
+        let seen = outside.seen();
+        if caught_up.swap(seen, Ordering::AcqRel) != seen {
+            self.forgets.fetch_add(1, Ordering::AcqRel);
+            if let Some(cache) = &self.cache {
+                cache.invalidate_all();
+            }
+        }
+        seen
     }
 
     /// Whether this process alone writes the database (SQLite), so what it keeps in memory is
@@ -68,6 +90,7 @@ impl Identities {
     }
 
     pub async fn get(&self, db: &AnyPool, user_id: i64) -> Result<Option<Arc<Identity>>, sqlx::Error> {
+        self.catch_up();
         if let Some(known) = self.cache.as_ref().and_then(|c| c.get(&user_id)) {
             return Ok(Some(known));
         }
@@ -121,7 +144,9 @@ impl Identities {
     /// The account's current version (see `changed`); `None` when this process cannot know of
     /// every change (PostgreSQL).
     pub fn version(&self, user_id: i64) -> Option<u64> {
+        // An operator command may have changed any account: it moves every version.
+        let outside = self.catch_up() << 32;
         let versions = self.versions.as_ref()?.lock().ok()?;
-        Some(versions.get(&user_id).copied().unwrap_or(0))
+        Some(outside + versions.get(&user_id).copied().unwrap_or(0))
     }
 }

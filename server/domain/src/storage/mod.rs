@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod enrollments;
 pub mod identities;
+pub mod outside_changes;
 pub mod security_keys;
 pub mod security_log;
 pub mod throttle;
