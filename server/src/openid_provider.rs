@@ -5,7 +5,7 @@
 use app::server::{session::RequestSession, state::AppState};
 use axum::{
     extract::{Query, RawQuery, Request, State},
-    http::{header, HeaderMap, HeaderValue, StatusCode},
+    http::{header, HeaderMap, HeaderValue, StatusCode, Uri},
     response::{Html, IntoResponse, Redirect, Response},
     Extension, Json,
 };
@@ -36,7 +36,16 @@ fn cors(mut response: Response) -> Response {
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("Authorization, Content-Type"));
     headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
+    // A script on another origin may read why userinfo refused its token.
+    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("WWW-Authenticate"));
     response
+}
+
+/// A token endpoint answer: never cached (RFC 6749 §5.1 asks for `Pragma: no-cache` beside the
+/// `Cache-Control: no-store` every answer of this server carries, for HTTP/1.0 caches).
+fn token_answer(mut response: Response) -> Response {
+    response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    cors(response)
 }
 
 /// A CORS preflight for the cross-origin endpoints.
@@ -105,6 +114,9 @@ fn page(status: StatusCode, title: &str, message: &str) -> Response {
 fn with_query(uri: &str, pairs: &[(&str, Option<&str>)]) -> String {
     let query: Vec<String> =
         pairs.iter().filter_map(|(k, v)| v.map(|v| format!("{k}={}", return_to::encode(v)))).collect();
+    if query.is_empty() {
+        return uri.to_owned();
+    }
     let separator = if uri.contains('?') { '&' } else { '?' };
     format!("{uri}{separator}{}", query.join("&"))
 }
@@ -129,10 +141,13 @@ async fn visitor(state: &AppState, session: &RequestSession) -> Result<Visitor, 
     })
 }
 
-/// The authorization request again, to come back to after a sign-in step (`prompt=login` taken
-/// out: the sign-in about to happen is the fresh one it asks for).
+/// The authorization request again, to come back to after a sign-in step. `prompt` and `max_age`
+/// are taken out: the sign-in about to happen is the fresh one they ask for, and a `max_age`
+/// kept would ask for yet another one whenever the sign-in took longer than it (with
+/// `max_age=0`, always).
 fn come_back(raw_query: &str) -> String {
-    let kept: Vec<&str> = raw_query.split('&').filter(|pair| !pair.starts_with("prompt=")).collect();
+    let kept: Vec<&str> =
+        raw_query.split('&').filter(|pair| !pair.starts_with("prompt=") && !pair.starts_with("max_age=")).collect();
     format!("{AUTHORIZE}?{}", kept.join("&"))
 }
 
@@ -177,6 +192,24 @@ pub async fn authorize(
     }
 }
 
+/// The longest form a `POST` to the authorization or end-session endpoint may carry: it becomes
+/// a URL, and browsers and proxies refuse longer ones.
+const MOST_FORM_BYTES: usize = 8 * 1024;
+
+/// `POST` to the authorization or end-session endpoint. OpenID Connect Core §3.1.2.1 and
+/// RP-Initiated Logout §2 ask for `POST` beside `GET`; it is the same request, so it is answered
+/// with a 303 to the `GET` whose query is the form. It reads no session and changes nothing,
+/// which is why it is routed outside the gate: an app posts it from its own origin.
+pub async fn post_as_get(uri: Uri, body: axum::body::Bytes) -> Response {
+    if body.len() > MOST_FORM_BYTES {
+        let message = "The request from the app is too long: send it as a GET.";
+        return page(StatusCode::PAYLOAD_TOO_LARGE, "This request cannot go on", message);
+    }
+    // Parsed and written again: the URL then holds only what a URL may.
+    let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(form_urlencoded::parse(&body)).finish();
+    Redirect::to(&format!("{}?{query}", uri.path())).into_response()
+}
+
 /// The token request's form (RFC 6749 §4.1.3, §6).
 #[derive(Default)]
 struct TokenForm {
@@ -198,7 +231,7 @@ fn token_error(e: TokenError) -> Response {
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"token\""));
     }
-    cors(response)
+    token_answer(response)
 }
 
 /// HTTP Basic client credentials (RFC 6749 §2.3.1: each part form-urlencoded).
@@ -242,6 +275,11 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: axum
             .await
         }
         Some("refresh_token") => tokens::refresh(&state, &credentials, form.refresh_token.as_deref()).await,
+        None | Some("") => Err(TokenError {
+            error: "invalid_request",
+            description: "grant_type is missing (authorization_code or refresh_token)".into(),
+            unexpected: None,
+        }),
         _ => Err(TokenError {
             error: "unsupported_grant_type",
             description: "grant_type must be authorization_code or refresh_token".into(),
@@ -260,7 +298,7 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: axum
             if let Some(refresh_token) = refresh_token {
                 answer["refresh_token"] = json!(refresh_token);
             }
-            cors(Json(answer).into_response())
+            token_answer(Json(answer).into_response())
         }
         Err(e) => token_error(e),
     }

@@ -7,8 +7,9 @@
 //!                              │                            │          handler → json_errors
 //!                              │                            └─ pages:  signed_in_page_cache (/account, kept per account)
 //!                              │                                       → page_access (who may see which page) → page render
-//!                              └─ OpenID Connect for apps (discovery, JWKS, token, userinfo): no session, no gate;
-//!                                 any origin may call them (CORS)
+//!                              └─ OpenID Connect for apps (discovery, JWKS, token, userinfo, and the POST form
+//!                                 of authorize and logout, a 303 to their GET): no session, no gate;
+//!                                 any origin may call them
 //! ```
 
 use crate::{
@@ -112,6 +113,9 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
             openid_provider::USERINFO,
             get(openid_provider::userinfo).post(openid_provider::userinfo).options(openid_provider::preflight),
         )
+        // The browser endpoints' POST form: a 303 to the GET above, which passes the gate.
+        .route(openid_provider::AUTHORIZE, post(openid_provider::post_as_get))
+        .route(openid_provider::END_SESSION, post(openid_provider::post_as_get))
         // The security headers, around the anonymous page cache.
         .layer(middleware::from_fn_with_state(PageCache::default(), security_headers::add))
         .layer(middleware::from_fn(request_timeout))

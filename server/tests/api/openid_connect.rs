@@ -190,6 +190,8 @@ async fn bad_requests_get_the_contract_errors() {
             "invalid_request",
         ),
         (format!("response_type=code&client_id=wiki&redirect_uri={redirect}&scope=openid&state=s&prompt=none"), "login_required"),
+        (format!("client_id=wiki&redirect_uri={redirect}&scope=openid&state=s"), "invalid_request"),
+        (format!("response_type=code&client_id=wiki&redirect_uri={redirect}&scope=openid&state=s&prompt=none%20login"), "invalid_request"),
     ] {
         let r = authorize(&query).await;
         let back = location(&r);
@@ -202,6 +204,12 @@ async fn bad_requests_get_the_contract_errors() {
     app.register(&browser, "alice", PASSWORD).await;
     let r = authorize(&format!("response_type=code&client_id=wiki&redirect_uri={redirect}&scope=openid&state=s")).await;
     assert!(location(&r).starts_with("/account/2fa/setup?rd=%2Foidc%2Fauthorize%3F"), "{}", location(&r));
+    // Silently, that session is not good enough for the app: the contract's `login_required`.
+    let r = authorize(&format!(
+        "response_type=code&client_id=wiki&redirect_uri={redirect}&scope=openid&state=s&prompt=none"
+    ))
+    .await;
+    assert_eq!(query_param(&location(&r), "error").as_deref(), Some("login_required"), "{}", location(&r));
     // A one_factor public app with PKCE: a code at once, `amr` ["pwd"] (checked at the token).
     let r = authorize(&format!(
         "response_type=code&client_id=spa&redirect_uri={redirect}&scope=openid&state=s&code_challenge={challenge}&code_challenge_method=S256"
@@ -223,6 +231,7 @@ async fn bad_requests_get_the_contract_errors() {
     ])
     .await;
     assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(wrong.headers()[header::PRAGMA], "no-cache", "RFC 6749 §5.1");
     let body: serde_json::Value = wrong.json().await.unwrap();
     assert_eq!(body["error"], "invalid_grant", "a wrong verifier");
     let r = token(vec![
@@ -238,6 +247,8 @@ async fn bad_requests_get_the_contract_errors() {
     let r =
         token(vec![("grant_type", "password".into()), ("client_id", "wiki".into()), ("client_secret", secret)]).await;
     assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"], "unsupported_grant_type");
+    let r = token(vec![("code", "whatever".into()), ("client_id", "spa".into())]).await;
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"], "invalid_request", "no grant_type");
 
     // The code was spent by the wrong verifier's attempt: single use, whatever the outcome.
     let again = token(vec![
@@ -335,15 +346,17 @@ async fn prompt_login_and_max_age_force_a_fresh_sign_in_and_end_session_signs_ou
         async move { location(&browser.get(url).send().await.unwrap()) }
     };
     assert!(get(base.clone()).await.starts_with(REDIRECT), "signed in: a code at once");
-    for extra in ["&prompt=login", "&max_age=60"] {
+    for extra in ["&prompt=login", "&max_age=60", "&max_age=0"] {
         app.advance(120);
         let to_login = get(format!("{base}{extra}")).await;
         assert!(to_login.starts_with("/login?rd="), "{extra}: a fresh sign-in first: {to_login}");
         assert_eq!(app.me(&browser).await.status(), StatusCode::UNAUTHORIZED, "{extra}: the old sign-in is over");
         let rd = query_param(&to_login, "rd").unwrap();
-        assert!(!rd.contains("prompt=login"), "the way back does not ask again");
+        assert!(!rd.contains("prompt=") && !rd.contains("max_age="), "the way back does not ask again: {rd}");
         let r = app.form_post(&browser, "login", &[("username", "alice"), ("password", PASSWORD), ("rd", &rd)]).await;
         assert_eq!(location(&r), rd);
+        // Signing in took a few seconds: longer than max_age, which must not ask once more.
+        app.advance(5);
         assert!(get(rd).await.starts_with(REDIRECT), "{extra}: then the code");
     }
     let r = browser
@@ -362,6 +375,83 @@ async fn prompt_login_and_max_age_force_a_fresh_sign_in_and_end_session_signs_ou
         .await;
     let r = r.unwrap();
     assert_eq!((r.status(), location(&r)), (StatusCode::OK, String::new()), "an unregistered URI: a signed-out page");
+}
+
+/// The authorization and end-session endpoints take `POST` as well as `GET` (OpenID Connect
+/// Core §3.1.2.1, RP-Initiated Logout §2), posted from the app's own origin: the same request.
+#[tokio::test]
+async fn the_browser_endpoints_take_a_form_post_from_the_app() {
+    let (app, _folder) = provider().await;
+    register(&app, "spa", true, ClientPolicy::OneFactor).await;
+    let browser = app.new_client();
+    app.register(&browser, "alice", PASSWORD).await;
+    let post = |path: &'static str, form: Vec<(&'static str, String)>| {
+        let (browser, url) = (browser.clone(), app.url(path));
+        async move { browser.post(url).header(header::ORIGIN, "http://app.example.test").form(&form).send().await.unwrap() }
+    };
+    let r = post(
+        "/oidc/authorize",
+        vec![
+            ("response_type", "code".into()),
+            ("client_id", "spa".into()),
+            ("redirect_uri", REDIRECT.into()),
+            ("scope", "openid profile".into()),
+            ("state", "a b&c".into()),
+            ("code_challenge", CHALLENGE.into()),
+            ("code_challenge_method", "S256".into()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "not refused as a cross-site post");
+    let as_get = location(&r);
+    assert!(as_get.starts_with("/oidc/authorize?response_type=code&client_id=spa&"), "{as_get}");
+    let back = location(&browser.get(app.url(&as_get)).send().await.unwrap());
+    assert_eq!(query_param(&back, "state").as_deref(), Some("a b&c"), "{back}");
+    let (status, tokens) = exchange(&app, &query_param(&back, "code").expect("a code")).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+
+    let long = post("/oidc/authorize", vec![("client_id", "spa".into()), ("state", "x".repeat(9000))]).await;
+    assert_eq!(long.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    let r = post(
+        "/oidc/logout",
+        vec![("client_id", "spa".into()), ("post_logout_redirect_uri", "http://app.example.test/bye".into())],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = browser.get(app.url(&location(&r))).send().await.unwrap();
+    assert_eq!(location(&r), "http://app.example.test/bye", "registered, and no state: nothing added");
+    assert_eq!(app.me(&browser).await.status(), StatusCode::UNAUTHORIZED, "signed out");
+}
+
+/// A public client has no secret: an empty one, as some libraries send, is none; any other is
+/// refused. A confidential client's empty secret is no secret at all.
+#[tokio::test]
+async fn a_public_client_may_send_an_empty_secret_and_nothing_else() {
+    let (app, _folder) = provider().await;
+    register(&app, "spa", true, ClientPolicy::OneFactor).await;
+    register(&app, "wiki", false, ClientPolicy::OneFactor).await;
+    let browser = app.new_client();
+    app.register(&browser, "alice", PASSWORD).await;
+    let token = |client: &'static str, secret: &'static str, code: String| {
+        let url = app.url("/oidc/token");
+        async move {
+            let form = [
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", VERIFIER),
+            ];
+            let r = rp_http().post(url).basic_auth(client, Some(secret)).form(&form).send().await.unwrap();
+            (r.status(), r.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let (status, body) = token("spa", "", code_for_spa(&app, &browser).await).await;
+    assert_eq!(status, StatusCode::OK, "Basic spa: with nothing after the colon: {body}");
+    let (status, body) = token("spa", "guess", code_for_spa(&app, &browser).await).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")));
+    let (status, body) = token("wiki", "", code_for_spa(&app, &browser).await).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")));
 }
 
 /// Turning 2FA off revokes what apps were given, even a token userinfo has just answered for
@@ -420,9 +510,8 @@ fn key_id(id_token: &serde_json::Value) -> String {
 
 /// The operator's commands run beside a running server take effect at once (API.md): after
 /// `server oidc rotate-key` both keys are published and the new one signs the next ID token;
-/// after `server oidc client delete` the client's next token request is refused. Its tokens
-/// stop working with it (within a second on SQLite, where userinfo keeps live tokens in memory
-/// for that long).
+/// after `server oidc client delete` the client's next token request is refused, and its tokens
+/// stop working with it, though userinfo keeps live tokens in memory on SQLite.
 #[tokio::test]
 async fn operator_commands_beside_a_running_server_take_effect_at_once() {
     let (app, _folder) = provider().await;

@@ -94,8 +94,12 @@ pub async fn authorize(
             state: state.clone(),
         })
     };
-    if request.response_type.as_deref() != Some("code") {
-        return error("unsupported_response_type", "only response_type=code is supported");
+    match request.response_type.as_deref() {
+        Some("code") => {}
+        // RFC 6749 §4.1.2.1: a missing parameter is a malformed request; another value, one
+        // this server does not offer.
+        None | Some("") => return error("invalid_request", "response_type is missing (it must be code)"),
+        Some(_) => return error("unsupported_response_type", "only response_type=code is supported"),
     }
     let asked: Vec<&str> = request.scope.as_deref().unwrap_or_default().split(' ').filter(|s| !s.is_empty()).collect();
     if !asked.contains(&"openid") {
@@ -110,8 +114,13 @@ pub async fn authorize(
         (None, None) if client.is_public() => return error("invalid_request", "a public client must use PKCE (S256)"),
         (None, None) => {}
     }
-    let prompts: Vec<&str> = request.prompt.as_deref().unwrap_or_default().split(' ').collect();
+    let prompts: Vec<&str> =
+        request.prompt.as_deref().unwrap_or_default().split(' ').filter(|p| !p.is_empty()).collect();
     let silent = prompts.contains(&"none");
+    if silent && prompts.len() > 1 {
+        // OpenID Connect Core §3.1.2.1: `none` with any other value is an error.
+        return error("invalid_request", "prompt=none cannot be combined with another prompt");
+    }
     let max_age = match request.max_age.as_deref().map(str::parse::<i64>) {
         None => None,
         Some(Ok(seconds)) if seconds >= 0 => Some(seconds),
@@ -135,7 +144,8 @@ pub async fn authorize(
     }
     if client.policy == ClientPolicy::TwoFactor && !two_factor_on {
         if silent {
-            return error("interaction_required", "this app needs two-factor authentication");
+            // The contract's code for any session not good enough for the client.
+            return error("login_required", "this app needs two-factor authentication");
         }
         return Ok(Outcome::SetUpTwoFactor);
     }

@@ -88,9 +88,10 @@ fn invalid_client() -> TokenError {
     TokenError::new("invalid_client", "unknown client or wrong secret")
 }
 
-/// Whether the request's credentials are `client`'s: its secret, or none for a public client.
+/// Whether the request's credentials are `client`'s: its secret, or none for a public client
+/// (an empty one counts as none: some client libraries send `client_secret=` or Basic `id:`).
 fn authenticates(client: &Client, credentials: &ClientCredentials) -> bool {
-    match (&credentials.secret, client.is_public()) {
+    match (credentials.secret.as_deref().filter(|secret| !secret.is_empty()), client.is_public()) {
         (None, true) => true,
         (Some(secret), false) => client.secret_matches(secret),
         _ => false,
