@@ -324,6 +324,15 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn public_url_is_kept_without_a_trailing_slash_and_without_a_path() {
+        assert_eq!(parse_public_url("https://auth.example.com/").as_deref(), Ok("https://auth.example.com"));
+        assert_eq!(parse_public_url(" http://127.0.0.1:3000 ").as_deref(), Ok("http://127.0.0.1:3000"));
+        assert!(parse_public_url("https://auth.example.com/portal").is_err());
+        assert!(parse_public_url("ftp://auth.example.com").is_err());
+        assert!(parse_public_url("auth.example.com").is_err());
+    }
     use clap::Parser;
 
     #[derive(Parser)]

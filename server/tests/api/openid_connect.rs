@@ -454,6 +454,115 @@ async fn a_public_client_may_send_an_empty_secret_and_nothing_else() {
     assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")));
 }
 
+/// The contract's details relying parties depend on: what discovery lists, CORS on the four
+/// endpoints for apps, the scope claims (display name, email never verified, groups as a list),
+/// no `nonce` unless one was sent, `client_secret_post`, userinfo by `POST`, and sign-out by
+/// `id_token_hint`.
+#[tokio::test]
+async fn the_details_relying_parties_depend_on() {
+    let (app, _folder) = provider().await;
+    let secret = register(&app, "wiki", false, ClientPolicy::OneFactor).await.unwrap();
+    let http = rp_http();
+    let discovery = http.get(app.url("/.well-known/openid-configuration")).send().await.unwrap();
+    assert_eq!(discovery.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+    let discovery: serde_json::Value = discovery.json().await.unwrap();
+    assert_eq!(
+        discovery["scopes_supported"],
+        serde_json::json!(["openid", "profile", "email", "groups", "offline_access"])
+    );
+    let claims = discovery["claims_supported"].as_array().unwrap();
+    for claim in [
+        "sub",
+        "iss",
+        "aud",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "amr",
+        "preferred_username",
+        "name",
+        "email",
+        "email_verified",
+        "groups",
+    ] {
+        assert!(claims.contains(&serde_json::json!(claim)), "claims_supported lists {claim}");
+    }
+    let jwks = http.get(app.url("/oidc/jwks")).send().await.unwrap();
+    assert_eq!(jwks.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+    for path in ["/oidc/token", "/oidc/userinfo", "/oidc/jwks", "/.well-known/openid-configuration"] {
+        let preflight = http
+            .request(reqwest::Method::OPTIONS, app.url(path))
+            .header(header::ORIGIN, "http://app.example.test")
+            .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+            .send()
+            .await
+            .unwrap();
+        assert!(preflight.status().is_success(), "{path}: {}", preflight.status());
+        assert_eq!(preflight.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*", "{path}");
+    }
+
+    let browser = app.new_client();
+    app.register(&browser, "alice", PASSWORD).await;
+    let id: i64 =
+        sqlx::query_scalar("SELECT id FROM users WHERE username_key = 'alice'").fetch_one(&app.db).await.unwrap();
+    domain::storage::accounts::set_groups(&app.db, id, &["admins".into(), "dev".into()]).await.unwrap();
+    domain::storage::accounts::set_profile(&app.db, id, Some("Alice Liddell"), Some("alice@example.test"))
+        .await
+        .unwrap();
+    let authorize = app.url(&format!(
+        "/oidc/authorize?response_type=code&client_id=wiki&redirect_uri={}&scope=openid%20profile%20email%20groups",
+        redirect_param()
+    ));
+    let code = query_param(&location(&browser.get(authorize).send().await.unwrap()), "code").expect("a code");
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("client_id", "wiki"),
+        ("client_secret", secret.as_str()),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+    ];
+    let r = http.post(app.url("/oidc/token")).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "client_secret_post");
+    assert_eq!(r.headers()[header::PRAGMA], "no-cache");
+    let tokens: serde_json::Value = r.json().await.unwrap();
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let payload = id_token.split('.').nth(1).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["aud"], "wiki");
+    assert_eq!(claims["iss"], app.address.as_str());
+    assert!(claims.get("nonce").is_none(), "no nonce sent, none in the token: {claims}");
+    let userinfo: serde_json::Value = http
+        .post(app.url("/oidc/userinfo"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for answer in [&claims, &userinfo] {
+        assert_eq!(answer["preferred_username"], "alice", "{answer}");
+        assert_eq!(answer["name"], "Alice Liddell", "{answer}");
+        assert_eq!(answer["email"], "alice@example.test", "{answer}");
+        assert_eq!(answer["email_verified"], false, "{answer}");
+        assert_eq!(answer["groups"], serde_json::json!(["admins", "dev"]), "{answer}");
+        assert_eq!(answer["sub"], claims["sub"]);
+    }
+
+    let bye = form_urlencoded::byte_serialize(b"http://app.example.test/bye").collect::<String>();
+    let r = browser
+        .get(app.url(&format!("/oidc/logout?id_token_hint={id_token}&post_logout_redirect_uri={bye}&state=x")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&r), "http://app.example.test/bye?state=x", "the hint names the client");
+    assert_eq!(app.me(&browser).await.status(), StatusCode::UNAUTHORIZED, "signed out");
+}
+
 /// Turning 2FA off revokes what apps were given, even a token userinfo has just answered for
 /// (and so keeps in memory on SQLite).
 #[tokio::test]
