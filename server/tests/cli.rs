@@ -456,6 +456,31 @@ fn oidc_clients_are_managed_from_the_command_line_and_secrets_shown_once() {
         "{listed}"
     );
     assert!(!listed.contains(&secret), "list never prints a secret");
+    // Several URIs after one flag (the contract's `URI…`), or the flag repeated.
+    let o = server(
+        &[
+            "oidc",
+            "client",
+            "add",
+            "wiki",
+            "--redirect-uri",
+            "https://wiki.example.test/a",
+            "https://wiki.example.test/b",
+            "--post-logout-redirect-uri",
+            "https://wiki.example.test/bye",
+            "https://wiki.example.test/later",
+            "--redirect-uri",
+            "https://wiki.example.test/c",
+        ],
+        &db,
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let listed = stdout(&server(&["oidc", "client", "list"], &db, None));
+    assert!(
+        listed.contains("https://wiki.example.test/a https://wiki.example.test/b https://wiki.example.test/c"),
+        "{listed}"
+    );
     for (args, says) in [
         (vec!["oidc", "client", "add", "grafana", "--redirect-uri", "https://x.test/cb"], "already a client"),
         (vec!["oidc", "client", "add", "x", "--redirect-uri", "not a url"], "not a redirect URI"),
