@@ -47,9 +47,8 @@ pub enum OidcClientCommand {
     /// Register an app. Prints its client secret once (none for --public clients).
     Add {
         client_id: String,
-        /// Where the app receives the code (compared exactly); several after one flag, or the
-        /// flag repeated.
-        #[arg(long = "redirect-uri", required = true, num_args = 1.., value_name = "URI")]
+        /// Where the app receives the code (compared exactly); repeat for several.
+        #[arg(long = "redirect-uri", required = true)]
         redirect_uris: Vec<String>,
         /// A browser or mobile app with no secret: it must use PKCE.
         #[arg(long)]
@@ -60,9 +59,8 @@ pub enum OidcClientCommand {
         /// The app's name, shown to people.
         #[arg(long)]
         name: Option<String>,
-        /// Where the app may send people after signing out; several after one flag, or the flag
-        /// repeated.
-        #[arg(long = "post-logout-redirect-uri", num_args = 1.., value_name = "URI")]
+        /// Where the app may send people after signing out; repeat for several.
+        #[arg(long = "post-logout-redirect-uri")]
         post_logout_redirect_uris: Vec<String>,
     },
     /// List the apps (never their secrets).

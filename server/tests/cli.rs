@@ -456,21 +456,21 @@ fn oidc_clients_are_managed_from_the_command_line_and_secrets_shown_once() {
         "{listed}"
     );
     assert!(!listed.contains(&secret), "list never prints a secret");
-    // Several URIs after one flag (the contract's `URI…`), or the flag repeated.
+    // The flag repeated (the contract's `[--redirect-uri URI…]`), the client id last or first.
     let o = server(
         &[
             "oidc",
             "client",
             "add",
-            "wiki",
             "--redirect-uri",
             "https://wiki.example.test/a",
-            "https://wiki.example.test/b",
             "--post-logout-redirect-uri",
             "https://wiki.example.test/bye",
-            "https://wiki.example.test/later",
             "--redirect-uri",
-            "https://wiki.example.test/c",
+            "https://wiki.example.test/b",
+            "--post-logout-redirect-uri",
+            "https://wiki.example.test/later",
+            "wiki",
         ],
         &db,
         None,
@@ -478,7 +478,7 @@ fn oidc_clients_are_managed_from_the_command_line_and_secrets_shown_once() {
     assert!(o.status.success(), "{}", stderr(&o));
     let listed = stdout(&server(&["oidc", "client", "list"], &db, None));
     assert!(
-        listed.contains("https://wiki.example.test/a https://wiki.example.test/b https://wiki.example.test/c"),
+        listed.contains("wiki\tconfidential\ttwo_factor\thttps://wiki.example.test/a https://wiki.example.test/b"),
         "{listed}"
     );
     for (args, says) in [
