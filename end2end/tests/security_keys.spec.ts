@@ -69,7 +69,7 @@ test("a security key: added as the only factor, signs in; another key and a bogu
   await page.getByRole("button", { name: "Add a security key" }).click();
   await expect(page.locator("#recovery-code-list li")).toHaveCount(10);
   const codes = await page.locator("#recovery-code-list li").allInnerTexts();
-  await expect(page.locator("#security-keys")).toContainText("Blue key");
+  await expect(page.getByRole("region", { name: "Security keys" })).toContainText("Blue key");
   await expect(page.locator("#two-factor-status")).toContainText("On");
   expect(await securityLog(page)).toContain("Security key added: Blue key");
   await expectNoAxeViolations(page, "/account with a key");

@@ -52,8 +52,11 @@ pub async fn guard(state: &AppState, req: Request, next: Next) -> Response {
             if let Ok((Stage::SignedIn { .. }, Some(account))) =
                 current_user::current_stage(state, &RequestSession::new(session, None)).await
             {
-                let next_page =
-                    return_to::after_sign_in(Some(&rd), &state.settings, &account.username, account.two_factor_on());
+                let who = match account.two_factor_on() {
+                    true => Default::default(),
+                    false => current_user::rules_subject(state, account.id).await.unwrap_or_default(),
+                };
+                let next_page = return_to::after_sign_in(Some(&rd), &state.settings, &who, account.two_factor_on());
                 return flash::see_other(&next_page, None, state.settings.secure_cookies);
             }
         }

@@ -20,7 +20,8 @@ pub async fn start_adding_security_key(name: Option<String>) -> Result<SecurityK
 }
 
 /// The key's answer: the key is added. When it is the account's first second factor, 2FA is on
-/// and the recovery codes come back, once (also kept for the account page to show once).
+/// and the recovery codes come back, once (kept for the account page to show, when a browser
+/// page sent it).
 #[server(endpoint = "security-keys/add/finish")]
 pub async fn finish_adding_security_key(credential: Option<String>) -> Result<KeyAdded, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
@@ -28,7 +29,9 @@ pub async fn finish_adding_security_key(credential: Option<String>) -> Result<Ke
     let (state, session) = request_context()?;
     let added = domain::flows::security_keys::finish_adding(&state, &session, credential).await?;
     let recovery_codes = added.recovery_codes.unwrap_or_default();
-    if !recovery_codes.is_empty() {
+    // A browser (the page's script) is shown the codes by the next page, once; a script of its
+    // own has them in the answer, and only there.
+    if !recovery_codes.is_empty() && form.shows_next_page() {
         session.stash_recovery_codes(&recovery_codes, &state.secret_box).await?;
     }
     let message = if recovery_codes.is_empty() {
@@ -96,7 +99,11 @@ pub async fn finish_security_key_sign_in(credential: Option<String>, rd: Option<
     use domain::flows::return_to;
     let form = FormPost::on("/login/2fa");
     let (state, session) = request_context()?;
+    let form = form.carrying(rd.as_deref(), &state.settings);
     domain::flows::security_keys::finish_sign_in(&state, &session, credential).await?;
-    form.next(&return_to::after_sign_in(rd.as_deref(), &state.settings, "", true), Some("You are signed in."));
+    form.next(
+        &return_to::after_sign_in(rd.as_deref(), &state.settings, &Default::default(), true),
+        Some("You are signed in."),
+    );
     Ok(Done {})
 }

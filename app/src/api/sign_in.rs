@@ -17,7 +17,7 @@ pub async fn login(
     use domain::flows::{return_to, sign_in};
     let form = FormPost::on("/login");
     let (state, session) = request_context()?;
-    let typed_name = username.clone().unwrap_or_default();
+    let form = form.carrying(rd.as_deref(), &state.settings);
     let outcome = sign_in::password_step(&state, &session, username, password).await?;
     // The browser is now known to this account: its later attempts count on their own.
     let cookie = device_cookie::set_cookie(&outcome.device_token, state.settings.secure_cookies);
@@ -27,7 +27,7 @@ pub async fn login(
     if outcome.second_factor {
         form.next(&return_to::carried("/login/2fa", rd.as_deref(), &state.settings), None);
     } else {
-        let next = return_to::after_sign_in(rd.as_deref(), &state.settings, &typed_name, false);
+        let next = return_to::after_sign_in(rd.as_deref(), &state.settings, &outcome.who, false);
         form.next(&next, Some("You are signed in."));
     }
     Ok(PasswordAccepted { second_factor: outcome.second_factor })
@@ -39,9 +39,13 @@ pub async fn login_second_factor(otp: Option<String>, rd: Option<String>) -> Res
     use domain::flows::return_to;
     let form = FormPost::on("/login/2fa");
     let (state, session) = request_context()?;
+    let form = form.carrying(rd.as_deref(), &state.settings);
     domain::flows::sign_in::code_step(&state, &session, otp).await?;
     // 2FA is on: any rule the target has is met.
-    form.next(&return_to::after_sign_in(rd.as_deref(), &state.settings, "", true), Some("You are signed in."));
+    form.next(
+        &return_to::after_sign_in(rd.as_deref(), &state.settings, &Default::default(), true),
+        Some("You are signed in."),
+    );
     Ok(Done {})
 }
 
@@ -51,8 +55,12 @@ pub async fn login_recovery(recovery_code: Option<String>, rd: Option<String>) -
     use domain::flows::return_to;
     let form = FormPost::on("/login/2fa");
     let (state, session) = request_context()?;
+    let form = form.carrying(rd.as_deref(), &state.settings);
     domain::flows::sign_in::recovery_step(&state, &session, recovery_code).await?;
-    form.next(&return_to::after_sign_in(rd.as_deref(), &state.settings, "", true), Some("You are signed in."));
+    form.next(
+        &return_to::after_sign_in(rd.as_deref(), &state.settings, &Default::default(), true),
+        Some("You are signed in."),
+    );
     Ok(Done {})
 }
 

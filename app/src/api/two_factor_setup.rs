@@ -28,6 +28,7 @@ pub async fn confirm_two_factor(otp: Option<String>, rd: Option<String>) -> Resu
     use domain::flows::{current_user, return_to, two_factor_setup};
     let form = FormPost::on("/account/2fa/setup");
     let (state, session) = request_context()?;
+    let form = form.carrying(rd.as_deref(), &state.settings);
     let account = current_user::recently_signed_in_account(&state, &session).await?;
     let recovery_codes = two_factor_setup::confirm(&state, &session, &account, otp).await?;
     // A browser is shown the codes by the next page, once.

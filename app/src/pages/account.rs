@@ -237,8 +237,9 @@ fn SecurityKeysCard(keys: Vec<SecurityKeyView>, app: bool, recently_authenticate
         })
     };
     view! {
-        <section class="card">
-            <h2>"Security keys"</h2>
+        // Named by its heading: scripts and tests find it as the region "Security keys" (API.md).
+        <section class="card" aria-labelledby="security-keys-heading">
+            <h2 id="security-keys-heading">"Security keys"</h2>
             <SecurityKeyScript />
             <p>"A security key (a USB or NFC key, or the one built into this device) signs you in with a touch, and no fake copy of this site can use it."</p>
             {listed}

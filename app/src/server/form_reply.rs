@@ -32,8 +32,8 @@ pub enum FormPostKind {
 pub const NEXT_PAGE_HEADER: &str = "x-next-page";
 
 /// The page whose form the server function answers: a failure goes back there.
-#[derive(Debug, Clone, Copy)]
-struct FormPage(&'static str);
+#[derive(Debug, Clone)]
+struct FormPage(String);
 
 /// The answer to a form sent by a browser.
 pub struct FormPost {
@@ -43,8 +43,17 @@ pub struct FormPost {
 impl FormPost {
     /// The server function's form is on `page`.
     pub fn on(page: &'static str) -> Self {
-        provide_context(FormPage(page));
+        provide_context(FormPage(page.to_owned()));
         Self { kind: form_post_kind() }
+    }
+
+    /// A failure goes back to the form's page with `rd` (when valid) still on it: a visitor
+    /// without JavaScript who mistypes a password or a code keeps where they were going.
+    pub fn carrying(self, rd: Option<&str>, settings: &domain::settings::Settings) -> Self {
+        if let Some(FormPage(page)) = use_context::<FormPage>() {
+            provide_context(FormPage(domain::flows::return_to::carried(&page, rd, settings)));
+        }
+        self
     }
 
     /// Whether a browser sent the form (with or without JavaScript): the next page, not the JSON
@@ -81,7 +90,7 @@ impl FormPost {
 pub fn failed(message: &str) {
     if let Some(FormPage(page)) = use_context::<FormPage>() {
         if let Some(FormPostKind::Plain { secure_cookies }) = form_post_kind() {
-            redirect(secure_cookies, page, Some(Flash { is_error: true, message: message.to_owned() }));
+            redirect(secure_cookies, &page, Some(Flash { is_error: true, message: message.to_owned() }));
         }
     }
 }

@@ -235,6 +235,57 @@ async fn a_sign_in_ends_on_a_valid_rd_and_ignores_any_other() {
     assert_eq!(in_page.headers()["x-next-page"], "https://wiki.example.test/");
 }
 
+/// The portal decides "two factors first" for `rd` as the gate will: with the account's groups.
+/// A group's `two_factor` rule sends its member with 2FA off through the setup (else the gate
+/// would send them back to `/login`, which would send them to `rd`: a loop), and no one else.
+#[tokio::test]
+async fn a_group_rule_that_needs_two_factors_sends_its_members_through_the_setup() {
+    let folder = tempfile::tempdir().unwrap();
+    let mut config = test_config(fresh_database_url(folder.path()).await);
+    let rules = "default_policy = \"one_factor\"\n\n[[rules]]\ndomain = \"ops.example.test\"\nsubject = \"group:admins\"\npolicy = \"two_factor\"\n";
+    config.settings.access_rules = Arc::new(AccessRules::parse(rules).unwrap());
+    config.settings.cookie_domain = Some("example.test".to_owned());
+    config.settings.public_url = "https://auth.example.test".into();
+    let app = spawn_app_with(config).await;
+    app.register(&client(), "alice", "correct horse").await;
+    app.register(&client(), "bob", "correct horse").await;
+    app.operator(&["user", "groups", "alice", "admins"]);
+    let sign_in = |who: &'static str| {
+        let app = &app;
+        async move {
+            let form = [("username", who), ("password", "correct horse"), ("rd", "https://ops.example.test/")];
+            app.form_post(&client(), "login", &form).await
+        }
+    };
+    let r = sign_in("alice").await;
+    assert_eq!(location(&r), "/account/2fa/setup?rd=https%3A%2F%2Fops.example.test%2F", "an admin: the setup first");
+    assert_eq!(location(&sign_in("bob").await), "https://ops.example.test/", "not an admin: one factor is enough");
+
+    // Signed in already and sent to /login again (the gate's redirect): the same decision. The
+    // cookie is for example.test, so it is handed over as a proxy would.
+    let cookie = r
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .find(|c| c.starts_with("session="))
+        .expect("the session cookie");
+    let again = |url: String| client().get(url).header(header::COOKIE, &cookie).send();
+    let r = again(app.url("/login?rd=https%3A%2F%2Fops.example.test%2F")).await.unwrap();
+    assert_eq!(location(&r), "/account/2fa/setup?rd=https%3A%2F%2Fops.example.test%2F");
+    let r = client()
+        .get(app.url("/api/authz/forward-auth"))
+        .header(header::COOKIE, &cookie)
+        .header("x-forwarded-proto", "https")
+        .header("x-forwarded-host", "ops.example.test")
+        .header("x-forwarded-uri", "/")
+        .header("x-forwarded-method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "and the gate agrees: not with one factor");
+}
+
 #[tokio::test]
 async fn the_code_step_and_an_earlier_sign_in_follow_rd_and_logout_takes_one_too() {
     // Without COOKIE_DOMAIN, rd may be a path of the portal (the test client keeps its cookie).

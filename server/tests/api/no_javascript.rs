@@ -34,6 +34,33 @@ async fn a_failed_form_post_redirects_back_with_its_message_shown_once() {
     assert!(!html.contains("Wrong username or password."), "shown once");
 }
 
+/// A mistake without JavaScript keeps `rd`: the page the form goes back to still carries it, so
+/// the next try ends where the protected app sent the visitor from.
+#[tokio::test]
+async fn a_mistake_without_javascript_keeps_where_the_visitor_was_going() {
+    let app = spawn_app().await;
+    let (secret, _) = app.user_with_two_factor("alice", "correct horse").await;
+    let c = client();
+    let rd = "/account?from=app";
+    let carried = "rd=%2Faccount%3Ffrom%3Dapp";
+    let (_, back) =
+        form_post(&app, &c, "login", &[("username", "alice"), ("password", "wrong horse"), ("rd", rd)]).await;
+    assert_eq!(back, format!("/login?{carried}"), "a wrong password");
+    let html = page(&app, &c, &back).await;
+    assert!(html.contains("Wrong username or password."), "{html}");
+    assert!(html.contains("from=app"), "the form posts rd again");
+    let (_, next) =
+        form_post(&app, &c, "login", &[("username", "alice"), ("password", "correct horse"), ("rd", rd)]).await;
+    assert_eq!(next, format!("/login/2fa?{carried}"));
+    let (_, back) = form_post(&app, &c, "login/2fa", &[("otp", "000000"), ("rd", rd)]).await;
+    assert_eq!(back, format!("/login/2fa?{carried}"), "a wrong code");
+    let (_, back) = form_post(&app, &c, "login/recovery", &[("recovery_code", "aaaaa-bbbbb"), ("rd", rd)]).await;
+    assert_eq!(back, format!("/login/2fa?{carried}"), "a wrong recovery code");
+    app.advance(30);
+    let (_, next) = form_post(&app, &c, "login/2fa", &[("otp", &app.code(&secret, 0)), ("rd", rd)]).await;
+    assert_eq!(next, rd, "then on to rd");
+}
+
 #[tokio::test]
 async fn the_whole_journey_works_without_javascript() {
     let app = spawn_app().await;

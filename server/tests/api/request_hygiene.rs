@@ -87,6 +87,10 @@ async fn malformed_requests_are_4xx_with_a_json_error() {
     }
     let r = client().get(app.url("/api/login")).send().await.unwrap();
     assert!(r.status().is_client_error());
+    // The gate's endpoints take GET and HEAD; a 405 says which.
+    let (status, answer) = json(app.post(&client(), "authz/forward-auth", &[]).await).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(answer["error"], "This endpoint only accepts GET and HEAD.");
     let (status, _) = json(app.post(&client(), "no-such-endpoint", &[]).await).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(client().get(app.url("/healthz")).send().await.unwrap().status(), StatusCode::OK);

@@ -77,6 +77,8 @@ async fn the_first_key_turns_two_factor_on_and_signs_in_after_the_password() {
     assert_eq!(status, StatusCode::OK, "{added}");
     assert_eq!(added["name"], "Blue key");
     assert_eq!(added["recovery_codes"].as_array().map(Vec::len), Some(10), "the first factor: recovery codes, once");
+    let account = browser.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(account.matches("<li><code>").count(), 0, "a script has the codes in its answer, and only there");
     let (_, me) = json(app.me(&browser).await).await;
     assert_eq!(me["two_factor"], true);
 

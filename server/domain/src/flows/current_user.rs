@@ -3,6 +3,7 @@
 
 use super::session::{self, SessionData, Stage};
 use crate::{
+    access_rules::Subject,
     error::AuthError,
     services::Services,
     storage::{
@@ -11,6 +12,16 @@ use crate::{
     },
 };
 use std::sync::Arc;
+
+/// Who the account is to the access rules: its name and groups, as the forward-auth gate sees
+/// them (the portal must send a visitor where the gate will let them through).
+pub async fn rules_subject(services: &Services, user_id: i64) -> Result<Subject, AuthError> {
+    let identity = services.identities.get(&services.db, user_id).await?;
+    Ok(identity.map_or_else(Subject::default, |identity| Subject {
+        username: Some(identity.username.clone()),
+        groups: identity.groups.clone(),
+    }))
+}
 
 /// Where the visitor stands, and their account when the session names a live one.
 pub async fn current_stage(

@@ -46,9 +46,9 @@ pub fn encode(text: &str) -> String {
 
 /// The page a sign-in ends on: a valid `rd` — through the 2FA setup first when its rule asks
 /// two factors of an account that has 2FA off — or else the account page.
-pub fn after_sign_in(rd: Option<&str>, settings: &Settings, username: &str, two_factor: bool) -> String {
+pub fn after_sign_in(rd: Option<&str>, settings: &Settings, who: &Subject, two_factor: bool) -> String {
     match rd.and_then(|rd| checked(rd, settings)) {
-        Some(rd) if !two_factor && needs_two_factor(&rd, settings, username) => {
+        Some(rd) if !two_factor && needs_two_factor(&rd, settings, who) => {
             format!("/account/2fa/setup?rd={}", encode(&rd))
         }
         Some(rd) => rd,
@@ -78,8 +78,9 @@ fn host_of(authority: &str) -> Option<String> {
     valid.then_some(host)
 }
 
-/// Whether the rules ask two factors of `username` for the target `rd` (already checked).
-pub fn needs_two_factor(rd: &str, settings: &Settings, username: &str) -> bool {
+/// Whether the rules ask two factors of `who` (name and groups, as the gate sees them) for the
+/// target `rd` (already checked).
+pub fn needs_two_factor(rd: &str, settings: &Settings, who: &Subject) -> bool {
     let Some((scheme, after)) = rd.split_once("://") else { return false };
     let Some(authority) = after.split(['/', '?', '#']).next() else { return false };
     let Some(host) = host_of(authority) else { return false };
@@ -90,8 +91,7 @@ pub fn needs_two_factor(rd: &str, settings: &Settings, username: &str) -> bool {
         path_and_query: if path_and_query.is_empty() { "/".into() } else { path_and_query.into() },
         method: "GET".into(),
     };
-    let subject = Subject { username: Some(username.to_owned()), groups: Vec::new() };
-    matches!(settings.access_rules.decide(&target, &subject), Decision::Policy { policy: Policy::TwoFactor, .. })
+    matches!(settings.access_rules.decide(&target, who), Decision::Policy { policy: Policy::TwoFactor, .. })
 }
 
 #[cfg(test)]

@@ -2,12 +2,13 @@
 //! or a recovery code. Every step is throttled and logged.
 
 use super::{
-    current_user::pending_account,
+    current_user::{pending_account, rules_subject},
     password_check,
     second_factor::{self, Proof},
     session::{self, SessionData},
 };
 use crate::{
+    access_rules::Subject,
     credentials::device_token,
     error::AuthError,
     input,
@@ -21,6 +22,9 @@ pub struct PasswordOutcome {
     pub second_factor: bool,
     /// The device token to hand the browser (see `credentials::device_token`).
     pub device_token: String,
+    /// Who is signed in, to the access rules (name and groups): whether `rd` needs two factors
+    /// first. Nobody while the code step waits.
+    pub who: Subject,
 }
 
 /// The password step.
@@ -54,11 +58,11 @@ pub async fn password_step(
     let now = services.now();
     if account.two_factor_on() {
         session::begin_second_factor(session, account.id, account.session_epoch, now).await?;
-        Ok(PasswordOutcome { second_factor: true, device_token })
+        Ok(PasswordOutcome { second_factor: true, device_token, who: Subject::default() })
     } else {
         services.log(account.id, Event::SignedInWithPassword, session.client_address()).await;
         session::complete_sign_in(session, account.id, account.session_epoch, now).await?;
-        Ok(PasswordOutcome { second_factor: false, device_token })
+        Ok(PasswordOutcome { second_factor: false, device_token, who: rules_subject(services, account.id).await? })
     }
 }
 

@@ -4,8 +4,12 @@
 //! commands. So each of them, once its change is committed, adds a byte to a small file next to
 //! the database (`<database file>-changes`, no content that matters), and the server looks at that
 //! file's size and time (one `fstat` on a file it keeps open: no path lookup, no read) before it
-//! trusts what it keeps. When they moved it forgets everything: the change takes effect at once,
-//! as the contract asks for client changes, not after a cache lifetime.
+//! trusts what it keeps, at most once a millisecond. When they moved it forgets everything: the
+//! change takes effect at once, as the contract asks for client changes, not after a cache
+//! lifetime. A command takes far longer than a millisecond to start, change the database and
+//! exit, so the request that follows it looks; under load, a look made in the millisecond before
+//! the change stands for the rest of that millisecond. (A `fstat` on every request cost the
+//! forward-auth check a few percent of its throughput, and its budget has no such margin.)
 //!
 //! Size and time together: the kernel's file times move in ticks of a few milliseconds, so two
 //! commands within one tick may leave the time as it was; the size has moved by then.
@@ -15,8 +19,11 @@ use std::{
     io::{self, Write},
     path::{Path, PathBuf},
     sync::atomic::{AtomicU64, Ordering},
-    time::UNIX_EPOCH,
+    time::{Duration, Instant, UNIX_EPOCH},
 };
+
+/// How often the file is looked at, at most.
+const LOOK_EVERY: Duration = Duration::from_millis(1);
 
 /// Past this size the file starts again from one byte (its time moves too).
 const MOST_BYTES: u64 = 4096;
@@ -52,14 +59,41 @@ pub struct OutsideChanges {
     len: AtomicU64,
     time: AtomicU64,
     seen: AtomicU64,
+    look_every: Duration,
+    started: Instant,
+    /// When the file was last looked at (nanoseconds since `started`).
+    looked: AtomicU64,
 }
 
 impl OutsideChanges {
     /// Watches the file next to `database` (made if missing). What is in it now counts as seen.
     pub fn watch(database: &Path) -> io::Result<Self> {
+        Self::watch_every(database, LOOK_EVERY)
+    }
+
+    // The monotonic clock only spaces out the looks (a syscall's rate); nothing the sign-in
+    // decides depends on it, so it is not the `Services::clock` that tests move.
+    #[allow(clippy::disallowed_methods)]
+    fn watch_every(database: &Path, look_every: Duration) -> io::Result<Self> {
         let file = open(database)?;
         let (len, time) = Self::look(&file)?;
-        Ok(Self { file, len: AtomicU64::new(len), time: AtomicU64::new(time), seen: AtomicU64::new(0) })
+        Ok(Self {
+            file,
+            len: AtomicU64::new(len),
+            time: AtomicU64::new(time),
+            seen: AtomicU64::new(0),
+            look_every,
+            started: Instant::now(),
+            looked: AtomicU64::new(0),
+        })
+    }
+
+    /// Whether it is time to look again; of the callers asking at once, one gets the turn.
+    fn turn_to_look(&self) -> bool {
+        let now = self.started.elapsed().as_nanos() as u64;
+        let looked = self.looked.load(Ordering::Acquire);
+        now.saturating_sub(looked) >= self.look_every.as_nanos() as u64
+            && self.looked.compare_exchange(looked, now, Ordering::AcqRel, Ordering::Acquire).is_ok()
     }
 
     fn look(file: &File) -> io::Result<(u64, u64)> {
@@ -73,6 +107,9 @@ impl OutsideChanges {
     /// callers looking at once may both count the same change: one forget too many, never one
     /// too few.)
     pub fn seen(&self) -> u64 {
+        if !self.turn_to_look() {
+            return self.seen.load(Ordering::Acquire);
+        }
         if let Ok((len, time)) = Self::look(&self.file) {
             let len_moved = self.len.swap(len, Ordering::AcqRel) != len;
             let time_moved = self.time.swap(time, Ordering::AcqRel) != time;
@@ -97,7 +134,7 @@ mod tests {
     #[test]
     fn every_announced_change_is_seen_once_even_within_one_clock_tick() {
         let (_folder, path) = database();
-        let watch = OutsideChanges::watch(&path).unwrap();
+        let watch = OutsideChanges::watch_every(&path, Duration::ZERO).unwrap();
         assert_eq!(watch.seen(), 0, "nothing yet");
         assert_eq!(watch.seen(), 0);
         announce(&path).unwrap();
@@ -115,10 +152,22 @@ mod tests {
     fn the_file_starts_again_when_it_is_full_and_that_is_still_a_change() {
         let (_folder, path) = database();
         std::fs::write(marker(&path), vec![b'.'; MOST_BYTES as usize]).unwrap();
-        let watch = OutsideChanges::watch(&path).unwrap();
+        let watch = OutsideChanges::watch_every(&path, Duration::ZERO).unwrap();
         announce(&path).unwrap();
         assert_eq!(std::fs::metadata(marker(&path)).unwrap().len(), 1);
         assert_eq!(watch.seen(), 1);
+    }
+
+    #[test]
+    fn within_a_look_window_the_file_is_not_looked_at_again() {
+        let (_folder, path) = database();
+        let watch = OutsideChanges::watch_every(&path, Duration::from_secs(3600)).unwrap();
+        assert_eq!(watch.seen(), 0, "nothing new since the watch began, which was a look");
+        announce(&path).unwrap();
+        assert_eq!(watch.seen(), 0, "not looked at again within the window");
+        let watch = OutsideChanges::watch_every(&path, Duration::ZERO).unwrap();
+        announce(&path).unwrap();
+        assert_eq!(watch.seen(), 1, "a watcher whose window is over sees it");
     }
 
     #[test]
