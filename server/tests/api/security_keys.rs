@@ -307,6 +307,18 @@ async fn an_apps_id_token_says_a_hardware_key_was_used() {
     app.login(&browser, "alice", PASSWORD).await;
     let (status, _) = key_step(&app, &browser, |c| key.sign_in(c, ORIGIN)).await;
     assert_eq!(status, StatusCode::OK);
+    assert_eq!(amr_at(&app, &browser, redirect).await, serde_json::json!(["pwd", "hwk", "mfa"]));
+
+    // A session that has just turned 2FA on by adding its first key counts as signed in with it.
+    let bob = app.new_client();
+    app.register(&bob, "bob", PASSWORD).await;
+    let (status, added) = add_key(&app, &bob, &mut SoftKey::new(), "Bob's key").await;
+    assert_eq!(status, StatusCode::OK, "{added}");
+    assert_eq!(amr_at(&app, &bob, redirect).await, serde_json::json!(["pwd", "hwk", "mfa"]));
+}
+
+/// The `amr` of the ID token the client `wiki` gets for `browser`'s session.
+async fn amr_at(app: &TestApp, browser: &reqwest::Client, redirect: &str) -> Value {
     // RFC 7636 Appendix B's verifier and challenge.
     let authorize = app.url(&format!(
         "/oidc/authorize?response_type=code&client_id=wiki&redirect_uri={}&scope=openid\
@@ -334,7 +346,7 @@ async fn an_apps_id_token_says_a_hardware_key_was_used() {
         &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, claims).unwrap(),
     )
     .unwrap();
-    assert_eq!(claims["amr"], serde_json::json!(["pwd", "hwk", "mfa"]));
+    claims["amr"].clone()
 }
 
 /// After the 10-minute window, an account whose only second factor is a key confirms with the
