@@ -109,6 +109,50 @@ async fn a_visitor_not_signed_in_is_sent_to_the_portal_or_told_401() {
     assert_eq!(scripted.status(), StatusCode::UNAUTHORIZED);
 }
 
+/// The rest of the contract's table: 302 for every safe method, `no-store` on every answer, 400
+/// for a target scheme other than http(s) on both endpoints, and `auth-request` on a `bypass`
+/// rule giving the four headers empty.
+#[tokio::test]
+async fn every_answer_is_uncached_and_every_safe_method_gets_302() {
+    let (app, _folder) = gate_with(false).await;
+    let c = client();
+    for method in ["GET", "HEAD", "OPTIONS"] {
+        let r = forward_auth(&app, &c, method, "https://app.example.test/", BROWSER).await;
+        assert_eq!(r.status(), StatusCode::FOUND, "{method}");
+    }
+    for method in ["PUT", "DELETE", "PATCH"] {
+        let r = forward_auth(&app, &c, method, "https://app.example.test/", BROWSER).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{method}");
+    }
+    let bad_scheme = c
+        .get(app.url("/api/authz/forward-auth"))
+        .header("x-forwarded-proto", "ftp")
+        .header("x-forwarded-host", "app.example.test")
+        .header("x-forwarded-uri", "/")
+        .header("x-forwarded-method", "GET")
+        .send()
+        .await
+        .unwrap();
+    let r = auth_request(&app, &c, "GET", "https://status.example.test/", BROWSER).await;
+    assert_eq!(r.status(), StatusCode::OK, "bypass, through nginx's endpoint");
+    assert_eq!(remote(&r), ["", "", "", ""].map(String::from), "all four present, empty");
+    let answers = [
+        (bad_scheme, StatusCode::BAD_REQUEST),
+        (auth_request(&app, &c, "GET", "ftp://app.example.test/", BROWSER).await, StatusCode::BAD_REQUEST),
+        (r, StatusCode::OK),
+        (forward_auth(&app, &c, "GET", "https://secret.example.test/", BROWSER).await, StatusCode::FORBIDDEN),
+        (forward_auth(&app, &c, "GET", "https://app.example.test/", "*/*").await, StatusCode::UNAUTHORIZED),
+        (auth_request(&app, &c, "GET", "https://app.example.test/", BROWSER).await, StatusCode::UNAUTHORIZED),
+    ];
+    for (answer, status) in answers {
+        assert_eq!(answer.status(), status);
+        assert_eq!(answer.headers()[header::CACHE_CONTROL], "no-store", "{status}");
+    }
+    app.register(&c, "alice", "correct horse").await;
+    let r = forward_auth(&app, &c, "GET", "https://wiki.example.test/", "*/*").await;
+    assert_eq!((r.status(), r.headers()[header::CACHE_CONTROL].to_str().unwrap()), (StatusCode::OK, "no-store"));
+}
+
 #[tokio::test]
 async fn the_rules_decide_who_passes_with_the_remote_headers() {
     let (app, _folder) = gate_with(false).await;
