@@ -330,6 +330,33 @@ async fn a_group_rule_that_needs_two_factors_sends_its_members_through_the_setup
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "and the gate agrees: not with one factor");
 }
 
+/// Without JavaScript, a `two_factor` target and an account with 2FA off: the sign-in goes to
+/// the setup, which names the site that asks; the confirm (after one wrong code) shows the
+/// recovery codes once, then a link on to the site.
+#[tokio::test]
+async fn the_setup_asked_for_by_a_site_ends_with_a_link_to_it() {
+    // Without COOKIE_DOMAIN the portal's own host is a valid rd (the test client keeps cookies).
+    let (app, _folder) = gate_with(false).await;
+    app.register(&client(), "alice", "correct horse").await;
+    let c = client();
+    let rd = "https://auth.example.test/welcome";
+    let r = app.form_post(&c, "login", &[("username", "alice"), ("password", "correct horse"), ("rd", rd)]).await;
+    let setup = location(&r);
+    assert_eq!(setup, "/account/2fa/setup?rd=https%3A%2F%2Fauth.example.test%2Fwelcome");
+    let page = c.get(app.url(&setup)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("id=\"asked-by\""), "the setup names the site that asks");
+    assert!(page.contains("auth.example.test"), "{page}");
+    let secret = crate::helpers::setup_key_from_page(&page);
+    let r = app.form_post(&c, "2fa/confirm", &[("otp", "000000"), ("rd", rd)]).await;
+    assert_eq!(location(&r), setup, "a wrong code: back to the setup, still asked for");
+    let r = app.form_post(&c, "2fa/confirm", &[("otp", &app.code(&secret, 0)), ("rd", rd)]).await;
+    let account = location(&r);
+    assert_eq!(account, "/account?rd=https%3A%2F%2Fauth.example.test%2Fwelcome");
+    let page = c.get(app.url(&account)).send().await.unwrap().text().await.unwrap();
+    assert_eq!(page.matches("<li><code>").count(), 10, "the recovery codes, once");
+    assert!(page.contains("id=\"continue-to\" href=\"https://auth.example.test/welcome\""), "{page}");
+}
+
 #[tokio::test]
 async fn the_code_step_and_an_earlier_sign_in_follow_rd_and_logout_takes_one_too() {
     // Without COOKIE_DOMAIN, rd may be a path of the portal (the test client keeps its cookie).
