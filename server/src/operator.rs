@@ -134,20 +134,14 @@ async fn find(db: &AnyPool, name: &str) -> Result<(i64, String), OperatorError> 
     accounts::find_id(db, name).await?.ok_or_else(|| OperatorError::NoSuchUser(name.to_owned()))
 }
 
-/// After a command changed the database: a server running on the same SQLite file catches up
-/// at once (`outside_changes`). Should the file beside the database not be writable, the server
-/// still sees the change within a second (what it keeps in memory lives that long): say so.
-fn announce_change(config: &Config) {
-    let Some(path) = database::sqlite_path(&config.database_url) else { return };
-    if let Err(e) = domain::storage::outside_changes::announce(&path) {
-        eprintln!("note: a server running on this database may take up to a second to see this change ({e})");
-    }
-}
-
-/// `result`, announced to a running server when it is a change that succeeded.
+/// `result`, and when it is a change that succeeded, announced to a server running on the same
+/// SQLite file, which then catches up at once (`outside_changes`). Should the file beside the
+/// database not be writable, the server still sees the change within a second (what it keeps
+/// in memory lives that long): say so.
 fn announced(config: &Config, changes: bool, result: Result<Outcome, OperatorError>) -> Result<Outcome, OperatorError> {
-    if changes && result.is_ok() {
-        announce_change(config);
+    let path = database::sqlite_path(&config.database_url).filter(|_| changes && result.is_ok());
+    if let Some(Err(e)) = path.map(|path| domain::storage::outside_changes::announce(&path)) {
+        eprintln!("note: a server running on this database may take up to a second to see this change ({e})");
     }
     result
 }

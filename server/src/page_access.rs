@@ -52,11 +52,12 @@ pub async fn guard(state: &AppState, req: Request, next: Next) -> Response {
             if let Ok((Stage::SignedIn { .. }, Some(account))) =
                 current_user::current_stage(state, &RequestSession::new(session, None)).await
             {
-                let who = match account.two_factor_on() {
-                    true => Default::default(),
-                    false => current_user::rules_subject(state, account.id).await.unwrap_or_default(),
+                let next_page = if account.two_factor_on() {
+                    return_to::after_second_factor(Some(&rd), &state.settings)
+                } else {
+                    let who = current_user::rules_subject(state, account.id).await.unwrap_or_default();
+                    return_to::after_sign_in(Some(&rd), &state.settings, &who, false)
                 };
-                let next_page = return_to::after_sign_in(Some(&rd), &state.settings, &who, account.two_factor_on());
                 return flash::see_other(&next_page, None, state.settings.secure_cookies);
             }
         }

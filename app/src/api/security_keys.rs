@@ -101,9 +101,6 @@ pub async fn finish_security_key_sign_in(credential: Option<String>, rd: Option<
     let (state, session) = request_context()?;
     let form = form.carrying(rd.as_deref(), &state.settings);
     domain::flows::security_keys::finish_sign_in(&state, &session, credential).await?;
-    form.next(
-        &return_to::after_sign_in(rd.as_deref(), &state.settings, &Default::default(), true),
-        Some("You are signed in."),
-    );
+    form.next(&return_to::after_second_factor(rd.as_deref(), &state.settings), Some("You are signed in."));
     Ok(Done {})
 }

@@ -41,11 +41,7 @@ pub async fn login_second_factor(otp: Option<String>, rd: Option<String>) -> Res
     let (state, session) = request_context()?;
     let form = form.carrying(rd.as_deref(), &state.settings);
     domain::flows::sign_in::code_step(&state, &session, otp).await?;
-    // 2FA is on: any rule the target has is met.
-    form.next(
-        &return_to::after_sign_in(rd.as_deref(), &state.settings, &Default::default(), true),
-        Some("You are signed in."),
-    );
+    form.next(&return_to::after_second_factor(rd.as_deref(), &state.settings), Some("You are signed in."));
     Ok(Done {})
 }
 
@@ -57,10 +53,7 @@ pub async fn login_recovery(recovery_code: Option<String>, rd: Option<String>) -
     let (state, session) = request_context()?;
     let form = form.carrying(rd.as_deref(), &state.settings);
     domain::flows::sign_in::recovery_step(&state, &session, recovery_code).await?;
-    form.next(
-        &return_to::after_sign_in(rd.as_deref(), &state.settings, &Default::default(), true),
-        Some("You are signed in."),
-    );
+    form.next(&return_to::after_second_factor(rd.as_deref(), &state.settings), Some("You are signed in."));
     Ok(Done {})
 }
 

@@ -4,7 +4,7 @@
 
 use crate::helpers::{client, fresh_database_url, spawn_app_with, test_config, TestApp};
 use domain::access_rules::AccessRules;
-use reqwest::{header, Client, StatusCode};
+use reqwest::{header, Client, RequestBuilder, StatusCode};
 use std::sync::Arc;
 
 const RULES: &str = r#"
@@ -41,19 +41,21 @@ async fn gate() -> (TestApp, tempfile::TempDir) {
 
 const BROWSER: &str = "text/html,application/xhtml+xml,*/*;q=0.8";
 
-/// Asks `/api/authz/forward-auth` (Traefik, Caddy) about `method url`.
-async fn forward_auth(app: &TestApp, c: &Client, method: &str, url: &str, accept: &str) -> reqwest::Response {
+/// The question Traefik and Caddy ask `/api/authz/forward-auth` about `method url`, with
+/// `http_method` (GET or HEAD), before any header of the visitor's.
+fn forwarded(app: &TestApp, c: &Client, http_method: reqwest::Method, method: &str, url: &str) -> RequestBuilder {
     let (scheme, rest) = url.split_once("://").unwrap();
     let (host, uri) = rest.split_at(rest.find('/').unwrap());
-    c.get(app.url("/api/authz/forward-auth"))
+    c.request(http_method, app.url("/api/authz/forward-auth"))
         .header("x-forwarded-proto", scheme)
         .header("x-forwarded-host", host)
         .header("x-forwarded-uri", uri)
         .header("x-forwarded-method", method)
-        .header(header::ACCEPT, accept)
-        .send()
-        .await
-        .unwrap()
+}
+
+/// Asks `/api/authz/forward-auth` (Traefik, Caddy) about `method url`.
+async fn forward_auth(app: &TestApp, c: &Client, method: &str, url: &str, accept: &str) -> reqwest::Response {
+    forwarded(app, c, reqwest::Method::GET, method, url).header(header::ACCEPT, accept).send().await.unwrap()
 }
 
 /// Asks `/api/authz/auth-request` (nginx).
@@ -95,12 +97,7 @@ async fn a_visitor_not_signed_in_is_sent_to_the_portal_or_told_401() {
         assert_eq!(forward_auth(&app, &c, "GET", "https://app.example.test/", accept).await.status(), 401);
         assert_eq!(auth_request(&app, &c, "GET", "https://app.example.test/", accept).await.status(), 401);
     }
-    let scripted = c
-        .get(app.url("/api/authz/forward-auth"))
-        .header("x-forwarded-proto", "https")
-        .header("x-forwarded-host", "app.example.test")
-        .header("x-forwarded-uri", "/")
-        .header("x-forwarded-method", "GET")
+    let scripted = forwarded(&app, &c, reqwest::Method::GET, "GET", "https://app.example.test/")
         .header(header::ACCEPT, BROWSER)
         .header("x-requested-with", "XMLHttpRequest")
         .send()
@@ -124,15 +121,7 @@ async fn every_answer_is_uncached_and_every_safe_method_gets_302() {
         let r = forward_auth(&app, &c, method, "https://app.example.test/", BROWSER).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{method}");
     }
-    let bad_scheme = c
-        .get(app.url("/api/authz/forward-auth"))
-        .header("x-forwarded-proto", "ftp")
-        .header("x-forwarded-host", "app.example.test")
-        .header("x-forwarded-uri", "/")
-        .header("x-forwarded-method", "GET")
-        .send()
-        .await
-        .unwrap();
+    let bad_scheme = forward_auth(&app, &c, "GET", "ftp://app.example.test/", BROWSER).await;
     let r = auth_request(&app, &c, "GET", "https://status.example.test/", BROWSER).await;
     assert_eq!(r.status(), StatusCode::OK, "bypass, through nginx's endpoint");
     assert_eq!(remote(&r), ["", "", "", ""].map(String::from), "all four present, empty");
@@ -209,15 +198,7 @@ async fn a_missing_malformed_or_foreign_target_is_400() {
         .await
         .unwrap();
     assert_eq!(no_method.status(), StatusCode::BAD_REQUEST);
-    let head = c
-        .head(app.url("/api/authz/forward-auth"))
-        .header("x-forwarded-proto", "https")
-        .header("x-forwarded-host", "status.example.test")
-        .header("x-forwarded-uri", "/")
-        .header("x-forwarded-method", "GET")
-        .send()
-        .await
-        .unwrap();
+    let head = forwarded(&app, &c, reqwest::Method::HEAD, "GET", "https://status.example.test/").send().await.unwrap();
     assert_eq!(head.status(), StatusCode::OK, "HEAD is answered too");
 }
 
@@ -317,13 +298,8 @@ async fn a_group_rule_that_needs_two_factors_sends_its_members_through_the_setup
     let again = |url: String| client().get(url).header(header::COOKIE, &cookie).send();
     let r = again(app.url("/login?rd=https%3A%2F%2Fops.example.test%2F")).await.unwrap();
     assert_eq!(location(&r), "/account/2fa/setup?rd=https%3A%2F%2Fops.example.test%2F");
-    let r = client()
-        .get(app.url("/api/authz/forward-auth"))
+    let r = forwarded(&app, &client(), reqwest::Method::GET, "GET", "https://ops.example.test/")
         .header(header::COOKIE, &cookie)
-        .header("x-forwarded-proto", "https")
-        .header("x-forwarded-host", "ops.example.test")
-        .header("x-forwarded-uri", "/")
-        .header("x-forwarded-method", "GET")
         .send()
         .await
         .unwrap();

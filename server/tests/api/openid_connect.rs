@@ -311,11 +311,7 @@ async fn a_code_expires_after_a_minute_and_ending_other_sessions_revokes_tokens(
     let (status, body) = exchange(code().await).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let access = body["access_token"].as_str().unwrap().to_owned();
-    let claims = body["id_token"].as_str().unwrap().split('.').nth(1).unwrap().to_owned();
-    let claims: serde_json::Value = serde_json::from_slice(
-        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, claims).unwrap(),
-    )
-    .unwrap();
+    let claims = jwt_part(body["id_token"].as_str().unwrap(), 1);
     assert_eq!(claims["amr"], serde_json::json!(["pwd"]));
     let userinfo = || rp_http().get(app.url("/oidc/userinfo")).bearer_auth(&access).send();
     assert_eq!(userinfo().await.unwrap().status(), StatusCode::OK);
@@ -527,11 +523,7 @@ async fn the_details_relying_parties_depend_on() {
     assert_eq!(r.headers()[header::PRAGMA], "no-cache");
     let tokens: serde_json::Value = r.json().await.unwrap();
     let id_token = tokens["id_token"].as_str().unwrap();
-    let payload = id_token.split('.').nth(1).unwrap();
-    let claims: serde_json::Value = serde_json::from_slice(
-        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload).unwrap(),
-    )
-    .unwrap();
+    let claims = jwt_part(id_token, 1);
     assert_eq!(claims["aud"], "wiki");
     assert_eq!(claims["iss"], app.address.as_str());
     assert!(claims.get("nonce").is_none(), "no nonce sent, none in the token: {claims}");
@@ -609,12 +601,16 @@ pub(crate) async fn exchange(app: &TestApp, code: &str) -> (StatusCode, serde_js
 
 /// The `kid` in an ID token's header.
 fn key_id(id_token: &serde_json::Value) -> String {
-    let header = id_token.as_str().expect("an ID token").split('.').next().unwrap();
-    let header: serde_json::Value = serde_json::from_slice(
-        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header).unwrap(),
-    )
-    .unwrap();
+    let header = jwt_part(id_token.as_str().expect("an ID token"), 0);
     header["kid"].as_str().expect("a kid").to_owned()
+}
+
+/// A JWT's header (`part` 0) or claims (1), decoded without checking the signature (the
+/// `openidconnect` tests check it).
+pub(crate) fn jwt_part(token: &str, part: usize) -> serde_json::Value {
+    let encoded = token.split('.').nth(part).expect("a JWT part");
+    serde_json::from_slice(&base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, encoded).unwrap())
+        .unwrap()
 }
 
 /// The operator's commands run beside a running server take effect at once (API.md): after

@@ -341,12 +341,7 @@ async fn amr_at(app: &TestApp, browser: &reqwest::Client, redirect: &str) -> Val
     let (status, tokens) =
         json(reqwest::Client::new().post(app.url("/oidc/token")).form(&form).send().await.unwrap()).await;
     assert_eq!(status, StatusCode::OK, "{tokens}");
-    let claims = tokens["id_token"].as_str().unwrap().split('.').nth(1).unwrap().to_owned();
-    let claims: Value = serde_json::from_slice(
-        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, claims).unwrap(),
-    )
-    .unwrap();
-    claims["amr"].clone()
+    crate::openid_connect::jwt_part(tokens["id_token"].as_str().unwrap(), 1)["amr"].clone()
 }
 
 /// After the 10-minute window, an account whose only second factor is a key confirms with the

@@ -56,6 +56,12 @@ pub fn after_sign_in(rd: Option<&str>, settings: &Settings, who: &Subject, two_f
     }
 }
 
+/// Where a sign-in completed with the second factor goes: 2FA is on, so any rule `rd`'s target
+/// has is met.
+pub fn after_second_factor(rd: Option<&str>, settings: &Settings) -> String {
+    after_sign_in(rd, settings, &Subject::default(), true)
+}
+
 /// `page` with a valid `rd` carried along (`/login/2fa?rd=...`).
 pub fn carried(page: &str, rd: Option<&str>, settings: &Settings) -> String {
     match rd.and_then(|rd| checked(rd, settings)) {
