@@ -12,11 +12,10 @@ use axum::{
     Router,
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use domain::openid::signing_key::rs256;
 use openssl::{
-    hash::MessageDigest,
     pkey::{PKey, Private},
     rsa::Rsa,
-    sign::Signer,
 };
 use std::sync::Arc;
 
@@ -24,9 +23,7 @@ use std::sync::Arc;
 async fn sign(State(key): State<Arc<PKey<Private>>>, body: Bytes) -> Result<String, StatusCode> {
     let mut message = body.to_vec();
     message.resize(message.len().max(400), b'x');
-    let signature = Signer::new(MessageDigest::sha256(), &key)
-        .and_then(|mut signer| signer.update(&message).and_then(|()| signer.sign_to_vec()))
-        .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    let signature = rs256(&key, &message).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
     Ok(URL_SAFE_NO_PAD.encode(signature))
 }
 
