@@ -37,11 +37,9 @@ pub async fn ensure_json(response: Response, endpoint: &str) -> Response {
     {
         return json_error(StatusCode::NOT_FOUND, "There is no such endpoint.");
     }
-    // (The router adds `Allow` to its 405 after this layer: the message names the methods.)
+    // (A method an endpoint does not take never gets here: `wrong_method` answers it.)
     let message = match status {
         StatusCode::NOT_FOUND => "There is no such endpoint.",
-        StatusCode::METHOD_NOT_ALLOWED if endpoint.starts_with("authz/") => "This endpoint only accepts GET and HEAD.",
-        StatusCode::METHOD_NOT_ALLOWED => "This endpoint only accepts POST.",
         s if s.is_client_error() => "The request could not be understood.",
         _ => "Something went wrong on our side. Please try again.",
     };

@@ -39,6 +39,7 @@ mod startup;
 pub mod startup_error;
 mod static_files;
 pub mod telemetry;
+mod wrong_method;
 
 pub use startup::Application;
 pub use startup_error::StartupError;

@@ -31,7 +31,7 @@ pub const USERINFO: &str = "/oidc/userinfo";
 pub const JWKS: &str = "/oidc/jwks";
 pub const END_SESSION: &str = "/oidc/logout";
 
-fn cors(mut response: Response) -> Response {
+pub(crate) fn cors(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("Authorization, Content-Type"));
@@ -234,19 +234,33 @@ fn token_error(e: TokenError) -> Response {
     token_answer(response)
 }
 
+/// The credentials of an `Authorization` header with `scheme` (compared without regard to case,
+/// RFC 9110 §11.1), trimmed.
+fn credentials_after<'a>(headers: &'a HeaderMap, scheme: &str) -> Option<&'a str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (given, credentials) = value.split_once(' ')?;
+    given.eq_ignore_ascii_case(scheme).then(|| credentials.trim())
+}
+
 /// HTTP Basic client credentials (RFC 6749 §2.3.1: each part form-urlencoded).
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
-    let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+    let encoded = credentials_after(headers, "Basic")?;
+    let decoded = String::from_utf8(STANDARD.decode(encoded).ok()?).ok()?;
     let (id, secret) = decoded.split_once(':')?;
     let unescape = |s: &str| form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
     Some((unescape(id)?, unescape(secret)?))
 }
 
-pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+fn invalid_request(description: String) -> TokenError {
+    TokenError { error: "invalid_request", description, unexpected: None }
+}
+
+/// The token request's form and the client's credentials. A parameter given twice is refused
+/// (RFC 6749 §3.2), and so is a client that authenticates both ways at once (§2.3) or names
+/// another client in the body than in `Authorization`.
+fn read_token_request(headers: &HeaderMap, body: &[u8]) -> Result<(TokenForm, ClientCredentials), TokenError> {
     let mut form = TokenForm::default();
-    for (name, value) in form_urlencoded::parse(&body) {
+    for (name, value) in form_urlencoded::parse(body) {
         let field = match name.as_ref() {
             "grant_type" => &mut form.grant_type,
             "code" => &mut form.code,
@@ -257,11 +271,29 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: axum
             "client_secret" => &mut form.client_secret,
             _ => continue,
         };
-        *field = Some(value.into_owned());
+        if field.replace(value.into_owned()).is_some() {
+            return Err(invalid_request(format!("{name} is given more than once")));
+        }
     }
-    let credentials = match basic_credentials(&headers) {
-        Some((client_id, secret)) => ClientCredentials { client_id: Some(client_id), secret: Some(secret) },
-        None => ClientCredentials { client_id: form.client_id.clone(), secret: form.client_secret.clone() },
+    let Some((client_id, secret)) = basic_credentials(headers) else {
+        let credentials = ClientCredentials { client_id: form.client_id.clone(), secret: form.client_secret.clone() };
+        return Ok((form, credentials));
+    };
+    if form.client_secret.is_some() {
+        return Err(invalid_request(
+            "the client authenticated twice: use Authorization or client_secret, not both".into(),
+        ));
+    }
+    if form.client_id.as_ref().is_some_and(|named| *named != client_id) {
+        return Err(invalid_request("client_id is not the client named in Authorization".into()));
+    }
+    Ok((form, ClientCredentials { client_id: Some(client_id), secret: Some(secret) }))
+}
+
+pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    let (form, credentials) = match read_token_request(&headers, &body) {
+        Ok(read) => read,
+        Err(e) => return token_error(e),
     };
     let issued = match form.grant_type.as_deref() {
         Some("authorization_code") => {
@@ -305,13 +337,7 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: axum
 }
 
 pub async fn userinfo(State(state): State<AppState>, request: Request) -> Response {
-    let bearer = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim)
-        .map(str::to_owned);
+    let bearer = credentials_after(request.headers(), "Bearer").map(str::to_owned);
     let invalid = || {
         let mut response = (StatusCode::UNAUTHORIZED, Json(json!({ "error": "invalid_token" }))).into_response();
         response

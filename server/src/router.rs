@@ -18,7 +18,7 @@ use crate::{
     security_headers,
     session_store::Lifetimes,
     signed_in_page_cache::{self, SignedInPages},
-    static_files,
+    static_files, wrong_method,
 };
 use app::{server::state::AppState, shell, App};
 use axum::{
@@ -116,6 +116,8 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
         // The browser endpoints' POST form: a 303 to the GET above, which passes the gate.
         .route(openid_provider::AUTHORIZE, post(openid_provider::post_as_get))
         .route(openid_provider::END_SESSION, post(openid_provider::post_as_get))
+        // A method an address does not take: a 405 that says so, for every route above.
+        .method_not_allowed_fallback(wrong_method::answer)
         // The security headers, around the anonymous page cache.
         .layer(middleware::from_fn_with_state(PageCache::default(), security_headers::add))
         .layer(middleware::from_fn(request_timeout))

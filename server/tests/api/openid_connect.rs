@@ -450,6 +450,96 @@ async fn a_public_client_may_send_an_empty_secret_and_nothing_else() {
     assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")));
 }
 
+/// A token request must say one thing one way: a parameter given twice is refused before the code
+/// is touched (RFC 6749 §3.2), and so is a client that authenticates both ways or names two
+/// clients (§2.3). Authentication schemes are read without regard to case (RFC 9110 §11.1), and a
+/// wrong method gets a JSON error that names the right one.
+#[tokio::test]
+async fn the_token_endpoint_takes_each_thing_once_and_one_way() {
+    let (app, _folder) = provider().await;
+    register(&app, "spa", true, ClientPolicy::OneFactor).await;
+    let secret = register(&app, "wiki", false, ClientPolicy::OneFactor).await.unwrap();
+    let browser = app.new_client();
+    app.register(&browser, "alice", PASSWORD).await;
+    let post = |authorization: Option<String>, form: Vec<(&'static str, String)>| {
+        let url = app.url("/oidc/token");
+        async move {
+            let request = rp_http().post(url).form(&form);
+            let request = match authorization {
+                Some(value) => request.header(header::AUTHORIZATION, value),
+                None => request,
+            };
+            let r = request.send().await.unwrap();
+            (r.status(), r.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let exchange_form = |code: &str| {
+        vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code.to_owned()),
+            ("redirect_uri", REDIRECT.to_owned()),
+            ("code_verifier", VERIFIER.to_owned()),
+        ]
+    };
+    let code = code_for_spa(&app, &browser).await;
+    for twice in ["grant_type", "code"] {
+        let mut form = exchange_form(&code);
+        form.push(("client_id", "spa".into()));
+        let again = form.iter().find(|(name, _)| *name == twice).unwrap().clone();
+        form.push(again);
+        let (status, body) = post(None, form).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_request")),
+            "{twice} twice"
+        );
+    }
+    // Neither refusal spent the code; `BASIC` in capitals is Basic (spa has no secret).
+    let basic = |client: &str, secret: &str| format!("BASIC {}", base64_encode(&format!("{client}:{secret}")));
+    let (status, body) = post(Some(basic("spa", "")), exchange_form(&code)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let access_token = body["access_token"].as_str().unwrap().to_owned();
+
+    let mut both_ways = exchange_form(&code_for_spa(&app, &browser).await);
+    both_ways.push(("client_secret", secret.clone()));
+    let (status, body) = post(Some(basic("wiki", &secret)), both_ways).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{body}");
+    let mut two_clients = exchange_form(&code_for_spa(&app, &browser).await);
+    two_clients.push(("client_id", "spa".into()));
+    let (status, body) = post(Some(basic("wiki", &secret)), two_clients).await;
+    assert_eq!((status, body["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{body}");
+
+    let r = rp_http()
+        .get(app.url("/oidc/userinfo"))
+        .header(header::AUTHORIZATION, format!("bearer {access_token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "`bearer` in lower case is Bearer");
+
+    let r = rp_http().get(app.url("/oidc/token")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+    let allow = r.headers()[header::ALLOW].clone();
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
+    assert_eq!(body["error_description"], "The token endpoint only accepts POST.");
+    assert_eq!(allow, "POST,OPTIONS");
+    let r = rp_http().delete(app.url("/oidc/userinfo")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error_description"], "The userinfo endpoint only accepts GET and POST.");
+    let r = rp_http().delete(app.url("/oidc/authorize")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.headers()[header::ALLOW], "GET,HEAD,POST");
+    assert_eq!(r.text().await.unwrap(), "This address does not take DELETE; its Allow header lists what it takes.");
+}
+
+fn base64_encode(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
 /// The contract's details relying parties depend on: what discovery lists, CORS on the four
 /// endpoints for apps, the scope claims (display name, email never verified, groups as a list),
 /// no `nonce` unless one was sent, `client_secret_post`, userinfo by `POST`, and sign-out by

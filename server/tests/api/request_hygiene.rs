@@ -91,6 +91,12 @@ async fn malformed_requests_are_4xx_with_a_json_error() {
     let (status, answer) = json(app.post(&client(), "authz/forward-auth", &[]).await).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(answer["error"], "This endpoint only accepts GET and HEAD.");
+    let r = client().get(app.url("/api/me")).send().await.unwrap();
+    assert_eq!(
+        (r.status(), r.headers()[reqwest::header::ALLOW].to_str().unwrap()),
+        (StatusCode::METHOD_NOT_ALLOWED, "POST")
+    );
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["error"], "This endpoint only accepts POST.");
     let (status, _) = json(app.post(&client(), "no-such-endpoint", &[]).await).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(client().get(app.url("/healthz")).send().await.unwrap().status(), StatusCode::OK);
