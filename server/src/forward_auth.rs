@@ -18,6 +18,8 @@ use domain::{
 };
 use tower_sessions::Session;
 
+use crate::json_errors::json_error;
+
 /// Which proxy contract is asked.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Contract {
@@ -25,6 +27,22 @@ enum Contract {
     ForwardAuth,
     /// nginx: a 401 with `Location` (nginx's `auth_request` only passes 2xx, 401 and 403).
     AuthRequest,
+}
+
+impl Contract {
+    /// Why a target could not be read: for the operator setting up the proxy.
+    fn what_the_proxy_must_send(self) -> &'static str {
+        match self {
+            Contract::ForwardAuth => {
+                "The proxy must send X-Forwarded-Proto (http or https), X-Forwarded-Host, X-Forwarded-Uri \
+                 (a path beginning with /) and X-Forwarded-Method of the request it asks about."
+            }
+            Contract::AuthRequest => {
+                "The proxy must send X-Original-URL (the absolute http(s) URL) and X-Original-Method of the \
+                 request it asks about."
+            }
+        }
+    }
 }
 
 // The handlers take the request itself and read its headers in place: a `HeaderMap` extractor
@@ -56,9 +74,15 @@ async fn answer(
         Contract::ForwardAuth => forwarded_target(headers),
         Contract::AuthRequest => original_target(headers),
     };
-    let Some((target, url)) = target.filter(|(t, _)| within_cookie_domain(&t.host, &state)) else {
-        return StatusCode::BAD_REQUEST.into_response();
+    let Some((target, url)) = target else {
+        return json_error(StatusCode::BAD_REQUEST, contract.what_the_proxy_must_send());
     };
+    if !within_cookie_domain(&target.host, &state) {
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "The request asked about is for a host outside COOKIE_DOMAIN: this gate does not protect it.",
+        );
+    }
     let visitor = match signed_in(&state, RequestSession::new(session, None)).await {
         Ok(visitor) => visitor,
         Err(response) => return response,

@@ -189,15 +189,23 @@ async fn a_missing_malformed_or_foreign_target_is_400() {
     ] {
         assert_eq!(auth_request(&app, &c, method, url, BROWSER).await.status(), 400, "{method} {url}");
     }
+    let foreign = auth_request(&app, &c, "GET", "https://elsewhere.test/", BROWSER).await;
+    let (_, said) = crate::helpers::json(foreign).await;
+    assert!(said["error"].as_str().unwrap().contains("outside COOKIE_DOMAIN"), "{said}");
+    // The operator setting up the proxy is told what it must send.
     let missing = c.get(app.url("/api/authz/forward-auth")).header(header::ACCEPT, BROWSER).send().await.unwrap();
-    assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
+    let (status, said) = crate::helpers::json(missing).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(said["error"].as_str().unwrap().contains("X-Forwarded-Host"), "{said}");
     let no_method = c
         .get(app.url("/api/authz/auth-request"))
         .header("x-original-url", "https://app.example.test/")
         .send()
         .await
         .unwrap();
-    assert_eq!(no_method.status(), StatusCode::BAD_REQUEST);
+    let (status, said) = crate::helpers::json(no_method).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(said["error"].as_str().unwrap().contains("X-Original-URL"), "{said}");
     let head = forwarded(&app, &c, reqwest::Method::HEAD, "GET", "https://status.example.test/").send().await.unwrap();
     assert_eq!(head.status(), StatusCode::OK, "HEAD is answered too");
 }
