@@ -121,15 +121,7 @@ async fn expired_tokens_are_swept_and_live_ones_stay() {
     register(&app, "spa", true, ClientPolicy::OneFactor).await;
     let browser = app.new_client();
     app.register(&browser, "alice", PASSWORD).await;
-    let url = app.url(&format!(
-        "/oidc/authorize?response_type=code&client_id=spa&redirect_uri={}&scope=openid%20offline_access&code_challenge={}&code_challenge_method=S256",
-        form_urlencoded::byte_serialize(crate::openid_connect::REDIRECT.as_bytes()).collect::<String>(),
-        crate::openid_connect::CHALLENGE,
-    ));
-    let location = browser.get(url).send().await.unwrap().headers()["location"].to_str().unwrap().to_owned();
-    let code = location.split("code=").nth(1).unwrap().split('&').next().unwrap().to_owned();
-    let (status, tokens) = exchange(&app, &code).await;
-    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let tokens = offline_tokens(&app, &browser).await;
     assert!(tokens["refresh_token"].is_string());
     let kinds = || async {
         let kinds: Vec<String> =
@@ -172,4 +164,92 @@ async fn codes_are_sealed_with_a_key_the_database_keeps_not_with_the_totp_key() 
     assert_eq!(opened.grant.client_id, "spa");
     let other_database = codes::sealing_box(&other.db, &totp_box).await.unwrap();
     assert!(Code::open(&other_database, &code).is_none(), "another database's key does not");
+}
+
+/// `spa`'s tokens for a code with `offline_access`: an access token and a refresh token.
+async fn offline_tokens(app: &crate::helpers::TestApp, browser: &reqwest::Client) -> serde_json::Value {
+    let url = app.url(&format!(
+        "/oidc/authorize?response_type=code&client_id=spa&redirect_uri={}&scope=openid%20offline_access&code_challenge={}&code_challenge_method=S256",
+        form_urlencoded::byte_serialize(crate::openid_connect::REDIRECT.as_bytes()).collect::<String>(),
+        crate::openid_connect::CHALLENGE,
+    ));
+    let location = browser.get(url).send().await.unwrap().headers()["location"].to_str().unwrap().to_owned();
+    let code = location.split("code=").nth(1).unwrap().split('&').next().unwrap().to_owned();
+    let (status, tokens) = exchange(app, &code).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    tokens
+}
+
+async fn refresh(app: &crate::helpers::TestApp, refresh_token: &str) -> (StatusCode, serde_json::Value) {
+    let form = [("grant_type", "refresh_token"), ("client_id", "spa"), ("refresh_token", refresh_token)];
+    let r = rp_http().post(app.url("/oidc/token")).form(&form).send().await.unwrap();
+    (r.status(), r.json().await.unwrap())
+}
+
+async fn userinfo_status(app: &crate::helpers::TestApp, access_token: &str) -> StatusCode {
+    rp_http().get(app.url("/oidc/userinfo")).bearer_auth(access_token).send().await.unwrap().status()
+}
+
+/// What `answers` issued (access and refresh tokens) opens nothing: userinfo refuses every access
+/// token and every refresh token is `invalid_grant`.
+async fn assert_all_revoked(app: &crate::helpers::TestApp, answers: &[(StatusCode, serde_json::Value)], why: &str) {
+    for (_, issued) in answers.iter().filter(|(status, _)| *status == StatusCode::OK) {
+        let access = issued["access_token"].as_str().unwrap();
+        assert_eq!(userinfo_status(app, access).await, StatusCode::UNAUTHORIZED, "{why}: {issued}");
+        let refreshed = refresh(app, issued["refresh_token"].as_str().unwrap()).await;
+        assert_eq!(error(&refreshed), INVALID_GRANT, "{why}: {refreshed:?}");
+    }
+}
+
+/// Sixteen refreshes with one refresh token at the same moment: one rotates it, the others find
+/// it used (a reuse, RFC 9700) and revoke the family. Nothing any of them was given stays valid,
+/// whichever finished first: the rotation's new tokens are stored with the use of the old one,
+/// in one transaction, so a revocation cannot fall between them. Several rounds, to meet the
+/// interleavings.
+#[tokio::test]
+async fn concurrent_uses_of_one_refresh_token_leave_nothing_valid() {
+    let (app, _folder) = provider().await;
+    register(&app, "spa", true, ClientPolicy::OneFactor).await;
+    let browser = app.new_client();
+    app.register(&browser, "alice", PASSWORD).await;
+    for round in 0..8 {
+        let tokens = offline_tokens(&app, &browser).await;
+        let old = tokens["refresh_token"].as_str().unwrap().to_owned();
+        let answers = futures::future::join_all((0..16).map(|_| refresh(&app, &old))).await;
+        let rotated = answers.iter().filter(|(status, _)| *status == StatusCode::OK).count();
+        assert!(rotated <= 1, "round {round}: one use at most: {answers:?}");
+        for refused in answers.iter().filter(|(status, _)| *status != StatusCode::OK) {
+            assert_eq!(error(refused), INVALID_GRANT, "round {round}: {refused:?}");
+        }
+        assert_all_revoked(&app, &answers, &format!("round {round}")).await;
+        let first = tokens["access_token"].as_str().unwrap();
+        assert_eq!(userinfo_status(&app, first).await, StatusCode::UNAUTHORIZED, "round {round}: the family");
+    }
+}
+
+/// "End every other session" at the moment refreshes are under way: whatever a refresh gave, the
+/// revocation takes it too (a rotation is stored whole before or after the revocation, never
+/// across it).
+#[tokio::test]
+async fn a_revocation_during_refreshes_leaves_nothing_valid() {
+    let (app, _folder) = provider().await;
+    register(&app, "spa", true, ClientPolicy::OneFactor).await;
+    let browser = app.new_client();
+    app.register(&browser, "alice", PASSWORD).await;
+    let other = app.new_client();
+    app.login(&other, "alice", PASSWORD).await;
+    for round in 0..8 {
+        if round > 0 {
+            app.login(&browser, "alice", PASSWORD).await; // the last round ended this session
+        }
+        let mut refresh_tokens = Vec::new();
+        for _ in 0..8 {
+            let tokens = offline_tokens(&app, &browser).await;
+            refresh_tokens.push(tokens["refresh_token"].as_str().unwrap().to_owned());
+        }
+        let refreshes = futures::future::join_all(refresh_tokens.iter().map(|token| refresh(&app, token)));
+        let (answers, ended) = tokio::join!(refreshes, app.end_other_sessions(&other));
+        assert_eq!(ended.status(), StatusCode::OK);
+        assert_all_revoked(&app, &answers, &format!("round {round}")).await;
+    }
 }

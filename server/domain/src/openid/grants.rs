@@ -73,16 +73,6 @@ impl TokenKind {
     }
 }
 
-pub async fn store_token(
-    db: &AnyPool,
-    token: &str,
-    kind: TokenKind,
-    grant: &Grant,
-    expires_at: i64,
-) -> Result<(), AuthError> {
-    store_token_hash(db, &hash(token), kind, grant, expires_at).await
-}
-
 pub async fn store_token_hash<'c, E>(
     db: E,
     token_hash: &str,
@@ -126,7 +116,10 @@ pub async fn access(db: &AnyPool, token: &str, now: i64) -> Result<Option<(Grant
 }
 
 pub enum Refreshed {
-    Fresh(Grant),
+    /// The token was used, and the new ones are stored.
+    Rotated(Grant),
+    /// The token was another client's: it is used up, nothing was stored.
+    OtherClient,
     /// A refresh token used before: its grant is to be revoked.
     Reused {
         grant_id: String,
@@ -134,27 +127,56 @@ pub enum Refreshed {
     Unknown,
 }
 
-/// Uses a refresh token, once.
-pub async fn use_refresh(db: &AnyPool, token: &str, now: i64) -> Result<Refreshed, AuthError> {
+/// What a refresh stores in place of the token it uses.
+pub struct Rotation<'a> {
+    /// The client that presented the token: it must be the one the token was issued to.
+    pub client_id: &'a str,
+    pub access_token: &'a str,
+    pub access_expires_at: i64,
+    pub refresh_token: &'a str,
+    pub refresh_expires_at: i64,
+}
+
+/// Uses a refresh token, once, and stores what replaces it, in one transaction. A revocation (of
+/// the account, or of the family after a reuse) then comes wholly before the use, which finds
+/// nothing, or after the new tokens, which it takes too: never between the two, where the new
+/// tokens would outlive it.
+pub async fn rotate_refresh(
+    db: &AnyPool,
+    token: &str,
+    now: i64,
+    rotation: &Rotation<'_>,
+) -> Result<Refreshed, AuthError> {
     let token_hash = hash(token);
+    let mut tx = db.begin().await?;
     let row = sqlx::query(&format!(
         "UPDATE oidc_tokens SET used_at = $2 WHERE token_hash = $1 AND kind = 'refresh' AND used_at IS NULL AND expires_at > $2
          RETURNING {GRANT_COLUMNS}"
     ))
     .bind(&token_hash)
     .bind(now)
-    .fetch_optional(db)
+    .fetch_optional(&mut *tx)
     .await?;
-    if let Some(row) = row {
-        return Ok(Refreshed::Fresh(grant_from(&row)?));
+    let Some(row) = row else {
+        let used: Option<String> = sqlx::query_scalar(
+            "SELECT grant_id FROM oidc_tokens WHERE token_hash = $1 AND kind = 'refresh' AND used_at IS NOT NULL",
+        )
+        .bind(&token_hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        return Ok(used.map_or(Refreshed::Unknown, |grant_id| Refreshed::Reused { grant_id }));
+    };
+    let grant = grant_from(&row)?;
+    if grant.client_id != rotation.client_id {
+        tx.commit().await?;
+        return Ok(Refreshed::OtherClient);
     }
-    let used: Option<String> = sqlx::query_scalar(
-        "SELECT grant_id FROM oidc_tokens WHERE token_hash = $1 AND kind = 'refresh' AND used_at IS NOT NULL",
-    )
-    .bind(&token_hash)
-    .fetch_optional(db)
-    .await?;
-    Ok(used.map_or(Refreshed::Unknown, |grant_id| Refreshed::Reused { grant_id }))
+    let access = hash(rotation.access_token);
+    store_token_hash(&mut *tx, &access, TokenKind::Access, &grant, rotation.access_expires_at).await?;
+    let refresh = hash(rotation.refresh_token);
+    store_token_hash(&mut *tx, &refresh, TokenKind::Refresh, &grant, rotation.refresh_expires_at).await?;
+    tx.commit().await?;
+    Ok(Refreshed::Rotated(grant))
 }
 
 /// Deletes the tokens whose time is up, and with them the records of codes used (a code's

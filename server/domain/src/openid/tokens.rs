@@ -6,7 +6,7 @@ use super::{
     clients::{self, Client},
     codes::Code,
     exchange_writer::{self, AuthenticatedClient, Exchanged, NewTokens},
-    grants::{self, Grant, Refreshed, TokenKind},
+    grants::{self, Grant, Refreshed, Rotation},
     keys, subject,
 };
 use crate::{credentials::secret_box::random_hex, error::AuthError, services::Services, storage::identities::Identity};
@@ -244,23 +244,28 @@ pub async fn refresh(
 ) -> Result<Issued, TokenError> {
     let (client, kid) = authenticate(services, credentials).await?;
     let token = refresh_token.ok_or_else(|| TokenError::new("invalid_request", "refresh_token is missing"))?;
-    let grant = match grants::use_refresh(&services.db, token, services.now()).await? {
-        Refreshed::Fresh(grant) => grant,
+    let now = services.now();
+    let access_token = random_hex(32);
+    let new_refresh = random_hex(32);
+    let rotation = Rotation {
+        client_id: &client.client_id,
+        access_token: &access_token,
+        access_expires_at: now + ACCESS_TOKEN_SECONDS,
+        refresh_token: &new_refresh,
+        refresh_expires_at: now + REFRESH_TOKEN_SECONDS,
+    };
+    let grant = match grants::rotate_refresh(&services.db, token, now, &rotation).await? {
+        Refreshed::Rotated(grant) => grant,
+        Refreshed::OtherClient => {
+            return Err(TokenError::new("invalid_grant", "the refresh token was issued to another client"))
+        }
         Refreshed::Reused { grant_id } => {
             grants::revoke_grant(&services.db, &grant_id).await?;
             return Err(TokenError::new("invalid_grant", "the refresh token was already used"));
         }
         Refreshed::Unknown => return Err(TokenError::new("invalid_grant", "unknown or expired refresh token")),
     };
-    if grant.client_id != client.client_id {
-        return Err(TokenError::new("invalid_grant", "the refresh token was issued to another client"));
-    }
-    let now = services.now();
     let identity = account_of(services, &grant).await?;
-    let access_token = random_hex(32);
-    grants::store_token(&services.db, &access_token, TokenKind::Access, &grant, now + ACCESS_TOKEN_SECONDS).await?;
-    let new_refresh = random_hex(32);
-    grants::store_token(&services.db, &new_refresh, TokenKind::Refresh, &grant, now + REFRESH_TOKEN_SECONDS).await?;
     let subject = subject::of(services, grant.user_id, identity.oidc_subject.as_deref()).await?;
     let id_token = id_token(services, &grant, subject, &identity, None, &kid).await?;
     Ok(Issued {
