@@ -253,3 +253,49 @@ async fn a_revocation_during_refreshes_leaves_nothing_valid() {
         assert_all_revoked(&app, &answers, &format!("round {round}")).await;
     }
 }
+
+/// A code exchanged while a revocation of the account is under way (its epoch raised, its tokens
+/// revoked, not yet committed: what turning 2FA off or an operator reset does in one
+/// transaction) waits for it and is then refused, since its sign-in has ended. Without that
+/// wait, PostgreSQL let the exchange read the account from before the revocation and store a
+/// token the revocation never saw. On SQLite the revocation holds the one write lock.
+#[tokio::test]
+async fn a_code_exchanged_during_a_revocation_waits_for_it_and_is_refused() {
+    let (app, _folder) = provider().await;
+    register(&app, "spa", true, ClientPolicy::OneFactor).await;
+    let browser = app.new_client();
+    app.register(&browser, "alice", PASSWORD).await;
+    let code = code_for_spa(&app, &browser).await;
+
+    let mut revocation = app.db.begin().await.unwrap();
+    sqlx::query("UPDATE users SET session_epoch = session_epoch + 1 WHERE username_key = 'alice'")
+        .execute(&mut *revocation)
+        .await
+        .unwrap();
+    let id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username_key = 'alice'")
+        .fetch_one(&mut *revocation)
+        .await
+        .unwrap();
+    for statement in grants::REVOKE_ACCOUNT {
+        sqlx::query(statement).bind(id).execute(&mut *revocation).await.unwrap();
+    }
+    let exchanged = tokio::spawn({
+        let app_url = app.url("/oidc/token");
+        let code = code.clone();
+        async move {
+            let form = [
+                ("grant_type", "authorization_code"),
+                ("client_id", "spa"),
+                ("code", &code),
+                ("redirect_uri", crate::openid_connect::REDIRECT),
+                ("code_verifier", crate::openid_connect::VERIFIER),
+            ];
+            let r = rp_http().post(app_url).form(&form).send().await.unwrap();
+            (r.status(), r.json::<serde_json::Value>().await.unwrap())
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    revocation.commit().await.unwrap();
+    let answer = exchanged.await.unwrap();
+    assert_eq!(error(&answer), INVALID_GRANT, "{answer:?}");
+}

@@ -102,12 +102,20 @@ async fn write(conn: &mut AnyConnection, rows: &[ExchangeRow]) -> Result<Vec<Opt
             format!("({})", parameters.join(", "))
         })
         .collect();
+    // On PostgreSQL the statement reads the account's epoch from its snapshot: a revocation that
+    // raises the epoch and commits while the statement runs would not be seen, and its deletion of
+    // the account's tokens, begun before this insert committed, would not see the new token. The
+    // share lock on the account's row orders the two: the statement waits for a revocation under
+    // way (and then finds the new epoch), or the revocation waits for the statement (and then
+    // finds its token). SQLite has one writer at a time: the order is given.
+    let lock_account = if conn.backend_name() == "PostgreSQL" { "FOR SHARE OF u" } else { "" };
     let sql = format!(
         "INSERT INTO oidc_tokens (token_hash, kind, grant_id, client_id, user_id, scope, auth_time, amr, expires_at, from_code)
          SELECT v.column1, 'access', v.column2, c.client_id, u.id, v.column3, v.column4, v.column5, v.column6, v.column7
          FROM (VALUES {}) AS v, oidc_clients c, users u
          WHERE c.client_id = v.column8 AND c.created_at = v.column9 AND COALESCE(c.secret_hash, '') = v.column10
            AND u.id = v.column11 AND u.session_epoch = v.column12 AND u.oidc_subject = v.column13
+         {lock_account}
          ON CONFLICT (from_code) DO NOTHING
          RETURNING token_hash, {CURRENT_KID} AS signing_kid",
         values.join(", ")
