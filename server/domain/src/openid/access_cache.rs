@@ -50,8 +50,15 @@ pub fn generation() -> u64 {
 
 /// Keeps what was read, unless a revocation came since `generation`.
 pub fn keep(token_hash: String, entry: Arc<Entry>, generation: u64) {
-    if FORGETS.load(Ordering::SeqCst) == generation {
-        cache().insert(token_hash, entry);
+    if FORGETS.load(Ordering::SeqCst) != generation {
+        return;
+    }
+    cache().insert(token_hash.clone(), entry);
+    // A revocation between the look above and the insert would have run its predicate before
+    // the entry was there: look again, and let go of it if one did. (One that raises the count
+    // after this look registers its predicate after the insert, which it then covers.)
+    if FORGETS.load(Ordering::SeqCst) != generation {
+        cache().invalidate(&token_hash);
     }
 }
 
