@@ -499,6 +499,11 @@ async fn the_token_endpoint_takes_each_thing_once_and_one_way() {
     let (status, body) = post(Some(basic("spa", "")), exchange_form(&code)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let access_token = body["access_token"].as_str().unwrap().to_owned();
+    // The same client named in the body as well is one client, one way (as some libraries send).
+    let mut named_again = exchange_form(&code_for_spa(&app, &browser).await);
+    named_again.push(("client_id", "spa".into()));
+    let (status, body) = post(Some(basic("spa", "")), named_again).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 
     let mut both_ways = exchange_form(&code_for_spa(&app, &browser).await);
     both_ways.push(("client_secret", secret.clone()));
