@@ -27,9 +27,15 @@ policy = "deny"
 /// `example.test`, which the test client (on 127.0.0.1) does not send back: the tests that sign
 /// in run without it.
 async fn gate_with(cookie_domain: bool) -> (TestApp, tempfile::TempDir) {
+    gate_with_rules(RULES, cookie_domain).await
+}
+
+/// The gate with the access rules `rules` (TOML), and `COOKIE_DOMAIN=example.test` when
+/// `cookie_domain`.
+async fn gate_with_rules(rules: &str, cookie_domain: bool) -> (TestApp, tempfile::TempDir) {
     let folder = tempfile::tempdir().unwrap();
     let mut config = test_config(fresh_database_url(folder.path()).await);
-    config.settings.access_rules = Arc::new(AccessRules::parse(RULES).unwrap());
+    config.settings.access_rules = Arc::new(AccessRules::parse(rules).unwrap());
     config.settings.cookie_domain = cookie_domain.then(|| "example.test".to_owned());
     config.settings.public_url = "https://auth.example.test".into();
     (spawn_app_with(config).await, folder)
@@ -273,13 +279,8 @@ async fn a_sign_in_ends_on_a_valid_rd_and_ignores_any_other() {
 /// would send them back to `/login`, which would send them to `rd`: a loop), and no one else.
 #[tokio::test]
 async fn a_group_rule_that_needs_two_factors_sends_its_members_through_the_setup() {
-    let folder = tempfile::tempdir().unwrap();
-    let mut config = test_config(fresh_database_url(folder.path()).await);
     let rules = "default_policy = \"one_factor\"\n\n[[rules]]\ndomain = \"ops.example.test\"\nsubject = \"group:admins\"\npolicy = \"two_factor\"\n";
-    config.settings.access_rules = Arc::new(AccessRules::parse(rules).unwrap());
-    config.settings.cookie_domain = Some("example.test".to_owned());
-    config.settings.public_url = "https://auth.example.test".into();
-    let app = spawn_app_with(config).await;
+    let (app, _folder) = gate_with_rules(rules, true).await;
     app.register(&client(), "alice", "correct horse").await;
     app.register(&client(), "bob", "correct horse").await;
     app.operator(&["user", "groups", "alice", "admins"]);
@@ -410,11 +411,8 @@ async fn operator_commands_change_the_gates_next_answer() {
 
 #[tokio::test]
 async fn a_rule_for_a_group_lets_its_members_through_and_no_one_else() {
-    let folder = tempfile::tempdir().unwrap();
-    let mut config = test_config(fresh_database_url(folder.path()).await);
     let rules = "default_policy = \"deny\"\n\n[[rules]]\ndomain = \"ops.example.test\"\nsubject = \"group:admins\"\npolicy = \"one_factor\"\n";
-    config.settings.access_rules = Arc::new(AccessRules::parse(rules).unwrap());
-    let app = spawn_app_with(config).await;
+    let (app, _folder) = gate_with_rules(rules, false).await;
     let (admin, other) = (client(), client());
     app.register(&admin, "alice", "correct horse").await;
     app.register(&other, "bob", "correct horse").await;

@@ -6,7 +6,7 @@
 
 use crate::{
     helpers::{fresh_database_url, spawn_app_with, test_config, TEST_KEY},
-    openid_connect::{code_for_spa, exchange, provider, register, rp_http, PASSWORD},
+    openid_connect::{alice_with_spa, code_for_spa, exchange, register, rp_http, PASSWORD},
 };
 use domain::{
     credentials::secret_box::SecretBox,
@@ -30,10 +30,7 @@ const INVALID_GRANT: (StatusCode, Option<&str>) = (StatusCode::BAD_REQUEST, Some
 /// (the code's use outlives the revocation), and the account's next code still works.
 #[tokio::test]
 async fn concurrent_exchanges_of_one_code_give_one_success_and_the_replay_revokes_it() {
-    let (app, _folder) = provider().await;
-    register(&app, "spa", true, ClientPolicy::OneFactor).await;
-    let browser = app.new_client();
-    app.register(&browser, "alice", PASSWORD).await;
+    let (app, _folder, browser) = alice_with_spa().await;
     let code = code_for_spa(&app, &browser).await;
     let answers = futures::future::join_all((0..16).map(|_| exchange(&app, &code))).await;
     let winners: Vec<_> = answers.iter().filter(|(status, _)| *status == StatusCode::OK).collect();
@@ -53,10 +50,7 @@ async fn concurrent_exchanges_of_one_code_give_one_success_and_the_replay_revoke
 /// A code is sealed: changing one character, or making one up, gives nothing.
 #[tokio::test]
 async fn a_forged_or_altered_code_is_refused() {
-    let (app, _folder) = provider().await;
-    register(&app, "spa", true, ClientPolicy::OneFactor).await;
-    let browser = app.new_client();
-    app.register(&browser, "alice", PASSWORD).await;
+    let (app, _folder, browser) = alice_with_spa().await;
     let code = code_for_spa(&app, &browser).await;
     let middle = code.len() / 2;
     let changed = if &code[middle..=middle] == "A" { "B" } else { "A" };
@@ -71,10 +65,7 @@ async fn a_forged_or_altered_code_is_refused() {
 /// from another sign-in, after the operator's `user reset-2fa`, and when the account is deleted.
 #[tokio::test]
 async fn an_unused_code_dies_with_the_sign_in_and_the_account_it_came_from() {
-    let (app, _folder) = provider().await;
-    register(&app, "spa", true, ClientPolicy::OneFactor).await;
-    let browser = app.new_client();
-    app.register(&browser, "alice", PASSWORD).await;
+    let (app, _folder, browser) = alice_with_spa().await;
 
     let unused = code_for_spa(&app, &browser).await;
     let other = app.new_client();
@@ -101,10 +92,7 @@ async fn an_unused_code_dies_with_the_sign_in_and_the_account_it_came_from() {
 /// issued to the first is refused to the second.
 #[tokio::test]
 async fn a_code_is_refused_to_a_client_registered_again_under_its_id() {
-    let (app, _folder) = provider().await;
-    register(&app, "spa", true, ClientPolicy::OneFactor).await;
-    let browser = app.new_client();
-    app.register(&browser, "alice", PASSWORD).await;
+    let (app, _folder, browser) = alice_with_spa().await;
     let unused = code_for_spa(&app, &browser).await;
     assert!(clients::delete(&app.db, "spa").await.unwrap());
     app.advance(5);
@@ -117,10 +105,7 @@ async fn a_code_is_refused_to_a_client_registered_again_under_its_id() {
 /// record of its code's use go once the hour is up, a refresh token stays its 30 days.
 #[tokio::test]
 async fn expired_tokens_are_swept_and_live_ones_stay() {
-    let (app, _folder) = provider().await;
-    register(&app, "spa", true, ClientPolicy::OneFactor).await;
-    let browser = app.new_client();
-    app.register(&browser, "alice", PASSWORD).await;
+    let (app, _folder, browser) = alice_with_spa().await;
     let tokens = offline_tokens(&app, &browser).await;
     assert!(tokens["refresh_token"].is_string());
     let kinds = || async {
@@ -208,10 +193,7 @@ async fn assert_all_revoked(app: &crate::helpers::TestApp, answers: &[(StatusCod
 /// interleavings.
 #[tokio::test]
 async fn concurrent_uses_of_one_refresh_token_leave_nothing_valid() {
-    let (app, _folder) = provider().await;
-    register(&app, "spa", true, ClientPolicy::OneFactor).await;
-    let browser = app.new_client();
-    app.register(&browser, "alice", PASSWORD).await;
+    let (app, _folder, browser) = alice_with_spa().await;
     for round in 0..8 {
         let tokens = offline_tokens(&app, &browser).await;
         let old = tokens["refresh_token"].as_str().unwrap().to_owned();
@@ -232,10 +214,7 @@ async fn concurrent_uses_of_one_refresh_token_leave_nothing_valid() {
 /// across it).
 #[tokio::test]
 async fn a_revocation_during_refreshes_leaves_nothing_valid() {
-    let (app, _folder) = provider().await;
-    register(&app, "spa", true, ClientPolicy::OneFactor).await;
-    let browser = app.new_client();
-    app.register(&browser, "alice", PASSWORD).await;
+    let (app, _folder, browser) = alice_with_spa().await;
     let other = app.new_client();
     app.login(&other, "alice", PASSWORD).await;
     for round in 0..8 {
@@ -261,10 +240,7 @@ async fn a_revocation_during_refreshes_leaves_nothing_valid() {
 /// token the revocation never saw. On SQLite the revocation holds the one write lock.
 #[tokio::test]
 async fn a_code_exchanged_during_a_revocation_waits_for_it_and_is_refused() {
-    let (app, _folder) = provider().await;
-    register(&app, "spa", true, ClientPolicy::OneFactor).await;
-    let browser = app.new_client();
-    app.register(&browser, "alice", PASSWORD).await;
+    let (app, _folder, browser) = alice_with_spa().await;
     let code = code_for_spa(&app, &browser).await;
 
     let mut revocation = app.db.begin().await.unwrap();
@@ -279,23 +255,10 @@ async fn a_code_exchanged_during_a_revocation_waits_for_it_and_is_refused() {
     for statement in grants::REVOKE_ACCOUNT {
         sqlx::query(statement).bind(id).execute(&mut *revocation).await.unwrap();
     }
-    let exchanged = tokio::spawn({
-        let app_url = app.url("/oidc/token");
-        let code = code.clone();
-        async move {
-            let form = [
-                ("grant_type", "authorization_code"),
-                ("client_id", "spa"),
-                ("code", &code),
-                ("redirect_uri", crate::openid_connect::REDIRECT),
-                ("code_verifier", crate::openid_connect::VERIFIER),
-            ];
-            let r = rp_http().post(app_url).form(&form).send().await.unwrap();
-            (r.status(), r.json::<serde_json::Value>().await.unwrap())
-        }
-    });
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    revocation.commit().await.unwrap();
-    let answer = exchanged.await.unwrap();
+    let commit_later = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        revocation.commit().await.unwrap();
+    };
+    let (answer, ()) = tokio::join!(exchange(&app, &code), commit_later);
     assert_eq!(error(&answer), INVALID_GRANT, "{answer:?}");
 }

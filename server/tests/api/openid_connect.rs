@@ -15,7 +15,7 @@ use reqwest::{header, Client, StatusCode};
 pub(crate) const REDIRECT: &str = "http://app.example.test/callback";
 pub(crate) const PASSWORD: &str = "correct horse battery";
 /// RFC 7636 Appendix B: a PKCE verifier and its S256 challenge.
-pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 pub(crate) const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// `REDIRECT` as a query parameter's value.
@@ -34,6 +34,16 @@ pub(crate) async fn provider() -> (TestApp, tempfile::TempDir) {
 }
 
 /// Registers a client as the operator's command does; returns its secret.
+/// The provider with the public, one-factor client `spa`, and `alice` registered and signed in
+/// on the returned browser.
+pub(crate) async fn alice_with_spa() -> (TestApp, tempfile::TempDir, Client) {
+    let (app, folder) = provider().await;
+    register(&app, "spa", true, ClientPolicy::OneFactor).await;
+    let browser = app.new_client();
+    app.register(&browser, "alice", PASSWORD).await;
+    (app, folder, browser)
+}
+
 pub(crate) async fn register(app: &TestApp, client_id: &str, public: bool, policy: ClientPolicy) -> Option<String> {
     let client = NewClient {
         client_id: client_id.into(),
@@ -269,10 +279,7 @@ async fn bad_requests_get_the_contract_errors() {
 /// A code lives 60 s; a fresh one with the right verifier works, and `amr` says "pwd" alone.
 #[tokio::test]
 async fn a_code_expires_after_a_minute_and_ending_other_sessions_revokes_tokens() {
-    let (app, _folder) = provider().await;
-    register(&app, "spa", true, ClientPolicy::OneFactor).await;
-    let browser = app.new_client();
-    app.register(&browser, "alice", PASSWORD).await;
+    let (app, _folder, browser) = alice_with_spa().await;
     let redirect = redirect_param();
     let challenge = CHALLENGE;
     let verifier = VERIFIER;
@@ -327,10 +334,7 @@ async fn a_code_expires_after_a_minute_and_ending_other_sessions_revokes_tokens(
 /// end-session endpoint signs out and redirects only to a registered URI.
 #[tokio::test]
 async fn prompt_login_and_max_age_force_a_fresh_sign_in_and_end_session_signs_out() {
-    let (app, _folder) = provider().await;
-    register(&app, "spa", true, ClientPolicy::OneFactor).await;
-    let browser = app.new_client();
-    app.register(&browser, "alice", PASSWORD).await;
+    let (app, _folder, browser) = alice_with_spa().await;
     let redirect = redirect_param();
     let challenge = CHALLENGE;
     let base = format!(
@@ -377,10 +381,7 @@ async fn prompt_login_and_max_age_force_a_fresh_sign_in_and_end_session_signs_ou
 /// Core §3.1.2.1, RP-Initiated Logout §2), posted from the app's own origin: the same request.
 #[tokio::test]
 async fn the_browser_endpoints_take_a_form_post_from_the_app() {
-    let (app, _folder) = provider().await;
-    register(&app, "spa", true, ClientPolicy::OneFactor).await;
-    let browser = app.new_client();
-    app.register(&browser, "alice", PASSWORD).await;
+    let (app, _folder, browser) = alice_with_spa().await;
     let post = |path: &'static str, form: Vec<(&'static str, String)>| {
         let (browser, url) = (browser.clone(), app.url(path));
         async move { browser.post(url).header(header::ORIGIN, "http://app.example.test").form(&form).send().await.unwrap() }
@@ -714,10 +715,7 @@ pub(crate) fn jwt_part(token: &str, part: usize) -> serde_json::Value {
 /// stop working with it, though userinfo keeps live tokens in memory on SQLite.
 #[tokio::test]
 async fn operator_commands_beside_a_running_server_take_effect_at_once() {
-    let (app, _folder) = provider().await;
-    register(&app, "spa", true, ClientPolicy::OneFactor).await;
-    let browser = app.new_client();
-    app.register(&browser, "alice", PASSWORD).await;
+    let (app, _folder, browser) = alice_with_spa().await;
     let (status, before) = exchange(&app, &code_for_spa(&app, &browser).await).await;
     assert_eq!(status, StatusCode::OK, "{before}");
     let old_key = key_id(&before["id_token"]);
