@@ -13,8 +13,9 @@ use axum::{
     Extension,
 };
 use domain::{
-    access_rules::{Decision, Policy, Subject, Target},
+    access_rules::{Decision, Policy, Subject},
     flows::{current_user, return_to},
+    request_target::{Target, TargetError},
 };
 use tower_sessions::Session;
 
@@ -74,10 +75,18 @@ async fn answer(
         Contract::ForwardAuth => forwarded_target(headers),
         Contract::AuthRequest => original_target(headers),
     };
-    let Some((target, url)) = target else {
-        return json_error(StatusCode::BAD_REQUEST, contract.what_the_proxy_must_send());
+    let (target, url) = match target {
+        Ok(read) => read,
+        Err(TargetRefusal::Missing) => {
+            return json_error(StatusCode::BAD_REQUEST, contract.what_the_proxy_must_send());
+        }
+        Err(TargetRefusal::Unjudgeable(why)) => {
+            tracing::info!(reason = %why, "forward auth: a target that cannot be judged (400)");
+            return json_error(StatusCode::BAD_REQUEST, &format!("The request asked about cannot be judged: {why}."));
+        }
     };
     if !within_cookie_domain(&target.host, &state) {
+        tracing::info!(host = %target.host, "forward auth: a host outside COOKIE_DOMAIN (400)");
         return json_error(
             StatusCode::BAD_REQUEST,
             "The request asked about is for a host outside COOKIE_DOMAIN: this gate does not protect it.",
@@ -163,53 +172,53 @@ fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name)?.to_str().ok().map(str::trim).filter(|v| !v.is_empty())
 }
 
-/// A method as HTTP allows it (a token of upper-case letters here).
-fn method(headers: &HeaderMap, name: &str) -> Option<String> {
-    let method = text(headers, name)?.to_ascii_uppercase();
-    (method.len() <= 16 && method.bytes().all(|b| b.is_ascii_uppercase())).then_some(method)
+/// Why no target was read: the proxy sent too little (its configuration is wrong), or it
+/// described a request that cannot be judged safely (a crafted one, usually).
+#[derive(Debug, PartialEq)]
+enum TargetRefusal {
+    Missing,
+    Unjudgeable(TargetError),
+}
+
+impl From<TargetError> for TargetRefusal {
+    fn from(error: TargetError) -> Self {
+        TargetRefusal::Unjudgeable(error)
+    }
 }
 
 /// Traefik and Caddy: `X-Forwarded-Proto` + `://` + `X-Forwarded-Host` + `X-Forwarded-Uri`.
-fn forwarded_target(headers: &HeaderMap) -> Option<(Target, String)> {
-    let scheme = text(headers, "x-forwarded-proto")?.to_ascii_lowercase();
-    let host = text(headers, "x-forwarded-host")?;
-    let uri = text(headers, "x-forwarded-uri")?;
+fn forwarded_target(headers: &HeaderMap) -> Result<(Target, String), TargetRefusal> {
+    let (Some(scheme), Some(host), Some(uri), Some(method)) = (
+        text(headers, "x-forwarded-proto"),
+        text(headers, "x-forwarded-host"),
+        text(headers, "x-forwarded-uri"),
+        text(headers, "x-forwarded-method"),
+    ) else {
+        return Err(TargetRefusal::Missing);
+    };
     if !uri.starts_with('/') {
-        return None;
+        return Err(TargetRefusal::Missing);
     }
-    target_of(&format!("{scheme}://{host}{uri}"), method(headers, "x-forwarded-method")?)
+    let url = format!("{scheme}://{host}{uri}");
+    let target = Target::parse(&url, method)?;
+    Ok((target, url))
 }
 
 /// nginx: `X-Original-URL`, absolute.
-fn original_target(headers: &HeaderMap) -> Option<(Target, String)> {
-    target_of(text(headers, "x-original-url")?, method(headers, "x-original-method")?)
-}
-
-/// An absolute http(s) URL without user info, as the target of a request.
-pub fn target_of(url: &str, method: String) -> Option<(Target, String)> {
-    if url.chars().any(|c| c.is_control() || c == '\\') {
-        return None;
-    }
-    let uri: http::Uri = url.parse().ok()?;
-    let scheme = uri.scheme_str()?.to_ascii_lowercase();
-    let authority = uri.authority()?;
-    if !matches!(scheme.as_str(), "http" | "https") || authority.as_str().contains('@') {
-        return None;
-    }
-    let host = authority.host().to_ascii_lowercase();
-    if host.is_empty() {
-        return None;
-    }
-    let path_and_query = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
-    Some((Target { scheme, host, path_and_query, method }, url.to_owned()))
+fn original_target(headers: &HeaderMap) -> Result<(Target, String), TargetRefusal> {
+    let (Some(url), Some(method)) = (text(headers, "x-original-url"), text(headers, "x-original-method")) else {
+        return Err(TargetRefusal::Missing);
+    };
+    let target = Target::parse(url, method)?;
+    Ok((target, url.to_owned()))
 }
 
 /// With `COOKIE_DOMAIN`, the protected apps are that domain and its subdomains: a target
-/// elsewhere is a mistake in the proxy's configuration (400).
+/// elsewhere is a mistake in the proxy's configuration (400). Both sides are lower case.
 fn within_cookie_domain(host: &str, state: &AppState) -> bool {
     match &state.settings.cookie_domain {
         None => true,
-        Some(domain) => host == domain || host.ends_with(&format!(".{domain}")),
+        Some(domain) => host == domain || host.strip_suffix(domain.as_str()).is_some_and(|sub| sub.ends_with('.')),
     }
 }
 
@@ -234,10 +243,7 @@ mod tests {
             ("x-forwarded-method", "get"),
         ]))
         .unwrap();
-        assert_eq!(
-            (t.host.as_str(), t.path_and_query.as_str(), t.method.as_str()),
-            ("app.example.com", "/a?b=c", "GET")
-        );
+        assert_eq!((t.host.as_str(), t.resource().as_ref(), t.method.as_str()), ("app.example.com", "/a?b=c", "GET"));
         assert_eq!(url, "https://App.Example.com/a?b=c");
         let (t, _) = original_target(&headers(&[
             ("x-original-url", "http://app.example.com:8080/x"),
@@ -256,10 +262,12 @@ mod tests {
             &[("x-original-url", "https://app.example.com/"), ("x-original-method", "G E T")],
             &[("x-original-url", "https://app.example.com/")],
         ] {
-            assert!(original_target(&headers(bad)).is_none(), "{bad:?}");
+            assert!(original_target(&headers(bad)).is_err(), "{bad:?}");
         }
-        assert!(forwarded_target(&headers(&[("x-forwarded-proto", "https"), ("x-forwarded-host", "a.example.com")]))
-            .is_none());
+        assert_eq!(
+            forwarded_target(&headers(&[("x-forwarded-proto", "https"), ("x-forwarded-host", "a.example.com")])).err(),
+            Some(TargetRefusal::Missing)
+        );
     }
 
     #[test]

@@ -233,8 +233,8 @@ async fn user_command(
 pub async fn authz(config: &Config, command: AuthzCommand) -> Result<Outcome, OperatorError> {
     use domain::access_rules::{Decision, Subject};
     let AuthzCommand::Check { url, user, method } = command;
-    let (target, _) = crate::forward_auth::target_of(&url, method.to_ascii_uppercase())
-        .ok_or_else(|| OperatorError::Refused(format!("{url:?} is not an absolute http(s) URL without user info")))?;
+    let target = domain::request_target::Target::parse(&url, &method)
+        .map_err(|why| OperatorError::Refused(format!("{url:?} cannot be judged: {why}")))?;
     let subject = match user {
         None => Subject::default(),
         Some(name) => {

@@ -30,15 +30,7 @@ impl Policy {
     }
 }
 
-/// A request to a protected app, as the proxy describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub scheme: String,
-    pub host: String,
-    /// Path and query.
-    pub path_and_query: String,
-    pub method: String,
-}
+pub use crate::request_target::Target;
 
 /// Who asks, as far as the rules care.
 #[derive(Debug, Clone, Default)]
@@ -210,14 +202,18 @@ impl AccessRules {
 
 impl Rule {
     fn matches(&self, target: &Target) -> bool {
-        let host = target.host.to_ascii_lowercase();
+        // Hosts are lower case on both sides (the rules when read, the target when parsed).
+        let host = target.host.as_str();
         let domain = self.domains.iter().any(|d| match d.strip_prefix("*.") {
-            Some(parent) => host.ends_with(&format!(".{parent}")),
-            None => *d == host,
+            Some(parent) => host.strip_suffix(parent).is_some_and(|sub| sub.len() > 1 && sub.ends_with('.')),
+            None => d == host,
         });
         domain
             && (self.methods.is_empty() || self.methods.iter().any(|m| m.eq_ignore_ascii_case(&target.method)))
-            && (self.resources.is_empty() || self.resources.iter().any(|r| r.is_match(&target.path_and_query)))
+            && (self.resources.is_empty() || {
+                let resource = target.resource();
+                self.resources.iter().any(|r| r.is_match(&resource))
+            })
     }
 
     fn has_subject(&self, username: &str, groups: &[String]) -> bool {
@@ -257,7 +253,7 @@ policy = "deny"
 "#;
 
     fn target(host: &str, path: &str, method: &str) -> Target {
-        Target { scheme: "https".into(), host: host.into(), path_and_query: path.into(), method: method.into() }
+        Target::parse(&format!("https://{host}{path}"), method).expect("a valid test target")
     }
 
     fn user(name: &str) -> Subject {

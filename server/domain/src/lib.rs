@@ -12,6 +12,7 @@
 //!   a manual one in tests.
 //! - `error`: the one error of every flow.
 //! - `access_rules`: who may reach which app behind the forward-auth gate.
+//! - `request_target`: the request a proxy asks the gate about, parsed and normalised once.
 //! - `openid`: the OpenID Connect provider (signing key, clients, codes and tokens).
 
 pub mod access_rules;
@@ -21,6 +22,7 @@ pub mod error;
 pub mod flows;
 pub mod input;
 pub mod openid;
+pub mod request_target;
 pub mod services;
 pub mod settings;
 pub mod storage;

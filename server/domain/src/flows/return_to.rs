@@ -3,7 +3,8 @@
 //! anything else is ignored, so the portal is never an open redirect.
 
 use crate::{
-    access_rules::{Decision, Policy, Subject, Target},
+    access_rules::{Decision, Policy, Subject},
+    request_target::{parse_authority, Target},
     settings::Settings,
 };
 
@@ -12,7 +13,10 @@ use crate::{
 /// Valid: an absolute `http` or `https` URL (only `https` with secure cookies), without user
 /// info, whose host is `COOKIE_DOMAIN`, a subdomain of it, or the portal's own host; or a path
 /// that begins with `/` and then neither `/` nor `\`. Nothing valid holds a backslash or a
-/// control character anywhere.
+/// control character anywhere. An absolute `rd` is parsed twice and must agree: as a browser
+/// parses it (WHATWG URL, the host the browser will visit) and strictly (its authority is a DNS
+/// name or an IP literal, with an optional port), so no character a browser rewrites or drops
+/// can move the host.
 pub fn checked(rd: &str, settings: &Settings) -> Option<String> {
     if rd.is_empty() || rd.len() > 2048 || rd.chars().any(|c| c.is_control() || c == '\\') {
         return None;
@@ -23,17 +27,34 @@ pub fn checked(rd: &str, settings: &Settings) -> Option<String> {
     let (scheme, after) = rd.split_once("://")?;
     let scheme = scheme.to_ascii_lowercase();
     let allowed = if settings.secure_cookies { scheme == "https" } else { scheme == "https" || scheme == "http" };
-    let authority = after.split(['/', '?', '#']).next()?;
-    if !allowed || authority.is_empty() || authority.contains('@') || authority.contains('%') {
+    if !allowed {
         return None;
     }
-    let host = host_of(authority)?;
-    let portal = settings.public_url.split_once("://").and_then(|(_, a)| host_of(a.split('/').next()?));
+    let authority = after.split(['/', '?', '#']).next()?;
+    let (host, _port) = parse_authority(authority).ok()?;
+    let as_browsers_read_it = url::Url::parse(rd).ok()?;
+    let same = as_browsers_read_it.scheme() == scheme
+        && as_browsers_read_it.username().is_empty()
+        && as_browsers_read_it.password().is_none()
+        && browser_host(&as_browsers_read_it).as_deref() == Some(host.as_str());
+    if !same {
+        return None;
+    }
+    let portal = url::Url::parse(&settings.public_url).ok().and_then(|u| browser_host(&u));
     let inside = match &settings.cookie_domain {
-        Some(domain) => host == *domain || host.ends_with(&format!(".{domain}")),
+        Some(domain) => host == *domain || host.strip_suffix(domain.as_str()).is_some_and(|s| s.ends_with('.')),
         None => false,
     };
     (inside || portal.as_deref() == Some(host.as_str())).then(|| rd.to_owned())
+}
+
+/// The host a browser visits for `url`, written as [`parse_authority`] writes hosts.
+fn browser_host(url: &url::Url) -> Option<String> {
+    match url.host()? {
+        url::Host::Domain(name) => Some(name.to_ascii_lowercase()),
+        url::Host::Ipv4(address) => Some(address.to_string()),
+        url::Host::Ipv6(address) => Some(format!("[{address}]")),
+    }
 }
 
 /// Percent-encoding of a whole URL as one query value (`?rd=...`): everything but RFC 3986's
@@ -70,33 +91,10 @@ pub fn carried(page: &str, rd: Option<&str>, settings: &Settings) -> String {
     }
 }
 
-/// The host of an authority (`host[:port]`), lower-case; `None` when malformed.
-fn host_of(authority: &str) -> Option<String> {
-    let host = match authority.rsplit_once(':') {
-        Some((host, port)) if !host.contains(']') || host.ends_with(']') => {
-            port.bytes().all(|b| b.is_ascii_digit()).then_some(host)?
-        }
-        _ => authority,
-    };
-    let host = host.to_ascii_lowercase();
-    let valid =
-        !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'));
-    valid.then_some(host)
-}
-
 /// Whether the rules ask two factors of `who` (name and groups, as the gate sees them) for the
-/// target `rd` (already checked).
+/// target `rd` (already checked). A relative `rd` is the portal's own page: no rule asks.
 pub fn needs_two_factor(rd: &str, settings: &Settings, who: &Subject) -> bool {
-    let Some((scheme, after)) = rd.split_once("://") else { return false };
-    let Some(authority) = after.split(['/', '?', '#']).next() else { return false };
-    let Some(host) = host_of(authority) else { return false };
-    let path_and_query = &after[authority.len()..];
-    let target = Target {
-        scheme: scheme.to_ascii_lowercase(),
-        host,
-        path_and_query: if path_and_query.is_empty() { "/".into() } else { path_and_query.into() },
-        method: "GET".into(),
-    };
+    let Ok(target) = Target::parse(rd.split('#').next().unwrap_or(rd), "GET") else { return false };
     matches!(settings.access_rules.decide(&target, who), Decision::Policy { policy: Policy::TwoFactor, .. })
 }
 
@@ -146,6 +144,13 @@ mod tests {
             "/\t/evil.test",
             "https://evil.test%2F@app.example.com/",
             "https:/evil.test",
+            "https://evil.test]x.example.com/",
+            "https://evil.test%5dx.example.com/",
+            "https://app.example.com./",
+            "https://app%2eexample.com/",
+            "https://evil.test:x@app.example.com/",
+            "https://app.example.com:99999/",
+            "https://[::1/",
             "ftp://app.example.com/",
             "",
             "relative/path",

@@ -78,29 +78,51 @@ impl Drop for Proxied {
     }
 }
 
+/// A site the proxy serves in front of an app of its own, with the README's app configuration.
+#[derive(Clone)]
+pub struct Site {
+    /// The host names of the site (the first is its name).
+    pub hosts: Vec<String>,
+    /// The app behind it (`host:port`).
+    pub upstream: String,
+}
+
 impl Proxied {
     /// Starts the server (gate settings and the rules above), the echoing upstream and `kind`.
     pub async fn start(kind: ProxyKind) -> Proxied {
+        let upstream = Upstream::start().await;
+        let site = Site { hosts: vec![APP_HOST.into(), OUTSIDE_HOST.into()], upstream: upstream.address.clone() };
+        Proxied::start_with(kind, RULES, vec![site], upstream).await
+    }
+
+    /// Starts the server with `rules`, and `kind` in front of it and of each of `sites`.
+    /// `upstream` is the echoing app kept for `hits()` (it may serve none of the sites).
+    pub async fn start_with(kind: ProxyKind, rules: &str, sites: Vec<Site>, upstream: Upstream) -> Proxied {
         let folder = tempfile::tempdir().expect("temp dir");
         let port = free_port();
         let mut config = test_config(fresh_database_url(folder.path()).await);
-        config.settings.access_rules = Arc::new(AccessRules::parse(RULES).expect("the test rules parse"));
+        config.settings.access_rules = Arc::new(AccessRules::parse(rules).expect("the test rules parse"));
         config.settings.cookie_domain = Some("example.test".into());
         config.settings.public_url = format!("http://{PORTAL_HOST}:{port}");
         config.settings.trusted_proxies = vec!["127.0.0.1/32".parse().expect("a network")];
         let mut app = spawn_app_with(config).await;
-        let upstream = Upstream::start().await;
         let portal = app.address.trim_start_matches("http://").to_owned();
         let process = match kind {
-            ProxyKind::Nginx => start_nginx(folder.path(), port, &portal, &upstream.address),
-            ProxyKind::Caddy => start_caddy(folder.path(), port, &portal, &upstream.address),
+            ProxyKind::Nginx => start_nginx(folder.path(), port, &portal, &sites),
+            ProxyKind::Caddy => start_caddy(folder.path(), port, &portal, &sites),
         };
         app.address = format!("http://{PORTAL_HOST}:{port}");
         let proxy = SocketAddr::from(([127, 0, 0, 1], port));
-        app.resolve = [PORTAL_HOST, APP_HOST, OUTSIDE_HOST].map(|host| (host.to_owned(), proxy)).to_vec();
+        let names = std::iter::once(PORTAL_HOST.to_owned()).chain(sites.iter().flat_map(|s| s.hosts.clone()));
+        app.resolve = names.map(|host| (host, proxy)).collect();
         let mut proxied = Proxied { app, upstream, port, process, _folder: folder };
         proxied.wait_until_listening(kind);
         proxied
+    }
+
+    /// The proxy's port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// A browser-like client (cookies kept, redirects not followed) that finds the proxy's host
@@ -158,7 +180,7 @@ impl Echo {
 }
 
 impl Upstream {
-    async fn start() -> Upstream {
+    pub async fn start() -> Upstream {
         let hits = Arc::new(AtomicUsize::new(0));
         let counter = hits.clone();
         let echo = Router::new().fallback(any(move |request: Request| {
@@ -194,7 +216,7 @@ impl Upstream {
 }
 
 /// A port free now (the proxy binds it a moment later).
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
 }
 
@@ -209,23 +231,37 @@ fn readme_block(name: &str) -> String {
     body.unwrap_or_else(|| panic!("no fenced block after {marker}")).to_owned()
 }
 
-/// The README's configuration with the test's names and ports: the example hosts become the
-/// `.test` ones (the app gets a second, outside name), the service and the app their addresses.
-fn localize(block: &str, portal: &str, upstream: &str) -> String {
-    block.replace("127.0.0.1:3000", portal).replace("127.0.0.1:8080", upstream)
+/// The README's nginx file split into what comes before the app's `server` block (the portal)
+/// and that block, which is instantiated once per site.
+fn nginx_blocks(portal: &str) -> (String, String) {
+    let file = readme_block("nginx").replace("127.0.0.1:3000", portal);
+    let marker = "# An app behind the gate.";
+    let at = file.find(marker).unwrap_or_else(|| panic!("the README's nginx block has no {marker:?}"));
+    (file[..at].to_owned(), file[at..].to_owned())
 }
 
-fn start_nginx(folder: &Path, port: u16, portal: &str, upstream: &str) -> Child {
-    let site = localize(&readme_block("nginx"), portal, upstream)
-        .replace("listen 80;", &format!("listen 127.0.0.1:{port};"))
-        .replace("server_name auth.example.com;", &format!("server_name {PORTAL_HOST};"))
-        .replace("server_name app.example.com;", &format!("server_name {APP_HOST} {OUTSIDE_HOST};"));
+fn start_nginx(folder: &Path, port: u16, portal: &str, sites: &[Site]) -> Child {
+    let (head, app_block) = nginx_blocks(portal);
+    let mut site = head.replace("server_name auth.example.com;", &format!("server_name {PORTAL_HOST};"));
+    for each in sites {
+        site.push_str(
+            &app_block
+                .replace("127.0.0.1:8080", &each.upstream)
+                .replace("server_name app.example.com;", &format!("server_name {};", each.hosts.join(" "))),
+        );
+        site.push('\n');
+    }
+    let site = site.replace("listen 80;", &format!("listen 127.0.0.1:{port};"));
     assert!(!site.contains("example.com"), "every README host was replaced:\n{site}");
     let dir = folder.join("nginx");
+    run_nginx(&dir, &site)
+}
+
+/// Debian's nginx with `site` inside what Debian's /etc/nginx/nginx.conf gives a file of
+/// conf.d (an `http` block), its files in `dir`.
+pub fn run_nginx(dir: &Path, site: &str) -> Child {
     std::fs::create_dir_all(dir.join("tmp")).expect("nginx folder");
     let d = dir.display();
-    // What Debian's /etc/nginx/nginx.conf gives the README's file: an `http` block (here with
-    // its files in the test's folder).
     let main = format!(
         "pid {d}/nginx.pid;\nerror_log stderr;\nworker_processes 1;\nevents {{}}\nhttp {{\n\
          access_log off;\nclient_body_temp_path {d}/tmp;\nproxy_temp_path {d}/tmp;\n\
@@ -236,7 +272,7 @@ fn start_nginx(folder: &Path, port: u16, portal: &str, upstream: &str) -> Child 
     let nginx = nginx.expect("nginx is not installed: run ./.ci/install-tools (Debian's nginx)");
     Command::new(nginx)
         .arg("-p")
-        .arg(&dir)
+        .arg(dir)
         .arg("-e")
         .arg("stderr")
         .arg("-c")
@@ -247,15 +283,25 @@ fn start_nginx(folder: &Path, port: u16, portal: &str, upstream: &str) -> Child 
         .expect("start nginx")
 }
 
-fn start_caddy(folder: &Path, port: u16, portal: &str, upstream: &str) -> Child {
-    let sites = localize(&readme_block("caddy"), portal, upstream)
-        .replace("auth.example.com {", &format!("http://{PORTAL_HOST}:{port} {{"))
-        .replace("app.example.com {", &format!("http://{APP_HOST}:{port}, http://{OUTSIDE_HOST}:{port} {{"));
-    assert!(!sites.contains("example.com"), "every README host was replaced:\n{sites}");
+fn start_caddy(folder: &Path, port: u16, portal: &str, sites: &[Site]) -> Child {
+    let file = readme_block("caddy").replace("127.0.0.1:3000", portal);
+    let at = file.find("app.example.com {").expect("the README's Caddyfile has the app's site");
+    let (head, app_block) = file.split_at(at);
+    let mut caddyfile = head.replace("auth.example.com {", &format!("http://{PORTAL_HOST}:{port} {{"));
+    for each in sites {
+        let addresses: Vec<String> = each.hosts.iter().map(|h| format!("http://{h}:{port}")).collect();
+        caddyfile.push_str(
+            &app_block
+                .replace("127.0.0.1:8080", &each.upstream)
+                .replace("app.example.com {", &format!("{} {{", addresses.join(", "))),
+        );
+        caddyfile.push('\n');
+    }
+    assert!(!caddyfile.contains("example.com"), "every README host was replaced:\n{caddyfile}");
     let dir = folder.join("caddy");
     std::fs::create_dir_all(&dir).expect("caddy folder");
     // No admin endpoint (several Caddies run at once) and plain http (the sites name ports).
-    let caddyfile = format!("{{\n\tadmin off\n\tauto_https off\n}}\n\n{sites}\n");
+    let caddyfile = format!("{{\n\tadmin off\n\tauto_https off\n}}\n\n{caddyfile}\n");
     std::fs::write(dir.join("Caddyfile"), caddyfile).expect("Caddyfile");
     let caddy = ["/usr/bin/caddy", "/usr/local/bin/caddy"].into_iter().find(|p| Path::new(p).exists());
     let caddy = caddy.expect("caddy is not installed: run ./.ci/install-tools (Debian's caddy)");
