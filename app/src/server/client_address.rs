@@ -1,9 +1,12 @@
 //! The client's address, for the per-address throttle and the security log. Behind a reverse
 //! proxy every TCP peer is the proxy; only when the peer is one of `TRUSTED_PROXIES` is its
-//! `X-Forwarded-For` believed: the client is the right-most entry that is not a trusted proxy
-//! (entries further left were written by the client itself and prove nothing).
+//! `X-Forwarded-For` believed. The entries are walked from the right (the nearest hop first):
+//! the client is the first one that is not a trusted proxy. An entry that cannot be read ends
+//! the walk, and the client is then the last hop that could be read: what lies further left was
+//! written by someone no trusted proxy vouches for. Entries may carry a port (`ip:port`,
+//! `[v6]:port`), as some proxies write them.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 pub fn client_address<'a>(
     peer: IpAddr,
@@ -14,11 +17,21 @@ pub fn client_address<'a>(
     if !is_trusted(&peer) {
         return peer;
     }
-    let hops: Vec<IpAddr> = forwarded_for
-        .flat_map(|header| header.split(','))
-        .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
-        .collect();
-    hops.into_iter().rev().find(|hop| !is_trusted(hop)).unwrap_or(peer)
+    let hops: Vec<&str> = forwarded_for.flat_map(|header| header.split(',')).collect();
+    let mut nearest = peer;
+    for hop in hops.into_iter().rev() {
+        let Some(address) = hop_address(hop.trim()) else { return nearest };
+        if !is_trusted(&address) {
+            return address;
+        }
+        nearest = address;
+    }
+    nearest
+}
+
+/// One `X-Forwarded-For` entry: an IP address, with or without a port.
+fn hop_address(hop: &str) -> Option<IpAddr> {
+    hop.parse::<IpAddr>().ok().or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip()))
 }
 
 #[cfg(test)]
@@ -44,6 +57,41 @@ mod tests {
             client_address(outsider, forged.into_iter(), &trusted),
             outsider,
             "an untrusted peer's header is ignored"
+        );
+    }
+
+    #[test]
+    fn entries_with_ports_are_read() {
+        let peer: IpAddr = "10.0.0.2".parse().unwrap();
+        let trusted = nets(&["10.0.0.0/8"]);
+        for (header, client) in [
+            ("6.6.6.6, 203.0.113.7:4711", "203.0.113.7"),
+            ("6.6.6.6, [2001:db8::7]:4711", "2001:db8::7"),
+            ("6.6.6.6, 2001:db8::7", "2001:db8::7"),
+            ("203.0.113.7:4711, 10.0.0.9:80", "203.0.113.7"),
+        ] {
+            assert_eq!(
+                client_address(peer, [header].into_iter(), &trusted),
+                client.parse::<IpAddr>().unwrap(),
+                "{header}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_walk_stops_at_the_first_entry_it_cannot_read() {
+        let peer: IpAddr = "10.0.0.2".parse().unwrap();
+        let trusted = nets(&["10.0.0.0/8"]);
+        // A client wrote "6.6.6.6" and garbage after it; the trusted proxy appended what it saw.
+        assert_eq!(
+            client_address(peer, ["6.6.6.6, unknown"].into_iter(), &trusted),
+            peer,
+            "nothing readable: the peer itself"
+        );
+        assert_eq!(
+            client_address(peer, ["6.6.6.6, _hidden, 10.0.0.9"].into_iter(), &trusted),
+            "10.0.0.9".parse::<IpAddr>().unwrap(),
+            "the last hop that could be read, never the client's own entries beyond the gap"
         );
     }
 }

@@ -449,6 +449,43 @@ async fn item_9_secure_cookies_are_host_prefixed_and_the_flash_cookie_is_secure_
     assert!(device.expect("a device cookie").starts_with("__Host-device="));
 }
 
+/// Browsers ignore a `__Host-` or `__Secure-` cookie set without `Secure`, even one that only
+/// clears: the logout's clearing cookie must carry it, or the browser keeps the session's.
+#[tokio::test]
+async fn the_cookie_that_clears_a_prefixed_session_at_logout_is_secure() {
+    for domain in [None, Some("example.test")] {
+        let (app, _folder) = app_with(|c| {
+            c.settings.secure_cookies = true;
+            c.settings.cookie_domain = domain.map(str::to_owned);
+        })
+        .await;
+        let r = app.try_register(&bare_client(), "alice", "correct horse").await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let set = r.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap().to_owned();
+        let (name_value, _) = set.split_once(';').unwrap();
+        let r = bare_client()
+            .post(app.url("/api/logout"))
+            .header(header::ACCEPT, "application/json")
+            .header(header::COOKIE, name_value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let name = name_value.split_once('=').unwrap().0;
+        let clearing: Vec<String> = r
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .filter(|c| c.starts_with(&format!("{name}=")))
+            .collect();
+        assert_eq!(clearing.len(), 1, "{domain:?}: one clearing cookie: {clearing:?}");
+        let attributes: Vec<String> = clearing[0].split(';').skip(1).map(|a| a.trim().to_ascii_lowercase()).collect();
+        assert!(attributes.iter().any(|a| a == "secure"), "{domain:?}: {}", clearing[0]);
+        assert!(attributes.iter().any(|a| a == "max-age=0"), "{domain:?}: {}", clearing[0]);
+    }
+}
+
 #[tokio::test]
 async fn item_9_plain_http_cookies_keep_plain_names() {
     let app = spawn_app().await;
