@@ -6,7 +6,7 @@
 //! applies to that site and path, for the visitor who sent it: nobody, a password-only session,
 //! or a two-factor one. Requests the proxy or the gate refused reached nothing, which is fine.
 
-use crate::helpers::proxies::{free_port, run_nginx, Proxied, ProxyKind, Site, Upstream};
+use crate::helpers::proxies::{free_port, run_nginx, send_raw, Proxied, ProxyKind, Site, Upstream};
 use domain::{
     access_rules::{AccessRules, Decision, Policy, Subject},
     request_target::Target,
@@ -18,7 +18,6 @@ use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const APP: &str = "app.example.test";
 const PUBLIC: &str = "public.example.test";
@@ -219,7 +218,7 @@ struct Outcome {
     served: Option<(String, String)>,
 }
 
-async fn send_raw(port: u16, crafted: &Crafted, cookie: Option<&str>) -> Outcome {
+async fn send_crafted(port: u16, crafted: &Crafted, cookie: Option<&str>) -> Outcome {
     let mut request = format!("{} {} {}\r\n", crafted.method, crafted.target, crafted.version);
     for host in &crafted.hosts {
         request.push_str(&format!("Host: {host}\r\n"));
@@ -228,23 +227,12 @@ async fn send_raw(port: u16, crafted: &Crafted, cookie: Option<&str>) -> Outcome
         request.push_str(&format!("Cookie: {cookie}\r\n"));
     }
     request.push_str("Accept: text/html\r\nConnection: close\r\n\r\n");
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("the proxy accepts");
-    stream.write_all(request.as_bytes()).await.expect("the request is sent");
-    let mut answer = Vec::new();
-    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
-    assert!(read.is_ok(), "no answer within 10 s to {crafted:?}");
-    let text = String::from_utf8_lossy(&answer);
-    let head = text.split("\r\n\r\n").next().unwrap_or_default();
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let served = head.lines().find_map(|line| {
-        let (name, value) = line.split_once(':')?;
-        if !name.eq_ignore_ascii_case("x-served") {
-            return None;
-        }
-        let (site, path) = value.trim().strip_prefix("site=")?.split_once(" path=")?;
+    let answer = send_raw(port, &request).await;
+    let served = answer.header("x-served").and_then(|value| {
+        let (site, path) = value.strip_prefix("site=")?.split_once(" path=")?;
         Some((site.to_owned(), path.to_owned()))
     });
-    Outcome { status, served }
+    Outcome { status: answer.status, served }
 }
 
 async fn what_reaches_an_app_satisfies_its_rule(kind: ProxyKind, resolver: Resolver) {
@@ -258,7 +246,7 @@ async fn what_reaches_an_app_satisfies_its_rule(kind: ProxyKind, resolver: Resol
     let mut served = 0;
     for visitor in &visitors {
         for crafted in &corpus {
-            let outcome = send_raw(proxied.port(), crafted, visitor.cookie.as_deref()).await;
+            let outcome = send_crafted(proxied.port(), crafted, visitor.cookie.as_deref()).await;
             let Some((site, path)) = outcome.served else { continue };
             served += 1;
             if !visitor.admitted(&rules, &site, &path, &crafted.method) {
@@ -294,7 +282,7 @@ async fn what_reaches_an_app_satisfies_its_rule(kind: ProxyKind, resolver: Resol
             version: "HTTP/1.1".into(),
             method: "GET".into(),
         };
-        let outcome = send_raw(proxied.port(), &crafted, visitor.cookie.as_deref()).await;
+        let outcome = send_crafted(proxied.port(), &crafted, visitor.cookie.as_deref()).await;
         assert_eq!(outcome.served, Some((APP.to_owned(), expected.to_owned())), "{kind:?} + {resolver:?}: {target}");
     }
 }

@@ -4,9 +4,11 @@
 //! logout that open and close the app.
 
 use crate::helpers::{
-    proxies::{Echo, Proxied, ProxyKind},
+    proxies::{send_raw, Echo, Proxied, ProxyKind, Site, Upstream, APP_HOST},
     TestApp,
 };
+
+const PUBLIC_HOST: &str = "public.example.test";
 use reqwest::{header, Client, Response, StatusCode};
 
 const BROWSER: &str = "text/html,application/xhtml+xml,*/*;q=0.8";
@@ -147,4 +149,74 @@ async fn the_sign_in_returns_to_the_page_asked_for_through_nginx() {
 #[tokio::test]
 async fn the_sign_in_returns_to_the_page_asked_for_through_caddy() {
     the_sign_in_returns_to_the_page_asked_for(ProxyKind::Caddy).await;
+}
+
+/// The gate judges the host the proxy routes to, whatever the client wrote: a request line in
+/// absolute form naming the protected app while `Host:` names a `bypass` site (and the reverse),
+/// two `Host` headers, HTTP/1.0 without one, upper-case and trailing-dot hosts, explicit ports.
+async fn the_host_judged_is_the_host_routed_to(kind: ProxyKind) {
+    const RULES: &str = r#"
+default_policy = "two_factor"
+
+[[rules]]
+domain = "public.example.test"
+policy = "bypass"
+"#;
+    let protected = Upstream::start().await;
+    let open = Upstream::start().await;
+    let sites = vec![
+        Site { hosts: vec![APP_HOST.into()], upstream: protected.address.clone() },
+        Site { hosts: vec![PUBLIC_HOST.into()], upstream: open.address.clone() },
+    ];
+    let proxied = Proxied::start_with(kind, RULES, sites, protected).await;
+    let port = proxied.port();
+    let request = |line: &str, hosts: &[String]| {
+        let hosts: String = hosts.iter().map(|h| format!("Host: {h}\r\n")).collect();
+        format!("{line}\r\n{hosts}Accept: text/html\r\nConnection: close\r\n\r\n")
+    };
+    let app = format!("{APP_HOST}:{port}");
+    let public = format!("{PUBLIC_HOST}:{port}");
+    let not_reaching_the_app = [
+        (format!("GET http://{app}/secret/ HTTP/1.1"), vec![public.clone()]),
+        (format!("GET http://{APP_HOST}/secret/ HTTP/1.1"), vec![public.clone()]),
+        (format!("GET http://{}/secret/ HTTP/1.1", app.to_uppercase()), vec![public.clone()]),
+        ("GET /secret/ HTTP/1.1".to_owned(), vec![public.clone(), app.clone()]),
+        ("GET /secret/ HTTP/1.1".to_owned(), vec![app.clone(), public.clone()]),
+        ("GET /secret/ HTTP/1.0".to_owned(), vec![]),
+        ("GET /secret/ HTTP/1.1".to_owned(), vec![]),
+        ("GET /secret/ HTTP/1.1".to_owned(), vec![app.to_uppercase()]),
+        ("GET /secret/ HTTP/1.1".to_owned(), vec![format!("{APP_HOST}.:{port}")]),
+        ("GET /secret/ HTTP/1.1".to_owned(), vec![APP_HOST.to_owned()]),
+        ("GET /secret/ HTTP/1.1".to_owned(), vec![app.clone()]),
+    ];
+    for (line, hosts) in &not_reaching_the_app {
+        let answer = send_raw(port, &request(line, hosts)).await;
+        assert_eq!(
+            proxied.upstream.hits(),
+            0,
+            "{kind:?}: {line} with Host {hosts:?} reached the app ({})",
+            answer.status
+        );
+        if answer.status == 302 {
+            let rd = answer.header("location").unwrap_or_default().to_ascii_lowercase();
+            assert!(rd.contains(&super::helpers::proxies::percent_encode(APP_HOST)), "{kind:?}: {line}: {rd}");
+        }
+    }
+    // The reverse: a request line naming the open site is the open site's, whatever `Host:` says.
+    let answer = send_raw(port, &request(&format!("GET http://{public}/x HTTP/1.1"), &[app.clone()])).await;
+    assert_eq!((answer.status, open.hits(), proxied.upstream.hits()), (200, 1, 0), "{kind:?}: routed to the open site");
+    // And the open site itself, in upper case, passes as it should.
+    let answer = send_raw(port, &request("GET /x HTTP/1.1", &[public.to_uppercase()])).await;
+    assert_eq!((answer.status, open.hits()), (200, 2), "{kind:?}: the open site in upper case");
+    assert_eq!(proxied.upstream.hits(), 0, "{kind:?}: nothing ever reached the protected app");
+}
+
+#[tokio::test]
+async fn the_host_judged_is_the_host_nginx_routes_to() {
+    the_host_judged_is_the_host_routed_to(ProxyKind::Nginx).await;
+}
+
+#[tokio::test]
+async fn the_host_judged_is_the_host_caddy_routes_to() {
+    the_host_judged_is_the_host_routed_to(ProxyKind::Caddy).await;
 }

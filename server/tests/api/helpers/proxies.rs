@@ -328,3 +328,34 @@ pub fn percent_encode(value: &str) -> String {
         })
         .collect()
 }
+
+/// A proxy's answer to a raw request: its status and its header lines.
+pub struct RawAnswer {
+    pub status: u16,
+    pub head: String,
+}
+
+impl RawAnswer {
+    /// The value of the first header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|line| {
+            let (n, value) = line.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
+}
+
+/// Sends `request` as written (request line, headers, blank line) to the proxy on `port` and
+/// reads the whole answer: no client-side clean-up of the target or the headers.
+pub async fn send_raw(port: u16, request: &str) -> RawAnswer {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("the proxy accepts");
+    stream.write_all(request.as_bytes()).await.expect("the request is sent");
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "no answer within 10 s to {request:?}");
+    let text = String::from_utf8_lossy(&answer);
+    let head = text.split("\r\n\r\n").next().unwrap_or_default().to_owned();
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    RawAnswer { status, head }
+}
