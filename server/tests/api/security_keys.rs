@@ -393,3 +393,67 @@ async fn a_challenge_answers_only_for_the_session_that_asked() {
     let r = app.post(&asking, "login/security-key/finish", &[("credential", &answer)]).await;
     assert_eq!(r.status(), StatusCode::OK, "the session that asked still can");
 }
+
+/// The account's keys, oldest first, by id.
+async fn key_ids(app: &TestApp) -> Vec<String> {
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM security_keys ORDER BY id").fetch_all(&app.db).await.unwrap();
+    ids.into_iter().map(|id| id.to_string()).collect()
+}
+
+async fn epoch(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT session_epoch FROM users WHERE username = 'alice'").fetch_one(&app.db).await.unwrap()
+}
+
+/// Two removals at once of an account's last two keys (no app), from one session: whichever
+/// comes second finds the other key gone, and takes the last factor only the way turning 2FA off
+/// does (the password and a recovery code: 2FA off, the epoch raised, logged) or not at all. In
+/// every tenth round one of the two carries the password and a recovery code.
+#[tokio::test]
+async fn two_removals_at_once_never_take_the_last_two_factors_without_the_password_and_a_code() {
+    let (app, _folder) = spawn_app().await;
+    let browser = app.new_client();
+    app.register(&browser, "alice", PASSWORD).await;
+    let mut codes: Vec<String> = Vec::new();
+    for round in 0..100 {
+        while key_ids(&app).await.len() < 2 {
+            let (status, added) = add_key(&app, &browser, &mut SoftKey::new(), "Key").await;
+            assert_eq!(status, StatusCode::OK, "{added}");
+            if let Some(new) = added["recovery_codes"].as_array().filter(|set| !set.is_empty()) {
+                codes = new.iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+            }
+        }
+        let ids = key_ids(&app).await;
+        let (epoch_before, disabled_before) = (epoch(&app).await, disabled(&app).await);
+        let with_proof = round % 10 == 9;
+        let code = if with_proof { codes.pop().unwrap() } else { String::new() };
+        let mut second = vec![("key_id", ids[1].as_str())];
+        if with_proof {
+            second.extend([("password", PASSWORD), ("otp", code.as_str())]);
+        }
+        let (a, b) = tokio::join!(
+            app.post_with(browser.clone(), "security-keys/remove", vec![("key_id", ids[0].as_str())]),
+            app.post_with(browser.clone(), "security-keys/remove", second),
+        );
+        let (a, b) = (json(a).await, json(b).await);
+        let keys_left = key_ids(&app).await.len();
+        if keys_left == 0 {
+            assert!(with_proof, "round {round}: the last factor went without the password and a code: {a:?} {b:?}");
+            assert_eq!(b.0, StatusCode::OK, "round {round}: {b:?}");
+            assert!(epoch(&app).await > epoch_before, "round {round}: 2FA off ends the other sessions");
+            assert_eq!(disabled(&app).await, disabled_before + 1, "round {round}: 2FA off is logged");
+            let (_, me) = json(app.me(&browser).await).await;
+            assert_eq!(me["two_factor"], false);
+        } else {
+            assert_eq!(keys_left, 1, "round {round}: one of the two went: {a:?} {b:?}");
+            assert_eq!(disabled(&app).await, disabled_before, "round {round}");
+            let refused = if a.0 == StatusCode::OK { &b } else { &a };
+            assert_eq!(refused.0, StatusCode::BAD_REQUEST, "round {round}: {a:?} {b:?}");
+            assert!(refused.1.to_string().contains("password"), "round {round}: says what it takes: {refused:?}");
+        }
+    }
+}
+
+async fn disabled(app: &TestApp) -> usize {
+    logged(app).await.iter().filter(|(kind, _)| kind == "two_factor.disabled").count()
+}

@@ -22,7 +22,7 @@ use crate::{
     services::Services,
     storage::{
         accounts::{self, Account},
-        security_keys::{self, Added, Purpose, StoredKey},
+        security_keys::{self, Added, Purpose, Removed, StoredKey},
         security_log::Event,
         throttle::{self, SecondFactorKind},
     },
@@ -153,7 +153,8 @@ pub async fn finish_adding(
 
 /// Removes a key. A recent sign-in is needed; when it is the account's last second factor (no
 /// app, no other key), removing it turns 2FA off, so it needs the password and a recovery code
-/// too, as turning 2FA off does.
+/// too, as turning 2FA off does. Whether a second factor remains is decided by the database as
+/// the key is deleted, so two removals at once cannot take the last two factors without that.
 #[tracing::instrument(skip_all)]
 pub async fn remove(
     services: &Services,
@@ -173,16 +174,32 @@ pub async fn remove(
         .find(|k| k.id == key_id)
         .ok_or_else(|| AuthError::BadInput("There is no such key on this account.".into()))?;
     let address = session.client_address();
-    let last_factor = account.otp_secret.is_none() && keys.len() == 1;
-    if last_factor {
-        let proof = second_factor::code_or_recovery_code(otp)?;
-        reauthentication::check_factors(services, session, &account, password, Some(&proof)).await?;
-        let raised = accounts::disable_two_factor(&services.db, account.id, Some(account.session_epoch)).await?;
-        account_change::finish(services, session, &account, raised, Event::TwoFactorDisabled, AuthError::TwoFactorOff)
-            .await?;
-    } else if !security_keys::remove(&services.db, account.id, key_id).await? {
-        return Err(AuthError::BadInput("There is no such key on this account.".into()));
+    if account.otp_secret.is_some() || keys.len() > 1 {
+        match security_keys::remove_unless_last(&services.db, account.id, key_id).await? {
+            Removed::Key => {
+                services.log_key(account.id, Event::SecurityKeyRemoved, &key.name, address).await;
+                return Ok(key.name.clone());
+            }
+            Removed::NoSuchKey => return Err(AuthError::BadInput("There is no such key on this account.".into())),
+            // The last factor after all: another went meanwhile (a removal racing this one).
+            Removed::LastFactor => {}
+        }
     }
+    // The last second factor: removing it is turning 2FA off (every key goes, the other sessions
+    // end, the apps' tokens are revoked), with the password and a code.
+    let given = |field: &Option<String>| field.as_deref().is_some_and(|value| !value.trim().is_empty());
+    if !given(&password) || !given(&otp) {
+        return Err(AuthError::BadInput(
+            "This key is your account's last second factor: removing it turns two-factor authentication off, \
+             so enter your password and a recovery code too."
+                .into(),
+        ));
+    }
+    let proof = second_factor::code_or_recovery_code(otp)?;
+    reauthentication::check_factors(services, session, &account, password, Some(&proof)).await?;
+    let raised = accounts::disable_two_factor(&services.db, account.id, Some(account.session_epoch)).await?;
+    account_change::finish(services, session, &account, raised, Event::TwoFactorDisabled, AuthError::TwoFactorOff)
+        .await?;
     services.log_key(account.id, Event::SecurityKeyRemoved, &key.name, address).await;
     Ok(key.name.clone())
 }

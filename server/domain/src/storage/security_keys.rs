@@ -129,14 +129,54 @@ pub async fn add(
     Ok(epoch.map_or(Added::Key, |epoch| Added::TurnedTwoFactorOn { epoch }))
 }
 
-/// Removes one of the account's keys; `false` when it has no such key.
-pub async fn remove(db: &AnyPool, account_id: i64, key_id: i64) -> Result<bool, sqlx::Error> {
-    let removed = sqlx::query("DELETE FROM security_keys WHERE id = $1 AND user_id = $2")
-        .bind(key_id)
-        .bind(account_id)
-        .execute(db)
-        .await?;
-    Ok(removed.rows_affected() == 1)
+/// What removing a key did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Removed {
+    /// The key is gone, and the account still has a second factor (its app or another key).
+    Key,
+    /// The account has no such key.
+    NoSuchKey,
+    /// The key is the account's last second factor: it is still there (removing it is turning
+    /// 2FA off, which takes the password and a code).
+    LastFactor,
+}
+
+/// Removes one of the account's keys, only while a second factor remains after it: of two
+/// removals racing for an account's last two keys, one removes its key and the other finds
+/// `LastFactor`. The condition and the deletion are one statement; on PostgreSQL, whose
+/// statements each see the rows committed when they start, the account's row is locked first,
+/// so a removal waits for one under way and then sees its result (SQLite has one writer at a
+/// time: the order is given).
+pub async fn remove_unless_last(db: &AnyPool, account_id: i64, key_id: i64) -> Result<Removed, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    if tx.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind(account_id).fetch_optional(&mut *tx).await?;
+    }
+    let removed = sqlx::query(
+        "DELETE FROM security_keys WHERE id = $1 AND user_id = $2
+           AND (EXISTS (SELECT 1 FROM users u WHERE u.id = $2 AND u.totp_secret IS NOT NULL)
+                OR EXISTS (SELECT 1 FROM security_keys k WHERE k.user_id = $2 AND k.id <> $1))",
+    )
+    .bind(key_id)
+    .bind(account_id)
+    .execute(&mut *tx)
+    .await?;
+    let outcome = if removed.rows_affected() == 1 {
+        Removed::Key
+    } else {
+        let kept = sqlx::query("SELECT 1 FROM security_keys WHERE id = $1 AND user_id = $2")
+            .bind(key_id)
+            .bind(account_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if kept.is_some() {
+            Removed::LastFactor
+        } else {
+            Removed::NoSuchKey
+        }
+    };
+    tx.commit().await?;
+    Ok(outcome)
 }
 
 /// After a key signed in: its new counter, and when.
