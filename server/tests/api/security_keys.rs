@@ -457,3 +457,53 @@ async fn two_removals_at_once_never_take_the_last_two_factors_without_the_passwo
 async fn disabled(app: &TestApp) -> usize {
     logged(app).await.iter().filter(|(kind, _)| kind == "two_factor.disabled").count()
 }
+
+/// A key's answer is checked against the counter kept when its challenge was made. A copy of the
+/// key that answers such a challenge after the key itself was used (the same count again) is
+/// refused, and counted like a wrong code.
+#[tokio::test]
+async fn a_copy_answering_with_a_count_already_used_since_its_challenge_is_refused() {
+    let (app, _folder) = spawn_app().await;
+    let mut key = alice_with_a_key(&app).await;
+    let (genuine, copy) = (app.new_client(), app.new_client());
+    app.login(&genuine, "alice", PASSWORD).await;
+    app.login(&copy, "alice", PASSWORD).await;
+    let genuine_challenge = options(&app, &genuine, "login/security-key/start", &[]).await;
+    let copy_challenge = options(&app, &copy, "login/security-key/start", &[]).await;
+
+    let answer = key.sign_in(&genuine_challenge, ORIGIN);
+    let r = app.post(&genuine, "login/security-key/finish", &[("credential", &answer)]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    key.counter -= 1;
+    let answer = key.sign_in(&copy_challenge, ORIGIN);
+    let r = app.post(&copy, "login/security-key/finish", &[("credential", &answer)]).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "the count the key itself has just used");
+    assert_eq!(app.me(&copy).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(failures(&app).await, 1);
+}
+
+/// A use writes the key's new counter only over the credential it read: a second use that read
+/// the same stored counter finds it changed and is not recorded (its sign-in is refused).
+#[tokio::test]
+async fn a_use_is_recorded_only_over_the_counter_it_was_checked_against() {
+    use domain::storage::security_keys::{list, record_use};
+    let (app, _folder) = spawn_app().await;
+    alice_with_a_key(&app).await;
+    let account: i64 =
+        sqlx::query_scalar("SELECT id FROM users WHERE username = 'alice'").fetch_one(&app.db).await.unwrap();
+    let first = list(&app.db, account).await.unwrap().pop().unwrap();
+    let second = list(&app.db, account).await.unwrap().pop().unwrap();
+    let credential = with_counter(&first.credential, 7);
+    assert!(record_use(&app.db, &first, &credential, app.clock.now()).await.unwrap(), "the first use is recorded");
+    assert!(
+        !record_use(&app.db, &second, &credential, app.clock.now()).await.unwrap(),
+        "the second read the counter before the first use: not recorded"
+    );
+}
+
+/// `key` (a stored credential) with its signature counter set to `counter`.
+fn with_counter<K: serde::Serialize + serde::de::DeserializeOwned>(key: &K, counter: u32) -> K {
+    let mut form = serde_json::to_value(key).unwrap();
+    form["cred"]["counter"] = counter.into();
+    serde_json::from_value(form).unwrap()
+}

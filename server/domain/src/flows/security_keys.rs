@@ -16,7 +16,7 @@ use crate::{
     credentials::{
         recovery_codes,
         secret_box::sha256_hex,
-        security_key::{relying_party, CEREMONY_SECONDS},
+        security_key::{counter_moved_on, relying_party, signature_counter, CEREMONY_SECONDS},
     },
     error::AuthError,
     services::Services,
@@ -263,16 +263,30 @@ async fn check_answer(
             });
         }
     };
+    // The answer was checked against the counter kept when the challenge was made; a use since
+    // then (a copy of the key answering another challenge) has moved the stored one on.
     let keys = security_keys::list(db, account.id).await?;
-    let Some(mut key) = keys.into_iter().find(|k| k.credential.cred_id() == result.cred_id()) else {
+    let key = keys.into_iter().find(|k| k.credential.cred_id() == result.cred_id());
+    let recorded = match key {
         // Removed between the challenge and the answer.
+        None => None,
+        Some(key) if !counter_moved_on(signature_counter(&key.credential)?, result.counter()) => None,
+        Some(key) => {
+            let mut updated = key.credential.clone();
+            updated.update_credential(&result);
+            security_keys::record_use(db, &key, &updated, now).await?.then_some(key.name)
+        }
+    };
+    let Some(name) = recorded else {
+        tracing::warn!(user_id = account.id, "a security key's answer was refused: the key was removed or used since");
         services.log(account.id, Event::SecurityKeyRejected, address).await;
+        if failures == throttle::SECOND_FACTOR_LOCK_FAILURES {
+            services.log(account.id, Event::CodesLocked, address).await;
+        }
         return Err(AuthError::SecurityKeyRejected);
     };
-    key.credential.update_credential(&result);
-    security_keys::record_use(db, key.id, &key.credential, now).await?;
     throttle::clear_second_factor_failures(db, account.id).await?;
-    Ok(key.name)
+    Ok(name)
 }
 
 /// The sign-in's second step with a key: the challenge, for a session past its password step.

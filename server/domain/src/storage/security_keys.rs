@@ -14,6 +14,8 @@ pub struct StoredKey {
     pub created_at: i64,
     pub last_used_at: Option<i64>,
     pub credential: SecurityKey,
+    /// `credential` as the database holds it: a use writes its new counter only over this.
+    pub stored_credential: String,
 }
 
 fn decode(e: serde_json::Error) -> sqlx::Error {
@@ -34,12 +36,14 @@ pub async fn list(db: &AnyPool, account_id: i64) -> Result<Vec<StoredKey>, sqlx:
     .await?;
     rows.into_iter()
         .map(|row| {
+            let stored_credential: String = row.try_get("credential")?;
             Ok(StoredKey {
                 id: row.try_get("id")?,
                 name: row.try_get("name")?,
                 created_at: row.try_get("created_at")?,
                 last_used_at: row.try_get("last_used_at")?,
-                credential: serde_json::from_str(&row.try_get::<String, _>("credential")?).map_err(decode)?,
+                credential: serde_json::from_str(&stored_credential).map_err(decode)?,
+                stored_credential,
             })
         })
         .collect()
@@ -179,15 +183,19 @@ pub async fn remove_unless_last(db: &AnyPool, account_id: i64, key_id: i64) -> R
     Ok(outcome)
 }
 
-/// After a key signed in: its new counter, and when.
-pub async fn record_use(db: &AnyPool, key_id: i64, credential: &SecurityKey, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE security_keys SET credential = $1, last_used_at = $2 WHERE id = $3")
-        .bind(serde_json::to_string(credential).map_err(encode)?)
-        .bind(now)
-        .bind(key_id)
-        .execute(db)
-        .await?;
-    Ok(())
+/// After a key signed in: its new counter, and when. Written only over the credential as it was
+/// read (`read`): of two uses checked against the same stored counter, one writes and the other
+/// finds it changed (`false`: that use is refused).
+pub async fn record_use(db: &AnyPool, read: &StoredKey, updated: &SecurityKey, now: i64) -> Result<bool, sqlx::Error> {
+    let written =
+        sqlx::query("UPDATE security_keys SET credential = $1, last_used_at = $2 WHERE id = $3 AND credential = $4")
+            .bind(serde_json::to_string(updated).map_err(encode)?)
+            .bind(now)
+            .bind(read.id)
+            .bind(&read.stored_credential)
+            .execute(db)
+            .await?;
+    Ok(written.rows_affected() == 1)
 }
 
 /// What a ceremony is for.
