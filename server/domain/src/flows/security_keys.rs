@@ -127,7 +127,8 @@ pub async fn finish_adding(
     })?;
     let first_factor = !account.two_factor_on();
     let codes = first_factor.then(recovery_codes::generate_set);
-    let recovery = codes.as_deref().map(|codes| (codes, account.session_epoch));
+    let sealed = codes.as_deref().map(|codes| recovery_codes::seal_set(&services.recovery_codes, codes));
+    let recovery = sealed.as_deref().map(|sealed| (sealed, account.session_epoch));
     match security_keys::add(db, account.id, &name, &key, recovery, now).await? {
         Added::Key => {}
         Added::TurnedTwoFactorOn { epoch } => {

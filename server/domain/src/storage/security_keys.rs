@@ -4,6 +4,7 @@
 //! answer takes it out with one `DELETE … RETURNING`, so it is used once.
 
 use super::accounts::store_recovery_codes;
+use crate::credentials::recovery_codes::StoredCode;
 use sqlx::{AnyPool, Row};
 use webauthn_rs::prelude::{SecurityKey, Uuid};
 
@@ -83,7 +84,7 @@ pub async fn add(
     account_id: i64,
     name: &str,
     credential: &SecurityKey,
-    recovery: Option<(&[String], i64)>,
+    recovery: Option<(&[StoredCode], i64)>,
     now: i64,
 ) -> Result<Added, sqlx::Error> {
     let credential_id: &[u8] = credential.cred_id();
