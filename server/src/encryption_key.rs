@@ -1,11 +1,15 @@
 //! The key that encrypts TOTP secrets at rest: from `TOTP_ENCRYPTION_KEY` (base64 of 32 bytes),
 //! from the file `TOTP_KEY_FILE`, or by default from `totp.key` beside the SQLite database,
 //! created with mode 0600 on first run. A sealed check value in the database tells a wrong or
-//! missing key apart before start-up completes.
+//! missing key apart before start-up completes. The key recovery codes are hashed under is
+//! derived from it (`RecoveryCodeKey`), for that use alone.
 
 use crate::startup_error::StartupError;
 use base64::{engine::general_purpose::STANDARD, Engine};
-use domain::credentials::secret_box::{SecretBox, KEY_BYTES};
+use domain::credentials::{
+    recovery_codes::RecoveryCodeKey,
+    secret_box::{SecretBox, KEY_BYTES},
+};
 use sqlx::{AnyPool, Row};
 use std::path::{Path, PathBuf};
 
@@ -35,9 +39,17 @@ fn decode(text: &str, origin: &str) -> Result<[u8; KEY_BYTES], StartupError> {
     })
 }
 
+/// What the key gives the server.
+pub struct Keys {
+    /// Seals the secrets kept at rest (TOTP keys and the keys made for other uses).
+    pub secret_box: SecretBox,
+    /// Hashes recovery codes.
+    pub recovery_codes: RecoveryCodeKey,
+}
+
 /// Loads the key and checks it against the database, or creates it when the database holds no
 /// encrypted data yet and the source allows it.
-pub async fn load(source: &KeySource, db: &AnyPool) -> Result<SecretBox, StartupError> {
+pub async fn load(source: &KeySource, db: &AnyPool) -> Result<Keys, StartupError> {
     let check: Option<Vec<u8>> = sqlx::query("SELECT sealed FROM encryption_key_check WHERE id = 1")
         .fetch_optional(db)
         .await
@@ -97,7 +109,8 @@ pub async fn load(source: &KeySource, db: &AnyPool) -> Result<SecretBox, Startup
             }
         }
     }
-    Ok(secret_box)
+    let recovery_codes = RecoveryCodeKey::derive(&key).map_err(|e| StartupError::Config(e.to_string()))?;
+    Ok(Keys { secret_box, recovery_codes })
 }
 
 /// Writes a new random key, readable by its owner only (0600), refusing to overwrite a file; the

@@ -273,7 +273,7 @@ async fn oidc_command(config: &Config, command: OidcCommand) -> Result<Outcome, 
     match command {
         OidcCommand::RotateKey => {
             let source = crate::encryption_key::source_for(config.totp_key.clone(), &database.backend);
-            let secret_box = crate::encryption_key::load(&source, &db).await?;
+            let secret_box = crate::encryption_key::load(&source, &db).await?.secret_box;
             let kid = keys::add(&db, &secret_box, now).await?;
             Ok(Outcome::Printed(format!("new signing key {kid}: it signs from now on; the JWKS publishes every key")))
         }

@@ -8,7 +8,7 @@ use app::server::state::AppState;
 use domain::{
     credentials::passwords,
     openid::exchange_writer::ExchangeWriter,
-    storage::{identities::Identities, outside_changes::OutsideChanges},
+    storage::{accounts, identities::Identities, outside_changes::OutsideChanges},
     Services,
 };
 use std::{future::Future, io, net::SocketAddr};
@@ -42,7 +42,15 @@ impl Application {
         if let encryption_key::KeySource::File { path, .. } = &key_source {
             private_files::refuse_inside_site_root(path, &site_root, "the TOTP key file")?;
         }
-        let secret_box = encryption_key::load(&key_source, &database.pool).await?;
+        let encryption_key::Keys { secret_box, recovery_codes } =
+            encryption_key::load(&key_source, &database.pool).await?;
+        // Recovery codes stored before they were keyed take the keyed form (they keep working).
+        let keyed = accounts::key_unkeyed_recovery_codes(&database.pool, &recovery_codes)
+            .await
+            .map_err(|e| StartupError::database("cannot bring the stored recovery codes to their keyed form", e))?;
+        if keyed > 0 {
+            tracing::info!(codes = keyed, "stored recovery codes are now kept as a keyed hash");
+        }
         let code_sealing = domain::openid::codes::sealing_box(&database.pool, &secret_box)
             .await
             .map_err(|e| StartupError::Config(format!("cannot read the key for OpenID Connect codes: {e}")))?;
@@ -58,6 +66,7 @@ impl Application {
             db: database.pool.clone(),
             settings: config.settings.clone(),
             secret_box,
+            recovery_codes,
             code_sealing,
             clock: config.clock.clone(),
             identities: match &database.backend {

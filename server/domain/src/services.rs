@@ -3,7 +3,7 @@
 
 use crate::{
     clock::Clock,
-    credentials::secret_box::SecretBox,
+    credentials::{recovery_codes::RecoveryCodeKey, secret_box::SecretBox},
     openid::{clients::KeptClients, exchange_writer::ExchangeWriter},
     settings::Settings,
     storage::{
@@ -17,6 +17,8 @@ pub struct Services {
     pub db: AnyPool,
     /// Encrypts TOTP keys (and the other secrets kept for a while) before they reach the database.
     pub secret_box: SecretBox,
+    /// Hashes recovery codes (derived from the key of `secret_box`: `credentials::recovery_codes`).
+    pub recovery_codes: RecoveryCodeKey,
     /// Seals OpenID Connect authorization codes (its key is in the database: `openid::codes`).
     pub code_sealing: SecretBox,
     pub settings: Settings,

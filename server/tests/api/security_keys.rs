@@ -393,3 +393,117 @@ async fn a_challenge_answers_only_for_the_session_that_asked() {
     let r = app.post(&asking, "login/security-key/finish", &[("credential", &answer)]).await;
     assert_eq!(r.status(), StatusCode::OK, "the session that asked still can");
 }
+
+/// The account's keys, oldest first, by id.
+async fn key_ids(app: &TestApp) -> Vec<String> {
+    let ids: Vec<i64> =
+        sqlx::query_scalar("SELECT id FROM security_keys ORDER BY id").fetch_all(&app.db).await.unwrap();
+    ids.into_iter().map(|id| id.to_string()).collect()
+}
+
+async fn epoch(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT session_epoch FROM users WHERE username = 'alice'").fetch_one(&app.db).await.unwrap()
+}
+
+/// Two removals at once of an account's last two keys (no app), from one session: whichever
+/// comes second finds the other key gone, and takes the last factor only the way turning 2FA off
+/// does (the password and a recovery code: 2FA off, the epoch raised, logged) or not at all. In
+/// every tenth round one of the two carries the password and a recovery code.
+#[tokio::test]
+async fn two_removals_at_once_never_take_the_last_two_factors_without_the_password_and_a_code() {
+    let (app, _folder) = spawn_app().await;
+    let browser = app.new_client();
+    app.register(&browser, "alice", PASSWORD).await;
+    let mut codes: Vec<String> = Vec::new();
+    for round in 0..100 {
+        while key_ids(&app).await.len() < 2 {
+            let (status, added) = add_key(&app, &browser, &mut SoftKey::new(), "Key").await;
+            assert_eq!(status, StatusCode::OK, "{added}");
+            if let Some(new) = added["recovery_codes"].as_array().filter(|set| !set.is_empty()) {
+                codes = new.iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+            }
+        }
+        let ids = key_ids(&app).await;
+        let (epoch_before, disabled_before) = (epoch(&app).await, disabled(&app).await);
+        let with_proof = round % 10 == 9;
+        let code = if with_proof { codes.pop().unwrap() } else { String::new() };
+        let mut second = vec![("key_id", ids[1].as_str())];
+        if with_proof {
+            second.extend([("password", PASSWORD), ("otp", code.as_str())]);
+        }
+        let (a, b) = tokio::join!(
+            app.post_with(browser.clone(), "security-keys/remove", vec![("key_id", ids[0].as_str())]),
+            app.post_with(browser.clone(), "security-keys/remove", second),
+        );
+        let (a, b) = (json(a).await, json(b).await);
+        let keys_left = key_ids(&app).await.len();
+        if keys_left == 0 {
+            assert!(with_proof, "round {round}: the last factor went without the password and a code: {a:?} {b:?}");
+            assert_eq!(b.0, StatusCode::OK, "round {round}: {b:?}");
+            assert!(epoch(&app).await > epoch_before, "round {round}: 2FA off ends the other sessions");
+            assert_eq!(disabled(&app).await, disabled_before + 1, "round {round}: 2FA off is logged");
+            let (_, me) = json(app.me(&browser).await).await;
+            assert_eq!(me["two_factor"], false);
+        } else {
+            assert_eq!(keys_left, 1, "round {round}: one of the two went: {a:?} {b:?}");
+            assert_eq!(disabled(&app).await, disabled_before, "round {round}");
+            let refused = if a.0 == StatusCode::OK { &b } else { &a };
+            assert_eq!(refused.0, StatusCode::BAD_REQUEST, "round {round}: {a:?} {b:?}");
+            assert!(refused.1.to_string().contains("password"), "round {round}: says what it takes: {refused:?}");
+        }
+    }
+}
+
+async fn disabled(app: &TestApp) -> usize {
+    logged(app).await.iter().filter(|(kind, _)| kind == "two_factor.disabled").count()
+}
+
+/// A key's answer is checked against the counter kept when its challenge was made. A copy of the
+/// key that answers such a challenge after the key itself was used (the same count again) is
+/// refused, and counted like a wrong code.
+#[tokio::test]
+async fn a_copy_answering_with_a_count_already_used_since_its_challenge_is_refused() {
+    let (app, _folder) = spawn_app().await;
+    let mut key = alice_with_a_key(&app).await;
+    let (genuine, copy) = (app.new_client(), app.new_client());
+    app.login(&genuine, "alice", PASSWORD).await;
+    app.login(&copy, "alice", PASSWORD).await;
+    let genuine_challenge = options(&app, &genuine, "login/security-key/start", &[]).await;
+    let copy_challenge = options(&app, &copy, "login/security-key/start", &[]).await;
+
+    let answer = key.sign_in(&genuine_challenge, ORIGIN);
+    let r = app.post(&genuine, "login/security-key/finish", &[("credential", &answer)]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    key.counter -= 1;
+    let answer = key.sign_in(&copy_challenge, ORIGIN);
+    let r = app.post(&copy, "login/security-key/finish", &[("credential", &answer)]).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "the count the key itself has just used");
+    assert_eq!(app.me(&copy).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(failures(&app).await, 1);
+}
+
+/// A use writes the key's new counter only over the credential it read: a second use that read
+/// the same stored counter finds it changed and is not recorded (its sign-in is refused).
+#[tokio::test]
+async fn a_use_is_recorded_only_over_the_counter_it_was_checked_against() {
+    use domain::storage::security_keys::{list, record_use};
+    let (app, _folder) = spawn_app().await;
+    alice_with_a_key(&app).await;
+    let account: i64 =
+        sqlx::query_scalar("SELECT id FROM users WHERE username = 'alice'").fetch_one(&app.db).await.unwrap();
+    let first = list(&app.db, account).await.unwrap().pop().unwrap();
+    let second = list(&app.db, account).await.unwrap().pop().unwrap();
+    let credential = with_counter(&first.credential, 7);
+    assert!(record_use(&app.db, &first, &credential, app.clock.now()).await.unwrap(), "the first use is recorded");
+    assert!(
+        !record_use(&app.db, &second, &credential, app.clock.now()).await.unwrap(),
+        "the second read the counter before the first use: not recorded"
+    );
+}
+
+/// `key` (a stored credential) with its signature counter set to `counter`.
+fn with_counter<K: serde::Serialize + serde::de::DeserializeOwned>(key: &K, counter: u32) -> K {
+    let mut form = serde_json::to_value(key).unwrap();
+    form["cred"]["counter"] = counter.into();
+    serde_json::from_value(form).unwrap()
+}

@@ -1,10 +1,16 @@
 //! Recovery codes: ten single-use codes that replace the phone when it is lost.
 //!
 //! Each code is 10 characters from a 32-letter alphabet (50 bits from the OS CSPRNG), shown as
-//! `xxxxx-xxxxx`. Input is case-insensitive and dashes or spaces are optional. Only a salted
-//! SHA-256 of each code is stored: a 50-bit random code needs no slow hash to resist guessing
-//! online, and the per-code salt keeps precomputed tables useless.
+//! `xxxxx-xxxxx`. Input is case-insensitive and dashes or spaces are optional.
+//!
+//! Stored form: a random salt and HMAC-SHA256(k, SHA-256(salt ‖ code)), where k is derived from
+//! the key that seals the TOTP secrets (`RecoveryCodeKey`). 50 bits are few enough to try them
+//! all against a plain hash; a copy of the database without k gives nothing to test a guess
+//! against. The inner salted SHA-256 is how codes were stored before: a row in that form becomes
+//! the keyed form by hashing what it holds (`wrap_unkeyed`), without knowing the code.
 
+use super::secret_box::KEY_BYTES;
+use hmac::{Hmac, Mac};
 use rand::{rngs::OsRng, Rng, RngCore};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -42,26 +48,75 @@ pub fn too_long(input: &str) -> bool {
         || input.chars().filter(|c| !c.is_whitespace() && *c != '-').count() > CODE_LENGTH
 }
 
-/// What is stored for one code: a random salt and SHA-256(salt ‖ code).
+/// What the subkey is derived with: HMAC-SHA256(TOTP encryption key, this label). The label
+/// keeps it apart from every other use of that key.
+const KEY_LABEL: &[u8] = b"totp-signin recovery-code hash key v1";
+
+/// The key recovery codes are hashed under: derived from the TOTP encryption key, used for
+/// nothing else. Kept out of `Debug` output and never serialised.
+#[derive(Clone)]
+pub struct RecoveryCodeKey {
+    mac: Hmac<Sha256>,
+}
+
+impl std::fmt::Debug for RecoveryCodeKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecoveryCodeKey(..)")
+    }
+}
+
+/// HMAC takes a key of any length: this error cannot happen, and is reported rather than assumed.
+#[derive(Debug, thiserror::Error)]
+#[error("the recovery-code key could not be derived")]
+pub struct KeyError;
+
+impl RecoveryCodeKey {
+    pub fn derive(encryption_key: &[u8; KEY_BYTES]) -> Result<Self, KeyError> {
+        let mut derive = Hmac::<Sha256>::new_from_slice(encryption_key).map_err(|_| KeyError)?;
+        derive.update(KEY_LABEL);
+        let subkey = derive.finalize().into_bytes();
+        Ok(Self { mac: Hmac::<Sha256>::new_from_slice(&subkey).map_err(|_| KeyError)? })
+    }
+
+    fn hash(&self, unkeyed: &[u8]) -> Vec<u8> {
+        let mut mac = self.mac.clone();
+        mac.update(unkeyed);
+        mac.finalize().into_bytes().to_vec()
+    }
+}
+
+/// What is stored for one code: a random salt and HMAC-SHA256(k, SHA-256(salt ‖ code)).
 pub struct StoredCode {
     pub salt: Vec<u8>,
     pub hash: Vec<u8>,
 }
 
-pub fn seal(display_code: &str) -> StoredCode {
+pub fn seal(key: &RecoveryCodeKey, display_code: &str) -> StoredCode {
     let canonical = normalize(display_code).unwrap_or_default();
     let mut salt = vec![0u8; SALT_BYTES];
     OsRng.fill_bytes(&mut salt);
-    let hash = digest(&salt, &canonical);
+    let hash = key.hash(&unkeyed_digest(&salt, &canonical));
     StoredCode { salt, hash }
 }
 
-/// Whether a canonical code matches a stored one (constant-time comparison).
-pub fn matches(canonical: &str, stored: &StoredCode) -> bool {
-    bool::from(digest(&stored.salt, canonical).ct_eq(&stored.hash))
+/// The stored forms of a set of codes.
+pub fn seal_set(key: &RecoveryCodeKey, display_codes: &[String]) -> Vec<StoredCode> {
+    display_codes.iter().map(|code| seal(key, code)).collect()
 }
 
-fn digest(salt: &[u8], canonical: &str) -> Vec<u8> {
+/// Whether a canonical code matches a stored one (constant-time comparison).
+pub fn matches(key: &RecoveryCodeKey, canonical: &str, stored: &StoredCode) -> bool {
+    bool::from(key.hash(&unkeyed_digest(&stored.salt, canonical)).ct_eq(&stored.hash))
+}
+
+/// The keyed form of a code stored as SHA-256(salt ‖ code) alone: what `seal` would have stored
+/// with the same salt.
+pub fn wrap_unkeyed(key: &RecoveryCodeKey, unkeyed_hash: &[u8]) -> Vec<u8> {
+    key.hash(unkeyed_hash)
+}
+
+/// SHA-256(salt ‖ code): the inner hash.
+fn unkeyed_digest(salt: &[u8], canonical: &str) -> Vec<u8> {
     let mut hasher = Sha256::new();
     hasher.update(salt);
     hasher.update(canonical.as_bytes());
@@ -86,22 +141,64 @@ mod tests {
         }
     }
 
+    fn key(byte: u8) -> RecoveryCodeKey {
+        RecoveryCodeKey::derive(&[byte; KEY_BYTES]).unwrap()
+    }
+
     #[test]
     fn input_is_case_insensitive_and_dashes_are_optional() {
         let code = "ab3de-fg7hj";
-        let stored = seal(code);
+        let stored = seal(&key(1), code);
         for typed in ["ab3de-fg7hj", "AB3DE-FG7HJ", "ab3defg7hj", " ab3de fg7hj "] {
-            assert!(matches(&normalize(typed).unwrap(), &stored), "{typed}");
+            assert!(matches(&key(1), &normalize(typed).unwrap(), &stored), "{typed}");
         }
-        assert!(!matches(&normalize("ab3de-fg7hk").unwrap(), &stored));
+        assert!(!matches(&key(1), &normalize("ab3de-fg7hk").unwrap(), &stored));
     }
 
     #[test]
     fn only_a_salted_hash_is_kept() {
-        let a = seal("ab3de-fg7hj");
-        let b = seal("ab3de-fg7hj");
+        let a = seal(&key(1), "ab3de-fg7hj");
+        let b = seal(&key(1), "ab3de-fg7hj");
         assert_ne!(a.hash, b.hash, "same code, different salt, different hash");
         assert!(!a.hash.windows(10).any(|w| w == b"ab3defg7hj"));
+    }
+
+    #[test]
+    fn the_stored_hash_is_not_one_a_copy_of_the_database_can_test_a_guess_against() {
+        let stored = seal(&key(1), "ab3de-fg7hj");
+        assert_ne!(stored.hash, unkeyed_digest(&stored.salt, "ab3defg7hj"), "not SHA-256(salt ‖ code)");
+        let plain = Sha256::new().chain_update(&stored.salt).chain_update(b"ab3defg7hj").finalize().to_vec();
+        assert_ne!(stored.hash, plain);
+    }
+
+    #[test]
+    fn another_key_does_not_verify_a_code() {
+        let stored = seal(&key(1), "ab3de-fg7hj");
+        assert!(matches(&key(1), "ab3defg7hj", &stored));
+        assert!(!matches(&key(2), "ab3defg7hj", &stored), "a different encryption key");
+    }
+
+    #[test]
+    fn the_key_is_derived_from_the_encryption_key_and_is_not_that_key() {
+        // HMAC-SHA256(k, label) as the key of the hash: computed here independently of `derive`.
+        let master = [1u8; KEY_BYTES];
+        let subkey = Hmac::<Sha256>::new_from_slice(&master).unwrap().chain_update(KEY_LABEL).finalize().into_bytes();
+        let inner = unkeyed_digest(b"salt", "ab3defg7hj");
+        let expected = Hmac::<Sha256>::new_from_slice(&subkey).unwrap().chain_update(&inner).finalize().into_bytes();
+        assert_eq!(key(1).hash(&inner), expected.to_vec());
+        let raw_key = Hmac::<Sha256>::new_from_slice(&master).unwrap().chain_update(&inner).finalize().into_bytes();
+        assert_ne!(key(1).hash(&inner), raw_key.to_vec(), "the encryption key itself is not used");
+    }
+
+    #[test]
+    fn a_code_stored_unkeyed_matches_once_wrapped() {
+        let salt = b"sixteen byte salt".to_vec();
+        let unkeyed = StoredCode { hash: unkeyed_digest(&salt, "ab3defg7hj"), salt };
+        let wrapped = StoredCode { hash: wrap_unkeyed(&key(1), &unkeyed.hash), salt: unkeyed.salt.clone() };
+        assert!(matches(&key(1), "ab3defg7hj", &wrapped));
+        assert!(!matches(&key(1), "ab3defg7hk", &wrapped));
+        assert!(!matches(&key(2), "ab3defg7hj", &wrapped));
+        assert!(!matches(&key(1), "ab3defg7hj", &unkeyed), "the unkeyed form itself is not accepted");
     }
 
     #[test]

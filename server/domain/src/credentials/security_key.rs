@@ -4,7 +4,7 @@
 //! site (a phishing copy of this one) is refused.
 
 use crate::{error::AuthError, settings::Settings};
-use webauthn_rs::prelude::{Url, Webauthn, WebauthnBuilder};
+use webauthn_rs::prelude::{SecurityKey, Url, Webauthn, WebauthnBuilder};
 
 /// A ceremony (the challenge, then the key's answer) must end within this.
 pub const CEREMONY_SECONDS: i64 = 5 * 60;
@@ -41,6 +41,24 @@ pub fn relying_party(settings: &Settings) -> Result<Webauthn, AuthError> {
         .map_err(|e| misconfigured(format!("relying party {rp_id:?} for {origin}: {e}")))
 }
 
+/// The signature counter a key's credential holds (the count of its last accepted use; 0 for a
+/// key that keeps none). `webauthn-rs` keeps it private; it is read from the credential's
+/// serialised form, which is also its stored form.
+pub fn signature_counter(key: &SecurityKey) -> Result<u32, AuthError> {
+    let form = serde_json::to_value(key).map_err(|e| AuthError::unexpected(format!("a security key's form: {e}")))?;
+    form.pointer("/cred/counter")
+        .and_then(serde_json::Value::as_u64)
+        .and_then(|counter| u32::try_from(counter).ok())
+        .ok_or_else(|| AuthError::unexpected("a security key's credential has no signature counter"))
+}
+
+/// Whether an answer's counter `answered` shows the key was used after the stored use
+/// (`stored`): it must move forward, unless the key keeps no counter (both zero). A counter that
+/// did not move is a copy of the key, or a use racing this one.
+pub fn counter_moved_on(stored: u32, answered: u32) -> bool {
+    (stored == 0 && answered == 0) || answered > stored
+}
+
 fn is_loopback(host: &str) -> bool {
     host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
@@ -66,5 +84,15 @@ mod tests {
         // The default address of this computer: by its name.
         assert_eq!(origins("http://127.0.0.1:3000", None).unwrap(), ["http://localhost:3000/"]);
         assert!(matches!(origins("http://192.0.2.7:3000", None), Err(AuthError::BadInput(_))), "no IP address");
+    }
+
+    #[test]
+    fn a_counter_must_move_forward_unless_the_key_keeps_none() {
+        assert!(counter_moved_on(0, 0), "a key without a counter");
+        assert!(counter_moved_on(0, 1));
+        assert!(counter_moved_on(5, 6));
+        assert!(!counter_moved_on(6, 6), "the same count twice");
+        assert!(!counter_moved_on(6, 5), "backwards");
+        assert!(!counter_moved_on(6, 0), "a counter that stopped");
     }
 }

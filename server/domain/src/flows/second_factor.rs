@@ -130,7 +130,9 @@ pub async fn verify_recovery_code(
     let (db, now) = (&services.db, services.now());
     throttle::reserve_second_factor_attempt(db, account.id, SecondFactorKind::RecoveryCode, now).await?;
     let redeemed = match recovery_codes::normalize(typed) {
-        Some(canonical) => accounts::redeem_recovery_code(db, account.id, &canonical, now).await?,
+        Some(canonical) => {
+            accounts::redeem_recovery_code(db, &services.recovery_codes, account.id, &canonical, now).await?
+        }
         None => false,
     };
     if !redeemed {

@@ -16,13 +16,13 @@ use crate::{
     credentials::{
         recovery_codes,
         secret_box::sha256_hex,
-        security_key::{relying_party, CEREMONY_SECONDS},
+        security_key::{counter_moved_on, relying_party, signature_counter, CEREMONY_SECONDS},
     },
     error::AuthError,
     services::Services,
     storage::{
         accounts::{self, Account},
-        security_keys::{self, Added, Purpose, StoredKey},
+        security_keys::{self, Added, Purpose, Removed, StoredKey},
         security_log::Event,
         throttle::{self, SecondFactorKind},
     },
@@ -127,7 +127,8 @@ pub async fn finish_adding(
     })?;
     let first_factor = !account.two_factor_on();
     let codes = first_factor.then(recovery_codes::generate_set);
-    let recovery = codes.as_deref().map(|codes| (codes, account.session_epoch));
+    let sealed = codes.as_deref().map(|codes| recovery_codes::seal_set(&services.recovery_codes, codes));
+    let recovery = sealed.as_deref().map(|sealed| (sealed, account.session_epoch));
     match security_keys::add(db, account.id, &name, &key, recovery, now).await? {
         Added::Key => {}
         Added::TurnedTwoFactorOn { epoch } => {
@@ -153,7 +154,8 @@ pub async fn finish_adding(
 
 /// Removes a key. A recent sign-in is needed; when it is the account's last second factor (no
 /// app, no other key), removing it turns 2FA off, so it needs the password and a recovery code
-/// too, as turning 2FA off does.
+/// too, as turning 2FA off does. Whether a second factor remains is decided by the database as
+/// the key is deleted, so two removals at once cannot take the last two factors without that.
 #[tracing::instrument(skip_all)]
 pub async fn remove(
     services: &Services,
@@ -173,16 +175,32 @@ pub async fn remove(
         .find(|k| k.id == key_id)
         .ok_or_else(|| AuthError::BadInput("There is no such key on this account.".into()))?;
     let address = session.client_address();
-    let last_factor = account.otp_secret.is_none() && keys.len() == 1;
-    if last_factor {
-        let proof = second_factor::code_or_recovery_code(otp)?;
-        reauthentication::check_factors(services, session, &account, password, Some(&proof)).await?;
-        let raised = accounts::disable_two_factor(&services.db, account.id, Some(account.session_epoch)).await?;
-        account_change::finish(services, session, &account, raised, Event::TwoFactorDisabled, AuthError::TwoFactorOff)
-            .await?;
-    } else if !security_keys::remove(&services.db, account.id, key_id).await? {
-        return Err(AuthError::BadInput("There is no such key on this account.".into()));
+    if account.otp_secret.is_some() || keys.len() > 1 {
+        match security_keys::remove_unless_last(&services.db, account.id, key_id).await? {
+            Removed::Key => {
+                services.log_key(account.id, Event::SecurityKeyRemoved, &key.name, address).await;
+                return Ok(key.name.clone());
+            }
+            Removed::NoSuchKey => return Err(AuthError::BadInput("There is no such key on this account.".into())),
+            // The last factor after all: another went meanwhile (a removal racing this one).
+            Removed::LastFactor => {}
+        }
     }
+    // The last second factor: removing it is turning 2FA off (every key goes, the other sessions
+    // end, the apps' tokens are revoked), with the password and a code.
+    let given = |field: &Option<String>| field.as_deref().is_some_and(|value| !value.trim().is_empty());
+    if !given(&password) || !given(&otp) {
+        return Err(AuthError::BadInput(
+            "This key is your account's last second factor: removing it turns two-factor authentication off, \
+             so enter your password and a recovery code too."
+                .into(),
+        ));
+    }
+    let proof = second_factor::code_or_recovery_code(otp)?;
+    reauthentication::check_factors(services, session, &account, password, Some(&proof)).await?;
+    let raised = accounts::disable_two_factor(&services.db, account.id, Some(account.session_epoch)).await?;
+    account_change::finish(services, session, &account, raised, Event::TwoFactorDisabled, AuthError::TwoFactorOff)
+        .await?;
     services.log_key(account.id, Event::SecurityKeyRemoved, &key.name, address).await;
     Ok(key.name.clone())
 }
@@ -246,16 +264,30 @@ async fn check_answer(
             });
         }
     };
+    // The answer was checked against the counter kept when the challenge was made; a use since
+    // then (a copy of the key answering another challenge) has moved the stored one on.
     let keys = security_keys::list(db, account.id).await?;
-    let Some(mut key) = keys.into_iter().find(|k| k.credential.cred_id() == result.cred_id()) else {
+    let key = keys.into_iter().find(|k| k.credential.cred_id() == result.cred_id());
+    let recorded = match key {
         // Removed between the challenge and the answer.
+        None => None,
+        Some(key) if !counter_moved_on(signature_counter(&key.credential)?, result.counter()) => None,
+        Some(key) => {
+            let mut updated = key.credential.clone();
+            updated.update_credential(&result);
+            security_keys::record_use(db, &key, &updated, now).await?.then_some(key.name)
+        }
+    };
+    let Some(name) = recorded else {
+        tracing::warn!(user_id = account.id, "a security key's answer was refused: the key was removed or used since");
         services.log(account.id, Event::SecurityKeyRejected, address).await;
+        if failures == throttle::SECOND_FACTOR_LOCK_FAILURES {
+            services.log(account.id, Event::CodesLocked, address).await;
+        }
         return Err(AuthError::SecurityKeyRejected);
     };
-    key.credential.update_credential(&result);
-    security_keys::record_use(db, key.id, &key.credential, now).await?;
     throttle::clear_second_factor_failures(db, account.id).await?;
-    Ok(key.name)
+    Ok(name)
 }
 
 /// The sign-in's second step with a key: the challenge, for a session past its password step.

@@ -51,7 +51,8 @@ pub async fn regenerate_recovery_codes(
         second_factor::verify_code(services, &account, &code, session.client_address()).await?;
     }
     let codes = recovery_codes::generate_set();
-    let raised = accounts::regenerate_recovery_codes(&services.db, account.id, &codes, account.session_epoch).await?;
+    let sealed = recovery_codes::seal_set(&services.recovery_codes, &codes);
+    let raised = accounts::regenerate_recovery_codes(&services.db, account.id, &sealed, account.session_epoch).await?;
     let event = Event::RecoveryCodesRegenerated;
     account_change::finish(services, session, &account, raised, event, AuthError::TwoFactorOff).await?;
     Ok(codes)

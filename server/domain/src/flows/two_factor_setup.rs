@@ -104,6 +104,7 @@ pub async fn confirm(
         return Err(AuthError::CodeRejected);
     };
     let codes = recovery_codes::generate_set();
+    let sealed = recovery_codes::seal_set(&services.recovery_codes, &codes);
     let raised = accounts::enable_two_factor(
         db,
         &services.secret_box,
@@ -111,7 +112,7 @@ pub async fn confirm(
         &secret,
         &params,
         confirmed,
-        &codes,
+        &sealed,
         account.session_epoch,
         now,
     )

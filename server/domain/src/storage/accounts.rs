@@ -5,7 +5,7 @@ use crate::{
     credentials::{
         otp::OtpSecret,
         otp_params::{OtpKind, OtpParams},
-        recovery_codes::{self, StoredCode},
+        recovery_codes::{self, RecoveryCodeKey, StoredCode},
         secret_box::{otp_secret_context, SecretBox},
     },
     input::Username,
@@ -168,7 +168,7 @@ pub async fn enable_two_factor(
     secret: &OtpSecret,
     params: &OtpParams,
     confirmed_factor: u64,
-    recovery: &[String],
+    recovery: &[StoredCode],
     caller_epoch: i64,
     now: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
@@ -202,23 +202,59 @@ pub async fn enable_two_factor(
     Ok(Some(epoch))
 }
 
+/// `recovery_codes.hash_version` of a code kept as HMAC-SHA256(k, SHA-256(salt ‖ code)); rows of
+/// version 0 hold SHA-256(salt ‖ code) alone (as stored before), until `key_unkeyed_recovery_codes`.
+const KEYED: i64 = 1;
+
 /// Replaces the account's recovery codes (the old set stops working at once).
 pub(crate) async fn store_recovery_codes(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     account_id: i64,
-    codes: &[String],
+    codes: &[StoredCode],
 ) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(account_id).execute(&mut **tx).await?;
-    for code in codes {
-        let StoredCode { salt, hash } = recovery_codes::seal(code);
-        sqlx::query("INSERT INTO recovery_codes (user_id, salt, code_hash) VALUES ($1, $2, $3)")
+    for StoredCode { salt, hash } in codes {
+        sqlx::query("INSERT INTO recovery_codes (user_id, salt, code_hash, hash_version) VALUES ($1, $2, $3, $4)")
             .bind(account_id)
             .bind(salt)
             .bind(hash)
+            .bind(KEYED)
             .execute(&mut **tx)
             .await?;
     }
     Ok(())
+}
+
+/// Brings recovery codes stored as SHA-256(salt ‖ code) alone to the keyed form, by hashing what
+/// each row holds under `key`; returns how many rows this call changed. Each row changes once,
+/// from version 0 to `KEYED`, in one conditional statement: instances running this at once (or
+/// twice) leave every row keyed exactly once.
+pub async fn key_unkeyed_recovery_codes(db: &AnyPool, key: &RecoveryCodeKey) -> Result<u64, sqlx::Error> {
+    const BATCH: i64 = 500;
+    let mut changed = 0;
+    loop {
+        let rows = sqlx::query("SELECT id, code_hash FROM recovery_codes WHERE hash_version = 0 ORDER BY id LIMIT $1")
+            .bind(BATCH)
+            .fetch_all(db)
+            .await?;
+        if rows.is_empty() {
+            return Ok(changed);
+        }
+        let mut tx = db.begin().await?;
+        for row in rows {
+            let unkeyed: Vec<u8> = row.try_get("code_hash")?;
+            let keyed = sqlx::query(
+                "UPDATE recovery_codes SET code_hash = $1, hash_version = $2 WHERE id = $3 AND hash_version = 0",
+            )
+            .bind(recovery_codes::wrap_unkeyed(key, &unkeyed))
+            .bind(KEYED)
+            .bind(row.try_get::<i64, _>("id")?)
+            .execute(&mut *tx)
+            .await?;
+            changed += keyed.rows_affected();
+        }
+        tx.commit().await?;
+    }
 }
 
 /// A new set of recovery codes for an account with 2FA on; ends its other sessions. Returns
@@ -227,7 +263,7 @@ pub(crate) async fn store_recovery_codes(
 pub async fn regenerate_recovery_codes(
     db: &AnyPool,
     account_id: i64,
-    codes: &[String],
+    codes: &[StoredCode],
     caller_epoch: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
     let mut tx = db.begin().await?;
@@ -276,8 +312,7 @@ pub async fn disable_two_factor(
         return Ok(None);
     };
     let epoch: i64 = row.try_get("session_epoch")?;
-    store_recovery_codes(&mut tx, account_id, &[]).await?;
-    for table in ["totp_enrollments", "security_keys", "webauthn_ceremonies"] {
+    for table in ["recovery_codes", "totp_enrollments", "security_keys", "webauthn_ceremonies"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1")).bind(account_id).execute(&mut *tx).await?;
     }
     // What apps were given on the strength of the second factor goes with it.
@@ -335,21 +370,29 @@ pub async fn remember_hotp_resync(db: &AnyPool, account_id: i64, counter: u64) -
     Ok(())
 }
 
-/// Spends a recovery code: true when `canonical` matched an unused code, which is now used.
+/// Spends a recovery code: true when `canonical` matched an unused code, which is now used. A
+/// row still in the unkeyed form (written by an older version of the server since this one
+/// started) is compared in the keyed form too.
 pub async fn redeem_recovery_code(
     db: &AnyPool,
+    key: &RecoveryCodeKey,
     account_id: i64,
     canonical: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
-    let rows = sqlx::query("SELECT id, salt, code_hash FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
-        .bind(account_id)
-        .fetch_all(db)
-        .await?;
+    let rows = sqlx::query(
+        "SELECT id, salt, code_hash, hash_version FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
+    )
+    .bind(account_id)
+    .fetch_all(db)
+    .await?;
     let mut matched = None;
     for row in rows {
-        let stored = StoredCode { salt: row.try_get("salt")?, hash: row.try_get("code_hash")? };
-        if recovery_codes::matches(canonical, &stored) {
+        let mut stored = StoredCode { salt: row.try_get("salt")?, hash: row.try_get("code_hash")? };
+        if row.try_get::<i64, _>("hash_version")? != KEYED {
+            stored.hash = recovery_codes::wrap_unkeyed(key, &stored.hash);
+        }
+        if recovery_codes::matches(key, canonical, &stored) {
             matched = Some(row.try_get::<i64, _>("id")?);
         }
     }

@@ -4,6 +4,7 @@
 //! answer takes it out with one `DELETE … RETURNING`, so it is used once.
 
 use super::accounts::store_recovery_codes;
+use crate::credentials::recovery_codes::StoredCode;
 use sqlx::{AnyPool, Row};
 use webauthn_rs::prelude::{SecurityKey, Uuid};
 
@@ -14,6 +15,8 @@ pub struct StoredKey {
     pub created_at: i64,
     pub last_used_at: Option<i64>,
     pub credential: SecurityKey,
+    /// `credential` as the database holds it: a use writes its new counter only over this.
+    pub stored_credential: String,
 }
 
 fn decode(e: serde_json::Error) -> sqlx::Error {
@@ -34,12 +37,14 @@ pub async fn list(db: &AnyPool, account_id: i64) -> Result<Vec<StoredKey>, sqlx:
     .await?;
     rows.into_iter()
         .map(|row| {
+            let stored_credential: String = row.try_get("credential")?;
             Ok(StoredKey {
                 id: row.try_get("id")?,
                 name: row.try_get("name")?,
                 created_at: row.try_get("created_at")?,
                 last_used_at: row.try_get("last_used_at")?,
-                credential: serde_json::from_str(&row.try_get::<String, _>("credential")?).map_err(decode)?,
+                credential: serde_json::from_str(&stored_credential).map_err(decode)?,
+                stored_credential,
             })
         })
         .collect()
@@ -79,7 +84,7 @@ pub async fn add(
     account_id: i64,
     name: &str,
     credential: &SecurityKey,
-    recovery: Option<(&[String], i64)>,
+    recovery: Option<(&[StoredCode], i64)>,
     now: i64,
 ) -> Result<Added, sqlx::Error> {
     let credential_id: &[u8] = credential.cred_id();
@@ -129,25 +134,69 @@ pub async fn add(
     Ok(epoch.map_or(Added::Key, |epoch| Added::TurnedTwoFactorOn { epoch }))
 }
 
-/// Removes one of the account's keys; `false` when it has no such key.
-pub async fn remove(db: &AnyPool, account_id: i64, key_id: i64) -> Result<bool, sqlx::Error> {
-    let removed = sqlx::query("DELETE FROM security_keys WHERE id = $1 AND user_id = $2")
-        .bind(key_id)
-        .bind(account_id)
-        .execute(db)
-        .await?;
-    Ok(removed.rows_affected() == 1)
+/// What removing a key did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Removed {
+    /// The key is gone, and the account still has a second factor (its app or another key).
+    Key,
+    /// The account has no such key.
+    NoSuchKey,
+    /// The key is the account's last second factor: it is still there (removing it is turning
+    /// 2FA off, which takes the password and a code).
+    LastFactor,
 }
 
-/// After a key signed in: its new counter, and when.
-pub async fn record_use(db: &AnyPool, key_id: i64, credential: &SecurityKey, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE security_keys SET credential = $1, last_used_at = $2 WHERE id = $3")
-        .bind(serde_json::to_string(credential).map_err(encode)?)
-        .bind(now)
-        .bind(key_id)
-        .execute(db)
-        .await?;
-    Ok(())
+/// Removes one of the account's keys, only while a second factor remains after it: of two
+/// removals racing for an account's last two keys, one removes its key and the other finds
+/// `LastFactor`. The condition and the deletion are one statement; on PostgreSQL, whose
+/// statements each see the rows committed when they start, the account's row is locked first,
+/// so a removal waits for one under way and then sees its result (SQLite has one writer at a
+/// time: the order is given).
+pub async fn remove_unless_last(db: &AnyPool, account_id: i64, key_id: i64) -> Result<Removed, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    if tx.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind(account_id).fetch_optional(&mut *tx).await?;
+    }
+    let removed = sqlx::query(
+        "DELETE FROM security_keys WHERE id = $1 AND user_id = $2
+           AND (EXISTS (SELECT 1 FROM users u WHERE u.id = $2 AND u.totp_secret IS NOT NULL)
+                OR EXISTS (SELECT 1 FROM security_keys k WHERE k.user_id = $2 AND k.id <> $1))",
+    )
+    .bind(key_id)
+    .bind(account_id)
+    .execute(&mut *tx)
+    .await?;
+    let outcome = if removed.rows_affected() == 1 {
+        Removed::Key
+    } else {
+        let kept = sqlx::query("SELECT 1 FROM security_keys WHERE id = $1 AND user_id = $2")
+            .bind(key_id)
+            .bind(account_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if kept.is_some() {
+            Removed::LastFactor
+        } else {
+            Removed::NoSuchKey
+        }
+    };
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// After a key signed in: its new counter, and when. Written only over the credential as it was
+/// read (`read`): of two uses checked against the same stored counter, one writes and the other
+/// finds it changed (`false`: that use is refused).
+pub async fn record_use(db: &AnyPool, read: &StoredKey, updated: &SecurityKey, now: i64) -> Result<bool, sqlx::Error> {
+    let written =
+        sqlx::query("UPDATE security_keys SET credential = $1, last_used_at = $2 WHERE id = $3 AND credential = $4")
+            .bind(serde_json::to_string(updated).map_err(encode)?)
+            .bind(now)
+            .bind(read.id)
+            .bind(&read.stored_credential)
+            .execute(db)
+            .await?;
+    Ok(written.rows_affected() == 1)
 }
 
 /// What a ceremony is for.
