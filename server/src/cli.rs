@@ -109,6 +109,8 @@ pub enum UserCommand {
         /// The display name.
         #[arg(long = "name")]
         display_name: Option<String>,
+        /// The email address, which the operator vouches for: it counts as verified, and apps
+        /// are given it. An address belongs to one account only (compared without regard to case).
         #[arg(long)]
         email: Option<String>,
     },

@@ -388,6 +388,36 @@ fn groups_and_profile_are_set_by_the_operator() {
     assert_eq!(stdout(&server(&["user", "groups", "alice", ""], &db, None)).trim(), "alice is in no group");
 }
 
+/// An address belongs to one account only, compared without regard to case: the operator is told
+/// which account holds it, and nothing is changed.
+#[test]
+fn the_operator_cannot_give_two_accounts_one_email_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    for name in ["alice", "bob"] {
+        assert!(server(&["user", "add", name], &db, Some("correct horse battery\n")).status.success());
+    }
+    assert!(server(&["user", "set", "alice", "--email", "Alice@Example.test"], &db, None).status.success());
+    let o = server(&["user", "set", "bob", "--name", "Bob", "--email", "alice@example.TEST"], &db, None);
+    assert!(!o.status.success(), "{}", stdout(&o));
+    let said = stderr(&o);
+    assert!(said.contains("\"alice@example.TEST\" already belongs to alice"), "{said}");
+    assert!(server(&["user", "set", "alice", "--email", "alice@example.test"], &db, None).status.success(), "its own");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let stored: Vec<(String, Option<String>, Option<String>)> = rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+        sqlx::query_as("SELECT username, display_name, email FROM users ORDER BY username")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+    });
+    assert_eq!(
+        stored,
+        [("alice".into(), None, Some("alice@example.test".into())), ("bob".into(), None, None)],
+        "bob unchanged, even his name"
+    );
+}
+
 /// `server authz check` says which rule matches a request and what it decides.
 #[test]
 fn authz_check_names_the_rule_and_the_decision() {

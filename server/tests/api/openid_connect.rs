@@ -547,7 +547,7 @@ fn base64_encode(text: &str) -> String {
 }
 
 /// The contract's details relying parties depend on: what discovery lists, CORS on the four
-/// endpoints for apps, the scope claims (display name, email never verified, groups as a list),
+/// endpoints for apps, the scope claims (display name, an email the operator set, groups as a list),
 /// no `nonce` unless one was sent, `client_secret_post`, userinfo by `POST`, and sign-out by
 /// `id_token_hint`.
 #[tokio::test]
@@ -599,9 +599,7 @@ async fn the_details_relying_parties_depend_on() {
     let id: i64 =
         sqlx::query_scalar("SELECT id FROM users WHERE username_key = 'alice'").fetch_one(&app.db).await.unwrap();
     domain::storage::accounts::set_groups(&app.db, id, &["admins".into(), "dev".into()]).await.unwrap();
-    domain::storage::accounts::set_profile(&app.db, id, Some("Alice Liddell"), Some("alice@example.test"))
-        .await
-        .unwrap();
+    app.operator(&["user", "set", "alice", "--name", "Alice Liddell", "--email", "alice@example.test"]);
     let authorize = app.url(&format!(
         "/oidc/authorize?response_type=code&client_id=wiki&redirect_uri={}&scope=openid%20profile%20email%20groups",
         redirect_param()
@@ -636,7 +634,7 @@ async fn the_details_relying_parties_depend_on() {
         assert_eq!(answer["preferred_username"], "alice", "{answer}");
         assert_eq!(answer["name"], "Alice Liddell", "{answer}");
         assert_eq!(answer["email"], "alice@example.test", "{answer}");
-        assert_eq!(answer["email_verified"], false, "{answer}");
+        assert_eq!(answer["email_verified"], true, "set by the operator: {answer}");
         assert_eq!(answer["groups"], serde_json::json!(["admins", "dev"]), "{answer}");
         assert_eq!(answer["sub"], claims["sub"]);
     }
@@ -649,6 +647,48 @@ async fn the_details_relying_parties_depend_on() {
         .unwrap();
     assert_eq!(location(&r), "http://app.example.test/bye?state=x", "the hint names the client");
     assert_eq!(app.me(&browser).await.status(), StatusCode::UNAUTHORIZED, "signed out");
+}
+
+/// Apps are given an address only once it is verified, and `email_verified` says so: an address
+/// the person typed is not given (`email_verified: false`), one the operator set is (`true`), in
+/// the ID token and from userinfo, whose next answer follows a change at once.
+#[tokio::test]
+async fn the_email_claim_carries_only_a_verified_address() {
+    let (app, _folder, browser) = alice_with_spa().await;
+    let code_with_email = || async {
+        let url = app.url(&format!(
+            "/oidc/authorize?response_type=code&client_id=spa&redirect_uri={}&scope=openid%20email&code_challenge={CHALLENGE}&code_challenge_method=S256",
+            redirect_param()
+        ));
+        query_param(&location(&browser.get(url).send().await.unwrap()), "code").expect("a code")
+    };
+    let r = app.post(&browser, "profile", &[("display_name", ""), ("email", "alice@example.test")]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let (status, tokens) = exchange(&app, &code_with_email().await).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let userinfo = || async {
+        let r = rp_http().get(app.url("/oidc/userinfo")).bearer_auth(&access).send().await.unwrap();
+        r.json::<serde_json::Value>().await.unwrap()
+    };
+    for answer in [jwt_part(tokens["id_token"].as_str().unwrap(), 1), userinfo().await] {
+        assert!(answer.get("email").is_none(), "typed by the person: not given: {answer}");
+        assert_eq!(answer["email_verified"], false, "{answer}");
+    }
+
+    app.operator(&["user", "set", "alice", "--email", "alice@example.test"]);
+    let (status, tokens) = exchange(&app, &code_with_email().await).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    for answer in [jwt_part(tokens["id_token"].as_str().unwrap(), 1), userinfo().await] {
+        assert_eq!(answer["email"], "alice@example.test", "set by the operator: {answer}");
+        assert_eq!(answer["email_verified"], true, "{answer}");
+    }
+
+    let r = app.post(&browser, "profile", &[("display_name", ""), ("email", "alice@elsewhere.test")]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let answer = userinfo().await;
+    assert!(answer.get("email").is_none(), "changed by the person: not verified any more: {answer}");
+    assert_eq!(answer["email_verified"], false, "{answer}");
 }
 
 /// Turning 2FA off revokes what apps were given, even a token userinfo has just answered for

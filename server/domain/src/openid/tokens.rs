@@ -315,10 +315,12 @@ fn claims_of(subject: String, grant: &Grant, identity: &Identity) -> Map<String,
         claims.insert("name".into(), json!(identity.display_name.clone().unwrap_or_else(|| identity.username.clone())));
     }
     if grant.has_scope("email") {
-        if let Some(email) = &identity.email {
+        // Only a verified address is given; `email_verified` says whether there is one.
+        let email = identity.verified_email();
+        if let Some(email) = email {
             claims.insert("email".into(), json!(email));
         }
-        claims.insert("email_verified".into(), json!(false));
+        claims.insert("email_verified".into(), json!(email.is_some()));
     }
     if grant.has_scope("groups") {
         claims.insert("groups".into(), json!(identity.groups));
