@@ -15,7 +15,7 @@ use reqwest::{header, Client, StatusCode};
 pub(crate) const REDIRECT: &str = "http://app.example.test/callback";
 pub(crate) const PASSWORD: &str = "correct horse battery";
 /// RFC 7636 Appendix B: a PKCE verifier and its S256 challenge.
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 pub(crate) const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// `REDIRECT` as a query parameter's value.

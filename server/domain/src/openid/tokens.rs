@@ -123,19 +123,10 @@ fn verifier_matches(verifier: &str, challenge: &str) -> bool {
     well_formed && URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) == challenge
 }
 
-/// Why `code` cannot be exchanged by this request, if it cannot.
-fn problem_with(
-    code: &Code,
-    client: &Client,
-    redirect_uri: Option<&str>,
-    verifier: Option<&str>,
-    now: i64,
-) -> Option<&'static str> {
+/// Why `code` cannot be exchanged by this request of its own client, if it cannot.
+fn problem_with(code: &Code, redirect_uri: Option<&str>, verifier: Option<&str>, now: i64) -> Option<&'static str> {
     if code.expires_at <= now {
         return Some("the code has expired");
-    }
-    if code.grant.client_id != client.client_id {
-        return Some("the code was issued to another client");
     }
     if redirect_uri != Some(code.binding.redirect_uri.as_str()) {
         return Some("redirect_uri differs from the authorization request's");
@@ -176,9 +167,14 @@ pub async fn exchange_code(
     let presented = code.ok_or_else(|| TokenError::new("invalid_request", "code is missing"))?;
     let code = Code::open(&services.code_sealing, presented)
         .ok_or_else(|| TokenError::new("invalid_grant", "unknown code"))?;
+    if code.grant.client_id != client.client_id {
+        // Refused before the code is touched: another client can neither spend a code that is
+        // not its own nor, with one used before, revoke what it gave.
+        return Err(TokenError::new("invalid_grant", "the code was issued to another client"));
+    }
     let code_hash = grants::hash(presented);
     let now = services.now();
-    if let Some(problem) = problem_with(&code, &client, redirect_uri, verifier, now) {
+    if let Some(problem) = problem_with(&code, redirect_uri, verifier, now) {
         // Spent whatever the outcome; a code used before also loses what it gave.
         if grants::spend(&services.db, &code, &code_hash).await? {
             grants::revoke_grant(&services.db, &code.grant.grant_id).await?;
