@@ -290,10 +290,19 @@ async fn oidc_command(config: &Config, command: OidcCommand) -> Result<Outcome, 
             policy,
             name,
             post_logout_redirect_uris,
+            allow_insecure_http,
         }) => {
             let policy = ClientPolicy::parse(&policy)
                 .ok_or_else(|| OperatorError::Refused(format!("--policy {policy:?}: use one_factor or two_factor")))?;
-            let client = NewClient { client_id, name, redirect_uris, post_logout_redirect_uris, public, policy };
+            let client = NewClient {
+                client_id,
+                name,
+                redirect_uris,
+                post_logout_redirect_uris,
+                public,
+                policy,
+                allow_insecure_http,
+            };
             let secret = clients::add(&db, &client, now).await.map_err(|e| OperatorError::Refused(e.to_string()))?;
             Ok(Outcome::Printed(match secret {
                 Some(secret) => format!(
