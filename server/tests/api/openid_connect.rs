@@ -330,11 +330,11 @@ async fn a_code_expires_after_a_minute_and_ending_other_sessions_revokes_tokens(
     assert_eq!(userinfo().await.unwrap().status(), StatusCode::UNAUTHORIZED);
 }
 
-/// `prompt=login` and a `max_age` shorter than the sign-in's age end the sign-in and send the
-/// visitor through the portal again; after the fresh sign-in the flow goes on (no loop). The
-/// end-session endpoint signs out and redirects only to a registered URI.
+/// `prompt=login` and a `max_age` shorter than the sign-in's age send the visitor through the
+/// portal's sign-in form again before a code is issued; after the fresh sign-in the flow goes on
+/// (no loop), and the way back gives one code only.
 #[tokio::test]
-async fn prompt_login_and_max_age_force_a_fresh_sign_in_and_end_session_signs_out() {
+async fn prompt_login_and_max_age_force_a_fresh_sign_in_before_a_code() {
     let (app, _folder, browser) = alice_with_spa().await;
     let redirect = redirect_param();
     let challenge = CHALLENGE;
@@ -351,31 +351,149 @@ async fn prompt_login_and_max_age_force_a_fresh_sign_in_and_end_session_signs_ou
         app.advance(120);
         let to_login = get(format!("{base}{extra}")).await;
         assert!(to_login.starts_with("/login?rd="), "{extra}: a fresh sign-in first: {to_login}");
-        assert_eq!(app.me(&browser).await.status(), StatusCode::UNAUTHORIZED, "{extra}: the old sign-in is over");
         let rd = query_param(&to_login, "rd").unwrap();
         assert!(!rd.contains("prompt=") && !rd.contains("max_age="), "the way back does not ask again: {rd}");
+        assert!(get(rd.clone()).await.starts_with("/login?rd="), "{extra}: no code before the fresh sign-in");
         let r = app.form_post(&browser, "login", &[("username", "alice"), ("password", PASSWORD), ("rd", &rd)]).await;
         assert_eq!(location(&r), rd);
         // Signing in took a few seconds: longer than max_age, which must not ask once more.
         app.advance(5);
-        assert!(get(rd).await.starts_with(REDIRECT), "{extra}: then the code");
+        assert!(get(rd.clone()).await.starts_with(REDIRECT), "{extra}: then the code");
+        assert!(get(rd).await.starts_with("/login?rd="), "{extra}: one code per fresh sign-in");
     }
+}
+
+/// An app (or any page) sending the browser to `prompt=login` does not end the session: it stays,
+/// for the portal and the apps, until a fresh sign-in completes; the sign-in form is shown though
+/// the visitor is signed in; and a fresh sign-in of a two-factor account needs its code too.
+#[tokio::test]
+async fn prompt_login_keeps_the_session_until_the_fresh_sign_in_completes() {
+    let (app, _folder) = provider().await;
+    register(&app, "spa", true, ClientPolicy::OneFactor).await;
+    let (totp, _) = app.user_with_two_factor("alice", PASSWORD).await;
+    let browser = app.new_client();
+    app.login(&browser, "alice", PASSWORD).await;
+    app.advance(30);
+    assert_eq!(app.submit_code(&browser, &app.code(&totp, 0)).await.status(), StatusCode::OK);
+    let url = app.url(&format!(
+        "/oidc/authorize?response_type=code&client_id=spa&redirect_uri={}&scope=openid&prompt=login&code_challenge={CHALLENGE}&code_challenge_method=S256",
+        redirect_param()
+    ));
+    let to_login = location(&browser.get(url).send().await.unwrap());
+    assert!(to_login.starts_with("/login?rd="), "{to_login}");
+    assert_eq!(app.me(&browser).await.status(), StatusCode::OK, "still signed in");
+    let form = browser.get(app.url(&to_login)).send().await.unwrap();
+    assert_eq!(form.status(), StatusCode::OK, "the sign-in form, not a redirect to the way back");
+    let rd = query_param(&to_login, "rd").unwrap();
+
+    let r = app.form_post(&browser, "login", &[("username", "alice"), ("password", PASSWORD), ("rd", &rd)]).await;
+    assert!(location(&r).starts_with("/login/2fa?rd="), "{}", location(&r));
+    let back = location(&browser.get(app.url(&rd)).send().await.unwrap());
+    assert!(!back.starts_with(REDIRECT), "the password alone is not the fresh sign-in: {back}");
+    app.advance(30);
+    let r = app.form_post(&browser, "login/2fa", &[("otp", &app.code(&totp, 0)), ("rd", &rd)]).await;
+    assert_eq!(location(&r), rd);
+    let back = location(&browser.get(app.url(&rd)).send().await.unwrap());
+    assert!(back.starts_with(REDIRECT) && query_param(&back, "code").is_some(), "{back}");
+    assert_eq!(app.me(&browser).await.status(), StatusCode::OK);
+}
+
+/// The confirmation page's form, submitted as the browser would from the page (same origin).
+async fn confirm_sign_out(app: &TestApp, browser: &Client, page: &str) -> reqwest::Response {
+    let unescape =
+        |text: &str| text.replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+    let form = page.split("<form ").nth(1).expect("a form on the page");
+    assert!(form.starts_with("method=\"post\""), "{form}");
+    let action = form.split("action=\"").nth(1).unwrap().split('"').next().unwrap();
+    let fields: Vec<(String, String)> = form
+        .split("<input ")
+        .skip(1)
+        .map(|input| {
+            let attribute =
+                |name: &str| unescape(input.split(&format!("{name}=\"")).nth(1).unwrap().split('"').next().unwrap());
+            (attribute("name"), attribute("value"))
+        })
+        .collect();
+    browser.post(app.url(action)).header(header::ORIGIN, app.address.as_str()).form(&fields).send().await.unwrap()
+}
+
+/// A sign-out asked for by a link or a redirect from anywhere, without an `id_token_hint` this
+/// provider signed for the signed-in account, ends nothing: a page asks the person, whose answer
+/// (a same-origin form post; refused from another site) signs out and goes back to the app's
+/// registered URI with its `state`. A valid hint signs out at once.
+#[tokio::test]
+async fn end_session_asks_the_person_unless_the_app_proves_who_is_signed_in() {
+    let (app, _folder, browser) = alice_with_spa().await;
+    let bye = form_urlencoded::byte_serialize(b"http://app.example.test/bye").collect::<String>();
+    let logout = format!("/oidc/logout?client_id=spa&post_logout_redirect_uri={bye}&state=see%20you");
+    let (status, alice_tokens) = exchange(&app, &code_for_spa(&app, &browser).await).await;
+    assert_eq!(status, StatusCode::OK, "{alice_tokens}");
+    let alice_hint = alice_tokens["id_token"].as_str().unwrap().to_owned();
+    let bob = app.new_client();
+    app.register(&bob, "bob", PASSWORD).await;
+    let (status, bob_tokens) = exchange(&app, &code_for_spa(&app, &bob).await).await;
+    assert_eq!(status, StatusCode::OK, "{bob_tokens}");
+    let bob_hint = bob_tokens["id_token"].as_str().unwrap().to_owned();
+    let parts: Vec<&str> = alice_hint.split('.').collect();
+    let mut claims = jwt_part(&alice_hint, 1);
+    claims["iat"] = serde_json::json!(0);
+    let forged_claims = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, claims.to_string());
+    let altered = format!("{}.{forged_claims}.{}", parts[0], parts[2]);
+
+    for hint in [None, Some(bob_hint.as_str()), Some(altered.as_str()), Some("not.a.token")] {
+        let url = match hint {
+            Some(hint) => format!("{logout}&id_token_hint={hint}"),
+            None => logout.clone(),
+        };
+        let r = browser.get(app.url(&url)).send().await.unwrap();
+        assert_eq!((r.status(), location(&r)), (StatusCode::OK, String::new()), "{hint:?}: a page, no redirect");
+        let page = r.text().await.unwrap();
+        assert!(page.contains("Sign out?") && page.contains("method=\"post\""), "{page}");
+        assert_eq!(app.me(&browser).await.status(), StatusCode::OK, "{hint:?}: still signed in");
+    }
+    // A valid hint for another client than the one named: asks too.
     let r = browser
-        .get(app.url(&format!(
-            "/oidc/logout?client_id=spa&post_logout_redirect_uri={}&state=bye",
-            form_urlencoded::byte_serialize(b"http://app.example.test/bye").collect::<String>()
-        )))
+        .get(app.url(&format!("/oidc/logout?client_id=wiki&id_token_hint={alice_hint}&post_logout_redirect_uri={bye}")))
         .send()
         .await
         .unwrap();
-    assert_eq!(location(&r), "http://app.example.test/bye?state=bye");
-    assert_eq!(app.me(&browser).await.status(), StatusCode::UNAUTHORIZED, "signed out");
-    let r = browser
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(app.me(&browser).await.status(), StatusCode::OK);
+
+    let page = browser.get(app.url(&logout)).send().await.unwrap().text().await.unwrap();
+    let from_elsewhere = browser
+        .post(app.url("/oidc/logout/confirm"))
+        .header(header::ORIGIN, "http://evil.test")
+        .form(&[("client_id", "spa")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(from_elsewhere.status(), StatusCode::FORBIDDEN, "the answer only from this site");
+    assert_eq!(app.me(&browser).await.status(), StatusCode::OK);
+    let r = confirm_sign_out(&app, &browser, &page).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "http://app.example.test/bye?state=see%20you", "back to the app, with its state");
+    assert_eq!(app.me(&browser).await.status(), StatusCode::UNAUTHORIZED, "signed out once confirmed");
+
+    // An unregistered URI: after the answer, a signed-out page instead.
+    app.login(&browser, "alice", PASSWORD).await;
+    let page = browser
         .get(app.url("/oidc/logout?client_id=spa&post_logout_redirect_uri=https%3A%2F%2Fevil.test%2F"))
         .send()
-        .await;
-    let r = r.unwrap();
-    assert_eq!((r.status(), location(&r)), (StatusCode::OK, String::new()), "an unregistered URI: a signed-out page");
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = confirm_sign_out(&app, &browser, &page).await;
+    assert_eq!((r.status(), location(&r)), (StatusCode::OK, String::new()), "an unregistered URI: a page");
+    assert_eq!(app.me(&browser).await.status(), StatusCode::UNAUTHORIZED);
+
+    // The app proves who is signed in: at once.
+    app.login(&browser, "alice", PASSWORD).await;
+    let r = browser.get(app.url(&format!("{logout}&id_token_hint={alice_hint}"))).send().await.unwrap();
+    assert_eq!(location(&r), "http://app.example.test/bye?state=see%20you");
+    assert_eq!(app.me(&browser).await.status(), StatusCode::UNAUTHORIZED, "signed out at once");
 }
 
 /// The authorization and end-session endpoints take `POST` as well as `GET` (OpenID Connect
@@ -417,7 +535,8 @@ async fn the_browser_endpoints_take_a_form_post_from_the_app() {
     )
     .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let r = browser.get(app.url(&location(&r))).send().await.unwrap();
+    let page = browser.get(app.url(&location(&r))).send().await.unwrap().text().await.unwrap();
+    let r = confirm_sign_out(&app, &browser, &page).await;
     assert_eq!(location(&r), "http://app.example.test/bye", "registered, and no state: nothing added");
     assert_eq!(app.me(&browser).await.status(), StatusCode::UNAUTHORIZED, "signed out");
 }

@@ -297,6 +297,24 @@ async fn id_token(
     key.sign_jwt(&Value::Object(claims))
 }
 
+/// The client an ID token was issued to (`aud`), when it is a token this provider signed for
+/// `subject`: its signature checked against our keys, its issuer ours. An expired one counts
+/// (OpenID Connect RP-Initiated Logout §2: a logout's `id_token_hint` is often older than its
+/// `exp`).
+pub async fn hinted_client(services: &Services, id_token: &str, subject: &str) -> Result<Option<String>, AuthError> {
+    let Some(kid) = super::signing_key::key_id_of(id_token) else { return Ok(None) };
+    let Some(key) = keys::find(services, &kid).await? else { return Ok(None) };
+    let Some(claims) = key.verified_claims(id_token) else { return Ok(None) };
+    if claims["iss"] != issuer(services).as_str() || claims["sub"] != subject {
+        return Ok(None);
+    }
+    Ok(match &claims["aud"] {
+        Value::String(aud) => Some(aud.clone()),
+        Value::Array(auds) => auds.first().and_then(Value::as_str).map(str::to_owned),
+        _ => None,
+    })
+}
+
 /// The issuer: `PUBLIC_URL` without a trailing slash.
 pub fn issuer(services: &Services) -> String {
     services.settings.public_url.trim_end_matches('/').to_owned()
