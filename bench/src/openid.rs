@@ -26,6 +26,8 @@ const AUTHORIZE: &str = "/oidc/authorize?response_type=code&client_id=bench&redi
 pub fn register_client(server: &Path, data_dir: &Path) -> anyhow::Result<()> {
     let output = Command::new(server)
         .args(["oidc", "client", "add", CLIENT_ID, "--public", "--policy", "one_factor", "--redirect-uri", REDIRECT])
+        // The benchmark's app is not on a loopback address (`bench.test`), and never reached.
+        .arg("--allow-insecure-http")
         .env("DATABASE_URL", format!("sqlite://{}", data_dir.join("app.db").display()))
         .env("RUST_LOG", "warn")
         .output()

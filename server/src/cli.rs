@@ -62,6 +62,10 @@ pub enum OidcClientCommand {
         /// Where the app may send people after signing out; repeat for several.
         #[arg(long = "post-logout-redirect-uri")]
         post_logout_redirect_uris: Vec<String>,
+        /// Accept plain http:// URIs on hosts other than a loopback address (127.0.0.1, [::1],
+        /// localhost): the code then travels unencrypted.
+        #[arg(long)]
+        allow_insecure_http: bool,
     },
     /// List the apps (never their secrets).
     List,
@@ -109,6 +113,8 @@ pub enum UserCommand {
         /// The display name.
         #[arg(long = "name")]
         display_name: Option<String>,
+        /// The email address, which the operator vouches for: it counts as verified, and apps
+        /// are given it. An address belongs to one account only (compared without regard to case).
         #[arg(long)]
         email: Option<String>,
     },

@@ -61,7 +61,8 @@ struct Visitor {
     username: String,
     two_factor: bool,
     display_name: Option<String>,
-    email: Option<String>,
+    /// Only a verified address: apps may take it as the person's.
+    verified_email: Option<String>,
     groups: Vec<String>,
 }
 
@@ -122,7 +123,7 @@ async fn signed_in(state: &AppState, session: RequestSession) -> Result<Option<V
         username: identity.username.clone(),
         two_factor: identity.two_factor,
         display_name: identity.display_name.clone(),
-        email: identity.email.clone(),
+        verified_email: identity.verified_email().map(str::to_owned),
         groups: identity.groups.clone(),
     }))
 }
@@ -132,14 +133,14 @@ fn unavailable() -> Response {
 }
 
 /// 200 with the four `Remote-*` headers, always present (empty for a visitor not signed in on a
-/// `bypass` rule). Every value is safe for a header: usernames and groups are letters, digits,
+/// `bypass` rule; `Remote-Email` empty unless the address is verified). Every value is safe for a header: usernames and groups are letters, digits,
 /// `.`, `_` and `-`; display names and emails hold no control characters (checked when set), and
 /// are sent as their UTF-8 bytes.
 fn allowed(visitor: Option<&Visitor>) -> Response {
     let user = visitor.map(|v| v.username.clone()).unwrap_or_default();
     let groups = visitor.map(|v| v.groups.join(",")).unwrap_or_default();
     let name = visitor.map(|v| v.display_name.clone().unwrap_or_else(|| v.username.clone())).unwrap_or_default();
-    let email = visitor.and_then(|v| v.email.clone()).unwrap_or_default();
+    let email = visitor.and_then(|v| v.verified_email.clone()).unwrap_or_default();
     let mut response = StatusCode::OK.into_response();
     for (header_name, value) in
         [("remote-user", user), ("remote-groups", groups), ("remote-name", name), ("remote-email", email)]

@@ -30,6 +30,8 @@ pub const TOKEN: &str = "/oidc/token";
 pub const USERINFO: &str = "/oidc/userinfo";
 pub const JWKS: &str = "/oidc/jwks";
 pub const END_SESSION: &str = "/oidc/logout";
+/// Where the page that asks "sign out?" posts its answer (a same-origin form post).
+pub const END_SESSION_CONFIRM: &str = "/oidc/logout/confirm";
 
 pub(crate) fn cors(mut response: Response) -> Response {
     let headers = response.headers_mut();
@@ -121,7 +123,12 @@ fn with_query(uri: &str, pairs: &[(&str, Option<&str>)]) -> String {
     format!("{uri}{separator}{}", query.join("&"))
 }
 
-async fn visitor(state: &AppState, session: &RequestSession) -> Result<Visitor, domain::AuthError> {
+/// Where the session stands; `fresh_sign_in`: the fresh sign-in the request waits for, if any.
+async fn visitor(
+    state: &AppState,
+    session: &RequestSession,
+    fresh_sign_in: Option<&str>,
+) -> Result<Visitor, domain::AuthError> {
     Ok(match session::stage(session, state.now()).await? {
         Stage::SignedIn { user_id, authenticated_at, epoch } => {
             match current_user::identity_at_epoch(state, user_id, epoch).await? {
@@ -132,6 +139,10 @@ async fn visitor(state: &AppState, session: &RequestSession) -> Result<Visitor, 
                     auth_time: authenticated_at,
                     session_epoch: epoch,
                     oidc_subject: identity.oidc_subject.clone(),
+                    fresh_sign_in_done: match fresh_sign_in {
+                        Some(id) => session::fresh_sign_in_done(session, id).await?,
+                        None => false,
+                    },
                 },
                 None => Visitor::Anonymous,
             }
@@ -142,13 +153,19 @@ async fn visitor(state: &AppState, session: &RequestSession) -> Result<Visitor, 
 }
 
 /// The authorization request again, to come back to after a sign-in step. `prompt` and `max_age`
-/// are taken out: the sign-in about to happen is the fresh one they ask for, and a `max_age`
-/// kept would ask for yet another one whenever the sign-in took longer than it (with
-/// `max_age=0`, always).
-fn come_back(raw_query: &str) -> String {
-    let kept: Vec<&str> =
-        raw_query.split('&').filter(|pair| !pair.starts_with("prompt=") && !pair.starts_with("max_age=")).collect();
-    format!("{AUTHORIZE}?{}", kept.join("&"))
+/// are taken out: a fresh sign-in they asked for is named by `fresh` instead (the request waits
+/// for that one), and a `max_age` kept would ask for yet another one whenever the sign-in took
+/// longer than it (with `max_age=0`, always).
+fn come_back(raw_query: &str, fresh: Option<&str>) -> String {
+    let taken_out = ["prompt", "max_age", authorization::FRESH_SIGN_IN];
+    let kept: Vec<&str> = raw_query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .filter(|pair| !taken_out.contains(&pair.split_once('=').map_or(*pair, |(name, _)| name)))
+        .collect();
+    let fresh = fresh.map(|id| format!("{}={}", authorization::FRESH_SIGN_IN, return_to::encode(id)));
+    let query: Vec<&str> = kept.into_iter().chain(fresh.as_deref()).collect();
+    format!("{AUTHORIZE}?{}", query.join("&"))
 }
 
 pub async fn authorize(
@@ -161,12 +178,15 @@ pub async fn authorize(
         return page(StatusCode::BAD_REQUEST, "This sign-in cannot go on", "The request from the app is malformed.");
     };
     let session = RequestSession::new(session, None);
-    let outcome = match visitor(&state, &session).await {
+    let outcome = match visitor(&state, &session, request.fresh_sign_in.as_deref()).await {
         Ok(visitor) => authorization::authorize(&state, &request, visitor).await,
         Err(e) => Err(e),
     };
     let raw_query = raw_query.unwrap_or_default();
-    let next = |page: &str| Redirect::to(&format!("{page}?rd={}", return_to::encode(&come_back(&raw_query))));
+    let next = |page: &str, fresh: Option<&str>| {
+        Redirect::to(&format!("{page}?rd={}", return_to::encode(&come_back(&raw_query, fresh))))
+    };
+    let waiting = request.fresh_sign_in.as_deref();
     match outcome {
         Err(e) => server_error(e),
         Ok(Outcome::ErrorPage(message)) => page(StatusCode::BAD_REQUEST, "This sign-in cannot go on", &message),
@@ -176,16 +196,24 @@ pub async fn authorize(
         ))
         .into_response(),
         Ok(Outcome::SignIn { fresh }) => {
-            if fresh {
-                if let Err(e) = session.end().await {
+            // The session's sign-in stays (an app, or a page linking here, cannot end it); the
+            // way back waits for the new one.
+            if let Some(id) = fresh.as_deref() {
+                if let Err(e) = session::ask_fresh_sign_in(&session, id).await {
                     return server_error(e);
                 }
             }
-            next("/login").into_response()
+            next("/login", fresh.as_deref()).into_response()
         }
-        Ok(Outcome::SecondFactor) => next("/login/2fa").into_response(),
-        Ok(Outcome::SetUpTwoFactor) => next("/account/2fa/setup").into_response(),
+        Ok(Outcome::SecondFactor) => next("/login/2fa", waiting).into_response(),
+        Ok(Outcome::SetUpTwoFactor) => next("/account/2fa/setup", waiting).into_response(),
         Ok(Outcome::Code { redirect_uri, code, state }) => {
+            // A fresh sign-in gives one code: the way back used again asks for another.
+            if waiting.is_some() {
+                if let Err(e) = session.set_fresh_sign_in(None).await {
+                    return server_error(e);
+                }
+            }
             Redirect::to(&with_query(&redirect_uri, &[("code", Some(&code)), ("state", state.as_deref())]))
                 .into_response()
         }
@@ -361,8 +389,8 @@ pub struct EndSessionRequest {
     state: Option<String>,
 }
 
-/// The client an ID token was issued to (`aud`), read without checking the signature: it only
-/// picks which registered URIs may be redirected to.
+/// The client an ID token names (`aud`), read without checking the signature: it only picks
+/// which registered URIs may be redirected to.
 fn audience_of(id_token: &str) -> Option<String> {
     let claims = id_token.split('.').nth(1)?;
     let claims: serde_json::Value =
@@ -374,22 +402,106 @@ fn audience_of(id_token: &str) -> Option<String> {
     }
 }
 
+/// Whether `hint` is an ID token we signed for the account signed in on this browser (and, when
+/// the request names a client too, for that client): only then may an app end the session
+/// without asking the person (RP-Initiated Logout §2).
+async fn hint_is_for(
+    state: &AppState,
+    hint: Option<&str>,
+    client_id: Option<&str>,
+    user_id: i64,
+) -> Result<bool, domain::AuthError> {
+    let Some(hint) = hint else { return Ok(false) };
+    let identity = state.identities.get(&state.db, user_id).await?;
+    let Some(subject) = identity.as_ref().and_then(|identity| identity.oidc_subject.clone()) else { return Ok(false) };
+    let hinted = tokens::hinted_client(state, hint, &subject).await?;
+    Ok(hinted.is_some_and(|hinted| client_id.is_none_or(|named| named == hinted)))
+}
+
+/// `GET /oidc/logout`. A link or a redirect from anywhere reaches it, so it ends the session
+/// only when the app proves it is one the person signed in to (a valid `id_token_hint`);
+/// otherwise it asks the person, whose answer is a same-origin form post
+/// (`END_SESSION_CONFIRM`). A browser with no sign-in has nothing to end.
 pub async fn end_session(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
     request: Result<Query<EndSessionRequest>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Query(request) = request.unwrap_or_default();
+    let session = RequestSession::new(session, None);
+    let client_id = request.client_id.clone().or_else(|| request.id_token_hint.as_deref().and_then(audience_of));
+    let signed_in = match session::stage(&session, state.now()).await {
+        Ok(Stage::SignedIn { user_id, .. } | Stage::PendingSecondFactor { user_id, .. }) => Some(user_id),
+        Ok(Stage::Anonymous | Stage::PendingExpired) => None,
+        Err(e) => return server_error(e),
+    };
+    if let Some(user_id) = signed_in {
+        match hint_is_for(&state, request.id_token_hint.as_deref(), request.client_id.as_deref(), user_id).await {
+            Ok(true) => {}
+            Ok(false) => return confirmation_page(&state, client_id.as_deref(), &request).await,
+            Err(e) => return server_error(e),
+        }
+        if let Err(e) = session.end().await {
+            return server_error(e);
+        }
+    }
+    signed_out(&state, client_id.as_deref(), request.post_logout_redirect_uri.as_deref(), request.state.as_deref())
+        .await
+}
+
+/// `POST /oidc/logout/confirm`: the person's answer to the confirmation page. Behind the
+/// cross-site refusal like every state-changing request, so only a page of this site can send it.
+pub async fn confirm_end_session(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    form: Result<axum::Form<EndSessionRequest>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(axum::Form(form)) = form else {
+        return page(StatusCode::BAD_REQUEST, "This sign-out cannot go on", "The request is malformed.");
+    };
     if let Err(e) = RequestSession::new(session, None).end().await {
         return server_error(e);
     }
-    let client_id = request.client_id.clone().or_else(|| request.id_token_hint.as_deref().and_then(audience_of));
-    if let (Some(client_id), Some(uri)) = (client_id, request.post_logout_redirect_uri.as_deref()) {
-        if let Ok(Some(client)) = clients::find(&state.db, &client_id).await {
+    signed_out(&state, form.client_id.as_deref(), form.post_logout_redirect_uri.as_deref(), form.state.as_deref()).await
+}
+
+/// After a sign-out: back to the app at `uri` (with `state`) when it is registered for the
+/// client, else a page saying so.
+async fn signed_out(state: &AppState, client_id: Option<&str>, uri: Option<&str>, app_state: Option<&str>) -> Response {
+    if let (Some(client_id), Some(uri)) = (client_id, uri) {
+        if let Ok(Some(client)) = clients::find(&state.db, client_id).await {
             if client.post_logout_redirect_uris.iter().any(|registered| registered == uri) {
-                return Redirect::to(&with_query(uri, &[("state", request.state.as_deref())])).into_response();
+                return Redirect::to(&with_query(uri, &[("state", app_state)])).into_response();
             }
         }
     }
     page(StatusCode::OK, "You are signed out", "You are signed out of this service and the apps that use it.")
+}
+
+/// The page that asks before a sign-out an app asked for without proving itself: a form that
+/// posts the answer, with what the redirect afterwards needs, and a way to stay signed in.
+async fn confirmation_page(state: &AppState, client_id: Option<&str>, request: &EndSessionRequest) -> Response {
+    let app = match client_id {
+        Some(client_id) => clients::find(&state.db, client_id).await.ok().flatten().map(|client| client.name),
+        None => None,
+    };
+    let asker = app.map_or_else(|| "An app".to_owned(), |name| format!("The app {}", escape(&name)));
+    let fields: String = [
+        ("client_id", client_id),
+        ("post_logout_redirect_uri", request.post_logout_redirect_uri.as_deref()),
+        ("state", request.state.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| {
+        value.map(|value| format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", escape(value)))
+    })
+    .collect();
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Sign out?</title>\
+         <main><h1>Sign out?</h1><p>{asker} asks to sign you out of this service and of the apps that use it. \
+         Sign out only if you asked for it.</p>\
+         <form method=\"post\" action=\"{END_SESSION_CONFIRM}\">{fields}<button type=\"submit\">Sign out</button></form>\
+         <p><a href=\"/account\">Stay signed in</a></p></main></html>"
+    );
+    (StatusCode::OK, Html(body)).into_response()
 }

@@ -208,16 +208,22 @@ async fn user_command(
         }
         UserCommand::Set { name, display_name, email } => {
             let (id, username) = find(&db, &name).await?;
-            let current = accounts::list_profile(&db, id).await?;
-            let display_name = match display_name {
-                Some(text) => input::display_name(Some(text)).map_err(refuse)?,
-                None => current.0,
+            let display_name = display_name.map(|text| input::display_name(Some(text))).transpose().map_err(refuse)?;
+            let email = email.map(|text| input::email(Some(text))).transpose().map_err(refuse)?;
+            // The operator vouches for the address they set: it is verified.
+            let change = accounts::ProfileChange {
+                display_name: display_name.as_ref().map(Option::as_deref),
+                email: email.as_ref().map(|email| (email.as_deref(), email.as_ref().map(|_| now))),
             };
-            let email = match email {
-                Some(text) => input::email(Some(text)).map_err(refuse)?,
-                None => current.1,
-            };
-            accounts::set_profile(&db, id, display_name.as_deref(), email.as_deref()).await?;
+            if accounts::change_profile(&db, id, &change).await? == accounts::ProfileSaved::EmailTaken {
+                let address = email.flatten().unwrap_or_default();
+                let holder =
+                    accounts::holder_of_email(&db, &address).await?.unwrap_or_else(|| "another account".into());
+                return Err(OperatorError::Refused(format!(
+                    "the email address {address:?} already belongs to {holder}: an address belongs to one account only \
+                     (compared without regard to case)"
+                )));
+            }
             Ok(Outcome::ProfileSet { username })
         }
         UserCommand::Unlock { name } => {
@@ -284,10 +290,19 @@ async fn oidc_command(config: &Config, command: OidcCommand) -> Result<Outcome, 
             policy,
             name,
             post_logout_redirect_uris,
+            allow_insecure_http,
         }) => {
             let policy = ClientPolicy::parse(&policy)
                 .ok_or_else(|| OperatorError::Refused(format!("--policy {policy:?}: use one_factor or two_factor")))?;
-            let client = NewClient { client_id, name, redirect_uris, post_logout_redirect_uris, public, policy };
+            let client = NewClient {
+                client_id,
+                name,
+                redirect_uris,
+                post_logout_redirect_uris,
+                public,
+                policy,
+                allow_insecure_http,
+            };
             let secret = clients::add(&db, &client, now).await.map_err(|e| OperatorError::Refused(e.to_string()))?;
             Ok(Outcome::Printed(match secret {
                 Some(secret) => format!(

@@ -36,13 +36,17 @@ fn rule_for(path: &str) -> Option<Rule> {
 }
 
 /// The `rd` of a request for `/login`, when it is a valid target (API.md: a visitor already
-/// signed in well enough goes there at once).
+/// signed in well enough goes there at once) — unless it waits for a fresh sign-in (an app's
+/// `prompt=login`), which the form is then for.
 fn login_return_to(state: &AppState, req: &Request) -> Option<String> {
     if req.uri().path() != "/login" {
         return None;
     }
     let query = req.uri().query()?;
     let rd = form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "rd")?.1.into_owned();
+    if domain::openid::authorization::asks_fresh_sign_in(&rd) {
+        return None;
+    }
     return_to::checked(&rd, &state.settings)
 }
 

@@ -97,6 +97,8 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
         // The OpenID Connect provider's browser endpoints (API.md): the code flow and sign-out.
         .route(openid_provider::AUTHORIZE, get(openid_provider::authorize))
         .route(openid_provider::END_SESSION, get(openid_provider::end_session))
+        // The person's answer to "sign out?": a form post, refused from other sites by the gate.
+        .route(openid_provider::END_SESSION_CONFIRM, post(openid_provider::confirm_end_session))
         .route("/healthz", get(health::healthz))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .nest(&format!("/{}", options.site_pkg_dir), static_files::router(&options.site_root, &options.site_pkg_dir))

@@ -388,6 +388,84 @@ fn groups_and_profile_are_set_by_the_operator() {
     assert_eq!(stdout(&server(&["user", "groups", "alice", ""], &db, None)).trim(), "alice is in no group");
 }
 
+/// An address belongs to one account only, compared without regard to case: the operator is told
+/// which account holds it, and nothing is changed.
+#[test]
+fn the_operator_cannot_give_two_accounts_one_email_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    for name in ["alice", "bob"] {
+        assert!(server(&["user", "add", name], &db, Some("correct horse battery\n")).status.success());
+    }
+    assert!(server(&["user", "set", "alice", "--email", "Alice@Example.test"], &db, None).status.success());
+    let o = server(&["user", "set", "bob", "--name", "Bob", "--email", "alice@example.TEST"], &db, None);
+    assert!(!o.status.success(), "{}", stdout(&o));
+    let said = stderr(&o);
+    assert!(said.contains("\"alice@example.TEST\" already belongs to alice"), "{said}");
+    assert!(server(&["user", "set", "alice", "--email", "alice@example.test"], &db, None).status.success(), "its own");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let stored: Vec<(String, Option<String>, Option<String>)> = rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+        sqlx::query_as("SELECT username, display_name, email FROM users ORDER BY username")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+    });
+    assert_eq!(
+        stored,
+        [("alice".into(), None, Some("alice@example.test".into())), ("bob".into(), None, None)],
+        "bob unchanged, even his name"
+    );
+}
+
+/// A plain `http://` redirect URI (or post-logout one) would carry codes unencrypted: it is
+/// refused unless its host is a loopback address (RFC 8252 §7.3) or the operator passes
+/// `--allow-insecure-http`; the refusal names the URI and the flag, and registers nothing.
+#[test]
+fn oidc_client_add_refuses_plain_http_off_loopback_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let add = |client: &str, extra: &[&str]| {
+        let mut args = vec!["oidc", "client", "add", client];
+        args.extend_from_slice(extra);
+        server(&args, &db, None)
+    };
+    for (flag, uri) in [
+        ("--redirect-uri", "http://app.example.test/cb"),
+        ("--post-logout-redirect-uri", "http://app.example.test/bye"),
+        ("--redirect-uri", "http://127.0.0.1.example.test/cb"),
+    ] {
+        let mut extra = vec!["--redirect-uri", "https://app.example.test/cb"];
+        if flag == "--redirect-uri" {
+            extra = vec![flag, uri];
+        } else {
+            extra.extend([flag, uri]);
+        }
+        let o = add("plain", &extra);
+        assert!(!o.status.success(), "{uri}: {}", stdout(&o));
+        let said = stderr(&o);
+        assert!(said.contains(uri) && said.contains("--allow-insecure-http"), "{uri}: {said}");
+    }
+    assert!(!stdout(&server(&["oidc", "client", "list"], &db, None)).contains("plain"), "nothing registered");
+    for (client, uri) in
+        [("v4", "http://127.0.0.1:8080/cb"), ("v6", "http://[::1]:8080/cb"), ("name", "http://localhost/cb")]
+    {
+        let o = add(client, &["--redirect-uri", uri, "--post-logout-redirect-uri", uri]);
+        assert!(o.status.success(), "{uri}: {}", stderr(&o));
+    }
+    let o = add(
+        "allowed",
+        &[
+            "--redirect-uri",
+            "http://app.example.test/cb",
+            "--post-logout-redirect-uri",
+            "http://app.example.test/bye",
+            "--allow-insecure-http",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
 /// `server authz check` says which rule matches a request and what it decides.
 #[test]
 fn authz_check_names_the_rule_and_the_decision() {

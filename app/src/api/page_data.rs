@@ -65,6 +65,8 @@ pub struct AccountOverview {
     /// What the forward-auth gate tells the apps behind it.
     pub display_name: String,
     pub email: String,
+    /// Whether `email` is verified (only a verified address is passed to apps).
+    pub email_verified: bool,
     /// Whether an authenticator app is one of the second factors.
     pub app: bool,
     pub security_keys: Vec<SecurityKeyView>,
@@ -107,7 +109,7 @@ pub async fn load_account_overview() -> Result<AccountOverview, ApiError> {
     let account = signed_in.account;
     let recovery_codes_left =
         accounts::remaining_recovery_codes(&state.db, account.id).await.map_err(domain::AuthError::from)?;
-    let profile = accounts::list_profile(&state.db, account.id).await.map_err(domain::AuthError::from)?;
+    let profile = accounts::profile(&state.db, account.id).await.map_err(domain::AuthError::from)?;
     let events = security_log::recent(&state.db, account.id, 20)
         .await
         .map_err(domain::AuthError::from)?
@@ -143,8 +145,9 @@ pub async fn load_account_overview() -> Result<AccountOverview, ApiError> {
         events,
         code_digits: account.otp.digits,
         continue_to: page_return_to(&state.settings),
-        display_name: profile.0.unwrap_or_default(),
-        email: profile.1.unwrap_or_default(),
+        email_verified: profile.email.is_some() && profile.email_verified_at.is_some(),
+        display_name: profile.display_name.unwrap_or_default(),
+        email: profile.email.unwrap_or_default(),
     })
 }
 

@@ -54,6 +54,7 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
         continue_to,
         display_name,
         email,
+        email_verified,
         app,
         security_keys,
     } = account;
@@ -105,7 +106,7 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
         {manage}
         <SecurityKeysCard keys=security_keys app recently_authenticated />
         <SessionsCard recently_authenticated two_factor />
-        <ProfileCard display_name email />
+        <ProfileCard display_name email email_verified recently_authenticated />
         <ActivityCard events />
     }
 }
@@ -299,9 +300,34 @@ fn ActivityCard(events: Vec<SecurityEvent>) -> impl IntoView {
     }
 }
 
-/// The display name and email the sign-in gate passes to the apps it protects.
+/// The display name and email the sign-in gate passes to the apps it protects. The address is
+/// passed only once verified; changing it needs a recent sign-in (the form to confirm the
+/// password is on this page already, above), the display name does not.
 #[component]
-fn ProfileCard(display_name: String, email: String) -> impl IntoView {
+fn ProfileCard(
+    display_name: String,
+    email: String,
+    email_verified: bool,
+    recently_authenticated: bool,
+) -> impl IntoView {
+    let status = (!email.is_empty()).then(|| {
+        if email_verified {
+            Either::Left(view! {
+                <p id="email-status"><span class="badge on">"Verified"</span>
+                    " Apps you sign in to are given this address."</p>
+            })
+        } else {
+            Either::Right(view! {
+                <p id="email-status"><span class="badge off">"Not verified"</span>
+                    " Apps are not given this address until it is verified: ask the administrator to set it for you."</p>
+            })
+        }
+    });
+    let locked = (!recently_authenticated).then(|| {
+        view! {
+            <p id="email-locked">"To change your email, confirm your password above first: your last sign-in was more than 10 minutes ago."</p>
+        }
+    });
     view! {
         <section class="card">
             <h2>"Profile"</h2>
@@ -310,7 +336,10 @@ fn ProfileCard(display_name: String, email: String) -> impl IntoView {
                 <label for="display_name">"Display name"</label>
                 <input id="display_name" name="display_name" type="text" autocomplete="name" maxlength="100" value=display_name />
                 <label for="email">"Email"</label>
-                <input id="email" name="email" type="email" autocomplete="email" maxlength="254" value=email />
+                <input id="email" name="email" type="email" autocomplete="email" maxlength="254" value=email
+                    readonly=!recently_authenticated />
+                {status}
+                {locked}
                 <button type="submit" class="secondary">"Save profile"</button>
             </PostForm>
         </section>

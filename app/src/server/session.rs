@@ -9,7 +9,7 @@ use crate::server::{
 };
 use domain::{
     credentials::secret_box::SecretBox,
-    flows::session::{SessionData, SignInRecord},
+    flows::session::{FreshSignIn, SessionData, SignInRecord},
     AuthError,
 };
 use tower_sessions::Session;
@@ -20,6 +20,8 @@ const FRESH_RECOVERY_CODES_KEY: &str = "fresh_recovery_codes";
 const SETUP_TOKEN_KEY: &str = "setup_token";
 /// Set when the second step was a security key (`amr` `hwk`).
 const SIGNED_IN_WITH_KEY: &str = "signed_in_with_key";
+/// A fresh sign-in an app asked for (`domain::flows::session::FreshSignIn`).
+const FRESH_SIGN_IN_KEY: &str = "fresh_sign_in";
 
 /// The session of one request, the client address it came from, and the device token it
 /// showed (see `device_cookie`).
@@ -139,6 +141,20 @@ impl SessionData for RequestSession {
     async fn forget_setup_token(&self) -> Result<(), AuthError> {
         self.session.remove::<String>(SETUP_TOKEN_KEY).await.map_err(session_failed)?;
         Ok(())
+    }
+
+    async fn fresh_sign_in(&self) -> Result<Option<FreshSignIn>, AuthError> {
+        self.session.get::<FreshSignIn>(FRESH_SIGN_IN_KEY).await.map_err(session_failed)
+    }
+
+    async fn set_fresh_sign_in(&self, fresh: Option<FreshSignIn>) -> Result<(), AuthError> {
+        match fresh {
+            Some(fresh) => self.session.insert(FRESH_SIGN_IN_KEY, fresh).await.map_err(session_failed),
+            None => {
+                self.session.remove::<FreshSignIn>(FRESH_SIGN_IN_KEY).await.map_err(session_failed)?;
+                Ok(())
+            }
+        }
     }
 
     fn client_address(&self) -> Option<&str> {

@@ -25,7 +25,10 @@ pub fn status(error: &AuthError) -> StatusCode {
         | AuthError::NotSignedIn
         | AuthError::ReauthenticationRequired
         | AuthError::TwoFactorOff => StatusCode::UNAUTHORIZED,
-        AuthError::UsernameTaken | AuthError::TwoFactorAlreadyOn | AuthError::NoPendingSetup => StatusCode::CONFLICT,
+        AuthError::UsernameTaken
+        | AuthError::EmailTaken
+        | AuthError::TwoFactorAlreadyOn
+        | AuthError::NoPendingSetup => StatusCode::CONFLICT,
         AuthError::RegistrationClosed => StatusCode::FORBIDDEN,
         AuthError::Throttled { .. } | AuthError::SecondFactorLocked => StatusCode::TOO_MANY_REQUESTS,
         AuthError::Busy { .. } | AuthError::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,

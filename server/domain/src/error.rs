@@ -37,6 +37,9 @@ pub enum AuthError {
     ReauthenticationRequired,
     #[error("That username is already taken. Choose another one.")]
     UsernameTaken,
+    /// An address belongs to one account only (compared without regard to case).
+    #[error("That email address is already used by another account. Enter another one.")]
+    EmailTaken,
     #[error("Accounts on this service are made by its administrator: ask them for one.")]
     RegistrationClosed,
     #[error("Two-factor authentication is already on for this account.")]

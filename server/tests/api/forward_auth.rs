@@ -380,11 +380,41 @@ async fn the_remote_headers_carry_the_profile_and_the_groups() {
     assert_eq!(r.status(), StatusCode::OK);
     let r = forward_auth(&app, &c, "GET", "https://wiki.example.test/", "*/*").await;
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(remote(&r), ["alice", "admins,dev", "Alice Liddell", "alice@example.test"].map(String::from));
+    assert_eq!(remote(&r), ["alice", "admins,dev", "Alice Liddell", ""].map(String::from), "an unverified address");
     let (status, body) =
         crate::helpers::json(app.post(&c, "profile", &[("display_name", "A"), ("email", "not an email")]).await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(app.post(&client(), "profile", &[("display_name", "X")]).await.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// Apps may take `Remote-Email` as the person's address: one the person typed is not passed on
+/// (the header is there, empty), one the operator set is, and the person changing it makes it
+/// unverified again at once (the identity the gate keeps in memory is forgotten). A new display
+/// name alone keeps the verified address.
+#[tokio::test]
+async fn remote_email_carries_only_an_address_the_operator_set() {
+    let (app, _folder) = gate_with(false).await;
+    let c = client();
+    app.register(&c, "alice", "correct horse").await;
+    let emails = || async {
+        let forward = forward_auth(&app, &c, "GET", "https://wiki.example.test/", "*/*").await;
+        let nginx = auth_request(&app, &c, "GET", "https://wiki.example.test/", "*/*").await;
+        assert_eq!((forward.status(), nginx.status()), (StatusCode::OK, StatusCode::OK));
+        [remote(&forward)[3].clone(), remote(&nginx)[3].clone()]
+    };
+    let r = app.post(&c, "profile", &[("display_name", ""), ("email", "alice@example.test")]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(emails().await, ["", ""], "typed by the person: not verified, not passed on");
+
+    app.operator(&["user", "set", "alice", "--email", "alice@example.test"]);
+    assert_eq!(emails().await, ["alice@example.test", "alice@example.test"], "set by the operator: verified");
+    let r = app.post(&c, "profile", &[("display_name", "Alice"), ("email", "alice@example.test")]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(emails().await[0], "alice@example.test", "a new display name keeps the verified address");
+
+    let r = app.post(&c, "profile", &[("display_name", "Alice"), ("email", "alice@elsewhere.test")]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(emails().await, ["", ""], "changed by the person: not verified any more, at once");
 }
 
 /// The operator's command line, run beside the server on the same database: the gate's next

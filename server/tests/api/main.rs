@@ -21,6 +21,7 @@ mod openid_codes;
 mod openid_connect;
 mod otp_policy;
 mod pages;
+mod profile;
 mod registration;
 mod request_hygiene;
 mod security_keys;

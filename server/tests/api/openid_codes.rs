@@ -262,3 +262,57 @@ async fn a_code_exchanged_during_a_revocation_waits_for_it_and_is_refused() {
     let (answer, ()) = tokio::join!(exchange(&app, &code), commit_later);
     assert_eq!(error(&answer), INVALID_GRANT, "{answer:?}");
 }
+
+/// A token request from a client the refresh token was not issued to is refused before the token
+/// is touched: the token then still works for its own client (it was not used up, and its family
+/// was not revoked).
+#[tokio::test]
+async fn a_refresh_token_presented_by_another_client_is_refused_and_keeps_working_for_its_own() {
+    let (app, _folder, browser) = alice_with_spa().await;
+    let secret = register(&app, "wiki", false, ClientPolicy::OneFactor).await.unwrap();
+    let tokens = offline_tokens(&app, &browser).await;
+    let refresh_token = tokens["refresh_token"].as_str().unwrap();
+    let by_wiki = [
+        ("grant_type", "refresh_token"),
+        ("client_id", "wiki"),
+        ("client_secret", secret.as_str()),
+        ("refresh_token", refresh_token),
+    ];
+    for _ in 0..2 {
+        let r = rp_http().post(app.url("/oidc/token")).form(&by_wiki).send().await.unwrap();
+        let answer = (r.status(), r.json::<serde_json::Value>().await.unwrap());
+        assert_eq!(error(&answer), INVALID_GRANT, "{answer:?}");
+    }
+    let (status, body) = refresh(&app, refresh_token).await;
+    assert_eq!(status, StatusCode::OK, "still good for spa: {body}");
+    assert_eq!(userinfo_status(&app, tokens["access_token"].as_str().unwrap()).await, StatusCode::OK);
+    // Once used, another client presenting it again revokes nothing either.
+    let r = rp_http().post(app.url("/oidc/token")).form(&by_wiki).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let next = body["refresh_token"].as_str().unwrap();
+    assert_eq!(refresh(&app, next).await.0, StatusCode::OK, "the family lives on");
+}
+
+/// The same for a code: another client's exchange is refused, and the code is still its own
+/// client's to exchange, once.
+#[tokio::test]
+async fn a_code_presented_by_another_client_is_refused_and_stays_usable_by_its_own() {
+    let (app, _folder, browser) = alice_with_spa().await;
+    let secret = register(&app, "wiki", false, ClientPolicy::OneFactor).await.unwrap();
+    let code = code_for_spa(&app, &browser).await;
+    let by_wiki = [
+        ("grant_type", "authorization_code"),
+        ("client_id", "wiki"),
+        ("client_secret", secret.as_str()),
+        ("code", code.as_str()),
+        ("redirect_uri", crate::openid_connect::REDIRECT),
+        ("code_verifier", crate::openid_connect::VERIFIER),
+    ];
+    let r = rp_http().post(app.url("/oidc/token")).form(&by_wiki).send().await.unwrap();
+    let answer = (r.status(), r.json::<serde_json::Value>().await.unwrap());
+    assert_eq!(error(&answer), INVALID_GRANT, "{answer:?}");
+    let (status, tokens) = exchange(&app, &code).await;
+    assert_eq!(status, StatusCode::OK, "still good for spa: {tokens}");
+    assert_eq!(userinfo_status(&app, tokens["access_token"].as_str().unwrap()).await, StatusCode::OK);
+    assert_eq!(error(&exchange(&app, &code).await), INVALID_GRANT, "and single use");
+}

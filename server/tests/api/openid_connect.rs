@@ -15,7 +15,7 @@ use reqwest::{header, Client, StatusCode};
 pub(crate) const REDIRECT: &str = "http://app.example.test/callback";
 pub(crate) const PASSWORD: &str = "correct horse battery";
 /// RFC 7636 Appendix B: a PKCE verifier and its S256 challenge.
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 pub(crate) const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// `REDIRECT` as a query parameter's value.
@@ -52,6 +52,7 @@ pub(crate) async fn register(app: &TestApp, client_id: &str, public: bool, polic
         post_logout_redirect_uris: vec!["http://app.example.test/bye".into()],
         public,
         policy,
+        allow_insecure_http: true,
     };
     clients::add(&app.db, &client, app.clock.now()).await.unwrap()
 }
@@ -329,11 +330,11 @@ async fn a_code_expires_after_a_minute_and_ending_other_sessions_revokes_tokens(
     assert_eq!(userinfo().await.unwrap().status(), StatusCode::UNAUTHORIZED);
 }
 
-/// `prompt=login` and a `max_age` shorter than the sign-in's age end the sign-in and send the
-/// visitor through the portal again; after the fresh sign-in the flow goes on (no loop). The
-/// end-session endpoint signs out and redirects only to a registered URI.
+/// `prompt=login` and a `max_age` shorter than the sign-in's age send the visitor through the
+/// portal's sign-in form again before a code is issued; after the fresh sign-in the flow goes on
+/// (no loop), and the way back gives one code only.
 #[tokio::test]
-async fn prompt_login_and_max_age_force_a_fresh_sign_in_and_end_session_signs_out() {
+async fn prompt_login_and_max_age_force_a_fresh_sign_in_before_a_code() {
     let (app, _folder, browser) = alice_with_spa().await;
     let redirect = redirect_param();
     let challenge = CHALLENGE;
@@ -350,31 +351,149 @@ async fn prompt_login_and_max_age_force_a_fresh_sign_in_and_end_session_signs_ou
         app.advance(120);
         let to_login = get(format!("{base}{extra}")).await;
         assert!(to_login.starts_with("/login?rd="), "{extra}: a fresh sign-in first: {to_login}");
-        assert_eq!(app.me(&browser).await.status(), StatusCode::UNAUTHORIZED, "{extra}: the old sign-in is over");
         let rd = query_param(&to_login, "rd").unwrap();
         assert!(!rd.contains("prompt=") && !rd.contains("max_age="), "the way back does not ask again: {rd}");
+        assert!(get(rd.clone()).await.starts_with("/login?rd="), "{extra}: no code before the fresh sign-in");
         let r = app.form_post(&browser, "login", &[("username", "alice"), ("password", PASSWORD), ("rd", &rd)]).await;
         assert_eq!(location(&r), rd);
         // Signing in took a few seconds: longer than max_age, which must not ask once more.
         app.advance(5);
-        assert!(get(rd).await.starts_with(REDIRECT), "{extra}: then the code");
+        assert!(get(rd.clone()).await.starts_with(REDIRECT), "{extra}: then the code");
+        assert!(get(rd).await.starts_with("/login?rd="), "{extra}: one code per fresh sign-in");
     }
+}
+
+/// An app (or any page) sending the browser to `prompt=login` does not end the session: it stays,
+/// for the portal and the apps, until a fresh sign-in completes; the sign-in form is shown though
+/// the visitor is signed in; and a fresh sign-in of a two-factor account needs its code too.
+#[tokio::test]
+async fn prompt_login_keeps_the_session_until_the_fresh_sign_in_completes() {
+    let (app, _folder) = provider().await;
+    register(&app, "spa", true, ClientPolicy::OneFactor).await;
+    let (totp, _) = app.user_with_two_factor("alice", PASSWORD).await;
+    let browser = app.new_client();
+    app.login(&browser, "alice", PASSWORD).await;
+    app.advance(30);
+    assert_eq!(app.submit_code(&browser, &app.code(&totp, 0)).await.status(), StatusCode::OK);
+    let url = app.url(&format!(
+        "/oidc/authorize?response_type=code&client_id=spa&redirect_uri={}&scope=openid&prompt=login&code_challenge={CHALLENGE}&code_challenge_method=S256",
+        redirect_param()
+    ));
+    let to_login = location(&browser.get(url).send().await.unwrap());
+    assert!(to_login.starts_with("/login?rd="), "{to_login}");
+    assert_eq!(app.me(&browser).await.status(), StatusCode::OK, "still signed in");
+    let form = browser.get(app.url(&to_login)).send().await.unwrap();
+    assert_eq!(form.status(), StatusCode::OK, "the sign-in form, not a redirect to the way back");
+    let rd = query_param(&to_login, "rd").unwrap();
+
+    let r = app.form_post(&browser, "login", &[("username", "alice"), ("password", PASSWORD), ("rd", &rd)]).await;
+    assert!(location(&r).starts_with("/login/2fa?rd="), "{}", location(&r));
+    let back = location(&browser.get(app.url(&rd)).send().await.unwrap());
+    assert!(!back.starts_with(REDIRECT), "the password alone is not the fresh sign-in: {back}");
+    app.advance(30);
+    let r = app.form_post(&browser, "login/2fa", &[("otp", &app.code(&totp, 0)), ("rd", &rd)]).await;
+    assert_eq!(location(&r), rd);
+    let back = location(&browser.get(app.url(&rd)).send().await.unwrap());
+    assert!(back.starts_with(REDIRECT) && query_param(&back, "code").is_some(), "{back}");
+    assert_eq!(app.me(&browser).await.status(), StatusCode::OK);
+}
+
+/// The confirmation page's form, submitted as the browser would from the page (same origin).
+async fn confirm_sign_out(app: &TestApp, browser: &Client, page: &str) -> reqwest::Response {
+    let unescape =
+        |text: &str| text.replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+    let form = page.split("<form ").nth(1).expect("a form on the page");
+    assert!(form.starts_with("method=\"post\""), "{form}");
+    let action = form.split("action=\"").nth(1).unwrap().split('"').next().unwrap();
+    let fields: Vec<(String, String)> = form
+        .split("<input ")
+        .skip(1)
+        .map(|input| {
+            let attribute =
+                |name: &str| unescape(input.split(&format!("{name}=\"")).nth(1).unwrap().split('"').next().unwrap());
+            (attribute("name"), attribute("value"))
+        })
+        .collect();
+    browser.post(app.url(action)).header(header::ORIGIN, app.address.as_str()).form(&fields).send().await.unwrap()
+}
+
+/// A sign-out asked for by a link or a redirect from anywhere, without an `id_token_hint` this
+/// provider signed for the signed-in account, ends nothing: a page asks the person, whose answer
+/// (a same-origin form post; refused from another site) signs out and goes back to the app's
+/// registered URI with its `state`. A valid hint signs out at once.
+#[tokio::test]
+async fn end_session_asks_the_person_unless_the_app_proves_who_is_signed_in() {
+    let (app, _folder, browser) = alice_with_spa().await;
+    let bye = form_urlencoded::byte_serialize(b"http://app.example.test/bye").collect::<String>();
+    let logout = format!("/oidc/logout?client_id=spa&post_logout_redirect_uri={bye}&state=see%20you");
+    let (status, alice_tokens) = exchange(&app, &code_for_spa(&app, &browser).await).await;
+    assert_eq!(status, StatusCode::OK, "{alice_tokens}");
+    let alice_hint = alice_tokens["id_token"].as_str().unwrap().to_owned();
+    let bob = app.new_client();
+    app.register(&bob, "bob", PASSWORD).await;
+    let (status, bob_tokens) = exchange(&app, &code_for_spa(&app, &bob).await).await;
+    assert_eq!(status, StatusCode::OK, "{bob_tokens}");
+    let bob_hint = bob_tokens["id_token"].as_str().unwrap().to_owned();
+    let parts: Vec<&str> = alice_hint.split('.').collect();
+    let mut claims = jwt_part(&alice_hint, 1);
+    claims["iat"] = serde_json::json!(0);
+    let forged_claims = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, claims.to_string());
+    let altered = format!("{}.{forged_claims}.{}", parts[0], parts[2]);
+
+    for hint in [None, Some(bob_hint.as_str()), Some(altered.as_str()), Some("not.a.token")] {
+        let url = match hint {
+            Some(hint) => format!("{logout}&id_token_hint={hint}"),
+            None => logout.clone(),
+        };
+        let r = browser.get(app.url(&url)).send().await.unwrap();
+        assert_eq!((r.status(), location(&r)), (StatusCode::OK, String::new()), "{hint:?}: a page, no redirect");
+        let page = r.text().await.unwrap();
+        assert!(page.contains("Sign out?") && page.contains("method=\"post\""), "{page}");
+        assert_eq!(app.me(&browser).await.status(), StatusCode::OK, "{hint:?}: still signed in");
+    }
+    // A valid hint for another client than the one named: asks too.
     let r = browser
-        .get(app.url(&format!(
-            "/oidc/logout?client_id=spa&post_logout_redirect_uri={}&state=bye",
-            form_urlencoded::byte_serialize(b"http://app.example.test/bye").collect::<String>()
-        )))
+        .get(app.url(&format!("/oidc/logout?client_id=wiki&id_token_hint={alice_hint}&post_logout_redirect_uri={bye}")))
         .send()
         .await
         .unwrap();
-    assert_eq!(location(&r), "http://app.example.test/bye?state=bye");
-    assert_eq!(app.me(&browser).await.status(), StatusCode::UNAUTHORIZED, "signed out");
-    let r = browser
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(app.me(&browser).await.status(), StatusCode::OK);
+
+    let page = browser.get(app.url(&logout)).send().await.unwrap().text().await.unwrap();
+    let from_elsewhere = browser
+        .post(app.url("/oidc/logout/confirm"))
+        .header(header::ORIGIN, "http://evil.test")
+        .form(&[("client_id", "spa")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(from_elsewhere.status(), StatusCode::FORBIDDEN, "the answer only from this site");
+    assert_eq!(app.me(&browser).await.status(), StatusCode::OK);
+    let r = confirm_sign_out(&app, &browser, &page).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "http://app.example.test/bye?state=see%20you", "back to the app, with its state");
+    assert_eq!(app.me(&browser).await.status(), StatusCode::UNAUTHORIZED, "signed out once confirmed");
+
+    // An unregistered URI: after the answer, a signed-out page instead.
+    app.login(&browser, "alice", PASSWORD).await;
+    let page = browser
         .get(app.url("/oidc/logout?client_id=spa&post_logout_redirect_uri=https%3A%2F%2Fevil.test%2F"))
         .send()
-        .await;
-    let r = r.unwrap();
-    assert_eq!((r.status(), location(&r)), (StatusCode::OK, String::new()), "an unregistered URI: a signed-out page");
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let r = confirm_sign_out(&app, &browser, &page).await;
+    assert_eq!((r.status(), location(&r)), (StatusCode::OK, String::new()), "an unregistered URI: a page");
+    assert_eq!(app.me(&browser).await.status(), StatusCode::UNAUTHORIZED);
+
+    // The app proves who is signed in: at once.
+    app.login(&browser, "alice", PASSWORD).await;
+    let r = browser.get(app.url(&format!("{logout}&id_token_hint={alice_hint}"))).send().await.unwrap();
+    assert_eq!(location(&r), "http://app.example.test/bye?state=see%20you");
+    assert_eq!(app.me(&browser).await.status(), StatusCode::UNAUTHORIZED, "signed out at once");
 }
 
 /// The authorization and end-session endpoints take `POST` as well as `GET` (OpenID Connect
@@ -416,7 +535,8 @@ async fn the_browser_endpoints_take_a_form_post_from_the_app() {
     )
     .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let r = browser.get(app.url(&location(&r))).send().await.unwrap();
+    let page = browser.get(app.url(&location(&r))).send().await.unwrap().text().await.unwrap();
+    let r = confirm_sign_out(&app, &browser, &page).await;
     assert_eq!(location(&r), "http://app.example.test/bye", "registered, and no state: nothing added");
     assert_eq!(app.me(&browser).await.status(), StatusCode::UNAUTHORIZED, "signed out");
 }
@@ -547,7 +667,7 @@ fn base64_encode(text: &str) -> String {
 }
 
 /// The contract's details relying parties depend on: what discovery lists, CORS on the four
-/// endpoints for apps, the scope claims (display name, email never verified, groups as a list),
+/// endpoints for apps, the scope claims (display name, an email the operator set, groups as a list),
 /// no `nonce` unless one was sent, `client_secret_post`, userinfo by `POST`, and sign-out by
 /// `id_token_hint`.
 #[tokio::test]
@@ -599,9 +719,7 @@ async fn the_details_relying_parties_depend_on() {
     let id: i64 =
         sqlx::query_scalar("SELECT id FROM users WHERE username_key = 'alice'").fetch_one(&app.db).await.unwrap();
     domain::storage::accounts::set_groups(&app.db, id, &["admins".into(), "dev".into()]).await.unwrap();
-    domain::storage::accounts::set_profile(&app.db, id, Some("Alice Liddell"), Some("alice@example.test"))
-        .await
-        .unwrap();
+    app.operator(&["user", "set", "alice", "--name", "Alice Liddell", "--email", "alice@example.test"]);
     let authorize = app.url(&format!(
         "/oidc/authorize?response_type=code&client_id=wiki&redirect_uri={}&scope=openid%20profile%20email%20groups",
         redirect_param()
@@ -636,7 +754,7 @@ async fn the_details_relying_parties_depend_on() {
         assert_eq!(answer["preferred_username"], "alice", "{answer}");
         assert_eq!(answer["name"], "Alice Liddell", "{answer}");
         assert_eq!(answer["email"], "alice@example.test", "{answer}");
-        assert_eq!(answer["email_verified"], false, "{answer}");
+        assert_eq!(answer["email_verified"], true, "set by the operator: {answer}");
         assert_eq!(answer["groups"], serde_json::json!(["admins", "dev"]), "{answer}");
         assert_eq!(answer["sub"], claims["sub"]);
     }
@@ -649,6 +767,48 @@ async fn the_details_relying_parties_depend_on() {
         .unwrap();
     assert_eq!(location(&r), "http://app.example.test/bye?state=x", "the hint names the client");
     assert_eq!(app.me(&browser).await.status(), StatusCode::UNAUTHORIZED, "signed out");
+}
+
+/// Apps are given an address only once it is verified, and `email_verified` says so: an address
+/// the person typed is not given (`email_verified: false`), one the operator set is (`true`), in
+/// the ID token and from userinfo, whose next answer follows a change at once.
+#[tokio::test]
+async fn the_email_claim_carries_only_a_verified_address() {
+    let (app, _folder, browser) = alice_with_spa().await;
+    let code_with_email = || async {
+        let url = app.url(&format!(
+            "/oidc/authorize?response_type=code&client_id=spa&redirect_uri={}&scope=openid%20email&code_challenge={CHALLENGE}&code_challenge_method=S256",
+            redirect_param()
+        ));
+        query_param(&location(&browser.get(url).send().await.unwrap()), "code").expect("a code")
+    };
+    let r = app.post(&browser, "profile", &[("display_name", ""), ("email", "alice@example.test")]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let (status, tokens) = exchange(&app, &code_with_email().await).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let userinfo = || async {
+        let r = rp_http().get(app.url("/oidc/userinfo")).bearer_auth(&access).send().await.unwrap();
+        r.json::<serde_json::Value>().await.unwrap()
+    };
+    for answer in [jwt_part(tokens["id_token"].as_str().unwrap(), 1), userinfo().await] {
+        assert!(answer.get("email").is_none(), "typed by the person: not given: {answer}");
+        assert_eq!(answer["email_verified"], false, "{answer}");
+    }
+
+    app.operator(&["user", "set", "alice", "--email", "alice@example.test"]);
+    let (status, tokens) = exchange(&app, &code_with_email().await).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    for answer in [jwt_part(tokens["id_token"].as_str().unwrap(), 1), userinfo().await] {
+        assert_eq!(answer["email"], "alice@example.test", "set by the operator: {answer}");
+        assert_eq!(answer["email_verified"], true, "{answer}");
+    }
+
+    let r = app.post(&browser, "profile", &[("display_name", ""), ("email", "alice@elsewhere.test")]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let answer = userinfo().await;
+    assert!(answer.get("email").is_none(), "changed by the person: not verified any more: {answer}");
+    assert_eq!(answer["email_verified"], false, "{answer}");
 }
 
 /// Turning 2FA off revokes what apps were given, even a token userinfo has just answered for

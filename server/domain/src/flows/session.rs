@@ -48,6 +48,16 @@ impl TryFrom<CompactRecord> for SignInRecord {
     }
 }
 
+/// A fresh sign-in an app asked for (OpenID Connect `prompt=login`, or a `max_age` the sign-in
+/// had outlived): the session keeps the sign-in it had meanwhile, and `done` turns true when a
+/// sign-in completes in this session after the request. Only then is the app given a code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FreshSignIn {
+    /// Random: names the app's request, which carries it until the sign-in is done.
+    pub id: String,
+    pub done: bool,
+}
+
 /// Where the visitor stands, as the session says. The account's `session_epoch` must still match
 /// `epoch` (see `current_user::current_stage`), or the session was ended from elsewhere.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +93,11 @@ pub trait SessionData: Sync {
     /// Whether this sign-in's second step was a security key (`amr` says `hwk`); `renew` forgets.
     fn signed_in_with_key(&self) -> impl Future<Output = Result<bool, AuthError>> + Send;
     fn mark_signed_in_with_key(&self) -> impl Future<Output = Result<(), AuthError>> + Send;
+    /// The fresh sign-in an app asked for, if any. Kept by `renew`: it belongs to the sign-in
+    /// under way, not to the one before it (and it grants nothing: it only says that a sign-in
+    /// completed in this session after the app asked).
+    fn fresh_sign_in(&self) -> impl Future<Output = Result<Option<FreshSignIn>, AuthError>> + Send;
+    fn set_fresh_sign_in(&self, fresh: Option<FreshSignIn>) -> impl Future<Output = Result<(), AuthError>> + Send;
     /// The client's address, for the security log and per-address limits.
     fn client_address(&self) -> Option<&str>;
     /// The device token the browser showed, unchecked (see `credentials::device_token`).
@@ -116,10 +131,28 @@ pub async fn begin_second_factor(
     session.set_sign_in_record(SignInRecord::PendingSecondFactor { user_id, since: now, epoch }).await
 }
 
-/// Signs the account in, under a new session id.
+/// Signs the account in, under a new session id. A fresh sign-in an app waits for is done.
 pub async fn complete_sign_in(session: &impl SessionData, user_id: i64, epoch: i64, now: i64) -> Result<(), AuthError> {
     session.renew().await?;
-    session.set_sign_in_record(SignInRecord::SignedIn { user_id, since: now, epoch }).await
+    session.set_sign_in_record(SignInRecord::SignedIn { user_id, since: now, epoch }).await?;
+    if let Some(asked) = session.fresh_sign_in().await?.filter(|asked| !asked.done) {
+        session.set_fresh_sign_in(Some(FreshSignIn { done: true, ..asked })).await?;
+    }
+    Ok(())
+}
+
+/// Asks for a fresh sign-in on behalf of an app's request `id` (`done` once one completes).
+pub async fn ask_fresh_sign_in(session: &impl SessionData, id: &str) -> Result<(), AuthError> {
+    let asked = FreshSignIn { id: id.to_owned(), done: false };
+    if session.fresh_sign_in().await?.as_ref().is_some_and(|kept| kept.id == asked.id) {
+        return Ok(());
+    }
+    session.set_fresh_sign_in(Some(asked)).await
+}
+
+/// Whether the fresh sign-in the app's request `id` asked for has completed in this session.
+pub async fn fresh_sign_in_done(session: &impl SessionData, id: &str) -> Result<bool, AuthError> {
+    Ok(session.fresh_sign_in().await?.is_some_and(|kept| kept.done && kept.id == id))
 }
 
 /// A re-authentication (password and code again) restarts the window for sensitive changes;
@@ -171,6 +204,7 @@ pub mod tests {
         record: Mutex<Option<SignInRecord>>,
         token: Mutex<Option<String>>,
         with_key: Mutex<bool>,
+        fresh: Mutex<Option<FreshSignIn>>,
         pub renewals: Mutex<u32>,
     }
 
@@ -208,6 +242,13 @@ pub mod tests {
         }
         async fn forget_setup_token(&self) -> Result<(), AuthError> {
             *self.token.lock().unwrap() = None;
+            Ok(())
+        }
+        async fn fresh_sign_in(&self) -> Result<Option<FreshSignIn>, AuthError> {
+            Ok(self.fresh.lock().unwrap().clone())
+        }
+        async fn set_fresh_sign_in(&self, fresh: Option<FreshSignIn>) -> Result<(), AuthError> {
+            *self.fresh.lock().unwrap() = fresh;
             Ok(())
         }
         fn client_address(&self) -> Option<&str> {
@@ -250,6 +291,20 @@ pub mod tests {
         complete_sign_in(&s, 7, 0, 1_001).await.unwrap();
         assert!(matches!(stage(&s, 1_001).await.unwrap(), Stage::SignedIn { user_id: 7, .. }));
         assert_eq!(*s.renewals.lock().unwrap(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_fresh_sign_in_is_done_only_once_a_sign_in_completes_after_it_was_asked_for() {
+        let s = MemorySession::default();
+        complete_sign_in(&s, 7, 0, 1_000).await.unwrap();
+        ask_fresh_sign_in(&s, "r1").await.unwrap();
+        assert!(!fresh_sign_in_done(&s, "r1").await.unwrap(), "the sign-in from before does not count");
+        assert!(matches!(stage(&s, 1_001).await.unwrap(), Stage::SignedIn { user_id: 7, .. }), "and it stays");
+        begin_second_factor(&s, 7, 0, 1_002).await.unwrap();
+        assert!(!fresh_sign_in_done(&s, "r1").await.unwrap(), "the password step alone does not count");
+        complete_sign_in(&s, 7, 0, 1_003).await.unwrap();
+        assert!(fresh_sign_in_done(&s, "r1").await.unwrap());
+        assert!(!fresh_sign_in_done(&s, "r2").await.unwrap(), "only for the request that asked");
     }
 
     #[tokio::test]

@@ -29,6 +29,21 @@ pub struct AuthorizationRequest {
     pub code_challenge_method: Option<String>,
     pub prompt: Option<String>,
     pub max_age: Option<String>,
+    /// Not the app's: the id of the fresh sign-in this request waits for (see `FRESH_SIGN_IN`).
+    pub fresh_sign_in: Option<String>,
+}
+
+/// The parameter the way back to an authorization request carries when it forced a fresh
+/// sign-in (`prompt=login`, `max_age`): the request waits for that sign-in
+/// (`flows::session::FreshSignIn`), not for the session's older one, which stays meanwhile.
+pub const FRESH_SIGN_IN: &str = "fresh_sign_in";
+
+/// Whether `rd` is the way back to a request that waits for a fresh sign-in: the portal then
+/// shows its sign-in form even to a visitor already signed in.
+pub fn asks_fresh_sign_in(rd: &str) -> bool {
+    rd.split_once('?').is_some_and(|(_, query)| {
+        query.split('&').any(|pair| pair.split_once('=').map_or(pair, |(name, _)| name) == FRESH_SIGN_IN)
+    })
 }
 
 /// Where the visitor's session stands.
@@ -46,6 +61,8 @@ pub enum Visitor {
         session_epoch: i64,
         /// The account's `sub`, once it has one.
         oidc_subject: Option<String>,
+        /// The fresh sign-in the request waits for (`fresh_sign_in`) has completed.
+        fresh_sign_in_done: bool,
     },
 }
 
@@ -55,8 +72,9 @@ pub enum Outcome {
     ErrorPage(String),
     /// Back to the client with `error` (RFC 6749 §4.1.2.1).
     ErrorRedirect { redirect_uri: String, error: &'static str, description: String, state: Option<String> },
-    /// Sign in first; `fresh`: end the current sign-in first (`prompt=login`, `max_age`).
-    SignIn { fresh: bool },
+    /// Sign in first. `fresh`: a fresh sign-in is wanted (`prompt=login`, `max_age`), under this
+    /// id; the current sign-in stays until it completes, and counts for nothing meanwhile.
+    SignIn { fresh: Option<String> },
     /// The code step first.
     SecondFactor,
     /// The client asks for two factors and the account has none: the setup first.
@@ -126,21 +144,37 @@ pub async fn authorize(
         Some(Ok(seconds)) if seconds >= 0 => Some(seconds),
         Some(_) => return error("invalid_request", "max_age must be a number of seconds"),
     };
-    let (user_id, two_factor_on, auth_time, security_key, session_epoch, oidc_subject) = match visitor {
-        Visitor::Anonymous if silent => return error("login_required", "the visitor is not signed in"),
-        Visitor::Anonymous => return Ok(Outcome::SignIn { fresh: false }),
-        Visitor::PendingSecondFactor if silent => return error("login_required", "the sign-in is not complete"),
-        Visitor::PendingSecondFactor => return Ok(Outcome::SecondFactor),
-        Visitor::SignedIn { user_id, two_factor_on, security_key, auth_time, session_epoch, oidc_subject } => {
-            (user_id, two_factor_on, auth_time, security_key, session_epoch, oidc_subject)
-        }
-    };
+    // A request that asks for a fresh sign-in keeps asking for the same one on its way back.
+    let fresh = || request.fresh_sign_in.clone().unwrap_or_else(|| random_hex(16));
+    let (user_id, two_factor_on, auth_time, security_key, session_epoch, oidc_subject, fresh_sign_in_done) =
+        match visitor {
+            Visitor::Anonymous if silent => return error("login_required", "the visitor is not signed in"),
+            // Any sign-in from here is fresh; a request that already waits for one goes on waiting
+            // for it (the session that asked may have ended meanwhile).
+            Visitor::Anonymous => return Ok(Outcome::SignIn { fresh: request.fresh_sign_in.clone() }),
+            Visitor::PendingSecondFactor if silent => return error("login_required", "the sign-in is not complete"),
+            Visitor::PendingSecondFactor => return Ok(Outcome::SecondFactor),
+            Visitor::SignedIn {
+                user_id,
+                two_factor_on,
+                security_key,
+                auth_time,
+                session_epoch,
+                oidc_subject,
+                fresh_sign_in_done,
+            } => (user_id, two_factor_on, auth_time, security_key, session_epoch, oidc_subject, fresh_sign_in_done),
+        };
+    // The sign-in that completed after a request forced one is fresh whatever its age (it may
+    // have taken longer than `max_age`); until then, the session's sign-in counts for nothing
+    // here, though it stays for everything else.
+    let done = request.fresh_sign_in.is_some() && fresh_sign_in_done;
     let too_old = max_age.is_some_and(|max_age| services.now() - auth_time > max_age);
-    if prompts.contains(&"login") || too_old {
+    let forced = prompts.contains(&"login") || too_old || request.fresh_sign_in.is_some();
+    if forced && !done {
         if silent {
             return error("login_required", "a fresh sign-in is needed");
         }
-        return Ok(Outcome::SignIn { fresh: true });
+        return Ok(Outcome::SignIn { fresh: Some(fresh()) });
     }
     if client.policy == ClientPolicy::TwoFactor && !two_factor_on {
         if silent {

@@ -105,6 +105,9 @@ pub struct NewClient {
     pub post_logout_redirect_uris: Vec<String>,
     pub public: bool,
     pub policy: ClientPolicy,
+    /// Accept plain `http://` redirect URIs on hosts other than loopback (the operator's
+    /// `--allow-insecure-http`).
+    pub allow_insecure_http: bool,
 }
 
 fn bad(message: String) -> AuthError {
@@ -131,6 +134,34 @@ fn check_uri(uri: &str) -> Result<(), AuthError> {
         .ok_or_else(|| bad(format!("{uri:?} is not a redirect URI: give an absolute http(s) URL without a fragment")))
 }
 
+/// The host of an absolute URI (after any user info; brackets kept on an IPv6 literal), lower-case.
+fn host_of(uri: &str) -> Option<String> {
+    let (_, rest) = uri.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_and_port = authority.rsplit_once('@').map_or(authority, |(_, after)| after);
+    let host = match host_and_port.strip_prefix('[') {
+        Some(inside) => format!("[{}]", inside.split_once(']')?.0),
+        None => host_and_port.split(':').next()?.to_owned(),
+    };
+    Some(host.to_ascii_lowercase())
+}
+
+/// Plain `http://` carries the code (and, after sign-out, the state) unencrypted: it is only for
+/// an app on the person's own device, at a loopback address (RFC 8252 §7.3), unless the operator
+/// accepts the risk.
+fn check_transport(uri: &str, flag: &str, allow_insecure_http: bool) -> Result<(), AuthError> {
+    if !uri.starts_with("http://") || allow_insecure_http {
+        return Ok(());
+    }
+    if matches!(host_of(uri).as_deref(), Some("127.0.0.1" | "[::1]" | "localhost")) {
+        return Ok(());
+    }
+    Err(bad(format!(
+        "{flag} {uri:?} is plain http: use https (http is accepted only for a loopback address: 127.0.0.1, [::1] \
+         or localhost), or pass --allow-insecure-http to register it anyway"
+    )))
+}
+
 /// Registers a client; returns its secret (confidential clients), to be shown once.
 pub async fn add(db: &AnyPool, client: &NewClient, now: i64) -> Result<Option<String>, AuthError> {
     check_client_id(&client.client_id)?;
@@ -138,6 +169,9 @@ pub async fn add(db: &AnyPool, client: &NewClient, now: i64) -> Result<Option<St
         return Err(bad("give at least one --redirect-uri".into()));
     }
     client.redirect_uris.iter().chain(&client.post_logout_redirect_uris).try_for_each(|uri| check_uri(uri))?;
+    let uris = client.redirect_uris.iter().map(|uri| (uri, "--redirect-uri"));
+    let logout_uris = client.post_logout_redirect_uris.iter().map(|uri| (uri, "--post-logout-redirect-uri"));
+    uris.chain(logout_uris).try_for_each(|(uri, flag)| check_transport(uri, flag, client.allow_insecure_http))?;
     let secret = (!client.public).then(|| random_hex(32));
     let inserted = sqlx::query(
         "INSERT INTO oidc_clients (client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, policy, created_at)
@@ -201,4 +235,34 @@ pub async fn delete(db: &AnyPool, client_id: &str) -> Result<bool, AuthError> {
     let client_id = client_id.to_owned();
     super::access_cache::forget(move |entry| entry.grant.client_id == client_id);
     Ok(deleted.rows_affected() > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_is_accepted_only_on_loopback_unless_allowed() {
+        for fine in [
+            "https://app.example.com/cb",
+            "http://127.0.0.1/cb",
+            "http://127.0.0.1:8080/cb",
+            "http://[::1]:8080/cb",
+            "http://LOCALHOST:5173/cb",
+            "http://localhost",
+        ] {
+            assert!(check_transport(fine, "--redirect-uri", false).is_ok(), "{fine}");
+        }
+        for refused in [
+            "http://app.example.com/cb",
+            "http://127.0.0.1.example.com/cb",
+            "http://localhost.example.com/cb",
+            "http://127.0.0.1@evil.example/cb",
+            "http://[::2]/cb",
+            "http://10.0.0.1/cb",
+        ] {
+            assert!(check_transport(refused, "--redirect-uri", false).is_err(), "{refused}");
+            assert!(check_transport(refused, "--redirect-uri", true).is_ok(), "{refused}");
+        }
+    }
 }

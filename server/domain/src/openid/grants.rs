@@ -118,7 +118,7 @@ pub async fn access(db: &AnyPool, token: &str, now: i64) -> Result<Option<(Grant
 pub enum Refreshed {
     /// The token was used, and the new ones are stored.
     Rotated(Grant),
-    /// The token was another client's: it is used up, nothing was stored.
+    /// The token is another client's: it was not touched, and still works for its own client.
     OtherClient,
     /// A refresh token used before: its grant is to be revoked.
     Reused {
@@ -129,7 +129,7 @@ pub enum Refreshed {
 
 /// What a refresh stores in place of the token it uses.
 pub struct Rotation<'a> {
-    /// The client that presented the token: it must be the one the token was issued to.
+    /// The client that presented the token: only the one the token was issued to may use it.
     pub client_id: &'a str,
     pub access_token: &'a str,
     pub access_expires_at: i64,
@@ -140,7 +140,9 @@ pub struct Rotation<'a> {
 /// Uses a refresh token, once, and stores what replaces it, in one transaction. A revocation (of
 /// the account, or of the family after a reuse) then comes wholly before the use, which finds
 /// nothing, or after the new tokens, which it takes too: never between the two, where the new
-/// tokens would outlive it.
+/// tokens would outlive it. Only the client the token was issued to uses it up (the statement
+/// that uses it names the client): another client's request changes nothing, so it can neither
+/// spend the token nor, with a used one, revoke its family.
 pub async fn rotate_refresh(
     db: &AnyPool,
     token: &str,
@@ -150,27 +152,33 @@ pub async fn rotate_refresh(
     let token_hash = hash(token);
     let mut tx = db.begin().await?;
     let row = sqlx::query(&format!(
-        "UPDATE oidc_tokens SET used_at = $2 WHERE token_hash = $1 AND kind = 'refresh' AND used_at IS NULL AND expires_at > $2
+        "UPDATE oidc_tokens SET used_at = $2
+         WHERE token_hash = $1 AND kind = 'refresh' AND client_id = $3 AND used_at IS NULL AND expires_at > $2
          RETURNING {GRANT_COLUMNS}"
     ))
     .bind(&token_hash)
     .bind(now)
+    .bind(rotation.client_id)
     .fetch_optional(&mut *tx)
     .await?;
     let Some(row) = row else {
-        let used: Option<String> = sqlx::query_scalar(
-            "SELECT grant_id FROM oidc_tokens WHERE token_hash = $1 AND kind = 'refresh' AND used_at IS NOT NULL",
+        let found = sqlx::query(
+            "SELECT grant_id, client_id, used_at FROM oidc_tokens WHERE token_hash = $1 AND kind = 'refresh'",
         )
         .bind(&token_hash)
         .fetch_optional(&mut *tx)
         .await?;
-        return Ok(used.map_or(Refreshed::Unknown, |grant_id| Refreshed::Reused { grant_id }));
+        tx.rollback().await?;
+        let Some(found) = found else { return Ok(Refreshed::Unknown) };
+        if found.try_get::<String, _>("client_id")? != rotation.client_id {
+            return Ok(Refreshed::OtherClient);
+        }
+        return Ok(match found.try_get::<Option<i64>, _>("used_at")? {
+            Some(_) => Refreshed::Reused { grant_id: found.try_get("grant_id")? },
+            None => Refreshed::Unknown,
+        });
     };
     let grant = grant_from(&row)?;
-    if grant.client_id != rotation.client_id {
-        tx.commit().await?;
-        return Ok(Refreshed::OtherClient);
-    }
     let access = hash(rotation.access_token);
     store_token_hash(&mut *tx, &access, TokenKind::Access, &grant, rotation.access_expires_at).await?;
     let refresh = hash(rotation.refresh_token);

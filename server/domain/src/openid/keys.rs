@@ -87,4 +87,16 @@ pub async fn by_kid(services: &Services, kid: &str) -> Result<Arc<SigningKey>, A
     open(&row, &services.secret_box)
 }
 
+/// A key of ours by its id; `None` when there is none such (a token signed elsewhere).
+pub async fn find(services: &Services, kid: &str) -> Result<Option<Arc<SigningKey>>, AuthError> {
+    if let Some(key) = opened().lock().ok().and_then(|keys| keys.get(kid).cloned()) {
+        return Ok(Some(key));
+    }
+    let row = sqlx::query("SELECT kid, sealed_key FROM oidc_signing_keys WHERE kid = $1")
+        .bind(kid)
+        .fetch_optional(&services.db)
+        .await?;
+    row.map(|row| open(&row, &services.secret_box)).transpose()
+}
+
 pub use super::signing_key::CURRENT_KID;

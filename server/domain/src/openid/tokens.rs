@@ -123,19 +123,10 @@ fn verifier_matches(verifier: &str, challenge: &str) -> bool {
     well_formed && URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) == challenge
 }
 
-/// Why `code` cannot be exchanged by this request, if it cannot.
-fn problem_with(
-    code: &Code,
-    client: &Client,
-    redirect_uri: Option<&str>,
-    verifier: Option<&str>,
-    now: i64,
-) -> Option<&'static str> {
+/// Why `code` cannot be exchanged by this request of its own client, if it cannot.
+fn problem_with(code: &Code, redirect_uri: Option<&str>, verifier: Option<&str>, now: i64) -> Option<&'static str> {
     if code.expires_at <= now {
         return Some("the code has expired");
-    }
-    if code.grant.client_id != client.client_id {
-        return Some("the code was issued to another client");
     }
     if redirect_uri != Some(code.binding.redirect_uri.as_str()) {
         return Some("redirect_uri differs from the authorization request's");
@@ -176,9 +167,14 @@ pub async fn exchange_code(
     let presented = code.ok_or_else(|| TokenError::new("invalid_request", "code is missing"))?;
     let code = Code::open(&services.code_sealing, presented)
         .ok_or_else(|| TokenError::new("invalid_grant", "unknown code"))?;
+    if code.grant.client_id != client.client_id {
+        // Refused before the code is touched: another client can neither spend a code that is
+        // not its own nor, with one used before, revoke what it gave.
+        return Err(TokenError::new("invalid_grant", "the code was issued to another client"));
+    }
     let code_hash = grants::hash(presented);
     let now = services.now();
-    if let Some(problem) = problem_with(&code, &client, redirect_uri, verifier, now) {
+    if let Some(problem) = problem_with(&code, redirect_uri, verifier, now) {
         // Spent whatever the outcome; a code used before also loses what it gave.
         if grants::spend(&services.db, &code, &code_hash).await? {
             grants::revoke_grant(&services.db, &code.grant.grant_id).await?;
@@ -301,6 +297,24 @@ async fn id_token(
     key.sign_jwt(&Value::Object(claims))
 }
 
+/// The client an ID token was issued to (`aud`), when it is a token this provider signed for
+/// `subject`: its signature checked against our keys, its issuer ours. An expired one counts
+/// (OpenID Connect RP-Initiated Logout §2: a logout's `id_token_hint` is often older than its
+/// `exp`).
+pub async fn hinted_client(services: &Services, id_token: &str, subject: &str) -> Result<Option<String>, AuthError> {
+    let Some(kid) = super::signing_key::key_id_of(id_token) else { return Ok(None) };
+    let Some(key) = keys::find(services, &kid).await? else { return Ok(None) };
+    let Some(claims) = key.verified_claims(id_token) else { return Ok(None) };
+    if claims["iss"] != issuer(services).as_str() || claims["sub"] != subject {
+        return Ok(None);
+    }
+    Ok(match &claims["aud"] {
+        Value::String(aud) => Some(aud.clone()),
+        Value::Array(auds) => auds.first().and_then(Value::as_str).map(str::to_owned),
+        _ => None,
+    })
+}
+
 /// The issuer: `PUBLIC_URL` without a trailing slash.
 pub fn issuer(services: &Services) -> String {
     services.settings.public_url.trim_end_matches('/').to_owned()
@@ -315,10 +329,12 @@ fn claims_of(subject: String, grant: &Grant, identity: &Identity) -> Map<String,
         claims.insert("name".into(), json!(identity.display_name.clone().unwrap_or_else(|| identity.username.clone())));
     }
     if grant.has_scope("email") {
-        if let Some(email) = &identity.email {
+        // Only a verified address is given; `email_verified` says whether there is one.
+        let email = identity.verified_email();
+        if let Some(email) = email {
             claims.insert("email".into(), json!(email));
         }
-        claims.insert("email_verified".into(), json!(false));
+        claims.insert("email_verified".into(), json!(email.is_some()));
     }
     if grant.has_scope("groups") {
         claims.insert("groups".into(), json!(identity.groups));

@@ -489,26 +489,81 @@ pub async fn set_groups(db: &AnyPool, account_id: i64, groups: &[String]) -> Res
     Ok(())
 }
 
-/// Sets the account's display name and email (`None`: none).
-pub async fn set_profile(
+/// The account's display name and email, and when the email was verified (`None`: it is not).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Profile {
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub email_verified_at: Option<i64>,
+}
+
+/// What a profile change asks for. `None` leaves a part as it is.
+#[derive(Debug, Default)]
+pub struct ProfileChange<'a> {
+    pub display_name: Option<Option<&'a str>>,
+    /// The new address (`None` inside: none) and when it was verified (`None`: it is not).
+    pub email: Option<(Option<&'a str>, Option<i64>)>,
+}
+
+/// Whether a profile change was made.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ProfileSaved {
+    Saved,
+    /// The address belongs to another account (compared without regard to case): nothing changed.
+    EmailTaken,
+}
+
+/// Changes the account's display name and email, in one transaction. An address and its
+/// verification are written together, so an address never keeps the verification of another.
+pub async fn change_profile(
     db: &AnyPool,
     account_id: i64,
-    display_name: Option<&str>,
-    email: Option<&str>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET display_name = $1, email = $2 WHERE id = $3")
-        .bind(display_name)
-        .bind(email)
-        .bind(account_id)
-        .execute(db)
-        .await?;
-    Ok(())
+    change: &ProfileChange<'_>,
+) -> Result<ProfileSaved, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    if let Some((email, verified_at)) = change.email {
+        let written = sqlx::query("UPDATE users SET email = $1, email_verified_at = $2 WHERE id = $3")
+            .bind(email)
+            .bind(verified_at)
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await;
+        match written {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                tx.rollback().await?;
+                return Ok(ProfileSaved::EmailTaken);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if let Some(display_name) = change.display_name {
+        sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
+            .bind(display_name)
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(ProfileSaved::Saved)
 }
 
 /// The account's display name and email.
-pub async fn list_profile(db: &AnyPool, account_id: i64) -> Result<(Option<String>, Option<String>), sqlx::Error> {
-    let row = sqlx::query("SELECT display_name, email FROM users WHERE id = $1").bind(account_id).fetch_one(db).await?;
-    Ok((row.try_get("display_name")?, row.try_get("email")?))
+pub async fn profile(db: &AnyPool, account_id: i64) -> Result<Profile, sqlx::Error> {
+    let row = sqlx::query("SELECT display_name, email, email_verified_at FROM users WHERE id = $1")
+        .bind(account_id)
+        .fetch_one(db)
+        .await?;
+    Ok(Profile {
+        display_name: row.try_get("display_name")?,
+        email: row.try_get("email")?,
+        email_verified_at: row.try_get("email_verified_at")?,
+    })
+}
+
+/// The name of the account that holds `email` (compared without regard to case), if any.
+pub async fn holder_of_email(db: &AnyPool, email: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT username FROM users WHERE lower(email) = lower($1)").bind(email).fetch_optional(db).await
 }
 
 /// The account's groups.

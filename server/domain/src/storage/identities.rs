@@ -1,7 +1,8 @@
-//! Who a signed-in session belongs to: the account's name, whether 2FA is on, and its session
-//! epoch (a session from an older epoch was ended from elsewhere). Every signed-in request checks
+//! Who a signed-in session belongs to: the account's name, whether 2FA is on, its session epoch
+//! (a session from an older epoch was ended from elsewhere), and what apps are told about it (its
+//! profile, its email and whether that is verified, its groups). Every signed-in request checks
 //! this, so with SQLite, where one server process owns the database, the answer is kept in
-//! memory: this process forgets it the moment it changes any of the three (`forget`), and
+//! memory: this process forgets it the moment it changes any of these (`forget`), and
 //! everything the moment an operator command run beside the server changed the database
 //! (`outside_changes`). With PostgreSQL (several instances) it is read from the database every
 //! time.
@@ -31,9 +32,18 @@ pub struct Identity {
     /// What the forward-auth gate tells the apps behind it.
     pub display_name: Option<String>,
     pub email: Option<String>,
+    /// Whether `email` is verified: only a verified address is passed to apps.
+    pub email_verified: bool,
     pub groups: Vec<String>,
     /// The OpenID Connect `sub`, once the account has signed in to an app (`openid::tokens`).
     pub oidc_subject: Option<String>,
+}
+
+impl Identity {
+    /// The address apps may be given: the account's email once it is verified.
+    pub fn verified_email(&self) -> Option<&str> {
+        self.email.as_deref().filter(|_| self.email_verified)
+    }
 }
 
 #[derive(Clone)]
@@ -96,7 +106,7 @@ impl Identities {
         }
         let forgets_before = self.forgets.load(Ordering::Acquire);
         let row = sqlx::query(&format!(
-            "SELECT username, {} AS two_factor, session_epoch, display_name, email, groups, oidc_subject
+            "SELECT username, {} AS two_factor, session_epoch, display_name, email, email_verified_at, groups, oidc_subject
              FROM users WHERE id = $1",
             crate::storage::accounts::TWO_FACTOR_SQL
         ))
@@ -110,6 +120,7 @@ impl Identities {
             session_epoch: row.try_get("session_epoch")?,
             display_name: row.try_get("display_name")?,
             email: row.try_get("email")?,
+            email_verified: row.try_get::<Option<i64>, _>("email_verified_at")?.is_some(),
             groups: crate::storage::accounts::groups_of(&row.try_get::<String, _>("groups")?),
             oidc_subject: row.try_get("oidc_subject")?,
         });
@@ -122,7 +133,8 @@ impl Identities {
         Ok(Some(identity))
     }
 
-    /// Call after changing the account's 2FA state or session epoch.
+    /// Call after changing anything an `Identity` holds (the 2FA state, the session epoch, the
+    /// profile).
     pub fn forget(&self, user_id: i64) {
         if let Some(cache) = &self.cache {
             self.forgets.fetch_add(1, Ordering::AcqRel);
