@@ -10,14 +10,17 @@ use axum::{
     extract::{Request, State},
     http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
-    Extension,
 };
 use domain::{
     access_rules::{Decision, Policy, Subject},
     flows::{current_user, return_to},
     request_target::{Target, TargetError},
 };
-use tower_sessions::Session;
+use std::sync::Arc;
+use tower_sessions::{
+    session::{Id, Record},
+    session_store, Session, SessionStore,
+};
 
 use crate::json_errors::json_error;
 
@@ -46,13 +49,66 @@ impl Contract {
     }
 }
 
+/// The portal's session as the gate reads it: straight from the `Cookie` header. The gate is
+/// routed outside the session layer (asked on every request to every protected app, it pays for
+/// no cookie jar and no middleware it does not need); it only reads the session, and the store
+/// moves the idle expiry on a read (at most once a minute), as for any other request.
+#[derive(Clone)]
+pub struct GateSessions {
+    cookie_name: &'static str,
+    open: Arc<dyn Fn(Id) -> Session + Send + Sync>,
+}
+
+impl GateSessions {
+    pub fn new<Store: SessionStore + Clone>(store: Store, cookie_name: &'static str) -> Self {
+        let store = Arc::new(store);
+        Self { cookie_name, open: Arc::new(move |id| Session::new(Some(id), store.clone(), None)) }
+    }
+
+    /// The session named by the request's session cookie (an empty one without a valid cookie).
+    fn of(&self, headers: &HeaderMap) -> Session {
+        let id = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(';'))
+            .find_map(|pair| {
+                let (name, value) = pair.trim().split_once('=')?;
+                (name == self.cookie_name).then(|| value.parse::<Id>().ok()).flatten()
+            });
+        match id {
+            Some(id) => (self.open)(id),
+            None => Session::new(None, Arc::new(NoSessions), None),
+        }
+    }
+}
+
+/// The store of a request without a session cookie: it holds nothing.
+#[derive(Debug, Clone, Copy)]
+struct NoSessions;
+
+#[async_trait::async_trait]
+impl SessionStore for NoSessions {
+    async fn save(&self, _: &Record) -> session_store::Result<()> {
+        Ok(())
+    }
+    async fn load(&self, _: &Id) -> session_store::Result<Option<Record>> {
+        Ok(None)
+    }
+    async fn delete(&self, _: &Id) -> session_store::Result<()> {
+        Ok(())
+    }
+}
+
 // The handlers take the request itself and read its headers in place: a `HeaderMap` extractor
 // would copy every header of every check.
-pub async fn forward_auth(state: State<AppState>, session: Extension<Session>, request: Request) -> Response {
+pub async fn forward_auth(state: State<AppState>, sessions: GateSessions, request: Request) -> Response {
+    let session = sessions.of(request.headers());
     answer(state, session, request.headers(), Contract::ForwardAuth).await
 }
 
-pub async fn auth_request(state: State<AppState>, session: Extension<Session>, request: Request) -> Response {
+pub async fn auth_request(state: State<AppState>, sessions: GateSessions, request: Request) -> Response {
+    let session = sessions.of(request.headers());
     answer(state, session, request.headers(), Contract::AuthRequest).await
 }
 
@@ -66,12 +122,7 @@ struct Visitor {
     groups: Vec<String>,
 }
 
-async fn answer(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    headers: &HeaderMap,
-    contract: Contract,
-) -> Response {
+async fn answer(State(state): State<AppState>, session: Session, headers: &HeaderMap, contract: Contract) -> Response {
     let target = match contract {
         Contract::ForwardAuth => forwarded_target(headers),
         Contract::AuthRequest => original_target(headers),
@@ -103,7 +154,7 @@ async fn answer(
     };
     let passes = match state.settings.access_rules.decide(&target, &subject) {
         Decision::Policy { policy: Policy::Deny, .. } | Decision::Forbidden => {
-            return StatusCode::FORBIDDEN.into_response()
+            return json_error(StatusCode::FORBIDDEN, "The access rules do not let you reach this address.");
         }
         Decision::Policy { policy: Policy::Bypass, .. } => true,
         Decision::Policy { policy: Policy::OneFactor, .. } => visitor.is_some(),
@@ -129,7 +180,10 @@ async fn signed_in(state: &AppState, session: RequestSession) -> Result<Option<V
 }
 
 fn unavailable() -> Response {
-    (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")]).into_response()
+    tracing::warn!("forward auth: the session or the account could not be read (503)");
+    let mut answer = json_error(StatusCode::SERVICE_UNAVAILABLE, "The sign-in service is busy: try again shortly.");
+    answer.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    answer
 }
 
 /// 200 with the four `Remote-*` headers, always present (empty for a visitor not signed in on a
@@ -157,16 +211,25 @@ fn not_yet(state: &AppState, headers: &HeaderMap, target: &Target, url: &str, co
     let scripted =
         headers.get("x-requested-with").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"XMLHttpRequest"));
     if !accept.contains("text/html") || scripted {
-        return StatusCode::UNAUTHORIZED.into_response();
+        return sign_in_first();
     }
     let location = format!("{}/login?rd={}", state.settings.public_url, return_to::encode(url));
-    let Ok(location) = HeaderValue::from_str(&location) else { return StatusCode::UNAUTHORIZED.into_response() };
+    let Ok(location) = HeaderValue::from_str(&location) else { return sign_in_first() };
     let status = match contract {
         Contract::AuthRequest => StatusCode::UNAUTHORIZED,
         Contract::ForwardAuth if matches!(target.method.as_str(), "GET" | "HEAD" | "OPTIONS") => StatusCode::FOUND,
         Contract::ForwardAuth => StatusCode::SEE_OTHER,
     };
-    (status, [(header::LOCATION, location)]).into_response()
+    let mut answer = match status {
+        StatusCode::UNAUTHORIZED => sign_in_first(),
+        _ => status.into_response(),
+    };
+    answer.headers_mut().insert(header::LOCATION, location);
+    answer
+}
+
+fn sign_in_first() -> Response {
+    json_error(StatusCode::UNAUTHORIZED, "Sign in (with the factors this address needs) first.")
 }
 
 fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -52,8 +52,11 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
     // The server ends a session itself when it is idle or too old (`session_store`). The cookie
     // is kept for the absolute lifetime from its last write, so a browser never drops a session
     // that the server still holds (use moves the idle expiry without rewriting the cookie).
+    let cookie_name = session_cookie_name(secure_cookies, state.settings.cookie_domain.as_deref());
+    let gate_sessions = forward_auth::GateSessions::new(session_store.clone(), cookie_name);
+    let for_auth_request = gate_sessions.clone();
     let sessions = SessionManagerLayer::new(session_store)
-        .with_name(session_cookie_name(secure_cookies, state.settings.cookie_domain.as_deref()))
+        .with_name(cookie_name)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(secure_cookies)
@@ -84,9 +87,6 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
             move || shell(options.clone())
         })
         .route("/api/me", post(app::api::sign_in::me))
-        // The forward-auth gate for reverse proxies (API.md): GET and HEAD.
-        .route("/api/authz/forward-auth", get(forward_auth::forward_auth))
-        .route("/api/authz/auth-request", get(forward_auth::auth_request))
         // Any other `/api/...` path is a JSON 404, not a page.
         .route(
             "/api/{*rest}",
@@ -114,6 +114,17 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
         .route(
             openid_provider::USERINFO,
             get(openid_provider::userinfo).post(openid_provider::userinfo).options(openid_provider::preflight),
+        )
+        // The forward-auth gate for reverse proxies: GET and HEAD. Asked on every request to the
+        // apps behind it, it reads the session cookie itself (`GateSessions`) and answers its
+        // errors as JSON itself, outside the session layer and the middleware of pages and API.
+        .route(
+            "/api/authz/forward-auth",
+            get(move |state, request| forward_auth::forward_auth(state, gate_sessions.clone(), request)),
+        )
+        .route(
+            "/api/authz/auth-request",
+            get(move |state, request| forward_auth::auth_request(state, for_auth_request.clone(), request)),
         )
         // The browser endpoints' POST form: a 303 to the GET above, which passes the gate.
         .route(openid_provider::AUTHORIZE, post(openid_provider::post_as_get))

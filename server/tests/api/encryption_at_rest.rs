@@ -68,6 +68,22 @@ fn unkeyed(salt: &[u8], code: &str) -> Vec<u8> {
     Sha256::new().chain_update(salt).chain_update(code.replace('-', "").as_bytes()).finalize().to_vec()
 }
 
+/// Replaces the account's recovery codes with `codes` stored the way they were before codes were
+/// keyed (a salted SHA-256 each), the salts named after `salt_label`.
+async fn store_unkeyed(db: &sqlx::AnyPool, account: i64, codes: &[String], salt_label: &str) {
+    sqlx::query("DELETE FROM recovery_codes").execute(db).await.unwrap();
+    for (n, code) in codes.iter().enumerate() {
+        let salt = format!("{salt_label} #{n:02}").into_bytes();
+        sqlx::query("INSERT INTO recovery_codes (user_id, salt, code_hash) VALUES ($1, $2, $3)")
+            .bind(account)
+            .bind(&salt)
+            .bind(unkeyed(&salt, code))
+            .execute(db)
+            .await
+            .unwrap();
+    }
+}
+
 /// Every stored recovery code: its salt, hash and hash version.
 async fn stored_codes(app: &TestApp) -> Vec<(Vec<u8>, Vec<u8>, i64)> {
     sqlx::query_as("SELECT salt, code_hash, hash_version FROM recovery_codes ORDER BY id")
@@ -102,17 +118,7 @@ async fn a_recovery_code_stored_before_codes_were_keyed_works_after_the_upgrade_
     let (_, codes) = app.user_with_two_factor("alice", "correct horse").await;
     let account: i64 =
         sqlx::query_scalar("SELECT id FROM users WHERE username = 'alice'").fetch_one(&app.db).await.unwrap();
-    sqlx::query("DELETE FROM recovery_codes").execute(&app.db).await.unwrap();
-    for (n, code) in codes.iter().enumerate() {
-        let salt = format!("an old salt #{n:02}").into_bytes();
-        sqlx::query("INSERT INTO recovery_codes (user_id, salt, code_hash) VALUES ($1, $2, $3)")
-            .bind(account)
-            .bind(&salt)
-            .bind(unkeyed(&salt, code))
-            .execute(&app.db)
-            .await
-            .unwrap();
-    }
+    store_unkeyed(&app.db, account, &codes, "an old salt").await;
     drop(app);
 
     let app = spawn_app_with(test_config(url.clone())).await;
@@ -153,18 +159,8 @@ async fn instances_keying_the_stored_codes_at_once_key_each_code_once() {
     let key: [u8; 32] = STANDARD.decode(crate::helpers::TEST_KEY).unwrap().try_into().unwrap();
     let key = RecoveryCodeKey::derive(&key).unwrap();
     for round in 0..20 {
-        sqlx::query("DELETE FROM recovery_codes").execute(&app.db).await.unwrap();
         let account: i64 = sqlx::query_scalar("SELECT id FROM users").fetch_one(&app.db).await.unwrap();
-        for (n, code) in codes.iter().enumerate() {
-            let salt = format!("round {round} salt #{n:02}").into_bytes();
-            sqlx::query("INSERT INTO recovery_codes (user_id, salt, code_hash) VALUES ($1, $2, $3)")
-                .bind(account)
-                .bind(&salt)
-                .bind(unkeyed(&salt, code))
-                .execute(&app.db)
-                .await
-                .unwrap();
-        }
+        store_unkeyed(&app.db, account, &codes, &format!("round {round} salt")).await;
         let (a, b) = tokio::join!(key_unkeyed_recovery_codes(&app.db, &key), key_unkeyed_recovery_codes(&app.db, &key));
         assert_eq!(a.unwrap() + b.unwrap(), codes.len() as u64, "round {round}: each row keyed once");
     }

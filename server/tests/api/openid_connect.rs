@@ -370,11 +370,7 @@ async fn prompt_login_and_max_age_force_a_fresh_sign_in_before_a_code() {
 async fn prompt_login_keeps_the_session_until_the_fresh_sign_in_completes() {
     let (app, _folder) = provider().await;
     register(&app, "spa", true, ClientPolicy::OneFactor).await;
-    let (totp, _) = app.user_with_two_factor("alice", PASSWORD).await;
-    let browser = app.new_client();
-    app.login(&browser, "alice", PASSWORD).await;
-    app.advance(30);
-    assert_eq!(app.submit_code(&browser, &app.code(&totp, 0)).await.status(), StatusCode::OK);
+    let (totp, browser) = alice_signed_in_with_two_factors(&app).await;
     let url = app.url(&format!(
         "/oidc/authorize?response_type=code&client_id=spa&redirect_uri={}&scope=openid&prompt=login&code_challenge={CHALLENGE}&code_challenge_method=S256",
         redirect_param()
@@ -817,11 +813,7 @@ async fn the_email_claim_carries_only_a_verified_address() {
 async fn turning_two_factor_off_revokes_the_accounts_tokens() {
     let (app, _folder) = provider().await;
     register(&app, "spa", true, ClientPolicy::OneFactor).await;
-    let (totp, _) = app.user_with_two_factor("alice", PASSWORD).await;
-    let browser = app.new_client();
-    app.login(&browser, "alice", PASSWORD).await;
-    app.advance(30);
-    assert_eq!(app.submit_code(&browser, &app.code(&totp, 0)).await.status(), StatusCode::OK);
+    let (totp, browser) = alice_signed_in_with_two_factors(&app).await;
     let (status, tokens) = exchange(&app, &code_for_spa(&app, &browser).await).await;
     assert_eq!(status, StatusCode::OK, "{tokens}");
     let access = tokens["access_token"].as_str().expect("an access token").to_owned();
@@ -834,6 +826,16 @@ async fn turning_two_factor_off_revokes_the_accounts_tokens() {
 }
 
 /// A code for the public client `spa` (PKCE), with the browser's signed-in session.
+/// Alice, with 2FA on, signed in with both factors in a browser of her own; her TOTP key.
+async fn alice_signed_in_with_two_factors(app: &TestApp) -> (String, Client) {
+    let (totp, _) = app.user_with_two_factor("alice", PASSWORD).await;
+    let browser = app.new_client();
+    app.login(&browser, "alice", PASSWORD).await;
+    app.advance(30);
+    assert_eq!(app.submit_code(&browser, &app.code(&totp, 0)).await.status(), StatusCode::OK);
+    (totp, browser)
+}
+
 pub(crate) async fn code_for_spa(app: &TestApp, browser: &Client) -> String {
     let url = app.url(&format!(
         "/oidc/authorize?response_type=code&client_id=spa&redirect_uri={}&scope=openid&code_challenge={CHALLENGE}&code_challenge_method=S256",

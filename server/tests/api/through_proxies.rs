@@ -205,7 +205,7 @@ policy = "bypass"
         }
     }
     // The reverse: a request line naming the open site is the open site's, whatever `Host:` says.
-    let answer = send_raw(port, &request(&format!("GET http://{public}/x HTTP/1.1"), &[app.clone()])).await;
+    let answer = send_raw(port, &request(&format!("GET http://{public}/x HTTP/1.1"), std::slice::from_ref(&app))).await;
     assert_eq!((answer.status, open.hits(), proxied.upstream.hits()), (200, 1, 0), "{kind:?}: routed to the open site");
     // And the open site itself, in upper case, passes as it should.
     let answer = send_raw(port, &request("GET /x HTTP/1.1", &[public.to_uppercase()])).await;
