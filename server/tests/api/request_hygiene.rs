@@ -136,3 +136,40 @@ async fn api_me_answers_like_every_other_endpoint() {
     assert!(status.is_client_error(), "{status}");
     assert!(body["error"].is_string(), "{body}");
 }
+
+/// SECURITY.md quotes the headers the server sends, word for word: the pages' and the other
+/// answers' Content-Security-Policy, the three headers on every response, and the session
+/// cookie's attributes. A change to either side without the other fails here.
+#[tokio::test]
+async fn security_md_quotes_the_headers_the_server_sends() {
+    let security = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../SECURITY.md"))
+        .expect("SECURITY.md beside the workspace");
+    let app = spawn_app().await;
+    let page = client().get(app.url("/login")).send().await.unwrap();
+    let policy = page.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
+    let (before, after) = policy.split_once("'nonce-").expect("a nonce in the page's policy");
+    let quoted = format!("{before}'nonce-…'{}", after.split_once('\'').map(|(_, rest)| rest).unwrap_or_default());
+    assert!(security.contains(&format!("`{quoted}`")), "SECURITY.md does not quote the pages' policy: {quoted}");
+    let other = client().get(app.url("/healthz")).send().await.unwrap();
+    let policy = other.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(security.contains(&format!("`Content-Security-Policy: {policy}`")), "other answers' policy: {policy}");
+    for name in ["x-content-type-options", "x-frame-options", "referrer-policy"] {
+        let value = other.headers()[name].to_str().unwrap();
+        let canonical = match name {
+            "x-content-type-options" => "X-Content-Type-Options",
+            "x-frame-options" => "X-Frame-Options",
+            _ => "Referrer-Policy",
+        };
+        assert!(security.contains(&format!("`{canonical}: {value}`")), "{canonical}: {value}");
+    }
+    let registered = app.try_register(&client(), "alice", "correct horse").await;
+    let cookie = registered.headers()[header::SET_COOKIE].to_str().unwrap().to_owned();
+    for attribute in cookie.split(';').skip(1).map(str::trim) {
+        let name = attribute.split('=').next().unwrap_or_default();
+        if name.eq_ignore_ascii_case("expires") {
+            continue; // Its value is a date; `Max-Age` says the same and is quoted.
+        }
+        assert!(security.contains(&format!("`{name}")), "SECURITY.md does not name the cookie's {attribute}");
+        assert!(!security.contains(&format!("no `{name}`")), "SECURITY.md says the cookie has no {name}");
+    }
+}
