@@ -16,7 +16,7 @@ use axum::{
 use domain::flows::{current_user, return_to, session::Stage};
 use tower_sessions::Session;
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Rule {
     /// Both factors done.
     SignedIn,
@@ -71,13 +71,18 @@ pub async fn guard(state: &AppState, req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let Some(session) = req.extensions().get::<Session>().cloned() else { return next.run(req).await };
-    let (stage, account) = match current_user::current_stage(state, &RequestSession::new(session, None)).await {
+    let session = RequestSession::new(session, None);
+    let (stage, account) = match current_user::current_stage(state, &session).await {
         Ok(found) => found,
         Err(e) => {
             tracing::error!(error = ?e, "session store or database unavailable");
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     };
+    // A signed-in session whose fresh sign-in (asked for by an app) waits for its second factor.
+    let fresh_code_step = rule == Rule::PendingSecondFactor
+        && matches!(stage, Stage::SignedIn { .. })
+        && domain::flows::session::fresh_second_factor_due(&session, state.now()).await.unwrap_or(false);
     let destination = match (rule, stage) {
         (Rule::SignedIn | Rule::SignedInWithoutTwoFactor, Stage::Anonymous | Stage::PendingExpired) => {
             Some(("/login", None))
@@ -88,6 +93,7 @@ pub async fn guard(state: &AppState, req: Request, next: Next) -> Response {
         (Rule::SignedInWithoutTwoFactor, Stage::SignedIn { .. }) => {
             account.filter(|a| a.two_factor_on()).map(|_| ("/account", None))
         }
+        (Rule::PendingSecondFactor, Stage::SignedIn { .. }) if fresh_code_step => None,
         (Rule::PendingSecondFactor, Stage::SignedIn { .. }) => Some(("/account", None)),
         (Rule::PendingSecondFactor, Stage::Anonymous) => Some(("/login", None)),
         (Rule::PendingSecondFactor, Stage::PendingExpired) => Some((

@@ -384,6 +384,9 @@ async fn prompt_login_keeps_the_session_until_the_fresh_sign_in_completes() {
 
     let r = app.form_post(&browser, "login", &[("username", "alice"), ("password", PASSWORD), ("rd", &rd)]).await;
     assert!(location(&r).starts_with("/login/2fa?rd="), "{}", location(&r));
+    assert_eq!(app.me(&browser).await.status(), StatusCode::OK, "the password step does not end the session either");
+    let code_page = browser.get(app.url(&location(&r))).send().await.unwrap();
+    assert_eq!(code_page.status(), StatusCode::OK, "the code page, not a redirect: {}", location(&code_page));
     let back = location(&browser.get(app.url(&rd)).send().await.unwrap());
     assert!(!back.starts_with(REDIRECT), "the password alone is not the fresh sign-in: {back}");
     app.advance(30);

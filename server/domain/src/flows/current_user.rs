@@ -81,6 +81,11 @@ pub async fn recently_signed_in_account(services: &Services, session: &impl Sess
 pub async fn pending_account(services: &Services, session: &impl SessionData) -> Result<Account, AuthError> {
     match current_stage(services, session).await? {
         (Stage::PendingSecondFactor { .. }, Some(account)) if account.two_factor_on() => Ok(account),
+        (Stage::SignedIn { .. }, Some(account))
+            if account.two_factor_on() && session::fresh_second_factor_due(session, services.now()).await? =>
+        {
+            Ok(account)
+        }
         _ => Err(AuthError::NoPendingSignIn),
     }
 }

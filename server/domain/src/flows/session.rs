@@ -56,6 +56,10 @@ pub struct FreshSignIn {
     /// Random: names the app's request, which carries it until the sign-in is done.
     pub id: String,
     pub done: bool,
+    /// When the fresh sign-in's password step was done, for the account this session is already
+    /// signed in to: the session stays signed in while that step waits for its second factor.
+    #[serde(default)]
+    pub password_step_at: Option<i64>,
 }
 
 /// Where the visitor stands, as the session says. The account's `session_epoch` must still match
@@ -120,15 +124,37 @@ pub async fn stage(session: &impl SessionData, now: i64) -> Result<Stage, AuthEr
     })
 }
 
-/// After a right password on an account with 2FA: pending, under a new session id.
+/// After a right password on an account with 2FA: pending, under a new session id. When an app
+/// asked this session for a fresh sign-in and the session is signed in to this same account (at
+/// its current epoch), the sign-in it has stays until the second factor completes the fresh one:
+/// the password step waits beside it (`FreshSignIn::password_step_at`), and ending the session
+/// is never the price of an app's asking.
 pub async fn begin_second_factor(
     session: &impl SessionData,
     user_id: i64,
     epoch: i64,
     now: i64,
 ) -> Result<(), AuthError> {
+    let signed_in_here = matches!(
+        session.sign_in_record().await?,
+        Some(SignInRecord::SignedIn { user_id: signed_in, epoch: at, .. }) if signed_in == user_id && at == epoch
+    );
+    let asked = session.fresh_sign_in().await?.filter(|asked| !asked.done);
     session.renew().await?;
-    session.set_sign_in_record(SignInRecord::PendingSecondFactor { user_id, since: now, epoch }).await
+    match asked {
+        Some(asked) if signed_in_here => {
+            session.set_fresh_sign_in(Some(FreshSignIn { password_step_at: Some(now), ..asked })).await
+        }
+        _ => session.set_sign_in_record(SignInRecord::PendingSecondFactor { user_id, since: now, epoch }).await,
+    }
+}
+
+/// Whether a fresh sign-in's password step waits for its second factor in this signed-in
+/// session (for at most the 5 minutes a pending sign-in has).
+pub async fn fresh_second_factor_due(session: &impl SessionData, now: i64) -> Result<bool, AuthError> {
+    Ok(session.fresh_sign_in().await?.is_some_and(|fresh| {
+        !fresh.done && fresh.password_step_at.is_some_and(|at| now - at < PENDING_SECOND_FACTOR_SECONDS)
+    }))
 }
 
 /// Signs the account in, under a new session id. A fresh sign-in an app waits for is done.
@@ -143,7 +169,7 @@ pub async fn complete_sign_in(session: &impl SessionData, user_id: i64, epoch: i
 
 /// Asks for a fresh sign-in on behalf of an app's request `id` (`done` once one completes).
 pub async fn ask_fresh_sign_in(session: &impl SessionData, id: &str) -> Result<(), AuthError> {
-    let asked = FreshSignIn { id: id.to_owned(), done: false };
+    let asked = FreshSignIn { id: id.to_owned(), done: false, password_step_at: None };
     if session.fresh_sign_in().await?.as_ref().is_some_and(|kept| kept.id == asked.id) {
         return Ok(());
     }
@@ -294,6 +320,16 @@ pub mod tests {
     }
 
     #[tokio::test]
+    async fn a_fresh_password_step_for_another_account_replaces_the_sign_in_as_any_would() {
+        let s = MemorySession::default();
+        complete_sign_in(&s, 7, 0, 1_000).await.unwrap();
+        ask_fresh_sign_in(&s, "r1").await.unwrap();
+        begin_second_factor(&s, 8, 0, 1_001).await.unwrap();
+        assert_eq!(stage(&s, 1_001).await.unwrap(), Stage::PendingSecondFactor { user_id: 8, epoch: 0 });
+        assert!(!fresh_second_factor_due(&s, 1_001).await.unwrap());
+    }
+
+    #[tokio::test]
     async fn a_fresh_sign_in_is_done_only_once_a_sign_in_completes_after_it_was_asked_for() {
         let s = MemorySession::default();
         complete_sign_in(&s, 7, 0, 1_000).await.unwrap();
@@ -302,6 +338,12 @@ pub mod tests {
         assert!(matches!(stage(&s, 1_001).await.unwrap(), Stage::SignedIn { user_id: 7, .. }), "and it stays");
         begin_second_factor(&s, 7, 0, 1_002).await.unwrap();
         assert!(!fresh_sign_in_done(&s, "r1").await.unwrap(), "the password step alone does not count");
+        assert!(
+            matches!(stage(&s, 1_002).await.unwrap(), Stage::SignedIn { user_id: 7, authenticated_at: 1_000, .. }),
+            "the sign-in from before stays while the code step waits"
+        );
+        assert!(fresh_second_factor_due(&s, 1_002).await.unwrap());
+        assert!(!fresh_second_factor_due(&s, 1_002 + PENDING_SECOND_FACTOR_SECONDS).await.unwrap(), "5 minutes");
         complete_sign_in(&s, 7, 0, 1_003).await.unwrap();
         assert!(fresh_sign_in_done(&s, "r1").await.unwrap());
         assert!(!fresh_sign_in_done(&s, "r2").await.unwrap(), "only for the request that asked");
