@@ -176,9 +176,9 @@ fn malformed_secrets_and_codes_are_a_clear_error() {
     assert!(!o.status.success(), "--counter is required");
 }
 
-/// Issue 14, item 10: keys can come from standard input, out of `ps` and shell history.
+/// Keys can come from standard input, out of `ps` and shell history.
 #[test]
-fn item_10_otp_helpers_read_the_key_from_standard_input() {
+fn otp_helpers_read_the_key_from_standard_input() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("app.db");
     for (counter, code) in [(0, "755224"), (9, "520489")] {
@@ -197,10 +197,10 @@ fn item_10_otp_helpers_read_the_key_from_standard_input() {
     assert!(!o.status.success(), "an empty standard input is no key");
 }
 
-/// Issue 14, item 10: a password piped to `user add` is read from standard input (on a
+/// A password piped to `user add` is read from standard input (on a
 /// terminal it is asked for without echo, which a pipe cannot show).
 #[test]
-fn item_10_user_add_reads_the_password_from_a_pipe_and_never_from_the_arguments() {
+fn user_add_reads_the_password_from_a_pipe_and_never_from_the_arguments() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("app.db");
     let o = server(&["user", "add", "alice"], &db, Some("correct horse\n"));
@@ -210,10 +210,10 @@ fn item_10_user_add_reads_the_password_from_a_pipe_and_never_from_the_arguments(
     assert!(help.contains("without echo"), "{help}");
 }
 
-/// Issue 14, item 5: the server's own files are made private, folders and all.
+/// The server's own files are made private, folders and all.
 #[cfg(unix)]
 #[test]
-fn item_5_the_database_and_key_file_are_created_private() {
+fn the_database_and_key_file_are_created_private() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("fresh").join("app.db");
@@ -223,11 +223,11 @@ fn item_5_the_database_and_key_file_are_created_private() {
     assert_eq!(mode(db.parent().unwrap()), 0o700);
 }
 
-/// Issue 14, item 5: started on PostgreSQL without `TOTP_ENCRYPTION_KEY` in a fresh folder, the
+/// Started on PostgreSQL without `TOTP_ENCRYPTION_KEY` in a fresh folder, the
 /// server makes `data/` (0700) and its key file (0600) instead of stopping.
 #[cfg(unix)]
 #[test]
-fn item_5_on_postgres_without_a_key_the_key_file_and_its_folder_are_made() {
+fn on_postgres_without_a_key_the_key_file_and_its_folder_are_made() {
     use std::os::unix::fs::PermissionsExt;
     let Some(admin) = std::env::var("TEST_POSTGRES_URL").ok().filter(|v| !v.is_empty()) else { return };
     let name = format!("totp_cli_{}", std::process::id());
@@ -263,11 +263,11 @@ fn item_5_on_postgres_without_a_key_the_key_file_and_its_folder_are_made() {
     assert_eq!(std::fs::metadata(key.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
 }
 
-/// Issue 14, item 10: on a terminal, `user add` asks for the password and does not echo it.
+/// On a terminal, `user add` asks for the password and does not echo it.
 /// (`script` gives the command a pseudo-terminal; the password is typed once the prompt shows.)
 #[cfg(unix)]
 #[test]
-fn item_10_user_add_asks_for_the_password_on_a_terminal_without_echo() {
+fn user_add_asks_for_the_password_on_a_terminal_without_echo() {
     use std::io::Read;
     use std::sync::{Arc, Mutex};
     if Command::new("script").arg("--version").output().is_err() {

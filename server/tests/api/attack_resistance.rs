@@ -17,7 +17,7 @@ async fn failures_in_db(app: &crate::helpers::TestApp, username: &str) -> i64 {
         .unwrap()
 }
 
-/// Property 1: after 5 consecutive failures, 429 with Retry-After — even for the right code,
+/// After 5 consecutive failures, 429 with Retry-After — even for the right code,
 /// with the same answer.
 #[tokio::test]
 async fn five_wrong_codes_throttle_the_account_and_even_the_right_code_is_refused_alike() {
@@ -41,7 +41,7 @@ async fn five_wrong_codes_throttle_the_account_and_even_the_right_code_is_refuse
     assert_eq!(without_digits(wrong.json().await.unwrap()), right_body, "no oracle");
 }
 
-/// Property 1: the count is per account, not per session: new sessions do not reset it.
+/// The count is per account, not per session: new sessions do not reset it.
 #[tokio::test]
 async fn failures_count_across_sessions_and_only_a_success_resets_them() {
     let app = spawn_app().await;
@@ -55,7 +55,7 @@ async fn failures_count_across_sessions_and_only_a_success_resets_them() {
     assert_eq!(failures_in_db(&app, "alice").await, 5, "a new password step did not reset the count");
 }
 
-/// Property 1: the delay grows, and after 20 failures codes are locked until a recovery code.
+/// The delay grows, and after 20 failures codes are locked until a recovery code.
 #[tokio::test]
 async fn twenty_failures_lock_codes_until_a_recovery_code_is_used() {
     let app = spawn_app().await;
@@ -85,7 +85,7 @@ async fn twenty_failures_lock_codes_until_a_recovery_code_is_used() {
     assert_eq!(app.submit_code(&again, &app.code(&secret, 1)).await.status(), StatusCode::OK);
 }
 
-/// Property 1: the delay doubles: after 6 failures the wait is up to 60 s.
+/// The delay doubles: after 6 failures the wait is up to 60 s.
 #[tokio::test]
 async fn the_delay_doubles_with_each_failure() {
     let app = spawn_app().await;
@@ -105,7 +105,7 @@ async fn the_delay_doubles_with_each_failure() {
     assert!((31..=60).contains(&retry_after), "{retry_after}");
 }
 
-/// Property 3: concurrent guesses cannot slip past the limit together (atomic reservation).
+/// Concurrent guesses cannot slip past the limit together (atomic reservation).
 #[tokio::test]
 async fn twenty_concurrent_wrong_codes_get_five_answers_and_fifteen_429s() {
     let app = spawn_app().await;
@@ -120,7 +120,7 @@ async fn twenty_concurrent_wrong_codes_get_five_answers_and_fifteen_429s() {
     assert_eq!(failures_in_db(&app, "alice").await, 5, "no lost update");
 }
 
-/// Property 2: wrong passwords for one username are throttled within 20 failures, with growing
+/// Wrong passwords for one username are throttled within 20 failures, with growing
 /// delays and Retry-After; the right password waits too.
 #[tokio::test]
 async fn wrong_passwords_for_one_username_are_throttled() {
@@ -147,7 +147,7 @@ async fn wrong_passwords_for_one_username_are_throttled() {
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
-/// Property 2: one address failing 100 times over many usernames within minutes is still served.
+/// One address failing 100 times over many usernames within minutes is still served.
 #[tokio::test]
 async fn one_address_failing_across_many_usernames_is_still_served() {
     let app = spawn_app().await;
@@ -162,7 +162,7 @@ async fn one_address_failing_across_many_usernames_is_still_served() {
     assert!(statuses.iter().all(|s| *s == StatusCode::UNAUTHORIZED), "{statuses:?}");
 }
 
-/// Property 3: throttling state lives in the database and survives a restart.
+/// Throttling state lives in the database and survives a restart.
 #[tokio::test]
 async fn throttling_survives_a_restart() {
     let folder = tempfile::tempdir().unwrap();
@@ -181,7 +181,7 @@ async fn throttling_survives_a_restart() {
     assert_eq!(app.submit_code(&c, &app.code(&secret, 1)).await.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
-/// Property 2: recovery codes are throttled like codes.
+/// Recovery codes are throttled like codes.
 #[tokio::test]
 async fn recovery_code_guesses_are_throttled_too() {
     let app = spawn_app().await;
@@ -195,7 +195,7 @@ async fn recovery_code_guesses_are_throttled_too() {
     assert!(r.headers().contains_key("retry-after"));
 }
 
-/// Property 7: over-long fields are 400, not hashed or stored.
+/// Over-long fields are 400, not hashed or stored.
 #[tokio::test]
 async fn over_long_fields_are_400() {
     let app = spawn_app().await;
@@ -210,7 +210,7 @@ async fn over_long_fields_are_400() {
     }
 }
 
-/// Property 8: an unknown user and a wrong password take the same time, within noise (both
+/// An unknown user and a wrong password take the same time, within noise (both
 /// verify an Argon2 hash).
 #[tokio::test]
 async fn unknown_users_and_wrong_passwords_take_the_same_time() {
@@ -237,7 +237,7 @@ async fn unknown_users_and_wrong_passwords_take_the_same_time() {
     assert!(u > k * 0.3 && u < k * 3.3, "median wrong password {k:.3}s, unknown user {u:.3}s");
 }
 
-/// Property 5: every page has the Content-Security-Policy with a nonce, WASM allowed, no framing.
+/// Every page has the Content-Security-Policy with a nonce, WASM allowed, no framing.
 #[tokio::test]
 async fn pages_carry_a_strict_content_security_policy() {
     let app = spawn_app().await;
@@ -256,7 +256,7 @@ async fn pages_carry_a_strict_content_security_policy() {
     assert_eq!(api.headers()["content-security-policy"], "default-src 'none'; frame-ancestors 'none'");
 }
 
-/// Property 2: one address is throttled once it passes its window's limit (arranged in the
+/// One address is throttled once it passes its window's limit (arranged in the
 /// database: 300 failures would take a while).
 #[tokio::test]
 async fn an_address_past_its_limit_is_throttled_for_every_username() {
@@ -275,7 +275,7 @@ async fn an_address_past_its_limit_is_throttled_for_every_username() {
     assert!((280..=300).contains(&wait), "{wait}");
 }
 
-/// Property 3: concurrent wrong passwords cannot slip past the per-username limit together
+/// Concurrent wrong passwords cannot slip past the per-username limit together
 /// (each attempt is reserved in one atomic upsert before the hash is checked).
 #[tokio::test]
 async fn twenty_concurrent_wrong_passwords_get_ten_answers_and_ten_429s() {

@@ -1,4 +1,4 @@
-//! Property 6: TOTP keys are encrypted at rest, and a wrong or missing key stops start-up.
+//! TOTP keys are encrypted at rest, and a wrong or missing key stops start-up.
 //! Recovery codes are kept under a key derived from it: a copy of the database alone gives
 //! nothing to test a guess against.
 

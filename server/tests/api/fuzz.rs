@@ -1,4 +1,4 @@
-//! Property 7: a few hundred malformed requests to every endpoint; none may get a 5xx, and the
+//! A few hundred malformed requests to every endpoint; none may get a 5xx, and the
 //! server stays healthy.
 
 use crate::helpers::{client, spawn_app};

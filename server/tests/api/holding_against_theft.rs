@@ -1,6 +1,6 @@
-//! Issue 14: someone who already holds one thing — an old session cookie, a copy of the database,
-//! an address to flood from, a victim's username — gets no more than they should. Each test
-//! names the item of the issue it proves.
+//! Someone who already holds one thing — an old session cookie, a copy of the database, an
+//! address to flood from, a victim's username — gets no more than they should. Each test is named
+//! for the behaviour it proves, grouped by what the attacker holds.
 
 use crate::helpers::{
     client, fresh_database_url, json, session_cookie, spawn_app, spawn_app_with, stored_bytes, test_config, TestApp,
@@ -43,10 +43,10 @@ async fn app_with(change: impl FnOnce(&mut server::config::Config)) -> (TestApp,
     (spawn_app_with(config).await, folder)
 }
 
-// --- 1. A pending 2FA setup belongs to the session that started it --------------------------
+// --- A pending 2FA setup belongs to the session that started it --------------------------
 
 #[tokio::test]
-async fn item_1_another_session_neither_sees_nor_replaces_a_pending_setup() {
+async fn another_session_neither_sees_nor_replaces_a_pending_setup() {
     let app = spawn_app().await;
     let owner = client();
     app.register(&owner, "alice", "correct horse").await;
@@ -74,7 +74,7 @@ async fn item_1_another_session_neither_sees_nor_replaces_a_pending_setup() {
 }
 
 #[tokio::test]
-async fn item_1_reading_the_setup_key_needs_a_recent_sign_in() {
+async fn reading_the_setup_key_needs_a_recent_sign_in() {
     let (app, _folder) = app_with(|c| c.settings.reauthentication_window_seconds = 1).await;
     let c = client();
     app.register(&c, "alice", "correct horse").await;
@@ -89,10 +89,10 @@ async fn item_1_reading_the_setup_key_needs_a_recent_sign_in() {
     assert_eq!(app.start_setup(&c).await.status(), StatusCode::OK);
 }
 
-// --- 2. "End every other session" cannot be beaten by the session it ends -------------------
+// --- "End every other session" cannot be beaten by the session it ends -------------------
 
 #[tokio::test]
-async fn item_2_of_two_sessions_ending_each_other_exactly_one_wins() {
+async fn of_two_sessions_ending_each_other_exactly_one_wins() {
     let app = spawn_app().await;
     app.register(&client(), "alice", "correct horse").await;
     let mut survivor = sign_in_cookie(&app, "alice").await;
@@ -116,7 +116,7 @@ async fn item_2_of_two_sessions_ending_each_other_exactly_one_wins() {
 }
 
 #[tokio::test]
-async fn item_2_ending_other_sessions_needs_a_recent_sign_in() {
+async fn ending_other_sessions_needs_a_recent_sign_in() {
     let (app, _folder) = app_with(|c| c.settings.reauthentication_window_seconds = 1).await;
     let c = client();
     app.register(&c, "alice", "correct horse").await;
@@ -128,7 +128,7 @@ async fn item_2_ending_other_sessions_needs_a_recent_sign_in() {
 }
 
 #[tokio::test]
-async fn item_2_a_session_ended_meanwhile_cannot_change_two_factor() {
+async fn a_session_ended_meanwhile_cannot_change_two_factor() {
     // A session whose epoch was raised by another one may not then raise it itself (new
     // recovery codes) and so survive: the change answers 401 and the session is out.
     let app = spawn_app().await;
@@ -146,7 +146,7 @@ async fn item_2_a_session_ended_meanwhile_cannot_change_two_factor() {
     assert_eq!(app.me(&winner).await.status(), StatusCode::OK);
 }
 
-// --- 3. A signed-out session stays out ---------------------------------------------------
+// --- A signed-out session stays out ---------------------------------------------------
 
 /// What ends the session under test.
 enum Ending {
@@ -178,19 +178,19 @@ async fn race_a_write_against_an_end(rounds: usize, ending: Ending) {
 }
 
 #[tokio::test]
-async fn item_3_a_request_in_flight_cannot_bring_back_a_signed_out_session() {
+async fn a_request_in_flight_cannot_bring_back_a_signed_out_session() {
     race_a_write_against_an_end(200, Ending::Logout).await;
 }
 
 #[tokio::test]
-async fn item_3_a_session_ended_from_elsewhere_stays_out() {
+async fn a_session_ended_from_elsewhere_stays_out() {
     race_a_write_against_an_end(50, Ending::OtherSessionEndsIt).await;
 }
 
-// --- 4. Registration is throttled per client address, and can be closed -------------------
+// --- Registration is throttled per client address, and can be closed -------------------
 
 #[tokio::test]
-async fn item_4_registration_is_throttled_per_client_address() {
+async fn registration_is_throttled_per_client_address() {
     let (app, _folder) = app_with(|c| c.settings.registrations_per_address_per_hour = 3).await;
     app.register(&client(), "taken", "correct horse").await;
     // Refusals (a taken name, a short password) do not use up the allowance.
@@ -210,7 +210,7 @@ async fn item_4_registration_is_throttled_per_client_address() {
 }
 
 #[tokio::test]
-async fn item_4_closed_registration_refuses_with_403_and_says_so() {
+async fn closed_registration_refuses_with_403_and_says_so() {
     let (app, _folder) = app_with(|c| c.settings.registration_open = false).await;
     let (status, body) = json(app.try_register(&client(), "alice", "correct horse").await).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -231,7 +231,7 @@ async fn item_4_closed_registration_refuses_with_403_and_says_so() {
 }
 
 #[tokio::test]
-async fn item_4_a_password_attempt_answered_503_is_given_back() {
+async fn a_password_attempt_answered_503_is_given_back() {
     // Hashing never finishes in time here: every password check is answered 503 (busy).
     let (app, _folder) = app_with(|c| c.settings.password_wait = Duration::ZERO).await;
     let c = client();
@@ -248,10 +248,10 @@ async fn item_4_a_password_attempt_answered_503_is_given_back() {
     assert!(counted.iter().all(|f| *f == 0), "failures counted: {counted:?}");
 }
 
-// --- 5. Session ids are not stored in clear; secret files are private ----------------------
+// --- Session ids are not stored in clear; secret files are private ----------------------
 
 #[tokio::test]
-async fn item_5_the_database_holds_no_session_id_and_a_stored_key_opens_nothing() {
+async fn the_database_holds_no_session_id_and_a_stored_key_opens_nothing() {
     let app = spawn_app().await;
     app.register(&client(), "alice", "correct horse").await;
     let cookie = sign_in_cookie(&app, "alice").await;
@@ -274,7 +274,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 #[cfg(unix)]
 #[tokio::test]
-async fn item_5_the_database_its_journal_the_key_file_and_their_folder_are_private() {
+async fn the_database_its_journal_the_key_file_and_their_folder_are_private() {
     use std::os::unix::fs::PermissionsExt;
     if crate::helpers::on_postgres() {
         return;
@@ -296,10 +296,10 @@ async fn item_5_the_database_its_journal_the_key_file_and_their_folder_are_priva
     assert_eq!(mode(db.parent().unwrap()), 0o700, "the folder the server made");
 }
 
-// --- 6. Nobody can keep someone else out ---------------------------------------------------
+// --- Nobody can keep someone else out ---------------------------------------------------
 
 #[tokio::test]
-async fn item_6_hammering_a_username_does_not_delay_its_owner_on_a_known_device() {
+async fn hammering_a_username_does_not_delay_its_owner_on_a_known_device() {
     let app = spawn_app().await;
     app.register(&client(), "alice", "correct horse").await;
     // The owner's browser signs in once, and so becomes a known device.
@@ -325,7 +325,7 @@ async fn item_6_hammering_a_username_does_not_delay_its_owner_on_a_known_device(
 }
 
 #[tokio::test]
-async fn item_6_a_device_token_counts_only_for_its_own_username_and_its_own_failures() {
+async fn a_device_token_counts_only_for_its_own_username_and_its_own_failures() {
     let app = spawn_app().await;
     app.register(&client(), "alice", "correct horse").await;
     app.register(&client(), "bob", "correct horse").await;
@@ -346,10 +346,10 @@ async fn item_6_a_device_token_counts_only_for_its_own_username_and_its_own_fail
     assert!(throttled, "a known device's own failures still count");
 }
 
-// --- 7. Sessions end when they should --------------------------------------------------------
+// --- Sessions end when they should --------------------------------------------------------
 
 #[tokio::test]
-async fn item_7_the_idle_timeout_is_moved_by_activity() {
+async fn the_idle_timeout_is_moved_by_activity() {
     // A 6 s idle timeout: a session in use has its expiry moved once 3 s have passed.
     let (app, _folder) = app_with(|c| c.sessions.idle = Duration::from_secs(6)).await;
     app.register(&client(), "alice", "correct horse").await;
@@ -364,7 +364,7 @@ async fn item_7_the_idle_timeout_is_moved_by_activity() {
 }
 
 #[tokio::test]
-async fn item_7_every_session_has_an_absolute_lifetime() {
+async fn every_session_has_an_absolute_lifetime() {
     // Times are whole seconds: a 5 s lifetime leaves the checks at +1 s and +2 s a margin.
     let (app, _folder) = app_with(|c| c.sessions.max_age = Duration::from_secs(5)).await;
     app.register(&client(), "alice", "correct horse").await;
@@ -377,10 +377,10 @@ async fn item_7_every_session_has_an_absolute_lifetime() {
     assert_eq!(me_status(&app, &cookie).await, StatusCode::UNAUTHORIZED, "however busy, it ends");
 }
 
-// --- 8. Only what should be served is served -------------------------------------------------
+// --- Only what should be served is served -------------------------------------------------
 
 #[tokio::test]
-async fn item_8_no_file_of_the_site_root_but_pkg_is_served() {
+async fn no_file_of_the_site_root_but_pkg_is_served() {
     let site = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(site.path().join("pkg")).unwrap();
     std::fs::write(site.path().join("secret.txt"), "do not serve me").unwrap();
@@ -394,7 +394,7 @@ async fn item_8_no_file_of_the_site_root_but_pkg_is_served() {
 }
 
 #[tokio::test]
-async fn item_8_start_up_refuses_a_database_or_key_file_inside_the_site_root() {
+async fn start_up_refuses_a_database_or_key_file_inside_the_site_root() {
     if crate::helpers::on_postgres() {
         return;
     }
@@ -414,10 +414,10 @@ async fn item_8_start_up_refuses_a_database_or_key_file_inside_the_site_root() {
     assert!(refused.to_string().contains("site root"), "{refused}");
 }
 
-// --- 9. Cookies ------------------------------------------------------------------------------
+// --- Cookies ------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn item_9_secure_cookies_are_host_prefixed_and_the_flash_cookie_is_secure_too() {
+async fn secure_cookies_are_host_prefixed_and_the_flash_cookie_is_secure_too() {
     let (app, _folder) = app_with(|c| c.settings.secure_cookies = true).await;
     let r = app.try_register(&bare_client(), "alice", "correct horse").await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -487,17 +487,17 @@ async fn the_cookie_that_clears_a_prefixed_session_at_logout_is_secure() {
 }
 
 #[tokio::test]
-async fn item_9_plain_http_cookies_keep_plain_names() {
+async fn plain_http_cookies_keep_plain_names() {
     let app = spawn_app().await;
     let r = app.try_register(&bare_client(), "alice", "correct horse").await;
     let session = session_cookie(&r).expect("a session cookie");
     assert!(session.starts_with("session="));
 }
 
-// --- 11. Input edges -------------------------------------------------------------------------
+// --- Input edges -------------------------------------------------------------------------
 
 #[tokio::test]
-async fn item_11_over_long_codes_are_400_and_count_for_nothing() {
+async fn over_long_codes_are_400_and_count_for_nothing() {
     let app = spawn_app().await;
     let (secret, codes) = app.user_with_two_factor("alice", "correct horse").await;
     let c = app.pending_client("alice", "correct horse").await;
@@ -521,7 +521,7 @@ async fn item_11_over_long_codes_are_400_and_count_for_nothing() {
 }
 
 #[tokio::test]
-async fn item_11_a_client_accepting_html_and_json_gets_json() {
+async fn a_client_accepting_html_and_json_gets_json() {
     let app = spawn_app().await;
     let r = client()
         .post(app.url("/api/login"))

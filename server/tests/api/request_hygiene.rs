@@ -1,10 +1,10 @@
-//! Cross-site refusal, body limits and malformed requests (API.md, request rules; SECURITY.md
-//! properties 4, 5 and 7 of the attack-resistance issue).
+//! Cross-site refusal, body limits, the security headers and malformed requests (SECURITY.md,
+//! "Requests and pages").
 
 use crate::helpers::{client, json, spawn_app};
 use reqwest::{header, StatusCode};
 
-/// Property 4: a request from another site is refused and changes nothing.
+/// A request from another site is refused and changes nothing.
 #[tokio::test]
 async fn a_cross_site_post_is_403_and_changes_nothing() {
     let app = spawn_app().await;
@@ -43,7 +43,7 @@ async fn a_same_origin_post_is_served() {
     assert_eq!(r.status(), StatusCode::OK);
 }
 
-/// Property 7: bodies over 64 KiB get 413.
+/// Bodies over 64 KiB get 413.
 #[tokio::test]
 async fn bodies_over_64_kib_are_413() {
     let app = spawn_app().await;
@@ -102,7 +102,7 @@ async fn malformed_requests_are_4xx_with_a_json_error() {
     assert_eq!(client().get(app.url("/healthz")).send().await.unwrap().status(), StatusCode::OK);
 }
 
-/// Property 5: nosniff, no framing, a referrer policy on every response.
+/// Nosniff, no framing, a referrer policy on every response.
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
     let app = spawn_app().await;

@@ -234,7 +234,7 @@ mod tests {
         assert!(!verify(SecretString::from("correct horsE"), Some(phc)).await.unwrap());
     }
 
-    /// Security property 7 (SECURITY.md): hashing memory is bounded by the number of hashing
+    /// Hashing memory is bounded by the number of hashing
     /// threads, and a request whose hash does not come in time is told to come back (and its
     /// queued job skipped) rather than kept waiting.
     #[tokio::test]
