@@ -14,13 +14,10 @@ use axum::{
 use domain::{
     access_rules::{Decision, Policy, Subject},
     flows::{current_user, return_to},
-    request_target::{Target, TargetError},
+    request_target::{host_within, Target, TargetError},
 };
 use std::sync::Arc;
-use tower_sessions::{
-    session::{Id, Record},
-    session_store, Session, SessionStore,
-};
+use tower_sessions::{session::Id, Session, SessionStore};
 
 use crate::json_errors::json_error;
 
@@ -56,13 +53,14 @@ impl Contract {
 #[derive(Clone)]
 pub struct GateSessions {
     cookie_name: &'static str,
-    open: Arc<dyn Fn(Id) -> Session + Send + Sync>,
+    /// A session of the store, by its id; without one it never asks the store (it is empty).
+    open: Arc<dyn Fn(Option<Id>) -> Session + Send + Sync>,
 }
 
 impl GateSessions {
     pub fn new<Store: SessionStore + Clone>(store: Store, cookie_name: &'static str) -> Self {
         let store = Arc::new(store);
-        Self { cookie_name, open: Arc::new(move |id| Session::new(Some(id), store.clone(), None)) }
+        Self { cookie_name, open: Arc::new(move |id| Session::new(id, store.clone(), None)) }
     }
 
     /// The session named by the request's session cookie (an empty one without a valid cookie).
@@ -76,27 +74,7 @@ impl GateSessions {
                 let (name, value) = pair.trim().split_once('=')?;
                 (name == self.cookie_name).then(|| value.parse::<Id>().ok()).flatten()
             });
-        match id {
-            Some(id) => (self.open)(id),
-            None => Session::new(None, Arc::new(NoSessions), None),
-        }
-    }
-}
-
-/// The store of a request without a session cookie: it holds nothing.
-#[derive(Debug, Clone, Copy)]
-struct NoSessions;
-
-#[async_trait::async_trait]
-impl SessionStore for NoSessions {
-    async fn save(&self, _: &Record) -> session_store::Result<()> {
-        Ok(())
-    }
-    async fn load(&self, _: &Id) -> session_store::Result<Option<Record>> {
-        Ok(None)
-    }
-    async fn delete(&self, _: &Id) -> session_store::Result<()> {
-        Ok(())
+        (self.open)(id)
     }
 }
 
@@ -280,10 +258,7 @@ fn original_target(headers: &HeaderMap) -> Result<(Target, String), TargetRefusa
 /// With `COOKIE_DOMAIN`, the protected apps are that domain and its subdomains: a target
 /// elsewhere is a mistake in the proxy's configuration (400). Both sides are lower case.
 fn within_cookie_domain(host: &str, state: &AppState) -> bool {
-    match &state.settings.cookie_domain {
-        None => true,
-        Some(domain) => host == domain || host.strip_suffix(domain.as_str()).is_some_and(|sub| sub.ends_with('.')),
-    }
+    state.settings.cookie_domain.as_deref().is_none_or(|domain| host_within(host, domain))
 }
 
 #[cfg(test)]

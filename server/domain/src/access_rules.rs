@@ -4,6 +4,7 @@
 
 use regex::Regex;
 use serde::Deserialize;
+use std::borrow::Cow;
 
 /// What a rule asks of a visitor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -178,8 +179,11 @@ impl AccessRules {
     /// methods match and whose subjects (if any) include the visitor.
     pub fn decide(&self, target: &Target, subject: &Subject) -> Decision {
         let mut excluded_by_subject = false;
+        // Path and query as the `resources` patterns see them: put together at most once per
+        // decision, and only when a rule has patterns.
+        let resource = std::cell::OnceCell::new();
         for (index, rule) in self.rules.iter().enumerate() {
-            if !rule.matches(target) {
+            if !rule.matches(target, &resource) {
                 continue;
             }
             if rule.subjects.is_empty() {
@@ -201,7 +205,7 @@ impl AccessRules {
 }
 
 impl Rule {
-    fn matches(&self, target: &Target) -> bool {
+    fn matches<'t>(&self, target: &'t Target, resource: &std::cell::OnceCell<Cow<'t, str>>) -> bool {
         // Hosts are lower case on both sides (the rules when read, the target when parsed).
         let host = target.host.as_str();
         let domain = self.domains.iter().any(|d| match d.strip_prefix("*.") {
@@ -211,8 +215,8 @@ impl Rule {
         domain
             && (self.methods.is_empty() || self.methods.iter().any(|m| m.eq_ignore_ascii_case(&target.method)))
             && (self.resources.is_empty() || {
-                let resource = target.resource();
-                self.resources.iter().any(|r| r.is_match(&resource))
+                let resource = resource.get_or_init(|| target.resource());
+                self.resources.iter().any(|r| r.is_match(resource))
             })
     }
 

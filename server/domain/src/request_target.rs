@@ -136,6 +136,11 @@ pub fn parse_authority(authority: &str) -> Result<(String, Option<u16>), TargetE
     Ok((host, port))
 }
 
+/// Whether `host` is `domain` or one of its subdomains (both lower case, as parsed).
+pub fn host_within(host: &str, domain: &str) -> bool {
+    host == domain || host.strip_suffix(domain).is_some_and(|sub| sub.ends_with('.'))
+}
+
 /// A DNS name or an IPv4 literal, lower-cased; `None` for anything else (an empty label, a
 /// trailing dot, a character outside letters, digits, `-` and `_`, or a numeric last label
 /// that is not a valid IPv4 address, which resolvers would read as one).

@@ -4,7 +4,7 @@
 
 use crate::{
     access_rules::{Decision, Policy, Subject},
-    request_target::{parse_authority, Target},
+    request_target::{host_within, parse_authority, Target},
     settings::Settings,
 };
 
@@ -41,10 +41,7 @@ pub fn checked(rd: &str, settings: &Settings) -> Option<String> {
         return None;
     }
     let portal = url::Url::parse(&settings.public_url).ok().and_then(|u| browser_host(&u));
-    let inside = match &settings.cookie_domain {
-        Some(domain) => host == *domain || host.strip_suffix(domain.as_str()).is_some_and(|s| s.ends_with('.')),
-        None => false,
-    };
+    let inside = settings.cookie_domain.as_deref().is_some_and(|domain| host_within(&host, domain));
     (inside || portal.as_deref() == Some(host.as_str())).then(|| rd.to_owned())
 }
 
