@@ -107,15 +107,26 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
     let (started_tx, started_rx) = tokio::sync::oneshot::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     servers_runtime().spawn(async move {
-        let app = Application::build(config).await.expect("the server starts");
-        let _ = started_tx.send(app.port());
+        // A failed start is the test's failure, with its cause (a panic here would only show in
+        // whichever test's output first started the servers' runtime).
+        let app = match Application::build(config).await {
+            Ok(app) => app,
+            Err(e) => {
+                let _ = started_tx.send(Err(format!("{e:?}")));
+                return;
+            }
+        };
+        let _ = started_tx.send(Ok(app.port()));
         let _ = app
             .run_until(async {
                 let _ = stop_rx.await;
             })
             .await;
     });
-    let port = started_rx.await.expect("the server started");
+    let port = match started_rx.await.expect("the server's start-up ended") {
+        Ok(port) => port,
+        Err(e) => panic!("the server did not start: {e}"),
+    };
     let address = format!("http://127.0.0.1:{port}");
     // A connection of the test's own, to look at or arrange what the server stored.
     sqlx::any::install_default_drivers();
