@@ -4,11 +4,14 @@
 
 use clap::Parser;
 use server::{
-    cli::{Cli, Command},
-    memory,
-    operator::{self, OperatorError, Outcome},
-    startup_error::one_line,
-    telemetry, Application,
+    infra::{memory, telemetry},
+    operator::{
+        self,
+        cli::{Cli, Command},
+        OperatorError, Outcome,
+    },
+    startup::error::one_line,
+    Application,
 };
 use std::process::ExitCode;
 
@@ -67,7 +70,7 @@ fn report(outcome: &Outcome) -> ExitCode {
     }
 }
 
-async fn serve(config: server::config::Config) -> Result<(), OperatorError> {
+async fn serve(config: server::startup::config::Config) -> Result<(), OperatorError> {
     let app = Application::build(config).await?;
     Ok(app.run_until_stopped().await?)
 }

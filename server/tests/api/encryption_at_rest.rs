@@ -6,7 +6,7 @@ use crate::helpers::{
     client, fresh_database_url, on_postgres, spawn_app, spawn_app_with, stored_bytes, test_config, TestApp,
 };
 use reqwest::StatusCode;
-use server::{config::Config, encryption_key::KeySource, Application};
+use server::{infra::encryption_key::KeySource, startup::config::Config, Application};
 use sha2::{Digest, Sha256};
 
 #[tokio::test]

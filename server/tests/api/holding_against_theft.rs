@@ -36,7 +36,7 @@ async fn me_status(app: &TestApp, cookie: &str) -> StatusCode {
     post_with_cookie(app, cookie, "me", &[]).await.status()
 }
 
-async fn app_with(change: impl FnOnce(&mut server::config::Config)) -> (TestApp, tempfile::TempDir) {
+async fn app_with(change: impl FnOnce(&mut server::startup::config::Config)) -> (TestApp, tempfile::TempDir) {
     let folder = tempfile::tempdir().unwrap();
     let mut config = test_config(fresh_database_url(folder.path()).await);
     change(&mut config);
@@ -409,7 +409,7 @@ async fn start_up_refuses_a_database_or_key_file_inside_the_site_root() {
     let mut config = test_config(format!("sqlite://{}", elsewhere.path().join("app.db").display()));
     config.leptos.site_root = site.path().to_str().unwrap().into();
     config.totp_key =
-        Some(server::encryption_key::KeySource::File { path: site.path().join("totp.key"), create: true });
+        Some(server::infra::encryption_key::KeySource::File { path: site.path().join("totp.key"), create: true });
     let refused = server::Application::build(config).await.err().expect("refused");
     assert!(refused.to_string().contains("site root"), "{refused}");
 }

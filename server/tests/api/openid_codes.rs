@@ -130,7 +130,7 @@ async fn codes_are_sealed_with_a_key_the_database_keeps_not_with_the_totp_key() 
     let with_test_key = || async {
         let folder = tempfile::tempdir().unwrap();
         let mut config = test_config(fresh_database_url(folder.path()).await);
-        config.totp_key = Some(server::encryption_key::KeySource::Value(TEST_KEY.into()));
+        config.totp_key = Some(server::infra::encryption_key::KeySource::Value(TEST_KEY.into()));
         (spawn_app_with(config).await, folder)
     };
     let (app, _folder) = with_test_key().await;

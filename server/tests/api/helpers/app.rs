@@ -2,7 +2,7 @@
 
 use domain::Clock;
 use reqwest::Client;
-use server::{config::Config, Application};
+use server::{startup::config::Config, Application};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub struct TestApp {
@@ -64,7 +64,7 @@ fn uuid_like() -> String {
 pub fn test_config(database_url: String) -> Config {
     let mut config = Config::for_tests(database_url.clone());
     if database_url.starts_with("postgres") {
-        config.totp_key = Some(server::encryption_key::KeySource::Value(TEST_KEY.into()));
+        config.totp_key = Some(server::infra::encryption_key::KeySource::Value(TEST_KEY.into()));
     }
     config
 }
@@ -99,7 +99,7 @@ fn servers_runtime() -> &'static tokio::runtime::Runtime {
 /// multi-threaded runtime of its own, as in production.
 pub async fn spawn_app_with(config: Config) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
-        server::telemetry::init();
+        server::infra::telemetry::init();
     }
     let database_url = config.database_url.clone();
     let clock = config.clock.clone();

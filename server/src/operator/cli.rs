@@ -9,7 +9,7 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
     #[command(flatten)]
-    pub config: crate::config::ConfigArgs,
+    pub config: crate::startup::config::ConfigArgs,
 }
 
 #[derive(Debug, Subcommand)]

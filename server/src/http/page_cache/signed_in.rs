@@ -11,7 +11,7 @@
 //! shown once, and it is kept at most a second, so an operator command run beside the server
 //! (another process) shows within that second, as with the cached identities.
 
-use crate::{anonymous_page_cache::MAX_PAGE_BYTES, page_template::Template};
+use super::{anonymous::MAX_PAGE_BYTES, template::Template};
 use app::server::{session::RequestSession, state::AppState};
 use axum::{
     body::{to_bytes, Body},

@@ -2,7 +2,7 @@
 //! frames, some redirects) or the browser's own `Sec-Fetch-Site: cross-site` — gets 403 and
 //! changes nothing. A request without `Origin` (scripts, curl) is fine.
 
-use crate::{body_limit, json_errors::json_error};
+use super::{body_limit, json_errors::json_error};
 use axum::{
     extract::Request,
     http::{header, HeaderMap, Method, StatusCode},

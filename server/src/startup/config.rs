@@ -4,7 +4,10 @@
 //! the README's table is checked against that output (`server/tests/cli.rs`). Everything is
 //! checked before anything starts; a bad value is one clear line naming the variable.
 
-use crate::{encryption_key::KeySource, session_store::Lifetimes, startup_error::StartupError};
+use crate::{
+    infra::{encryption_key::KeySource, session_store::Lifetimes},
+    startup::error::StartupError,
+};
 use clap::{builder::BoolishValueParser, ArgAction, Args, ValueEnum};
 use domain::{
     access_rules::AccessRules,

@@ -2,11 +2,12 @@
 //! succeeded) or an `OperatorError`; `main` prints them and sets the exit code (0 done, 1 refused
 //! or not found). The SQL is the domain's storage; the checks are the domain's input rules.
 
+pub mod cli;
+
 use crate::{
-    cli::{AuthzCommand, OidcClientCommand, OidcCommand, OtpCommand, UserCommand},
-    config::Config,
-    database,
-    startup_error::StartupError,
+    infra::database,
+    operator::cli::{AuthzCommand, OidcClientCommand, OidcCommand, OtpCommand, UserCommand},
+    startup::{config::Config, error::StartupError},
 };
 use domain::{
     credentials::{
@@ -278,8 +279,8 @@ async fn oidc_command(config: &Config, command: OidcCommand) -> Result<Outcome, 
     let now = config.clock.now();
     match command {
         OidcCommand::RotateKey => {
-            let source = crate::encryption_key::source_for(config.totp_key.clone(), &database.backend);
-            let secret_box = crate::encryption_key::load(&source, &db).await?.secret_box;
+            let source = crate::infra::encryption_key::source_for(config.totp_key.clone(), &database.backend);
+            let secret_box = crate::infra::encryption_key::load(&source, &db).await?.secret_box;
             let kid = keys::add(&db, &secret_box, now).await?;
             Ok(Outcome::Printed(format!("new signing key {kid}: it signs from now on; the JWKS publishes every key")))
         }

@@ -13,12 +13,12 @@ use axum::{
 };
 use http::header;
 
-use crate::anonymous_page_cache::{self, PageCache};
+use crate::http::page_cache::anonymous::{self, PageCache};
 
 pub async fn add(State(pages): State<PageCache>, req: Request, next: Next) -> Response {
     let is_static = req.uri().path().starts_with("/pkg/");
     // The anonymous page cache runs inside this same layer (one layer less for every request).
-    let mut response = anonymous_page_cache::serve(&pages, req, next).await;
+    let mut response = anonymous::serve(&pages, req, next).await;
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));

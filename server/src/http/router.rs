@@ -5,7 +5,7 @@
 //!                              │                                          │
 //!                              │  gate: cross_site refusal ─┬─ /api/*: body_limit → form_posts → server function / axum
 //!                              │                            │          handler → json_errors
-//!                              │                            └─ pages:  signed_in_page_cache (/account, kept per account)
+//!                              │                            └─ pages:  page_cache::signed_in (/account, kept per account)
 //!                              │                                       → page_access (who may see which page) → page render
 //!                              └─ OpenID Connect for apps (discovery, JWKS, token, userinfo, and the POST form
 //!                                 of authorize and logout, a 303 to their GET): no session, no gate;
@@ -13,12 +13,18 @@
 //! ```
 
 use crate::{
-    anonymous_page_cache::PageCache,
-    body_limit, cross_site, form_posts, forward_auth, health, json_errors, openid_provider, page_access,
-    security_headers,
-    session_store::Lifetimes,
-    signed_in_page_cache::{self, SignedInPages},
-    static_files, wrong_method,
+    gate,
+    http::{
+        health,
+        middleware::{body_limit, cross_site, form_posts, json_errors, page_access, security_headers, wrong_method},
+        page_cache::{
+            anonymous::PageCache,
+            signed_in::{self, SignedInPages},
+        },
+        static_files,
+    },
+    infra::session_store::Lifetimes,
+    oidc,
 };
 use app::{server::state::AppState, shell, App};
 use axum::{
@@ -53,7 +59,7 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
     // is kept for the absolute lifetime from its last write, so a browser never drops a session
     // that the server still holds (use moves the idle expiry without rewriting the cookie).
     let cookie_name = session_cookie_name(secure_cookies, state.settings.cookie_domain.as_deref());
-    let gate_sessions = forward_auth::GateSessions::new(session_store.clone(), cookie_name);
+    let gate_sessions = gate::GateSessions::new(session_store.clone(), cookie_name);
     let for_auth_request = gate_sessions.clone();
     let sessions = SessionManagerLayer::new(session_store)
         .with_name(cookie_name)
@@ -95,10 +101,10 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
             }),
         )
         // The OpenID Connect provider's browser endpoints (API.md): the code flow and sign-out.
-        .route(openid_provider::AUTHORIZE, get(openid_provider::authorize))
-        .route(openid_provider::END_SESSION, get(openid_provider::end_session))
+        .route(oidc::AUTHORIZE, get(oidc::authorize))
+        .route(oidc::END_SESSION, get(oidc::end_session))
         // The person's answer to "sign out?": a form post, refused from other sites by the gate.
-        .route(openid_provider::END_SESSION_CONFIRM, post(openid_provider::confirm_end_session))
+        .route(oidc::END_SESSION_CONFIRM, post(oidc::confirm_end_session))
         .route("/healthz", get(health::healthz))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .nest(&format!("/{}", options.site_pkg_dir), static_files::router(&options.site_root, &options.site_pkg_dir))
@@ -108,27 +114,24 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
         // The provider's endpoints for apps (API.md): discovery, keys, tokens and userinfo. They
         // answer any origin (CORS), read no session and serve no page, so they are routed outside
         // the session layer and the gate: a token request or a userinfo call pays neither.
-        .route(openid_provider::DISCOVERY, get(openid_provider::discovery).options(openid_provider::preflight))
-        .route(openid_provider::JWKS, get(openid_provider::jwks).options(openid_provider::preflight))
-        .route(openid_provider::TOKEN, post(openid_provider::token).options(openid_provider::preflight))
-        .route(
-            openid_provider::USERINFO,
-            get(openid_provider::userinfo).post(openid_provider::userinfo).options(openid_provider::preflight),
-        )
+        .route(oidc::DISCOVERY, get(oidc::discovery).options(oidc::preflight))
+        .route(oidc::JWKS, get(oidc::jwks).options(oidc::preflight))
+        .route(oidc::TOKEN, post(oidc::token).options(oidc::preflight))
+        .route(oidc::USERINFO, get(oidc::userinfo).post(oidc::userinfo).options(oidc::preflight))
         // The forward-auth gate for reverse proxies: GET and HEAD. Asked on every request to the
         // apps behind it, it reads the session cookie itself (`GateSessions`) and answers its
         // errors as JSON itself, outside the session layer and the middleware of pages and API.
         .route(
             "/api/authz/forward-auth",
-            get(move |state, request| forward_auth::forward_auth(state, gate_sessions.clone(), request)),
+            get(move |state, request| gate::forward_auth(state, gate_sessions.clone(), request)),
         )
         .route(
             "/api/authz/auth-request",
-            get(move |state, request| forward_auth::auth_request(state, for_auth_request.clone(), request)),
+            get(move |state, request| gate::auth_request(state, for_auth_request.clone(), request)),
         )
         // The browser endpoints' POST form: a 303 to the GET above, which passes the gate.
-        .route(openid_provider::AUTHORIZE, post(openid_provider::post_as_get))
-        .route(openid_provider::END_SESSION, post(openid_provider::post_as_get))
+        .route(oidc::AUTHORIZE, post(oidc::post_as_get))
+        .route(oidc::END_SESSION, post(oidc::post_as_get))
         // A method an address does not take: a 405 that says so, for every route above.
         .method_not_allowed_fallback(wrong_method::answer)
         // The security headers, around the anonymous page cache.
@@ -144,7 +147,7 @@ async fn gate(State((state, pages)): State<(AppState, SignedInPages)>, request: 
         return cross_site::refuse(request).await;
     }
     let Some(endpoint) = request.uri().path().strip_prefix("/api/").map(str::to_owned) else {
-        let (request, next) = match signed_in_page_cache::serve(&state, &pages, request, next).await {
+        let (request, next) = match signed_in::serve(&state, &pages, request, next).await {
             Ok(kept) => return kept,
             Err(not_kept) => not_kept,
         };

@@ -1,5 +1,5 @@
 //! A rendered page split at its CSP nonce, so a kept page can be served again with a fresh
-//! nonce in its body and its policy (`anonymous_page_cache`, `signed_in_page_cache`).
+//! nonce in its body and its policy (`anonymous`, `signed_in`).
 
 use axum::{body::Body, response::Response};
 use bytes::Bytes;

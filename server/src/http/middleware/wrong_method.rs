@@ -3,7 +3,8 @@
 //! the token and userinfo endpoints, read by apps' OAuth libraries, an RFC 6749-style JSON error
 //! (with CORS, as everything they answer); any other address a sentence.
 
-use crate::{json_errors::json_error, openid_provider};
+use super::json_errors::json_error;
+use crate::oidc;
 use axum::{
     extract::Request,
     http::StatusCode,
@@ -22,13 +23,13 @@ pub async fn answer(request: Request) -> Response {
         return json_error(status, "This endpoint only accepts POST.");
     }
     let for_apps = match path {
-        openid_provider::TOKEN => Some("The token endpoint only accepts POST."),
-        openid_provider::USERINFO => Some("The userinfo endpoint only accepts GET and POST."),
+        oidc::TOKEN => Some("The token endpoint only accepts POST."),
+        oidc::USERINFO => Some("The userinfo endpoint only accepts GET and POST."),
         _ => None,
     };
     if let Some(description) = for_apps {
         let error = json!({ "error": "invalid_request", "error_description": description });
-        return openid_provider::cors((status, Json(error)).into_response());
+        return oidc::cors((status, Json(error)).into_response());
     }
     (status, format!("This address does not take {}; its Allow header lists what it takes.", request.method()))
         .into_response()

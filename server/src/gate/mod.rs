@@ -19,7 +19,7 @@ use domain::{
 use std::sync::Arc;
 use tower_sessions::{session::Id, Session, SessionStore};
 
-use crate::json_errors::json_error;
+use crate::http::middleware::json_errors::json_error;
 
 /// Which proxy contract is asked.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! A body over 64 KiB gets 413 — after the body is drained, so the client hears the answer. The
 //! API's bodies are a few form fields: nothing legitimate comes near the limit.
 
-use crate::json_errors::json_error;
+use super::json_errors::json_error;
 use axum::{
     body::{Body, Bytes},
     extract::Request,

@@ -2,7 +2,7 @@
 //! file) are created readable by their owner only, in folders only their owner may enter — and
 //! never where the web server serves files from.
 
-use crate::startup_error::StartupError;
+use crate::startup::error::StartupError;
 use std::{
     fs,
     io::ErrorKind,

@@ -4,7 +4,7 @@
 //! missing key apart before start-up completes. The key recovery codes are hashed under is
 //! derived from it (`RecoveryCodeKey`), for that use alone.
 
-use crate::startup_error::StartupError;
+use crate::startup::error::StartupError;
 use base64::{engine::general_purpose::STANDARD, Engine};
 use domain::credentials::{
     recovery_codes::RecoveryCodeKey,
@@ -118,10 +118,10 @@ pub async fn load(source: &KeySource, db: &AnyPool) -> Result<Keys, StartupError
 fn create_key_file(path: &Path) -> Result<[u8; KEY_BYTES], StartupError> {
     use std::io::Write;
     let key = SecretBox::generate_key();
-    crate::private_files::create_private_folders(path).map_err(|e| {
+    crate::infra::private_files::create_private_folders(path).map_err(|e| {
         StartupError::file(format!("cannot create the folder of the TOTP key file {}", path.display()), e)
     })?;
-    let options = crate::private_files::private_new_file();
+    let options = crate::infra::private_files::private_new_file();
     let mut file = options
         .open(path)
         .map_err(|e| StartupError::file(format!("cannot create the TOTP key file {}", path.display()), e))?;
@@ -134,11 +134,11 @@ fn create_key_file(path: &Path) -> Result<[u8; KEY_BYTES], StartupError> {
 
 /// Where the key comes from: the configured source, else the file beside the SQLite database
 /// (PostgreSQL: `data/totp.key`), made on first use.
-pub fn source_for(configured: Option<KeySource>, backend: &crate::database::Backend) -> KeySource {
+pub fn source_for(configured: Option<KeySource>, backend: &crate::infra::database::Backend) -> KeySource {
     configured.unwrap_or_else(|| KeySource::File {
         path: match backend {
-            crate::database::Backend::Sqlite { path } => default_key_file(path),
-            crate::database::Backend::Postgres => "data/totp.key".into(),
+            crate::infra::database::Backend::Sqlite { path } => default_key_file(path),
+            crate::infra::database::Backend::Postgres => "data/totp.key".into(),
         },
         create: true,
     })

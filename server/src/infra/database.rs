@@ -5,7 +5,7 @@
 //! tables) run at start-up; on PostgreSQL sqlx holds an advisory lock while they run, so
 //! instances starting together apply them once.
 
-use crate::{private_files, startup_error::StartupError};
+use crate::{infra::private_files, startup::error::StartupError};
 use sqlx::{
     any::AnyPoolOptions,
     postgres::PgConnectOptions,

@@ -6,7 +6,7 @@
 //! Nothing personal can be stored: a response is kept only when it answers a request without
 //! cookies, is a 200, and sets no cookie.
 
-use crate::page_template::Template;
+use super::template::Template;
 use axum::{
     body::{to_bytes, Body},
     extract::Request,

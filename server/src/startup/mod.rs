@@ -1,8 +1,12 @@
 //! Start-up: database, migrations, sessions, router, listener — then serve until stopped.
 
+pub mod config;
+pub mod error;
+
 use crate::{
-    config::Config, database, encryption_key, private_files, router, session_store::Sessions,
-    startup_error::StartupError,
+    http::router,
+    infra::{database, encryption_key, private_files, session_store::Sessions},
+    startup::{config::Config, error::StartupError},
 };
 use app::server::state::AppState;
 use domain::{

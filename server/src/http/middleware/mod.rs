@@ -1,0 +1,9 @@
+//! The layers a request passes before its handler, in the order `http::router` composes them.
+
+pub mod body_limit;
+pub mod cross_site;
+pub mod form_posts;
+pub mod json_errors;
+pub mod page_access;
+pub mod security_headers;
+pub mod wrong_method;

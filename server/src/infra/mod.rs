@@ -1,0 +1,9 @@
+//! What the server runs on: the database, the session store, the key for secrets at rest, files
+//! made private, the allocator's settings and logging.
+
+pub mod database;
+pub mod encryption_key;
+pub mod memory;
+pub mod private_files;
+pub mod session_store;
+pub mod telemetry;
