@@ -159,4 +159,9 @@ mod tests {
         let no_domain = Settings { cookie_domain: None, ..settings() };
         assert_eq!(checked("https://app.example.com/", &no_domain), None, "no COOKIE_DOMAIN: the portal only");
     }
+
+    #[test]
+    fn the_target_is_percent_encoded_whole() {
+        assert_eq!(encode("https://a.example.com/x?y=1&z=2"), "https%3A%2F%2Fa.example.com%2Fx%3Fy%3D1%26z%3D2");
+    }
 }

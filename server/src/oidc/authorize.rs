@@ -1,0 +1,116 @@
+//! `GET /oidc/authorize` (RFC 6749 §4.1.1): where the session stands, the domain's outcome, and
+//! the redirect it leads to.
+
+use super::{answers::with_query, errors::server_error, pages::page, AUTHORIZE};
+use app::server::{session::RequestSession, state::AppState};
+use axum::{
+    extract::{Query, RawQuery, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+    Extension,
+};
+use domain::{
+    flows::{
+        current_user, return_to,
+        session::{self, SessionData, Stage},
+    },
+    openid::authorization::{self, AuthorizationRequest, Outcome, Visitor},
+};
+use tower_sessions::Session;
+
+/// Where the session stands; `fresh_sign_in`: the fresh sign-in the request waits for, if any.
+pub(super) async fn visitor(
+    state: &AppState,
+    session: &RequestSession,
+    fresh_sign_in: Option<&str>,
+) -> Result<Visitor, domain::AuthError> {
+    Ok(match session::stage(session, state.now()).await? {
+        Stage::SignedIn { user_id, authenticated_at, epoch } => {
+            match current_user::identity_at_epoch(state, user_id, epoch).await? {
+                Some(identity) => Visitor::SignedIn {
+                    user_id,
+                    two_factor_on: identity.two_factor,
+                    security_key: session.signed_in_with_key().await?,
+                    auth_time: authenticated_at,
+                    session_epoch: epoch,
+                    oidc_subject: identity.oidc_subject.clone(),
+                    fresh_sign_in_done: match fresh_sign_in {
+                        Some(id) => session::fresh_sign_in_done(session, id).await?,
+                        None => false,
+                    },
+                },
+                None => Visitor::Anonymous,
+            }
+        }
+        Stage::PendingSecondFactor { .. } => Visitor::PendingSecondFactor,
+        Stage::Anonymous | Stage::PendingExpired => Visitor::Anonymous,
+    })
+}
+
+/// The authorization request again, to come back to after a sign-in step. `prompt` and `max_age`
+/// are taken out: a fresh sign-in they asked for is named by `fresh` instead (the request waits
+/// for that one), and a `max_age` kept would ask for yet another one whenever the sign-in took
+/// longer than it (with `max_age=0`, always).
+pub(super) fn come_back(raw_query: &str, fresh: Option<&str>) -> String {
+    let taken_out = ["prompt", "max_age", authorization::FRESH_SIGN_IN];
+    let kept: Vec<&str> = raw_query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .filter(|pair| !taken_out.contains(&pair.split_once('=').map_or(*pair, |(name, _)| name)))
+        .collect();
+    let fresh = fresh.map(|id| format!("{}={}", authorization::FRESH_SIGN_IN, return_to::encode(id)));
+    let query: Vec<&str> = kept.into_iter().chain(fresh.as_deref()).collect();
+    format!("{AUTHORIZE}?{}", query.join("&"))
+}
+
+pub async fn authorize(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    RawQuery(raw_query): RawQuery,
+    request: Result<Query<AuthorizationRequest>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(request)) = request else {
+        return page(StatusCode::BAD_REQUEST, "This sign-in cannot go on", "The request from the app is malformed.");
+    };
+    let session = RequestSession::new(session, None);
+    let outcome = match visitor(&state, &session, request.fresh_sign_in.as_deref()).await {
+        Ok(visitor) => authorization::authorize(&state, &request, visitor).await,
+        Err(e) => Err(e),
+    };
+    let raw_query = raw_query.unwrap_or_default();
+    let next = |page: &str, fresh: Option<&str>| {
+        Redirect::to(&format!("{page}?rd={}", return_to::encode(&come_back(&raw_query, fresh))))
+    };
+    let waiting = request.fresh_sign_in.as_deref();
+    match outcome {
+        Err(e) => server_error(e),
+        Ok(Outcome::ErrorPage(message)) => page(StatusCode::BAD_REQUEST, "This sign-in cannot go on", &message),
+        Ok(Outcome::ErrorRedirect { redirect_uri, error, description, state }) => Redirect::to(&with_query(
+            &redirect_uri,
+            &[("error", Some(error)), ("error_description", Some(&description)), ("state", state.as_deref())],
+        ))
+        .into_response(),
+        Ok(Outcome::SignIn { fresh }) => {
+            // The session's sign-in stays (an app, or a page linking here, cannot end it); the
+            // way back waits for the new one.
+            if let Some(id) = fresh.as_deref() {
+                if let Err(e) = session::ask_fresh_sign_in(&session, id).await {
+                    return server_error(e);
+                }
+            }
+            next("/login", fresh.as_deref()).into_response()
+        }
+        Ok(Outcome::SecondFactor) => next("/login/2fa", waiting).into_response(),
+        Ok(Outcome::SetUpTwoFactor) => next("/account/2fa/setup", waiting).into_response(),
+        Ok(Outcome::Code { redirect_uri, code, state }) => {
+            // A fresh sign-in gives one code: the way back used again asks for another.
+            if waiting.is_some() {
+                if let Err(e) = session.set_fresh_sign_in(None).await {
+                    return server_error(e);
+                }
+            }
+            Redirect::to(&with_query(&redirect_uri, &[("code", Some(&code)), ("state", state.as_deref())]))
+                .into_response()
+        }
+    }
+}

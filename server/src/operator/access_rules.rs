@@ -1,0 +1,29 @@
+//! `server authz check`: what the access rules decide for a URL and a user.
+
+use super::{find, open_database, OperatorError, Outcome};
+use crate::{operator::cli::AuthzCommand, startup::config::Config};
+
+/// `server authz check`: which rule matches, and its decision.
+pub async fn authz(config: &Config, command: AuthzCommand) -> Result<Outcome, OperatorError> {
+    use domain::access_rules::{Decision, Subject};
+    let AuthzCommand::Check { url, user, method } = command;
+    let target = domain::request_target::Target::parse(&url, &method)
+        .map_err(|why| OperatorError::Refused(format!("{url:?} cannot be judged: {why}")))?;
+    let subject = match user {
+        None => Subject::default(),
+        Some(name) => {
+            let db = open_database(config).await?;
+            let (id, username) = find(&db, &name).await?;
+            let groups = domain::storage::accounts::groups_of_account(&db, id).await?;
+            Subject { username: Some(username), groups }
+        }
+    };
+    let rules = &config.settings.access_rules;
+    let (matched, decision) = match rules.decide(&target, &subject) {
+        Decision::Policy { policy, rule: Some(index) } => (rules.describe(index), policy.name().to_owned()),
+        Decision::Policy { policy, rule: None } => ("no rule: default_policy".to_owned(), policy.name().to_owned()),
+        Decision::SignInFirst { rule } => (rules.describe(rule), "sign in first (the rule has subjects)".to_owned()),
+        Decision::Forbidden => ("no rule for this user".to_owned(), "deny (403)".to_owned()),
+    };
+    Ok(Outcome::Printed(format!("matched: {matched}\ndecision: {decision}")))
+}
