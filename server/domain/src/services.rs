@@ -4,7 +4,7 @@
 use crate::{
     clock::Clock,
     credentials::{recovery_codes::RecoveryCodeKey, secret_box::SecretBox},
-    openid::{clients::KeptClients, exchange_writer::ExchangeWriter},
+    openid::store::{clients::KeptClients, exchange_writer::ExchangeWriter},
     settings::Settings,
     storage::{
         identities::Identities,
@@ -25,9 +25,9 @@ pub struct Services {
     pub clock: Clock,
     /// Who each signed-in session belongs to (see `storage::identities`).
     pub identities: Identities,
-    /// The OpenID Connect clients token requests have named (see `openid::clients`).
+    /// The OpenID Connect clients token requests have named (see `openid::store::clients`).
     pub clients: KeptClients,
-    /// On SQLite, the one task that writes code exchanges (see `openid::exchange_writer`).
+    /// On SQLite, the one task that writes code exchanges (see `openid::store::exchange_writer`).
     pub exchange_writer: Option<ExchangeWriter>,
 }
 

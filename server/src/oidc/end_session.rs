@@ -16,10 +16,7 @@ use axum::{
 use base64::Engine;
 use domain::{
     flows::session::{self, SessionData, Stage},
-    openid::{
-        clients,
-        tokens::{self},
-    },
+    openid::{store::clients, tokens},
 };
 use tower_sessions::Session;
 

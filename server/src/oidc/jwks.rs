@@ -7,7 +7,7 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use domain::openid::keys;
+use domain::openid::store::keys;
 use serde_json::json;
 
 pub async fn jwks(State(state): State<AppState>) -> Response {

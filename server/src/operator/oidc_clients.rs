@@ -15,7 +15,7 @@ pub async fn oidc(config: &Config, command: OidcCommand) -> Result<Outcome, Oper
 }
 
 async fn oidc_command(config: &Config, command: OidcCommand) -> Result<Outcome, OperatorError> {
-    use domain::openid::{
+    use domain::openid::store::{
         clients::{self, ClientPolicy, NewClient},
         keys,
     };

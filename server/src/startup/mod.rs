@@ -11,7 +11,7 @@ use crate::{
 use app::server::state::AppState;
 use domain::{
     credentials::passwords,
-    openid::exchange_writer::ExchangeWriter,
+    openid::store::exchange_writer::ExchangeWriter,
     storage::{accounts, identities::Identities, outside_changes::OutsideChanges},
     Services,
 };
@@ -95,7 +95,7 @@ impl Application {
             },
         };
         // The OpenID Connect signing key, made on the first start (shared by every instance).
-        domain::openid::keys::ensure_one(&services.db, &services.secret_box, services.now())
+        domain::openid::store::keys::ensure_one(&services.db, &services.secret_box, services.now())
             .await
             .map_err(|e| StartupError::Config(format!("cannot make the OpenID Connect signing key: {e}")))?;
         let state = AppState::new(config.leptos.clone(), services);
@@ -150,7 +150,7 @@ async fn delete_expired_tokens(db: sqlx::AnyPool, clock: domain::clock::Clock) {
     let mut interval = tokio::time::interval(SESSION_CLEANUP_EVERY);
     loop {
         interval.tick().await;
-        if let Err(e) = domain::openid::grants::delete_expired(&db, clock.now()).await {
+        if let Err(e) = domain::openid::store::grants::delete_expired(&db, clock.now()).await {
             tracing::warn!(error = %e, "could not delete expired OpenID Connect tokens");
         }
     }

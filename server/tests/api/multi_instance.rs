@@ -246,16 +246,16 @@ async fn two_instances_issue_and_accept_each_others_codes_and_tokens() {
     let (a, b) = tokio::join!(start_instance_at(&url, Some(ISSUER)), start_instance_at(&url, Some(ISSUER)));
     sqlx::any::install_default_drivers();
     let db = sqlx::AnyPool::connect(&url).await.unwrap();
-    let client_spec = domain::openid::clients::NewClient {
+    let client_spec = domain::openid::store::clients::NewClient {
         client_id: "spa".into(),
         name: None,
         redirect_uris: vec![REDIRECT.into()],
         post_logout_redirect_uris: Vec::new(),
         public: true,
-        policy: domain::openid::clients::ClientPolicy::OneFactor,
+        policy: domain::openid::store::clients::ClientPolicy::OneFactor,
         allow_insecure_http: true,
     };
-    domain::openid::clients::add(&db, &client_spec, 0).await.unwrap();
+    domain::openid::store::clients::add(&db, &client_spec, 0).await.unwrap();
     let c = client();
     assert_eq!(post(&c, &a, "register", &[("username", "alice"), ("password", "correct horse")]).await.status(), 200);
     let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"; // RFC 7636 Appendix B

@@ -11,9 +11,11 @@ use crate::{
 use domain::{
     credentials::secret_box::SecretBox,
     openid::{
-        clients::{self, ClientPolicy},
         codes::{self, Code},
-        grants,
+        store::{
+            clients::{self, ClientPolicy},
+            grants,
+        },
     },
 };
 use reqwest::StatusCode;

@@ -4,7 +4,7 @@
 //! refreshes. The browser's part (sign-in at the portal) is a cookie-keeping client.
 
 use crate::helpers::{fresh_database_url, spawn_app_with, test_config, TestApp};
-use domain::openid::clients::{self, ClientPolicy, NewClient};
+use domain::openid::store::clients::{self, ClientPolicy, NewClient};
 use openidconnect::{
     core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata, CoreUserInfoClaims},
     AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,

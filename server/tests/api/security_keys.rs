@@ -290,7 +290,7 @@ async fn removing_the_last_key_needs_the_password_and_a_recovery_code() {
 /// insists on two factors.
 #[tokio::test]
 async fn an_apps_id_token_says_a_hardware_key_was_used() {
-    use domain::openid::clients::{self, ClientPolicy, NewClient};
+    use domain::openid::store::clients::{self, ClientPolicy, NewClient};
     let (app, _folder) = spawn_app().await;
     let redirect = "http://app.example.test/callback";
     let client = NewClient {

@@ -4,10 +4,12 @@
 
 use super::{
     amr,
-    clients::{self, ClientPolicy},
     codes::{Code, CodeBinding},
     grant::Grant,
-    subject,
+    store::{
+        clients::{self, ClientPolicy},
+        subject,
+    },
 };
 use crate::{credentials::secret_box::random_hex, error::AuthError, services::Services};
 

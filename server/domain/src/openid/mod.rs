@@ -1,26 +1,20 @@
 //! The OpenID Connect provider (API.md, "Apps with their own sign-in"): apps registered by the
 //! operator send people here to sign in and get back who signed in, and how (`amr`).
 //!
-//! - `signing_key`: the RS256 key (OpenSSL) and the ID token it signs.
-//! - `keys`, `clients`, `grants`: storage — the sealed signing keys, the registered apps, and the
-//!   tokens (kept as hashes) with the single use of codes.
-//! - `codes`: authorization codes, sealed instead of stored; `exchange_writer`: the statement
-//!   that exchanges them, written by one task on SQLite.
-//! - `subject`: the account's stable `sub`.
 //! - `authorization`: the authorization request and what it leads to.
 //! - `tokens`: the token endpoint's two grants and the userinfo claims.
-//! - `access_cache`: live access tokens kept in memory on SQLite (userinfo is asked often).
+//! - `codes`: authorization codes, sealed instead of stored.
+//! - `signing_key`: the RS256 key (OpenSSL) and the ID token it signs.
+//! - `grant`: what a code or a token stands for.
+//! - `store/`: what the provider keeps (registered apps, signing keys, tokens, `sub`, the
+//!   in-memory copy of live access tokens). The algorithms above decide; the store reads and
+//!   writes.
 
-pub mod access_cache;
 pub mod authorization;
-pub mod clients;
 pub mod codes;
-pub mod exchange_writer;
 pub mod grant;
-pub mod grants;
-pub mod keys;
 pub mod signing_key;
-pub mod subject;
+pub mod store;
 pub mod tokens;
 
 /// How a sign-in was made (RFC 8176): a password alone, a password and a one-time password (an

@@ -2,19 +2,19 @@
 //! claims. Errors are RFC 6749 §5.2's.
 
 use super::{
-    access_cache,
-    clients::{self, Client},
     codes::Code,
-    exchange_writer::{self, AuthenticatedClient, Exchanged, NewTokens},
-    grants::{self, Grant, Refreshed, Rotation},
-    keys, subject,
+    store::{
+        access_cache,
+        clients::{self, Client},
+        exchange_writer::{self, AuthenticatedClient, Exchanged, NewTokens},
+        grants::{self, Grant, Refreshed, Rotation},
+        keys, subject,
+    },
 };
 use crate::{credentials::secret_box::random_hex, error::AuthError, services::Services, storage::identities::Identity};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
-use sqlx::AnyPool;
-use sqlx::Row;
 use std::sync::Arc;
 
 pub const ACCESS_TOKEN_SECONDS: i64 = 3600;
@@ -67,23 +67,6 @@ pub struct Issued {
     pub scope: String,
 }
 
-/// The client, and the id of the key that signs now, in one read (the refresh grant): a client
-/// deleted or a key rotated by the operator's command shows at once.
-async fn client_and_signing_kid(db: &AnyPool, client_id: &str) -> Result<Option<(Client, String)>, AuthError> {
-    let row = sqlx::query(&format!(
-        "{}, {} AS signing_kid FROM oidc_clients WHERE client_id = $1",
-        clients::SELECT_COLUMNS,
-        keys::CURRENT_KID
-    ))
-    .bind(client_id)
-    .fetch_optional(db)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    let kid: Option<String> = row.try_get("signing_kid")?;
-    let kid = kid.ok_or_else(|| AuthError::Unexpected(anyhow::anyhow!("there is no signing key")))?;
-    Ok(Some((clients::from_row(&row)?, kid)))
-}
-
 fn invalid_client() -> TokenError {
     TokenError::new("invalid_client", "unknown client or wrong secret")
 }
@@ -101,7 +84,7 @@ fn authenticates(client: &Client, credentials: &ClientCredentials) -> bool {
 /// Who the client is (its secret checked), and the key to sign with, from the database.
 async fn authenticate(services: &Services, credentials: &ClientCredentials) -> Result<(Client, String), TokenError> {
     let client_id = credentials.client_id.as_deref().ok_or_else(invalid_client)?;
-    let (client, kid) = client_and_signing_kid(&services.db, client_id).await?.ok_or_else(invalid_client)?;
+    let (client, kid) = clients::with_signing_kid(&services.db, client_id).await?.ok_or_else(invalid_client)?;
     authenticates(&client, credentials).then_some((client, kid)).ok_or_else(invalid_client)
 }
 

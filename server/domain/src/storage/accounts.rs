@@ -316,11 +316,11 @@ pub async fn disable_two_factor(
         sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1")).bind(account_id).execute(&mut *tx).await?;
     }
     // What apps were given on the strength of the second factor goes with it.
-    for statement in crate::openid::grants::REVOKE_ACCOUNT {
+    for statement in crate::openid::store::grants::REVOKE_ACCOUNT {
         sqlx::query(statement).bind(account_id).execute(&mut *tx).await?;
     }
     tx.commit().await?;
-    crate::openid::access_cache::forget(move |entry| entry.grant.user_id == account_id);
+    crate::openid::store::access_cache::forget(move |entry| entry.grant.user_id == account_id);
     Ok(Some(epoch))
 }
 
@@ -339,7 +339,7 @@ pub async fn raise_session_epoch(db: &AnyPool, account_id: i64, caller_epoch: i6
     .map(|row| row.try_get("session_epoch"))
     .transpose()?;
     if raised.is_some() {
-        crate::openid::grants::revoke_account(db, account_id).await?;
+        crate::openid::store::grants::revoke_account(db, account_id).await?;
     }
     Ok(raised)
 }
@@ -470,7 +470,7 @@ pub async fn delete(db: &AnyPool, account_id: i64) -> Result<(), sqlx::Error> {
     }
     sqlx::query("DELETE FROM users WHERE id = $1").bind(account_id).execute(&mut *tx).await?;
     tx.commit().await?;
-    crate::openid::access_cache::forget(move |entry| entry.grant.user_id == account_id);
+    crate::openid::store::access_cache::forget(move |entry| entry.grant.user_id == account_id);
     Ok(())
 }
 

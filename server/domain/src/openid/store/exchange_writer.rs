@@ -7,13 +7,9 @@
 //! conditions (its code's single use, its client's registration, its account's epoch): a row
 //! that fails them is not inserted and the others are. On PostgreSQL each request writes its own.
 
-use super::{
-    codes::Code,
-    grant::Grant,
-    grants::{self, TokenKind},
-    signing_key::CURRENT_KID,
-};
+use super::grants::{self, TokenKind};
 use crate::error::AuthError;
+use crate::openid::{codes::Code, grant::Grant, signing_key::CURRENT_KID};
 use sqlx::{any::AnyRow, pool::PoolConnection, Any, AnyConnection, AnyPool, Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 

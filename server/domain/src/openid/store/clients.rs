@@ -196,7 +196,7 @@ fn lines(text: String) -> Vec<String> {
     text.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect()
 }
 
-pub(super) fn from_row(row: &AnyRow) -> Result<Client, sqlx::Error> {
+fn from_row(row: &AnyRow) -> Result<Client, sqlx::Error> {
     let policy: String = row.try_get("policy")?;
     Ok(Client {
         client_id: row.try_get("client_id")?,
@@ -209,7 +209,7 @@ pub(super) fn from_row(row: &AnyRow) -> Result<Client, sqlx::Error> {
     })
 }
 
-pub(super) const SELECT_COLUMNS: &str =
+const SELECT_COLUMNS: &str =
     "SELECT client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, policy, created_at";
 
 pub async fn find(db: &AnyPool, client_id: &str) -> Result<Option<Client>, AuthError> {
@@ -235,6 +235,23 @@ pub async fn delete(db: &AnyPool, client_id: &str) -> Result<bool, AuthError> {
     let client_id = client_id.to_owned();
     super::access_cache::forget(move |entry| entry.grant.client_id == client_id);
     Ok(deleted.rows_affected() > 0)
+}
+
+/// The client, and the id of the key that signs now, in one read (the refresh grant): a client
+/// deleted or a key rotated by the operator's command shows at once.
+pub async fn with_signing_kid(db: &AnyPool, client_id: &str) -> Result<Option<(Client, String)>, AuthError> {
+    let row = sqlx::query(&format!(
+        "{}, {} AS signing_kid FROM oidc_clients WHERE client_id = $1",
+        SELECT_COLUMNS,
+        super::keys::CURRENT_KID
+    ))
+    .bind(client_id)
+    .fetch_optional(db)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let kid: Option<String> = row.try_get("signing_kid")?;
+    let kid = kid.ok_or_else(|| AuthError::Unexpected(anyhow::anyhow!("there is no signing key")))?;
+    Ok(Some((from_row(&row)?, kid)))
 }
 
 #[cfg(test)]

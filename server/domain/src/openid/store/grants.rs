@@ -8,14 +8,14 @@
 //! account is still at the session epoch and `sub` the code carries, and it returns the key that
 //! signs now. Of two exchanges of one code, exactly one inserts its row.
 
-use super::codes::Code;
+use crate::openid::codes::Code;
 use crate::{
     credentials::secret_box::{random_hex, sha256_hex},
     error::AuthError,
 };
 use sqlx::{any::AnyRow, AnyPool, Row};
 
-pub use super::grant::Grant;
+pub use crate::openid::grant::Grant;
 
 pub fn hash(value: &str) -> String {
     sha256_hex(value.as_bytes())

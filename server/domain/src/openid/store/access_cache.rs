@@ -4,7 +4,7 @@
 //! touches at once; an entry kept before an operator command run beside the server (client
 //! deleted, account reset or deleted) is not used after it (`Entry::outside_changes`).
 
-use super::grant::Grant;
+use crate::openid::grant::Grant;
 use moka::sync::Cache;
 use std::{
     sync::{

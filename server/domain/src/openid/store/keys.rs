@@ -2,7 +2,7 @@
 //! the same key. The newest signs; every key is published (a token signed before a rotation
 //! still verifies).
 
-use super::signing_key::SigningKey;
+use crate::openid::signing_key::SigningKey;
 use crate::{credentials::secret_box::SecretBox, error::AuthError, services::Services};
 use sqlx::{any::AnyRow, AnyPool, Row};
 use std::{
@@ -99,4 +99,4 @@ pub async fn find(services: &Services, kid: &str) -> Result<Option<Arc<SigningKe
     row.map(|row| open(&row, &services.secret_box)).transpose()
 }
 
-pub use super::signing_key::CURRENT_KID;
+pub use crate::openid::signing_key::CURRENT_KID;
