@@ -198,6 +198,13 @@ async fn password_guesses_wait_after_ten_failures_of_one_name_known_or_not() {
             expect: "Throttled(30s)",
         },
         Case {
+            name: "10 wrong guesses at the name in capitals, then right",
+            username: "ALICE",
+            wrong_guesses: 10,
+            wait_after: 0,
+            expect: "Throttled(30s)",
+        },
+        Case {
             name: "10 wrong, then right a day later",
             username: "alice",
             wrong_guesses: 10,
@@ -214,7 +221,7 @@ async fn password_guesses_wait_after_ten_failures_of_one_name_known_or_not() {
             assert_eq!(outcome_of(&refused, "signed in"), "InvalidCredentials", "case {}: guess {guess}", case.name);
         }
         services.clock.advance(case.wait_after);
-        let password = if case.username == "alice" { PASSWORD } else { "not the password" };
+        let password = if case.username.eq_ignore_ascii_case("alice") { PASSWORD } else { "not the password" };
         let result = support::password_step(&services, &session, case.username, password).await;
         assert_eq!(outcome_of(&result, "signed in"), case.expect, "case: {}", case.name);
     }
