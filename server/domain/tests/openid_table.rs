@@ -12,9 +12,8 @@ use domain::{
     flows::sessions,
     openid::{
         authorization::{authorize, AuthorizationRequest, Outcome, Visitor, CODE_SECONDS},
-        clients::ClientPolicy,
         codes::Code,
-        keys,
+        store::{clients::ClientPolicy, keys},
         tokens::{self, ClientCredentials, Issued, TokenError, REFRESH_TOKEN_SECONDS},
     },
     Services,

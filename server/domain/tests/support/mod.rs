@@ -23,10 +23,12 @@ use domain::{
     },
     openid::{
         authorization::Visitor,
-        clients::{self, ClientPolicy, NewClient},
         codes,
-        exchange_writer::ExchangeWriter,
-        keys,
+        store::{
+            clients::{self, ClientPolicy, NewClient},
+            exchange_writer::ExchangeWriter,
+            keys,
+        },
     },
     storage::{identities::Identities, outside_changes::OutsideChanges},
     AuthError, Services, Settings,
