@@ -10,13 +10,13 @@ use serde::{Deserialize, Serialize};
 /// they know): SHA1/6 digits/30 s TOTP, what every authenticator app supports.
 pub const DEFAULT_CODE_DIGITS: usize = 6;
 
-/// The valid `rd` of the page being rendered (`domain::flows::return_to`), if any.
+/// The valid `rd` of the page being rendered, if any.
 #[cfg(feature = "ssr")]
-fn page_return_to(settings: &domain::Settings) -> Option<String> {
+fn page_return_to(settings: &domain::Settings) -> Option<domain::flows::return_to::ReturnTo> {
     let parts = use_context::<http::request::Parts>()?;
     let query = parts.uri.query()?;
     let rd = form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "rd")?.1.into_owned();
-    domain::flows::return_to::checked(&rd, settings)
+    domain::flows::return_to::ReturnTo::parse(&rd, settings)
 }
 
 /// `2026-11-28 14:05 UTC`: what the page shows before (or without) JavaScript.
@@ -26,9 +26,9 @@ fn format_utc(unix_seconds: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix_seconds).ok().and_then(|t| t.format(format).ok()).unwrap_or_default()
 }
 
-/// Who is looking at the page, and the message a plain form post left for it.
+/// What every page's layout shows: who is signed in, and the message a plain form post left.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Visitor {
+pub struct PageContext {
     pub signed_in_as: Option<String>,
     pub flash: Option<Flash>,
     /// Whether anyone may create an account here (`REGISTRATION`).
@@ -36,12 +36,12 @@ pub struct Visitor {
 }
 
 #[server(endpoint = "ui/visitor")]
-pub async fn load_visitor() -> Result<Visitor, ApiError> {
+pub async fn load_page_context() -> Result<PageContext, ApiError> {
     use crate::server::{flash, session::request_context};
     let (state, session) = request_context()?;
-    let identity = domain::flows::current_user::signed_in_identity(&state, &session).await;
-    Ok(Visitor {
-        signed_in_as: identity.ok().map(|i| i.username.clone()),
+    let visitor = domain::visitor::Visitor::of(&state, &session).await?;
+    Ok(PageContext {
+        signed_in_as: visitor.signed_in().ok().map(|signed_in| signed_in.identity.username.clone()),
         flash: flash::take(state.settings.secure_cookies),
         registration_open: state.settings.registration_open,
     })
@@ -100,13 +100,14 @@ pub struct SecurityEvent {
 pub async fn load_account_overview() -> Result<AccountOverview, ApiError> {
     use crate::server::session::request_context;
     use domain::{
-        flows::current_user,
         storage::{accounts, security_log},
+        visitor::Visitor,
     };
     let (state, session) = request_context()?;
-    let signed_in = current_user::signed_in(&state, &session).await?;
+    let visitor = Visitor::of(&state, &session).await?;
+    let signed_in = visitor.signed_in()?;
     let recently_authenticated = signed_in.is_recent(&state);
-    let account = signed_in.account;
+    let account = signed_in.account(&state).await?;
     let recovery_codes_left =
         accounts::remaining_recovery_codes(&state.db, account.id).await.map_err(domain::AuthError::from)?;
     let profile = accounts::profile(&state.db, account.id).await.map_err(domain::AuthError::from)?;
@@ -144,7 +145,7 @@ pub async fn load_account_overview() -> Result<AccountOverview, ApiError> {
         recently_authenticated,
         events,
         code_digits: account.otp.digits,
-        continue_to: page_return_to(&state.settings),
+        continue_to: page_return_to(&state.settings).map(|rd| rd.as_str().to_owned()),
         email_verified: profile.email.is_some() && profile.email_verified_at.is_some(),
         display_name: profile.display_name.unwrap_or_default(),
         email: profile.email.unwrap_or_default(),
@@ -196,17 +197,16 @@ impl SetupPageData {
 #[server(endpoint = "ui/setup")]
 pub async fn load_setup_page() -> Result<SetupPageData, ApiError> {
     use crate::server::session::request_context;
-    use domain::{
-        credentials::otp_params::OtpKind,
-        flows::{current_user, two_factor_setup},
-    };
+    use domain::{credentials::otp_params::OtpKind, flows::two_factor_setup, visitor::Visitor};
     let (state, session) = request_context()?;
-    let signed_in = current_user::signed_in(&state, &session).await?;
+    let visitor = Visitor::of(&state, &session).await?;
+    let signed_in = visitor.signed_in()?;
     // The key is shown only to a recent sign-in: an older session first confirms the password.
     if !signed_in.is_recent(&state) {
-        return Ok(SetupPageData::awaiting_reauthentication(signed_in.account.username, state.settings.issuer.clone()));
+        let username = signed_in.identity.username.clone();
+        return Ok(SetupPageData::awaiting_reauthentication(username, state.settings.issuer.clone()));
     }
-    let account = signed_in.account;
+    let account = signed_in.account(&state).await?;
     let offer = two_factor_setup::current_or_start(&state, &session, &account).await?;
     Ok(SetupPageData {
         username: account.username,
@@ -220,9 +220,7 @@ pub async fn load_setup_page() -> Result<SetupPageData, ApiError> {
         counter_based: offer.params.kind == OtpKind::Hotp,
         widely_supported: offer.params.is_widely_supported(),
         parameters: offer.params.describe(),
-        asked_by: page_return_to(&state.settings).and_then(|rd| {
-            rd.split_once("://").and_then(|(_, rest)| rest.split(['/', '?', '#']).next().map(str::to_owned))
-        }),
+        asked_by: page_return_to(&state.settings).and_then(|rd| rd.authority().map(str::to_owned)),
     })
 }
 
@@ -248,7 +246,8 @@ impl Default for SecondFactorOptions {
 pub async fn load_second_factor_options() -> Result<SecondFactorOptions, ApiError> {
     use crate::server::session::request_context;
     let (state, session) = request_context()?;
-    let (_, account) = domain::flows::current_user::current_stage(&state, &session).await?;
+    let visitor = domain::visitor::Visitor::of(&state, &session).await?;
+    let account = visitor.awaiting_second_factor(&state, &session).await.ok();
     Ok(account.map_or_else(SecondFactorOptions::default, |a| SecondFactorOptions {
         digits: a.otp.digits,
         app: a.otp_secret.is_some() || a.security_keys == 0,

@@ -96,11 +96,12 @@ pub async fn start_security_key_sign_in() -> Result<SecurityKeyChallenge, ApiErr
 #[server(endpoint = "login/security-key/finish")]
 pub async fn finish_security_key_sign_in(credential: Option<String>, rd: Option<String>) -> Result<Done, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
-    use domain::flows::return_to;
+    use domain::flows::return_to::{self, ReturnTo};
     let form = FormPost::on("/login/2fa");
     let (state, session) = request_context()?;
-    let form = form.carrying(rd.as_deref(), &state.settings);
+    let rd = ReturnTo::from_field(rd.as_deref(), &state.settings);
+    let form = form.carrying(rd.as_ref());
     domain::flows::security_keys::finish_sign_in(&state, &session, credential).await?;
-    form.next(&return_to::after_second_factor(rd.as_deref(), &state.settings), Some("You are signed in."));
+    form.next(&return_to::after_second_factor(rd.as_ref()), Some("You are signed in."));
     Ok(Done {})
 }

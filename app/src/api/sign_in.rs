@@ -14,10 +14,14 @@ pub async fn login(
     rd: Option<String>,
 ) -> Result<PasswordAccepted, ApiError> {
     use crate::server::{device_cookie, form_reply::FormPost, response_options, session::request_context};
-    use domain::flows::{return_to, sign_in};
+    use domain::flows::{
+        return_to::{self, ReturnTo},
+        sign_in,
+    };
     let form = FormPost::on("/login");
     let (state, session) = request_context()?;
-    let form = form.carrying(rd.as_deref(), &state.settings);
+    let rd = ReturnTo::from_field(rd.as_deref(), &state.settings);
+    let form = form.carrying(rd.as_ref());
     let outcome = sign_in::password_step(&state, &session, username, password).await?;
     // The browser is now known to this account: its later attempts count on their own.
     let cookie = device_cookie::set_cookie(&outcome.device_token, state.settings.secure_cookies);
@@ -25,9 +29,9 @@ pub async fn login(
         response_options::append_header(http::header::SET_COOKIE, cookie);
     }
     if outcome.second_factor {
-        form.next(&return_to::carried("/login/2fa", rd.as_deref(), &state.settings), None);
+        form.next(&return_to::carried("/login/2fa", rd.as_ref()), None);
     } else {
-        let next = return_to::after_sign_in(rd.as_deref(), &state.settings, &outcome.who, false);
+        let next = return_to::after_sign_in(rd.as_ref(), &state.settings, &outcome.visitor);
         form.next(&next, Some("You are signed in."));
     }
     Ok(PasswordAccepted { second_factor: outcome.second_factor })
@@ -36,24 +40,26 @@ pub async fn login(
 #[server(endpoint = "login/2fa")]
 pub async fn login_second_factor(otp: Option<String>, rd: Option<String>) -> Result<Done, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
-    use domain::flows::return_to;
+    use domain::flows::return_to::{self, ReturnTo};
     let form = FormPost::on("/login/2fa");
     let (state, session) = request_context()?;
-    let form = form.carrying(rd.as_deref(), &state.settings);
+    let rd = ReturnTo::from_field(rd.as_deref(), &state.settings);
+    let form = form.carrying(rd.as_ref());
     domain::flows::sign_in::code_step(&state, &session, otp).await?;
-    form.next(&return_to::after_second_factor(rd.as_deref(), &state.settings), Some("You are signed in."));
+    form.next(&return_to::after_second_factor(rd.as_ref()), Some("You are signed in."));
     Ok(Done {})
 }
 
 #[server(endpoint = "login/recovery")]
 pub async fn login_recovery(recovery_code: Option<String>, rd: Option<String>) -> Result<Done, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
-    use domain::flows::return_to;
+    use domain::flows::return_to::{self, ReturnTo};
     let form = FormPost::on("/login/2fa");
     let (state, session) = request_context()?;
-    let form = form.carrying(rd.as_deref(), &state.settings);
+    let rd = ReturnTo::from_field(rd.as_deref(), &state.settings);
+    let form = form.carrying(rd.as_ref());
     domain::flows::sign_in::recovery_step(&state, &session, recovery_code).await?;
-    form.next(&return_to::after_second_factor(rd.as_deref(), &state.settings), Some("You are signed in."));
+    form.next(&return_to::after_second_factor(rd.as_ref()), Some("You are signed in."));
     Ok(Done {})
 }
 
@@ -61,12 +67,12 @@ pub async fn login_recovery(recovery_code: Option<String>, rd: Option<String>) -
 #[server(endpoint = "logout")]
 pub async fn logout(rd: Option<String>) -> Result<Done, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
-    use domain::flows::return_to;
+    use domain::flows::return_to::ReturnTo;
     let form = FormPost::on("/");
     let (state, session) = request_context()?;
     domain::flows::sessions::sign_out(&session).await?;
-    let next = rd.as_deref().and_then(|rd| return_to::checked(rd, &state.settings));
-    form.next(next.as_deref().unwrap_or("/login"), Some("You are signed out."));
+    let next = ReturnTo::from_field(rd.as_deref(), &state.settings);
+    form.next(next.as_ref().map_or("/login", ReturnTo::as_str), Some("You are signed out."));
     Ok(Done {})
 }
 
@@ -93,8 +99,13 @@ pub async fn me(
     use crate::server::{session::RequestSession, wire_error::error_response};
     use axum::response::IntoResponse;
     let session = RequestSession::new(session, None);
-    match domain::flows::current_user::signed_in_identity(&state, &session).await {
-        Ok(identity) => {
+    let visitor = match domain::visitor::Visitor::of(&state, &session).await {
+        Ok(visitor) => visitor,
+        Err(e) => return error_response(e),
+    };
+    match visitor.signed_in() {
+        Ok(signed_in) => {
+            let identity = &signed_in.identity;
             axum::Json(super::CurrentUser { two_factor: identity.two_factor, username: identity.username.clone() })
                 .into_response()
         }

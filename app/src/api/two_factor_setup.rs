@@ -10,10 +10,10 @@ use leptos::prelude::*;
 #[server(endpoint = "2fa/setup")]
 pub async fn start_two_factor_setup() -> Result<SetupKey, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
-    use domain::flows::{current_user, two_factor_setup};
+    use domain::{flows::two_factor_setup, visitor::Visitor};
     let form = FormPost::on("/account/2fa/setup");
     let (state, session) = request_context()?;
-    let account = current_user::recently_signed_in_account(&state, &session).await?;
+    let account = Visitor::of(&state, &session).await?.recent_account(&state).await?;
     let offer = two_factor_setup::start(&state, &session, &account).await?;
     form.next("/account/2fa/setup", None);
     Ok(SetupKey { secret: offer.secret.to_base32(), otpauth_uri: offer.otpauth_uri, qr_svg: offer.qr_svg })
@@ -25,18 +25,25 @@ pub async fn start_two_factor_setup() -> Result<SetupKey, ApiError> {
 #[server(endpoint = "2fa/confirm")]
 pub async fn confirm_two_factor(otp: Option<String>, rd: Option<String>) -> Result<RecoveryCodes, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
-    use domain::flows::{current_user, return_to, two_factor_setup};
+    use domain::{
+        flows::{
+            return_to::{self, ReturnTo},
+            two_factor_setup,
+        },
+        visitor::Visitor,
+    };
     let form = FormPost::on("/account/2fa/setup");
     let (state, session) = request_context()?;
-    let form = form.carrying(rd.as_deref(), &state.settings);
-    let account = current_user::recently_signed_in_account(&state, &session).await?;
+    let rd = ReturnTo::from_field(rd.as_deref(), &state.settings);
+    let form = form.carrying(rd.as_ref());
+    let account = Visitor::of(&state, &session).await?.recent_account(&state).await?;
     let recovery_codes = two_factor_setup::confirm(&state, &session, &account, otp).await?;
     // A browser is shown the codes by the next page, once.
     if form.shows_next_page() {
         session.stash_recovery_codes(&recovery_codes, &state.secret_box).await?;
     }
     // The account page shows the codes once, then (with `rd`) a link on to the protected app.
-    let next = return_to::carried("/account", rd.as_deref(), &state.settings);
+    let next = return_to::carried("/account", rd.as_ref());
     form.next(&next, Some("Two-factor authentication is on. Save your recovery codes now."));
     Ok(RecoveryCodes { recovery_codes })
 }

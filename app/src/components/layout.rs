@@ -2,7 +2,7 @@
 
 use super::post_form::PostForm;
 use crate::api::{
-    page_data::{load_visitor, Visitor},
+    page_data::{load_page_context, PageContext},
     sign_in::Logout,
 };
 use leptos::{either::Either, prelude::*};
@@ -10,15 +10,15 @@ use server_fn::ServerFn;
 
 /// The visitor of the page being shown, loaded once per page load.
 #[derive(Clone, Copy)]
-pub struct VisitorResource(pub Resource<Result<Visitor, crate::api_error::ApiError>>);
+pub struct PageContextResource(pub Resource<Result<PageContext, crate::api_error::ApiError>>);
 
 pub fn provide_visitor() {
-    provide_context(VisitorResource(Resource::new(|| (), |_| load_visitor())));
+    provide_context(PageContextResource(Resource::new(|| (), |_| load_page_context())));
 }
 
 #[component]
 pub fn Header() -> impl IntoView {
-    let VisitorResource(visitor) = expect_context();
+    let PageContextResource(visitor) = expect_context();
     view! {
         <header class="site-header">
             <a href="/" class="brand">

@@ -2,14 +2,14 @@
 //! with a redirect and a one-shot message for the page it leads to. They are announced to screen
 //! readers (`role="alert"` / `role="status"`).
 
-use super::layout::VisitorResource;
+use super::layout::PageContextResource;
 use crate::islands::error_notice::ErrorNotice;
 use leptos::{either::Either, prelude::*};
 
 /// The message a plain form post (JavaScript off) left for this page.
 #[component]
 pub fn FlashNotice() -> impl IntoView {
-    let VisitorResource(visitor) = expect_context();
+    let PageContextResource(visitor) = expect_context();
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

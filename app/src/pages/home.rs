@@ -1,9 +1,9 @@
-use crate::components::{layout::VisitorResource, notices::FlashNotice};
+use crate::components::{layout::PageContextResource, notices::FlashNotice};
 use leptos::{either::Either, prelude::*};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let VisitorResource(visitor) = expect_context();
+    let PageContextResource(visitor) = expect_context();
     view! {
         <leptos_meta::Title text="Two-factor sign-in" />
         <h1>"Two-factor sign-in"</h1>

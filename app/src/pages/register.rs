@@ -1,13 +1,13 @@
 use crate::{
     api::registration::Register,
-    components::{layout::VisitorResource, notices::FlashNotice, post_form::PostForm},
+    components::{layout::PageContextResource, notices::FlashNotice, post_form::PostForm},
 };
 use leptos::{either::Either, prelude::*};
 use server_fn::ServerFn;
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
-    let VisitorResource(visitor) = expect_context();
+    let PageContextResource(visitor) = expect_context();
     view! {
         <leptos_meta::Title text="Create an account — Two-factor sign-in" />
         <h1>"Create an account"</h1>

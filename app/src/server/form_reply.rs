@@ -49,9 +49,9 @@ impl FormPost {
 
     /// A failure goes back to the form's page with `rd` (when valid) still on it: a visitor
     /// without JavaScript who mistypes a password or a code keeps where they were going.
-    pub fn carrying(self, rd: Option<&str>, settings: &domain::settings::Settings) -> Self {
+    pub fn carrying(self, rd: Option<&domain::flows::return_to::ReturnTo>) -> Self {
         if let Some(FormPage(page)) = use_context::<FormPage>() {
-            provide_context(FormPage(domain::flows::return_to::carried(&page, rd, settings)));
+            provide_context(FormPage(domain::flows::return_to::carried(&page, rd)));
         }
         self
     }

@@ -10,8 +10,10 @@ use crate::server::{
 use domain::{
     credentials::secret_box::SecretBox,
     flows::session::{FreshSignIn, SessionData, SignInRecord},
+    visitor::Visitor,
     AuthError,
 };
+use std::sync::{Arc, Mutex};
 use tower_sessions::Session;
 
 const SIGN_IN_KEY: &str = "sign_in";
@@ -23,13 +25,32 @@ const SIGNED_IN_WITH_KEY: &str = "signed_in_with_key";
 /// A fresh sign-in an app asked for (`domain::flows::session::FreshSignIn`).
 const FRESH_SIGN_IN_KEY: &str = "fresh_sign_in";
 
-/// The session of one request, the client address it came from, and the device token it
-/// showed (see `device_cookie`).
+/// The session of one request, the client address it came from, the device token it showed
+/// (see `device_cookie`), and the visitor it resolved.
 #[derive(Clone)]
 pub struct RequestSession {
     session: Session,
     client_address: Option<String>,
     device_token: Option<String>,
+    visitor: VisitorSlot,
+}
+
+/// The visitor a request resolved (`Visitor::of`), shared through the request's extensions by
+/// every reader of the request: the page cache, the page guard and the page's render resolve it
+/// once. Emptied by every write of the sign-in.
+#[derive(Clone, Default)]
+pub struct VisitorSlot(Arc<Mutex<Option<Visitor>>>);
+
+impl VisitorSlot {
+    fn get(&self) -> Option<Visitor> {
+        self.0.lock().ok().and_then(|kept| kept.clone())
+    }
+
+    fn set(&self, visitor: Option<Visitor>) {
+        if let Ok(mut kept) = self.0.lock() {
+            *kept = visitor;
+        }
+    }
 }
 
 /// The session store is the database: when it fails, the database is unavailable (503).
@@ -40,7 +61,15 @@ fn session_failed(e: tower_sessions::session::Error) -> AuthError {
 
 impl RequestSession {
     pub fn new(session: Session, client_address: Option<String>) -> Self {
-        Self { session, client_address, device_token: None }
+        Self { session, client_address, device_token: None, visitor: VisitorSlot::default() }
+    }
+
+    /// The session of a request the server's middleware handles (none outside the session
+    /// layer), sharing its visitor with every later reader of the same request.
+    pub fn of_request<B>(request: &mut http::Request<B>) -> Option<Self> {
+        let session = request.extensions().get::<Session>()?.clone();
+        let visitor = request.extensions_mut().get_or_insert_default::<VisitorSlot>().clone();
+        Some(Self { session, client_address: None, device_token: None, visitor })
     }
 
     /// The session of the request a server function is answering, and its client's address,
@@ -59,7 +88,8 @@ impl RequestSession {
             });
             let cookies = request.headers.get_all(http::header::COOKIE).iter().filter_map(|v| v.to_str().ok());
             let device_token = device_cookie::presented(cookies, secure);
-            Some(Self { session, client_address: address, device_token })
+            let visitor = request.extensions.get::<VisitorSlot>().cloned().unwrap_or_default();
+            Some(Self { session, client_address: address, device_token, visitor })
         })
         .flatten()
         .ok_or_else(|| missing_context("the session (no session layer, or not inside a request)"))
@@ -103,10 +133,12 @@ impl SessionData for RequestSession {
     }
 
     async fn set_sign_in_record(&self, record: SignInRecord) -> Result<(), AuthError> {
+        self.visitor.set(None);
         self.session.insert(SIGN_IN_KEY, record).await.map_err(session_failed)
     }
 
     async fn renew(&self) -> Result<(), AuthError> {
+        self.visitor.set(None);
         // A visitor who came without a session cookie gets a new id anyway: there is no old
         // record to delete.
         if self.session.id().is_some() {
@@ -123,10 +155,12 @@ impl SessionData for RequestSession {
     }
 
     async fn mark_signed_in_with_key(&self) -> Result<(), AuthError> {
+        self.visitor.set(None);
         self.session.insert(SIGNED_IN_WITH_KEY, true).await.map_err(session_failed)
     }
 
     async fn end(&self) -> Result<(), AuthError> {
+        self.visitor.set(None);
         self.session.flush().await.map_err(session_failed)
     }
 
@@ -163,6 +197,14 @@ impl SessionData for RequestSession {
 
     fn device_token(&self) -> Option<&str> {
         self.device_token.as_deref()
+    }
+
+    fn remembered_visitor(&self) -> Option<Visitor> {
+        self.visitor.get()
+    }
+
+    fn remember_visitor(&self, visitor: &Visitor) {
+        self.visitor.set(Some(visitor.clone()));
     }
 }
 

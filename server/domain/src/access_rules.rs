@@ -32,14 +32,7 @@ impl Policy {
 }
 
 pub use crate::request_target::Target;
-
-/// Who asks, as far as the rules care.
-#[derive(Debug, Clone, Default)]
-pub struct Subject {
-    /// `None`: not signed in (or only half-way).
-    pub username: Option<String>,
-    pub groups: Vec<String>,
-}
+use crate::visitor::Visitor;
 
 /// The rules' answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +44,34 @@ pub enum Decision {
     /// A signed-in visitor is among no matching rule's subjects, and the default does not let
     /// anyone through.
     Forbidden,
+}
+
+/// What a decision means for the visitor it was made for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Through, as the visitor is.
+    Admitted,
+    /// Not yet: a sign-in (or a sign-in with two factors) would let the visitor through.
+    SignInFirst,
+    /// Never, whatever the sign-in.
+    Refused,
+}
+
+impl Decision {
+    /// Whether the decision lets `visitor` through: `one_factor` asks a completed sign-in,
+    /// `two_factor` one whose account has a second factor.
+    pub fn admits(&self, visitor: &Visitor) -> Admission {
+        let signed_in = visitor.signed_in().ok();
+        match self {
+            Decision::Policy { policy: Policy::Deny, .. } | Decision::Forbidden => Admission::Refused,
+            Decision::Policy { policy: Policy::Bypass, .. } => Admission::Admitted,
+            Decision::Policy { policy: Policy::OneFactor, .. } if signed_in.is_some() => Admission::Admitted,
+            Decision::Policy { policy: Policy::TwoFactor, .. } if signed_in.is_some_and(|s| s.factors.two()) => {
+                Admission::Admitted
+            }
+            Decision::Policy { .. } | Decision::SignInFirst { .. } => Admission::SignInFirst,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -175,9 +196,11 @@ impl AccessRules {
         }
     }
 
-    /// The decision for `target` asked by `subject`: the first rule whose domain, resources and
-    /// methods match and whose subjects (if any) include the visitor.
-    pub fn decide(&self, target: &Target, subject: &Subject) -> Decision {
+    /// The decision for `target` asked by `visitor`: the first rule whose domain, resources and
+    /// methods match and whose subjects (if any) include the visitor (by its account's name or
+    /// groups: only a completed sign-in has them).
+    pub fn decide(&self, target: &Target, visitor: &Visitor) -> Decision {
+        let who = visitor.username_and_groups();
         let mut excluded_by_subject = false;
         // Path and query as the `resources` patterns see them: put together at most once per
         // decision, and only when a rule has patterns.
@@ -189,9 +212,9 @@ impl AccessRules {
             if rule.subjects.is_empty() {
                 return Decision::Policy { policy: rule.policy, rule: Some(index) };
             }
-            match &subject.username {
+            match who {
                 None => return Decision::SignInFirst { rule: index },
-                Some(name) if rule.has_subject(name, &subject.groups) => {
+                Some((name, groups)) if rule.has_subject(name, groups) => {
                     return Decision::Policy { policy: rule.policy, rule: Some(index) };
                 }
                 Some(_) => excluded_by_subject = true,
@@ -232,6 +255,7 @@ impl Rule {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::visitor::Factors;
 
     const EXAMPLE: &str = r#"
 default_policy = "two_factor"
@@ -260,15 +284,15 @@ policy = "deny"
         Target::parse(&format!("https://{host}{path}"), method).expect("a valid test target")
     }
 
-    fn user(name: &str) -> Subject {
-        Subject { username: Some(name.into()), groups: Vec::new() }
+    fn user(name: &str) -> Visitor {
+        Visitor::signed_in_for_tests(name, &[], Factors::PasswordAndCode)
     }
 
     #[test]
     fn the_first_matching_rule_decides() {
         let rules = AccessRules::parse(EXAMPLE).unwrap();
-        let anyone = Subject::default();
-        let decide = |host, path, method, who: &Subject| rules.decide(&target(host, path, method), who);
+        let anyone = Visitor::Anonymous;
+        let decide = |host, path, method, who: &Visitor| rules.decide(&target(host, path, method), who);
         assert_eq!(
             decide("status.example.com", "/", "GET", &anyone),
             Decision::Policy { policy: Policy::Bypass, rule: Some(0) }
@@ -295,7 +319,7 @@ policy = "deny"
     #[test]
     fn subjects_and_wildcards() {
         let rules = AccessRules::parse(EXAMPLE).unwrap();
-        let admin = Subject { username: Some("bob".into()), groups: vec!["admins".into()] };
+        let admin = Visitor::signed_in_for_tests("bob", &["admins"], Factors::PasswordAndCode);
         assert_eq!(
             rules.decide(&target("x.ops.example.com", "/", "GET",), &admin),
             Decision::Policy { policy: Policy::TwoFactor, rule: Some(2) }
@@ -305,7 +329,7 @@ policy = "deny"
             Decision::Policy { policy: Policy::TwoFactor, rule: Some(2) }
         );
         assert_eq!(
-            rules.decide(&target("admin.example.com", "/", "GET"), &Subject::default()),
+            rules.decide(&target("admin.example.com", "/", "GET"), &Visitor::Anonymous),
             Decision::SignInFirst { rule: 2 }
         );
         // "ops.example.com" itself is not a subdomain of itself; a suffix is not a subdomain.
@@ -340,7 +364,7 @@ policy = "deny"
     #[test]
     fn no_file_means_two_factors_everywhere() {
         assert_eq!(
-            AccessRules::default().decide(&target("any.example.com", "/", "GET"), &Subject::default()),
+            AccessRules::default().decide(&target("any.example.com", "/", "GET"), &Visitor::Anonymous),
             Decision::Policy { policy: Policy::TwoFactor, rule: None }
         );
     }

@@ -6,11 +6,13 @@
 //! - `input`: turning what a client typed into checked values.
 //! - `storage`: all SQL, one module per table family (accounts, setups in progress, throttling,
 //!   the security log, the cache of signed-in identities).
-//! - `flows`: the journeys — registration, the sign-in steps, the current user, verifying a
+//! - `flows`: the journeys — registration, the sign-in steps, verifying a
 //!   second factor, 2FA setup and settings, re-authentication, sessions.
 //! - `services`, `settings`, `clock`: what the flows are given. Time is a parameter: one clock,
 //!   a manual one in tests.
 //! - `error`: the one error of every flow.
+//! - `visitor`: who is asking — anonymous, half-way in, or signed in with its factors, its time
+//!   and its groups — resolved once per request.
 //! - `access_rules`: who may reach which app behind the forward-auth gate.
 //! - `request_target`: the request a proxy asks the gate about, parsed and normalised once.
 //! - `openid`: the OpenID Connect provider (signing key, clients, codes and tokens).
@@ -26,6 +28,7 @@ pub mod request_target;
 pub mod services;
 pub mod settings;
 pub mod storage;
+pub mod visitor;
 
 pub use clock::Clock;
 pub use error::AuthError;

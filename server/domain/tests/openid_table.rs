@@ -11,7 +11,7 @@ use domain::{
     clock::Clock,
     flows::sessions,
     openid::{
-        authorization::{authorize, AuthorizationRequest, Outcome, Visitor, CODE_SECONDS},
+        authorization::{authorize, AuthorizationRequest, Outcome, CODE_SECONDS},
         codes::Code,
         store::{clients::ClientPolicy, keys},
         tokens::{self, ClientCredentials, Issued, TokenError, REFRESH_TOKEN_SECONDS},
@@ -349,7 +349,7 @@ async fn an_authorization_request_leads_to_an_error_a_sign_in_step_or_a_code() {
         let mut request = request_of(case.client);
         (case.change)(&mut request);
         let now = services.now();
-        let visitor: Visitor = match case.who {
+        let visitor: support::Asking = match case.who {
             Who::Anonymous => support::anonymous(),
             Who::Pending => support::pending(),
             Who::OneFactor(ago) => support::signed_in_visitor(alice, false, now - ago, alice_epoch),
@@ -364,7 +364,7 @@ async fn an_authorization_request_leads_to_an_error_a_sign_in_step_or_a_code() {
             }
         };
         let now = services.now();
-        let outcome = authorize(&services, &request, visitor).await.unwrap();
+        let outcome = authorize(&services, &request, &visitor.0, visitor.1).await.unwrap();
         assert_eq!(describe(&outcome, case.client), case.expect, "case: {} ({:?})", case.name, case.who);
         if let Outcome::Code { code, .. } = &outcome {
             let opened = Code::open(&services.code_sealing, code).expect("a code this server sealed");
@@ -397,7 +397,7 @@ async fn only_known_scopes_are_granted() {
         let mut request = request_of("app");
         request.scope = Some(asked.into());
         let visitor = support::signed_in_visitor(bob.id, true, services.now(), 1);
-        let Outcome::Code { code, .. } = authorize(&services, &request, visitor).await.unwrap() else {
+        let Outcome::Code { code, .. } = authorize(&services, &request, &visitor.0, visitor.1).await.unwrap() else {
             panic!("case {name}: no code");
         };
         assert_eq!(Code::open(&services.code_sealing, &code).unwrap().grant.scope, granted, "case: {name}");
@@ -415,7 +415,7 @@ async fn code_for(services: &Services, session: &MemorySession, client_id: &str,
     request.code_challenge = pkce.then(|| CHALLENGE.into());
     request.code_challenge_method = pkce.then(|| "S256".into());
     let visitor = support::visitor(services, session, None).await;
-    match authorize(services, &request, visitor).await.unwrap() {
+    match authorize(services, &request, &visitor.0, visitor.1).await.unwrap() {
         Outcome::Code { code, .. } => code,
         other => panic!("no code: {other:?}"),
     }

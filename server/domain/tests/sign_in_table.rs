@@ -10,14 +10,11 @@ mod support;
 
 use domain::{
     clock::Clock,
-    flows::{
-        security_keys,
-        session::{Stage, PENDING_SECOND_FACTOR_SECONDS},
-        sign_in,
-    },
+    flows::{security_keys, session::PENDING_SECOND_FACTOR_SECONDS, sign_in},
     storage::throttle::{delay_after, SECOND_FACTOR_FREE_FAILURES},
     AuthError, Services,
 };
+use support::Stage;
 use support::{error_name, MemorySession, TwoFactorAccount, PASSWORD, START, STEP};
 
 /// "signed in", "second factor", or the error's name.

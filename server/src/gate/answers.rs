@@ -1,32 +1,32 @@
 //! The gate's answers: 200 with the `Remote-*` headers, a way to the portal, or a refusal.
 
 use super::target::Contract;
-use super::Visitor;
 use app::server::state::AppState;
 use axum::{
     http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
-use domain::{flows::return_to, request_target::Target};
+use domain::{flows::return_to, request_target::Target, visitor::SignedIn, AuthError};
 
 use crate::http::middleware::json_errors::json_error;
 
-pub(super) fn unavailable() -> Response {
-    tracing::warn!("forward auth: the session or the account could not be read (503)");
+pub(super) fn unavailable(cause: &AuthError) -> Response {
+    tracing::warn!(error = %cause, "forward auth: the session or the account could not be read (503)");
     let mut answer = json_error(StatusCode::SERVICE_UNAVAILABLE, "The sign-in service is busy: try again shortly.");
     answer.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
     answer
 }
 
 /// 200 with the four `Remote-*` headers, always present (empty for a visitor not signed in on a
-/// `bypass` rule; `Remote-Email` empty unless the address is verified). Every value is safe for a header: usernames and groups are letters, digits,
-/// `.`, `_` and `-`; display names and emails hold no control characters (checked when set), and
+/// `bypass` rule; `Remote-Email` empty unless the address is verified). Every value is safe for
+/// a header: usernames and groups are letters, digits, `.`, `_` and `-`; display names and emails hold no control characters (checked when set), and
 /// are sent as their UTF-8 bytes.
-pub(super) fn allowed(visitor: Option<&Visitor>) -> Response {
-    let user = visitor.map(|v| v.username.clone()).unwrap_or_default();
-    let groups = visitor.map(|v| v.groups.join(",")).unwrap_or_default();
-    let name = visitor.map(|v| v.display_name.clone().unwrap_or_else(|| v.username.clone())).unwrap_or_default();
-    let email = visitor.and_then(|v| v.verified_email.clone()).unwrap_or_default();
+pub(super) fn allowed(signed_in: Option<&SignedIn>) -> Response {
+    let identity = signed_in.map(|signed_in| &*signed_in.identity);
+    let user = identity.map(|i| i.username.clone()).unwrap_or_default();
+    let groups = identity.map(|i| i.groups.join(",")).unwrap_or_default();
+    let name = identity.map(|i| i.display_name.clone().unwrap_or_else(|| i.username.clone())).unwrap_or_default();
+    let email = identity.and_then(|i| i.verified_email()).map(str::to_owned).unwrap_or_default();
     let mut response = StatusCode::OK.into_response();
     for (header_name, value) in
         [("remote-user", user), ("remote-groups", groups), ("remote-name", name), ("remote-email", email)]

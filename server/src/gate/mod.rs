@@ -3,7 +3,8 @@
 //! whether the visitor may pass. `/api/authz/forward-auth` reads the target from
 //! `X-Forwarded-*`, `/api/authz/auth-request` from `X-Original-*`; both answer from the visitor's
 //! session (the portal's cookie, sent along by the proxy) and the access rules. One session
-//! read (in memory on SQLite) and one cached identity: no write.
+//! read (in memory on SQLite) and one cached identity; it writes only to end a session the
+//! account has moved past (`Visitor::of`).
 
 mod answers;
 mod sessions;
@@ -21,11 +22,7 @@ use axum::{
     http::{HeaderMap, StatusCode},
     response::Response,
 };
-use domain::{
-    access_rules::{Decision, Policy, Subject},
-    flows::current_user,
-    request_target::host_within,
-};
+use domain::{access_rules::Admission, request_target::host_within, visitor::Visitor};
 use tower_sessions::Session;
 
 use crate::http::middleware::json_errors::json_error;
@@ -42,16 +39,6 @@ pub async fn auth_request(state: State<AppState>, sessions: GateSessions, reques
     answer(state, session, request.headers(), Contract::AuthRequest).await
 }
 
-/// Who the visitor is, when fully signed in.
-struct Visitor {
-    username: String,
-    two_factor: bool,
-    display_name: Option<String>,
-    /// Only a verified address: apps may take it as the person's.
-    verified_email: Option<String>,
-    groups: Vec<String>,
-}
-
 async fn answer(State(state): State<AppState>, session: Session, headers: &HeaderMap, contract: Contract) -> Response {
     let target = match contract {
         Contract::ForwardAuth => forwarded_target(headers),
@@ -60,6 +47,7 @@ async fn answer(State(state): State<AppState>, session: Session, headers: &Heade
     let (target, url) = match target {
         Ok(read) => read,
         Err(TargetRefusal::Missing) => {
+            tracing::info!(contract = contract.name(), "forward auth: the proxy sent no complete target (400)");
             return json_error(StatusCode::BAD_REQUEST, contract.what_the_proxy_must_send());
         }
         Err(TargetRefusal::Unjudgeable(why)) => {
@@ -74,39 +62,15 @@ async fn answer(State(state): State<AppState>, session: Session, headers: &Heade
             "The request asked about is for a host outside COOKIE_DOMAIN: this gate does not protect it.",
         );
     }
-    let visitor = match signed_in(&state, RequestSession::new(session, None)).await {
+    let visitor = match Visitor::of(&state, &RequestSession::new(session, None)).await {
         Ok(visitor) => visitor,
-        Err(response) => return response,
+        Err(cause) => return unavailable(&cause),
     };
-    let subject = Subject {
-        username: visitor.as_ref().map(|v| v.username.clone()),
-        groups: visitor.as_ref().map(|v| v.groups.clone()).unwrap_or_default(),
-    };
-    let passes = match state.settings.access_rules.decide(&target, &subject) {
-        Decision::Policy { policy: Policy::Deny, .. } | Decision::Forbidden => {
-            return json_error(StatusCode::FORBIDDEN, "The access rules do not let you reach this address.");
-        }
-        Decision::Policy { policy: Policy::Bypass, .. } => true,
-        Decision::Policy { policy: Policy::OneFactor, .. } => visitor.is_some(),
-        Decision::Policy { policy: Policy::TwoFactor, .. } => visitor.as_ref().is_some_and(|v| v.two_factor),
-        Decision::SignInFirst { .. } => false,
-    };
-    if passes {
-        return allowed(visitor.as_ref());
+    match state.settings.access_rules.decide(&target, &visitor).admits(&visitor) {
+        Admission::Admitted => allowed(visitor.signed_in().ok()),
+        Admission::Refused => json_error(StatusCode::FORBIDDEN, "The access rules do not let you reach this address."),
+        Admission::SignInFirst => not_yet(&state, headers, &target, &url, contract),
     }
-    not_yet(&state, headers, &target, &url, contract)
-}
-
-/// The fully signed-in visitor of this session, if any (a pending or ended session is none).
-async fn signed_in(state: &AppState, session: RequestSession) -> Result<Option<Visitor>, Response> {
-    let live = current_user::live_identity(state, &session).await.map_err(|_| unavailable())?;
-    Ok(live.map(|(identity, _)| Visitor {
-        username: identity.username.clone(),
-        two_factor: identity.two_factor,
-        display_name: identity.display_name.clone(),
-        verified_email: identity.verified_email().map(str::to_owned),
-        groups: identity.groups.clone(),
-    }))
 }
 
 /// With `COOKIE_DOMAIN`, the protected apps are that domain and its subdomains: a target

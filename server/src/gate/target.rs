@@ -14,6 +14,13 @@ pub(super) enum Contract {
 }
 
 impl Contract {
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Contract::ForwardAuth => "forward-auth",
+            Contract::AuthRequest => "auth-request",
+        }
+    }
+
     /// Why a target could not be read: for the operator setting up the proxy.
     pub(super) fn what_the_proxy_must_send(self) -> &'static str {
         match self {

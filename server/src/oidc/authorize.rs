@@ -11,40 +11,26 @@ use axum::{
 };
 use domain::{
     flows::{
-        current_user, return_to,
-        session::{self, SessionData, Stage},
+        return_to,
+        session::{self, SessionData},
     },
-    openid::authorization::{self, AuthorizationRequest, Outcome, Visitor},
+    openid::authorization::{self, AuthorizationRequest, Outcome},
+    visitor::Visitor,
 };
 use tower_sessions::Session;
 
-/// Where the session stands; `fresh_sign_in`: the fresh sign-in the request waits for, if any.
-pub(super) async fn visitor(
+/// The visitor, and whether the fresh sign-in the request waits for (if any) is done.
+async fn visitor(
     state: &AppState,
     session: &RequestSession,
     fresh_sign_in: Option<&str>,
-) -> Result<Visitor, domain::AuthError> {
-    Ok(match session::stage(session, state.now()).await? {
-        Stage::SignedIn { user_id, authenticated_at, epoch } => {
-            match current_user::identity_at_epoch(state, user_id, epoch).await? {
-                Some(identity) => Visitor::SignedIn {
-                    user_id,
-                    two_factor_on: identity.two_factor,
-                    security_key: session.signed_in_with_key().await?,
-                    auth_time: authenticated_at,
-                    session_epoch: epoch,
-                    oidc_subject: identity.oidc_subject.clone(),
-                    fresh_sign_in_done: match fresh_sign_in {
-                        Some(id) => session::fresh_sign_in_done(session, id).await?,
-                        None => false,
-                    },
-                },
-                None => Visitor::Anonymous,
-            }
-        }
-        Stage::PendingSecondFactor { .. } => Visitor::PendingSecondFactor,
-        Stage::Anonymous | Stage::PendingExpired => Visitor::Anonymous,
-    })
+) -> Result<(Visitor, bool), domain::AuthError> {
+    let visitor = Visitor::of(state, session).await?;
+    let done = match fresh_sign_in {
+        Some(id) => session::fresh_sign_in_done(session, id).await?,
+        None => false,
+    };
+    Ok((visitor, done))
 }
 
 /// The authorization request again, to come back to after a sign-in step. `prompt` and `max_age`
@@ -74,7 +60,7 @@ pub async fn authorize(
     };
     let session = RequestSession::new(session, None);
     let outcome = match visitor(&state, &session, request.fresh_sign_in.as_deref()).await {
-        Ok(visitor) => authorization::authorize(&state, &request, visitor).await,
+        Ok((visitor, done)) => authorization::authorize(&state, &request, &visitor, done).await,
         Err(e) => Err(e),
     };
     let raw_query = raw_query.unwrap_or_default();

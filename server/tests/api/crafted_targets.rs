@@ -8,8 +8,10 @@
 
 use crate::helpers::proxies::{free_port, run_nginx, send_raw, Proxied, ProxyKind, Site, Upstream};
 use domain::{
-    access_rules::{AccessRules, Decision, Policy, Subject},
+    access_rules::{AccessRules, Decision, Policy},
     request_target::Target,
+    storage::identities::Identity,
+    visitor::{Factors, SignedIn, Visitor},
 };
 use reqwest::cookie::{CookieStore, Jar};
 use std::{
@@ -151,15 +153,14 @@ fn corpus(port: u16) -> Vec<Crafted> {
         .collect()
 }
 
-/// Who sends the crafted requests.
-struct Visitor {
+/// Who sends the crafted requests: their cookie, and who they are to the rules.
+struct Sender {
     name: &'static str,
     cookie: Option<String>,
-    subject: Subject,
-    two_factor: bool,
+    visitor: Visitor,
 }
 
-impl Visitor {
+impl Sender {
     /// Whether the rules let this visitor reach `path` on `site` with `method`.
     fn admitted(&self, rules: &AccessRules, site: &str, path: &str, method: &str) -> bool {
         let target = Target {
@@ -170,18 +171,31 @@ impl Visitor {
             query: None,
             method: method.into(),
         };
-        match rules.decide(&target, &self.subject) {
+        let signed_in = self.visitor.signed_in().ok();
+        match rules.decide(&target, &self.visitor) {
             Decision::Policy { policy: Policy::Bypass, .. } => true,
-            Decision::Policy { policy: Policy::OneFactor, .. } => self.subject.username.is_some(),
-            Decision::Policy { policy: Policy::TwoFactor, .. } => self.two_factor,
+            Decision::Policy { policy: Policy::OneFactor, .. } => signed_in.is_some(),
+            Decision::Policy { policy: Policy::TwoFactor, .. } => signed_in.is_some_and(|s| s.factors.two()),
             _ => false,
         }
     }
 }
 
-async fn visitors(proxied: &Proxied) -> Vec<Visitor> {
+async fn senders(proxied: &Proxied) -> Vec<Sender> {
     let app = &proxied.app;
-    let signed_in = |username: &str| Subject { username: Some(username.to_owned()), groups: Vec::new() };
+    let signed_in = |username: &str, factors: Factors| {
+        let identity = Identity {
+            username: username.to_owned(),
+            two_factor: factors.two(),
+            session_epoch: 0,
+            display_name: None,
+            email: None,
+            email_verified: false,
+            groups: Vec::new(),
+            oidc_subject: None,
+        };
+        Visitor::SignedIn(SignedIn { user_id: 0, identity: Arc::new(identity), authenticated_at: 0, factors })
+    };
     let jar_client = || {
         let jar = Arc::new(Jar::default());
         let builder =
@@ -201,14 +215,17 @@ async fn visitors(proxied: &Proxied) -> Vec<Visitor> {
     app.advance(30);
     assert_eq!(app.submit_code(&bob, &app.code(&secret, 0)).await.status(), reqwest::StatusCode::OK);
     vec![
-        Visitor { name: "nobody", cookie: None, subject: Subject::default(), two_factor: false },
-        Visitor {
+        Sender { name: "nobody", cookie: None, visitor: Visitor::Anonymous },
+        Sender {
             name: "alice (password)",
             cookie: cookie_of(&alice_jar),
-            subject: signed_in("alice"),
-            two_factor: false,
+            visitor: signed_in("alice", Factors::Password),
         },
-        Visitor { name: "bob (two factors)", cookie: cookie_of(&bob_jar), subject: signed_in("bob"), two_factor: true },
+        Sender {
+            name: "bob (two factors)",
+            cookie: cookie_of(&bob_jar),
+            visitor: signed_in("bob", Factors::PasswordAndCode),
+        },
     ]
 }
 
@@ -239,20 +256,20 @@ async fn what_reaches_an_app_satisfies_its_rule(kind: ProxyKind, resolver: Resol
     let apps = Apps::start(resolver);
     let proxied = Proxied::start_with(kind, RULES, apps.sites.clone(), Upstream::start().await).await;
     let rules = AccessRules::parse(RULES).expect("the rules parse");
-    let visitors = visitors(&proxied).await;
+    let senders = senders(&proxied).await;
     let corpus = corpus(proxied.port());
     assert!(corpus.len() >= 200, "the corpus holds {} targets", corpus.len());
     let mut violations = Vec::new();
     let mut served = 0;
-    for visitor in &visitors {
+    for sender in &senders {
         for crafted in &corpus {
-            let outcome = send_crafted(proxied.port(), crafted, visitor.cookie.as_deref()).await;
+            let outcome = send_crafted(proxied.port(), crafted, sender.cookie.as_deref()).await;
             let Some((site, path)) = outcome.served else { continue };
             served += 1;
-            if !visitor.admitted(&rules, &site, &path, &crafted.method) {
+            if !sender.admitted(&rules, &site, &path, &crafted.method) {
                 violations.push(format!(
                     "{} sent {:?} (Host {:?}, {} {}): {} served {path:?} on {site} ({})",
-                    visitor.name,
+                    sender.name,
                     crafted.target,
                     crafted.hosts,
                     crafted.method,
@@ -271,10 +288,10 @@ async fn what_reaches_an_app_satisfies_its_rule(kind: ProxyKind, resolver: Resol
     );
     // Not vacuous: the clean targets reached the apps for the visitors their rules admit.
     assert!(served >= 40, "{kind:?} + {resolver:?}: only {served} requests reached an app");
-    for (target, visitor, expected) in [
-        ("/public/page", &visitors[0], "/public/page"),
-        ("/api/items", &visitors[1], "/api/items"),
-        ("/secret/", &visitors[2], "/secret/"),
+    for (target, sender, expected) in [
+        ("/public/page", &senders[0], "/public/page"),
+        ("/api/items", &senders[1], "/api/items"),
+        ("/secret/", &senders[2], "/secret/"),
     ] {
         let crafted = Crafted {
             target: target.into(),
@@ -282,7 +299,7 @@ async fn what_reaches_an_app_satisfies_its_rule(kind: ProxyKind, resolver: Resol
             version: "HTTP/1.1".into(),
             method: "GET".into(),
         };
-        let outcome = send_crafted(proxied.port(), &crafted, visitor.cookie.as_deref()).await;
+        let outcome = send_crafted(proxied.port(), &crafted, sender.cookie.as_deref()).await;
         assert_eq!(outcome.served, Some((APP.to_owned(), expected.to_owned())), "{kind:?} + {resolver:?}: {target}");
     }
 }

@@ -2,7 +2,6 @@
 //!
 //! - `registration`: a new account, signed in at once.
 //! - `sign_in`: the password step, then a code or a recovery code.
-//! - `current_user`: where the visitor stands, checked against the account.
 //! - `password_check`, `second_factor`: verifying each factor under its throttle, once.
 //! - `two_factor_setup`: a key made and kept on the server, confirmed with a code.
 //! - `security_keys`: WebAuthn keys added, removed, and used at the second step.
@@ -15,7 +14,6 @@
 //! - `session`: the stage a session carries, over any session store.
 
 pub mod account_change;
-pub mod current_user;
 pub mod password_check;
 pub mod profile;
 pub mod reauthentication;

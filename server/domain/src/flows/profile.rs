@@ -3,12 +3,13 @@
 //! unverified, and apps are not given it; only an address the operator sets counts as verified.
 //! Changing the address needs a recent sign-in: it is what apps may identify the person by.
 
-use super::{current_user, session::SessionData};
+use super::session::SessionData;
 use crate::{
     error::AuthError,
     input,
     services::Services,
     storage::accounts::{self, ProfileChange, ProfileSaved},
+    visitor::Visitor,
 };
 
 /// Saves the signed-in person's display name and email (empty: none). A changed address is
@@ -19,10 +20,11 @@ pub async fn save(
     display_name: Option<String>,
     email: Option<String>,
 ) -> Result<(), AuthError> {
-    let signed_in = current_user::signed_in(services, session).await?;
+    let visitor = Visitor::of(services, session).await?;
+    let signed_in = visitor.signed_in()?;
     let display_name = input::display_name(display_name)?;
     let email = input::email(email)?;
-    let account_id = signed_in.account.id;
+    let account_id = signed_in.user_id;
     let current = accounts::profile(&services.db, account_id).await?;
     let email_changes = email != current.email;
     if email_changes && !signed_in.is_recent(services) {

@@ -2,7 +2,7 @@
 //! the window for sensitive changes.
 
 use super::{
-    current_user, password_check,
+    password_check,
     second_factor::{self, Proof},
     session::{self, SessionData},
 };
@@ -11,6 +11,7 @@ use crate::{
     input,
     services::Services,
     storage::{accounts::Account, security_log::Event},
+    visitor::Visitor,
 };
 
 #[tracing::instrument(skip_all)]
@@ -20,7 +21,7 @@ pub async fn reauthenticate(
     password: Option<String>,
     otp: Option<String>,
 ) -> Result<(), AuthError> {
-    let account = current_user::signed_in_account(services, session).await?;
+    let account = Visitor::of(services, session).await?.account(services).await?;
     let proof = if account.two_factor_on() { Some(second_factor::code_or_recovery_code(otp)?) } else { None };
     check_factors(services, session, &account, password, proof.as_ref()).await?;
     session::refresh(session, account.id, account.session_epoch, services.now()).await?;

@@ -3,10 +3,64 @@
 //! anything else is ignored, so the portal is never an open redirect.
 
 use crate::{
-    access_rules::{Decision, Policy, Subject},
+    access_rules::{Decision, Policy},
+    openid::authorization::FRESH_SIGN_IN,
     request_target::{host_within, parse_authority, Target},
     settings::Settings,
+    visitor::Visitor,
 };
+
+/// A valid `rd`, checked once where it comes in (`ReturnTo::parse`): the only form in which a
+/// return target reaches a decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnTo {
+    url: String,
+    /// The request the gate would be asked about for it (`None`: a page of the portal's own, or
+    /// a URL the gate would refuse to judge, which no rule can then ask two factors for).
+    target: Option<Target>,
+}
+
+impl ReturnTo {
+    /// `rd` when it is a valid target (see `checked`).
+    pub fn parse(rd: &str, settings: &Settings) -> Option<Self> {
+        let url = checked(rd, settings)?;
+        let target =
+            if url.starts_with('/') { None } else { Target::parse(url.split('#').next().unwrap_or(&url), "GET").ok() };
+        Some(Self { url, target })
+    }
+
+    /// A form's or a query's optional `rd`.
+    pub fn from_field(rd: Option<&str>, settings: &Settings) -> Option<Self> {
+        rd.and_then(|rd| Self::parse(rd, settings))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.url
+    }
+
+    /// The host (and port) of an absolute target, as written: what the portal names the
+    /// protected app by.
+    pub fn authority(&self) -> Option<&str> {
+        let (_, rest) = self.url.split_once("://")?;
+        rest.split(['/', '?', '#']).next()
+    }
+
+    /// Whether this is the way back to an authorization request that waits for a fresh sign-in
+    /// (an app's `prompt=login` or `max_age`): the portal then shows its sign-in form even to a
+    /// visitor already signed in.
+    pub fn asks_fresh_sign_in(&self) -> bool {
+        self.url.split_once('?').is_some_and(|(_, query)| {
+            query.split('&').any(|pair| pair.split_once('=').map_or(pair, |(name, _)| name) == FRESH_SIGN_IN)
+        })
+    }
+
+    /// Whether the rules ask two factors of `visitor` for this target.
+    fn needs_two_factor(&self, settings: &Settings, visitor: &Visitor) -> bool {
+        self.target.as_ref().is_some_and(|target| {
+            matches!(settings.access_rules.decide(target, visitor), Decision::Policy { policy: Policy::TwoFactor, .. })
+        })
+    }
+}
 
 /// `rd` when it is a valid target, as it will be followed; `None` otherwise.
 ///
@@ -17,7 +71,7 @@ use crate::{
 /// parses it (WHATWG URL, the host the browser will visit) and strictly (its authority is a DNS
 /// name or an IP literal, with an optional port), so no character a browser rewrites or drops
 /// can move the host.
-pub fn checked(rd: &str, settings: &Settings) -> Option<String> {
+fn checked(rd: &str, settings: &Settings) -> Option<String> {
     if rd.is_empty() || rd.len() > 2048 || rd.chars().any(|c| c.is_control() || c == '\\') {
         return None;
     }
@@ -63,36 +117,29 @@ pub fn encode(text: &str) -> String {
 }
 
 /// The page a sign-in ends on: a valid `rd` — through the 2FA setup first when its rule asks
-/// two factors of an account that has 2FA off — or else the account page.
-pub fn after_sign_in(rd: Option<&str>, settings: &Settings, who: &Subject, two_factor: bool) -> String {
-    match rd.and_then(|rd| checked(rd, settings)) {
-        Some(rd) if !two_factor && needs_two_factor(&rd, settings, who) => {
-            format!("/account/2fa/setup?rd={}", encode(&rd))
+/// two factors of a visitor whose account has none — or else the account page.
+pub fn after_sign_in(rd: Option<&ReturnTo>, settings: &Settings, visitor: &Visitor) -> String {
+    let two_factors = visitor.signed_in().is_ok_and(|signed_in| signed_in.factors.two());
+    match rd {
+        Some(rd) if !two_factors && rd.needs_two_factor(settings, visitor) => {
+            format!("/account/2fa/setup?rd={}", encode(rd.as_str()))
         }
-        Some(rd) => rd,
+        Some(rd) => rd.url.clone(),
         None => "/account".to_owned(),
     }
 }
 
-/// Where a sign-in completed with the second factor goes: 2FA is on, so any rule `rd`'s target
-/// has is met.
-pub fn after_second_factor(rd: Option<&str>, settings: &Settings) -> String {
-    after_sign_in(rd, settings, &Subject::default(), true)
+/// Where a sign-in completed with the second factor goes: any rule the target has is met.
+pub fn after_second_factor(rd: Option<&ReturnTo>) -> String {
+    rd.map_or_else(|| "/account".to_owned(), |rd| rd.url.clone())
 }
 
 /// `page` with a valid `rd` carried along (`/login/2fa?rd=...`).
-pub fn carried(page: &str, rd: Option<&str>, settings: &Settings) -> String {
-    match rd.and_then(|rd| checked(rd, settings)) {
-        Some(rd) => format!("{page}?rd={}", encode(&rd)),
+pub fn carried(page: &str, rd: Option<&ReturnTo>) -> String {
+    match rd {
+        Some(rd) => format!("{page}?rd={}", encode(rd.as_str())),
         None => page.to_owned(),
     }
-}
-
-/// Whether the rules ask two factors of `who` (name and groups, as the gate sees them) for the
-/// target `rd` (already checked). A relative `rd` is the portal's own page: no rule asks.
-pub fn needs_two_factor(rd: &str, settings: &Settings, who: &Subject) -> bool {
-    let Ok(target) = Target::parse(rd.split('#').next().unwrap_or(rd), "GET") else { return false };
-    matches!(settings.access_rules.decide(&target, who), Decision::Policy { policy: Policy::TwoFactor, .. })
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! throttle and lock as a wrong code.
 
 use super::{
-    account_change, current_user, reauthentication,
+    account_change, reauthentication,
     second_factor::{self},
     session::{self, SessionData},
 };
@@ -26,6 +26,7 @@ use crate::{
         security_log::Event,
         throttle::{self, SecondFactorKind},
     },
+    visitor::Visitor,
 };
 use webauthn_rs::prelude::{
     PublicKeyCredential, RegisterPublicKeyCredential, SecurityKeyAuthentication, SecurityKeyRegistration, WebauthnError,
@@ -84,7 +85,7 @@ pub async fn start_adding(
     name: Option<String>,
 ) -> Result<Challenge, AuthError> {
     let name = key_name(name)?;
-    let account = current_user::recently_signed_in_account(services, session).await?;
+    let account = Visitor::of(services, session).await?.recent_account(services).await?;
     let existing = security_keys::list(&services.db, account.id).await?;
     let handle = security_keys::user_handle(&services.db, account.id).await?;
     let exclude = existing.iter().map(|k| k.credential.cred_id().clone()).collect();
@@ -113,7 +114,7 @@ pub async fn finish_adding(
     credential: Option<String>,
 ) -> Result<KeyAdded, AuthError> {
     let reply: RegisterPublicKeyCredential = answer(credential)?;
-    let account = current_user::recently_signed_in_account(services, session).await?;
+    let account = Visitor::of(services, session).await?.recent_account(services).await?;
     let (db, now) = (&services.db, services.now());
     let at = ceremony_key(session, Purpose::AddKey).await?;
     let (name, state) =
@@ -168,7 +169,7 @@ pub async fn remove(
         .as_deref()
         .and_then(|id| id.trim().parse().ok())
         .ok_or_else(|| AuthError::BadInput("Which key? key_id is missing.".into()))?;
-    let account = current_user::recently_signed_in_account(services, session).await?;
+    let account = Visitor::of(services, session).await?.recent_account(services).await?;
     let keys = security_keys::list(&services.db, account.id).await?;
     let key = keys
         .iter()
@@ -293,7 +294,7 @@ async fn check_answer(
 /// The sign-in's second step with a key: the challenge, for a session past its password step.
 #[tracing::instrument(skip_all)]
 pub async fn start_sign_in(services: &Services, session: &impl SessionData) -> Result<Challenge, AuthError> {
-    let account = current_user::pending_account(services, session).await?;
+    let account = Visitor::of(services, session).await?.awaiting_second_factor(services, session).await?;
     challenge_for(services, session, account.id, Purpose::SignIn).await
 }
 
@@ -305,7 +306,7 @@ pub async fn finish_sign_in(
     credential: Option<String>,
 ) -> Result<(), AuthError> {
     let reply: PublicKeyCredential = answer(credential)?;
-    let account = current_user::pending_account(services, session).await?;
+    let account = Visitor::of(services, session).await?.awaiting_second_factor(services, session).await?;
     let name = check_answer(services, session, &account, Purpose::SignIn, &reply).await?;
     services.log_key(account.id, Event::SignedInWithSecurityKey, &name, session.client_address()).await;
     session::complete_sign_in(session, account.id, account.session_epoch, services.now()).await?;
@@ -316,7 +317,7 @@ pub async fn finish_sign_in(
 /// window): the challenge, for a signed-in session.
 #[tracing::instrument(skip_all)]
 pub async fn start_reauthentication(services: &Services, session: &impl SessionData) -> Result<Challenge, AuthError> {
-    let account = current_user::signed_in_account(services, session).await?;
+    let account = Visitor::of(services, session).await?.account(services).await?;
     challenge_for(services, session, account.id, Purpose::Reauthenticate).await
 }
 
@@ -329,7 +330,7 @@ pub async fn finish_reauthentication(
     credential: Option<String>,
 ) -> Result<(), AuthError> {
     let reply: PublicKeyCredential = answer(credential)?;
-    let account = current_user::signed_in_account(services, session).await?;
+    let account = Visitor::of(services, session).await?.account(services).await?;
     reauthentication::check_factors(services, session, &account, password, None).await?;
     check_answer(services, session, &account, Purpose::Reauthenticate, &reply).await?;
     session::refresh(session, account.id, account.session_epoch, services.now()).await?;

@@ -2,12 +2,17 @@
 //! The web layer implements `SessionData` over its session store (`app/src/server/session.rs`);
 //! the flows read and move the stage through the functions here.
 
-use crate::{credentials::secret_box, error::AuthError};
+use crate::{credentials::secret_box, error::AuthError, visitor::Visitor};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 
 /// A password step waits at most 5 minutes for its second factor.
 pub const PENDING_SECOND_FACTOR_SECONDS: i64 = 5 * 60;
+
+/// Whether a password step made at `since` has waited too long for its second factor.
+pub fn pending_has_expired(since: i64, now: i64) -> bool {
+    now - since >= PENDING_SECOND_FACTOR_SECONDS
+}
 
 /// What the session keeps of a sign-in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,24 +67,6 @@ pub struct FreshSignIn {
     pub password_step_at: Option<i64>,
 }
 
-/// Where the visitor stands, as the session says. The account's `session_epoch` must still match
-/// `epoch` (see `current_user::current_stage`), or the session was ended from elsewhere.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    Anonymous,
-    PendingSecondFactor {
-        user_id: i64,
-        epoch: i64,
-    },
-    /// A password step whose 5 minutes ran out.
-    PendingExpired,
-    SignedIn {
-        user_id: i64,
-        authenticated_at: i64,
-        epoch: i64,
-    },
-}
-
 /// One visitor's session, as the flows need it. Every method is one read or write of the
 /// session; a failure of the store is `AuthError::DatabaseUnavailable`.
 pub trait SessionData: Sync {
@@ -106,22 +93,13 @@ pub trait SessionData: Sync {
     fn client_address(&self) -> Option<&str>;
     /// The device token the browser showed, unchecked (see `credentials::device_token`).
     fn device_token(&self) -> Option<&str>;
-}
-
-pub async fn stage(session: &impl SessionData, now: i64) -> Result<Stage, AuthError> {
-    Ok(match session.sign_in_record().await? {
-        None => Stage::Anonymous,
-        Some(SignInRecord::SignedIn { user_id, since, epoch }) => {
-            Stage::SignedIn { user_id, authenticated_at: since, epoch }
-        }
-        Some(SignInRecord::PendingSecondFactor { user_id, since, epoch }) => {
-            if now - since < PENDING_SECOND_FACTOR_SECONDS {
-                Stage::PendingSecondFactor { user_id, epoch }
-            } else {
-                Stage::PendingExpired
-            }
-        }
-    })
+    /// The visitor this request resolved already (`Visitor::of`), if the session keeps one. A
+    /// store that keeps it must forget it on every write of the sign-in (`set_sign_in_record`,
+    /// `renew`, `end`, `mark_signed_in_with_key`).
+    fn remembered_visitor(&self) -> Option<Visitor> {
+        None
+    }
+    fn remember_visitor(&self, _visitor: &Visitor) {}
 }
 
 /// After a right password on an account with 2FA: pending, under a new session id. When an app
@@ -152,9 +130,10 @@ pub async fn begin_second_factor(
 /// Whether a fresh sign-in's password step waits for its second factor in this signed-in
 /// session (for at most the 5 minutes a pending sign-in has).
 pub async fn fresh_second_factor_due(session: &impl SessionData, now: i64) -> Result<bool, AuthError> {
-    Ok(session.fresh_sign_in().await?.is_some_and(|fresh| {
-        !fresh.done && fresh.password_step_at.is_some_and(|at| now - at < PENDING_SECOND_FACTOR_SECONDS)
-    }))
+    Ok(session
+        .fresh_sign_in()
+        .await?
+        .is_some_and(|fresh| !fresh.done && fresh.password_step_at.is_some_and(|at| !pending_has_expired(at, now))))
 }
 
 /// Signs the account in, under a new session id. A fresh sign-in an app waits for is done.
@@ -285,15 +264,10 @@ pub mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_pending_sign_in_expires_after_five_minutes() {
-        let s = MemorySession::default();
-        begin_second_factor(&s, 7, 0, 1_000).await.unwrap();
-        assert_eq!(
-            stage(&s, 1_000 + PENDING_SECOND_FACTOR_SECONDS - 1).await.unwrap(),
-            Stage::PendingSecondFactor { user_id: 7, epoch: 0 }
-        );
-        assert_eq!(stage(&s, 1_000 + PENDING_SECOND_FACTOR_SECONDS).await.unwrap(), Stage::PendingExpired);
+    #[test]
+    fn a_pending_sign_in_expires_after_five_minutes() {
+        assert!(!pending_has_expired(1_000, 1_000 + PENDING_SECOND_FACTOR_SECONDS - 1));
+        assert!(pending_has_expired(1_000, 1_000 + PENDING_SECOND_FACTOR_SECONDS));
     }
 
     #[test]
@@ -313,9 +287,12 @@ pub mod tests {
     async fn each_step_up_renews_the_session_id_and_a_pending_sign_in_grants_nothing_else() {
         let s = MemorySession::default();
         begin_second_factor(&s, 7, 0, 1_000).await.unwrap();
-        assert!(matches!(stage(&s, 1_000).await.unwrap(), Stage::PendingSecondFactor { user_id: 7, .. }));
+        assert!(matches!(
+            s.sign_in_record().await.unwrap(),
+            Some(SignInRecord::PendingSecondFactor { user_id: 7, .. })
+        ));
         complete_sign_in(&s, 7, 0, 1_001).await.unwrap();
-        assert!(matches!(stage(&s, 1_001).await.unwrap(), Stage::SignedIn { user_id: 7, .. }));
+        assert!(matches!(s.sign_in_record().await.unwrap(), Some(SignInRecord::SignedIn { user_id: 7, .. })));
         assert_eq!(*s.renewals.lock().unwrap(), 2);
     }
 
@@ -325,7 +302,10 @@ pub mod tests {
         complete_sign_in(&s, 7, 0, 1_000).await.unwrap();
         ask_fresh_sign_in(&s, "r1").await.unwrap();
         begin_second_factor(&s, 8, 0, 1_001).await.unwrap();
-        assert_eq!(stage(&s, 1_001).await.unwrap(), Stage::PendingSecondFactor { user_id: 8, epoch: 0 });
+        assert!(matches!(
+            s.sign_in_record().await.unwrap(),
+            Some(SignInRecord::PendingSecondFactor { user_id: 8, epoch: 0, .. })
+        ));
         assert!(!fresh_second_factor_due(&s, 1_001).await.unwrap());
     }
 
@@ -335,11 +315,14 @@ pub mod tests {
         complete_sign_in(&s, 7, 0, 1_000).await.unwrap();
         ask_fresh_sign_in(&s, "r1").await.unwrap();
         assert!(!fresh_sign_in_done(&s, "r1").await.unwrap(), "the sign-in from before does not count");
-        assert!(matches!(stage(&s, 1_001).await.unwrap(), Stage::SignedIn { user_id: 7, .. }), "and it stays");
+        assert!(
+            matches!(s.sign_in_record().await.unwrap(), Some(SignInRecord::SignedIn { user_id: 7, .. })),
+            "and it stays"
+        );
         begin_second_factor(&s, 7, 0, 1_002).await.unwrap();
         assert!(!fresh_sign_in_done(&s, "r1").await.unwrap(), "the password step alone does not count");
         assert!(
-            matches!(stage(&s, 1_002).await.unwrap(), Stage::SignedIn { user_id: 7, authenticated_at: 1_000, .. }),
+            matches!(s.sign_in_record().await.unwrap(), Some(SignInRecord::SignedIn { user_id: 7, since: 1_000, .. })),
             "the sign-in from before stays while the code step waits"
         );
         assert!(fresh_second_factor_due(&s, 1_002).await.unwrap());

@@ -1,10 +1,11 @@
 //! Signing out, and ending every other session of the account.
 
-use super::{account_change, current_user, session::SessionData};
+use super::{account_change, session::SessionData};
 use crate::{
     error::AuthError,
     services::Services,
     storage::{accounts, security_log::Event},
+    visitor::Visitor,
 };
 
 /// Ends this session (deleted from the store, cookie cleared).
@@ -16,7 +17,7 @@ pub async fn sign_out(session: &impl SessionData) -> Result<(), AuthError> {
 /// The epoch is raised only if it is still this session's own, so of two sessions ending each
 /// other at the same moment exactly one wins and the other is signed out.
 pub async fn sign_out_other_sessions(services: &Services, session: &impl SessionData) -> Result<(), AuthError> {
-    let account = current_user::recently_signed_in_account(services, session).await?;
+    let account = Visitor::of(services, session).await?.recent_account(services).await?;
     let raised = accounts::raise_session_epoch(&services.db, account.id, account.session_epoch).await?;
     account_change::finish(services, session, &account, raised, Event::OtherSessionsEnded, AuthError::NotSignedIn).await
 }

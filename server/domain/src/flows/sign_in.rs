@@ -2,18 +2,17 @@
 //! or a recovery code. Every step is throttled and logged.
 
 use super::{
-    current_user::{pending_account, rules_subject},
     password_check,
     second_factor::{self, Proof},
     session::{self, SessionData},
 };
 use crate::{
-    access_rules::Subject,
     credentials::device_token,
     error::AuthError,
     input,
     services::Services,
     storage::{accounts, security_log::Event},
+    visitor::Visitor,
 };
 
 /// What a right password leads to.
@@ -22,9 +21,9 @@ pub struct PasswordOutcome {
     pub second_factor: bool,
     /// The device token to hand the browser (see `credentials::device_token`).
     pub device_token: String,
-    /// Who is signed in, to the access rules (name and groups): whether `rd` needs two factors
-    /// first. Nobody while the code step waits.
-    pub who: Subject,
+    /// Who the visitor is now (signed in, or waiting for the code): whether `rd` needs two
+    /// factors first.
+    pub visitor: Visitor,
 }
 
 /// The password step.
@@ -58,12 +57,12 @@ pub async fn password_step(
     let now = services.now();
     if account.two_factor_on() {
         session::begin_second_factor(session, account.id, account.session_epoch, now).await?;
-        Ok(PasswordOutcome { second_factor: true, device_token, who: Subject::default() })
     } else {
         services.log(account.id, Event::SignedInWithPassword, session.client_address()).await;
         session::complete_sign_in(session, account.id, account.session_epoch, now).await?;
-        Ok(PasswordOutcome { second_factor: false, device_token, who: rules_subject(services, account.id).await? })
     }
+    let visitor = Visitor::of(services, session).await?;
+    Ok(PasswordOutcome { second_factor: account.two_factor_on(), device_token, visitor })
 }
 
 /// The second step with a code from the authenticator app.
@@ -90,7 +89,7 @@ async fn second_step(
     proof: Proof,
     signed_in: Event,
 ) -> Result<(), AuthError> {
-    let account = pending_account(services, session).await?;
+    let account = Visitor::of(services, session).await?.awaiting_second_factor(services, session).await?;
     let address = session.client_address();
     second_factor::verify(services, &account, &proof, address).await?;
     services.log(account.id, signed_in, address).await;

@@ -2,7 +2,7 @@
 //! and a proof of the second factor, and both end the account's other sessions.
 
 use super::{
-    account_change, current_user, reauthentication,
+    account_change, reauthentication,
     second_factor::{self},
     session::SessionData,
 };
@@ -12,6 +12,7 @@ use crate::{
     input,
     services::Services,
     storage::{accounts, security_log::Event},
+    visitor::Visitor,
 };
 
 /// Turns 2FA off: needs a recent sign-in, the password and a current code (or a recovery code).
@@ -23,7 +24,7 @@ pub async fn disable(
     password: Option<String>,
     otp: Option<String>,
 ) -> Result<(), AuthError> {
-    let account = current_user::recently_signed_in_account(services, session).await?;
+    let account = Visitor::of(services, session).await?.recent_account(services).await?;
     if !account.two_factor_on() {
         return Err(AuthError::TwoFactorOff);
     }
@@ -42,7 +43,7 @@ pub async fn regenerate_recovery_codes(
     session: &impl SessionData,
     otp: Option<String>,
 ) -> Result<Vec<String>, AuthError> {
-    let account = current_user::recently_signed_in_account(services, session).await?;
+    let account = Visitor::of(services, session).await?.recent_account(services).await?;
     if !account.two_factor_on() {
         return Err(AuthError::TwoFactorOff);
     }

@@ -3,7 +3,6 @@
 //! client, a sign-in step first, or a code.
 
 use super::{
-    amr,
     codes::{Code, CodeBinding},
     grant::Grant,
     store::{
@@ -11,7 +10,7 @@ use super::{
         subject,
     },
 };
-use crate::{credentials::secret_box::random_hex, error::AuthError, services::Services};
+use crate::{credentials::secret_box::random_hex, error::AuthError, services::Services, visitor::Visitor};
 
 /// A code lives this long (API.md).
 pub const CODE_SECONDS: i64 = 60;
@@ -40,34 +39,6 @@ pub struct AuthorizationRequest {
 /// (`flows::session::FreshSignIn`), not for the session's older one, which stays meanwhile.
 pub const FRESH_SIGN_IN: &str = "fresh_sign_in";
 
-/// Whether `rd` is the way back to a request that waits for a fresh sign-in: the portal then
-/// shows its sign-in form even to a visitor already signed in.
-pub fn asks_fresh_sign_in(rd: &str) -> bool {
-    rd.split_once('?').is_some_and(|(_, query)| {
-        query.split('&').any(|pair| pair.split_once('=').map_or(pair, |(name, _)| name) == FRESH_SIGN_IN)
-    })
-}
-
-/// Where the visitor's session stands.
-pub enum Visitor {
-    Anonymous,
-    /// The password step is done; the code step is not.
-    PendingSecondFactor,
-    SignedIn {
-        user_id: i64,
-        two_factor_on: bool,
-        /// The second step was a security key.
-        security_key: bool,
-        auth_time: i64,
-        /// The account's session epoch, which the code carries (`codes`).
-        session_epoch: i64,
-        /// The account's `sub`, once it has one.
-        oidc_subject: Option<String>,
-        /// The fresh sign-in the request waits for (`fresh_sign_in`) has completed.
-        fresh_sign_in_done: bool,
-    },
-}
-
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// 400, a page: the client is unknown or the redirect URI is not registered for it.
@@ -90,10 +61,13 @@ fn is_s256_challenge(challenge: &str) -> bool {
     challenge.len() == 43 && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// `fresh_sign_in_done`: the fresh sign-in the request waits for (`fresh_sign_in`) has completed
+/// in the visitor's session.
 pub async fn authorize(
     services: &Services,
     request: &AuthorizationRequest,
-    visitor: Visitor,
+    visitor: &Visitor,
+    fresh_sign_in_done: bool,
 ) -> Result<Outcome, AuthError> {
     let client_id = request.client_id.as_deref().unwrap_or_default();
     let Some(client) = clients::find(&services.db, client_id).await? else {
@@ -148,24 +122,20 @@ pub async fn authorize(
     };
     // A request that asks for a fresh sign-in keeps asking for the same one on its way back.
     let fresh = || request.fresh_sign_in.clone().unwrap_or_else(|| random_hex(16));
-    let (user_id, two_factor_on, auth_time, security_key, session_epoch, oidc_subject, fresh_sign_in_done) =
-        match visitor {
-            Visitor::Anonymous if silent => return error("login_required", "the visitor is not signed in"),
-            // Any sign-in from here is fresh; a request that already waits for one goes on waiting
-            // for it (the session that asked may have ended meanwhile).
-            Visitor::Anonymous => return Ok(Outcome::SignIn { fresh: request.fresh_sign_in.clone() }),
-            Visitor::PendingSecondFactor if silent => return error("login_required", "the sign-in is not complete"),
-            Visitor::PendingSecondFactor => return Ok(Outcome::SecondFactor),
-            Visitor::SignedIn {
-                user_id,
-                two_factor_on,
-                security_key,
-                auth_time,
-                session_epoch,
-                oidc_subject,
-                fresh_sign_in_done,
-            } => (user_id, two_factor_on, auth_time, security_key, session_epoch, oidc_subject, fresh_sign_in_done),
-        };
+    let signed_in = match visitor {
+        Visitor::Anonymous | Visitor::PendingExpired if silent => {
+            return error("login_required", "the visitor is not signed in")
+        }
+        // Any sign-in from here is fresh; a request that already waits for one goes on waiting
+        // for it (the session that asked may have ended meanwhile).
+        Visitor::Anonymous | Visitor::PendingExpired => {
+            return Ok(Outcome::SignIn { fresh: request.fresh_sign_in.clone() })
+        }
+        Visitor::Pending { .. } if silent => return error("login_required", "the sign-in is not complete"),
+        Visitor::Pending { .. } => return Ok(Outcome::SecondFactor),
+        Visitor::SignedIn(signed_in) => signed_in,
+    };
+    let auth_time = signed_in.authenticated_at;
     // The sign-in that completed after a request forced one is fresh whatever its age (it may
     // have taken longer than `max_age`); until then, the session's sign-in counts for nothing
     // here, though it stays for everything else.
@@ -178,7 +148,7 @@ pub async fn authorize(
         }
         return Ok(Outcome::SignIn { fresh: Some(fresh()) });
     }
-    if client.policy == ClientPolicy::TwoFactor && !two_factor_on {
+    if client.policy == ClientPolicy::TwoFactor && !signed_in.factors.two() {
         if silent {
             // The contract's code for any session not good enough for the client.
             return error("login_required", "this app needs two-factor authentication");
@@ -189,10 +159,10 @@ pub async fn authorize(
     let grant = Grant {
         grant_id: random_hex(16),
         client_id: client.client_id.clone(),
-        user_id,
+        user_id: signed_in.user_id,
         scope: scope.join(" "),
         auth_time,
-        amr: amr(two_factor_on, security_key).join(" "),
+        amr: signed_in.factors.amr().join(" "),
     };
     let binding = CodeBinding {
         redirect_uri: redirect_uri.clone(),
@@ -201,13 +171,13 @@ pub async fn authorize(
     };
     // The account gets its `sub` now (on first use), and the code carries it: the exchange needs
     // no write for it, and is bound to it.
-    let subject = subject::of(services, user_id, oidc_subject.as_deref()).await?;
+    let subject = subject::of(services, signed_in.user_id, signed_in.identity.oidc_subject.as_deref()).await?;
     let code = Code {
         grant,
         subject,
         binding,
         client_registered_at: client.registered_at,
-        session_epoch,
+        session_epoch: signed_in.identity.session_epoch,
         expires_at: services.now() + CODE_SECONDS,
     }
     .seal(&services.code_sealing)?;

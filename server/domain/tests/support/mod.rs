@@ -16,13 +16,12 @@ use domain::{
         secret_box::{SecretBox, KEY_BYTES},
     },
     flows::{
-        current_user, registration,
-        session::{self, FreshSignIn, SessionData, SignInRecord, Stage},
+        registration,
+        session::{self, FreshSignIn, SessionData, SignInRecord},
         sign_in::{self, PasswordOutcome},
         two_factor_setup,
     },
     openid::{
-        authorization::Visitor,
         codes,
         store::{
             clients::{self, ClientPolicy, NewClient},
@@ -30,7 +29,9 @@ use domain::{
             keys,
         },
     },
+    storage::identities::Identity,
     storage::{identities::Identities, outside_changes::OutsideChanges},
+    visitor::{Factors, SignedIn, Visitor},
     AuthError, Services, Settings,
 };
 use sqlx::{any::AnyPoolOptions, AnyPool, Executor, Row};
@@ -250,74 +251,71 @@ impl SessionData for MemorySession {
     }
 }
 
-/// Where `session` stands now.
+/// Where a session stands, as the tables check it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Stage {
+    Anonymous,
+    PendingSecondFactor { user_id: i64 },
+    PendingExpired,
+    SignedIn { user_id: i64 },
+}
+
+/// Where `session` stands now, as `Visitor::of` resolves it.
 pub async fn stage(services: &Services, session: &MemorySession) -> Stage {
-    session::stage(session, services.now()).await.unwrap()
+    match Visitor::of(services, session).await.unwrap() {
+        Visitor::Anonymous => Stage::Anonymous,
+        Visitor::PendingExpired => Stage::PendingExpired,
+        Visitor::Pending { user_id, .. } => Stage::PendingSecondFactor { user_id },
+        Visitor::SignedIn(signed_in) => Stage::SignedIn { user_id: signed_in.user_id },
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Visitors of an authorization request (the one place a `Visitor` is built)
+// Visitors of an authorization request (the one place one is built), with whether the fresh
+// sign-in the request waits for is done
 // ---------------------------------------------------------------------------------------------
 
-pub fn anonymous() -> Visitor {
-    Visitor::Anonymous
+pub type Asking = (Visitor, bool);
+
+pub fn anonymous() -> Asking {
+    (Visitor::Anonymous, false)
 }
 
 /// The password step is done, the second factor is not.
-pub fn pending() -> Visitor {
-    Visitor::PendingSecondFactor
+pub fn pending() -> Asking {
+    (Visitor::Pending { user_id: 0, identity: Arc::new(identity(false, 0)) }, false)
+}
+
+fn identity(two_factor: bool, session_epoch: i64) -> Identity {
+    Identity {
+        username: "someone".into(),
+        two_factor,
+        session_epoch,
+        display_name: None,
+        email: None,
+        email_verified: false,
+        groups: Vec::new(),
+        oidc_subject: None,
+    }
 }
 
 /// Signed in to `user_id` at `auth_time`, the account at `session_epoch`; the second step was a
 /// code (when 2FA is on), not a security key; the account has no `sub` yet; no fresh sign-in.
-pub fn signed_in_visitor(user_id: i64, two_factor_on: bool, auth_time: i64, session_epoch: i64) -> Visitor {
-    signed_in(user_id, two_factor_on, false, auth_time, session_epoch, None, false)
+pub fn signed_in_visitor(user_id: i64, two_factor_on: bool, auth_time: i64, session_epoch: i64) -> Asking {
+    let factors = if two_factor_on { Factors::PasswordAndCode } else { Factors::Password };
+    let identity = Arc::new(identity(two_factor_on, session_epoch));
+    (Visitor::SignedIn(SignedIn { user_id, identity, authenticated_at: auth_time, factors }), false)
 }
 
-fn signed_in(
-    user_id: i64,
-    two_factor_on: bool,
-    security_key: bool,
-    auth_time: i64,
-    session_epoch: i64,
-    oidc_subject: Option<String>,
-    fresh_sign_in_done: bool,
-) -> Visitor {
-    Visitor::SignedIn {
-        user_id,
-        two_factor_on,
-        security_key,
-        auth_time,
-        session_epoch,
-        oidc_subject,
-        fresh_sign_in_done,
-    }
-}
-
-/// The visitor `session` is, read as the server reads it (`server/src/openid_provider.rs`);
-/// `fresh_sign_in`: the fresh sign-in the request waits for, if any.
-pub async fn visitor(services: &Services, session: &MemorySession, fresh_sign_in: Option<&str>) -> Visitor {
-    match stage(services, session).await {
-        Stage::SignedIn { user_id, authenticated_at, epoch } => {
-            match current_user::identity_at_epoch(services, user_id, epoch).await.unwrap() {
-                Some(identity) => signed_in(
-                    user_id,
-                    identity.two_factor,
-                    session.signed_in_with_key().await.unwrap(),
-                    authenticated_at,
-                    epoch,
-                    identity.oidc_subject.clone(),
-                    match fresh_sign_in {
-                        Some(id) => session::fresh_sign_in_done(session, id).await.unwrap(),
-                        None => false,
-                    },
-                ),
-                None => anonymous(),
-            }
-        }
-        Stage::PendingSecondFactor { .. } => pending(),
-        Stage::Anonymous | Stage::PendingExpired => anonymous(),
-    }
+/// The visitor `session` is, resolved as the server resolves it; `fresh_sign_in`: the fresh
+/// sign-in the request waits for, if any.
+pub async fn visitor(services: &Services, session: &MemorySession, fresh_sign_in: Option<&str>) -> Asking {
+    let visitor = Visitor::of(services, session).await.unwrap();
+    let done = match fresh_sign_in {
+        Some(id) => session::fresh_sign_in_done(session, id).await.unwrap(),
+        None => false,
+    };
+    (visitor, done)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -329,7 +327,7 @@ pub async fn visitor(services: &Services, session: &MemorySession, fresh_sign_in
 pub async fn register(services: &Services, name: &str) -> (i64, MemorySession) {
     let session = MemorySession::new();
     registration::register(services, &session, Some(name.into()), Some(PASSWORD.into())).await.unwrap();
-    let account = current_user::signed_in_account(services, &session).await.unwrap();
+    let account = Visitor::of(services, &session).await.unwrap().account(services).await.unwrap();
     (account.id, session)
 }
 
@@ -354,7 +352,7 @@ impl TwoFactorAccount {
 /// steps), so the codes of the steps around the new time were never used.
 pub async fn register_with_two_factor(services: &Services, name: &str) -> TwoFactorAccount {
     let (id, session) = register(services, name).await;
-    let account = current_user::signed_in_account(services, &session).await.unwrap();
+    let account = Visitor::of(services, &session).await.unwrap().account(services).await.unwrap();
     let offer = two_factor_setup::start(services, &session, &account).await.unwrap();
     let secret = offer.secret.to_base32();
     let code = code_at(&secret, services.now());

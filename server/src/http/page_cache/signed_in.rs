@@ -19,10 +19,7 @@ use axum::{
     middleware::Next,
     response::Response,
 };
-use domain::flows::{
-    current_user,
-    session::{self, Stage},
-};
+use domain::visitor::Visitor;
 use http::{header, StatusCode};
 use moka::sync::Cache;
 use std::{sync::Arc, time::Duration};
@@ -58,12 +55,12 @@ impl Default for SignedInPages {
 pub async fn serve(
     state: &AppState,
     pages: &SignedInPages,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Result<Response, (Request, Next)> {
-    let session = eligible(&request).then(|| request.extensions().get::<tower_sessions::Session>().cloned()).flatten();
+    let session = eligible(&request).then(|| RequestSession::of_request(&mut request)).flatten();
     let Some(session) = session else { return Err((request, next)) };
-    let Some(key) = key_for(state, RequestSession::new(session, None)).await else { return Err((request, next)) };
+    let Some(key) = key_for(state, &session).await else { return Err((request, next)) };
     if let Some(template) = pages.0.get(&key) {
         return Ok(template.render());
     }
@@ -89,16 +86,21 @@ fn eligible(request: &Request) -> bool {
 }
 
 /// The key of a signed-in visitor's account page, when the page may be kept for it.
-async fn key_for(state: &AppState, session: RequestSession) -> Option<Key> {
-    let Stage::SignedIn { user_id, .. } = session::stage(&session, state.now()).await.ok()? else { return None };
-    // The version first: a change after this read makes the page kept now unreachable.
-    let version = state.identities.version(user_id)?;
-    let (identity, authenticated_at) = current_user::live_identity(state, &session).await.ok()??;
+async fn key_for(state: &AppState, session: &RequestSession) -> Option<Key> {
+    let visitor = Visitor::of(state, session).await.ok()?;
+    let signed_in = visitor.signed_in().ok()?;
+    // Read before the page renders: a change after this read makes the page kept now
+    // unreachable.
+    let version = state.identities.version(signed_in.user_id)?;
     if session.has_waiting_recovery_codes().await {
         return None;
     }
-    let recent = state.now() - authenticated_at <= state.settings.reauthentication_window_seconds;
-    Some(Key { user_id, epoch: identity.session_epoch, version, recent })
+    Some(Key {
+        user_id: signed_in.user_id,
+        epoch: signed_in.identity.session_epoch,
+        version,
+        recent: signed_in.is_recent(state),
+    })
 }
 
 fn has_flash(request: &Request) -> bool {

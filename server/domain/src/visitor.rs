@@ -1,0 +1,203 @@
+//! Who is asking: the one answer every part of the server takes — pages, server functions, the
+//! forward-auth gate, the OpenID Connect endpoints and the kept account page. Resolved from the
+//! session and the account's identity (kept in memory on SQLite: `storage::identities`), once per
+//! request: the session remembers it until the request writes the sign-in again.
+//!
+//! A session whose account is gone, or whose epoch the account has moved past ("sign out
+//! everywhere", a change to 2FA, an operator's reset), is ended here and is anonymous.
+
+use crate::{
+    error::AuthError,
+    flows::session::{self, SessionData, SignInRecord},
+    services::Services,
+    storage::{
+        accounts::{self, Account},
+        identities::Identity,
+    },
+};
+use std::sync::Arc;
+
+#[derive(Debug, Clone)]
+pub enum Visitor {
+    /// No sign-in, or one that ended.
+    Anonymous,
+    /// A password step whose 5 minutes ran out without its second factor: anonymous, and told so.
+    PendingExpired,
+    /// The password was right; the second factor is awaited. Grants nothing else.
+    Pending {
+        user_id: i64,
+        identity: Arc<Identity>,
+    },
+    SignedIn(SignedIn),
+}
+
+/// A completed sign-in: both factors where the account has 2FA on.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub user_id: i64,
+    pub identity: Arc<Identity>,
+    /// The last full sign-in or re-authentication (Unix seconds).
+    pub authenticated_at: i64,
+    pub factors: Factors,
+}
+
+/// How the sign-in was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Factors {
+    /// A password alone (the account has no second factor).
+    Password,
+    /// A password, then an app's code or a recovery code.
+    PasswordAndCode,
+    /// A password, then a security key.
+    PasswordAndKey,
+}
+
+impl Factors {
+    pub fn two(self) -> bool {
+        self != Factors::Password
+    }
+
+    /// The `amr` values (RFC 8176) an ID token carries for this sign-in.
+    pub fn amr(self) -> &'static [&'static str] {
+        match self {
+            Factors::Password => &["pwd"],
+            Factors::PasswordAndCode => &["pwd", "otp", "mfa"],
+            Factors::PasswordAndKey => &["pwd", "hwk", "mfa"],
+        }
+    }
+}
+
+impl Visitor {
+    /// The visitor of `session`, resolved once per request (the session remembers it).
+    pub async fn of(services: &Services, session: &impl SessionData) -> Result<Visitor, AuthError> {
+        if let Some(known) = session.remembered_visitor() {
+            return Ok(known);
+        }
+        let visitor = resolve(services, session).await?;
+        session.remember_visitor(&visitor);
+        Ok(visitor)
+    }
+
+    /// The completed sign-in, or `NotSignedIn`.
+    pub fn signed_in(&self) -> Result<&SignedIn, AuthError> {
+        match self {
+            Visitor::SignedIn(signed_in) => Ok(signed_in),
+            _ => Err(AuthError::NotSignedIn),
+        }
+    }
+
+    /// The completed sign-in, for a sensitive change: only within the re-authentication window
+    /// (`ReauthenticationRequired` after it).
+    pub fn recently_signed_in(&self, services: &Services) -> Result<&SignedIn, AuthError> {
+        let signed_in = self.signed_in()?;
+        if !signed_in.is_recent(services) {
+            return Err(AuthError::ReauthenticationRequired);
+        }
+        Ok(signed_in)
+    }
+
+    /// The signed-in account, with its credentials, for anything that needs both factors.
+    pub async fn account(&self, services: &Services) -> Result<Account, AuthError> {
+        self.signed_in()?.account(services).await
+    }
+
+    /// The signed-in account, for a sensitive change.
+    pub async fn recent_account(&self, services: &Services) -> Result<Account, AuthError> {
+        self.recently_signed_in(services)?.account(services).await
+    }
+
+    /// The account whose second factor this session awaits: after its password step, or, for a
+    /// session already signed in, after the password step of a fresh sign-in an app asked for.
+    pub async fn awaiting_second_factor(
+        &self,
+        services: &Services,
+        session: &impl SessionData,
+    ) -> Result<Account, AuthError> {
+        let (user_id, epoch) = match self {
+            Visitor::Pending { user_id, identity } => (*user_id, identity.session_epoch),
+            Visitor::SignedIn(signed_in) if session::fresh_second_factor_due(session, services.now()).await? => {
+                (signed_in.user_id, signed_in.identity.session_epoch)
+            }
+            _ => return Err(AuthError::NoPendingSignIn),
+        };
+        match account_at_epoch(services, user_id, epoch).await? {
+            Some(account) if account.two_factor_on() => Ok(account),
+            _ => Err(AuthError::NoPendingSignIn),
+        }
+    }
+
+    /// The account's name and groups, as the access rules see them: only a completed sign-in
+    /// has them.
+    pub fn username_and_groups(&self) -> Option<(&str, &[String])> {
+        let signed_in = self.signed_in().ok()?;
+        Some((&signed_in.identity.username, &signed_in.identity.groups))
+    }
+}
+
+impl SignedIn {
+    /// Whether sensitive changes are allowed now: within the re-authentication window (10
+    /// minutes by default) of a full sign-in or re-authentication (ASVS 3.7.1).
+    pub fn is_recent(&self, services: &Services) -> bool {
+        services.now() - self.authenticated_at <= services.settings.reauthentication_window_seconds
+    }
+
+    /// The account with its credentials (one database read, and a key decrypted), while it is
+    /// still at this sign-in's epoch.
+    pub async fn account(&self, services: &Services) -> Result<Account, AuthError> {
+        account_at_epoch(services, self.user_id, self.identity.session_epoch).await?.ok_or(AuthError::NotSignedIn)
+    }
+}
+
+async fn account_at_epoch(services: &Services, user_id: i64, epoch: i64) -> Result<Option<Account>, AuthError> {
+    let account = accounts::find_by_id(&services.db, &services.secret_box, user_id).await?;
+    Ok(account.filter(|account| account.session_epoch == epoch))
+}
+
+async fn resolve(services: &Services, session: &impl SessionData) -> Result<Visitor, AuthError> {
+    let (user_id, epoch, since, pending) = match session.sign_in_record().await? {
+        None => return Ok(Visitor::Anonymous),
+        Some(SignInRecord::PendingSecondFactor { since, .. })
+            if session::pending_has_expired(since, services.now()) =>
+        {
+            return Ok(Visitor::PendingExpired)
+        }
+        Some(SignInRecord::PendingSecondFactor { user_id, since, epoch }) => (user_id, epoch, since, true),
+        Some(SignInRecord::SignedIn { user_id, since, epoch }) => (user_id, epoch, since, false),
+    };
+    let identity = services.identities.get(&services.db, user_id).await?;
+    let Some(identity) = identity.filter(|identity| identity.session_epoch == epoch) else {
+        session.end().await?;
+        return Ok(Visitor::Anonymous);
+    };
+    if pending {
+        return Ok(Visitor::Pending { user_id, identity });
+    }
+    let factors = match (identity.two_factor, session.signed_in_with_key().await?) {
+        (false, _) => Factors::Password,
+        (true, false) => Factors::PasswordAndCode,
+        (true, true) => Factors::PasswordAndKey,
+    };
+    Ok(Visitor::SignedIn(SignedIn { user_id, identity, authenticated_at: since, factors }))
+}
+
+#[cfg(test)]
+impl Visitor {
+    /// A signed-in visitor as the access rules see one (name, groups, factors).
+    pub(crate) fn signed_in_for_tests(username: &str, groups: &[&str], factors: Factors) -> Visitor {
+        Visitor::SignedIn(SignedIn {
+            user_id: 1,
+            identity: Arc::new(Identity {
+                username: username.into(),
+                two_factor: factors.two(),
+                session_epoch: 0,
+                display_name: None,
+                email: None,
+                email_verified: false,
+                groups: groups.iter().map(|g| g.to_string()).collect(),
+                oidc_subject: None,
+            }),
+            authenticated_at: 0,
+            factors,
+        })
+    }
+}
