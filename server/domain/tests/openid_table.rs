@@ -732,7 +732,7 @@ async fn a_code_is_exchanged_once_by_its_client_with_its_redirect_uri_and_verifi
 
 /// The claims of an ID token this server signed (its signature checked).
 async fn verified_claims(services: &Services, id_token: &str) -> serde_json::Value {
-    let keys = keys::all(&services.db, &services.secret_box).await.unwrap();
+    let keys = keys::all(services).await.unwrap();
     keys.iter().find_map(|key| key.verified_claims(id_token)).expect("an ID token signed by one of our keys")
 }
 

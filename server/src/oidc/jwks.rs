@@ -11,7 +11,7 @@ use domain::openid::store::keys;
 use serde_json::json;
 
 pub async fn jwks(State(state): State<AppState>) -> Response {
-    let keys = match keys::all(&state.db, &state.secret_box).await {
+    let keys = match keys::all(&state).await {
         Ok(keys) => keys,
         Err(e) => return server_error(e),
     };

@@ -80,7 +80,7 @@ async fn oidc_command(config: &Config, command: OidcCommand) -> Result<Outcome, 
             Ok(Outcome::Printed(lines.join("\n")))
         }
         OidcCommand::Client(OidcClientCommand::Delete { client_id }) => {
-            if clients::delete(&db, &client_id).await? {
+            if clients::delete(&db, &Default::default(), &client_id).await? {
                 Ok(Outcome::Printed(format!("deleted client {client_id} and every token it held")))
             } else {
                 Err(OperatorError::Refused(format!("no client named {client_id:?}")))

@@ -5,6 +5,7 @@ use crate::{operator::cli::UserCommand, startup::config::Config};
 use domain::{
     credentials::passwords,
     input,
+    openid::store::access_cache::AccessCache,
     storage::{accounts, security_log, throttle},
     AuthError,
 };
@@ -31,7 +32,7 @@ async fn user_command(
         UserCommand::Add { name } => {
             let username = input::new_username(Some(name)).map_err(refuse)?;
             let password = input::new_password(Some(password_input())).map_err(refuse)?;
-            let hash = passwords::hash(password).await?;
+            let hash = passwords::PasswordHasher::start()?.hash(password).await?;
             let id = accounts::create(&db, &username, &hash, now)
                 .await?
                 .ok_or_else(|| OperatorError::Refused(format!("the username {:?} is taken", username.as_str())))?;
@@ -54,12 +55,13 @@ async fn user_command(
         }
         UserCommand::Delete { name } => {
             let (id, username) = find(&db, &name).await?;
-            accounts::delete(&db, id).await?;
+            // This process keeps no tokens in memory; a server beside it catches up on its own.
+            accounts::delete(&db, &AccessCache::default(), id).await?;
             Ok(Outcome::Deleted { username })
         }
         UserCommand::Reset2fa { name } => {
             let (id, username) = find(&db, &name).await?;
-            accounts::disable_two_factor(&db, id, None).await?;
+            accounts::disable_two_factor(&db, &AccessCache::default(), id, None).await?;
             security_log::record(&db, id, security_log::Event::TwoFactorResetByOperator, None, None, now).await;
             Ok(Outcome::TwoFactorReset { username })
         }

@@ -10,8 +10,8 @@ use crate::{
 };
 use app::server::state::AppState;
 use domain::{
-    credentials::passwords,
     openid::store::exchange_writer::ExchangeWriter,
+    services::Parts,
     storage::{accounts, identities::Identities, outside_changes::OutsideChanges},
     Services,
 };
@@ -66,7 +66,7 @@ impl Application {
         })?;
         let address = listener.local_addr().map_err(|e| StartupError::Listen { address: wanted, source: e })?;
 
-        let services = Services {
+        let services = Services::new(Parts {
             db: database.pool.clone(),
             settings: config.settings.clone(),
             secret_box,
@@ -87,13 +87,13 @@ impl Application {
                 }
                 database::Backend::Postgres => Identities::uncached(),
             },
-            clients: Default::default(),
             exchange_writer: match database.backend {
                 // SQLite writes one at a time: exchanges arriving together are written together.
                 database::Backend::Sqlite { .. } => Some(ExchangeWriter::start(database.pool.clone())),
                 database::Backend::Postgres => None,
             },
-        };
+        })
+        .map_err(|e| StartupError::Config(e.to_string()))?;
         // The OpenID Connect signing key, made on the first start (shared by every instance).
         domain::openid::store::keys::ensure_one(&services.db, &services.secret_box, services.now())
             .await
@@ -112,9 +112,10 @@ impl Application {
         let session_cleanup = tokio::spawn(async move {
             tokio::join!(sessions_swept.keep_deleting_expired(SESSION_CLEANUP_EVERY), expired_tokens);
         });
-        let router = router::build(state, sessions, config.sessions);
         // Made now rather than on the first sign-in of an unknown user.
-        tokio::task::spawn_blocking(passwords::warm_up);
+        let passwords = state.passwords.clone();
+        tokio::task::spawn_blocking(move || passwords.warm_up());
+        let router = router::build(state, sessions, config.sessions);
         warn_if_pages_link_missing_files(&config.leptos);
         Ok(Self { listener, router, address, session_cleanup })
     }

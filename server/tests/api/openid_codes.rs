@@ -96,7 +96,7 @@ async fn an_unused_code_dies_with_the_sign_in_and_the_account_it_came_from() {
 async fn a_code_is_refused_to_a_client_registered_again_under_its_id() {
     let (app, _folder, browser) = alice_with_spa().await;
     let unused = code_for_spa(&app, &browser).await;
-    assert!(clients::delete(&app.db, "spa").await.unwrap());
+    assert!(clients::delete(&app.db, &Default::default(), "spa").await.unwrap());
     app.advance(5);
     register(&app, "spa", true, ClientPolicy::OneFactor).await;
     assert_eq!(error(&exchange(&app, &unused).await), INVALID_GRANT);

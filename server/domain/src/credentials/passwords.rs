@@ -102,13 +102,6 @@ fn hash_jobs(jobs: &Receiver<Job>, memory_held: &AtomicUsize) {
     }
 }
 
-fn hashing_pool() -> Result<&'static HashingPool, AuthError> {
-    static POOL: OnceLock<Option<HashingPool>> = OnceLock::new();
-    POOL.get_or_init(|| HashingPool::start(hashing_slots()).ok())
-        .as_ref()
-        .ok_or_else(|| AuthError::Unexpected(anyhow::anyhow!("cannot start the password hashing threads")))
-}
-
 /// Argon2 of `password` and `salt` into `out`, in `memory` (grown when too small).
 fn compute(
     algorithm: Algorithm,
@@ -167,53 +160,66 @@ fn verify_blocking(password: &[u8], phc: &str, memory: &mut Vec<Block>) -> bool 
 }
 
 /// Runs one Argon2 computation on a hashing thread.
-async fn on_hashing_thread<T: Send + 'static>(
-    work: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
-) -> Result<T, AuthError> {
-    hashing_pool()?.run(MAX_WAIT, work).await
+/// The hashing threads, and the hash an unknown user's password is checked against. Built once
+/// at start (`Services::passwords`); clones share them, and the threads end with the last clone.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    pool: Arc<HashingPool>,
+    /// A hash of a random password, verified when the user does not exist, so an unknown user
+    /// costs the same work as a wrong password. Made on first use (`warm_up` makes it early).
+    dummy: Arc<OnceLock<String>>,
 }
 
-/// Hashes a new password into a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`).
-pub async fn hash(password: SecretString) -> Result<String, AuthError> {
-    on_hashing_thread(move |memory| hash_blocking(password.expose_secret().as_bytes(), memory))
-        .await?
-        .map_err(AuthError::Unexpected)
-}
+impl PasswordHasher {
+    /// Starts one hashing thread per core (see `hashing_slots`).
+    pub fn start() -> Result<Self, AuthError> {
+        let pool = HashingPool::start(hashing_slots())
+            .map_err(|e| AuthError::Unexpected(anyhow::anyhow!("cannot start the password hashing threads: {e}")))?;
+        Ok(Self { pool: Arc::new(pool), dummy: Arc::default() })
+    }
 
-/// A hash of a random password, verified when the user does not exist, so an unknown user costs
-/// the same work as a wrong password.
-fn dummy_hash() -> &'static str {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| {
-        let random = SaltString::generate(&mut OsRng);
-        hash_blocking(random.as_str().as_bytes(), &mut Vec::new()).unwrap_or_default()
-    })
-}
+    /// Hashes a new password into a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`).
+    pub async fn hash(&self, password: SecretString) -> Result<String, AuthError> {
+        self.pool
+            .run(MAX_WAIT, move |memory| hash_blocking(password.expose_secret().as_bytes(), memory))
+            .await?
+            .map_err(AuthError::Unexpected)
+    }
 
-/// Checks a password against a stored hash, or against the dummy hash when there is none.
-/// Returns true only for a stored hash that matches.
-pub async fn verify(password: SecretString, stored: Option<String>) -> Result<bool, AuthError> {
-    verify_within(MAX_WAIT, password, stored).await
-}
+    /// Checks a password against a stored hash, or against the dummy hash when there is none.
+    /// Returns true only for a stored hash that matches.
+    pub async fn verify(&self, password: SecretString, stored: Option<String>) -> Result<bool, AuthError> {
+        self.verify_within(MAX_WAIT, password, stored).await
+    }
 
-/// `verify`, answering Busy when the check has not finished within `max_wait`
-/// (`Settings::password_wait`: `MAX_WAIT` in production; tests make the server busy with it).
-pub async fn verify_within(
-    max_wait: Duration,
-    password: SecretString,
-    stored: Option<String>,
-) -> Result<bool, AuthError> {
-    let exists = stored.is_some();
-    let phc = stored.unwrap_or_else(|| dummy_hash().to_owned());
-    let matches = hashing_pool()?
-        .run(max_wait, move |memory| verify_blocking(password.expose_secret().as_bytes(), &phc, memory))
-        .await?;
-    Ok(exists && matches)
-}
+    /// `verify`, answering Busy when the check has not finished within `max_wait`
+    /// (`Settings::password_wait`: `MAX_WAIT` in production; tests make the server busy with it).
+    pub async fn verify_within(
+        &self,
+        max_wait: Duration,
+        password: SecretString,
+        stored: Option<String>,
+    ) -> Result<bool, AuthError> {
+        let exists = stored.is_some();
+        let phc = stored.unwrap_or_else(|| self.dummy_hash().to_owned());
+        let matches = self
+            .pool
+            .run(max_wait, move |memory| verify_blocking(password.expose_secret().as_bytes(), &phc, memory))
+            .await?;
+        Ok(exists && matches)
+    }
 
-/// Computes the dummy hash now, so the first sign-in of an unknown user is not slower.
-pub fn warm_up() {
-    let _ = dummy_hash();
+    /// Computes the dummy hash now, so the first sign-in of an unknown user is not slower.
+    pub fn warm_up(&self) {
+        let _ = self.dummy_hash();
+    }
+
+    fn dummy_hash(&self) -> &str {
+        self.dummy.get_or_init(|| {
+            let random = SaltString::generate(&mut OsRng);
+            hash_blocking(random.as_str().as_bytes(), &mut Vec::new()).unwrap_or_default()
+        })
+    }
 }
 
 #[cfg(test)]
@@ -221,17 +227,21 @@ pub fn warm_up() {
 mod tests {
     use super::*;
 
+    fn hasher() -> PasswordHasher {
+        PasswordHasher::start().unwrap()
+    }
+
     #[tokio::test]
     async fn hashes_are_argon2id_phc_strings_at_owasp_parameters() {
-        let phc = hash(SecretString::from("correct horse")).await.unwrap();
+        let phc = hasher().hash(SecretString::from("correct horse")).await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
     }
 
     #[tokio::test]
     async fn the_right_password_verifies_and_a_wrong_one_does_not() {
-        let phc = hash(SecretString::from("correct horse")).await.unwrap();
-        assert!(verify(SecretString::from("correct horse"), Some(phc.clone())).await.unwrap());
-        assert!(!verify(SecretString::from("correct horsE"), Some(phc)).await.unwrap());
+        let phc = hasher().hash(SecretString::from("correct horse")).await.unwrap();
+        assert!(hasher().verify(SecretString::from("correct horse"), Some(phc.clone())).await.unwrap());
+        assert!(!hasher().verify(SecretString::from("correct horsE"), Some(phc)).await.unwrap());
     }
 
     /// Hashing memory is bounded by the number of hashing
@@ -330,21 +340,21 @@ mod tests {
             .hash_password(b"correct horse", &salt)
             .unwrap()
             .to_string();
-        assert!(verify(SecretString::from("correct horse"), Some(phc.clone())).await.unwrap());
-        assert!(!verify(SecretString::from("correct horsE"), Some(phc)).await.unwrap());
+        assert!(hasher().verify(SecretString::from("correct horse"), Some(phc.clone())).await.unwrap());
+        assert!(!hasher().verify(SecretString::from("correct horsE"), Some(phc)).await.unwrap());
     }
 
     /// Our PHC strings verify with the standard API too (they are ordinary Argon2id hashes).
     #[tokio::test]
     async fn our_hashes_verify_with_the_standard_api() {
         use argon2::PasswordVerifier;
-        let phc = hash(SecretString::from("correct horse")).await.unwrap();
+        let phc = hasher().hash(SecretString::from("correct horse")).await.unwrap();
         let parsed = PasswordHash::new(&phc).unwrap();
         assert!(Argon2::default().verify_password(b"correct horse", &parsed).is_ok());
     }
 
     #[tokio::test]
     async fn an_unknown_user_never_verifies() {
-        assert!(!verify(SecretString::from("anything"), None).await.unwrap());
+        assert!(!hasher().verify(SecretString::from("anything"), None).await.unwrap());
     }
 }

@@ -9,8 +9,34 @@ use webauthn_rs::prelude::{SecurityKey, Url, Webauthn, WebauthnBuilder};
 /// A ceremony (the challenge, then the key's answer) must end within this.
 pub const CEREMONY_SECONDS: i64 = 5 * 60;
 
-pub fn relying_party(settings: &Settings) -> Result<Webauthn, AuthError> {
-    let misconfigured = |what: String| AuthError::unexpected(format!("security keys: {what}"));
+/// The relying party, built once at start (`Services::relying_party`). A configuration keys
+/// cannot work with is kept as its reason, and told on every ceremony (the rest of the service
+/// runs without security keys).
+pub struct RelyingParty(Result<Webauthn, Unusable>);
+
+enum Unusable {
+    /// What the person is told (400): the administrator must change a setting.
+    Address(String),
+    /// What the operator is told (the log; 503 to the person).
+    Misconfigured(String),
+}
+
+impl RelyingParty {
+    pub fn new(settings: &Settings) -> Self {
+        Self(build(settings))
+    }
+
+    pub fn get(&self) -> Result<&Webauthn, AuthError> {
+        match &self.0 {
+            Ok(party) => Ok(party),
+            Err(Unusable::Address(why)) => Err(AuthError::BadInput(why.clone())),
+            Err(Unusable::Misconfigured(why)) => Err(AuthError::unexpected(format!("security keys: {why}"))),
+        }
+    }
+}
+
+fn build(settings: &Settings) -> Result<Webauthn, Unusable> {
+    let misconfigured = Unusable::Misconfigured;
     let mut origin = Url::parse(&settings.public_url).map_err(|e| misconfigured(format!("PUBLIC_URL: {e}")))?;
     let mut host = origin.host_str().ok_or_else(|| misconfigured("PUBLIC_URL has no host".into()))?.to_owned();
     if is_loopback(&host) {
@@ -21,7 +47,7 @@ pub fn relying_party(settings: &Settings) -> Result<Webauthn, AuthError> {
     }
     if host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') {
         // Browsers take only a domain name as a relying party's id.
-        return Err(AuthError::BadInput(
+        return Err(Unusable::Address(
             "Security keys need the server's address to be a name, not an IP address: ask the administrator to \
              set PUBLIC_URL to one."
                 .into(),
@@ -72,7 +98,8 @@ mod tests {
     }
 
     fn origins(public_url: &str, cookie_domain: Option<&str>) -> Result<Vec<String>, AuthError> {
-        let party = relying_party(&settings(public_url, cookie_domain))?;
+        let built = RelyingParty::new(&settings(public_url, cookie_domain));
+        let party = built.get()?;
         Ok(party.get_allowed_origins().iter().map(|o| o.to_string()).collect())
     }
 

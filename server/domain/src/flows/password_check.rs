@@ -5,7 +5,7 @@
 
 use super::session::SessionData;
 use crate::{
-    credentials::{device_token, passwords},
+    credentials::device_token,
     error::AuthError,
     services::Services,
     storage::{accounts::Account, security_log::Event, throttle},
@@ -33,7 +33,7 @@ pub async fn check(
     let now = services.now();
     throttle::reserve_password_attempt(&services.db, throttle_name, address, device_id, now).await?;
     let stored_hash = account.map(|a| a.password_hash.clone());
-    match passwords::verify_within(services.settings.password_wait, password, stored_hash).await {
+    match services.passwords.verify_within(services.settings.password_wait, password, stored_hash).await {
         Ok(true) => {
             throttle::password_succeeded(&services.db, throttle_name, address, device_id).await?;
             Ok(PasswordAccepted { device })

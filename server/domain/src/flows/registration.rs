@@ -3,7 +3,6 @@
 
 use super::session::{self, SessionData};
 use crate::{
-    credentials::passwords,
     error::AuthError,
     input,
     services::Services,
@@ -33,7 +32,7 @@ pub async fn register(
     let per_hour = services.settings.registrations_per_address_per_hour;
     throttle::reserve_registration(db, address, per_hour, services.now()).await?;
     let created = async {
-        let hash = passwords::hash(password).await?;
+        let hash = services.passwords.hash(password).await?;
         accounts::create(db, &name, &hash, services.now()).await?.ok_or(AuthError::UsernameTaken)
     }
     .await;

@@ -16,7 +16,7 @@ use crate::{
     credentials::{
         recovery_codes,
         secret_box::sha256_hex,
-        security_key::{counter_moved_on, relying_party, signature_counter, CEREMONY_SECONDS},
+        security_key::{counter_moved_on, signature_counter, CEREMONY_SECONDS},
     },
     error::AuthError,
     services::Services,
@@ -89,7 +89,9 @@ pub async fn start_adding(
     let existing = security_keys::list(&services.db, account.id).await?;
     let handle = security_keys::user_handle(&services.db, account.id).await?;
     let exclude = existing.iter().map(|k| k.credential.cred_id().clone()).collect();
-    let (options, state) = relying_party(&services.settings)?
+    let (options, state) = services
+        .relying_party
+        .get()?
         .start_securitykey_registration(handle, &account.username, &account.username, Some(exclude), None, None)
         .map_err(|e| AuthError::unexpected(format!("starting a key registration: {e}")))?;
     let at = ceremony_key(session, Purpose::AddKey).await?;
@@ -122,7 +124,7 @@ pub async fn finish_adding(
             .await?
             .ok_or(AuthError::NoPendingSecurityKeyRequest)?;
     let name = name.unwrap_or_default();
-    let key = relying_party(&services.settings)?.finish_securitykey_registration(&reply, &state).map_err(|e| {
+    let key = services.relying_party.get()?.finish_securitykey_registration(&reply, &state).map_err(|e| {
         tracing::info!(error = %e, "a key registration was refused");
         AuthError::SecurityKeyRejected
     })?;
@@ -199,7 +201,9 @@ pub async fn remove(
     }
     let proof = second_factor::code_or_recovery_code(otp)?;
     reauthentication::check_factors(services, session, &account, password, Some(&proof)).await?;
-    let raised = accounts::disable_two_factor(&services.db, account.id, Some(account.session_epoch)).await?;
+    let raised =
+        accounts::disable_two_factor(&services.db, &services.access_tokens, account.id, Some(account.session_epoch))
+            .await?;
     account_change::finish(services, session, &account, raised, Event::TwoFactorDisabled, AuthError::TwoFactorOff)
         .await?;
     services.log_key(account.id, Event::SecurityKeyRemoved, &key.name, address).await;
@@ -218,7 +222,9 @@ async fn challenge_for(
         return Err(AuthError::BadInput("This account has no security key: use a code.".into()));
     }
     let credentials: Vec<_> = keys.into_iter().map(|k| k.credential).collect();
-    let (options, state) = relying_party(&services.settings)?
+    let (options, state) = services
+        .relying_party
+        .get()?
         .start_securitykey_authentication(&credentials)
         .map_err(|e| AuthError::unexpected(format!("starting a key sign-in: {e}")))?;
     let at = ceremony_key(session, purpose).await?;
@@ -242,9 +248,7 @@ async fn check_answer(
     let failures = throttle::reserve_second_factor_attempt(db, account.id, SecondFactorKind::SecurityKey, now).await?;
     let taken = security_keys::take_ceremony::<SecurityKeyAuthentication>(db, &at, account.id, purpose, now).await?;
     let checked = match &taken {
-        Some((_, state)) => {
-            relying_party(&services.settings)?.finish_securitykey_authentication(reply, state).map_err(Some)
-        }
+        Some((_, state)) => services.relying_party.get()?.finish_securitykey_authentication(reply, state).map_err(Some),
         None => Err(None),
     };
     let result = match checked {

@@ -18,6 +18,7 @@ pub async fn sign_out(session: &impl SessionData) -> Result<(), AuthError> {
 /// other at the same moment exactly one wins and the other is signed out.
 pub async fn sign_out_other_sessions(services: &Services, session: &impl SessionData) -> Result<(), AuthError> {
     let account = Visitor::of(services, session).await?.recent_account(services).await?;
-    let raised = accounts::raise_session_epoch(&services.db, account.id, account.session_epoch).await?;
+    let raised =
+        accounts::raise_session_epoch(&services.db, &services.access_tokens, account.id, account.session_epoch).await?;
     account_change::finish(services, session, &account, raised, Event::OtherSessionsEnded, AuthError::NotSignedIn).await
 }

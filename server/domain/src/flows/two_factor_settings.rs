@@ -30,7 +30,9 @@ pub async fn disable(
     }
     let proof = second_factor::code_or_recovery_code(otp)?;
     reauthentication::check_factors(services, session, &account, password, Some(&proof)).await?;
-    let raised = accounts::disable_two_factor(&services.db, account.id, Some(account.session_epoch)).await?;
+    let raised =
+        accounts::disable_two_factor(&services.db, &services.access_tokens, account.id, Some(account.session_epoch))
+            .await?;
     account_change::finish(services, session, &account, raised, Event::TwoFactorDisabled, AuthError::TwoFactorOff).await
 }
 

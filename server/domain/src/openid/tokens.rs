@@ -160,7 +160,7 @@ pub async fn exchange_code(
     if let Some(problem) = problem_with(&code, redirect_uri, verifier, now) {
         // Spent whatever the outcome; a code used before also loses what it gave.
         if grants::spend(&services.db, &code, &code_hash).await? {
-            grants::revoke_grant(&services.db, &code.grant.grant_id).await?;
+            grants::revoke_grant(&services.db, &services.access_tokens, &code.grant.grant_id).await?;
             return Err(already_used());
         }
         return Err(TokenError::new("invalid_grant", problem));
@@ -189,7 +189,7 @@ pub async fn exchange_code(
         Exchanged::AlreadyUsed => {
             // A stolen code replayed, or the real client's retry: either way, nothing it gave
             // stays valid.
-            grants::revoke_grant(&services.db, &grant.grant_id).await?;
+            grants::revoke_grant(&services.db, &services.access_tokens, &grant.grant_id).await?;
             return Err(already_used());
         }
         Exchanged::Stale => return Err(why_stale(services, &client, &code).await?),
@@ -239,7 +239,7 @@ pub async fn refresh(
             return Err(TokenError::new("invalid_grant", "the refresh token was issued to another client"))
         }
         Refreshed::Reused { grant_id } => {
-            grants::revoke_grant(&services.db, &grant_id).await?;
+            grants::revoke_grant(&services.db, &services.access_tokens, &grant_id).await?;
             return Err(TokenError::new("invalid_grant", "the refresh token was already used"));
         }
         Refreshed::Unknown => return Err(TokenError::new("invalid_grant", "unknown or expired refresh token")),
@@ -331,12 +331,12 @@ pub async fn userinfo(services: &Services, access_token: &str) -> Result<Option<
     let now = services.now();
     let token_hash = grants::hash(access_token);
     let outside_changes = services.identities.catch_up();
-    let cached = services.identities.in_memory().then(|| access_cache::get(&token_hash)).flatten();
+    let cached = services.identities.in_memory().then(|| services.access_tokens.get(&token_hash)).flatten();
     if let Some(entry) = cached.filter(|entry| entry.expires_at > now && entry.outside_changes == outside_changes) {
         let Some(identity) = services.identities.get(&services.db, entry.grant.user_id).await? else { return Ok(None) };
         return Ok(Some(Value::Object(claims_of(entry.subject.clone(), &entry.grant, &identity))));
     }
-    let generation = access_cache::generation();
+    let generation = services.access_tokens.generation();
     let Some((grant, expires_at)) = grants::access(&services.db, access_token, now).await? else {
         return Ok(None);
     };
@@ -345,7 +345,7 @@ pub async fn userinfo(services: &Services, access_token: &str) -> Result<Option<
     let claims = claims_of(subject.clone(), &grant, &identity);
     if services.identities.in_memory() {
         let entry = access_cache::Entry { grant, subject, expires_at, outside_changes };
-        access_cache::keep(token_hash, Arc::new(entry), generation);
+        services.access_tokens.keep(token_hash, Arc::new(entry), generation);
     }
     Ok(Some(Value::Object(claims)))
 }

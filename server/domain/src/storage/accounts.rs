@@ -1,6 +1,7 @@
 //! Accounts in the database: the `users` row with its second factor, and its recovery codes,
 //! including what the operator's commands change.
 
+use crate::openid::store::access_cache::AccessCache;
 use crate::{
     credentials::{
         otp::OtpSecret,
@@ -293,6 +294,7 @@ pub async fn regenerate_recovery_codes(
 /// session was ended meanwhile), or the account is gone. The operator passes `None`.
 pub async fn disable_two_factor(
     db: &AnyPool,
+    access: &AccessCache,
     account_id: i64,
     caller_epoch: Option<i64>,
 ) -> Result<Option<i64>, sqlx::Error> {
@@ -320,7 +322,7 @@ pub async fn disable_two_factor(
         sqlx::query(statement).bind(account_id).execute(&mut *tx).await?;
     }
     tx.commit().await?;
-    crate::openid::store::access_cache::forget(move |entry| entry.grant.user_id == account_id);
+    access.forget_account(account_id);
     Ok(Some(epoch))
 }
 
@@ -328,7 +330,12 @@ pub async fn disable_two_factor(
 /// epoch, so of two sessions asking at the same moment exactly one wins (it gets the new epoch)
 /// and the other finds its epoch gone (`None`: it was ended by the winner).
 /// The tokens apps hold for the account are revoked with the sessions.
-pub async fn raise_session_epoch(db: &AnyPool, account_id: i64, caller_epoch: i64) -> Result<Option<i64>, sqlx::Error> {
+pub async fn raise_session_epoch(
+    db: &AnyPool,
+    access: &AccessCache,
+    account_id: i64,
+    caller_epoch: i64,
+) -> Result<Option<i64>, sqlx::Error> {
     let raised: Option<i64> = sqlx::query(
         "UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1 AND session_epoch = $2 RETURNING session_epoch",
     )
@@ -339,7 +346,7 @@ pub async fn raise_session_epoch(db: &AnyPool, account_id: i64, caller_epoch: i6
     .map(|row| row.try_get("session_epoch"))
     .transpose()?;
     if raised.is_some() {
-        crate::openid::store::grants::revoke_account(db, account_id).await?;
+        crate::openid::store::grants::revoke_account(db, access, account_id).await?;
     }
     Ok(raised)
 }
@@ -463,14 +470,14 @@ pub async fn find_id(db: &AnyPool, name: &str) -> Result<Option<(i64, String)>, 
 
 /// Deletes the account and everything it owns. Its sessions end on their next request (the
 /// account is gone).
-pub async fn delete(db: &AnyPool, account_id: i64) -> Result<(), sqlx::Error> {
+pub async fn delete(db: &AnyPool, access: &AccessCache, account_id: i64) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
     for table in ["security_events", "recovery_codes", "totp_enrollments", "security_keys", "webauthn_ceremonies"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1")).bind(account_id).execute(&mut *tx).await?;
     }
     sqlx::query("DELETE FROM users WHERE id = $1").bind(account_id).execute(&mut *tx).await?;
     tx.commit().await?;
-    crate::openid::store::access_cache::forget(move |entry| entry.grant.user_id == account_id);
+    access.forget_account(account_id);
     Ok(())
 }
 

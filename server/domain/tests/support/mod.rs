@@ -29,6 +29,7 @@ use domain::{
             keys,
         },
     },
+    services::Parts,
     storage::identities::Identity,
     storage::{identities::Identities, outside_changes::OutsideChanges},
     visitor::{Factors, SignedIn, Visitor},
@@ -59,7 +60,7 @@ pub async fn services(clock: Clock) -> Services {
     let secret_box = SecretBox::new(&key);
     let recovery_codes = RecoveryCodeKey::derive(&key).expect("a recovery-code key");
     let code_sealing = codes::sealing_box(&db, &secret_box).await.expect("the key for OpenID Connect codes");
-    let services = Services {
+    let services = Services::new(Parts {
         db: db.clone(),
         secret_box,
         recovery_codes,
@@ -67,9 +68,9 @@ pub async fn services(clock: Clock) -> Services {
         settings: Settings::default(),
         clock,
         identities: Identities::cached(Arc::new(outside_changes())),
-        clients: Default::default(),
         exchange_writer: Some(ExchangeWriter::start(db)),
-    };
+    })
+    .expect("the services");
     signing_key(&services).await;
     services
 }

@@ -4,6 +4,7 @@
 //! every running instance; the one exception, the code exchange, checks the copy it kept in the
 //! statement that issues the tokens (`KeptClients`).
 
+use super::access_cache::AccessCache;
 use crate::{
     credentials::secret_box::{random_hex, sha256_hex},
     error::AuthError,
@@ -226,14 +227,13 @@ pub async fn list(db: &AnyPool) -> Result<Vec<Client>, AuthError> {
 }
 
 /// Deletes a client and everything issued to it; `false` when there was none.
-pub async fn delete(db: &AnyPool, client_id: &str) -> Result<bool, AuthError> {
+pub async fn delete(db: &AnyPool, access: &AccessCache, client_id: &str) -> Result<bool, AuthError> {
     let mut tx = db.begin().await?;
     sqlx::query("DELETE FROM oidc_tokens WHERE client_id = $1").bind(client_id).execute(&mut *tx).await?;
     let deleted =
         sqlx::query("DELETE FROM oidc_clients WHERE client_id = $1").bind(client_id).execute(&mut *tx).await?;
     tx.commit().await?;
-    let client_id = client_id.to_owned();
-    super::access_cache::forget(move |entry| entry.grant.client_id == client_id);
+    access.forget_client(client_id);
     Ok(deleted.rows_affected() > 0)
 }
 

@@ -8,6 +8,7 @@
 //! account is still at the session epoch and `sub` the code carries, and it returns the key that
 //! signs now. Of two exchanges of one code, exactly one inserts its row.
 
+use super::access_cache::AccessCache;
 use crate::openid::codes::Code;
 use crate::{
     credentials::secret_box::{random_hex, sha256_hex},
@@ -197,28 +198,27 @@ pub async fn delete_expired(db: &AnyPool, now: i64) -> Result<u64, sqlx::Error> 
 
 /// Revokes every token of a grant. The row that records the code's use stays (kind
 /// `revoked`), so the code cannot be exchanged again.
-pub async fn revoke_grant(db: &AnyPool, grant_id: &str) -> Result<(), AuthError> {
+pub async fn revoke_grant(db: &AnyPool, access: &AccessCache, grant_id: &str) -> Result<(), AuthError> {
     for statement in [
         "DELETE FROM oidc_tokens WHERE grant_id = $1 AND from_code IS NULL",
         "UPDATE oidc_tokens SET kind = 'revoked' WHERE grant_id = $1",
     ] {
         sqlx::query(statement).bind(grant_id).execute(db).await?;
     }
-    let grant_id = grant_id.to_owned();
-    super::access_cache::forget(move |entry| entry.grant.grant_id == grant_id);
+    access.forget_grant(grant_id);
     Ok(())
 }
 
 /// Revokes every token of an account (its sessions ended, 2FA turned off, an operator reset or
 /// delete). Its codes not yet used die with the session epoch these all move (`codes`).
-pub async fn revoke_account<'c, E>(db: E, user_id: i64) -> Result<(), sqlx::Error>
+pub async fn revoke_account<'c, E>(db: E, access: &AccessCache, user_id: i64) -> Result<(), sqlx::Error>
 where
     E: sqlx::Executor<'c, Database = sqlx::Any> + Copy,
 {
     for statement in REVOKE_ACCOUNT {
         sqlx::query(statement).bind(user_id).execute(db).await?;
     }
-    super::access_cache::forget(move |entry| entry.grant.user_id == user_id);
+    access.forget_account(user_id);
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use crate::{credentials::secret_box::SecretBox, error::AuthError, services::Serv
 use sqlx::{any::AnyRow, AnyPool, Row};
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, OnceLock},
+    sync::{Arc, Mutex},
 };
 
 fn context(kid: &str) -> String {
@@ -42,41 +42,46 @@ pub async fn ensure_one(db: &AnyPool, secret_box: &SecretBox, now: i64) -> Resul
     Ok(())
 }
 
-/// Keys already opened and parsed, by key id: opening (AES-GCM) and parsing (PKCS#8) cost more
-/// than a signature's share of a code exchange. A key never changes under its id, so nothing
-/// here goes stale.
-fn opened() -> &'static Mutex<HashMap<String, Arc<SigningKey>>> {
-    static OPENED: OnceLock<Mutex<HashMap<String, Arc<SigningKey>>>> = OnceLock::new();
-    OPENED.get_or_init(Mutex::default)
-}
+/// Keys already opened and parsed, by key id: opening (AES-GCM) and parsing (PKCS#8) are kept
+/// off the code exchange. A key never changes under its id, so nothing here goes stale. Owned
+/// by `Services`; clones share it.
+#[derive(Clone, Default)]
+pub struct OpenedKeys(Arc<Mutex<HashMap<String, Arc<SigningKey>>>>);
 
-fn open(row: &AnyRow, secret_box: &SecretBox) -> Result<Arc<SigningKey>, AuthError> {
-    let kid: String = row.try_get("kid")?;
-    if let Some(key) = opened().lock().ok().and_then(|keys| keys.get(&kid).cloned()) {
-        return Ok(key);
+impl OpenedKeys {
+    fn get(&self, kid: &str) -> Option<Arc<SigningKey>> {
+        self.0.lock().ok().and_then(|keys| keys.get(kid).cloned())
     }
-    let sealed: Vec<u8> = row.try_get("sealed_key")?;
-    let der = secret_box.open(&sealed, &context(&kid)).map_err(|_| {
-        AuthError::Unexpected(anyhow::anyhow!("the signing key {kid} does not open with this TOTP key"))
-    })?;
-    let key = Arc::new(SigningKey::from_der(kid.clone(), &der)?);
-    if let Ok(mut keys) = opened().lock() {
-        keys.insert(kid, key.clone());
+
+    /// The key of `row`, opened once.
+    fn open(&self, row: &AnyRow, secret_box: &SecretBox) -> Result<Arc<SigningKey>, AuthError> {
+        let kid: String = row.try_get("kid")?;
+        if let Some(key) = self.get(&kid) {
+            return Ok(key);
+        }
+        let sealed: Vec<u8> = row.try_get("sealed_key")?;
+        let der = secret_box.open(&sealed, &context(&kid)).map_err(|_| {
+            AuthError::Unexpected(anyhow::anyhow!("the signing key {kid} does not open with this TOTP key"))
+        })?;
+        let key = Arc::new(SigningKey::from_der(kid.clone(), &der)?);
+        if let Ok(mut keys) = self.0.lock() {
+            keys.insert(kid, key.clone());
+        }
+        Ok(key)
     }
-    Ok(key)
 }
 
 const NEWEST_FIRST: &str = "SELECT kid, sealed_key FROM oidc_signing_keys ORDER BY created_at DESC, kid DESC";
 
 /// Every key, newest first.
-pub async fn all(db: &AnyPool, secret_box: &SecretBox) -> Result<Vec<Arc<SigningKey>>, AuthError> {
-    let rows = sqlx::query(NEWEST_FIRST).fetch_all(db).await?;
-    rows.iter().map(|row| open(row, secret_box)).collect()
+pub async fn all(services: &Services) -> Result<Vec<Arc<SigningKey>>, AuthError> {
+    let rows = sqlx::query(NEWEST_FIRST).fetch_all(&services.db).await?;
+    rows.iter().map(|row| services.signing_keys.open(row, &services.secret_box)).collect()
 }
 
-/// A key by its id (opened once per process; see `opened`).
+/// A key by its id (opened once per process; see `OpenedKeys`).
 pub async fn by_kid(services: &Services, kid: &str) -> Result<Arc<SigningKey>, AuthError> {
-    if let Some(key) = opened().lock().ok().and_then(|keys| keys.get(kid).cloned()) {
+    if let Some(key) = services.signing_keys.get(kid) {
         return Ok(key);
     }
     let row = sqlx::query("SELECT kid, sealed_key FROM oidc_signing_keys WHERE kid = $1")
@@ -84,19 +89,19 @@ pub async fn by_kid(services: &Services, kid: &str) -> Result<Arc<SigningKey>, A
         .fetch_optional(&services.db)
         .await?
         .ok_or_else(|| AuthError::Unexpected(anyhow::anyhow!("there is no signing key {kid}")))?;
-    open(&row, &services.secret_box)
+    services.signing_keys.open(&row, &services.secret_box)
 }
 
 /// A key of ours by its id; `None` when there is none such (a token signed elsewhere).
 pub async fn find(services: &Services, kid: &str) -> Result<Option<Arc<SigningKey>>, AuthError> {
-    if let Some(key) = opened().lock().ok().and_then(|keys| keys.get(kid).cloned()) {
+    if let Some(key) = services.signing_keys.get(kid) {
         return Ok(Some(key));
     }
     let row = sqlx::query("SELECT kid, sealed_key FROM oidc_signing_keys WHERE kid = $1")
         .bind(kid)
         .fetch_optional(&services.db)
         .await?;
-    row.map(|row| open(&row, &services.secret_box)).transpose()
+    row.map(|row| services.signing_keys.open(&row, &services.secret_box)).transpose()
 }
 
 pub use crate::openid::signing_key::CURRENT_KID;
