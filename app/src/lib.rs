@@ -6,6 +6,7 @@
 //!   `shared/API.md` (`registration`, `sign_in`, `two_factor_setup`, `manage_two_factor`,
 //!   `page_data`). Each calls a domain flow and decides its own answer to a plain form post.
 //! - `api_types`, `api_error`: the JSON bodies and the one error body of the API.
+//! - `paths`: the pages, named once.
 //! - `pages/`: one component per page of API.md; `components/`: pieces they share.
 //! - `islands/`: the only code that runs in the browser (hydrated as WebAssembly).
 //! - `server/` (only with the `ssr` feature, never in the WASM): the session, the wire error,
@@ -17,6 +18,7 @@ pub mod api_error;
 pub mod api_types;
 mod components;
 mod islands;
+pub mod paths;
 #[cfg(feature = "ssr")]
 pub use islands::navigation::{script_file_name as navigation_script_file_name, SCRIPT as NAVIGATION_SCRIPT};
 #[cfg(feature = "ssr")]

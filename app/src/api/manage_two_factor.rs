@@ -3,16 +3,17 @@
 
 use super::{Done, RecoveryCodes};
 use crate::api_error::ApiError;
+use crate::paths;
 use leptos::prelude::*;
 
 /// Turns 2FA off. `otp` takes a current code or a recovery code.
 #[server(endpoint = "2fa/disable")]
 pub async fn disable_two_factor(password: Option<String>, otp: Option<String>) -> Result<Done, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
-    let form = FormPost::on("/account");
+    let form = FormPost::on(paths::ACCOUNT);
     let (state, session) = request_context()?;
     domain::flows::two_factor_settings::disable(&state, &session, password, otp).await?;
-    form.next("/account", Some("Two-factor authentication is off. Your recovery codes no longer work."));
+    form.next(paths::ACCOUNT, Some("Two-factor authentication is off. Your recovery codes no longer work."));
     Ok(Done {})
 }
 
@@ -20,14 +21,14 @@ pub async fn disable_two_factor(password: Option<String>, otp: Option<String>) -
 #[server(endpoint = "2fa/recovery-codes")]
 pub async fn regenerate_recovery_codes(otp: Option<String>) -> Result<RecoveryCodes, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
-    let form = FormPost::on("/account");
+    let form = FormPost::on(paths::ACCOUNT);
     let (state, session) = request_context()?;
     let recovery_codes = domain::flows::two_factor_settings::regenerate_recovery_codes(&state, &session, otp).await?;
     // A browser is shown the codes by the next page, once.
     if form.shows_next_page() {
         session.stash_recovery_codes(&recovery_codes, &state.secret_box).await?;
     }
-    form.next("/account", Some("New recovery codes are ready; the old ones no longer work. Save these now."));
+    form.next(paths::ACCOUNT, Some("New recovery codes are ready; the old ones no longer work. Save these now."));
     Ok(RecoveryCodes { recovery_codes })
 }
 
@@ -35,11 +36,11 @@ pub async fn regenerate_recovery_codes(otp: Option<String>) -> Result<RecoveryCo
 #[server(endpoint = "reauthenticate")]
 pub async fn reauthenticate(password: Option<String>, otp: Option<String>) -> Result<Done, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
-    let form = FormPost::on("/account");
+    let form = FormPost::on(paths::ACCOUNT);
     let (state, session) = request_context()?;
     domain::flows::reauthentication::reauthenticate(&state, &session, password, otp).await?;
     // Back to the page that asked for it, where the change can now be made.
     let message = "Thank you. You can make changes for the next 10 minutes.";
-    form.back(&["/account", "/account/2fa/setup"], "/account", Some(message));
+    form.back(&[paths::ACCOUNT, paths::TWO_FACTOR_SETUP], paths::ACCOUNT, Some(message));
     Ok(Done {})
 }

@@ -3,14 +3,15 @@
 
 use super::Done;
 use crate::api_error::ApiError;
+use crate::paths;
 use leptos::prelude::*;
 
 #[server(endpoint = "profile")]
 pub async fn save_profile(display_name: Option<String>, email: Option<String>) -> Result<Done, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
-    let form = FormPost::on("/account");
+    let form = FormPost::on(paths::ACCOUNT);
     let (state, session) = request_context()?;
     domain::flows::profile::save(&state, &session, display_name, email).await?;
-    form.next("/account", Some("Your profile is saved."));
+    form.next(paths::ACCOUNT, Some("Your profile is saved."));
     Ok(Done {})
 }

@@ -2,14 +2,15 @@
 
 use super::Registered;
 use crate::api_error::ApiError;
+use crate::paths;
 use leptos::prelude::*;
 
 #[server(endpoint = "register")]
 pub async fn register(username: Option<String>, password: Option<String>) -> Result<Registered, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
-    let form = FormPost::on("/register");
+    let form = FormPost::on(paths::REGISTER);
     let (state, session) = request_context()?;
     let username = domain::flows::registration::register(&state, &session, username, password).await?;
-    form.next("/account", Some("Welcome! Your account is ready."));
+    form.next(paths::ACCOUNT, Some("Welcome! Your account is ready."));
     Ok(Registered { username })
 }

@@ -8,6 +8,7 @@
 
 use super::{Done, KeyAdded, SecurityKeyChallenge};
 use crate::api_error::ApiError;
+use crate::paths;
 use leptos::prelude::*;
 
 /// The challenge for adding a key named `name` (a recent sign-in is needed).
@@ -25,7 +26,7 @@ pub async fn start_adding_security_key(name: Option<String>) -> Result<SecurityK
 #[server(endpoint = "security-keys/add/finish")]
 pub async fn finish_adding_security_key(credential: Option<String>) -> Result<KeyAdded, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
-    let form = FormPost::on("/account");
+    let form = FormPost::on(paths::ACCOUNT);
     let (state, session) = request_context()?;
     let added = domain::flows::security_keys::finish_adding(&state, &session, credential).await?;
     let recovery_codes = added.recovery_codes.unwrap_or_default();
@@ -39,7 +40,7 @@ pub async fn finish_adding_security_key(credential: Option<String>) -> Result<Ke
     } else {
         "Two-factor authentication is on with your security key. Save your recovery codes now.".to_owned()
     };
-    form.next("/account", Some(&message));
+    form.next(paths::ACCOUNT, Some(&message));
     Ok(KeyAdded { name: added.name, recovery_codes })
 }
 
@@ -52,10 +53,10 @@ pub async fn remove_security_key(
     otp: Option<String>,
 ) -> Result<Done, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
-    let form = FormPost::on("/account");
+    let form = FormPost::on(paths::ACCOUNT);
     let (state, session) = request_context()?;
     let name = domain::flows::security_keys::remove(&state, &session, key_id, password, otp).await?;
-    form.next("/account", Some(&format!("The security key \u{201c}{name}\u{201d} is removed.")));
+    form.next(paths::ACCOUNT, Some(&format!("The security key \u{201c}{name}\u{201d} is removed.")));
     Ok(Done {})
 }
 
@@ -75,11 +76,11 @@ pub async fn finish_security_key_reauthentication(
     credential: Option<String>,
 ) -> Result<Done, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
-    let form = FormPost::on("/account");
+    let form = FormPost::on(paths::ACCOUNT);
     let (state, session) = request_context()?;
     domain::flows::security_keys::finish_reauthentication(&state, &session, password, credential).await?;
     let message = "Thank you. You can make changes for the next 10 minutes.";
-    form.back(&["/account", "/account/2fa/setup"], "/account", Some(message));
+    form.back(&[paths::ACCOUNT, paths::TWO_FACTOR_SETUP], paths::ACCOUNT, Some(message));
     Ok(Done {})
 }
 
@@ -97,11 +98,11 @@ pub async fn start_security_key_sign_in() -> Result<SecurityKeyChallenge, ApiErr
 pub async fn finish_security_key_sign_in(credential: Option<String>, rd: Option<String>) -> Result<Done, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
     use domain::flows::return_to::{self, ReturnTo};
-    let form = FormPost::on("/login/2fa");
+    let form = FormPost::on(paths::SECOND_FACTOR);
     let (state, session) = request_context()?;
     let rd = ReturnTo::from_field(rd.as_deref(), &state.settings);
     let form = form.carrying(rd.as_ref());
     domain::flows::security_keys::finish_sign_in(&state, &session, credential).await?;
-    form.next(&return_to::after_second_factor(rd.as_ref()), Some("You are signed in."));
+    form.next(&paths::landing(return_to::after_second_factor(rd.as_ref())), Some("You are signed in."));
     Ok(Done {})
 }

@@ -3,6 +3,7 @@
 
 use super::{Done, PasswordAccepted};
 use crate::api_error::ApiError;
+use crate::paths;
 use leptos::prelude::*;
 
 /// The password step. `rd`: the page a protected app sent the visitor from, followed once the
@@ -18,7 +19,7 @@ pub async fn login(
         return_to::{self, ReturnTo},
         sign_in,
     };
-    let form = FormPost::on("/login");
+    let form = FormPost::on(paths::LOGIN);
     let (state, session) = request_context()?;
     let rd = ReturnTo::from_field(rd.as_deref(), &state.settings);
     let form = form.carrying(rd.as_ref());
@@ -29,9 +30,9 @@ pub async fn login(
         response_options::append_header(http::header::SET_COOKIE, cookie);
     }
     if outcome.second_factor {
-        form.next(&return_to::carried("/login/2fa", rd.as_ref()), None);
+        form.next(&return_to::carried(paths::SECOND_FACTOR, rd.as_ref()), None);
     } else {
-        let next = return_to::after_sign_in(rd.as_ref(), &state.settings, &outcome.visitor);
+        let next = paths::landing(return_to::after_sign_in(rd.as_ref(), &state.settings, &outcome.visitor));
         form.next(&next, Some("You are signed in."));
     }
     Ok(PasswordAccepted { second_factor: outcome.second_factor })
@@ -41,12 +42,12 @@ pub async fn login(
 pub async fn login_second_factor(otp: Option<String>, rd: Option<String>) -> Result<Done, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
     use domain::flows::return_to::{self, ReturnTo};
-    let form = FormPost::on("/login/2fa");
+    let form = FormPost::on(paths::SECOND_FACTOR);
     let (state, session) = request_context()?;
     let rd = ReturnTo::from_field(rd.as_deref(), &state.settings);
     let form = form.carrying(rd.as_ref());
     domain::flows::sign_in::code_step(&state, &session, otp).await?;
-    form.next(&return_to::after_second_factor(rd.as_ref()), Some("You are signed in."));
+    form.next(&paths::landing(return_to::after_second_factor(rd.as_ref())), Some("You are signed in."));
     Ok(Done {})
 }
 
@@ -54,12 +55,12 @@ pub async fn login_second_factor(otp: Option<String>, rd: Option<String>) -> Res
 pub async fn login_recovery(recovery_code: Option<String>, rd: Option<String>) -> Result<Done, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
     use domain::flows::return_to::{self, ReturnTo};
-    let form = FormPost::on("/login/2fa");
+    let form = FormPost::on(paths::SECOND_FACTOR);
     let (state, session) = request_context()?;
     let rd = ReturnTo::from_field(rd.as_deref(), &state.settings);
     let form = form.carrying(rd.as_ref());
     domain::flows::sign_in::recovery_step(&state, &session, recovery_code).await?;
-    form.next(&return_to::after_second_factor(rd.as_ref()), Some("You are signed in."));
+    form.next(&paths::landing(return_to::after_second_factor(rd.as_ref())), Some("You are signed in."));
     Ok(Done {})
 }
 
@@ -68,11 +69,11 @@ pub async fn login_recovery(recovery_code: Option<String>, rd: Option<String>) -
 pub async fn logout(rd: Option<String>) -> Result<Done, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
     use domain::flows::return_to::ReturnTo;
-    let form = FormPost::on("/");
+    let form = FormPost::on(paths::HOME);
     let (state, session) = request_context()?;
     domain::flows::sessions::sign_out(&session).await?;
     let next = ReturnTo::from_field(rd.as_deref(), &state.settings);
-    form.next(next.as_ref().map_or("/login", ReturnTo::as_str), Some("You are signed out."));
+    form.next(next.as_ref().map_or(paths::LOGIN, ReturnTo::as_str), Some("You are signed out."));
     Ok(Done {})
 }
 
@@ -80,10 +81,10 @@ pub async fn logout(rd: Option<String>) -> Result<Done, ApiError> {
 #[server(endpoint = "logout/others")]
 pub async fn sign_out_other_sessions() -> Result<Done, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
-    let form = FormPost::on("/account");
+    let form = FormPost::on(paths::ACCOUNT);
     let (state, session) = request_context()?;
     domain::flows::sessions::sign_out_other_sessions(&state, &session).await?;
-    form.next("/account", Some("Every other session of your account is signed out."));
+    form.next(paths::ACCOUNT, Some("Every other session of your account is signed out."));
     Ok(Done {})
 }
 

@@ -2,6 +2,7 @@
 
 use super::{RecoveryCodes, SetupKey};
 use crate::api_error::ApiError;
+use crate::paths;
 use leptos::prelude::*;
 
 /// A new key, kept server-side as pending for this session alone. A `secret` sent by the client
@@ -11,11 +12,11 @@ use leptos::prelude::*;
 pub async fn start_two_factor_setup() -> Result<SetupKey, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
     use domain::{flows::two_factor_setup, visitor::Visitor};
-    let form = FormPost::on("/account/2fa/setup");
+    let form = FormPost::on(paths::TWO_FACTOR_SETUP);
     let (state, session) = request_context()?;
     let account = Visitor::of(&state, &session).await?.recent_account(&state).await?;
     let offer = two_factor_setup::start(&state, &session, &account).await?;
-    form.next("/account/2fa/setup", None);
+    form.next(paths::TWO_FACTOR_SETUP, None);
     Ok(SetupKey { secret: offer.secret.to_base32(), otpauth_uri: offer.otpauth_uri, qr_svg: offer.qr_svg })
 }
 
@@ -32,7 +33,7 @@ pub async fn confirm_two_factor(otp: Option<String>, rd: Option<String>) -> Resu
         },
         visitor::Visitor,
     };
-    let form = FormPost::on("/account/2fa/setup");
+    let form = FormPost::on(paths::TWO_FACTOR_SETUP);
     let (state, session) = request_context()?;
     let rd = ReturnTo::from_field(rd.as_deref(), &state.settings);
     let form = form.carrying(rd.as_ref());
@@ -43,7 +44,7 @@ pub async fn confirm_two_factor(otp: Option<String>, rd: Option<String>) -> Resu
         session.stash_recovery_codes(&recovery_codes, &state.secret_box).await?;
     }
     // The account page shows the codes once, then (with `rd`) a link on to the protected app.
-    let next = return_to::carried("/account", rd.as_ref());
+    let next = return_to::carried(paths::ACCOUNT, rd.as_ref());
     form.next(&next, Some("Two-factor authentication is on. Save your recovery codes now."));
     Ok(RecoveryCodes { recovery_codes })
 }

@@ -5,6 +5,7 @@ use crate::api::{
     page_data::{load_page_context, PageContext},
     sign_in::Logout,
 };
+use crate::paths;
 use leptos::{either::Either, prelude::*};
 use server_fn::ServerFn;
 
@@ -21,7 +22,7 @@ pub fn Header() -> impl IntoView {
     let PageContextResource(visitor) = expect_context();
     view! {
         <header class="site-header">
-            <a href="/" class="brand">
+            <a href={paths::HOME} class="brand">
                 "Two-factor sign-in"
             </a>
             <nav aria-label="Main">
@@ -30,14 +31,14 @@ pub fn Header() -> impl IntoView {
                         match visitor.await.ok().and_then(|v| v.signed_in_as) {
                             Some(name) => Either::Left(view! {
                                 <span class="who">"Signed in as " <strong>{name}</strong></span>
-                                <a href="/account">"Account"</a>
+                                <a href={paths::ACCOUNT}>"Account"</a>
                                 <PostForm action=Logout::PATH class="inline-form">
                                     <button type="submit" class="link-button">"Sign out"</button>
                                 </PostForm>
                             }),
                             None => Either::Right(view! {
-                                <a href="/login">"Sign in"</a>
-                                <a href="/register">"Register"</a>
+                                <a href={paths::LOGIN}>"Sign in"</a>
+                                <a href={paths::REGISTER}>"Register"</a>
                             }),
                         }
                     })}

@@ -1,3 +1,4 @@
+use crate::paths;
 use crate::{
     api::{
         manage_two_factor::{DisableTwoFactor, RegenerateRecoveryCodes},
@@ -33,7 +34,7 @@ pub fn AccountPage() -> impl IntoView {
                     Ok(account) => Either::Left(view! { <AccountDetails account /> }),
                     Err(e) => Either::Right(view! {
                         <p class="notice error" role="alert">{e.error}</p>
-                        <p><a href="/login">"Sign in"</a></p>
+                        <p><a href={paths::LOGIN}>"Sign in"</a></p>
                     }),
                 }
             })}
@@ -81,7 +82,7 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
         })
     } else {
         Either::Right(view! {
-            <p><a class="button" href="/account/2fa/setup">"Turn on two-factor authentication"</a></p>
+            <p><a class="button" href={paths::TWO_FACTOR_SETUP}>"Turn on two-factor authentication"</a></p>
         })
     };
     let status = if two_factor {

@@ -1,4 +1,5 @@
 use crate::components::{layout::PageContextResource, notices::FlashNotice};
+use crate::paths;
 use leptos::{either::Either, prelude::*};
 
 #[component]
@@ -17,13 +18,13 @@ pub fn HomePage() -> impl IntoView {
                 match visitor.await.ok().and_then(|v| v.signed_in_as) {
                     Some(name) => Either::Left(view! {
                         <p id="signed-in-state">"You are signed in as " <strong>{name}</strong> "."</p>
-                        <p><a class="button" href="/account">"Go to your account"</a></p>
+                        <p><a class="button" href={paths::ACCOUNT}>"Go to your account"</a></p>
                     }),
                     None => Either::Right(view! {
                         <p id="signed-in-state">"You are not signed in."</p>
                         <p class="actions">
-                            <a class="button" href="/login">"Sign in"</a>
-                            <a class="button secondary" href="/register">"Create an account"</a>
+                            <a class="button" href={paths::LOGIN}>"Sign in"</a>
+                            <a class="button secondary" href={paths::REGISTER}>"Create an account"</a>
                         </p>
                     }),
                 }

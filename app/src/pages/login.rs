@@ -1,3 +1,4 @@
+use crate::paths;
 use crate::{
     api::sign_in::Login,
     components::{notices::FlashNotice, post_form::PostForm, return_to::ReturnToField},
@@ -21,6 +22,6 @@ pub fn LoginPage() -> impl IntoView {
             <ReturnToField />
             <button type="submit">"Sign in"</button>
         </PostForm>
-        <p>"New here? " <a href="/register">"Create an account"</a></p>
+        <p>"New here? " <a href={paths::REGISTER}>"Create an account"</a></p>
     }
 }

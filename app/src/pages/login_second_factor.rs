@@ -1,3 +1,4 @@
+use crate::paths;
 use crate::{
     api::{
         page_data::{load_second_factor_options, SecondFactorOptions},
@@ -38,7 +39,7 @@ pub fn SecondFactorPage() -> impl IntoView {
                 <button type="submit" class="secondary">"Use recovery code"</button>
             </PostForm>
         </details>
-        <p><a href="/login">"Start again"</a></p>
+        <p><a href={paths::LOGIN}>"Start again"</a></p>
     }
 }
 

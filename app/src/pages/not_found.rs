@@ -1,3 +1,4 @@
+use crate::paths;
 use leptos::prelude::*;
 
 #[component]
@@ -9,6 +10,6 @@ pub fn NotFound() -> impl IntoView {
     view! {
         <leptos_meta::Title text="Page not found — Two-factor sign-in" />
         <h1>"Page not found"</h1>
-        <p><a href="/">"Back to the start"</a></p>
+        <p><a href={paths::HOME}>"Back to the start"</a></p>
     }
 }

@@ -1,3 +1,4 @@
+use crate::paths;
 use crate::{
     api::registration::Register,
     components::{layout::PageContextResource, notices::FlashNotice, post_form::PostForm},
@@ -27,7 +28,7 @@ pub fn RegisterPage() -> impl IntoView {
                 }
             })}
         </Suspense>
-        <p>"Already have an account? " <a href="/login">"Sign in"</a></p>
+        <p>"Already have an account? " <a href={paths::LOGIN}>"Sign in"</a></p>
     }
 }
 

@@ -1,3 +1,4 @@
+use crate::paths;
 use crate::{
     api::{
         page_data::{load_setup_page, SetupPageData},
@@ -36,7 +37,7 @@ pub fn TwoFactorSetupPage() -> impl IntoView {
                     }),
                     Err(e) => EitherOf3::C(view! {
                         <p class="notice error" role="alert">{e.error}</p>
-                        <p><a href="/account">"Back to your account"</a></p>
+                        <p><a href={paths::ACCOUNT}>"Back to your account"</a></p>
                     }),
                 }
             })}

@@ -187,3 +187,19 @@ async fn request_timeout(request: Request, next: Next) -> Response {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pages the router serves are the ones `app::paths` names (the guards and the caches
+    /// key on those names).
+    #[tokio::test]
+    async fn the_router_serves_exactly_the_named_pages() {
+        let mut served: Vec<String> = app_routes().iter().map(|route| route.path().to_owned()).collect();
+        let mut named: Vec<String> = app::paths::ALL.iter().map(|path| (*path).to_owned()).collect();
+        served.sort();
+        named.sort();
+        assert_eq!(served, named);
+    }
+}

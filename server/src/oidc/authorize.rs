@@ -2,6 +2,7 @@
 //! the redirect it leads to.
 
 use super::{answers::with_query, errors::server_error, pages::page, AUTHORIZE};
+use app::paths;
 use app::server::{session::RequestSession, state::AppState};
 use axum::{
     extract::{Query, RawQuery, State},
@@ -73,7 +74,7 @@ pub async fn authorize(
         Ok(Outcome::ErrorPage(message)) => page(StatusCode::BAD_REQUEST, "This sign-in cannot go on", &message),
         Ok(Outcome::ErrorRedirect { redirect_uri, error, description, state }) => Redirect::to(&with_query(
             &redirect_uri,
-            &[("error", Some(error)), ("error_description", Some(&description)), ("state", state.as_deref())],
+            &[("error", Some(error.code())), ("error_description", Some(&description)), ("state", state.as_deref())],
         ))
         .into_response(),
         Ok(Outcome::SignIn { fresh }) => {
@@ -84,10 +85,10 @@ pub async fn authorize(
                     return server_error(e);
                 }
             }
-            next("/login", fresh.as_deref()).into_response()
+            next(paths::LOGIN, fresh.as_deref()).into_response()
         }
-        Ok(Outcome::SecondFactor) => next("/login/2fa", waiting).into_response(),
-        Ok(Outcome::SetUpTwoFactor) => next("/account/2fa/setup", waiting).into_response(),
+        Ok(Outcome::SecondFactor) => next(paths::SECOND_FACTOR, waiting).into_response(),
+        Ok(Outcome::SetUpTwoFactor) => next(paths::TWO_FACTOR_SETUP, waiting).into_response(),
         Ok(Outcome::Code { redirect_uri, code, state }) => {
             // A fresh sign-in gives one code: the way back used again asks for another.
             if waiting.is_some() {

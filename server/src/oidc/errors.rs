@@ -6,7 +6,7 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use domain::openid::tokens::TokenError;
+use domain::openid::errors::{TokenError, TokenRefusal};
 use serde_json::json;
 
 pub(super) fn server_error(e: domain::AuthError) -> Response {
@@ -14,12 +14,21 @@ pub(super) fn server_error(e: domain::AuthError) -> Response {
     (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")]).into_response()
 }
 
+/// RFC 6749 §5.2: 401 with `WWW-Authenticate` for a client that failed to authenticate, else
+/// 400; the body names the error and says why.
 pub(super) fn token_error(e: TokenError) -> Response {
-    if let Some(unexpected) = e.unexpected {
-        return server_error(unexpected);
-    }
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut response = (status, Json(json!({ "error": e.error, "error_description": e.description }))).into_response();
+    let (refusal, description) = match e {
+        TokenError::Failed(cause) => return server_error(cause),
+        TokenError::Refused { refusal, description } => (refusal, description),
+    };
+    let status = match refusal {
+        TokenRefusal::InvalidClient => StatusCode::UNAUTHORIZED,
+        TokenRefusal::InvalidRequest | TokenRefusal::InvalidGrant | TokenRefusal::UnsupportedGrantType => {
+            StatusCode::BAD_REQUEST
+        }
+    };
+    let body = Json(json!({ "error": refusal.code(), "error_description": description }));
+    let mut response = (status, body).into_response();
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"token\""));
     }

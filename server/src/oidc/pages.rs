@@ -1,6 +1,7 @@
 //! The provider's own small pages (the sign-in stops here, the visitor is signed out).
 
 use super::END_SESSION_CONFIRM;
+use app::paths;
 use axum::{
     http::StatusCode,
     response::{Html, IntoResponse, Response},
@@ -15,8 +16,9 @@ fn escape(text: &str) -> String {
 pub(super) fn page(status: StatusCode, title: &str, message: &str) -> Response {
     let body = format!(
         "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>{title}</title>\
-         <main><h1>{title}</h1><p>{}</p><p><a href=\"/login\">Sign in</a></p></main></html>",
-        escape(message)
+         <main><h1>{title}</h1><p>{}</p><p><a href=\"{login}\">Sign in</a></p></main></html>",
+        escape(message),
+        login = paths::LOGIN,
     );
     (status, Html(body)).into_response()
 }
@@ -42,7 +44,8 @@ pub(super) fn confirm_sign_out(app: Option<&str>, request: &EndSessionRequest) -
          <main><h1>Sign out?</h1><p>{asker} asks to sign you out of this service and of the apps that use it. \
          Sign out only if you asked for it.</p>\
          <form method=\"post\" action=\"{END_SESSION_CONFIRM}\">{fields}<button type=\"submit\">Sign out</button></form>\
-         <p><a href=\"/account\">Stay signed in</a></p></main></html>"
+         <p><a href=\"{account}\">Stay signed in</a></p></main></html>",
+        account = paths::ACCOUNT,
     );
     (StatusCode::OK, Html(body)).into_response()
 }

@@ -9,7 +9,7 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use domain::openid::tokens::{self, ClientCredentials, Issued, TokenError};
+use domain::openid::tokens::{self, ClientCredentials, Issued, TokenError, TokenRefusal};
 use serde_json::json;
 
 /// The token request's form (RFC 6749 §4.1.3, §6).
@@ -25,7 +25,7 @@ pub(super) struct TokenForm {
 }
 
 pub(super) fn invalid_request(description: String) -> TokenError {
-    TokenError { error: "invalid_request", description, unexpected: None }
+    TokenError::refused(TokenRefusal::InvalidRequest, description)
 }
 
 /// The token request's form and the client's credentials. A parameter given twice is refused
@@ -83,16 +83,11 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: axum
             .await
         }
         Some("refresh_token") => tokens::refresh(&state, &credentials, form.refresh_token.as_deref()).await,
-        None | Some("") => Err(TokenError {
-            error: "invalid_request",
-            description: "grant_type is missing (authorization_code or refresh_token)".into(),
-            unexpected: None,
-        }),
-        _ => Err(TokenError {
-            error: "unsupported_grant_type",
-            description: "grant_type must be authorization_code or refresh_token".into(),
-            unexpected: None,
-        }),
+        None | Some("") => Err(invalid_request("grant_type is missing (authorization_code or refresh_token)".into())),
+        _ => Err(TokenError::refused(
+            TokenRefusal::UnsupportedGrantType,
+            "grant_type must be authorization_code or refresh_token",
+        )),
     };
     match issued {
         Ok(Issued { access_token, expires_in, id_token, refresh_token, scope }) => {

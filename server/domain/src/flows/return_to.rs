@@ -116,22 +116,32 @@ pub fn encode(text: &str) -> String {
     utf8_percent_encode(text, VALUE).to_string()
 }
 
-/// The page a sign-in ends on: a valid `rd` — through the 2FA setup first when its rule asks
-/// two factors of a visitor whose account has none — or else the account page.
-pub fn after_sign_in(rd: Option<&ReturnTo>, settings: &Settings, visitor: &Visitor) -> String {
+/// Where a completed sign-in lands (the web layer names the pages).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Landing {
+    /// The protected app's page.
+    ReturnTo(ReturnTo),
+    /// The 2FA setup first (the target's rule asks two factors of an account with none), then
+    /// the protected app's page.
+    TwoFactorSetupFirst(ReturnTo),
+    /// The account page (no valid `rd`).
+    Account,
+}
+
+/// Where a sign-in ends: a valid `rd` — through the 2FA setup first when its rule asks two
+/// factors of a visitor whose account has none — or else the account page.
+pub fn after_sign_in(rd: Option<&ReturnTo>, settings: &Settings, visitor: &Visitor) -> Landing {
     let two_factors = visitor.signed_in().is_ok_and(|signed_in| signed_in.factors.two());
     match rd {
-        Some(rd) if !two_factors && rd.needs_two_factor(settings, visitor) => {
-            format!("/account/2fa/setup?rd={}", encode(rd.as_str()))
-        }
-        Some(rd) => rd.url.clone(),
-        None => "/account".to_owned(),
+        Some(rd) if !two_factors && rd.needs_two_factor(settings, visitor) => Landing::TwoFactorSetupFirst(rd.clone()),
+        Some(rd) => Landing::ReturnTo(rd.clone()),
+        None => Landing::Account,
     }
 }
 
-/// Where a sign-in completed with the second factor goes: any rule the target has is met.
-pub fn after_second_factor(rd: Option<&ReturnTo>) -> String {
-    rd.map_or_else(|| "/account".to_owned(), |rd| rd.url.clone())
+/// Where a sign-in completed with the second factor lands: any rule the target has is met.
+pub fn after_second_factor(rd: Option<&ReturnTo>) -> Landing {
+    rd.map_or(Landing::Account, |rd| Landing::ReturnTo(rd.clone()))
 }
 
 /// `page` with a valid `rd` carried along (`/login/2fa?rd=...`).

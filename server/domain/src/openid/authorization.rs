@@ -4,6 +4,7 @@
 
 use super::{
     codes::{Code, CodeBinding},
+    errors::AuthorizeError,
     grant::Grant,
     store::{
         clients::{self, ClientPolicy},
@@ -44,7 +45,7 @@ pub enum Outcome {
     /// 400, a page: the client is unknown or the redirect URI is not registered for it.
     ErrorPage(String),
     /// Back to the client with `error` (RFC 6749 §4.1.2.1).
-    ErrorRedirect { redirect_uri: String, error: &'static str, description: String, state: Option<String> },
+    ErrorRedirect { redirect_uri: String, error: AuthorizeError, description: String, state: Option<String> },
     /// Sign in first. `fresh`: a fresh sign-in is wanted (`prompt=login`, `max_age`), under this
     /// id; the current sign-in stays until it completes, and counts for nothing meanwhile.
     SignIn { fresh: Option<String> },
@@ -80,7 +81,7 @@ pub async fn authorize(
         )));
     };
     let state = request.state.clone();
-    let error = |error: &'static str, description: &str| {
+    let error = |error: AuthorizeError, description: &str| {
         Ok(Outcome::ErrorRedirect {
             redirect_uri: redirect_uri.clone(),
             error,
@@ -92,20 +93,24 @@ pub async fn authorize(
         Some("code") => {}
         // RFC 6749 §4.1.2.1: a missing parameter is a malformed request; another value, one
         // this server does not offer.
-        None | Some("") => return error("invalid_request", "response_type is missing (it must be code)"),
-        Some(_) => return error("unsupported_response_type", "only response_type=code is supported"),
+        None | Some("") => return error(AuthorizeError::InvalidRequest, "response_type is missing (it must be code)"),
+        Some(_) => return error(AuthorizeError::UnsupportedResponseType, "only response_type=code is supported"),
     }
     let asked: Vec<&str> = request.scope.as_deref().unwrap_or_default().split(' ').filter(|s| !s.is_empty()).collect();
     if !asked.contains(&"openid") {
-        return error("invalid_scope", "the scope must contain openid");
+        return error(AuthorizeError::InvalidScope, "the scope must contain openid");
     }
     match (request.code_challenge.as_deref(), request.code_challenge_method.as_deref()) {
         (Some(challenge), Some("S256")) if is_s256_challenge(challenge) => {}
-        (Some(_), Some("S256")) => return error("invalid_request", "code_challenge is not an S256 challenge"),
-        (Some(_), _) | (None, Some(_)) => {
-            return error("invalid_request", "only code_challenge_method=S256 is supported")
+        (Some(_), Some("S256")) => {
+            return error(AuthorizeError::InvalidRequest, "code_challenge is not an S256 challenge")
         }
-        (None, None) if client.is_public() => return error("invalid_request", "a public client must use PKCE (S256)"),
+        (Some(_), _) | (None, Some(_)) => {
+            return error(AuthorizeError::InvalidRequest, "only code_challenge_method=S256 is supported")
+        }
+        (None, None) if client.is_public() => {
+            return error(AuthorizeError::InvalidRequest, "a public client must use PKCE (S256)")
+        }
         (None, None) => {}
     }
     let prompts: Vec<&str> =
@@ -113,25 +118,27 @@ pub async fn authorize(
     let silent = prompts.contains(&"none");
     if silent && prompts.len() > 1 {
         // OpenID Connect Core §3.1.2.1: `none` with any other value is an error.
-        return error("invalid_request", "prompt=none cannot be combined with another prompt");
+        return error(AuthorizeError::InvalidRequest, "prompt=none cannot be combined with another prompt");
     }
     let max_age = match request.max_age.as_deref().map(str::parse::<i64>) {
         None => None,
         Some(Ok(seconds)) if seconds >= 0 => Some(seconds),
-        Some(_) => return error("invalid_request", "max_age must be a number of seconds"),
+        Some(_) => return error(AuthorizeError::InvalidRequest, "max_age must be a number of seconds"),
     };
     // A request that asks for a fresh sign-in keeps asking for the same one on its way back.
     let fresh = || request.fresh_sign_in.clone().unwrap_or_else(|| random_hex(16));
     let signed_in = match visitor {
         Visitor::Anonymous | Visitor::PendingExpired if silent => {
-            return error("login_required", "the visitor is not signed in")
+            return error(AuthorizeError::LoginRequired, "the visitor is not signed in")
         }
         // Any sign-in from here is fresh; a request that already waits for one goes on waiting
         // for it (the session that asked may have ended meanwhile).
         Visitor::Anonymous | Visitor::PendingExpired => {
             return Ok(Outcome::SignIn { fresh: request.fresh_sign_in.clone() })
         }
-        Visitor::Pending { .. } if silent => return error("login_required", "the sign-in is not complete"),
+        Visitor::Pending { .. } if silent => {
+            return error(AuthorizeError::LoginRequired, "the sign-in is not complete")
+        }
         Visitor::Pending { .. } => return Ok(Outcome::SecondFactor),
         Visitor::SignedIn(signed_in) => signed_in,
     };
@@ -144,14 +151,14 @@ pub async fn authorize(
     let forced = prompts.contains(&"login") || too_old || request.fresh_sign_in.is_some();
     if forced && !done {
         if silent {
-            return error("login_required", "a fresh sign-in is needed");
+            return error(AuthorizeError::LoginRequired, "a fresh sign-in is needed");
         }
         return Ok(Outcome::SignIn { fresh: Some(fresh()) });
     }
     if client.policy == ClientPolicy::TwoFactor && !signed_in.factors.two() {
         if silent {
             // The contract's code for any session not good enough for the client.
-            return error("login_required", "this app needs two-factor authentication");
+            return error(AuthorizeError::LoginRequired, "this app needs two-factor authentication");
         }
         return Ok(Outcome::SetUpTwoFactor);
     }

@@ -4,6 +4,7 @@
 //! - `authorization`: the authorization request and what it leads to.
 //! - `tokens`: the token endpoint's two grants and the userinfo claims.
 //! - `codes`: authorization codes, sealed instead of stored.
+//! - `errors`: the protocol's errors, typed (RFC 6749 §4.1.2.1 and §5.2).
 //! - `end_session`: an app asking to end the session, and where the browser goes after.
 //! - `signing_key`: the RS256 key (OpenSSL) and the ID token it signs.
 //! - `grant`: what a code or a token stands for.
@@ -14,6 +15,7 @@
 pub mod authorization;
 pub mod codes;
 pub mod end_session;
+pub mod errors;
 pub mod grant;
 pub mod signing_key;
 pub mod store;

@@ -21,35 +21,7 @@ pub const ACCESS_TOKEN_SECONDS: i64 = 3600;
 pub const ID_TOKEN_SECONDS: i64 = 600;
 pub const REFRESH_TOKEN_SECONDS: i64 = 30 * 24 * 3600;
 
-/// An RFC 6749 §5.2 error.
-#[derive(Debug)]
-pub struct TokenError {
-    pub error: &'static str,
-    pub description: String,
-    /// Anything else (the database down, say): answered as a server error.
-    pub unexpected: Option<AuthError>,
-}
-
-impl TokenError {
-    fn new(error: &'static str, description: &str) -> Self {
-        Self { error, description: description.into(), unexpected: None }
-    }
-
-    /// 401 for a client that failed to authenticate, else 400.
-    pub fn status(&self) -> u16 {
-        if self.error == "invalid_client" {
-            401
-        } else {
-            400
-        }
-    }
-}
-
-impl From<AuthError> for TokenError {
-    fn from(e: AuthError) -> Self {
-        Self { error: "server_error", description: "the server could not answer".into(), unexpected: Some(e) }
-    }
-}
+pub use super::errors::{TokenError, TokenRefusal};
 
 /// How the client said who it is: HTTP Basic, form fields, or its id alone (a public client).
 #[derive(Default)]
@@ -68,7 +40,7 @@ pub struct Issued {
 }
 
 fn invalid_client() -> TokenError {
-    TokenError::new("invalid_client", "unknown client or wrong secret")
+    TokenError::refused(TokenRefusal::InvalidClient, "unknown client or wrong secret")
 }
 
 /// Whether the request's credentials are `client`'s: its secret, or none for a public client
@@ -129,11 +101,11 @@ async fn account_of(services: &Services, grant: &Grant) -> Result<Arc<Identity>,
         .get(&services.db, grant.user_id)
         .await
         .map_err(AuthError::from)?
-        .ok_or_else(|| TokenError::new("invalid_grant", "the account no longer exists"))
+        .ok_or_else(|| TokenError::refused(TokenRefusal::InvalidGrant, "the account no longer exists"))
 }
 
 fn already_used() -> TokenError {
-    TokenError::new("invalid_grant", "the code was already used")
+    TokenError::refused(TokenRefusal::InvalidGrant, "the code was already used")
 }
 
 /// `grant_type=authorization_code`. Reads nothing before the one statement that stores the
@@ -147,13 +119,13 @@ pub async fn exchange_code(
     verifier: Option<&str>,
 ) -> Result<Issued, TokenError> {
     let client = authenticate_kept(services, credentials).await?;
-    let presented = code.ok_or_else(|| TokenError::new("invalid_request", "code is missing"))?;
+    let presented = code.ok_or_else(|| TokenError::refused(TokenRefusal::InvalidRequest, "code is missing"))?;
     let code = Code::open(&services.code_sealing, presented)
-        .ok_or_else(|| TokenError::new("invalid_grant", "unknown code"))?;
+        .ok_or_else(|| TokenError::refused(TokenRefusal::InvalidGrant, "unknown code"))?;
     if code.grant.client_id != client.client_id {
         // Refused before the code is touched: another client can neither spend a code that is
         // not its own nor, with one used before, revoke what it gave.
-        return Err(TokenError::new("invalid_grant", "the code was issued to another client"));
+        return Err(TokenError::refused(TokenRefusal::InvalidGrant, "the code was issued to another client"));
     }
     let code_hash = grants::hash(presented);
     let now = services.now();
@@ -163,7 +135,7 @@ pub async fn exchange_code(
             grants::revoke_grant(&services.db, &services.access_tokens, &code.grant.grant_id).await?;
             return Err(already_used());
         }
-        return Err(TokenError::new("invalid_grant", problem));
+        return Err(TokenError::refused(TokenRefusal::InvalidGrant, problem));
     }
     let grant = &code.grant;
     let identity = account_of(services, grant).await?;
@@ -206,9 +178,9 @@ async fn why_stale(services: &Services, kept: &Client, code: &Code) -> Result<To
     Ok(match services.clients.refresh(&services.db, &kept.client_id).await? {
         Some(stored) if stored.secret_hash() == kept.secret_hash() => {
             if stored.registered_at != code.client_registered_at {
-                TokenError::new("invalid_grant", "the code was issued to another client")
+                TokenError::refused(TokenRefusal::InvalidGrant, "the code was issued to another client")
             } else {
-                TokenError::new("invalid_grant", "the sign-in the code came from has ended")
+                TokenError::refused(TokenRefusal::InvalidGrant, "the sign-in the code came from has ended")
             }
         }
         _ => invalid_client(),
@@ -222,7 +194,8 @@ pub async fn refresh(
     refresh_token: Option<&str>,
 ) -> Result<Issued, TokenError> {
     let (client, kid) = authenticate(services, credentials).await?;
-    let token = refresh_token.ok_or_else(|| TokenError::new("invalid_request", "refresh_token is missing"))?;
+    let token =
+        refresh_token.ok_or_else(|| TokenError::refused(TokenRefusal::InvalidRequest, "refresh_token is missing"))?;
     let now = services.now();
     let access_token = random_hex(32);
     let new_refresh = random_hex(32);
@@ -236,13 +209,18 @@ pub async fn refresh(
     let grant = match grants::rotate_refresh(&services.db, token, now, &rotation).await? {
         Refreshed::Rotated(grant) => grant,
         Refreshed::OtherClient => {
-            return Err(TokenError::new("invalid_grant", "the refresh token was issued to another client"))
+            return Err(TokenError::refused(
+                TokenRefusal::InvalidGrant,
+                "the refresh token was issued to another client",
+            ))
         }
         Refreshed::Reused { grant_id } => {
             grants::revoke_grant(&services.db, &services.access_tokens, &grant_id).await?;
-            return Err(TokenError::new("invalid_grant", "the refresh token was already used"));
+            return Err(TokenError::refused(TokenRefusal::InvalidGrant, "the refresh token was already used"));
         }
-        Refreshed::Unknown => return Err(TokenError::new("invalid_grant", "unknown or expired refresh token")),
+        Refreshed::Unknown => {
+            return Err(TokenError::refused(TokenRefusal::InvalidGrant, "unknown or expired refresh token"))
+        }
     };
     let identity = account_of(services, &grant).await?;
     let subject = subject::of(services, grant.user_id, identity.oidc_subject.as_deref()).await?;

@@ -3,6 +3,7 @@
 //! already on to `/account`. Decided here, before the page renders, so it holds with or
 //! without JavaScript.
 
+use app::paths;
 use app::{
     api::Flash,
     server::{flash, session::RequestSession, state::AppState},
@@ -33,9 +34,9 @@ enum Rule {
 
 fn rule_for(path: &str) -> Option<Rule> {
     match path.trim_end_matches('/') {
-        "/account" => Some(Rule::SignedIn),
-        "/account/2fa/setup" => Some(Rule::SignedInWithoutTwoFactor),
-        "/login/2fa" => Some(Rule::PendingSecondFactor),
+        paths::ACCOUNT => Some(Rule::SignedIn),
+        paths::TWO_FACTOR_SETUP => Some(Rule::SignedInWithoutTwoFactor),
+        paths::SECOND_FACTOR => Some(Rule::PendingSecondFactor),
         _ => None,
     }
 }
@@ -44,7 +45,7 @@ fn rule_for(path: &str) -> Option<Rule> {
 /// well enough goes there at once) — unless it waits for a fresh sign-in (an app's
 /// `prompt=login`), which the form is then for.
 fn login_return_to(state: &AppState, req: &Request) -> Option<ReturnTo> {
-    if req.uri().path() != "/login" {
+    if req.uri().path() != paths::LOGIN {
         return None;
     }
     let query = req.uri().query()?;
@@ -57,7 +58,7 @@ pub async fn guard(state: &AppState, mut req: Request, next: Next) -> Response {
         let session = RequestSession::of_request(&mut req);
         if let Some(session) = session {
             if let Ok(visitor @ Visitor::SignedIn(_)) = Visitor::of(state, &session).await {
-                let next_page = return_to::after_sign_in(Some(&rd), &state.settings, &visitor);
+                let next_page = paths::landing(return_to::after_sign_in(Some(&rd), &state.settings, &visitor));
                 return flash::see_other(&next_page, None, state.settings.secure_cookies);
             }
         }
@@ -80,17 +81,19 @@ pub async fn guard(state: &AppState, mut req: Request, next: Next) -> Response {
         && session::fresh_second_factor_due(&session, state.now()).await.unwrap_or(false);
     let destination = match (rule, &visitor) {
         (Rule::SignedIn | Rule::SignedInWithoutTwoFactor, Visitor::Anonymous | Visitor::PendingExpired) => {
-            Some(("/login", None))
+            Some((paths::LOGIN, None))
         }
-        (Rule::SignedIn | Rule::SignedInWithoutTwoFactor, Visitor::Pending { .. }) => Some(("/login/2fa", None)),
+        (Rule::SignedIn | Rule::SignedInWithoutTwoFactor, Visitor::Pending { .. }) => {
+            Some((paths::SECOND_FACTOR, None))
+        }
         (Rule::SignedInWithoutTwoFactor, Visitor::SignedIn(signed_in)) => {
-            signed_in.identity.two_factor.then_some(("/account", None))
+            signed_in.identity.two_factor.then_some((paths::ACCOUNT, None))
         }
         (Rule::PendingSecondFactor, Visitor::SignedIn(_)) if fresh_code_step => None,
-        (Rule::PendingSecondFactor, Visitor::SignedIn(_)) => Some(("/account", None)),
-        (Rule::PendingSecondFactor, Visitor::Anonymous) => Some(("/login", None)),
+        (Rule::PendingSecondFactor, Visitor::SignedIn(_)) => Some((paths::ACCOUNT, None)),
+        (Rule::PendingSecondFactor, Visitor::Anonymous) => Some((paths::LOGIN, None)),
         (Rule::PendingSecondFactor, Visitor::PendingExpired) => Some((
-            "/login",
+            paths::LOGIN,
             Some(Flash {
                 is_error: true,
                 message: "Your sign-in expired after 5 minutes without a code. Sign in with your password again."

@@ -7,6 +7,7 @@
 //! cookies, is a 200, and sets no cookie.
 
 use super::template::Template;
+use app::paths;
 use axum::{
     body::{to_bytes, Body},
     extract::Request,
@@ -20,7 +21,7 @@ use std::{
 };
 
 /// The pages whose anonymous rendering does not depend on the request.
-const CACHEABLE: [&str; 3] = ["/", "/login", "/register"];
+const CACHEABLE: [&str; 3] = [paths::HOME, paths::LOGIN, paths::REGISTER];
 /// Pages are a few KiB; anything larger is not what this cache is for.
 pub const MAX_PAGE_BYTES: usize = 256 * 1024;
 

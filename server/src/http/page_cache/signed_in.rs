@@ -12,6 +12,7 @@
 //! (another process) shows within that second, as with the cached identities.
 
 use super::{anonymous::MAX_PAGE_BYTES, template::Template};
+use app::paths;
 use app::server::{session::RequestSession, state::AppState};
 use axum::{
     body::{to_bytes, Body},
@@ -25,7 +26,7 @@ use moka::sync::Cache;
 use std::{sync::Arc, time::Duration};
 
 /// The page kept (the one signed-in page every navigation comes back to).
-pub const PATH: &str = "/account";
+pub const PATH: &str = paths::ACCOUNT;
 /// How long an operator command in another process may go unseen.
 const TTL: Duration = Duration::from_secs(1);
 const CAPACITY: u64 = 10_000;
