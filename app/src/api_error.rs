@@ -1,7 +1,8 @@
 //! The one error type every server function returns, as it travels over the wire.
 //!
-//! API.md fixes its shape: exactly `{"error": "<message for a person>"}`. The HTTP status is set
-//! on the server from the domain error (`server::error::AuthError`), in one place.
+//! The contract (`docs/contract/README.md`) fixes its shape: exactly
+//! `{"error": "<message for a person>"}`. The HTTP status is set on the server from the domain's
+//! `AuthError`, in one place (`server/wire_error.rs`).
 
 use serde::{Deserialize, Serialize};
 use server_fn::{

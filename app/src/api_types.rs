@@ -1,4 +1,4 @@
-//! The JSON bodies the API answers with (API.md), shared by the server functions, the pages and
+//! The JSON bodies the API answers with (`docs/contract/api.md`), shared by the server functions, the pages and
 //! the server's transport layers.
 
 use serde::{Deserialize, Serialize};

@@ -3,11 +3,11 @@
 //!
 //! Read it in this order:
 //! - `api/`: the server functions, one file per step of the journey, at the fixed endpoints of
-//!   `shared/API.md` (`registration`, `sign_in`, `two_factor_setup`, `manage_two_factor`,
+//!   `docs/contract/api.md` (`registration`, `sign_in`, `two_factor_setup`, `manage_two_factor`,
 //!   `page_data`). Each calls a domain flow and decides its own answer to a plain form post.
 //! - `api_types`, `api_error`: the JSON bodies and the one error body of the API.
 //! - `paths`: the pages, named once.
-//! - `pages/`: one component per page of API.md; `components/`: pieces they share.
+//! - `pages/`: one component per page of `docs/contract/pages.md`; `components/`: pieces they share.
 //! - `islands/`: the only code that runs in the browser (hydrated as WebAssembly).
 //! - `server/` (only with the `ssr` feature, never in the WASM): the session, the wire error,
 //!   the form replies.

@@ -92,8 +92,8 @@ fn main() -> anyhow::Result<()> {
         Arc::new(two_factor_users.iter().chain(&plain_users).map(|u| u.username.clone()).collect());
 
     // Each scenario alternates with its ceiling in slices: ceiling, scenario, ceiling, …,
-    // ceiling. On a shared machine the speed drifts within a run (the Argon2 rate by up to ±15 %
-    // within a minute here), and a ratio should compare like with like: it is the scenario's rate
+    // ceiling. On a shared machine the speed drifts within a run (`docs/performance.md`), and a
+    // ratio should compare like with like: it is the scenario's rate
     // over all its slices to the rate of the ceiling slices that bracket them.
     let rounds: u32 = if args.quick { 1 } else { ROUNDS };
     let slice = duration / rounds;

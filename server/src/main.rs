@@ -15,9 +15,9 @@ use server::{
 };
 use std::process::ExitCode;
 
-/// mimalloc instead of glibc's malloc: a request allocates and frees dozens of small blocks (the
-/// headers, the session's record, the answer), and glibc's free lists were a sixth of the time
-/// of a forward-auth check.
+/// mimalloc is the global allocator: a request allocates and frees dozens of small blocks (the
+/// headers, the session's record, the answer), and the forward-auth budget holds only with a
+/// fast allocator (`docs/performance.md`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -3,6 +3,7 @@
 
 use super::{Done, RecoveryCodes};
 use crate::api_error::ApiError;
+#[cfg(feature = "ssr")]
 use crate::paths;
 use leptos::prelude::*;
 

@@ -1,4 +1,4 @@
-//! The server functions, at the fixed endpoints of `shared/API.md` (`#[server(endpoint = ...)]`
+//! The server functions, at the fixed endpoints of `docs/contract/api.md` (`#[server(endpoint = ...)]`
 //! serves each at `POST /api/<endpoint>`), and the JSON bodies they answer with.
 //!
 //! Every field arrives as `Option<String>`, so a missing field is a 400 with a message rather

@@ -3,6 +3,7 @@
 
 use super::Done;
 use crate::api_error::ApiError;
+#[cfg(feature = "ssr")]
 use crate::paths;
 use leptos::prelude::*;
 

@@ -8,6 +8,7 @@
 
 use super::{Done, KeyAdded, SecurityKeyChallenge};
 use crate::api_error::ApiError;
+#[cfg(feature = "ssr")]
 use crate::paths;
 use leptos::prelude::*;
 

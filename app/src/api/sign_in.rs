@@ -3,6 +3,7 @@
 
 use super::{Done, PasswordAccepted};
 use crate::api_error::ApiError;
+#[cfg(feature = "ssr")]
 use crate::paths;
 use leptos::prelude::*;
 
@@ -89,9 +90,9 @@ pub async fn sign_out_other_sessions() -> Result<Done, ApiError> {
 }
 
 /// `POST /api/me`: who is signed in (401 unless fully signed in). A plain axum handler, not a
-/// server function: it is the request signed-in clients repeat, and the server-function
-/// dispatch (reactive owner, contexts, codec) cost it as much again as all the rest
-/// (bench/results.md). The router mounts it at the same path, behind the same layers.
+/// server function: it is the request signed-in clients repeat, so it skips the server-function
+/// dispatch (reactive owner, contexts, codec). The router mounts it at the same path, behind the
+/// same layers, and it answers as `docs/contract/api.md` says.
 #[cfg(feature = "ssr")]
 pub async fn me(
     axum::extract::State(state): axum::extract::State<crate::server::state::AppState>,

@@ -2,6 +2,7 @@
 
 use super::{RecoveryCodes, SetupKey};
 use crate::api_error::ApiError;
+#[cfg(feature = "ssr")]
 use crate::paths;
 use leptos::prelude::*;
 

@@ -14,8 +14,9 @@
 //!   page holding a secret (setup key, recovery codes) is never shown from a cache, and after
 //!   signing out the server sends the visitor to `/login`.
 //!
-//! Plain JavaScript rather than WASM: it works before the WASM has loaded, and it is 1.6 KB
-//! (brotli), downloaded once, where a Rust router would add tens of KB of WASM. An external
+//! Plain JavaScript rather than WASM: it works before the WASM has loaded and adds no router to
+//! the WASM; it is downloaded once (its size is in the first-visit budget, and
+//! `docs/navigation.md` compares it with Leptos's own router). An external
 //! module, not inline: it does not block rendering and is not sent again with every page.
 
 use leptos::prelude::*;

@@ -239,7 +239,7 @@ fn SecurityKeysCard(keys: Vec<SecurityKeyView>, app: bool, recently_authenticate
         })
     };
     view! {
-        // Named by its heading: scripts and tests find it as the region "Security keys" (API.md).
+        // Named by its heading: scripts and tests find it as the region "Security keys" (`docs/contract/security-keys.md`).
         <section class="card" aria-labelledby="security-keys-heading">
             <h2 id="security-keys-heading">"Security keys"</h2>
             <SecurityKeyScript />

@@ -1,4 +1,4 @@
-//! One component per page of `shared/API.md`. Which visitor may see which page is decided on the
+//! One component per page of `docs/contract/pages.md`. Which visitor may see which page is decided on the
 //! server before the page renders (the server's page guard); the pages only show.
 
 pub mod account;

@@ -1,5 +1,5 @@
 //! The domain error as it goes over the wire: its HTTP status and `Retry-After`, decided here
-//! once, and the message for a person (`{"error": ...}`, API.md). Server functions convert with
+//! once, and the message for a person (`{"error": ...}`, `docs/contract/README.md`). Server functions convert with
 //! `?` (`From<AuthError> for ApiError`); plain axum handlers answer `error_response`.
 
 use crate::{

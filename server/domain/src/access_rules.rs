@@ -1,5 +1,5 @@
-//! Access rules for the apps behind the forward-auth gate (`ACCESS_RULES_FILE`, TOML, API.md
-//! "Access rules"): the first rule that matches a request decides; `default_policy` decides when
+//! Access rules for the apps behind the forward-auth gate (`ACCESS_RULES_FILE`, TOML,
+//! `docs/contract/forward-auth.md`): the first rule that matches a request decides; `default_policy` decides when
 //! none does. Pure values: reading the file and answering the proxy are the server's.
 
 use regex::Regex;

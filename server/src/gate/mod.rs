@@ -1,4 +1,4 @@
-//! The forward-auth gate (API.md, "Protecting other applications"): nginx (`auth_request`),
+//! The forward-auth gate (`docs/contract/forward-auth.md`): nginx (`auth_request`),
 //! Traefik (`ForwardAuth`) and Caddy (`forward_auth`) ask, for every request to a protected app,
 //! whether the visitor may pass. `/api/authz/forward-auth` reads the target from
 //! `X-Forwarded-*`, `/api/authz/auth-request` from `X-Original-*`; both answer from the visitor's

@@ -100,7 +100,7 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
                 (StatusCode::NOT_FOUND, Json(serde_json::json!({ "error": "There is no such endpoint." })))
             }),
         )
-        // The OpenID Connect provider's browser endpoints (API.md): the code flow and sign-out.
+        // The OpenID Connect provider's browser endpoints (`docs/contract/oidc.md`): the code flow and sign-out.
         .route(oidc::AUTHORIZE, get(oidc::authorize))
         .route(oidc::END_SESSION, get(oidc::end_session))
         // The person's answer to "sign out?": a form post, refused from other sites by the gate.
@@ -111,7 +111,7 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
         .fallback(move |request: axum::extract::Request| not_found(request))
         .layer(middleware::from_fn_with_state((state.clone(), SignedInPages::default()), gate))
         .layer(sessions)
-        // The provider's endpoints for apps (API.md): discovery, keys, tokens and userinfo. They
+        // The provider's endpoints for apps (`docs/contract/oidc.md`): discovery, keys, tokens and userinfo. They
         // answer any origin (CORS), read no session and serve no page, so they are routed outside
         // the session layer and the gate: a token request or a userinfo call pays neither.
         .route(oidc::DISCOVERY, get(oidc::discovery).options(oidc::preflight))

@@ -2,8 +2,9 @@
 //! by a hashing thread and freed when no more hashing is queued. The allocator is mimalloc
 //! (`main.rs`), which by default keeps freed memory for a while and returns it only when the
 //! freeing thread next allocates: a hashing thread waiting for work would sit on its block.
-//! Purged at once, memory follows the number of hashes running at once. Nor are arenas committed
-//! up front: with transparent huge pages that made an idle server 8 MiB larger.
+//! Purged at once, memory follows the number of hashes running at once. Arenas are committed
+//! page by page, never up front, so an idle server stays within its memory budget
+//! (`docs/performance.md`).
 
 /// mimalloc's options (`mimalloc.h`, the same numbers in v2 and v3).
 const MI_OPTION_ARENA_EAGER_COMMIT: i32 = 4;

@@ -1,4 +1,4 @@
-//! The OpenID Connect provider's endpoints (API.md, "Apps with their own sign-in"); what they
+//! The OpenID Connect provider's endpoints (`docs/contract/oidc.md`); what they
 //! decide is `domain::openid`. Discovery, JWKS, token and userinfo are for other origins by
 //! design: no `Origin` refusal, `Access-Control-Allow-Origin: *`, and no cookies read.
 

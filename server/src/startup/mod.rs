@@ -22,13 +22,14 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     address: SocketAddr,
-    /// Deletes expired sessions every few minutes while the server runs.
+    /// Deletes expired sessions and OpenID Connect tokens every `SESSION_CLEANUP_EVERY` while the
+    /// server runs.
     session_cleanup: tokio::task::JoinHandle<()>,
 }
 
-/// How often expired sessions are deleted.
 /// Sessions kept in memory (SQLite): a few hundred bytes each.
 const SESSIONS_IN_MEMORY: u64 = 10_000;
+/// How often expired sessions (and tokens) are deleted.
 const SESSION_CLEANUP_EVERY: tokio::time::Duration = tokio::time::Duration::from_secs(300);
 
 impl Application {

@@ -1,4 +1,4 @@
-//! The forward-auth gate (API.md, "Protecting other applications"): every row of the contract's
+//! The forward-auth gate (`docs/contract/forward-auth.md`): every row of the contract's
 //! table, through both endpoints, asked as a proxy would ask (headers describing the target, the
 //! visitor's cookie passed along).
 

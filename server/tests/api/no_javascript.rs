@@ -1,5 +1,5 @@
 //! With JavaScript off, forms post straight to the API: it answers 303 back to a page, which
-//! shows the message (API.md).
+//! shows the message (`docs/contract/README.md`, Three kinds of caller).
 
 use crate::helpers::{client, setup_key_from_page, spawn_app};
 use reqwest::{Client, StatusCode};

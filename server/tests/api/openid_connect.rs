@@ -1,4 +1,4 @@
-//! The OpenID Connect provider (API.md, "Apps with their own sign-in"), driven by an independent
+//! The OpenID Connect provider (`docs/contract/oidc.md`), driven by an independent
 //! relying party: the `openidconnect` crate does the discovery, builds the authorization request
 //! with PKCE, exchanges the code, validates the ID token against the JWKS, asks userinfo and
 //! refreshes. The browser's part (sign-in at the portal) is a cookie-keeping client.
@@ -874,7 +874,7 @@ pub(crate) fn jwt_part(token: &str, part: usize) -> serde_json::Value {
         .unwrap()
 }
 
-/// The operator's commands run beside a running server take effect at once (API.md): after
+/// The operator's commands run beside a running server take effect at once (`docs/contract/oidc.md`, Revocation): after
 /// `server oidc rotate-key` both keys are published and the new one signs the next ID token;
 /// after `server oidc client delete` the client's next token request is refused, and its tokens
 /// stop working with it, though userinfo keeps live tokens in memory on SQLite.

@@ -1,4 +1,4 @@
-//! Who may see which page (API.md, "Pages").
+//! Who may see which page (`docs/contract/pages.md`).
 
 use crate::helpers::{client, setup_key_from_page, spawn_app};
 use reqwest::StatusCode;

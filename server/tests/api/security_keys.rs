@@ -286,7 +286,7 @@ async fn removing_the_last_key_needs_the_password_and_a_recovery_code() {
 }
 
 /// An app that signs in through OpenID Connect learns that the second factor was a hardware key
-/// (`amr` `["pwd", "hwk", "mfa"]`, API.md), and the account's keys count for a client that
+/// (`amr` `["pwd", "hwk", "mfa"]`, `docs/contract/oidc.md`), and the account's keys count for a client that
 /// insists on two factors.
 #[tokio::test]
 async fn an_apps_id_token_says_a_hardware_key_was_used() {

@@ -200,7 +200,8 @@ impl<'a> Otp<'a> {
         matched
     }
 
-    /// The Key Uri Format link authenticator apps read from the QR code. API.md fixes its shape:
+    /// The Key Uri Format link authenticator apps read from the QR code. The contract fixes its shape
+    /// (`docs/contract/api.md`):
     /// the label is exactly `{issuer}:{username}` and every parameter is spelled out; HOTP links
     /// carry the starting `counter` instead of a period.
     pub fn otpauth_uri(&self, issuer: &str, username: &str) -> String {

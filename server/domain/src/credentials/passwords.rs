@@ -3,8 +3,8 @@
 //! turns on the same cores, each holding its 19 MiB), never on the async runtime. Requests queue
 //! for them; a thread that finishes a hash takes the next one at once, so under load the cores
 //! never wait for the runtime to hand them work. Each thread reuses its 19 MiB block from hash to
-//! hash while the queue has work (mapping fresh memory for each hash cost a third of the
-//! throughput) and gives it back as soon as the queue is empty.
+//! hash while the queue has work (no fresh mapping per hash) and gives it back as soon as the
+//! queue is empty.
 
 use crate::error::AuthError;
 use argon2::{

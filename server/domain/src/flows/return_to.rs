@@ -1,5 +1,5 @@
 //! `rd`: where the portal sends a visitor once signed in — the protected app's page the
-//! forward-auth gate sent them from (API.md). Only the contract's valid targets are followed;
+//! forward-auth gate sent them from (`docs/contract/pages.md`). Only the contract's valid targets are followed;
 //! anything else is ignored, so the portal is never an open redirect.
 
 use crate::{

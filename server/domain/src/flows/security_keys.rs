@@ -140,7 +140,7 @@ pub async fn finish_adding(
             account_change::finish(services, session, &account, Some(epoch), event, AuthError::TwoFactorAlreadyOn)
                 .await?;
             // This session has just proved the key (its registration needs a touch): an app it
-            // signs in to is told `hwk`, as after a sign-in with the key (API.md's `amr`).
+            // signs in to is told `hwk`, as after a sign-in with the key (`docs/contract/oidc.md`, ID token).
             session.mark_signed_in_with_key().await?;
         }
         Added::Duplicate => return Err(AuthError::BadInput("That security key is already registered.".into())),

@@ -24,9 +24,9 @@ pub enum SignInRecord {
     SignedIn { user_id: i64, since: i64, epoch: i64 },
 }
 
-/// How a `SignInRecord` is kept in the session: `[stage, user_id, since, epoch]`. A session
-/// store may copy a session's values on every read, and every signed-in request reads this one:
-/// an array of four numbers is one allocation where the named form took six.
+/// How a `SignInRecord` is kept in the session: `[stage, user_id, since, epoch]`, an array of
+/// four numbers, so that the copy a session store may make on every read (every signed-in
+/// request reads this one) is a single allocation.
 #[derive(Serialize, Deserialize)]
 struct CompactRecord(u8, i64, i64, i64);
 

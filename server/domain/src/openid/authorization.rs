@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{credentials::secret_box::random_hex, error::AuthError, services::Services, visitor::Visitor};
 
-/// A code lives this long (API.md).
+/// A code lives this long (`docs/contract/oidc.md`).
 pub const CODE_SECONDS: i64 = 60;
 /// The scopes granted when asked for; others are dropped.
 pub const SCOPES: [&str; 5] = ["openid", "profile", "email", "groups", "offline_access"];

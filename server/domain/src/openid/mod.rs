@@ -1,4 +1,4 @@
-//! The OpenID Connect provider (API.md, "Apps with their own sign-in"): apps registered by the
+//! The OpenID Connect provider (`docs/contract/oidc.md`): apps registered by the
 //! operator send people here to sign in and get back who signed in, and how (`amr`).
 //!
 //! - `authorization`: the authorization request and what it leads to.

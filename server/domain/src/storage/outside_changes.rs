@@ -8,8 +8,8 @@
 //! change takes effect at once, as the contract asks for client changes, not after a cache
 //! lifetime. A command takes far longer than a millisecond to start, change the database and
 //! exit, so the request that follows it looks; under load, a look made in the millisecond before
-//! the change stands for the rest of that millisecond. (A `fstat` on every request cost the
-//! forward-auth check a few percent of its throughput, and its budget has no such margin.)
+//! the change stands for the rest of that millisecond. The file is looked at at most once a
+//! millisecond, never once per request: the look sits on the forward-auth check's path.
 //!
 //! Size and time together: the kernel's file times move in ticks of a few milliseconds, so two
 //! commands within one tick may leave the time as it was; the size has moved by then.

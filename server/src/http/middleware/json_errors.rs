@@ -1,4 +1,4 @@
-//! Every `/api/*` answer that is an error is `{"error": "<message for a person>"}` (API.md): the
+//! Every `/api/*` answer that is an error is `{"error": "<message for a person>"}` (`docs/contract/README.md`, Errors): the
 //! server functions' own errors already are; the router's 404 and 405, and the server-function
 //! layer's "no such function", are made into it here.
 

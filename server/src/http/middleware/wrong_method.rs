@@ -1,5 +1,5 @@
 //! The answer to a method an address does not take: a 405 that says so (the router adds the
-//! `Allow` header after it). `/api/*` answers `{"error": …}` as every API error does (API.md);
+//! `Allow` header after it). `/api/*` answers `{"error": …}` as every API error does (`docs/contract/README.md`, Errors);
 //! the token and userinfo endpoints, read by apps' OAuth libraries, an RFC 6749-style JSON error
 //! (with CORS, as everything they answer); any other address a sentence.
 

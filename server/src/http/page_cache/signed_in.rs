@@ -1,8 +1,8 @@
 //! The account page of a signed-in visitor, kept once rendered (SQLite only: one process sees
-//! every change). Signed-in clients navigate to `/account` often, and its render — the session,
-//! the account, its recovery codes and security log, the page — cost forty times a bare request;
-//! a kept page costs about what `/api/me` does: the session and the cached identity are checked,
-//! then the page is served with a fresh CSP nonce.
+//! every change). Signed-in clients navigate to `/account` often, and its render reads the
+//! session, the account, its recovery codes and security log. Serving a kept page takes the same
+//! checks as `/api/me` (the visitor, from the session and the cached identity) plus a fresh CSP
+//! nonce, and no database read.
 //!
 //! A page is kept under the account, its session epoch, the account's version (raised after
 //! every change to what the page shows: `Identities::changed`, called by the security log and
@@ -40,8 +40,8 @@ struct Key {
     recent: bool,
 }
 
-/// Behind an `Arc`: the router clones its layers' state for every request, and a moka cache's
-/// clone is several atomic counts (a few per cent of a forward-auth check).
+/// Behind an `Arc`: the router clones its layers' state for every request, and that clone must
+/// be one reference count (a moka cache's own clone is several).
 #[derive(Clone)]
 pub struct SignedInPages(Arc<Cache<Key, Arc<Template>>>);
 
