@@ -20,8 +20,8 @@
 // not count):
 //   - bytes: bytes received for the requests started by the step, headers included
 //     (`Network.loadingFinished.encodedDataLength`, plus any redirect responses), as served (the
-//     static files precompressed, pages uncompressed); `body` is the body bytes alone
-//     (`Network.dataReceived.encodedDataLength`). Request bodies sent are not counted.
+//     static files precompressed, pages uncompressed); `body` is that minus the response headers
+//     (`Network.responseReceived`'s `encodedDataLength`). Request bodies sent are not counted.
 //   - click -> shown: from the click (a capture listener on window, which runs before any
 //     script's) until the URL is the new page's, its <main> <h1> has the new heading (or, for an
 //     error, the [role=alert] has the message).
@@ -130,6 +130,23 @@ function arm(expect) {
   const observer = new MutationObserver(check);
   observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
   b.onChange = check;
+  // What assistive technology is told: changes to live regions (aria-live, role=alert or
+  // role=status, which are live by definition) after the click.
+  b.live = [];
+  b.liveObserver?.disconnect();
+  const liveOf = (node) => {
+    const el = node.nodeType === 1 ? node : node.parentElement;
+    return el?.closest?.("[aria-live], [role=alert], [role=status]") ?? null;
+  };
+  b.liveObserver = new MutationObserver((records) => {
+    if (t0 === null) return;
+    for (const r of records) {
+      const regions = new Set([liveOf(r.target), ...[...r.addedNodes].flatMap((n) => n.nodeType === 1
+        ? [liveOf(n), ...n.querySelectorAll("[aria-live], [role=alert], [role=status]")] : [liveOf(n)])]);
+      for (const el of regions) if (el && el.isConnected) b.live.push({ region: (el.id ? "#" + el.id : el.getAttribute("role") ?? "aria-live"), text: el.textContent.trim() });
+    }
+  });
+  b.liveObserver.observe(document, { subtree: true, childList: true, characterData: true });
   window.addEventListener("click", () => { if (t0 === null) t0 = performance.now(); }, { capture: true, once: true });
   window.__docMark ??= Math.random();
   return window.__docMark;
@@ -161,11 +178,12 @@ async function network(page) {
     const h = Object.fromEntries(Object.entries(e.response.headers).map(([k, v]) => [k.toLowerCase(), v]));
     r.encoding = h["content-encoding"] ?? null;
     r.fromCache = e.response.fromDiskCache || e.response.fromPrefetchCache || false;
+    r.headerBytes = e.response.encodedDataLength;
+    r.bytes = r.headerBytes; // until loadingFinished says the whole (a request never finished keeps this)
   });
-  cdp.on("Network.dataReceived", (e) => { const r = get(e.requestId); if (r) r.body += e.encodedDataLength; });
   cdp.on("Network.loadingFinished", (e) => {
     const r = get(e.requestId);
-    if (r) { r.done = "finished"; r.bytes = e.encodedDataLength; }
+    if (r) { r.done = "finished"; r.bytes = e.encodedDataLength; r.body = Math.max(0, e.encodedDataLength - (r.headerBytes ?? 0)); }
   });
   cdp.on("Network.loadingFailed", (e) => {
     const r = get(e.requestId);
@@ -212,25 +230,28 @@ async function waitForHydration(page) {
 
 // The state the checks look at, read right after the step's page is interactive, and again
 // once announcements have had time (navigation.js sets its region after 50 ms).
-async function accessibility(page) {
-  return page.evaluate(async () => {
+async function accessibility(page, expect) {
+  return page.evaluate(async (expect) => {
     const describe = (el) => el && el !== document.body
       ? `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}${el.getAttribute("role") ? "[role=" + el.getAttribute("role") + "]" : ""} "${el.textContent.trim().slice(0, 40)}"`
       : "body (nothing focused)";
     const focusNow = describe(document.activeElement);
     await new Promise((r) => setTimeout(r, 400));
-    const live = [...document.querySelectorAll("[aria-live]")]
-      .filter((el) => !el.closest("main"))
-      .map((el) => ({ id: el.id, text: el.textContent.trim() }));
+    const live = window.__bench.live;
+    // A page is announced when a live region says its title after the click; an error when a
+    // live region (the alert) says the message after the click.
+    const wanted = expect.alert ?? document.title;
     return {
       focus: focusNow,
       focusOnHeading: document.activeElement === document.querySelector("main h1"),
       focusOnAlert: !!document.activeElement?.matches?.("[role=alert]"),
       title: document.title,
-      announced: live.some((r) => r.text === document.title),
-      liveRegions: live,
+      announced: live.some((r) => r.text.includes(wanted)),
+      liveChanges: [...new Set(live.map((r) => `${r.region}: ${r.text.slice(0, 60)}`))],
+      // The security-key script hides these notes when it runs (pages with key controls).
+      keyNotesShown: [...document.querySelectorAll("[data-needs-javascript]")].filter((n) => !n.hidden).length,
     };
-  });
+  }, expect);
 }
 
 // One step: arm, act, wait until interactive; returns timings, bytes and the checks.
@@ -251,7 +272,7 @@ async function step(page, net, expect, act) {
     })).catch((e) => String(e));
     timing = { error: `not interactive within 20 s: ${JSON.stringify(state)}` };
   }
-  const a11y = await accessibility(page);
+  const a11y = await accessibility(page, expect);
   const quiet = await net.quiet(300, 3_000);
   const sameDocument = (await page.evaluate(() => window.__docMark)) === mark;
   return { expect, ...timing, ...a11y, sameDocument, network: net.since(), quietAfter: quiet };
@@ -453,7 +474,7 @@ const lines = [
   `  focus on heading ${n.focusOnHeading}, announced ${n.announced}, same document ${n.sameDocument}, DOM as a fresh load: ${n.matchesFreshLoad.join(", ")}`,
   ...steps.map((k) => {
     const s = result[k];
-    return `${k}: ${s.network.bytes} bytes in ${s.network.requests} request(s) [${s.network.list.map((r) => `${r.method} ${r.url} ${r.status}${r.redirects.length ? " after " + r.redirects.join(",") : ""} ${r.done ?? "PENDING"}`).join("; ")}]; click->shown ${s.shown?.toFixed(0) ?? "-"} ms, interactive ${s.interactive?.toFixed(0) ?? "-"} ms${s.error ? " ERROR " + s.error : ""}; focus ${s.focus}; announced ${s.announced}; same document ${s.sameDocument}`;
+    return `${k}: ${s.network.bytes} bytes (${s.network.body} body) in ${s.network.requests} request(s) [${s.network.list.map((r) => `${r.method} ${r.url} ${r.status}${r.redirects.length ? " after " + r.redirects.join(",") : ""} ${r.done ?? "PENDING"}`).join("; ")}]; click->shown ${s.shown?.toFixed(0) ?? "-"} ms, interactive ${s.interactive?.toFixed(0) ?? "-"} ms${s.error ? " ERROR " + s.error : ""}; focus ${s.focus}; announced ${s.announced}; same document ${s.sameDocument}; live regions ${JSON.stringify(s.liveChanges)}${s.keyNotesShown ? "; " + s.keyNotesShown + " 'keys need JavaScript' note(s) still shown" : ""}`;
   }),
   `failed sign-in: fields after the error: ${JSON.stringify(result.failedSignIn.fieldsKept)}`,
   `after the journey: ${result.afterJourney.documentsLoadedAfterFirst} documents loaded after the first; ${result.afterJourney.pending.length} of ${result.afterJourney.requests} requests still pending ${JSON.stringify(result.afterJourney.pending)}`,
