@@ -31,6 +31,7 @@
 //     (disabled submit button, aria-busy), AND no view transition is running (during one the
 //     page receives no clicks). It is checked after every DOM mutation, history change,
 //     hydration and transition end, so it is exact to the event, not to a polling interval.
+//   - click -> hydrated: the same without the view-transition condition.
 import { chromium } from "playwright-core";
 import { writeFileSync } from "node:fs";
 
@@ -105,6 +106,7 @@ function arm(expect) {
   b.result = null;
   let t0 = null;
   let shown = null;
+  let hydrated = null;
   const islandsHydrated = () => [...document.querySelectorAll("leptos-island")].every((el) => b.hydrated.has(el));
   const busy = () =>
     [...document.querySelectorAll("main form, header form")].some(
@@ -122,8 +124,10 @@ function arm(expect) {
     if (t0 === null || b.result) return;
     const now = performance.now();
     if (shown === null && isShown()) shown = now;
-    if (shown !== null && isShown() && islandsHydrated() && !busy() && b.transitions === 0) {
-      b.result = { shown: shown - t0, interactive: now - t0, marker: document.body.hasAttribute("data-hydrated") };
+    const ready = shown !== null && isShown() && islandsHydrated() && !busy();
+    if (ready && hydrated === null) hydrated = now;
+    if (ready && b.transitions === 0) {
+      b.result = { shown: shown - t0, hydrated: hydrated - t0, interactive: now - t0, marker: document.body.hasAttribute("data-hydrated") };
       observer.disconnect();
     }
   };
@@ -164,6 +168,7 @@ async function network(page) {
     if (known && e.redirectResponse) {
       known.redirects.push({ url: known.url, status: e.redirectResponse.status, bytes: e.redirectResponse.encodedDataLength });
       known.url = e.request.url;
+      known.method = e.request.method;
       return;
     }
     requests.set(e.requestId, {
@@ -349,6 +354,7 @@ const result = { label, url: base, date: new Date().toISOString(), chromium: bro
     body: summary(navs.map((n) => n.network.body)),
     requests: summary(navs.map((n) => n.network.requests)),
     shown: summary(navs.map((n) => n.shown)),
+    hydrated: summary(navs.map((n) => n.hydrated)),
     interactive: summary(navs.map((n) => n.interactive)),
     focusOnHeading: navs.filter((n) => n.focusOnHeading).length + "/" + navs.length,
     announced: navs.filter((n) => n.announced).length + "/" + navs.length,
@@ -470,11 +476,11 @@ const steps = ["registerPost", "signOutPost", "failedSignIn", "signInPost"];
 const lines = [
   `# ${label} (${base}, ${result.chromium})`,
   `first visit: ${result.firstVisit.bytes} bytes received (${result.firstVisit.body} body) in ${result.firstVisit.requests} requests`,
-  `link navigation (x${n.bytes.n}): ${n.bytes.median} bytes (${n.body.median} body) in ${n.requests.median} request(s); click->shown ${ms(n.shown)}; click->interactive ${ms(n.interactive)}`,
+  `link navigation (x${n.bytes.n}): ${n.bytes.median} bytes (${n.body.median} body) in ${n.requests.median} request(s); click->shown ${ms(n.shown)}; click->hydrated ${ms(n.hydrated)}; click->interactive ${ms(n.interactive)}`,
   `  focus on heading ${n.focusOnHeading}, announced ${n.announced}, same document ${n.sameDocument}, DOM as a fresh load: ${n.matchesFreshLoad.join(", ")}`,
   ...steps.map((k) => {
     const s = result[k];
-    return `${k}: ${s.network.bytes} bytes (${s.network.body} body) in ${s.network.requests} request(s) [${s.network.list.map((r) => `${r.method} ${r.url} ${r.status}${r.redirects.length ? " after " + r.redirects.join(",") : ""} ${r.done ?? "PENDING"}`).join("; ")}]; click->shown ${s.shown?.toFixed(0) ?? "-"} ms, interactive ${s.interactive?.toFixed(0) ?? "-"} ms${s.error ? " ERROR " + s.error : ""}; focus ${s.focus}; announced ${s.announced}; same document ${s.sameDocument}; live regions ${JSON.stringify(s.liveChanges)}${s.keyNotesShown ? "; " + s.keyNotesShown + " 'keys need JavaScript' note(s) still shown" : ""}`;
+    return `${k}: ${s.network.bytes} bytes (${s.network.body} body) in ${s.network.requests} request(s) [${s.network.list.map((r) => `${r.method} ${r.url} ${r.status}${r.redirects.length ? " after " + r.redirects.join(",") : ""} ${r.done ?? "PENDING"}`).join("; ")}]; click->shown ${s.shown?.toFixed(0) ?? "-"} ms, hydrated ${s.hydrated?.toFixed(0) ?? "-"} ms, interactive ${s.interactive?.toFixed(0) ?? "-"} ms${s.error ? " ERROR " + s.error : ""}; focus ${s.focus}; announced ${s.announced}; same document ${s.sameDocument}; live regions ${JSON.stringify(s.liveChanges)}${s.keyNotesShown ? "; " + s.keyNotesShown + " 'keys need JavaScript' note(s) still shown" : ""}`;
   }),
   `failed sign-in: fields after the error: ${JSON.stringify(result.failedSignIn.fieldsKept)}`,
   `after the journey: ${result.afterJourney.documentsLoadedAfterFirst} documents loaded after the first; ${result.afterJourney.pending.length} of ${result.afterJourney.requests} requests still pending ${JSON.stringify(result.afterJourney.pending)}`,
