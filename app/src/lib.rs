@@ -18,6 +18,8 @@ pub mod api_types;
 mod components;
 mod islands;
 #[cfg(feature = "ssr")]
+pub use islands::navigation::{script_file_name as navigation_script_file_name, SCRIPT as NAVIGATION_SCRIPT};
+#[cfg(feature = "ssr")]
 pub use islands::security_keys::{script_file_name as security_keys_script_file_name, SCRIPT as SECURITY_KEYS_SCRIPT};
 mod pages;
 #[cfg(feature = "ssr")]
@@ -43,8 +45,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <HashedStylesheet id="leptos" options=options.clone() />
-                // `islands_router`: Leptos's in-page navigation, inline in the hydration script.
-                <HydrationScripts options islands=true islands_router=true />
+                <islands::navigation::NavigationScript options=options.clone() />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>

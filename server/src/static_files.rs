@@ -14,7 +14,15 @@ pub fn router<S: Clone + Send + Sync + 'static>(site_root: &str, pkg_dir: &str) 
     let folder = std::path::Path::new(site_root).join(pkg_dir);
     let files = ServeDir::new(folder).precompressed_br().precompressed_gzip();
     Router::new()
-        // The security-key script is compiled into the server (`app/src/islands/`).
+        // The in-page navigation and security-key scripts are compiled into the server
+        // (`app/src/islands/`).
+        .route(
+            &format!("/{}", app::navigation_script_file_name()),
+            axum::routing::get(|| async {
+                ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], app::NAVIGATION_SCRIPT)
+            })
+            .layer(tower_http::compression::CompressionLayer::new()),
+        )
         .route(
             &format!("/{}", app::security_keys_script_file_name()),
             axum::routing::get(|| async {

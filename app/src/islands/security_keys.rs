@@ -15,14 +15,7 @@ pub const SCRIPT: &str = include_str!("security_keys.js");
 #[cfg(feature = "ssr")]
 pub fn script_file_name() -> &'static str {
     static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    NAME.get_or_init(|| hashed_name("security_keys", SCRIPT))
-}
-
-/// `stem.<hash>.js` for a script compiled into the server.
-#[cfg(feature = "ssr")]
-pub fn hashed_name(stem: &str, source: &str) -> String {
-    let hash = domain::credentials::secret_box::sha256_hex(source.as_bytes());
-    format!("{stem}.{}.js", &hash[..22])
+    NAME.get_or_init(|| super::navigation::hashed_name("security_keys", SCRIPT))
 }
 
 /// The `<script>` element that loads it (a module: run once per document, however many pages
