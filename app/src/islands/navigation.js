@@ -74,7 +74,10 @@ async function navigate(to, replace) {
     location.assign(url);
     return;
   }
-  if (id !== current) return;
+  if (id !== current) {
+    response.body?.cancel(); // a later navigation won: this request ends here
+    return;
+  }
   if (!(response.headers.get("content-type") || "").startsWith("text/html")) {
     location.assign(response.url || url);
     return;
@@ -116,6 +119,9 @@ async function send(form, submitter) {
       credentials: "same-origin",
     });
     if (response.ok) {
+      // Read the answer to its end (a few bytes of JSON): a body never read keeps the request
+      // open in the browser until garbage collection, and "network idle" never comes.
+      await response.arrayBuffer();
       await navigate(response.headers.get("x-next-page") || location.href, !response.headers.has("x-next-page"));
       return;
     }
