@@ -1,4 +1,4 @@
-import { test, expect, Page } from "@playwright/test";
+import { test, expect, Page, Request } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
 import {
   codeFor,
@@ -219,4 +219,24 @@ test("the policy stays strict and each response has its own nonce", async ({ pag
   await page.getByRole("link", { name: "Sign in" }).first().click();
   await expect(page).toHaveURL(/\/login$/);
   await expectNoCspViolations(page);
+});
+
+test("every request the page starts finishes, a successful form post's included", async ({ page }) => {
+  await page.goto("/register");
+  await waitForHydration(page);
+  // A request whose answer is never read stays open until garbage collection: it is neither
+  // finished nor failed, and a wait for the network to go quiet never ends.
+  const open = new Set<Request>();
+  page.on("request", (request) => open.add(request));
+  page.on("requestfinished", (request) => open.delete(request));
+  page.on("requestfailed", (request) => open.delete(request));
+  await page.getByLabel("Username").fill(uniqueName("quiet"));
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByRole("status")).toContainText("Welcome");
+  await expect
+    .poll(() => [...open].map((request) => `${request.method()} ${request.url()}`), { timeout: 5_000 })
+    .toEqual([]);
+  await page.waitForLoadState("networkidle", { timeout: 5_000 });
 });
