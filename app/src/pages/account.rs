@@ -1,3 +1,9 @@
+//! The account page: the 2FA state and its changes, recovery codes, security keys, the profile,
+//! sessions and the security log.
+//!
+//! One piece (over 350 lines): every section reads the one `AccountOverview` loaded for the page,
+//! and each is a small component of its own below.
+
 use crate::paths;
 use crate::{
     api::{

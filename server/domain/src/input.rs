@@ -92,13 +92,13 @@ pub fn sign_in_password(field: Option<String>) -> Result<SecretString, AuthError
 pub fn one_time_code(field: Option<String>) -> Result<String, AuthError> {
     let value = field.unwrap_or_default();
     if value.len() > MAX_CODE_FIELD {
-        return Err(AuthError::BadInput(
-            "That code is too long: enter the code your authenticator app shows.".to_owned(),
-        ));
+        return Err(AuthError::BadInput("That code is too long: enter the 6-digit code.".to_owned()));
     }
     let code: String = value.chars().filter(|c| !c.is_whitespace()).collect();
     if !matches!(code.len(), DEFAULT_DIGITS | 8) || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(AuthError::BadInput("Enter the code from your authenticator app (digits only).".to_owned()));
+        return Err(AuthError::BadInput(
+            "Enter the 6-digit code from your authenticator app (digits only).".to_owned(),
+        ));
     }
     Ok(code)
 }

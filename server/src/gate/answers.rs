@@ -1,12 +1,17 @@
 //! The gate's answers: 200 with the `Remote-*` headers, a way to the portal, or a refusal.
 
 use super::target::Contract;
+use app::paths;
 use app::server::state::AppState;
 use axum::{
     http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
-use domain::{flows::return_to, request_target::Target, visitor::SignedIn, AuthError};
+use domain::{
+    request_target::{encode_component, Target},
+    visitor::SignedIn,
+    AuthError,
+};
 
 use crate::http::middleware::json_errors::json_error;
 
@@ -51,7 +56,7 @@ pub(super) fn not_yet(
     if !accept.contains("text/html") || scripted {
         return sign_in_first();
     }
-    let location = format!("{}/login?rd={}", state.settings.public_url, return_to::encode(url));
+    let location = format!("{}{}?rd={}", state.settings.public_url, paths::LOGIN, encode_component(url));
     let Ok(location) = HeaderValue::from_str(&location) else { return sign_in_first() };
     let status = match contract {
         Contract::AuthRequest => StatusCode::UNAUTHORIZED,

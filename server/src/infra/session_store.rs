@@ -12,6 +12,10 @@
 //!   one write per `touch_every` (a minute by default), so the signed-in fast paths stay reads.
 //! - **Every session has an absolute lifetime** (`max_age`, from the row's creation: a session
 //!   id is made new at every sign-in step, never by merely using it).
+//!
+//! One piece (over 350 lines, a fifth of them tests): the database rows and their in-memory
+//! copy keep the guarantees above only together (a tombstone, say, answers a write the row
+//! refused).
 
 use async_trait::async_trait;
 use domain::{credentials::secret_box::sha256_hex, Clock};

@@ -5,7 +5,7 @@ use axum::{
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
-use domain::flows::return_to;
+use domain::request_target::encode_component;
 
 pub fn cors(mut response: Response) -> Response {
     let headers = response.headers_mut();
@@ -32,7 +32,7 @@ pub async fn preflight() -> Response {
 /// `uri` with query parameters added.
 pub(super) fn with_query(uri: &str, pairs: &[(&str, Option<&str>)]) -> String {
     let query: Vec<String> =
-        pairs.iter().filter_map(|(k, v)| v.map(|v| format!("{k}={}", return_to::encode(v)))).collect();
+        pairs.iter().filter_map(|(k, v)| v.map(|v| format!("{k}={}", encode_component(v)))).collect();
     if query.is_empty() {
         return uri.to_owned();
     }

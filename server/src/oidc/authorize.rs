@@ -11,11 +11,9 @@ use axum::{
     Extension,
 };
 use domain::{
-    flows::{
-        return_to,
-        session::{self, SessionData},
-    },
+    flows::session::{self, SessionData},
     openid::authorization::{self, AuthorizationRequest, Outcome},
+    request_target::encode_component,
     visitor::Visitor,
 };
 use tower_sessions::Session;
@@ -45,7 +43,7 @@ pub(super) fn come_back(raw_query: &str, fresh: Option<&str>) -> String {
         .filter(|pair| !pair.is_empty())
         .filter(|pair| !taken_out.contains(&pair.split_once('=').map_or(*pair, |(name, _)| name)))
         .collect();
-    let fresh = fresh.map(|id| format!("{}={}", authorization::FRESH_SIGN_IN, return_to::encode(id)));
+    let fresh = fresh.map(|id| format!("{}={}", authorization::FRESH_SIGN_IN, encode_component(id)));
     let query: Vec<&str> = kept.into_iter().chain(fresh.as_deref()).collect();
     format!("{AUTHORIZE}?{}", query.join("&"))
 }
@@ -66,7 +64,7 @@ pub async fn authorize(
     };
     let raw_query = raw_query.unwrap_or_default();
     let next = |page: &str, fresh: Option<&str>| {
-        Redirect::to(&format!("{page}?rd={}", return_to::encode(&come_back(&raw_query, fresh))))
+        Redirect::to(&format!("{page}?rd={}", encode_component(&come_back(&raw_query, fresh))))
     };
     let waiting = request.fresh_sign_in.as_deref();
     match outcome {

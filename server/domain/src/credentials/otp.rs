@@ -5,8 +5,12 @@
 //! `check` says *what* matched — the time-step or counter — rather than yes or no, because
 //! single use (RFC 6238 §5.2) claims exactly that step or counter in the database
 //! (`storage::accounts::claim_time_step`), so a code is accepted at most once.
+//!
+//! One piece (over 350 lines, 40 % of them tests): the code, its check with the window, and the
+//! link and QR code an app reads are one credential's.
 
 use super::otp_params::{OtpKind, OtpParams};
+use crate::request_target::encode_component;
 use rand::{rngs::OsRng, RngCore};
 use subtle::ConstantTimeEq;
 use totp_rs::TOTP;
@@ -219,13 +223,6 @@ impl<'a> Otp<'a> {
             digits = self.params.digits,
         )
     }
-}
-
-/// Percent-encoding of a URI component: everything but RFC 3986's unreserved characters.
-fn encode_component(text: &str) -> String {
-    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-    const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
-    utf8_percent_encode(text, COMPONENT).to_string()
 }
 
 /// The QR code of an otpauth URI as an inline SVG element, made on the server.

@@ -5,7 +5,7 @@
 use crate::{
     access_rules::{Decision, Policy},
     openid::authorization::FRESH_SIGN_IN,
-    request_target::{host_within, parse_authority, Target},
+    request_target::{browser_host, encode_component, host_within, parse_authority, Target},
     settings::Settings,
     visitor::Visitor,
 };
@@ -99,23 +99,6 @@ fn checked(rd: &str, settings: &Settings) -> Option<String> {
     (inside || portal.as_deref() == Some(host.as_str())).then(|| rd.to_owned())
 }
 
-/// The host a browser visits for `url`, written as [`parse_authority`] writes hosts.
-fn browser_host(url: &url::Url) -> Option<String> {
-    match url.host()? {
-        url::Host::Domain(name) => Some(name.to_ascii_lowercase()),
-        url::Host::Ipv4(address) => Some(address.to_string()),
-        url::Host::Ipv6(address) => Some(format!("[{address}]")),
-    }
-}
-
-/// Percent-encoding of a whole URL as one query value (`?rd=...`): everything but RFC 3986's
-/// unreserved characters.
-pub fn encode(text: &str) -> String {
-    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-    const VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
-    utf8_percent_encode(text, VALUE).to_string()
-}
-
 /// Where a completed sign-in lands (the web layer names the pages).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Landing {
@@ -147,7 +130,7 @@ pub fn after_second_factor(rd: Option<&ReturnTo>) -> Landing {
 /// `page` with a valid `rd` carried along (`/login/2fa?rd=...`).
 pub fn carried(page: &str, rd: Option<&ReturnTo>) -> String {
     match rd {
-        Some(rd) => format!("{page}?rd={}", encode(rd.as_str())),
+        Some(rd) => format!("{page}?rd={}", encode_component(rd.as_str())),
         None => page.to_owned(),
     }
 }
@@ -219,6 +202,9 @@ mod tests {
 
     #[test]
     fn the_target_is_percent_encoded_whole() {
-        assert_eq!(encode("https://a.example.com/x?y=1&z=2"), "https%3A%2F%2Fa.example.com%2Fx%3Fy%3D1%26z%3D2");
+        assert_eq!(
+            encode_component("https://a.example.com/x?y=1&z=2"),
+            "https%3A%2F%2Fa.example.com%2Fx%3Fy%3D1%26z%3D2"
+        );
     }
 }

@@ -40,7 +40,7 @@ pub fn code_or_recovery_code(field: Option<String>) -> Result<Proof, AuthError> 
     match recovery_codes::normalize(&raw) {
         Some(code) => Ok(Proof::RecoveryCode(code)),
         None => Err(AuthError::BadInput(
-            "Enter the code from your authenticator app, or one of your recovery codes.".into(),
+            "Enter the 6- or 8-digit code from your authenticator app, or one of your recovery codes.".into(),
         )),
     }
 }

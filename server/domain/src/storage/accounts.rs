@@ -1,5 +1,8 @@
 //! Accounts in the database: the `users` row with its second factor, and its recovery codes,
 //! including what the operator's commands change.
+//!
+//! One piece (over 350 lines): every statement on the `users` row and its recovery codes, the
+//! operator's included, so a change to those columns is made, and reviewed, in one file.
 
 use crate::openid::store::access_cache::AccessCache;
 use crate::{

@@ -135,16 +135,9 @@ fn check_uri(uri: &str) -> Result<(), AuthError> {
         .ok_or_else(|| bad(format!("{uri:?} is not a redirect URI: give an absolute http(s) URL without a fragment")))
 }
 
-/// The host of an absolute URI (after any user info; brackets kept on an IPv6 literal), lower-case.
+/// The host of an absolute URI, as a browser reads it.
 fn host_of(uri: &str) -> Option<String> {
-    let (_, rest) = uri.split_once("://")?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let host_and_port = authority.rsplit_once('@').map_or(authority, |(_, after)| after);
-    let host = match host_and_port.strip_prefix('[') {
-        Some(inside) => format!("[{}]", inside.split_once(']')?.0),
-        None => host_and_port.split(':').next()?.to_owned(),
-    };
-    Some(host.to_ascii_lowercase())
+    crate::request_target::browser_host(&url::Url::parse(uri).ok()?)
 }
 
 /// Plain `http://` carries the code (and, after sign-out, the state) unencrypted: it is only for
