@@ -12,7 +12,7 @@ use crate::{
     },
     error::AuthError,
     openid::store::{
-        access_cache::AccessCache, clients::KeptClients, exchange_writer::ExchangeWriter, keys::OpenedKeys,
+        access_cache::AccessCache, clients::KeptClients, exchange_writer::ExchangeWriter, opened_keys::OpenedKeys,
     },
     settings::Settings,
     storage::{
@@ -38,7 +38,7 @@ pub struct Services {
     pub clients: KeptClients,
     /// Live access tokens, for userinfo (SQLite only; see `openid::store::access_cache`).
     pub access_tokens: AccessCache,
-    /// The signing keys, opened once each (see `openid::store::keys`).
+    /// The signing keys, opened once each (see `openid::store::opened_keys`).
     pub signing_keys: OpenedKeys,
     /// On SQLite, the one task that writes code exchanges (see `openid::store::exchange_writer`).
     pub exchange_writer: Option<ExchangeWriter>,

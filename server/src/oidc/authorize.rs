@@ -1,7 +1,7 @@
 //! `GET /oidc/authorize` (RFC 6749 §4.1.1): where the session stands, the domain's outcome, and
 //! the redirect it leads to.
 
-use super::{answers::with_query, errors::server_error, pages::page, AUTHORIZE};
+use super::{answers::with_query, errors::server_error, pages::page, paths::AUTHORIZE};
 use app::paths;
 use app::server::{session::RequestSession, state::AppState};
 use axum::{

@@ -1,6 +1,9 @@
 //! `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §3).
 
-use super::{answers::cors, AUTHORIZE, END_SESSION, JWKS, TOKEN, USERINFO};
+use super::{
+    answers::cors,
+    paths::{AUTHORIZE, END_SESSION, JWKS, TOKEN, USERINFO},
+};
 use app::server::state::AppState;
 use axum::{
     extract::State,

@@ -1,6 +1,6 @@
 //! The provider's own small pages (the sign-in stops here, the visitor is signed out).
 
-use super::END_SESSION_CONFIRM;
+use super::paths::END_SESSION_CONFIRM;
 use app::paths;
 use axum::{
     http::StatusCode,

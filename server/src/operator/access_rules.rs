@@ -1,6 +1,9 @@
 //! `server authz check`: what the access rules decide for a URL and a user.
 
-use super::{find, open_database, OperatorError, Outcome};
+use super::{
+    database::{find, open_database},
+    outcome::{OperatorError, Outcome},
+};
 use crate::{operator::cli::AuthzCommand, startup::config::Config};
 
 /// `server authz check`: which rule matches, and its decision.

@@ -1,6 +1,9 @@
 //! `server oidc …`: the apps (clients) and the signing key.
 
-use super::{announced, OperatorError, Outcome};
+use super::{
+    database::announced,
+    outcome::{OperatorError, Outcome},
+};
 use crate::{
     infra::database,
     operator::cli::{OidcClientCommand, OidcCommand},

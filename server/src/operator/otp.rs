@@ -1,6 +1,9 @@
 //! `server otp …`: one-time passwords computed and checked from the command line.
 
-use super::{first_line_of_stdin, OperatorError, Outcome};
+use super::{
+    input::first_line_of_stdin,
+    outcome::{OperatorError, Outcome},
+};
 use crate::operator::cli::OtpCommand;
 use domain::{
     credentials::{

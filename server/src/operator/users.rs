@@ -1,6 +1,9 @@
 //! `server user …`: accounts without a browser or SQL.
 
-use super::{announced, find, open_database, ListedAccount, OperatorError, Outcome};
+use super::{
+    database::{announced, find, open_database},
+    outcome::{ListedAccount, OperatorError, Outcome},
+};
 use crate::{operator::cli::UserCommand, startup::config::Config};
 use domain::{
     credentials::passwords,

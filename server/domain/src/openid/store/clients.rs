@@ -236,7 +236,7 @@ pub async fn with_signing_kid(db: &AnyPool, client_id: &str) -> Result<Option<(C
     let row = sqlx::query(&format!(
         "{}, {} AS signing_kid FROM oidc_clients WHERE client_id = $1",
         SELECT_COLUMNS,
-        super::keys::CURRENT_KID
+        crate::openid::signing_key::CURRENT_KID
     ))
     .bind(client_id)
     .fetch_optional(db)

@@ -2,17 +2,11 @@
 //! the same key. The newest signs; every key is published (a token signed before a rotation
 //! still verifies).
 
+use super::opened_keys::context;
 use crate::openid::signing_key::SigningKey;
 use crate::{credentials::secret_box::SecretBox, error::AuthError, services::Services};
-use sqlx::{any::AnyRow, AnyPool, Row};
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-};
-
-fn context(kid: &str) -> String {
-    format!("oidc-signing-key:{kid}")
-}
+use sqlx::AnyPool;
+use std::sync::Arc;
 
 /// Adds a new key (the one that signs from now on); returns its key id.
 pub async fn add(db: &AnyPool, secret_box: &SecretBox, now: i64) -> Result<String, AuthError> {
@@ -40,35 +34,6 @@ pub async fn ensure_one(db: &AnyPool, secret_box: &SecretBox, now: i64) -> Resul
         add(db, secret_box, now).await?;
     }
     Ok(())
-}
-
-/// Keys already opened and parsed, by key id: opening (AES-GCM) and parsing (PKCS#8) are kept
-/// off the code exchange. A key never changes under its id, so nothing here goes stale. Owned
-/// by `Services`; clones share it.
-#[derive(Clone, Default)]
-pub struct OpenedKeys(Arc<Mutex<HashMap<String, Arc<SigningKey>>>>);
-
-impl OpenedKeys {
-    fn get(&self, kid: &str) -> Option<Arc<SigningKey>> {
-        self.0.lock().ok().and_then(|keys| keys.get(kid).cloned())
-    }
-
-    /// The key of `row`, opened once.
-    fn open(&self, row: &AnyRow, secret_box: &SecretBox) -> Result<Arc<SigningKey>, AuthError> {
-        let kid: String = row.try_get("kid")?;
-        if let Some(key) = self.get(&kid) {
-            return Ok(key);
-        }
-        let sealed: Vec<u8> = row.try_get("sealed_key")?;
-        let der = secret_box.open(&sealed, &context(&kid)).map_err(|_| {
-            AuthError::Unexpected(anyhow::anyhow!("the signing key {kid} does not open with this TOTP key"))
-        })?;
-        let key = Arc::new(SigningKey::from_der(kid.clone(), &der)?);
-        if let Ok(mut keys) = self.0.lock() {
-            keys.insert(kid, key.clone());
-        }
-        Ok(key)
-    }
 }
 
 const NEWEST_FIRST: &str = "SELECT kid, sealed_key FROM oidc_signing_keys ORDER BY created_at DESC, kid DESC";

@@ -8,4 +8,5 @@ pub mod clients;
 pub mod exchange_writer;
 pub mod grants;
 pub mod keys;
+pub mod opened_keys;
 pub mod subject;
