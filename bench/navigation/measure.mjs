@@ -2,6 +2,9 @@
 // Chromium, through the Chrome DevTools Protocol. Used to compare the hand-written navigation
 // script (app/src/islands/navigation.js) with Leptos's `islands-router` (docs/navigation.md).
 //
+// One piece (over 350 lines): one journey, measured in one browser session; its steps share the
+// page, the DevTools session and the counters, and each step's definition sits beside its code.
+//
 //   node measure.mjs --url http://127.0.0.1:3000 [--label name] [--rounds 10] [--out result.json]
 //
 // The journey, on a fresh browser profile (no cache), each step in one document:
