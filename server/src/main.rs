@@ -38,11 +38,13 @@ async fn run() -> ExitCode {
         Err(e) => Err(e),
         Ok(config) => match cli.command {
             None | Some(Command::Serve) => {
-                telemetry::init();
+                telemetry::init(config.log_format);
                 serve(config).await.map(|()| None)
             }
             Some(Command::Otp(command)) => operator::otp(command, &config.clock).map(Some),
             Some(Command::Migrate) => operator::migrate(&config).await.map(Some),
+            Some(Command::Backup { file }) => operator::backup(&config, &file).await.map(Some),
+            Some(Command::Restore { file }) => operator::restore(&config, &file).await.map(Some),
             Some(Command::Authz(command)) => operator::authz(&config, command).await.map(Some),
             Some(Command::Oidc(command)) => operator::oidc(&config, command).await.map(Some),
             Some(Command::User(command)) => operator::user(&config, command, read_password_line).await.map(Some),

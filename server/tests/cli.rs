@@ -573,3 +573,111 @@ fn oidc_clients_are_managed_from_the_command_line_and_secrets_shown_once() {
     assert!(server(&["oidc", "client", "delete", "grafana"], &db, None).status.success());
     assert!(!stdout(&server(&["oidc", "client", "list"], &db, None)).contains("grafana"));
 }
+
+/// Asked to stop (SIGTERM) while registrations are under way, the server stops taking
+/// connections, finishes every request it took — each answered in full — and exits within 10 s;
+/// every account it said it made is in the database afterwards.
+#[cfg(unix)]
+#[test]
+fn on_sigterm_the_requests_under_way_finish_and_no_write_is_lost() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .env_remove("TOTP_ENCRYPTION_KEY")
+        .env_remove("TOTP_KEY_FILE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|line| line.split("listening on ").nth(1).map(|a| a.trim().to_owned()))
+        .expect("the server says where it listens");
+    std::thread::spawn(move || lines.for_each(drop));
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let pid = child.id().to_string();
+    let answers = rt.block_on(async {
+        let register = |i: usize| {
+            let address = address.clone();
+            async move {
+                let client = reqwest::Client::new();
+                let username = format!("user{i}");
+                let sent = client
+                    .post(format!("{address}/api/register"))
+                    .form(&[("username", username.as_str()), ("password", "correct horse battery")])
+                    .send()
+                    .await;
+                match sent {
+                    Ok(response) => {
+                        let status = response.status();
+                        let body = response.text().await.map_err(|e| format!("{username}: body cut: {e}"))?;
+                        Ok(Some((username, status, body)))
+                    }
+                    // Never reached the server (it no longer accepts): not a request it took.
+                    Err(e) if e.is_connect() => Ok(None),
+                    Err(e) => Err(format!("{username}: {e}")),
+                }
+            }
+        };
+        let load = futures::future::join_all((0..16).map(register));
+        let stop = async {
+            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        };
+        let (answers, ()) = tokio::join!(load, stop);
+        answers
+    });
+    let stopped_at = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(stopped_at.elapsed() < std::time::Duration::from_secs(10), "still running 10 s after SIGTERM");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    let answered: Vec<(String, reqwest::StatusCode, String)> =
+        answers.into_iter().collect::<Result<Vec<_>, _>>().unwrap().into_iter().flatten().collect();
+    assert!(!answered.is_empty(), "no request reached the server before it was asked to stop");
+    let listed = stdout(&server(&["user", "list"], &db, None));
+    for (username, status, body) in &answered {
+        assert_eq!(*status, reqwest::StatusCode::OK, "{username}: {body}");
+        assert!(serde_json::from_str::<serde_json::Value>(body).is_ok(), "{username}: a whole answer: {body}");
+        assert!(listed.lines().any(|line| line.starts_with(&format!("{username}\t"))), "{username} lost:\n{listed}");
+    }
+}
+
+/// The README's systemd unit is one `systemd-analyze verify` accepts (where it is installed),
+/// with its `ExecStart` pointed at the binary under test.
+#[test]
+fn the_readme_systemd_unit_verifies() {
+    let Ok(probe) = Command::new("systemd-analyze").arg("--version").output() else { return };
+    if !probe.status.success() {
+        return;
+    }
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let unit = readme
+        .split("```ini\n# /etc/systemd/system/totp-signin.service\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the README shows the unit");
+    let unit =
+        unit.replace("ExecStart=/usr/local/bin/totp-signin", &format!("ExecStart={}", env!("CARGO_BIN_EXE_server")));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("totp-signin.service");
+    std::fs::write(&path, unit).unwrap();
+    let verified = Command::new("systemd-analyze").arg("verify").arg(&path).output().unwrap();
+    assert!(
+        verified.status.success() && verified.stderr.is_empty(),
+        "{}{}",
+        String::from_utf8_lossy(&verified.stdout),
+        String::from_utf8_lossy(&verified.stderr)
+    );
+}

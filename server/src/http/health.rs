@@ -1,11 +1,43 @@
-//! `GET /healthz`: 200 once the database answers, 503 otherwise.
+//! Liveness and readiness. `GET /healthz`: 200 once the database answers, 503 otherwise (the
+//! contract's). `GET /readyz`: whether to send this instance traffic — 503 while the database
+//! cannot be reached, and from the moment the server is asked to stop (it then finishes what it
+//! has, and a load balancer should send the rest elsewhere).
 
 use app::server::state::AppState;
-use axum::{extract::State, http::StatusCode, response::IntoResponse, Json};
+use axum::{extract::State, http::StatusCode, response::IntoResponse, Extension, Json};
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc,
+};
 
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     if crate::infra::database::is_healthy(&state.db).await {
         (StatusCode::OK, Json(serde_json::json!({ "status": "ok" })))
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database unavailable" })))
+    }
+}
+
+/// Whether the server has been asked to stop; shared by the router and `Application`.
+#[derive(Clone, Default)]
+pub struct Stopping(Arc<AtomicBool>);
+
+impl Stopping {
+    pub fn now(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    fn is_set(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+pub async fn readyz(State(state): State<AppState>, Extension(stopping): Extension<Stopping>) -> impl IntoResponse {
+    if stopping.is_set() {
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "stopping" })));
+    }
+    if crate::infra::database::is_healthy(&state.db).await {
+        (StatusCode::OK, Json(serde_json::json!({ "status": "ready" })))
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database unavailable" })))
     }

@@ -1,7 +1,7 @@
 //! Everything between the socket and a handler: the router, the layers around the routes, the
 //! pages kept in memory, static files and the health check.
 
-mod health;
+pub mod health;
 pub mod middleware;
 pub mod page_cache;
 pub mod router;

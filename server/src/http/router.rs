@@ -16,7 +16,11 @@ use crate::{
     gate,
     http::{
         health,
-        middleware::{body_limit, cross_site, form_posts, json_errors, page_access, security_headers, wrong_method},
+        middleware::{
+            body_limit, cross_site, form_posts, json_errors, page_access,
+            request_id::{self, RequestIds},
+            security_headers, wrong_method,
+        },
         page_cache::{
             anonymous::PageCache,
             signed_in::{self, SignedInPages},
@@ -38,6 +42,7 @@ use axum::{
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use std::time::Duration;
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer, SessionStore};
+use tracing::Instrument;
 
 /// The session cookie's name. Over https it is `__Host-session`: the browser then accepts it
 /// only `Secure`, host-only and for the whole site, so a sibling subdomain or a plain-http page
@@ -52,7 +57,13 @@ pub fn session_cookie_name(secure_cookies: bool, cookie_domain: Option<&str>) ->
     }
 }
 
-pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store, lifetimes: Lifetimes) -> Router {
+pub fn build<Store: SessionStore + Clone>(
+    state: AppState,
+    session_store: Store,
+    lifetimes: Lifetimes,
+    stopping: health::Stopping,
+    request_ids: RequestIds,
+) -> Router {
     let options = state.leptos_options().clone();
     let secure_cookies = state.settings.secure_cookies;
     // The server ends a session itself when it is idle or too old (`session_store`). The cookie
@@ -106,6 +117,7 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
         // The person's answer to "sign out?": a form post, refused from other sites by the gate.
         .route(oidc::END_SESSION_CONFIRM, post(oidc::confirm_end_session))
         .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz).layer(axum::Extension(stopping)))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .nest(&format!("/{}", options.site_pkg_dir), static_files::router(&options.site_root, &options.site_pkg_dir))
         .fallback(move |request: axum::extract::Request| not_found(request))
@@ -136,7 +148,7 @@ pub fn build<Store: SessionStore + Clone>(state: AppState, session_store: Store,
         .method_not_allowed_fallback(wrong_method::answer)
         // The security headers, around the anonymous page cache.
         .layer(middleware::from_fn_with_state(PageCache::default(), security_headers::add))
-        .layer(middleware::from_fn(request_timeout))
+        .layer(middleware::from_fn_with_state(request_ids, every_request))
         .with_state(state)
 }
 
@@ -177,15 +189,25 @@ fn app_routes() -> Vec<AxumRouteListing> {
 /// No request runs longer than this: it is answered 503 and logged (which request, how long).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-async fn request_timeout(request: Request, next: Next) -> Response {
+/// Around every request, in one layer: its id (`request_id`), and the timeout.
+async fn every_request(State(ids): State<RequestIds>, request: Request, next: Next) -> Response {
+    let id = ids.of(&request);
+    let span = if ids.in_logs {
+        tracing::info_span!("request", request_id = id.to_str().unwrap_or_default())
+    } else {
+        tracing::Span::none()
+    };
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
-    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+    let mut response = match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).instrument(span.clone()).await {
         Ok(response) => response,
         Err(_) => {
+            let _entered = span.enter();
             tracing::error!(%method, path, "request timed out after {} s", REQUEST_TIMEOUT.as_secs());
             axum::response::IntoResponse::into_response(StatusCode::SERVICE_UNAVAILABLE)
         }
-    }
+    };
+    response.headers_mut().insert(request_id::HEADER, id);
+    response
 }
 
 #[cfg(test)]

@@ -5,5 +5,6 @@ pub mod database;
 pub mod encryption_key;
 pub mod memory;
 pub mod private_files;
+pub mod serving_lock;
 pub mod session_store;
 pub mod telemetry;

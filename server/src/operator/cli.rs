@@ -18,6 +18,16 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations, then exit.
     Migrate,
+    /// Copy a SQLite database to FILE, consistent, while the server runs (PostgreSQL: pg_dump).
+    Backup {
+        /// The copy to make; it must not exist yet.
+        file: std::path::PathBuf,
+    },
+    /// Put a backup in place of the SQLite database; refused while a server runs on it.
+    Restore {
+        /// A file `server backup` made.
+        file: std::path::PathBuf,
+    },
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),

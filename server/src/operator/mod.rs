@@ -3,6 +3,7 @@
 //! or not found). The SQL is the domain's storage; the checks are the domain's input rules.
 
 mod access_rules;
+mod backup;
 pub mod cli;
 mod database;
 mod input;
@@ -12,6 +13,7 @@ mod outcome;
 mod users;
 
 pub use access_rules::authz;
+pub use backup::{backup, restore};
 pub use input::first_line_of_stdin;
 pub use oidc_clients::oidc;
 pub use otp::otp;

@@ -115,6 +115,16 @@ pub struct ConfigArgs {
     /// needs two factors]
     #[arg(long, env = "ACCESS_RULES_FILE", value_name = "ACCESS_RULES_FILE")]
     pub access_rules_file: Option<PathBuf>,
+    /// How log lines are written: text for a person, or json (one object per line, with each
+    /// request's id)
+    #[arg(long, env = "LOG_FORMAT", value_name = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -143,6 +153,7 @@ pub struct Config {
     pub clock: Clock,
     /// What the operator should hear at start-up (one line each).
     pub warnings: Vec<String>,
+    pub log_format: LogFormat,
 }
 
 /// A duration as operators write it: `45s`, `30m`, `12h`, `7d`, or a number of seconds.
@@ -301,6 +312,7 @@ impl ConfigArgs {
             sessions: Lifetimes { idle: self.session_idle_timeout, max_age: self.session_max_age },
             clock: Clock::System,
             warnings,
+            log_format: self.log_format,
         })
     }
 }
@@ -323,6 +335,7 @@ impl Config {
             sessions: Lifetimes::default(),
             clock: Clock::manual_from_now(),
             warnings: Vec::new(),
+            log_format: LogFormat::Text,
         }
     }
 }

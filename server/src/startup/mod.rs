@@ -4,9 +4,16 @@ pub mod config;
 pub mod error;
 
 use crate::{
-    http::router,
-    infra::{database, encryption_key, private_files, session_store::Sessions},
-    startup::{config::Config, error::StartupError},
+    http::{health::Stopping, middleware::request_id::RequestIds, router},
+    infra::{
+        database, encryption_key, private_files,
+        serving_lock::{ServingLock, Taken},
+        session_store::Sessions,
+    },
+    startup::{
+        config::{Config, LogFormat},
+        error::StartupError,
+    },
 };
 use app::server::state::AppState;
 use domain::{
@@ -15,7 +22,11 @@ use domain::{
     storage::{accounts, identities::Identities, outside_changes::OutsideChanges},
     Services,
 };
-use std::{future::Future, io, net::SocketAddr};
+use std::{
+    future::{Future, IntoFuture},
+    io,
+    net::SocketAddr,
+};
 use tokio::net::TcpListener;
 
 pub struct Application {
@@ -25,7 +36,14 @@ pub struct Application {
     /// Deletes expired sessions and OpenID Connect tokens every `SESSION_CLEANUP_EVERY` while the
     /// server runs.
     session_cleanup: tokio::task::JoinHandle<()>,
+    /// With SQLite: this process serves the file (`server restore` refuses meanwhile).
+    _serving: Option<ServingLock>,
+    /// Set when the server is asked to stop: `/readyz` answers 503 from then on.
+    stopping: Stopping,
 }
+
+/// How long the requests under way may take to finish once the server is asked to stop.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(9);
 
 /// Sessions kept in memory (SQLite): a few hundred bytes each.
 const SESSIONS_IN_MEMORY: u64 = 10_000;
@@ -42,6 +60,10 @@ impl Application {
             private_files::refuse_inside_site_root(&path, &site_root, "the database")?;
         }
         let database = database::connect(&config.database_url).await?;
+        let serving = match &database.backend {
+            database::Backend::Sqlite { path } => serving_lock(path),
+            database::Backend::Postgres => None,
+        };
         database::migrate(&database).await?;
         let key_source = encryption_key::source_for(config.totp_key.clone(), &database.backend);
         if let encryption_key::KeySource::File { path, .. } = &key_source {
@@ -116,9 +138,11 @@ impl Application {
         // Made now rather than on the first sign-in of an unknown user.
         let passwords = state.passwords.clone();
         tokio::task::spawn_blocking(move || passwords.warm_up());
-        let router = router::build(state, sessions, config.sessions);
+        let stopping = Stopping::default();
+        let request_ids = RequestIds::new(config.log_format == LogFormat::Json);
+        let router = router::build(state, sessions, config.sessions, stopping.clone(), request_ids);
         warn_if_pages_link_missing_files(&config.leptos);
-        Ok(Self { listener, router, address, session_cleanup })
+        Ok(Self { listener, router, address, session_cleanup, _serving: serving, stopping })
     }
 
     /// The port actually bound (tests ask for port 0).
@@ -135,15 +159,56 @@ impl Application {
         self.run_until(shutdown_signal()).await
     }
 
+    /// Serves until `stop` completes. Then no connection is accepted, `/readyz` answers 503, and
+    /// the requests under way finish; whatever still runs after `STOP_GRACE` is dropped, so the
+    /// process ends within 10 s of being asked (every write is a committed transaction, or none).
     pub async fn run_until(self, stop: impl Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
         let address = self.address;
         tracing::info!("listening on http://{address}");
-        let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(stop)
-            .await;
+        let (asked, told) = tokio::sync::oneshot::channel::<()>();
+        let stopping = self.stopping.clone();
+        let stop = async move {
+            stop.await;
+            stopping.now();
+            let _ = asked.send(());
+        };
+        let serving = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(stop);
+        let served = tokio::select! {
+            served = serving.into_future() => served,
+            () = async {
+                if told.await.is_ok() {
+                    tokio::time::sleep(STOP_GRACE).await;
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            } => {
+                tracing::warn!(grace = ?STOP_GRACE, "requests still running after the grace period are dropped");
+                Ok(())
+            }
+        };
         self.session_cleanup.abort();
         tracing::info!("stopped");
         served.map_err(|e| StartupError::Listen { address, source: e })
+    }
+}
+
+/// The lock on the SQLite file this process serves. Should another process hold it (a server
+/// already running on the file, a restore under way), this one still starts, and says so.
+fn serving_lock(path: &std::path::Path) -> Option<ServingLock> {
+    match ServingLock::take(path) {
+        Ok(Taken::Held(lock)) => Some(lock),
+        Ok(Taken::ByAnother) => {
+            tracing::warn!(
+                database = %path.display(),
+                "another process holds this database's lock: a second server on one SQLite file, or a restore under way"
+            );
+            None
+        }
+        Err(e) => {
+            tracing::warn!(database = %path.display(), error = %e, "cannot take this database's lock");
+            None
+        }
     }
 }
 

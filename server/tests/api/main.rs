@@ -19,6 +19,7 @@ mod multi_instance;
 mod no_javascript;
 mod openid_codes;
 mod openid_connect;
+mod operating;
 mod otp_policy;
 mod pages;
 mod profile;

@@ -97,6 +97,14 @@ pub async fn record(
     .bind(client_address)
     .execute(db)
     .await;
+    tracing::info!(
+        target: "security",
+        user_id,
+        event = event.kind(),
+        key = key_name,
+        client_address,
+        "security event"
+    );
     if let Err(e) = result {
         tracing::error!(error = ?e, kind = event.kind(), "could not write the security log");
     }

@@ -5,5 +5,6 @@ pub mod cross_site;
 pub mod form_posts;
 pub mod json_errors;
 pub mod page_access;
+pub mod request_id;
 pub mod security_headers;
 pub mod wrong_method;

@@ -99,7 +99,7 @@ fn servers_runtime() -> &'static tokio::runtime::Runtime {
 /// multi-threaded runtime of its own, as in production.
 pub async fn spawn_app_with(config: Config) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
-        server::infra::telemetry::init();
+        server::infra::telemetry::init(server::startup::config::LogFormat::Text);
     }
     let database_url = config.database_url.clone();
     let clock = config.clock.clone();
