@@ -681,3 +681,127 @@ fn the_readme_systemd_unit_verifies() {
         String::from_utf8_lossy(&verified.stderr)
     );
 }
+
+/// A free TCP port on loopback (bound, then let go).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Debian's Prometheus scrapes `METRICS_ADDR` while a scripted journey runs: the counters of
+/// the sign-in steps, the gate's decisions and the request durations show what happened, and no
+/// label holds a username or an address.
+#[cfg(unix)]
+#[test]
+fn prometheus_scrapes_the_counters_of_a_journey() {
+    use std::io::{BufRead, BufReader};
+    let Ok(version) = Command::new("prometheus").arg("--version").output() else { return };
+    assert!(version.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let mut server_process = Command::new(env!("CARGO_BIN_EXE_server"))
+        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("METRICS_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .env_remove("TOTP_ENCRYPTION_KEY")
+        .env_remove("TOTP_KEY_FILE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server_process.stdout.take().unwrap()).lines();
+    let (mut app, mut metrics) = (None, None);
+    for line in lines.by_ref().map_while(Result::ok) {
+        if let Some(rest) = line.split("metrics on http://").nth(1) {
+            metrics = rest.split('/').next().map(str::to_owned);
+        }
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            app = Some(rest.trim().to_owned());
+            break;
+        }
+    }
+    std::thread::spawn(move || lines.for_each(drop));
+    let (app, metrics) = (app.expect("the server listens"), metrics.expect("the metrics listen"));
+
+    let prometheus_port = free_port();
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: totp-signin\n    static_configs:\n      - targets: [\"{metrics}\"]\n"
+        ),
+    )
+    .unwrap();
+    let mut prometheus = Command::new("prometheus")
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!("--storage.tsdb.path={}", dir.path().join("tsdb").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{prometheus_port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let outcome = rt.block_on(async {
+        let browser = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        let form = |password: &'static str| [("username", "prom-alice"), ("password", password)];
+        let post =
+            |path: &str, password: &'static str| browser.post(format!("{app}/api/{path}")).form(&form(password)).send();
+        assert_eq!(post("register", "correct horse battery").await.unwrap().status(), 200);
+        assert_eq!(post("logout", "").await.unwrap().status(), 200);
+        assert_eq!(post("login", "wrong horse battery").await.unwrap().status(), 401);
+        assert_eq!(post("login", "correct horse battery").await.unwrap().status(), 200);
+        let gate = reqwest::Client::new()
+            .get(format!("{app}/api/authz/forward-auth"))
+            .header("x-forwarded-proto", "https")
+            .header("x-forwarded-host", "app.example.com")
+            .header("x-forwarded-uri", "/")
+            .header("x-forwarded-method", "GET")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(gate.status(), 401);
+        let exposed = reqwest::get(format!("http://{metrics}/metrics")).await.unwrap().text().await.unwrap();
+        assert!(!exposed.contains("prom-alice") && !exposed.contains("127.0.0.1"), "a label holds a name or address");
+
+        let query = |q: &str| {
+            let url = format!("http://127.0.0.1:{prometheus_port}/api/v1/query");
+            let q = q.to_owned();
+            async move {
+                let answer = reqwest::Client::new().get(url).query(&[("query", q)]).send().await.ok()?;
+                let body: serde_json::Value = answer.json().await.ok()?;
+                body["data"]["result"][0]["value"][1].as_str()?.parse::<f64>().ok()
+            }
+        };
+        let wanted = [
+            r#"sign_in_steps_total{factor="password",outcome="failure"}"#,
+            r#"sign_in_steps_total{factor="password",outcome="success"}"#,
+            r#"security_events_total{event="account.registered"}"#,
+            r#"forward_auth_decisions_total{outcome="sign_in_first"}"#,
+            r#"http_request_duration_seconds_count{family="api"}"#,
+            r#"db_pool_connections{pool="app",state="idle"}"#,
+            r#"build_info"#,
+        ];
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let mut missing = Vec::new();
+            for q in wanted {
+                if query(q).await.is_none_or(|v| v < 1.0 && !q.starts_with("db_pool")) {
+                    missing.push(q);
+                }
+            }
+            if missing.is_empty() {
+                break Ok(());
+            }
+            if std::time::Instant::now() > deadline {
+                break Err(format!("Prometheus never saw {missing:?}"));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    });
+    let _ = prometheus.kill();
+    let _ = prometheus.wait();
+    let _ = server_process.kill();
+    let _ = server_process.wait();
+    outcome.unwrap();
+}

@@ -36,6 +36,13 @@ pub fn status(error: &AuthError) -> StatusCode {
     }
 }
 
+/// Every refusal to try again later (a throttle, a lock) in the metrics.
+fn count_throttled(error: &AuthError) {
+    if status(error) == StatusCode::TOO_MANY_REQUESTS {
+        metrics::counter!("throttled_attempts_total").increment(1);
+    }
+}
+
 fn retry_after(error: &AuthError) -> Option<HeaderValue> {
     let wait = match error {
         AuthError::Throttled { retry_after } | AuthError::Busy { retry_after } => *retry_after,
@@ -64,6 +71,7 @@ fn public_message(error: &AuthError) -> String {
 /// message (`form_reply`).
 impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
+        count_throttled(&error);
         response_options::set_status(status(&error));
         if let Some(seconds) = retry_after(&error) {
             response_options::insert_header(header::RETRY_AFTER, seconds);
@@ -76,6 +84,7 @@ impl From<AuthError> for ApiError {
 
 /// The same answer for the endpoints that are plain axum handlers.
 pub fn error_response(error: AuthError) -> Response {
+    count_throttled(&error);
     let mut response = (status(&error), axum::Json(ApiError::new(public_message(&error)))).into_response();
     if let Some(seconds) = retry_after(&error) {
         response.headers_mut().insert(header::RETRY_AFTER, seconds);

@@ -47,15 +47,18 @@ async fn answer(State(state): State<AppState>, session: Session, headers: &Heade
     let (target, url) = match target {
         Ok(read) => read,
         Err(TargetRefusal::Missing) => {
+            decided("bad_target");
             tracing::info!(contract = contract.name(), "forward auth: the proxy sent no complete target (400)");
             return json_error(StatusCode::BAD_REQUEST, contract.what_the_proxy_must_send());
         }
         Err(TargetRefusal::Unjudgeable(why)) => {
+            decided("bad_target");
             tracing::info!(reason = %why, "forward auth: a target that cannot be judged (400)");
             return json_error(StatusCode::BAD_REQUEST, &format!("The request asked about cannot be judged: {why}."));
         }
     };
     if !within_cookie_domain(&target.host, &state) {
+        decided("bad_target");
         tracing::info!(host = %target.host, "forward auth: a host outside COOKIE_DOMAIN (400)");
         return json_error(
             StatusCode::BAD_REQUEST,
@@ -64,13 +67,30 @@ async fn answer(State(state): State<AppState>, session: Session, headers: &Heade
     }
     let visitor = match Visitor::of(&state, &RequestSession::new(session, None)).await {
         Ok(visitor) => visitor,
-        Err(cause) => return unavailable(&cause),
+        Err(cause) => {
+            decided("unavailable");
+            return unavailable(&cause);
+        }
     };
     match state.settings.access_rules.decide(&target, &visitor).admits(&visitor) {
-        Admission::Admitted => allowed(visitor.signed_in().ok()),
-        Admission::Refused => json_error(StatusCode::FORBIDDEN, "The access rules do not let you reach this address."),
-        Admission::SignInFirst => not_yet(&state, headers, &target, &url, contract),
+        Admission::Admitted => {
+            decided("admitted");
+            allowed(visitor.signed_in().ok())
+        }
+        Admission::Refused => {
+            decided("refused");
+            json_error(StatusCode::FORBIDDEN, "The access rules do not let you reach this address.")
+        }
+        Admission::SignInFirst => {
+            decided("sign_in_first");
+            not_yet(&state, headers, &target, &url, contract)
+        }
     }
+}
+
+/// The gate's answer in the metrics (`forward_auth_decisions_total{outcome}`).
+fn decided(outcome: &'static str) {
+    metrics::counter!("forward_auth_decisions_total", "outcome" => outcome).increment(1);
 }
 
 /// With `COOKIE_DOMAIN`, the protected apps are that domain and its subdomains: a target

@@ -189,7 +189,8 @@ fn app_routes() -> Vec<AxumRouteListing> {
 /// No request runs longer than this: it is answered 503 and logged (which request, how long).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Around every request, in one layer: its id (`request_id`), and the timeout.
+/// Around every request, in one layer: its id (`request_id`), its duration (with metrics on),
+/// and the timeout.
 async fn every_request(State(ids): State<RequestIds>, request: Request, next: Next) -> Response {
     let id = ids.of(&request);
     let span = if ids.in_logs {
@@ -197,6 +198,7 @@ async fn every_request(State(ids): State<RequestIds>, request: Request, next: Ne
     } else {
         tracing::Span::none()
     };
+    let started = ids.timed.then(std::time::Instant::now);
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     let mut response = match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).instrument(span.clone()).await {
         Ok(response) => response,
@@ -207,6 +209,11 @@ async fn every_request(State(ids): State<RequestIds>, request: Request, next: Ne
         }
     };
     response.headers_mut().insert(request_id::HEADER, id);
+    if let Some(started) = started {
+        let family = crate::infra::metrics::family(&path);
+        metrics::histogram!("http_request_duration_seconds", "family" => family)
+            .record(started.elapsed().as_secs_f64());
+    }
     response
 }
 

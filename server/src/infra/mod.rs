@@ -4,6 +4,7 @@
 pub mod database;
 pub mod encryption_key;
 pub mod memory;
+pub mod metrics;
 pub mod private_files;
 pub mod serving_lock;
 pub mod session_store;

@@ -89,6 +89,17 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: axum
             "grant_type must be authorization_code or refresh_token",
         )),
     };
+    let grant = match form.grant_type.as_deref() {
+        Some("authorization_code") => "authorization_code",
+        Some("refresh_token") => "refresh_token",
+        _ => "other",
+    };
+    let outcome = match &issued {
+        Ok(_) => "issued",
+        Err(TokenError::Refused { refusal, .. }) => refusal.code(),
+        Err(TokenError::Failed(_)) => "failed",
+    };
+    metrics::counter!("oidc_token_requests_total", "grant" => grant, "outcome" => outcome).increment(1);
     match issued {
         Ok(Issued { access_token, expires_in, id_token, refresh_token, scope }) => {
             let mut answer = json!({

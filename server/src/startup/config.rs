@@ -119,6 +119,10 @@ pub struct ConfigArgs {
     /// request's id)
     #[arg(long, env = "LOG_FORMAT", value_name = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Where to serve Prometheus metrics (GET /metrics), e.g. 127.0.0.1:9464, never on the public
+    /// address [default: off]
+    #[arg(long, env = "METRICS_ADDR", value_name = "METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -154,6 +158,8 @@ pub struct Config {
     /// What the operator should hear at start-up (one line each).
     pub warnings: Vec<String>,
     pub log_format: LogFormat,
+    /// Where `/metrics` is served (`None`: no metrics are recorded).
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// A duration as operators write it: `45s`, `30m`, `12h`, `7d`, or a number of seconds.
@@ -313,6 +319,7 @@ impl ConfigArgs {
             clock: Clock::System,
             warnings,
             log_format: self.log_format,
+            metrics_addr: self.metrics_addr,
         })
     }
 }
@@ -336,6 +343,7 @@ impl Config {
             clock: Clock::manual_from_now(),
             warnings: Vec::new(),
             log_format: LogFormat::Text,
+            metrics_addr: None,
         }
     }
 }

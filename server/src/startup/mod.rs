@@ -6,7 +6,7 @@ pub mod error;
 use crate::{
     http::{health::Stopping, middleware::request_id::RequestIds, router},
     infra::{
-        database, encryption_key, private_files,
+        database, encryption_key, metrics, private_files,
         serving_lock::{ServingLock, Taken},
         session_store::Sessions,
     },
@@ -65,6 +65,9 @@ impl Application {
             database::Backend::Postgres => None,
         };
         database::migrate(&database).await?;
+        if let Some(address) = config.metrics_addr {
+            metrics::serve(address, [("app", database.pool.clone()), ("sessions", database.sessions.clone())]).await?;
+        }
         let key_source = encryption_key::source_for(config.totp_key.clone(), &database.backend);
         if let encryption_key::KeySource::File { path, .. } = &key_source {
             private_files::refuse_inside_site_root(path, &site_root, "the TOTP key file")?;
@@ -139,7 +142,7 @@ impl Application {
         let passwords = state.passwords.clone();
         tokio::task::spawn_blocking(move || passwords.warm_up());
         let stopping = Stopping::default();
-        let request_ids = RequestIds::new(config.log_format == LogFormat::Json);
+        let request_ids = RequestIds::new(config.log_format == LogFormat::Json, config.metrics_addr.is_some());
         let router = router::build(state, sessions, config.sessions, stopping.clone(), request_ids);
         warn_if_pages_link_missing_files(&config.leptos);
         Ok(Self { listener, router, address, session_cleanup, _serving: serving, stopping })

@@ -84,21 +84,36 @@ pub async fn start_adding(
     session: &impl SessionData,
     name: Option<String>,
 ) -> Result<Challenge, AuthError> {
-    let name = key_name(name)?;
-    let account = Visitor::of(services, session).await?.recent_account(services).await?;
-    let existing = security_keys::list(&services.db, account.id).await?;
-    let handle = security_keys::user_handle(&services.db, account.id).await?;
-    let exclude = existing.iter().map(|k| k.credential.cred_id().clone()).collect();
-    let (options, state) = services
-        .relying_party
-        .get()?
-        .start_securitykey_registration(handle, &account.username, &account.username, Some(exclude), None, None)
-        .map_err(|e| AuthError::unexpected(format!("starting a key registration: {e}")))?;
-    let at = ceremony_key(session, Purpose::AddKey).await?;
-    let expires_at = services.now() + CEREMONY_SECONDS;
-    security_keys::begin_ceremony(&services.db, &at, account.id, Purpose::AddKey, Some(&name), &state, expires_at)
-        .await?;
-    Ok(Challenge { options_json: to_json(&options)? })
+    counted(
+        "register",
+        Step::Start,
+        async move {
+            let name = key_name(name)?;
+            let account = Visitor::of(services, session).await?.recent_account(services).await?;
+            let existing = security_keys::list(&services.db, account.id).await?;
+            let handle = security_keys::user_handle(&services.db, account.id).await?;
+            let exclude = existing.iter().map(|k| k.credential.cred_id().clone()).collect();
+            let (options, state) = services
+                .relying_party
+                .get()?
+                .start_securitykey_registration(handle, &account.username, &account.username, Some(exclude), None, None)
+                .map_err(|e| AuthError::unexpected(format!("starting a key registration: {e}")))?;
+            let at = ceremony_key(session, Purpose::AddKey).await?;
+            let expires_at = services.now() + CEREMONY_SECONDS;
+            security_keys::begin_ceremony(
+                &services.db,
+                &at,
+                account.id,
+                Purpose::AddKey,
+                Some(&name),
+                &state,
+                expires_at,
+            )
+            .await?;
+            Ok(Challenge { options_json: to_json(&options)? })
+        }
+        .await,
+    )
 }
 
 /// What adding a key ended with.
@@ -115,44 +130,59 @@ pub async fn finish_adding(
     session: &impl SessionData,
     credential: Option<String>,
 ) -> Result<KeyAdded, AuthError> {
-    let reply: RegisterPublicKeyCredential = answer(credential)?;
-    let account = Visitor::of(services, session).await?.recent_account(services).await?;
-    let (db, now) = (&services.db, services.now());
-    let at = ceremony_key(session, Purpose::AddKey).await?;
-    let (name, state) =
-        security_keys::take_ceremony::<SecurityKeyRegistration>(db, &at, account.id, Purpose::AddKey, now)
-            .await?
-            .ok_or(AuthError::NoPendingSecurityKeyRequest)?;
-    let name = name.unwrap_or_default();
-    let key = services.relying_party.get()?.finish_securitykey_registration(&reply, &state).map_err(|e| {
-        tracing::info!(error = %e, "a key registration was refused");
-        AuthError::SecurityKeyRejected
-    })?;
-    let first_factor = !account.two_factor_on();
-    let codes = first_factor.then(recovery_codes::generate_set);
-    let sealed = codes.as_deref().map(|codes| recovery_codes::seal_set(&services.recovery_codes, codes));
-    let recovery = sealed.as_deref().map(|sealed| (sealed, account.session_epoch));
-    match security_keys::add(db, account.id, &name, &key, recovery, now).await? {
-        Added::Key => {}
-        Added::TurnedTwoFactorOn { epoch } => {
-            throttle::clear_second_factor_failures(db, account.id).await?;
-            let event = Event::TwoFactorEnabled;
-            account_change::finish(services, session, &account, Some(epoch), event, AuthError::TwoFactorAlreadyOn)
-                .await?;
-            // This session has just proved the key (its registration needs a touch): an app it
-            // signs in to is told `hwk`, as after a sign-in with the key (`docs/contract/oidc.md`, ID token).
-            session.mark_signed_in_with_key().await?;
+    counted(
+        "register",
+        Step::Finish,
+        async move {
+            let reply: RegisterPublicKeyCredential = answer(credential)?;
+            let account = Visitor::of(services, session).await?.recent_account(services).await?;
+            let (db, now) = (&services.db, services.now());
+            let at = ceremony_key(session, Purpose::AddKey).await?;
+            let (name, state) =
+                security_keys::take_ceremony::<SecurityKeyRegistration>(db, &at, account.id, Purpose::AddKey, now)
+                    .await?
+                    .ok_or(AuthError::NoPendingSecurityKeyRequest)?;
+            let name = name.unwrap_or_default();
+            let key = services.relying_party.get()?.finish_securitykey_registration(&reply, &state).map_err(|e| {
+                tracing::info!(error = %e, "a key registration was refused");
+                AuthError::SecurityKeyRejected
+            })?;
+            let first_factor = !account.two_factor_on();
+            let codes = first_factor.then(recovery_codes::generate_set);
+            let sealed = codes.as_deref().map(|codes| recovery_codes::seal_set(&services.recovery_codes, codes));
+            let recovery = sealed.as_deref().map(|sealed| (sealed, account.session_epoch));
+            match security_keys::add(db, account.id, &name, &key, recovery, now).await? {
+                Added::Key => {}
+                Added::TurnedTwoFactorOn { epoch } => {
+                    throttle::clear_second_factor_failures(db, account.id).await?;
+                    let event = Event::TwoFactorEnabled;
+                    account_change::finish(
+                        services,
+                        session,
+                        &account,
+                        Some(epoch),
+                        event,
+                        AuthError::TwoFactorAlreadyOn,
+                    )
+                    .await?;
+                    // This session has just proved the key (its registration needs a touch): an app it
+                    // signs in to is told `hwk`, as after a sign-in with the key (`docs/contract/oidc.md`, ID token).
+                    session.mark_signed_in_with_key().await?;
+                }
+                Added::Duplicate => return Err(AuthError::BadInput("That security key is already registered.".into())),
+                Added::Lost => {
+                    let raced =
+                        AuthError::BadInput("Two-factor authentication changed meanwhile: reload the page.".into());
+                    return Err(account_change::lost_race(services, session, &account, raced).await);
+                }
+            }
+            // The log's write also marks the account's kept page stale (its key list changed).
+            services.log_key(account.id, Event::SecurityKeyAdded, &name, session.client_address()).await;
+            tracing::info!("security key added");
+            Ok(KeyAdded { name, recovery_codes: codes })
         }
-        Added::Duplicate => return Err(AuthError::BadInput("That security key is already registered.".into())),
-        Added::Lost => {
-            let raced = AuthError::BadInput("Two-factor authentication changed meanwhile: reload the page.".into());
-            return Err(account_change::lost_race(services, session, &account, raced).await);
-        }
-    }
-    // The log's write also marks the account's kept page stale (its key list changed).
-    services.log_key(account.id, Event::SecurityKeyAdded, &name, session.client_address()).await;
-    tracing::info!("security key added");
-    Ok(KeyAdded { name, recovery_codes: codes })
+        .await,
+    )
 }
 
 /// Removes a key. A recent sign-in is needed; when it is the account's last second factor (no
@@ -298,8 +328,15 @@ async fn check_answer(
 /// The sign-in's second step with a key: the challenge, for a session past its password step.
 #[tracing::instrument(skip_all)]
 pub async fn start_sign_in(services: &Services, session: &impl SessionData) -> Result<Challenge, AuthError> {
-    let account = Visitor::of(services, session).await?.awaiting_second_factor(services, session).await?;
-    challenge_for(services, session, account.id, Purpose::SignIn).await
+    counted(
+        "sign_in",
+        Step::Start,
+        async move {
+            let account = Visitor::of(services, session).await?.awaiting_second_factor(services, session).await?;
+            challenge_for(services, session, account.id, Purpose::SignIn).await
+        }
+        .await,
+    )
 }
 
 /// Finishes the key step: signed in under a new session id, the key's name logged.
@@ -309,20 +346,34 @@ pub async fn finish_sign_in(
     session: &impl SessionData,
     credential: Option<String>,
 ) -> Result<(), AuthError> {
-    let reply: PublicKeyCredential = answer(credential)?;
-    let account = Visitor::of(services, session).await?.awaiting_second_factor(services, session).await?;
-    let name = check_answer(services, session, &account, Purpose::SignIn, &reply).await?;
-    services.log_key(account.id, Event::SignedInWithSecurityKey, &name, session.client_address()).await;
-    session::complete_sign_in(session, account.id, account.session_epoch, services.now()).await?;
-    session.mark_signed_in_with_key().await
+    counted(
+        "sign_in",
+        Step::Finish,
+        async move {
+            let reply: PublicKeyCredential = answer(credential)?;
+            let account = Visitor::of(services, session).await?.awaiting_second_factor(services, session).await?;
+            let name = check_answer(services, session, &account, Purpose::SignIn, &reply).await?;
+            services.log_key(account.id, Event::SignedInWithSecurityKey, &name, session.client_address()).await;
+            session::complete_sign_in(session, account.id, account.session_epoch, services.now()).await?;
+            session.mark_signed_in_with_key().await
+        }
+        .await,
+    )
 }
 
 /// Re-authentication with the password and a key (for sensitive changes after the 10-minute
 /// window): the challenge, for a signed-in session.
 #[tracing::instrument(skip_all)]
 pub async fn start_reauthentication(services: &Services, session: &impl SessionData) -> Result<Challenge, AuthError> {
-    let account = Visitor::of(services, session).await?.account(services).await?;
-    challenge_for(services, session, account.id, Purpose::Reauthenticate).await
+    counted(
+        "reauthenticate",
+        Step::Start,
+        async move {
+            let account = Visitor::of(services, session).await?.account(services).await?;
+            challenge_for(services, session, account.id, Purpose::Reauthenticate).await
+        }
+        .await,
+    )
 }
 
 /// The password, then the key's answer: the window for sensitive changes starts again.
@@ -333,11 +384,37 @@ pub async fn finish_reauthentication(
     password: Option<String>,
     credential: Option<String>,
 ) -> Result<(), AuthError> {
-    let reply: PublicKeyCredential = answer(credential)?;
-    let account = Visitor::of(services, session).await?.account(services).await?;
-    reauthentication::check_factors(services, session, &account, password, None).await?;
-    check_answer(services, session, &account, Purpose::Reauthenticate, &reply).await?;
-    session::refresh(session, account.id, account.session_epoch, services.now()).await?;
-    services.log(account.id, Event::Reauthenticated, session.client_address()).await;
-    Ok(())
+    counted(
+        "reauthenticate",
+        Step::Finish,
+        async move {
+            let reply: PublicKeyCredential = answer(credential)?;
+            let account = Visitor::of(services, session).await?.account(services).await?;
+            reauthentication::check_factors(services, session, &account, password, None).await?;
+            check_answer(services, session, &account, Purpose::Reauthenticate, &reply).await?;
+            session::refresh(session, account.id, account.session_epoch, services.now()).await?;
+            services.log(account.id, Event::Reauthenticated, session.client_address()).await;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[derive(Clone, Copy)]
+enum Step {
+    Start,
+    Finish,
+}
+
+/// Counts a ceremony's step for the metrics (`security_key_ceremonies_total`): started or
+/// refused, succeeded or failed. No account or key name is a label.
+fn counted<T>(ceremony: &'static str, step: Step, result: Result<T, AuthError>) -> Result<T, AuthError> {
+    let outcome = match (step, result.is_ok()) {
+        (Step::Start, true) => "started",
+        (Step::Start, false) => "refused",
+        (Step::Finish, true) => "succeeded",
+        (Step::Finish, false) => "failed",
+    };
+    metrics::counter!("security_key_ceremonies_total", "ceremony" => ceremony, "outcome" => outcome).increment(1);
+    result
 }

@@ -21,12 +21,14 @@ pub struct RequestIds {
     /// Whether the id goes into the log lines (a tracing span per request): only when the logs
     /// are JSON, where a machine reads them.
     pub in_logs: bool,
+    /// Whether each request's duration is recorded (`METRICS_ADDR` set).
+    pub timed: bool,
 }
 
 impl RequestIds {
-    pub fn new(in_logs: bool) -> Self {
+    pub fn new(in_logs: bool, timed: bool) -> Self {
         let prefix = domain::credentials::secret_box::random_hex(4);
-        Self { prefix: prefix.into(), counter: Arc::default(), in_logs }
+        Self { prefix: prefix.into(), counter: Arc::default(), in_logs, timed }
     }
 
     /// The request's id: the proxy's, when it is 1 to 64 letters, digits, `.`, `_` or `-`.
