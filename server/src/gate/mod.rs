@@ -25,21 +25,40 @@ use axum::{
 use domain::{access_rules::Admission, request_target::host_within, visitor::Visitor};
 use tower_sessions::Session;
 
-use crate::http::middleware::json_errors::json_error;
+use crate::{
+    http::middleware::json_errors::json_error,
+    infra::metrics::{GateDecisions, GateOutcome},
+};
 
 // The handlers take the request itself and read its headers in place: a `HeaderMap` extractor
 // would copy every header of every check.
-pub async fn forward_auth(state: State<AppState>, sessions: GateSessions, request: Request) -> Response {
+pub async fn forward_auth(
+    state: State<AppState>,
+    sessions: GateSessions,
+    decisions: GateDecisions,
+    request: Request,
+) -> Response {
     let session = sessions.of(request.headers());
-    answer(state, session, request.headers(), Contract::ForwardAuth).await
+    answer(state, session, &decisions, request.headers(), Contract::ForwardAuth).await
 }
 
-pub async fn auth_request(state: State<AppState>, sessions: GateSessions, request: Request) -> Response {
+pub async fn auth_request(
+    state: State<AppState>,
+    sessions: GateSessions,
+    decisions: GateDecisions,
+    request: Request,
+) -> Response {
     let session = sessions.of(request.headers());
-    answer(state, session, request.headers(), Contract::AuthRequest).await
+    answer(state, session, &decisions, request.headers(), Contract::AuthRequest).await
 }
 
-async fn answer(State(state): State<AppState>, session: Session, headers: &HeaderMap, contract: Contract) -> Response {
+async fn answer(
+    State(state): State<AppState>,
+    session: Session,
+    decisions: &GateDecisions,
+    headers: &HeaderMap,
+    contract: Contract,
+) -> Response {
     let target = match contract {
         Contract::ForwardAuth => forwarded_target(headers),
         Contract::AuthRequest => original_target(headers),
@@ -47,18 +66,18 @@ async fn answer(State(state): State<AppState>, session: Session, headers: &Heade
     let (target, url) = match target {
         Ok(read) => read,
         Err(TargetRefusal::Missing) => {
-            decided("bad_target");
+            decisions.count(GateOutcome::BadTarget);
             tracing::info!(contract = contract.name(), "forward auth: the proxy sent no complete target (400)");
             return json_error(StatusCode::BAD_REQUEST, contract.what_the_proxy_must_send());
         }
         Err(TargetRefusal::Unjudgeable(why)) => {
-            decided("bad_target");
+            decisions.count(GateOutcome::BadTarget);
             tracing::info!(reason = %why, "forward auth: a target that cannot be judged (400)");
             return json_error(StatusCode::BAD_REQUEST, &format!("The request asked about cannot be judged: {why}."));
         }
     };
     if !within_cookie_domain(&target.host, &state) {
-        decided("bad_target");
+        decisions.count(GateOutcome::BadTarget);
         tracing::info!(host = %target.host, "forward auth: a host outside COOKIE_DOMAIN (400)");
         return json_error(
             StatusCode::BAD_REQUEST,
@@ -68,29 +87,24 @@ async fn answer(State(state): State<AppState>, session: Session, headers: &Heade
     let visitor = match Visitor::of(&state, &RequestSession::new(session, None)).await {
         Ok(visitor) => visitor,
         Err(cause) => {
-            decided("unavailable");
+            decisions.count(GateOutcome::Unavailable);
             return unavailable(&cause);
         }
     };
     match state.settings.access_rules.decide(&target, &visitor).admits(&visitor) {
         Admission::Admitted => {
-            decided("admitted");
+            decisions.count(GateOutcome::Admitted);
             allowed(visitor.signed_in().ok())
         }
         Admission::Refused => {
-            decided("refused");
+            decisions.count(GateOutcome::Refused);
             json_error(StatusCode::FORBIDDEN, "The access rules do not let you reach this address.")
         }
         Admission::SignInFirst => {
-            decided("sign_in_first");
+            decisions.count(GateOutcome::SignInFirst);
             not_yet(&state, headers, &target, &url, contract)
         }
     }
-}
-
-/// The gate's answer in the metrics (`forward_auth_decisions_total{outcome}`).
-fn decided(outcome: &'static str) {
-    metrics::counter!("forward_auth_decisions_total", "outcome" => outcome).increment(1);
 }
 
 /// With `COOKIE_DOMAIN`, the protected apps are that domain and its subdomains: a target

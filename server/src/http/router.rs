@@ -27,7 +27,7 @@ use crate::{
         },
         static_files,
     },
-    infra::session_store::Lifetimes,
+    infra::{metrics::GateDecisions, session_store::Lifetimes},
     oidc,
 };
 use app::{server::state::AppState, shell, App};
@@ -72,6 +72,10 @@ pub fn build<Store: SessionStore + Clone>(
     let cookie_name = session_cookie_name(secure_cookies, state.settings.cookie_domain.as_deref());
     let gate_sessions = gate::GateSessions::new(session_store.clone(), cookie_name);
     let for_auth_request = gate_sessions.clone();
+    // Registered once here (after the recorder, when metrics are on): the gate counts without a
+    // lookup per check.
+    let decisions = GateDecisions::register();
+    let for_auth_request_decisions = decisions.clone();
     let sessions = SessionManagerLayer::new(session_store)
         .with_name(cookie_name)
         .with_http_only(true)
@@ -135,11 +139,13 @@ pub fn build<Store: SessionStore + Clone>(
         // errors as JSON itself, outside the session layer and the middleware of pages and API.
         .route(
             "/api/authz/forward-auth",
-            get(move |state, request| gate::forward_auth(state, gate_sessions.clone(), request)),
+            get(move |state, request| gate::forward_auth(state, gate_sessions.clone(), decisions.clone(), request)),
         )
         .route(
             "/api/authz/auth-request",
-            get(move |state, request| gate::auth_request(state, for_auth_request.clone(), request)),
+            get(move |state, request| {
+                gate::auth_request(state, for_auth_request.clone(), for_auth_request_decisions.clone(), request)
+            }),
         )
         // The browser endpoints' POST form: a 303 to the GET above, which passes the gate.
         .route(oidc::AUTHORIZE, post(oidc::post_as_get))
@@ -198,7 +204,7 @@ async fn every_request(State(ids): State<RequestIds>, request: Request, next: Ne
     } else {
         tracing::Span::none()
     };
-    let started = ids.timed.then(std::time::Instant::now);
+    let started = ids.durations.is_some().then(std::time::Instant::now);
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     let mut response = match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).instrument(span.clone()).await {
         Ok(response) => response,
@@ -209,10 +215,8 @@ async fn every_request(State(ids): State<RequestIds>, request: Request, next: Ne
         }
     };
     response.headers_mut().insert(request_id::HEADER, id);
-    if let Some(started) = started {
-        let family = crate::infra::metrics::family(&path);
-        metrics::histogram!("http_request_duration_seconds", "family" => family)
-            .record(started.elapsed().as_secs_f64());
+    if let (Some(started), Some(durations)) = (started, &ids.durations) {
+        durations.record(&path, started.elapsed().as_secs_f64());
     }
     response
 }

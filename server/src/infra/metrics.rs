@@ -16,7 +16,10 @@ use crate::startup::error::StartupError;
 use axum::{routing::get, Router};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use sqlx::AnyPool;
-use std::{net::SocketAddr, sync::OnceLock};
+use std::{
+    net::SocketAddr,
+    sync::{Arc, OnceLock},
+};
 use tokio::net::TcpListener;
 
 /// The recorder is the process's (the `metrics` facade has one): the first server of a process
@@ -66,9 +69,56 @@ pub async fn serve(address: SocketAddr, pools: [(&'static str, AnyPool); 2]) -> 
     Ok(bound)
 }
 
+/// The route families of the duration histogram (a few fixed values: a label never holds a
+/// path).
+const FAMILIES: [&str; 6] = ["gate", "oidc", "api", "page", "static", "health"];
+
+/// The duration histogram, one handle per family, registered once: recording a request is then
+/// one lookup-free call (the forward-auth budget holds with metrics on).
+pub struct RequestDurations([metrics::Histogram; 6]);
+
+impl RequestDurations {
+    /// Call after `serve` installed the recorder.
+    pub fn register() -> Self {
+        Self(FAMILIES.map(|family| metrics::histogram!("http_request_duration_seconds", "family" => family)))
+    }
+
+    pub fn record(&self, path: &str, seconds: f64) {
+        let family = family(path);
+        if let Some(index) = FAMILIES.iter().position(|f| *f == family) {
+            self.0[index].record(seconds);
+        }
+    }
+}
+
+/// The gate's decisions, one counter handle per outcome, registered once (no recorder: no-ops).
+#[derive(Clone)]
+pub struct GateDecisions(Arc<[metrics::Counter; 5]>);
+
+/// The outcomes `GateDecisions` counts.
+#[derive(Clone, Copy)]
+pub enum GateOutcome {
+    Admitted = 0,
+    SignInFirst = 1,
+    Refused = 2,
+    BadTarget = 3,
+    Unavailable = 4,
+}
+
+impl GateDecisions {
+    pub fn register() -> Self {
+        let outcomes = ["admitted", "sign_in_first", "refused", "bad_target", "unavailable"];
+        Self(Arc::new(outcomes.map(|outcome| metrics::counter!("forward_auth_decisions_total", "outcome" => outcome))))
+    }
+
+    pub fn count(&self, outcome: GateOutcome) {
+        self.0[outcome as usize].increment(1);
+    }
+}
+
 /// The family of a request path, for the duration histogram (a few fixed values: a label never
 /// holds a path).
-pub fn family(path: &str) -> &'static str {
+fn family(path: &str) -> &'static str {
     if path.starts_with("/api/authz/") {
         "gate"
     } else if path.starts_with("/oidc/") || path.starts_with("/.well-known/") {

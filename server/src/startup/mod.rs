@@ -142,7 +142,8 @@ impl Application {
         let passwords = state.passwords.clone();
         tokio::task::spawn_blocking(move || passwords.warm_up());
         let stopping = Stopping::default();
-        let request_ids = RequestIds::new(config.log_format == LogFormat::Json, config.metrics_addr.is_some());
+        let durations = config.metrics_addr.map(|_| metrics::RequestDurations::register());
+        let request_ids = RequestIds::new(config.log_format == LogFormat::Json, durations);
         let router = router::build(state, sessions, config.sessions, stopping.clone(), request_ids);
         warn_if_pages_link_missing_files(&config.leptos);
         Ok(Self { listener, router, address, session_cleanup, _serving: serving, stopping })

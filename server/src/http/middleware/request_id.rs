@@ -3,6 +3,7 @@
 //! It is sent back as `X-Request-Id`; with `LOG_FORMAT=json` every log line the request writes
 //! carries it (`request_id`), so an operator can find one request's lines.
 
+use crate::infra::metrics::RequestDurations;
 use axum::{
     extract::Request,
     http::{HeaderName, HeaderValue},
@@ -21,14 +22,14 @@ pub struct RequestIds {
     /// Whether the id goes into the log lines (a tracing span per request): only when the logs
     /// are JSON, where a machine reads them.
     pub in_logs: bool,
-    /// Whether each request's duration is recorded (`METRICS_ADDR` set).
-    pub timed: bool,
+    /// Where each request's duration is recorded (`METRICS_ADDR` set).
+    pub durations: Option<Arc<RequestDurations>>,
 }
 
 impl RequestIds {
-    pub fn new(in_logs: bool, timed: bool) -> Self {
+    pub fn new(in_logs: bool, durations: Option<RequestDurations>) -> Self {
         let prefix = domain::credentials::secret_box::random_hex(4);
-        Self { prefix: prefix.into(), counter: Arc::default(), in_logs, timed }
+        Self { prefix: prefix.into(), counter: Arc::default(), in_logs, durations: durations.map(Arc::new) }
     }
 
     /// The request's id: the proxy's, when it is 1 to 64 letters, digits, `.`, `_` or `-`.
