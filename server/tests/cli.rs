@@ -574,32 +574,55 @@ fn oidc_clients_are_managed_from_the_command_line_and_secrets_shown_once() {
     assert!(!stdout(&server(&["oidc", "client", "list"], &db, None)).contains("grafana"));
 }
 
-/// Asked to stop (SIGTERM) while registrations are under way, the server stops taking
-/// connections, finishes every request it took — each answered in full — and exits within 10 s;
-/// every account it said it made is in the database afterwards.
+/// The server binary serving on a free port (and metrics, when `metrics`), on `db`.
+struct Serving {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT`.
+    address: String,
+    /// `127.0.0.1:PORT` of `/metrics`.
+    metrics: Option<String>,
+}
+
 #[cfg(unix)]
-#[test]
-fn on_sigterm_the_requests_under_way_finish_and_no_write_is_lost() {
+fn serve(db: &std::path::Path, metrics: bool) -> Serving {
     use std::io::{BufRead, BufReader};
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("app.db");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+    command
         .env("DATABASE_URL", format!("sqlite://{}", db.display()))
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
         .env("RUST_LOG", "info")
         .env_remove("TOTP_ENCRYPTION_KEY")
         .env_remove("TOTP_KEY_FILE")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::null());
+    if metrics {
+        command.env("METRICS_ADDR", "127.0.0.1:0");
+    }
+    let mut child = command.spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let address = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|line| line.split("listening on ").nth(1).map(|a| a.trim().to_owned()))
-        .expect("the server says where it listens");
+    let (mut address, mut metrics) = (None, None);
+    for line in lines.by_ref().map_while(Result::ok) {
+        if let Some(rest) = line.split("metrics on http://").nth(1) {
+            metrics = rest.split('/').next().map(str::to_owned);
+        }
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            address = Some(rest.trim().to_owned());
+            break;
+        }
+    }
     std::thread::spawn(move || lines.for_each(drop));
+    Serving { child, address: address.expect("the server says where it listens"), metrics }
+}
+
+/// Asked to stop (SIGTERM) while registrations are under way, the server stops taking
+/// connections, finishes every request it took — each answered in full — and exits within 10 s;
+/// every account it said it made is in the database afterwards.
+#[cfg(unix)]
+#[test]
+fn on_sigterm_the_requests_under_way_finish_and_no_write_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let Serving { mut child, address, .. } = serve(&db, false);
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     let pid = child.id().to_string();
@@ -693,35 +716,12 @@ fn free_port() -> u16 {
 #[cfg(unix)]
 #[test]
 fn prometheus_scrapes_the_counters_of_a_journey() {
-    use std::io::{BufRead, BufReader};
     let Ok(version) = Command::new("prometheus").arg("--version").output() else { return };
     assert!(version.status.success());
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("app.db");
-    let mut server_process = Command::new(env!("CARGO_BIN_EXE_server"))
-        .env("DATABASE_URL", format!("sqlite://{}", db.display()))
-        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-        .env("METRICS_ADDR", "127.0.0.1:0")
-        .env("RUST_LOG", "info")
-        .env_remove("TOTP_ENCRYPTION_KEY")
-        .env_remove("TOTP_KEY_FILE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(server_process.stdout.take().unwrap()).lines();
-    let (mut app, mut metrics) = (None, None);
-    for line in lines.by_ref().map_while(Result::ok) {
-        if let Some(rest) = line.split("metrics on http://").nth(1) {
-            metrics = rest.split('/').next().map(str::to_owned);
-        }
-        if let Some(rest) = line.split("listening on ").nth(1) {
-            app = Some(rest.trim().to_owned());
-            break;
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
-    let (app, metrics) = (app.expect("the server listens"), metrics.expect("the metrics listen"));
+    let Serving { child: mut server_process, address: app, metrics } = serve(&db, true);
+    let metrics = metrics.expect("the metrics listen");
 
     let prometheus_port = free_port();
     let config = dir.path().join("prometheus.yml");
