@@ -4,6 +4,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS_DIR="${TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/totp-signin-tools}"
 CARGO_LEPTOS_VERSION="0.3.5"
 BINARYEN_VERSION="132.0.0"
+# Minifies the release JS and CSS (.ci/build-release), as cargo-leptos's swc and Lightning CSS did.
+ESBUILD_VERSION="0.28.2"
 export PATH="$TOOLS_DIR/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 # cargo-leptos would download wasm-opt/sass/tailwind from GitHub if they were missing; they are
 # never missing (install-tools) and nothing here needs sass or tailwind.

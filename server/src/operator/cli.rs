@@ -40,6 +40,12 @@ pub enum Command {
     /// The OpenID Connect provider: the apps that sign people in here, and the signing key.
     #[command(subcommand)]
     Oidc(OidcCommand),
+    /// GET --url (default: /healthz on this server's port) and exit 0 on a 200: a container's
+    /// HEALTHCHECK, with no shell or curl needed.
+    Healthcheck {
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,6 +6,7 @@ mod access_rules;
 mod backup;
 pub mod cli;
 mod database;
+mod healthcheck;
 mod input;
 mod oidc_clients;
 mod otp;
@@ -14,6 +15,7 @@ mod users;
 
 pub use access_rules::authz;
 pub use backup::{backup, restore};
+pub use healthcheck::healthcheck;
 pub use input::first_line_of_stdin;
 pub use oidc_clients::oidc;
 pub use otp::otp;
