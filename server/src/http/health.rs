@@ -11,8 +11,13 @@ use std::sync::{
 };
 
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    database_answers(&state, "ok").await
+}
+
+/// 200 with `status: up` when the database answers a trivial query within 2 s, else 503.
+async fn database_answers(state: &AppState, up: &'static str) -> (StatusCode, Json<serde_json::Value>) {
     if crate::infra::database::is_healthy(&state.db).await {
-        (StatusCode::OK, Json(serde_json::json!({ "status": "ok" })))
+        (StatusCode::OK, Json(serde_json::json!({ "status": up })))
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database unavailable" })))
     }
@@ -36,9 +41,5 @@ pub async fn readyz(State(state): State<AppState>, Extension(stopping): Extensio
     if stopping.is_set() {
         return (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "stopping" })));
     }
-    if crate::infra::database::is_healthy(&state.db).await {
-        (StatusCode::OK, Json(serde_json::json!({ "status": "ready" })))
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "database unavailable" })))
-    }
+    database_answers(&state, "ready").await
 }

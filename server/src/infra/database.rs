@@ -31,6 +31,13 @@ pub struct Database {
     pub sessions: AnyPool,
 }
 
+/// A file beside the SQLite `database`: `app.db` → `app.db<suffix>` (its lock, a copy under way).
+pub fn beside(database: &std::path::Path, suffix: &str) -> PathBuf {
+    let mut name = database.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    database.with_file_name(name)
+}
+
 /// The file of a `sqlite:` URL (`None` for other databases and for `sqlite::memory:`).
 pub fn sqlite_path(url: &str) -> Option<PathBuf> {
     if !url.starts_with("sqlite:") {

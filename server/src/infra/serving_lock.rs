@@ -6,7 +6,7 @@
 use std::{
     fs::{File, OpenOptions, TryLockError},
     io,
-    path::{Path, PathBuf},
+    path::Path,
 };
 
 pub struct ServingLock {
@@ -23,18 +23,15 @@ pub enum Taken {
 
 impl ServingLock {
     pub fn take(database: &Path) -> io::Result<Taken> {
-        let file = OpenOptions::new().create(true).truncate(false).write(true).open(lock_path(database))?;
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(super::database::beside(database, ".lock"))?;
         match file.try_lock() {
             Ok(()) => Ok(Taken::Held(ServingLock { _file: file })),
             Err(TryLockError::WouldBlock) => Ok(Taken::ByAnother),
             Err(TryLockError::Error(e)) => Err(e),
         }
     }
-}
-
-/// `app.db` → `app.db.lock`.
-fn lock_path(database: &Path) -> PathBuf {
-    let mut name = database.file_name().unwrap_or_default().to_os_string();
-    name.push(".lock");
-    database.with_file_name(name)
 }

@@ -81,7 +81,7 @@ pub async fn restore(config: &Config, backup: &Path) -> Result<Outcome, Operator
             )))
         }
     };
-    let incoming = sibling(&target, "restoring");
+    let incoming = database::beside(&target, "-restoring");
     let _ = std::fs::remove_file(&incoming);
     let copied = private_files::private_new_file()
         .open(&incoming)
@@ -91,7 +91,7 @@ pub async fn restore(config: &Config, backup: &Path) -> Result<Outcome, Operator
         return Err(OperatorError::Refused(format!("cannot copy {}: {e}", backup.display())));
     }
     // The old database's write-ahead log belongs to it, not to the copy.
-    for leftover in [sibling(&target, "wal"), sibling(&target, "shm")] {
+    for leftover in [database::beside(&target, "-wal"), database::beside(&target, "-shm")] {
         let _ = std::fs::remove_file(leftover);
     }
     std::fs::rename(&incoming, &target)
@@ -129,11 +129,4 @@ async fn check_is_a_backup(file: &Path) -> Result<(), OperatorError> {
         Ok(_) => Err(not_one("it holds no accounts table".into())),
         Err(e) => Err(not_one(e.to_string())),
     }
-}
-
-/// `app.db` → `app.db-<suffix>`.
-fn sibling(database: &Path, suffix: &str) -> PathBuf {
-    let mut name = database.file_name().unwrap_or_default().to_os_string();
-    name.push(format!("-{suffix}"));
-    database.with_file_name(name)
 }

@@ -1,22 +1,16 @@
 //! Running the service: readiness, and a backup taken while it works, restored elsewhere.
 
-use crate::helpers::{client, fresh_database_url, postgres_admin_url, spawn_app, spawn_app_with, test_config};
+use crate::helpers::{
+    client, fresh_database_url, operator_output, postgres_admin_url, spawn_app, spawn_app_with, test_config,
+};
 use reqwest::StatusCode;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 const PASSWORD: &str = "correct horse battery";
 
 /// `server ARGS` on the database at `database_url`, as another process.
 fn operator(database_url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(args)
-        .env("DATABASE_URL", database_url)
-        .env("RUST_LOG", "warn")
-        .env_remove("TOTP_KEY_FILE")
-        .env_remove("TOTP_ENCRYPTION_KEY")
-        .stdin(Stdio::null())
-        .output()
-        .expect("the binary runs")
+    operator_output(database_url, args, "")
 }
 
 fn stderr(output: &Output) -> String {

@@ -168,17 +168,22 @@ impl TestApp {
 
     /// `operator`, with `input` on the command's standard input (a password, say).
     pub fn operator_with_input(&self, args: &[&str], input: &str) {
-        use std::{io::Write, process::Stdio};
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
-        command.args(args).env("DATABASE_URL", &self.database_url).env("RUST_LOG", "warn");
-        command.env_remove("TOTP_KEY_FILE").env_remove("TOTP_ENCRYPTION_KEY");
-        if self.database_url.starts_with("postgres") {
-            command.env("TOTP_ENCRYPTION_KEY", TEST_KEY);
-        }
-        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = command.spawn().expect("the binary runs");
-        child.stdin.take().expect("its input").write_all(input.as_bytes()).expect("input written");
-        let output = child.wait_with_output().expect("the binary ends");
+        let output = operator_output(&self.database_url, args, input);
         assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
     }
+}
+
+/// `server ARGS` on the database at `database_url`, as another process, whatever it answers.
+pub fn operator_output(database_url: &str, args: &[&str], input: &str) -> std::process::Output {
+    use std::{io::Write, process::Stdio};
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
+    command.args(args).env("DATABASE_URL", database_url).env("RUST_LOG", "warn");
+    command.env_remove("TOTP_KEY_FILE").env_remove("TOTP_ENCRYPTION_KEY");
+    if database_url.starts_with("postgres") {
+        command.env("TOTP_ENCRYPTION_KEY", TEST_KEY);
+    }
+    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = command.spawn().expect("the binary runs");
+    child.stdin.take().expect("its input").write_all(input.as_bytes()).expect("input written");
+    child.wait_with_output().expect("the binary ends")
 }
