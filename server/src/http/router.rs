@@ -216,7 +216,7 @@ async fn every_request(State(ids): State<RequestIds>, request: Request, next: Ne
     };
     response.headers_mut().insert(request_id::HEADER, id);
     if let (Some(started), Some(durations)) = (started, &ids.durations) {
-        durations.record(&path, started.elapsed().as_secs_f64());
+        durations.record(&path, started.elapsed());
     }
     response
 }

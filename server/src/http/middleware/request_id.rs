@@ -23,13 +23,13 @@ pub struct RequestIds {
     /// are JSON, where a machine reads them.
     pub in_logs: bool,
     /// Where each request's duration is recorded (`METRICS_ADDR` set).
-    pub durations: Option<Arc<RequestDurations>>,
+    pub durations: Option<&'static RequestDurations>,
 }
 
 impl RequestIds {
-    pub fn new(in_logs: bool, durations: Option<RequestDurations>) -> Self {
+    pub fn new(in_logs: bool, durations: Option<&'static RequestDurations>) -> Self {
         let prefix = domain::credentials::secret_box::random_hex(4);
-        Self { prefix: prefix.into(), counter: Arc::default(), in_logs, durations: durations.map(Arc::new) }
+        Self { prefix: prefix.into(), counter: Arc::default(), in_logs, durations }
     }
 
     /// The request's id: the proxy's, when it is 1 to 64 letters, digits, `.`, `_` or `-`.
