@@ -83,6 +83,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login/2fa") view=second_factor ssr=SsrMode::Async />
                     <Route path=path!("/account") view=account ssr=SsrMode::Async />
                     <Route path=path!("/account/2fa/setup") view=setup ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view=pages::console::ConsolePage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/people/:username") view=pages::console_person::ConsolePersonPage ssr=SsrMode::Async />
+                    <Route path=path!("/invite/:token") view=pages::invitation::InvitationPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <islands::hydration_marker::HydrationMarker />

@@ -9,9 +9,31 @@ pub const LOGIN: &str = "/login";
 pub const SECOND_FACTOR: &str = "/login/2fa";
 pub const ACCOUNT: &str = "/account";
 pub const TWO_FACTOR_SETUP: &str = "/account/2fa/setup";
+/// The operator's console (members of `ADMIN_GROUP` only; a 404 to anyone else).
+pub const CONSOLE: &str = "/admin";
+/// A person's page in the console: `/admin/people/{username}`.
+pub const CONSOLE_PERSON_PREFIX: &str = "/admin/people/";
+/// An invitation link: `/invite/{token}`.
+pub const INVITATION_PREFIX: &str = "/invite/";
 
-/// Every page the router serves.
-pub const ALL: [&str; 6] = [HOME, REGISTER, LOGIN, SECOND_FACTOR, ACCOUNT, TWO_FACTOR_SETUP];
+/// A person's page in the console.
+pub fn console_person(username: &str) -> String {
+    format!("{CONSOLE_PERSON_PREFIX}{}", crate::uri::encode_component(username))
+}
+
+/// Every page the router serves (the pages with a part per person or link as the router
+/// writes them).
+pub const ALL: [&str; 9] = [
+    HOME,
+    REGISTER,
+    LOGIN,
+    SECOND_FACTOR,
+    ACCOUNT,
+    TWO_FACTOR_SETUP,
+    CONSOLE,
+    "/admin/people/{username}",
+    "/invite/{token}",
+];
 
 /// The page a completed sign-in lands on.
 #[cfg(feature = "ssr")]

@@ -42,6 +42,6 @@ pub async fn reauthenticate(password: Option<String>, otp: Option<String>) -> Re
     domain::flows::reauthentication::reauthenticate(&state, &session, password, otp).await?;
     // Back to the page that asked for it, where the change can now be made.
     let message = "Thank you. You can make changes for the next 10 minutes.";
-    form.back(&[paths::ACCOUNT, paths::TWO_FACTOR_SETUP], paths::ACCOUNT, Some(message));
+    form.back(&[paths::ACCOUNT, paths::TWO_FACTOR_SETUP, paths::CONSOLE], paths::ACCOUNT, Some(message));
     Ok(Done {})
 }

@@ -4,6 +4,8 @@
 //! Every field arrives as `Option<String>`, so a missing field is a 400 with a message rather
 //! than a decoding failure; a `secret` or any other unknown field is ignored.
 
+pub mod console;
+pub mod invitation;
 pub mod manage_two_factor;
 pub mod page_data;
 pub mod profile;

@@ -355,7 +355,7 @@ fn ProfileCard(
 
 /// What a security event means to the account's owner. The log stores only the event's kind
 /// (`domain::storage::security_log::Event::kind`): the words are the page's.
-fn event_words(kind: &str) -> &'static str {
+pub(crate) fn event_words(kind: &str) -> &'static str {
     match kind {
         "sign_in.success.password" => "Signed in with password",
         "sign_in.success.totp" => "Signed in with password and authenticator code",
@@ -371,6 +371,12 @@ fn event_words(kind: &str) -> &'static str {
         "sessions.ended_others" => "Signed out of every other session",
         "account.registered" => "Account created",
         "two_factor.reset_by_operator" => "Two-factor authentication turned off by an administrator",
+        "account.disabled_by_operator" => "Account disabled by an administrator",
+        "account.enabled_by_operator" => "Account enabled again by an administrator",
+        "sessions.ended_by_operator" => "All sessions ended by an administrator",
+        "groups.changed_by_operator" => "Groups changed by an administrator",
+        "profile.changed_by_operator" => "Name or email changed by an administrator",
+        "account.registered_by_invitation" => "Account created with an invitation",
         "throttling.cleared_by_operator" => "Sign-in limits cleared by an administrator",
         "sign_in.success.security_key" => "Signed in with password and a security key",
         "sign_in.failure.security_key" => "Failed sign-in: a security key was not accepted",

@@ -2,7 +2,11 @@
 //! server before the page renders (the server's page guard); the pages only show.
 
 pub mod account;
+pub mod console;
+pub mod console_apps;
+pub mod console_person;
 pub mod home;
+pub mod invitation;
 pub mod login;
 pub mod login_second_factor;
 pub mod not_found;

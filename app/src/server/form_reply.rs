@@ -47,6 +47,13 @@ impl FormPost {
         Self { kind: form_post_kind() }
     }
 
+    /// The server function's form is on a page whose path is made per request (a person's page
+    /// in the console, an invitation's).
+    pub fn on_path(page: String) -> Self {
+        provide_context(FormPage(page));
+        Self { kind: form_post_kind() }
+    }
+
     /// A failure goes back to the form's page with `rd` (when valid) still on it: a visitor
     /// without JavaScript who mistypes a password or a code keeps where they were going.
     pub fn carrying(self, rd: Option<&domain::flows::return_to::ReturnTo>) -> Self {
@@ -81,7 +88,7 @@ impl FormPost {
     /// Success: back to the page of ours the form was sent from (`Referer`, among `pages`), or
     /// `fallback`: re-authentication returns to the page that asked for it.
     pub fn back(&self, pages: &[&'static str], fallback: &'static str, message: Option<&str>) {
-        self.next(referring_page(pages).unwrap_or(fallback), message)
+        self.next(&referring_page(pages).unwrap_or_else(|| fallback.to_owned()), message)
     }
 }
 
@@ -110,12 +117,15 @@ fn redirect(secure_cookies: bool, location: &str, message: Option<Flash>) {
 }
 
 /// The page of ours that sent the form (browsers send `Referer` within the site:
-/// `Referrer-Policy: same-origin`), among `pages`.
-fn referring_page(pages: &[&'static str]) -> Option<&'static str> {
+/// `Referrer-Policy: same-origin`), among `pages` or a person's page in the console.
+fn referring_page(pages: &[&'static str]) -> Option<String> {
     let parts = use_context::<http::request::Parts>()?;
     let referer = parts.headers.get(header::REFERER)?.to_str().ok()?;
     let host = parts.headers.get(header::HOST)?.to_str().ok()?;
     let path = referer.split_once("://")?.1.strip_prefix(host)?;
     let path = path.split(['?', '#']).next().unwrap_or_default();
-    pages.iter().copied().find(|page| *page == path)
+    let person_page = path.strip_prefix(crate::paths::CONSOLE_PERSON_PREFIX).is_some_and(|name| {
+        !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'%'))
+    });
+    pages.iter().copied().find(|page| *page == path).map(str::to_owned).or_else(|| person_page.then(|| path.to_owned()))
 }

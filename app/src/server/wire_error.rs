@@ -28,7 +28,10 @@ pub fn status(error: &AuthError) -> StatusCode {
         AuthError::UsernameTaken
         | AuthError::EmailTaken
         | AuthError::TwoFactorAlreadyOn
-        | AuthError::NoPendingSetup => StatusCode::CONFLICT,
+        | AuthError::NoPendingSetup
+        | AuthError::Conflict(_) => StatusCode::CONFLICT,
+        AuthError::NotFound => StatusCode::NOT_FOUND,
+        AuthError::InvitationGone => StatusCode::GONE,
         AuthError::RegistrationClosed => StatusCode::FORBIDDEN,
         AuthError::Throttled { .. } | AuthError::SecondFactorLocked => StatusCode::TOO_MANY_REQUESTS,
         AuthError::Busy { .. } | AuthError::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,

@@ -191,6 +191,31 @@ impl AccessRules {
             || self.rules.iter().any(|r| r.subjects.is_empty() && r.policy != Policy::Deny)
     }
 
+    /// The rules as loaded, one line each, in order, then the default: what the console shows.
+    pub fn summary(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(index, rule)| {
+                let mut line = format!("{}: {}", self.describe(index), rule.policy.name());
+                if !rule.resources.is_empty() {
+                    let patterns: Vec<&str> = rule.resources.iter().map(Regex::as_str).collect();
+                    line.push_str(&format!("; resources {}", patterns.join(" ")));
+                }
+                if !rule.methods.is_empty() {
+                    line.push_str(&format!("; methods {}", rule.methods.join(" ")));
+                }
+                if !rule.subjects.is_empty() {
+                    line.push_str(&format!("; subjects {}", rule.subjects.join(" ")));
+                }
+                line
+            })
+            .collect();
+        lines.push(format!("default: {}", self.default_policy.name()));
+        lines
+    }
+
     /// How an operator names a rule: `rule 2 (app.example.com, *.ops.example.com)`.
     pub fn describe(&self, index: usize) -> String {
         match self.rules.get(index) {

@@ -44,6 +44,17 @@ pub enum AuthError {
     RegistrationClosed,
     #[error("Two-factor authentication is already on for this account.")]
     TwoFactorAlreadyOn,
+    /// A page or action the visitor may not know of (the operator's console to anyone who is
+    /// not a signed-in administrator): the same answer as an address that does not exist.
+    #[error("There is no such page.")]
+    NotFound,
+    /// An operator's change that would leave the service in a state nobody wants (no
+    /// administrator left, say); the message says why.
+    #[error("{0}")]
+    Conflict(String),
+    /// An invitation link that was used, revoked or has expired.
+    #[error("This invitation link has already been used, was revoked, or has expired. Ask for a new one.")]
+    InvitationGone,
     #[error("Two-factor authentication is off for this account: there is nothing to change.")]
     TwoFactorOff,
     #[error("The setup has expired or was not started. Start the setup again to get a new key.")]

@@ -19,6 +19,7 @@
 
 pub mod access_rules;
 pub mod clock;
+pub mod console;
 pub mod credentials;
 pub mod error;
 pub mod flows;

@@ -33,6 +33,8 @@ pub struct Settings {
     pub access_rules: Arc<AccessRules>,
     /// The proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The group whose members may use the operator's console (`ADMIN_GROUP`).
+    pub admin_group: String,
 }
 
 impl Default for Settings {
@@ -49,6 +51,7 @@ impl Default for Settings {
             cookie_domain: None,
             access_rules: Arc::default(),
             trusted_proxies: Vec::new(),
+            admin_group: "admins".to_owned(),
         }
     }
 }

@@ -40,6 +40,9 @@ pub enum Command {
     /// The OpenID Connect provider: the apps that sign people in here, and the signing key.
     #[command(subcommand)]
     Oidc(OidcCommand),
+    /// One-time registration links (they work while REGISTRATION=closed).
+    #[command(subcommand)]
+    Invite(InviteCommand),
     /// GET --url (default: /healthz on this server's port) and exit 0 on a 200: a container's
     /// HEALTHCHECK, with no shell or curl needed.
     Healthcheck {
@@ -133,9 +136,37 @@ pub enum UserCommand {
         /// are given it. An address belongs to one account only (compared without regard to case).
         #[arg(long)]
         email: Option<String>,
+        /// The groups (comma-separated; empty clears them). `--groups admins` (ADMIN_GROUP)
+        /// makes the first administrator of the console at /admin.
+        #[arg(long)]
+        groups: Option<String>,
     },
+    /// Disable an account: no sign-in, every session and app token ends at once.
+    Disable { name: String },
+    /// Enable a disabled account again.
+    Enable { name: String },
     /// Clear the account's sign-in throttling and lift a lock on codes (logged).
     Unlock { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InviteCommand {
+    /// Make a one-time registration link and print it (shown this once; only its hash is kept).
+    Create {
+        /// Groups the new account gets (comma-separated).
+        #[arg(long, default_value = "")]
+        groups: String,
+        /// How many days the link stays valid.
+        #[arg(long, default_value_t = domain::console::invitations::DEFAULT_DAYS)]
+        days: u32,
+        /// The new account must turn on two-factor authentication before anything else.
+        #[arg(long = "require-2fa")]
+        require_2fa: bool,
+    },
+    /// List the invitations, newest first.
+    List,
+    /// Revoke an open invitation by its id (from `list`).
+    Revoke { id: String },
 }
 
 #[derive(Debug, Args)]

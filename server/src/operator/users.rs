@@ -74,8 +74,13 @@ async fn user_command(
             accounts::set_groups(&db, id, &groups).await?;
             Ok(Outcome::Grouped { username, groups })
         }
-        UserCommand::Set { name, display_name, email } => {
+        UserCommand::Set { name, display_name, email, groups } => {
             let (id, username) = find(&db, &name).await?;
+            if let Some(groups) = groups {
+                let groups = input::groups(&groups).map_err(refuse)?;
+                accounts::set_groups(&db, id, &groups).await?;
+                security_log::record(&db, id, security_log::Event::GroupsChangedByOperator, None, None, now).await;
+            }
             let display_name = display_name.map(|text| input::display_name(Some(text))).transpose().map_err(refuse)?;
             let email = email.map(|text| input::email(Some(text))).transpose().map_err(refuse)?;
             // The operator vouches for the address they set: it is verified.
@@ -93,6 +98,19 @@ async fn user_command(
                 )));
             }
             Ok(Outcome::ProfileSet { username })
+        }
+        UserCommand::Disable { name } => {
+            let (id, username) = find(&db, &name).await?;
+            // This process keeps no tokens in memory; a server beside it catches up on its own.
+            domain::storage::people::disable(&db, &AccessCache::default(), id, now).await?;
+            security_log::record(&db, id, security_log::Event::DisabledByOperator, None, None, now).await;
+            Ok(Outcome::Printed(format!("{username} is disabled")))
+        }
+        UserCommand::Enable { name } => {
+            let (id, username) = find(&db, &name).await?;
+            domain::storage::people::enable(&db, id).await?;
+            security_log::record(&db, id, security_log::Event::EnabledByOperator, None, None, now).await;
+            Ok(Outcome::Printed(format!("{username} is enabled")))
         }
         UserCommand::Unlock { name } => {
             let (id, username) = find(&db, &name).await?;

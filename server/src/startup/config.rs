@@ -115,6 +115,10 @@ pub struct ConfigArgs {
     /// needs two factors]
     #[arg(long, env = "ACCESS_RULES_FILE", value_name = "ACCESS_RULES_FILE")]
     pub access_rules_file: Option<PathBuf>,
+    /// The group whose members (signed in with two factors) may use the operator's console at
+    /// /admin
+    #[arg(long, env = "ADMIN_GROUP", value_name = "ADMIN_GROUP", default_value = "admins")]
+    pub admin_group: String,
     /// How log lines are written: text for a person, or json (one object per line, with each
     /// request's id)
     #[arg(long, env = "LOG_FORMAT", value_name = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -303,6 +307,7 @@ impl ConfigArgs {
             registration_open,
             registrations_per_address_per_hour: self.registration_limit,
             secure_cookies: self.secure_cookies,
+            admin_group: self.admin_group.trim().to_owned(),
             ..Settings::default()
         };
         let totp_key = match (self.totp_encryption_key, self.totp_key_file) {

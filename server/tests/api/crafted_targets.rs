@@ -193,6 +193,8 @@ async fn senders(proxied: &Proxied) -> Vec<Sender> {
             email_verified: false,
             groups: Vec::new(),
             oidc_subject: None,
+            disabled: false,
+            two_factor_required: false,
         };
         Visitor::SignedIn(SignedIn { user_id: 0, identity: Arc::new(identity), authenticated_at: 0, factors })
     };

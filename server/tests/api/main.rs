@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod attack_resistance;
+mod console;
 mod crafted_targets;
 mod encryption_at_rest;
 mod forward_auth;

@@ -34,6 +34,9 @@ pub async fn check(
     throttle::reserve_password_attempt(&services.db, throttle_name, address, device_id, now).await?;
     let stored_hash = account.map(|a| a.password_hash.clone());
     match services.passwords.verify_within(services.settings.password_wait, password, stored_hash).await {
+        // A disabled account: the same answer as a wrong password (its owner learns nothing
+        // an outsider would not), and the attempt stays counted.
+        Ok(true) if account.is_some_and(|account| account.disabled) => Err(AuthError::InvalidCredentials),
         Ok(true) => {
             throttle::password_succeeded(&services.db, throttle_name, address, device_id).await?;
             Ok(PasswordAccepted { device })

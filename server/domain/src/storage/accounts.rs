@@ -31,6 +31,8 @@ pub struct Account {
     pub hotp_resync_counter: Option<u64>,
     /// How many security keys the account has (each a second factor of its own).
     pub security_keys: i64,
+    /// Disabled by an operator: no sign-in succeeds (the same answer as a wrong password).
+    pub disabled: bool,
 }
 
 impl Account {
@@ -64,6 +66,7 @@ fn account_from_row(row: sqlx::any::AnyRow, secret_box: &SecretBox) -> Result<Ac
         hotp_counter: row.try_get::<Option<i64>, _>("hotp_counter")?.unwrap_or(0).max(0) as u64,
         hotp_resync_counter: row.try_get::<Option<i64>, _>("hotp_resync_counter")?.map(|c| c.max(0) as u64),
         security_keys: row.try_get("security_keys")?,
+        disabled: row.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
     })
 }
 
@@ -100,7 +103,7 @@ pub fn sealed_key(secret_box: &SecretBox, account_id: i64, secret: &OtpSecret) -
 
 const SELECT_ACCOUNT: &str = "SELECT id, username, password_hash, totp_secret, session_epoch,
     otp_kind, otp_algorithm, otp_digits, otp_period, otp_window, hotp_counter, hotp_resync_counter,
-    (SELECT COUNT(*) FROM security_keys k WHERE k.user_id = users.id) AS security_keys FROM users";
+    disabled_at, (SELECT COUNT(*) FROM security_keys k WHERE k.user_id = users.id) AS security_keys FROM users";
 
 pub async fn find_by_username(
     db: &AnyPool,

@@ -37,6 +37,12 @@ pub struct Identity {
     pub groups: Vec<String>,
     /// The OpenID Connect `sub`, once the account has signed in to an app (`openid::tokens`).
     pub oidc_subject: Option<String>,
+    /// Disabled by an operator: no session of it counts (disabling also raises the epoch; this
+    /// holds even for a session that raced the change).
+    pub disabled: bool,
+    /// Its invitation requires two-factor authentication: until it is on, the pages lead to its
+    /// setup.
+    pub two_factor_required: bool,
 }
 
 impl Identity {
@@ -106,7 +112,7 @@ impl Identities {
         }
         let forgets_before = self.forgets.load(Ordering::Acquire);
         let row = sqlx::query(&format!(
-            "SELECT username, {} AS two_factor, session_epoch, display_name, email, email_verified_at, groups, oidc_subject
+            "SELECT username, {} AS two_factor, session_epoch, display_name, email, email_verified_at, groups, oidc_subject, disabled_at, two_factor_required
              FROM users WHERE id = $1",
             crate::storage::accounts::TWO_FACTOR_SQL
         ))
@@ -123,6 +129,8 @@ impl Identities {
             email_verified: row.try_get::<Option<i64>, _>("email_verified_at")?.is_some(),
             groups: crate::storage::accounts::groups_of(&row.try_get::<String, _>("groups")?),
             oidc_subject: row.try_get("oidc_subject")?,
+            disabled: row.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
+            two_factor_required: crate::storage::accounts::bool_column(&row, "two_factor_required")?,
         });
         if let Some(cache) = &self.cache {
             cache.insert(user_id, identity.clone());

@@ -2,9 +2,12 @@
 //! needs as a parameter (`now`): storage never reads a clock.
 
 pub mod accounts;
+pub mod admin_log;
 pub mod enrollments;
 pub mod identities;
+pub mod invitations;
 pub mod outside_changes;
+pub mod people;
 pub mod security_keys;
 pub mod security_log;
 pub mod throttle;

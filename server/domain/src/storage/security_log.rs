@@ -26,11 +26,17 @@ pub enum Event {
     SecurityKeyRejected,
     SecurityKeyAdded,
     SecurityKeyRemoved,
+    DisabledByOperator,
+    EnabledByOperator,
+    SessionsEndedByOperator,
+    GroupsChangedByOperator,
+    ProfileChangedByOperator,
+    RegisteredByInvitation,
 }
 
 impl Event {
     /// Every event, for checks that each is handled.
-    pub const ALL: [Event; 19] = [
+    pub const ALL: [Event; 25] = [
         Event::SignedInWithPassword,
         Event::SignedInWithCode,
         Event::SignedInWithRecoveryCode,
@@ -50,6 +56,12 @@ impl Event {
         Event::SecurityKeyRejected,
         Event::SecurityKeyAdded,
         Event::SecurityKeyRemoved,
+        Event::DisabledByOperator,
+        Event::EnabledByOperator,
+        Event::SessionsEndedByOperator,
+        Event::GroupsChangedByOperator,
+        Event::ProfileChangedByOperator,
+        Event::RegisteredByInvitation,
     ];
 
     pub fn kind(self) -> &'static str {
@@ -73,6 +85,12 @@ impl Event {
             Event::SecurityKeyRejected => "sign_in.failure.security_key",
             Event::SecurityKeyAdded => "security_key.added",
             Event::SecurityKeyRemoved => "security_key.removed",
+            Event::DisabledByOperator => "account.disabled_by_operator",
+            Event::EnabledByOperator => "account.enabled_by_operator",
+            Event::SessionsEndedByOperator => "sessions.ended_by_operator",
+            Event::GroupsChangedByOperator => "groups.changed_by_operator",
+            Event::ProfileChangedByOperator => "profile.changed_by_operator",
+            Event::RegisteredByInvitation => "account.registered_by_invitation",
         }
     }
 }

@@ -96,6 +96,8 @@ impl Visitor {
                 email_verified: false,
                 groups: groups.iter().map(|g| g.to_string()).collect(),
                 oidc_subject: None,
+                disabled: false,
+                two_factor_required: false,
             }),
             authenticated_at: 0,
             factors,

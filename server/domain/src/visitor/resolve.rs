@@ -77,7 +77,7 @@ impl SignedIn {
 
 async fn account_at_epoch(services: &Services, user_id: i64, epoch: i64) -> Result<Option<Account>, AuthError> {
     let account = accounts::find_by_id(&services.db, &services.secret_box, user_id).await?;
-    Ok(account.filter(|account| account.session_epoch == epoch))
+    Ok(account.filter(|account| account.session_epoch == epoch && !account.disabled))
 }
 
 async fn resolve(services: &Services, session: &impl SessionData) -> Result<Visitor, AuthError> {
@@ -92,7 +92,7 @@ async fn resolve(services: &Services, session: &impl SessionData) -> Result<Visi
         Some(SignInRecord::SignedIn { user_id, since, epoch }) => (user_id, epoch, since, false),
     };
     let identity = services.identities.get(&services.db, user_id).await?;
-    let Some(identity) = identity.filter(|identity| identity.session_epoch == epoch) else {
+    let Some(identity) = identity.filter(|identity| identity.session_epoch == epoch && !identity.disabled) else {
         session.end().await?;
         return Ok(Visitor::Anonymous);
     };

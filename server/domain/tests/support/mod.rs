@@ -297,6 +297,8 @@ fn identity(two_factor: bool, session_epoch: i64) -> Identity {
         email_verified: false,
         groups: Vec::new(),
         oidc_subject: None,
+        disabled: false,
+        two_factor_required: false,
     }
 }
 

@@ -30,10 +30,15 @@ enum Rule {
     SignedInWithoutTwoFactor,
     /// Password done, second factor awaited.
     PendingSecondFactor,
+    /// The console: no redirect for anyone (a 404 page to all but administrators).
+    Console,
 }
 
 fn rule_for(path: &str) -> Option<Rule> {
     match path.trim_end_matches('/') {
+        // The console answers 404 to anyone else (its pages say so themselves); an administrator
+        // whose invitation requires two factors meets the setup first like everyone.
+        path if path == paths::CONSOLE || path.starts_with(paths::CONSOLE_PERSON_PREFIX) => Some(Rule::Console),
         paths::ACCOUNT => Some(Rule::SignedIn),
         paths::TWO_FACTOR_SETUP => Some(Rule::SignedInWithoutTwoFactor),
         paths::SECOND_FACTOR => Some(Rule::PendingSecondFactor),
@@ -80,6 +85,7 @@ pub async fn guard(state: &AppState, mut req: Request, next: Next) -> Response {
         && matches!(visitor, Visitor::SignedIn(_))
         && session::fresh_second_factor_due(&session, state.now()).await.unwrap_or(false);
     let destination = match (rule, &visitor) {
+        (Rule::Console, _) => None,
         (Rule::SignedIn | Rule::SignedInWithoutTwoFactor, Visitor::Anonymous | Visitor::PendingExpired) => {
             Some((paths::LOGIN, None))
         }
@@ -100,6 +106,12 @@ pub async fn guard(state: &AppState, mut req: Request, next: Next) -> Response {
                     .into(),
             }),
         )),
+        // An invitation that requires two-factor authentication: its setup before anything else.
+        (Rule::SignedIn, Visitor::SignedIn(signed_in))
+            if signed_in.identity.two_factor_required && !signed_in.identity.two_factor =>
+        {
+            Some((paths::TWO_FACTOR_SETUP, None))
+        }
         (Rule::SignedIn, Visitor::SignedIn(_)) | (Rule::PendingSecondFactor, Visitor::Pending { .. }) => None,
     };
     match destination {

@@ -1,0 +1,43 @@
+//! "Check a URL": what the access rules decide for a URL, a method and a person (or nobody
+//! signed in) — the same answer as `server authz check`, which calls this too.
+
+use crate::{
+    access_rules::{AccessRules, Decision},
+    error::AuthError,
+    request_target::Target,
+    storage::{accounts, identities::Identities},
+    visitor::{Factors, SignedIn, Visitor},
+};
+use sqlx::AnyPool;
+
+/// Which rule matched, and what it decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleCheck {
+    pub matched: String,
+    pub decision: String,
+}
+
+/// The person a check is for, as the gate would see them once signed in with every factor
+/// they have (the rules ask only name and groups).
+pub async fn person(db: &AnyPool, name: &str, now: i64) -> Result<Visitor, AuthError> {
+    let no_such = || AuthError::BadInput(format!("There is no account named {:?}.", name.trim()));
+    let (user_id, _) = accounts::find_id(db, name.trim()).await?.ok_or_else(no_such)?;
+    let identity = Identities::uncached().get(db, user_id).await?.ok_or_else(no_such)?;
+    let factors = if identity.two_factor { Factors::PasswordAndCode } else { Factors::Password };
+    Ok(Visitor::SignedIn(SignedIn { user_id, identity, authenticated_at: now, factors }))
+}
+
+/// The decision for `url` asked with `method` (empty: GET) by `visitor`
+/// (`Visitor::Anonymous`: nobody signed in).
+pub fn check(rules: &AccessRules, url: &str, method: &str, visitor: &Visitor) -> Result<RuleCheck, AuthError> {
+    let method = if method.trim().is_empty() { "GET".to_owned() } else { method.trim().to_ascii_uppercase() };
+    let target = Target::parse(url.trim(), &method)
+        .map_err(|why| AuthError::BadInput(format!("{:?} cannot be judged: {why}", url.trim())))?;
+    let (matched, decision) = match rules.decide(&target, visitor) {
+        Decision::Policy { policy, rule: Some(index) } => (rules.describe(index), policy.name().to_owned()),
+        Decision::Policy { policy, rule: None } => ("no rule: default_policy".to_owned(), policy.name().to_owned()),
+        Decision::SignInFirst { rule } => (rules.describe(rule), "sign in first (the rule has subjects)".to_owned()),
+        Decision::Forbidden => ("no rule for this user".to_owned(), "deny (403)".to_owned()),
+    };
+    Ok(RuleCheck { matched, decision })
+}

@@ -1,0 +1,223 @@
+//! The operator's console and invitations (`docs/contract/console.md`): who may reach it, that a
+//! disabled account loses every way in, that an invitation link is used at most once (even by
+//! several at the same moment), and that the service keeps an administrator.
+
+use crate::helpers::{fresh_database_url, json, spawn_app, spawn_app_with, test_config, TestApp};
+use reqwest::{header, Client, StatusCode};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A client signed in with both factors to `username`, made an administrator by the operator's
+/// command line first when `admin`.
+async fn signed_in_with_two_factors(app: &TestApp, username: &str, admin: bool) -> Client {
+    let (secret, _) = app.user_with_two_factor(username, PASSWORD).await;
+    if admin {
+        app.operator(&["user", "set", username, "--groups", "admins"]);
+    }
+    let c = app.pending_client(username, PASSWORD).await;
+    assert_eq!(app.submit_code(&c, &app.code(&secret, 1)).await.status(), StatusCode::OK);
+    c
+}
+
+async fn page(app: &TestApp, c: &Client, path: &str) -> (StatusCode, String) {
+    let answer = c.get(app.url(path)).send().await.unwrap();
+    (answer.status(), answer.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_console_is_a_404_to_anyone_but_an_administrator_signed_in_with_two_factors() {
+    let app = spawn_app().await;
+    let admin = signed_in_with_two_factors(&app, "root", true).await;
+    let member = signed_in_with_two_factors(&app, "mallory", false).await;
+    let password_only = app.new_client();
+    app.register(&password_only, "eve", PASSWORD).await;
+    app.operator(&["user", "set", "eve", "--groups", "admins"]);
+
+    let (status, html) = page(&app, &admin, "/admin").await;
+    assert_eq!(status, StatusCode::OK);
+    for heading in ["People", "Invitations", "Apps", "Access rules", "Search people"] {
+        assert!(html.contains(heading), "{heading} missing from the console");
+    }
+    assert_eq!(page(&app, &admin, "/admin/people/mallory").await.0, StatusCode::OK);
+
+    for (who, c) in [
+        ("anonymous", &app.new_client()),
+        ("a member of no group", &member),
+        ("an admin on a password alone", &password_only),
+    ] {
+        for path in ["/admin", "/admin/people/root", "/admin/people/nobody"] {
+            let (status, html) = page(&app, c, path).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{who} on {path}");
+            assert!(!html.contains("Search people"), "{who} on {path} sees the console");
+        }
+        let (status, body) = json(app.post(c, "admin/people/disable", &[("username", "root")]).await).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{who}: {body}");
+        let (status, _) = json(app.post(c, "admin/invitations/create", &[("groups", "admins")]).await).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{who}");
+    }
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM invitations").fetch_one(&app.db).await.unwrap();
+    assert_eq!(stored, 0);
+}
+
+#[tokio::test]
+async fn a_disabled_account_loses_its_sessions_its_sign_in_and_the_gate_at_once() {
+    let app = spawn_app().await;
+    let admin = signed_in_with_two_factors(&app, "root", true).await;
+    let bob = app.new_client();
+    app.register(&bob, "bob", PASSWORD).await;
+    assert_eq!(app.me(&bob).await.status(), StatusCode::OK);
+
+    let (status, body) = json(app.post(&admin, "admin/people/disable", &[("username", "bob")]).await).await;
+    assert_eq!((status, body), (StatusCode::OK, serde_json::json!({})));
+
+    assert_eq!(app.me(&bob).await.status(), StatusCode::UNAUTHORIZED);
+    let gate = bob
+        .get(app.url("/api/authz/forward-auth"))
+        .header("x-forwarded-proto", "https")
+        .header("x-forwarded-host", "app.example.com")
+        .header("x-forwarded-uri", "/")
+        .header("x-forwarded-method", "GET")
+        .header(header::ACCEPT, "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gate.status(), StatusCode::UNAUTHORIZED);
+    // The same words as a wrong password.
+    let (status, refused) = json(app.login(&app.new_client(), "bob", PASSWORD).await).await;
+    let (_, wrong) = json(app.login(&app.new_client(), "bob", "not the password at all").await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(refused, wrong);
+
+    let (status, _) = json(app.post(&admin, "admin/people/enable", &[("username", "bob")]).await).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = json(app.login(&app.new_client(), "bob", PASSWORD).await).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let logged: Vec<String> = sqlx::query_scalar("SELECT action FROM admin_log WHERE admin = 'root' ORDER BY id")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(logged, ["person.disabled", "person.enabled"]);
+}
+
+#[tokio::test]
+async fn console_changes_need_a_recent_sign_in() {
+    let app = spawn_app().await;
+    let admin = signed_in_with_two_factors(&app, "root", true).await;
+    let bob = app.new_client();
+    app.register(&bob, "bob", PASSWORD).await;
+    app.advance(11 * 60);
+    let (status, _) = json(app.post(&admin, "admin/people/disable", &[("username", "bob")]).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.me(&bob).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_last_administrator_cannot_disable_ungroup_or_delete_themselves() {
+    let app = spawn_app().await;
+    let admin = signed_in_with_two_factors(&app, "root", true).await;
+    for (endpoint, form) in [
+        ("admin/people/disable", vec![("username", "root")]),
+        ("admin/people/groups", vec![("username", "root"), ("groups", "staff")]),
+        ("admin/people/delete", vec![("username", "root"), ("confirm", "root")]),
+    ] {
+        let (status, body) = json(app.post(&admin, endpoint, &form).await).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{endpoint}: {body}");
+    }
+    assert_eq!(app.me(&admin).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn deleting_asks_for_the_username_typed_exactly() {
+    let app = spawn_app().await;
+    let admin = signed_in_with_two_factors(&app, "root", true).await;
+    app.register(&app.new_client(), "bob", PASSWORD).await;
+    let (status, _) =
+        json(app.post(&admin, "admin/people/delete", &[("username", "bob"), ("confirm", "bo")]).await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) =
+        json(app.post(&admin, "admin/people/delete", &[("username", "bob"), ("confirm", "bob")]).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json(app.login(&app.new_client(), "bob", PASSWORD).await).await.0, StatusCode::UNAUTHORIZED);
+}
+
+/// The token of an invitation link the command line printed.
+fn invitation_token(app: &TestApp, args: &[&str]) -> String {
+    let output = crate::helpers::operator_output(&app.database_url, args, "");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let link = String::from_utf8(output.stdout).unwrap();
+    link.trim().rsplit_once("/invite/").expect("a link").1.to_owned()
+}
+
+/// A server whose registration is closed (the folder keeps its SQLite file).
+async fn closed_app() -> (TestApp, tempfile::TempDir) {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let mut config = test_config(fresh_database_url(folder.path()).await);
+    config.settings.registration_open = false;
+    (spawn_app_with(config).await, folder)
+}
+
+/// Posts the invitation's form as a fresh browser would.
+async fn use_invitation(app: &TestApp, token: &str, username: &str) -> StatusCode {
+    let form = [("token", token), ("username", username), ("password", PASSWORD)];
+    json(app.post(&app.new_client(), "invitation/register", &form).await).await.0
+}
+
+#[tokio::test]
+async fn an_invitation_link_is_used_at_most_once_even_at_the_same_moment() {
+    let (app, _folder) = closed_app().await;
+    let token = invitation_token(&app, &["invite", "create", "--groups", "family"]);
+    assert_eq!(page(&app, &app.new_client(), &format!("/invite/{token}")).await.0, StatusCode::OK);
+
+    let attempts = (0..8).map(|n| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            let c = app.new_client();
+            let name = format!("racer{n}");
+            let form = [("token", token.as_str()), ("username", name.as_str()), ("password", PASSWORD)];
+            (json(app.post(&c, "invitation/register", &form).await).await.0, c)
+        }
+    });
+    let answers = futures::future::join_all(attempts).await;
+    let created: Vec<&Client> = answers.iter().filter(|(s, _)| *s == StatusCode::OK).map(|(_, c)| c).collect();
+    assert_eq!(created.len(), 1, "{:?}", answers.iter().map(|(s, _)| *s).collect::<Vec<_>>());
+    assert!(answers.iter().all(|(s, _)| *s == StatusCode::OK || *s == StatusCode::GONE));
+    let accounts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&app.db).await.unwrap();
+    assert_eq!(accounts, 1);
+    let groups: String = sqlx::query_scalar("SELECT groups FROM users").fetch_one(&app.db).await.unwrap();
+    assert_eq!(groups, "family");
+    assert_eq!(app.me(created[0]).await.status(), StatusCode::OK);
+
+    let (status, html) = page(&app, &app.new_client(), &format!("/invite/{token}")).await;
+    assert_eq!(status, StatusCode::GONE);
+    assert!(!html.contains("Create account"));
+    // Registration stays closed to anyone without a link.
+    assert_eq!(app.try_register(&app.new_client(), "walkin", PASSWORD).await.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_revoked_or_expired_invitation_is_gone_and_a_taken_name_keeps_it_open() {
+    let (app, _folder) = closed_app().await;
+    app.operator_with_input(&["user", "add", "taken"], PASSWORD);
+    let token = invitation_token(&app, &["invite", "create", "--days", "1"]);
+    assert_eq!(use_invitation(&app, &token, "taken").await, StatusCode::CONFLICT);
+    // The command line's clock is the system's, the server's a test clock: the link's end is
+    // moved to the server's present instead.
+    let now = app.clock.now();
+    sqlx::query("UPDATE invitations SET expires_at = $1").bind(now).execute(&app.db).await.unwrap();
+    assert_eq!(use_invitation(&app, &token, "late").await, StatusCode::GONE);
+
+    let token = invitation_token(&app, &["invite", "create"]);
+    let listed = crate::helpers::operator_output(&app.database_url, &["invite", "list"], "");
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    let open_id = listed
+        .lines()
+        .find(|l| l.contains("\topen\t"))
+        .expect("an open invitation")
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_owned();
+    app.operator(&["invite", "revoke", &open_id]);
+    assert_eq!(use_invitation(&app, &token, "revoked").await, StatusCode::GONE);
+}
