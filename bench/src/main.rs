@@ -7,6 +7,7 @@
 
 mod argon2_ceiling;
 mod budgets;
+mod console;
 mod load;
 mod openid;
 mod page_weight;
@@ -135,6 +136,16 @@ fn main() -> anyhow::Result<()> {
     ];
     for (name, connections, work) in scenarios_against_bare.into_iter().filter(|(name, ..)| wanted(name)) {
         against_bare(&mut rows, name, connections, work);
+    }
+
+    // The console's people list with 10,000 accounts, for a signed-in administrator (the first
+    // two-factor user, signed in with both factors by its setup).
+    let console_name = "GET /admin, a search with 10,000 accounts (administrator)";
+    if wanted(console_name) {
+        eprintln!("==> seeding {} accounts for the console", console::PEOPLE);
+        runtime.block_on(console::seed_people(&setup.binary, &data, &two_factor_users[0].username))?;
+        let admin = Arc::new(vec![two_factor_users[0].session.clone()]);
+        against_bare(&mut rows, console_name, CONNECTIONS, scenarios::get(addr, console::SEARCH_PAGE, admin));
     }
 
     // What the gate costs an app behind Caddy: reported, not budgeted.
