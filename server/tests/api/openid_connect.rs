@@ -52,6 +52,7 @@ pub(crate) async fn register(app: &TestApp, client_id: &str, public: bool, polic
         post_logout_redirect_uris: vec!["http://app.example.test/bye".into()],
         public,
         policy,
+        allowed_groups: vec![],
         allow_insecure_http: true,
     };
     clients::add(&app.db, &client, app.clock.now()).await.unwrap()
