@@ -121,7 +121,10 @@ async fn changes_the_apps_cannot_take_are_typed_refusals_that_change_nothing() {
     assert!(apps.add(&spa, services.now()).await.unwrap().is_none(), "a public client has no secret");
 
     assert!(matches!(apps.add(&wiki(&[]), services.now()).await, Err(AppError::Taken(id)) if id == "wiki"));
-    assert!(matches!(apps.add(&NewClient { client_id: "x".into(), ..wiki(&["a,b"]) }, 0).await, Err(AppError::BadInput(_))));
+    assert!(matches!(
+        apps.add(&NewClient { client_id: "x".into(), ..wiki(&["a,b"]) }, 0).await,
+        Err(AppError::BadInput(_))
+    ));
     assert!(matches!(apps.set_allowed_groups("wiki", &["ad mins".into()]).await, Err(AppError::BadInput(_))));
     assert!(matches!(apps.set_allowed_groups("nobody", &[]).await, Err(AppError::NoSuchClient(_))));
     assert!(matches!(apps.set_policy("nobody", ClientPolicy::OneFactor).await, Err(AppError::NoSuchClient(_))));

@@ -1,5 +1,5 @@
 //! Apps open only to some groups, and a client's secret rotated (`docs/contract/oidc.md`, "Apps
-//! open to some groups" and "Operator changes"): the operator's commands run beside the running
+//! open to some groups" and "Changing an app"): the operator's commands run beside the running
 //! server, as another process, and the relying party is the `openidconnect` crate or plain form
 //! posts to the token endpoint.
 

@@ -74,7 +74,12 @@ pub(crate) fn query_param(url: &str, name: &str) -> Option<String> {
 
 /// The browser's part: follows the provider's redirects through the portal's sign-in (password,
 /// then the code when 2FA is on) until it is sent back to the app; returns that URL.
-pub(crate) async fn sign_in_through_portal(app: &TestApp, browser: &Client, authorize_url: &str, totp: Option<&str>) -> String {
+pub(crate) async fn sign_in_through_portal(
+    app: &TestApp,
+    browser: &Client,
+    authorize_url: &str,
+    totp: Option<&str>,
+) -> String {
     let r = browser.get(authorize_url).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "sent to the portal first");
     let login = location(&r);

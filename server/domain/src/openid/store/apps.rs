@@ -70,7 +70,11 @@ pub struct Apps {
 impl Apps {
     /// The apps of a running server (the console): what it keeps is forgotten at every change.
     pub fn of(services: &Services) -> Self {
-        Apps { db: services.db.clone(), clients: services.clients.clone(), access_tokens: services.access_tokens.clone() }
+        Apps {
+            db: services.db.clone(),
+            clients: services.clients.clone(),
+            access_tokens: services.access_tokens.clone(),
+        }
     }
 
     /// The apps from a process that keeps no copy of them (the operator's command line); the

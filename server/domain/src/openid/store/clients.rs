@@ -249,11 +249,12 @@ pub async fn add(db: &AnyPool, client: &NewClient, now: i64) -> Result<Option<St
 /// already issued stay.
 pub(super) async fn new_secret(db: &AnyPool, client_id: &str) -> Result<String, AppError> {
     let secret = random_hex(32);
-    let changed = sqlx::query("UPDATE oidc_clients SET secret_hash = $1 WHERE client_id = $2 AND secret_hash IS NOT NULL")
-        .bind(sha256_hex(secret.as_bytes()))
-        .bind(client_id)
-        .execute(db)
-        .await?;
+    let changed =
+        sqlx::query("UPDATE oidc_clients SET secret_hash = $1 WHERE client_id = $2 AND secret_hash IS NOT NULL")
+            .bind(sha256_hex(secret.as_bytes()))
+            .bind(client_id)
+            .execute(db)
+            .await?;
     if changed.rows_affected() == 0 {
         return Err(match find(db, client_id).await? {
             Some(_) => AppError::PublicClient(client_id.to_owned()),
