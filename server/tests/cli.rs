@@ -574,6 +574,65 @@ fn oidc_clients_are_managed_from_the_command_line_and_secrets_shown_once() {
     assert!(!stdout(&server(&["oidc", "client", "list"], &db, None)).contains("grafana"));
 }
 
+/// `server oidc client add --groups`, `groups`, `rotate-secret` and `policy`: what is set is what
+/// `list` shows (the groups last, `(everyone)` for none); an empty list clears the groups; a new
+/// secret is printed once and differs; bad input is one clear line and changes nothing.
+#[test]
+fn oidc_client_groups_secret_and_policy_round_trip_through_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let run = |args: &[&str]| {
+        let mut all = vec!["oidc", "client"];
+        all.extend_from_slice(args);
+        server(&all, &db, None)
+    };
+    let listed = || stdout(&run(&["list"]));
+    let o = run(&["add", "wiki", "--redirect-uri", "https://wiki.example.test/cb", "--groups", "wiki-users, staff"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let first = stdout(&o).lines().find_map(|l| l.strip_prefix("client_secret: ")).unwrap().to_owned();
+    let o = run(&["add", "spa", "--public", "--redirect-uri", "http://localhost:5173/cb"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let wiki_line = |text: &str| text.lines().find(|l| l.starts_with("wiki\t")).unwrap_or_default().to_owned();
+    assert_eq!(
+        wiki_line(&listed()),
+        "wiki\tconfidential\ttwo_factor\thttps://wiki.example.test/cb\twiki\twiki-users,staff"
+    );
+    assert!(listed().lines().any(|l| l.starts_with("spa\t") && l.ends_with("\t(everyone)")), "{}", listed());
+
+    let o = run(&["groups", "wiki", "admins"]);
+    assert!(o.status.success() && stdout(&o).contains("open to admins"), "{}", stderr(&o));
+    assert!(wiki_line(&listed()).ends_with("\twiki\tadmins"), "{}", listed());
+    let o = run(&["groups", "wiki", ""]);
+    assert!(o.status.success() && stdout(&o).contains("open to (everyone)"), "{}", stderr(&o));
+    assert!(wiki_line(&listed()).ends_with("\twiki\t(everyone)"), "{}", listed());
+
+    let o = run(&["policy", "wiki", "one_factor"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(wiki_line(&listed()).starts_with("wiki\tconfidential\tone_factor\t"), "{}", listed());
+
+    let o = run(&["rotate-secret", "wiki"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let second = stdout(&o).lines().find_map(|l| l.strip_prefix("client_secret: ")).expect("the new secret").to_owned();
+    assert_eq!(second.len(), 64);
+    assert_ne!(second, first);
+    assert!(!listed().contains(&second), "list never prints a secret");
+
+    let before = listed();
+    for (args, says) in [
+        (vec!["groups", "wiki", "ad mins"], "not a group name"),
+        (vec!["groups", "nobody", "admins"], "no client"),
+        (vec!["add", "x", "--redirect-uri", "https://x.test/cb", "--groups", "a b"], "not a group name"),
+        (vec!["rotate-secret", "spa"], "public client"),
+        (vec!["rotate-secret", "nobody"], "no client"),
+        (vec!["policy", "wiki", "three"], "--policy"),
+        (vec!["policy", "nobody", "one_factor"], "no client"),
+    ] {
+        let o = run(&args);
+        assert!(!o.status.success() && stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
+    }
+    assert_eq!(listed(), before, "refusals change nothing");
+}
+
 /// The server binary serving on a free port (and metrics, when `metrics`), on `db`.
 struct Serving {
     child: std::process::Child,

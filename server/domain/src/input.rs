@@ -146,15 +146,22 @@ pub fn email(field: Option<String>) -> Result<Option<String>, AuthError> {
 /// Group names, comma-separated: letters, digits, `.`, `_` and `-`, up to 64 each.
 pub fn groups(field: &str) -> Result<Vec<String>, AuthError> {
     let groups: Vec<String> = field.split(',').map(str::trim).filter(|g| !g.is_empty()).map(str::to_owned).collect();
-    if let Some(bad) = groups
-        .iter()
-        .find(|g| g.len() > 64 || !g.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
-    {
-        return Err(AuthError::BadInput(format!(
-            "{bad:?} is not a group name: letters, digits, '.', '_' and '-' only"
-        )));
-    }
+    group_names(&groups)?;
     Ok(groups)
+}
+
+/// Each of `names` is a group name: letters, digits, `.`, `_` and `-`, 1 to 64 of them (so a
+/// list of them joined with commas reads back as the same list).
+pub fn group_names(names: &[String]) -> Result<(), AuthError> {
+    let fine = |g: &String| {
+        !g.is_empty() && g.len() <= 64 && g.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    };
+    match names.iter().find(|g| !fine(g)) {
+        Some(bad) => {
+            Err(AuthError::BadInput(format!("{bad:?} is not a group name: letters, digits, '.', '_' and '-' only")))
+        }
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -218,5 +225,9 @@ mod tests {
         assert_eq!(groups("admins, dev,,").unwrap(), ["admins", "dev"]);
         assert!(groups("ad mins").is_err());
         assert!(groups("").unwrap().is_empty());
+        assert!(group_names(&["wiki-users".into(), "a.b_c".into()]).is_ok());
+        for bad in ["", "a,b", "a b", &"x".repeat(65)] {
+            assert!(group_names(&[bad.to_owned()]).is_err(), "{bad:?}");
+        }
     }
 }

@@ -53,7 +53,7 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum OidcCommand {
-    /// Register, list or delete the apps (clients).
+    /// Register, list, change or delete the apps (clients).
     #[command(subcommand)]
     Client(OidcClientCommand),
     /// Add a new ID-token signing key: it signs from now on; the JWKS publishes both.
@@ -85,11 +85,28 @@ pub enum OidcClientCommand {
         /// localhost): the code then travels unencrypted.
         #[arg(long)]
         allow_insecure_http: bool,
+        /// Open the app only to members of these groups (comma-separated); by default, to
+        /// everyone.
+        #[arg(long, value_name = "G1,G2")]
+        groups: Option<String>,
     },
     /// List the apps (never their secrets).
     List,
     /// Delete an app and every token it holds.
     Delete { client_id: String },
+    /// Open the app only to members of these groups (comma-separated; an empty list opens it to
+    /// everyone), from the next sign-in to it and the next refresh on.
+    Groups {
+        client_id: String,
+        #[arg(value_name = "G1,G2")]
+        groups: String,
+    },
+    /// Give a confidential app a new secret, printed once; the old one stops working at once
+    /// (tokens already issued stay).
+    #[command(name = "rotate-secret")]
+    RotateSecret { client_id: String },
+    /// Set the app's policy: `one_factor` (a password is enough) or `two_factor`.
+    Policy { client_id: String, policy: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,4 +1,6 @@
-//! `server oidc …`: the apps (clients) and the signing key.
+//! `server oidc …`: the apps (clients) and the signing key. The apps are changed through the
+//! domain's `store::apps::Apps`, as the admin console changes them; this process keeps no copy,
+//! and announces each change to a server running beside it (`announced`).
 
 use super::{
     database::announced,
@@ -9,6 +11,16 @@ use crate::{
     operator::cli::{OidcClientCommand, OidcCommand},
     startup::config::Config,
 };
+use domain::{
+    input,
+    openid::store::{
+        apps::{Apps, ListedApp},
+        clients::{AppError, ClientPolicy, NewClient},
+        keys,
+    },
+    AuthError,
+};
+use secrecy::{ExposeSecret, SecretString};
 
 /// `server oidc …`: the apps (clients) and the signing key.
 pub async fn oidc(config: &Config, command: OidcCommand) -> Result<Outcome, OperatorError> {
@@ -17,23 +29,71 @@ pub async fn oidc(config: &Config, command: OidcCommand) -> Result<Outcome, Oper
     announced(config, changes, result)
 }
 
+/// The operator's mistakes (a taken id, a bad URI, no such client) are one line; a failure of the
+/// database is not theirs.
+fn refused(e: AppError) -> OperatorError {
+    match e {
+        AppError::Failed(e) => OperatorError::Domain(e),
+        other => OperatorError::Refused(other.to_string()),
+    }
+}
+
+fn policy_of(policy: &str) -> Result<ClientPolicy, OperatorError> {
+    ClientPolicy::parse(policy)
+        .ok_or_else(|| OperatorError::Refused(format!("--policy {policy:?}: use one_factor or two_factor")))
+}
+
+fn groups_of(groups: &str) -> Result<Vec<String>, OperatorError> {
+    input::groups(groups).map_err(|e: AuthError| OperatorError::Refused(e.to_string()))
+}
+
+/// Who an app is open to, as `list` prints it: the groups, or `(everyone)` (parentheses are not
+/// in any group name).
+fn open_to(groups: &[String]) -> String {
+    if groups.is_empty() {
+        "(everyone)".to_owned()
+    } else {
+        groups.join(",")
+    }
+}
+
+/// One line of `list`: `ID⇥public/confidential⇥POLICY⇥URIS⇥NAME⇥GROUPS` (the first five as before
+/// groups existed).
+fn listed_line(app: &ListedApp) -> String {
+    format!(
+        "{}\t{}\t{}\t{}\t{}\t{}",
+        app.client_id,
+        if app.public { "public" } else { "confidential" },
+        app.policy.as_str(),
+        app.redirect_uris.join(" "),
+        app.name,
+        open_to(&app.allowed_groups)
+    )
+}
+
+fn shown_once(secret: &SecretString) -> String {
+    format!("client_secret: {}\n(shown once: only its hash is kept)", secret.expose_secret())
+}
+
 async fn oidc_command(config: &Config, command: OidcCommand) -> Result<Outcome, OperatorError> {
-    use domain::openid::store::{
-        clients::{self, ClientPolicy, NewClient},
-        keys,
-    };
     let database = database::connect(&config.database_url).await?;
     database::migrate(&database).await?;
     let db = database.pool.clone();
     let now = config.clock.now();
-    match command {
+    let apps = Apps::keeping_nothing(db.clone());
+    let command = match command {
         OidcCommand::RotateKey => {
             let source = crate::infra::encryption_key::source_for(config.totp_key.clone(), &database.backend);
             let secret_box = crate::infra::encryption_key::load(&source, &db).await?.secret_box;
             let kid = keys::add(&db, &secret_box, now).await?;
-            Ok(Outcome::Printed(format!("new signing key {kid}: it signs from now on; the JWKS publishes every key")))
+            return Ok(Outcome::Printed(format!(
+                "new signing key {kid}: it signs from now on; the JWKS publishes every key"
+            )));
         }
-        OidcCommand::Client(OidcClientCommand::Add {
+        OidcCommand::Client(command) => command,
+    };
+    match command {
+        OidcClientCommand::Add {
             client_id,
             redirect_uris,
             public,
@@ -41,53 +101,51 @@ async fn oidc_command(config: &Config, command: OidcCommand) -> Result<Outcome, 
             name,
             post_logout_redirect_uris,
             allow_insecure_http,
-        }) => {
-            let policy = ClientPolicy::parse(&policy)
-                .ok_or_else(|| OperatorError::Refused(format!("--policy {policy:?}: use one_factor or two_factor")))?;
+            groups,
+        } => {
             let client = NewClient {
                 client_id,
                 name,
                 redirect_uris,
                 post_logout_redirect_uris,
                 public,
-                policy,
+                policy: policy_of(&policy)?,
+                allowed_groups: groups_of(groups.as_deref().unwrap_or_default())?,
                 allow_insecure_http,
             };
-            let secret = clients::add(&db, &client, now).await.map_err(|e| OperatorError::Refused(e.to_string()))?;
+            let secret = apps.add(&client, now).await.map_err(refused)?;
             Ok(Outcome::Printed(match secret {
-                Some(secret) => format!(
-                    "client {} added\nclient_secret: {secret}\n(shown once: only its hash is kept)",
-                    client.client_id
-                ),
+                Some(secret) => format!("client {} added\n{}", client.client_id, shown_once(&secret)),
                 None => format!("public client {} added (no secret: it must use PKCE)", client.client_id),
             }))
         }
-        OidcCommand::Client(OidcClientCommand::List) => {
-            let listed = clients::list(&db).await?;
+        OidcClientCommand::List => {
+            let listed = apps.list().await.map_err(refused)?;
             if listed.is_empty() {
                 return Ok(Outcome::Printed("no clients".into()));
             }
-            let lines: Vec<String> = listed
-                .iter()
-                .map(|c| {
-                    format!(
-                        "{}\t{}\t{}\t{}\t{}",
-                        c.client_id,
-                        if c.is_public() { "public" } else { "confidential" },
-                        c.policy.as_str(),
-                        c.redirect_uris.join(" "),
-                        c.name
-                    )
-                })
-                .collect();
-            Ok(Outcome::Printed(lines.join("\n")))
+            Ok(Outcome::Printed(listed.iter().map(listed_line).collect::<Vec<_>>().join("\n")))
         }
-        OidcCommand::Client(OidcClientCommand::Delete { client_id }) => {
-            if clients::delete(&db, &Default::default(), &client_id).await? {
-                Ok(Outcome::Printed(format!("deleted client {client_id} and every token it held")))
-            } else {
-                Err(OperatorError::Refused(format!("no client named {client_id:?}")))
-            }
+        OidcClientCommand::Delete { client_id } => {
+            apps.delete(&client_id).await.map_err(refused)?;
+            Ok(Outcome::Printed(format!("deleted client {client_id} and every token it held")))
+        }
+        OidcClientCommand::Groups { client_id, groups } => {
+            let groups = groups_of(&groups)?;
+            apps.set_allowed_groups(&client_id, &groups).await.map_err(refused)?;
+            Ok(Outcome::Printed(format!("client {client_id} is open to {}", open_to(&groups))))
+        }
+        OidcClientCommand::RotateSecret { client_id } => {
+            let secret = apps.rotate_secret(&client_id).await.map_err(refused)?;
+            Ok(Outcome::Printed(format!(
+                "client {client_id} has a new secret; the old one no longer works\n{}",
+                shown_once(&secret)
+            )))
+        }
+        OidcClientCommand::Policy { client_id, policy } => {
+            let policy = policy_of(&policy)?;
+            apps.set_policy(&client_id, policy).await.map_err(refused)?;
+            Ok(Outcome::Printed(format!("client {client_id}: policy {}", policy.as_str())))
         }
     }
 }

@@ -18,6 +18,7 @@ mod kept_account_page;
 mod managing_two_factor;
 mod multi_instance;
 mod no_javascript;
+mod openid_app_groups;
 mod openid_codes;
 mod openid_connect;
 mod operating;

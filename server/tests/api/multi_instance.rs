@@ -253,6 +253,7 @@ async fn two_instances_issue_and_accept_each_others_codes_and_tokens() {
         post_logout_redirect_uris: Vec::new(),
         public: true,
         policy: domain::openid::store::clients::ClientPolicy::OneFactor,
+        allowed_groups: vec![],
         allow_insecure_http: true,
     };
     domain::openid::store::clients::add(&db, &client_spec, 0).await.unwrap();

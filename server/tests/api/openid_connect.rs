@@ -19,7 +19,7 @@ pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 pub(crate) const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// `REDIRECT` as a query parameter's value.
-fn redirect_param() -> String {
+pub(crate) fn redirect_param() -> String {
     form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect()
 }
 
@@ -52,6 +52,7 @@ pub(crate) async fn register(app: &TestApp, client_id: &str, public: bool, polic
         post_logout_redirect_uris: vec!["http://app.example.test/bye".into()],
         public,
         policy,
+        allowed_groups: vec![],
         allow_insecure_http: true,
     };
     clients::add(&app.db, &client, app.clock.now()).await.unwrap()
@@ -62,18 +63,23 @@ pub(crate) fn rp_http() -> Client {
     Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
-fn location(r: &reqwest::Response) -> String {
+pub(crate) fn location(r: &reqwest::Response) -> String {
     r.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
 }
 
-fn query_param(url: &str, name: &str) -> Option<String> {
+pub(crate) fn query_param(url: &str, name: &str) -> Option<String> {
     let query = url.split_once('?')?.1;
     form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
 /// The browser's part: follows the provider's redirects through the portal's sign-in (password,
 /// then the code when 2FA is on) until it is sent back to the app; returns that URL.
-async fn sign_in_through_portal(app: &TestApp, browser: &Client, authorize_url: &str, totp: Option<&str>) -> String {
+pub(crate) async fn sign_in_through_portal(
+    app: &TestApp,
+    browser: &Client,
+    authorize_url: &str,
+    totp: Option<&str>,
+) -> String {
     let r = browser.get(authorize_url).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "sent to the portal first");
     let login = location(&r);

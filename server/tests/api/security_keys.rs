@@ -300,6 +300,7 @@ async fn an_apps_id_token_says_a_hardware_key_was_used() {
         post_logout_redirect_uris: Vec::new(),
         public: true,
         policy: ClientPolicy::TwoFactor,
+        allowed_groups: vec![],
         allow_insecure_http: true,
     };
     clients::add(&app.db, &client, app.clock.now()).await.unwrap();

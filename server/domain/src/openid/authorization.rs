@@ -1,6 +1,7 @@
 //! The authorization request (RFC 6749 §4.1, OpenID Connect Core §3.1.2) and where it leads: an
 //! error page (a client or redirect URI not registered: never a redirect), an error back to the
-//! client, a sign-in step first, or a code.
+//! client (among them `access_denied`: the account is not in the groups the app is open to), a
+//! sign-in step first, or a code.
 
 use super::{
     codes::{Code, CodeBinding},
@@ -55,6 +56,11 @@ pub enum Outcome {
     SetUpTwoFactor,
     /// The code, back to the client.
     Code { redirect_uri: String, code: String, state: Option<String> },
+}
+
+/// The `error_description` of `access_denied`: the app that refused, and who it is open to.
+fn closed_to_others(app: &str, allowed_groups: &[String]) -> String {
+    format!("{app} is open only to members of: {}", allowed_groups.join(", "))
 }
 
 /// A PKCE S256 challenge: BASE64URL(SHA-256(verifier)), 43 characters (RFC 7636 §4.2).
@@ -154,6 +160,11 @@ pub async fn authorize(
             return error(AuthorizeError::LoginRequired, "a fresh sign-in is needed");
         }
         return Ok(Outcome::SignIn { fresh: Some(fresh()) });
+    }
+    // Who the app is open to, once it is known who signed in (whatever the factors: a second one
+    // would not change the answer), from the registration just read, never from a kept copy.
+    if !client.admits(&signed_in.identity.groups) {
+        return error(AuthorizeError::AccessDenied, &closed_to_others(&client.name, &client.allowed_groups));
     }
     if client.policy == ClientPolicy::TwoFactor && !signed_in.factors.two() {
         if silent {

@@ -16,6 +16,8 @@ pub enum AuthorizeError {
     InvalidScope,
     /// `prompt=none`, and the visitor would have to sign in (or sign in again, or set up 2FA).
     LoginRequired,
+    /// The signed-in account is in none of the groups the app is open to.
+    AccessDenied,
 }
 
 impl AuthorizeError {
@@ -25,6 +27,7 @@ impl AuthorizeError {
             AuthorizeError::UnsupportedResponseType => "unsupported_response_type",
             AuthorizeError::InvalidScope => "invalid_scope",
             AuthorizeError::LoginRequired => "login_required",
+            AuthorizeError::AccessDenied => "access_denied",
         }
     }
 }

@@ -188,6 +188,9 @@ async fn why_stale(services: &Services, kept: &Client, code: &Code) -> Result<To
 }
 
 /// `grant_type=refresh_token`: the token rotates; a used one again revokes the grant (RFC 9700).
+/// The account must still be one the app is open to (`Client::admits`, on the registration read
+/// with the request and the account's groups now): else the grant is revoked, so taking someone
+/// out of the app's groups ends its access at the next refresh.
 pub async fn refresh(
     services: &Services,
     credentials: &ClientCredentials,
@@ -223,6 +226,15 @@ pub async fn refresh(
         }
     };
     let identity = account_of(services, &grant).await?;
+    if !client.admits(&identity.groups) {
+        // What the rotation just stored goes too (nobody was given it), with the grant's access
+        // token still live.
+        grants::revoke_grant(&services.db, &services.access_tokens, &grant.grant_id).await?;
+        return Err(TokenError::refused(
+            TokenRefusal::InvalidGrant,
+            "the account is no longer in the groups this app is open to",
+        ));
+    }
     let subject = subject::of(services, grant.user_id, identity.oidc_subject.as_deref()).await?;
     let id_token = id_token(services, &grant, subject, &identity, None, &kid).await?;
     Ok(Issued {

@@ -425,6 +425,7 @@ pub async fn add_client(services: &Services, client_id: &str, public: bool, poli
         post_logout_redirect_uris: vec![],
         public,
         policy,
+        allowed_groups: vec![],
         allow_insecure_http: false,
     };
     clients::add(&services.db, &client, services.now()).await.unwrap()

@@ -1,13 +1,16 @@
-//! The apps registered by the operator (`server oidc client add|list|delete`). A confidential
-//! client's secret is shown once and kept as its SHA-256 (it is 256 random bits: a fast hash
-//! is enough). Read from the database on every request, so a change takes effect at once on
-//! every running instance; the one exception, the code exchange, checks the copy it kept in the
-//! statement that issues the tokens (`KeptClients`).
+//! The apps registered by the operator (`server oidc client …`, or the console through
+//! `store::apps`). A confidential client's secret is shown once and kept as its SHA-256 (it is
+//! 256 random bits: a fast hash is enough). Read from the database on every request, so a change
+//! takes effect at once on every running instance; the one exception, the code exchange, checks
+//! the copy it kept in the statement that issues the tokens (`KeptClients`). Who an app is open
+//! to (`allowed_groups`) and its policy are never decided on that copy: the authorization request
+//! and the refresh grant read the registration from the database.
 
 use super::access_cache::AccessCache;
 use crate::{
     credentials::secret_box::{random_hex, sha256_hex},
     error::AuthError,
+    input,
 };
 use sqlx::{any::AnyRow, AnyPool, Row};
 use std::{
@@ -47,6 +50,9 @@ pub struct Client {
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
     pub policy: ClientPolicy,
+    /// The groups whose members the app is open to; empty: everyone. Each a group name
+    /// (`input::group_names`), stored comma-separated as the accounts' groups are.
+    pub allowed_groups: Vec<String>,
     /// When it was registered (Unix seconds): a client deleted and registered again under the
     /// same id is another registration.
     pub registered_at: i64,
@@ -68,6 +74,12 @@ impl Client {
     /// The stored hash of its secret (what a statement compares the registration against).
     pub fn secret_hash(&self) -> Option<&str> {
         self.secret_hash.as_deref()
+    }
+
+    /// Whether the app is open to an account in `groups`: every account when it names no group,
+    /// else a member of one of them.
+    pub fn admits(&self, groups: &[String]) -> bool {
+        self.allowed_groups.is_empty() || self.allowed_groups.iter().any(|allowed| groups.contains(allowed))
     }
 }
 
@@ -96,6 +108,14 @@ impl KeptClients {
         }
         Ok(found)
     }
+
+    /// Forgets the copy of `client_id`, after this process changed or deleted its registration:
+    /// the next token request that names it reads it again.
+    pub fn forget(&self, client_id: &str) {
+        if let Ok(mut kept) = self.0.lock() {
+            kept.remove(client_id);
+        }
+    }
 }
 
 /// What the operator asks for.
@@ -106,17 +126,46 @@ pub struct NewClient {
     pub post_logout_redirect_uris: Vec<String>,
     pub public: bool,
     pub policy: ClientPolicy,
+    /// The groups whose members the app is open to (group names); empty: everyone.
+    pub allowed_groups: Vec<String>,
     /// Accept plain `http://` redirect URIs on hosts other than loopback (the operator's
     /// `--allow-insecure-http`).
     pub allow_insecure_http: bool,
 }
 
-fn bad(message: String) -> AuthError {
-    AuthError::BadInput(message)
+/// Why a registration could not be made or changed as asked. Its messages are written for the
+/// operator (the command line prints them; the console shows them).
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// A client id, URI, group name or policy that is not one: the message says what to fix.
+    #[error("{0}")]
+    BadInput(String),
+    /// `add` with a client id already registered.
+    #[error("there is already a client {0:?}")]
+    Taken(String),
+    /// No client is registered under this id.
+    #[error("no client named {0:?}")]
+    NoSuchClient(String),
+    /// A public client has no secret to rotate.
+    #[error("{0:?} is a public client: it has no secret (it uses PKCE)")]
+    PublicClient(String),
+    /// The database failed (or anything else): not the operator's doing.
+    #[error(transparent)]
+    Failed(#[from] AuthError),
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::Failed(e.into())
+    }
+}
+
+fn bad(message: String) -> AppError {
+    AppError::BadInput(message)
 }
 
 /// A client id: letters, digits, `.`, `_`, `-`, up to 64.
-fn check_client_id(id: &str) -> Result<(), AuthError> {
+fn check_client_id(id: &str) -> Result<(), AppError> {
     let fine = !id.is_empty()
         && id.len() <= 64
         && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
@@ -126,7 +175,7 @@ fn check_client_id(id: &str) -> Result<(), AuthError> {
 
 /// A redirect URI: absolute http(s), no fragment, no spaces or control characters (RFC 6749
 /// §3.1.2). It is compared exactly.
-fn check_uri(uri: &str) -> Result<(), AuthError> {
+fn check_uri(uri: &str) -> Result<(), AppError> {
     let scheme_ok = uri.starts_with("https://") || uri.starts_with("http://");
     let host_ok = uri.split_once("://").is_some_and(|(_, rest)| !rest.is_empty() && !rest.starts_with('/'));
     let clean = !uri.contains('#') && !uri.chars().any(|c| c.is_whitespace() || c.is_control());
@@ -143,7 +192,7 @@ fn host_of(uri: &str) -> Option<String> {
 /// Plain `http://` carries the code (and, after sign-out, the state) unencrypted: it is only for
 /// an app on the person's own device, at a loopback address (RFC 8252 §7.3), unless the operator
 /// accepts the risk.
-fn check_transport(uri: &str, flag: &str, allow_insecure_http: bool) -> Result<(), AuthError> {
+fn check_transport(uri: &str, flag: &str, allow_insecure_http: bool) -> Result<(), AppError> {
     if !uri.starts_with("http://") || allow_insecure_http {
         return Ok(());
     }
@@ -156,9 +205,16 @@ fn check_transport(uri: &str, flag: &str, allow_insecure_http: bool) -> Result<(
     )))
 }
 
-/// Registers a client; returns its secret (confidential clients), to be shown once.
-pub async fn add(db: &AnyPool, client: &NewClient, now: i64) -> Result<Option<String>, AuthError> {
+/// Group names only (a comma in one would split it in two when read back).
+pub(super) fn check_groups(groups: &[String]) -> Result<(), AppError> {
+    input::group_names(groups).map_err(|e| bad(e.to_string()))
+}
+
+/// Registers a client; returns its secret (confidential clients), to be shown once. Only its
+/// hash is stored. (`apps::Apps::add` also forgets a copy kept of an earlier registration.)
+pub async fn add(db: &AnyPool, client: &NewClient, now: i64) -> Result<Option<String>, AppError> {
     check_client_id(&client.client_id)?;
+    check_groups(&client.allowed_groups)?;
     if client.redirect_uris.is_empty() {
         return Err(bad("give at least one --redirect-uri".into()));
     }
@@ -168,8 +224,9 @@ pub async fn add(db: &AnyPool, client: &NewClient, now: i64) -> Result<Option<St
     uris.chain(logout_uris).try_for_each(|(uri, flag)| check_transport(uri, flag, client.allow_insecure_http))?;
     let secret = (!client.public).then(|| random_hex(32));
     let inserted = sqlx::query(
-        "INSERT INTO oidc_clients (client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, policy, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (client_id) DO NOTHING",
+        "INSERT INTO oidc_clients
+             (client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, policy, allowed_groups, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (client_id) DO NOTHING",
     )
     .bind(&client.client_id)
     .bind(client.name.clone().unwrap_or_else(|| client.client_id.clone()))
@@ -177,13 +234,56 @@ pub async fn add(db: &AnyPool, client: &NewClient, now: i64) -> Result<Option<St
     .bind(client.redirect_uris.join("\n"))
     .bind(client.post_logout_redirect_uris.join("\n"))
     .bind(client.policy.as_str())
+    .bind(client.allowed_groups.join(","))
     .bind(now)
     .execute(db)
     .await?;
     if inserted.rows_affected() == 0 {
-        return Err(bad(format!("there is already a client {:?}", client.client_id)));
+        return Err(AppError::Taken(client.client_id.clone()));
     }
     Ok(secret)
+}
+
+/// Gives a confidential client a new secret, returned to be shown once; the old one stops
+/// working at once (token requests compare against the stored hash: `KeptClients`). Tokens
+/// already issued stay.
+pub(super) async fn new_secret(db: &AnyPool, client_id: &str) -> Result<String, AppError> {
+    let secret = random_hex(32);
+    let changed =
+        sqlx::query("UPDATE oidc_clients SET secret_hash = $1 WHERE client_id = $2 AND secret_hash IS NOT NULL")
+            .bind(sha256_hex(secret.as_bytes()))
+            .bind(client_id)
+            .execute(db)
+            .await?;
+    if changed.rows_affected() == 0 {
+        return Err(match find(db, client_id).await? {
+            Some(_) => AppError::PublicClient(client_id.to_owned()),
+            None => AppError::NoSuchClient(client_id.to_owned()),
+        });
+    }
+    Ok(secret)
+}
+
+/// Sets one column of a client's registration; `NoSuchClient` when there is none.
+async fn set_column(db: &AnyPool, client_id: &str, statement: &str, value: String) -> Result<(), AppError> {
+    let changed = sqlx::query(statement).bind(value).bind(client_id).execute(db).await?;
+    if changed.rows_affected() == 0 {
+        return Err(AppError::NoSuchClient(client_id.to_owned()));
+    }
+    Ok(())
+}
+
+/// Replaces the groups whose members the app is open to (empty: everyone).
+pub(super) async fn set_allowed_groups(db: &AnyPool, client_id: &str, groups: &[String]) -> Result<(), AppError> {
+    check_groups(groups)?;
+    let statement = "UPDATE oidc_clients SET allowed_groups = $1 WHERE client_id = $2";
+    set_column(db, client_id, statement, groups.join(",")).await
+}
+
+/// Sets how the app's people must have signed in.
+pub(super) async fn set_policy(db: &AnyPool, client_id: &str, policy: ClientPolicy) -> Result<(), AppError> {
+    let statement = "UPDATE oidc_clients SET policy = $1 WHERE client_id = $2";
+    set_column(db, client_id, statement, policy.as_str().to_owned()).await
 }
 
 fn lines(text: String) -> Vec<String> {
@@ -199,12 +299,13 @@ fn from_row(row: &AnyRow) -> Result<Client, sqlx::Error> {
         redirect_uris: lines(row.try_get("redirect_uris")?),
         post_logout_redirect_uris: lines(row.try_get("post_logout_redirect_uris")?),
         policy: ClientPolicy::parse(&policy).unwrap_or(ClientPolicy::TwoFactor),
+        allowed_groups: crate::storage::accounts::groups_of(&row.try_get::<String, _>("allowed_groups")?),
         registered_at: row.try_get("created_at")?,
     })
 }
 
 const SELECT_COLUMNS: &str =
-    "SELECT client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, policy, created_at";
+    "SELECT client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, policy, allowed_groups, created_at";
 
 pub async fn find(db: &AnyPool, client_id: &str) -> Result<Option<Client>, AuthError> {
     let row = sqlx::query(&format!("{SELECT_COLUMNS} FROM oidc_clients WHERE client_id = $1"))
