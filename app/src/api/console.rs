@@ -170,10 +170,109 @@ pub async fn load_console(search: Option<String>, page: Option<i64>) -> Result<C
     })
 }
 
-/// The apps, for the console (filled in by the apps' own module).
+/// The apps, for the console.
 #[cfg(feature = "ssr")]
-async fn console_apps(_state: &crate::server::state::AppState) -> Result<Vec<AppRow>, ApiError> {
-    Ok(Vec::new())
+async fn console_apps(state: &crate::server::state::AppState) -> Result<Vec<AppRow>, ApiError> {
+    Ok(domain::console::apps::list(state)
+        .await?
+        .into_iter()
+        .map(|app| AppRow {
+            client_id: app.client_id,
+            name: app.name,
+            redirect_uris: app.redirect_uris.join(" "),
+            policy: app.policy.as_str().to_owned(),
+            allowed_groups: app.allowed_groups.join(", "),
+        })
+        .collect())
+}
+
+/// An app's secret, in this answer only (for a browser, in the next page's message).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppSecret {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+/// The administrator of a console form on `/admin`, with a recent sign-in.
+#[cfg(feature = "ssr")]
+async fn console_change() -> Result<
+    (crate::server::state::AppState, domain::console::admin::Admin, crate::server::form_reply::FormPost),
+    ApiError,
+> {
+    use crate::server::{form_reply::FormPost, session::request_context};
+    let form = FormPost::on(paths::CONSOLE);
+    let (state, session) = request_context()?;
+    let admin = domain::console::admin::Admin::for_change(&state, &session).await?;
+    Ok((state, admin, form))
+}
+
+#[server(endpoint = "admin/apps/add")]
+pub async fn add_app(
+    client_id: Option<String>,
+    name: Option<String>,
+    redirect_uris: Option<String>,
+    policy: Option<String>,
+    allowed_groups: Option<String>,
+) -> Result<AppSecret, ApiError> {
+    use domain::console::apps::{self, AppRequest};
+    let (state, admin, form) = console_change().await?;
+    let client_id = client_id.unwrap_or_default();
+    let request = AppRequest {
+        client_id: &client_id,
+        name: name.as_deref().unwrap_or_default(),
+        redirect_uris: redirect_uris.as_deref().unwrap_or_default(),
+        policy: policy.as_deref().unwrap_or_default(),
+        allowed_groups: allowed_groups.as_deref().unwrap_or_default(),
+    };
+    let client_secret = apps::add(&state, &admin, &request).await?;
+    let message = format!(
+        "The app {} is added. Copy its client secret now, it is shown only once: {client_secret}",
+        client_id.trim()
+    );
+    form.next(paths::CONSOLE, Some(&message));
+    Ok(AppSecret { client_id: client_id.trim().to_owned(), client_secret })
+}
+
+#[server(endpoint = "admin/apps/delete")]
+pub async fn delete_app(client_id: Option<String>) -> Result<Done, ApiError> {
+    let (state, admin, form) = console_change().await?;
+    let client_id = client_id.unwrap_or_default();
+    domain::console::apps::delete(&state, &admin, &client_id).await?;
+    form.next(paths::CONSOLE, Some(&format!("The app {} is deleted; its tokens have ended.", client_id.trim())));
+    Ok(Done {})
+}
+
+#[server(endpoint = "admin/apps/rotate-secret")]
+pub async fn rotate_app_secret(client_id: Option<String>) -> Result<AppSecret, ApiError> {
+    let (state, admin, form) = console_change().await?;
+    let client_id = client_id.unwrap_or_default();
+    let client_secret = domain::console::apps::rotate_secret(&state, &admin, &client_id).await?;
+    let message = format!(
+        "The app {} has a new client secret (the old one no longer works). Copy it now, it is shown only once: {client_secret}",
+        client_id.trim()
+    );
+    form.next(paths::CONSOLE, Some(&message));
+    Ok(AppSecret { client_id: client_id.trim().to_owned(), client_secret })
+}
+
+#[server(endpoint = "admin/apps/access")]
+pub async fn set_app_access(
+    client_id: Option<String>,
+    allowed_groups: Option<String>,
+    policy: Option<String>,
+) -> Result<Done, ApiError> {
+    let (state, admin, form) = console_change().await?;
+    let client_id = client_id.unwrap_or_default();
+    domain::console::apps::set_access(
+        &state,
+        &admin,
+        &client_id,
+        allowed_groups.as_deref().unwrap_or_default(),
+        policy.as_deref().unwrap_or_default(),
+    )
+    .await?;
+    form.next(paths::CONSOLE, Some(&format!("Who may use {} is saved.", client_id.trim())));
+    Ok(Done {})
 }
 
 #[server(endpoint = "ui/admin/person")]

@@ -221,3 +221,46 @@ async fn a_revoked_or_expired_invitation_is_gone_and_a_taken_name_keeps_it_open(
     app.operator(&["invite", "revoke", &open_id]);
     assert_eq!(use_invitation(&app, &token, "revoked").await, StatusCode::GONE);
 }
+
+#[tokio::test]
+async fn apps_are_added_restricted_rotated_and_deleted_from_the_console() {
+    let app = spawn_app().await;
+    let admin = signed_in_with_two_factors(&app, "root", true).await;
+    let form = [
+        ("client_id", "wiki"),
+        ("name", "Family Wiki"),
+        ("redirect_uris", "https://wiki.example.com/callback"),
+        ("policy", "two_factor"),
+        ("allowed_groups", "family"),
+    ];
+    let (status, added) = json(app.post(&admin, "admin/apps/add", &form).await).await;
+    assert_eq!(status, StatusCode::OK, "{added}");
+    let first_secret = added["client_secret"].as_str().unwrap().to_owned();
+    assert!(first_secret.len() >= 32);
+    let (_, html) = page(&app, &admin, "/admin").await;
+    assert!(html.contains("Family Wiki") && html.contains("value=\"family\""), "the app and its groups are listed");
+    assert!(!html.contains(&first_secret), "the secret is shown once, never listed");
+    let stored: String = sqlx::query_scalar("SELECT allowed_groups FROM oidc_clients WHERE client_id = 'wiki'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(stored, "family");
+
+    let (status, rotated) = json(app.post(&admin, "admin/apps/rotate-secret", &[("client_id", "wiki")]).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_ne!(rotated["client_secret"], added["client_secret"]);
+    let access = [("client_id", "wiki"), ("allowed_groups", ""), ("policy", "one_factor")];
+    assert_eq!(json(app.post(&admin, "admin/apps/access", &access).await).await.0, StatusCode::OK);
+    let (groups, policy): (String, String) =
+        sqlx::query_as("SELECT allowed_groups, policy FROM oidc_clients WHERE client_id = 'wiki'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!((groups.as_str(), policy.as_str()), ("", "one_factor"));
+    assert_eq!(json(app.post(&admin, "admin/apps/delete", &[("client_id", "wiki")]).await).await.0, StatusCode::OK);
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM oidc_clients").fetch_one(&app.db).await.unwrap();
+    assert_eq!(left, 0);
+    let logged: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM admin_log ORDER BY id").fetch_all(&app.db).await.unwrap();
+    assert_eq!(logged, ["app.added", "app.secret_rotated", "app.access_changed", "app.deleted"]);
+}

@@ -3,6 +3,7 @@
 //! flow: the web layer only calls these.
 
 pub mod admin;
+pub mod apps;
 pub mod invitations;
 pub mod people;
 pub mod rules;
