@@ -92,11 +92,20 @@ for _ in $(seq 1 100); do
 done
 curl -fsS "http://127.0.0.1:$rp_port/" >/dev/null || { echo "error: the relying party did not come up:" >&2; cat "$workdir/rp.log" >&2; exit 1; }
 
+# The console's administrator, for tests/console.spec.ts: made with the operator's commands, as
+# the README says (the test turns on their two-factor authentication itself).
+console_admin="console-admin"
+console_password="console admin password"
+(cd "$root" && printf '%s\n' "$console_password" | DATABASE_URL="sqlite://$workdir/default/app.db" RUST_LOG=warn \
+  "$server" user add "$console_admin" >/dev/null \
+  && DATABASE_URL="sqlite://$workdir/default/app.db" RUST_LOG=warn "$server" user set "$console_admin" --groups admins >/dev/null)
+
 cd "$here"
 status=0
 BASE_URL="http://127.0.0.1:$port" HOTP_BASE_URL="http://127.0.0.1:$hotp_port" \
   PORTAL_URL="http://auth.example.test:$proxy_port" PROTECTED_APP_URL="http://app.example.test:$proxy_port" \
   RELYING_PARTY_URL="http://127.0.0.1:$rp_port" KEYS_BASE_URL="http://localhost:$keys_port" \
+  CONSOLE_ADMIN="$console_admin" CONSOLE_ADMIN_PASSWORD="$console_password" \
   npx playwright test "$@" || status=$?
 if [ "$status" -ne 0 ]; then
   for name in default keys hotp gate caddy rp; do echo "--- $name log ---" >&2; tail -n 30 "$workdir/$name.log" >&2; done

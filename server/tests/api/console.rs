@@ -264,3 +264,31 @@ async fn apps_are_added_restricted_rotated_and_deleted_from_the_console() {
         sqlx::query_scalar("SELECT action FROM admin_log ORDER BY id").fetch_all(&app.db).await.unwrap();
     assert_eq!(logged, ["app.added", "app.secret_rotated", "app.access_changed", "app.deleted"]);
 }
+
+#[tokio::test]
+async fn without_javascript_console_forms_answer_with_the_page_and_its_message() {
+    let app = spawn_app().await;
+    let admin = signed_in_with_two_factors(&app, "root", true).await;
+    app.register(&app.new_client(), "bob", PASSWORD).await;
+
+    let done = app.form_post(&admin, "admin/people/disable", &[("username", "bob")]).await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(done.headers()[header::LOCATION], "/admin/people/bob");
+    let (status, html) = page(&app, &admin, "/admin/people/bob").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("bob is disabled."), "the message is on the page");
+
+    // A failure goes back to the form's page, with its message.
+    let refused = app.form_post(&admin, "admin/people/delete", &[("username", "bob"), ("confirm", "nope")]).await;
+    assert_eq!(refused.status(), StatusCode::SEE_OTHER);
+    assert_eq!(refused.headers()[header::LOCATION], "/admin/people/bob");
+    let (_, html) = page(&app, &admin, "/admin/people/bob").await;
+    assert!(html.contains("type its username"), "the refusal is on the page");
+
+    let made = app.form_post(&admin, "admin/invitations/create", &[("groups", "family"), ("days", "2")]).await;
+    assert_eq!(made.headers()[header::LOCATION], "/admin");
+    let (_, html) = page(&app, &admin, "/admin").await;
+    assert!(html.contains("/invite/"), "the link is shown on the next page");
+    let (_, html) = page(&app, &admin, "/admin").await;
+    assert!(!html.contains("/invite/"), "and only once");
+}
