@@ -292,3 +292,62 @@ async fn without_javascript_console_forms_answer_with_the_page_and_its_message()
     let (_, html) = page(&app, &admin, "/admin").await;
     assert!(!html.contains("/invite/"), "and only once");
 }
+
+#[tokio::test]
+async fn a_disabled_account_loses_its_apps_tokens_at_once_access_and_refresh() {
+    use crate::openid_connect::{location, provider, query_param, redirect_param, rp_http, REDIRECT};
+    let (app, _folder) = provider().await;
+    let added = crate::helpers::operator_output(
+        &app.database_url,
+        &[
+            "oidc",
+            "client",
+            "add",
+            "wiki",
+            "--policy",
+            "one_factor",
+            "--redirect-uri",
+            REDIRECT,
+            "--allow-insecure-http",
+        ],
+        "",
+    );
+    let added = String::from_utf8_lossy(&added.stdout).into_owned();
+    let secret = added.lines().find_map(|l| l.strip_prefix("client_secret: ")).expect("a secret").to_owned();
+    let admin = signed_in_with_two_factors(&app, "root", true).await;
+    let bob = app.new_client();
+    app.register(&bob, "bob", PASSWORD).await;
+
+    let authorize = app.url(&format!(
+        "/oidc/authorize?response_type=code&client_id=wiki&redirect_uri={}&scope=openid%20offline_access&state=s",
+        redirect_param()
+    ));
+    let back = location(&bob.get(&authorize).send().await.unwrap());
+    let code = query_param(&back, "code").expect("a code");
+    let token = |grant: Vec<(&'static str, String)>| {
+        let mut form = vec![("client_id", "wiki".to_owned()), ("client_secret", secret.clone())];
+        form.extend(grant);
+        let url = app.url("/oidc/token");
+        async move {
+            let r = rp_http().post(url).form(&form).send().await.unwrap();
+            (r.status(), r.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let (status, tokens) =
+        token(vec![("grant_type", "authorization_code".into()), ("code", code), ("redirect_uri", REDIRECT.into())])
+            .await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let refresh_token = tokens["refresh_token"].as_str().expect("a refresh token").to_owned();
+    let userinfo = || rp_http().get(app.url("/oidc/userinfo")).bearer_auth(&access).send();
+    assert_eq!(userinfo().await.unwrap().status(), StatusCode::OK);
+
+    assert_eq!(json(app.post(&admin, "admin/people/disable", &[("username", "bob")]).await).await.0, StatusCode::OK);
+
+    assert_eq!(userinfo().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let (status, refused) = token(vec![("grant_type", "refresh_token".into()), ("refresh_token", refresh_token)]).await;
+    assert_eq!((status, refused["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")));
+    // And the session that held them is gone: authorize sends the browser to sign in.
+    let again = location(&bob.get(&authorize).send().await.unwrap());
+    assert!(again.contains("/login"), "{again}");
+}
