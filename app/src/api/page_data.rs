@@ -33,6 +33,9 @@ pub struct PageContext {
     pub flash: Option<Flash>,
     /// Whether anyone may create an account here (`REGISTRATION`).
     pub registration_open: bool,
+    /// Whether the visitor may use the operator's console (the header links to it).
+    #[serde(default)]
+    pub console: bool,
 }
 
 #[server(endpoint = "ui/visitor")]
@@ -44,6 +47,7 @@ pub async fn load_page_context() -> Result<PageContext, ApiError> {
         signed_in_as: visitor.signed_in().ok().map(|signed_in| signed_in.identity.username.clone()),
         flash: flash::take(state.settings.secure_cookies),
         registration_open: state.settings.registration_open,
+        console: domain::console::admin::may_use_console(&state, &visitor),
     })
 }
 

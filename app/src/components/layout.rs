@@ -28,10 +28,15 @@ pub fn Header() -> impl IntoView {
             <nav aria-label="Main">
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
-                        match visitor.await.ok().and_then(|v| v.signed_in_as) {
+                        let context = visitor.await.ok();
+                        let console = context.as_ref().is_some_and(|c| c.console).then(|| {
+                            view! { <a href={paths::CONSOLE}>"Console"</a> }
+                        });
+                        match context.and_then(|v| v.signed_in_as) {
                             Some(name) => Either::Left(view! {
                                 <span class="who">"Signed in as " <strong>{name}</strong></span>
                                 <a href={paths::ACCOUNT}>"Account"</a>
+                                {console}
                                 <PostForm action=Logout::PATH class="inline-form">
                                     <button type="submit" class="link-button">"Sign out"</button>
                                 </PostForm>

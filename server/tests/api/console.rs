@@ -39,6 +39,11 @@ async fn the_console_is_a_404_to_anyone_but_an_administrator_signed_in_with_two_
         assert!(html.contains(heading), "{heading} missing from the console");
     }
     assert_eq!(page(&app, &admin, "/admin/people/mallory").await.0, StatusCode::OK);
+    assert!(
+        page(&app, &admin, "/account").await.1.contains("href=\"/admin\""),
+        "an administrator's header links to it"
+    );
+    assert!(!page(&app, &member, "/account").await.1.contains("href=\"/admin\""), "nobody else's does");
 
     for (who, c) in [
         ("anonymous", &app.new_client()),
