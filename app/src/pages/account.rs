@@ -376,6 +376,9 @@ fn event_words(kind: &str) -> &'static str {
         "sign_in.failure.security_key" => "Failed sign-in: a security key was not accepted",
         "security_key.added" => "Security key added",
         "security_key.removed" => "Security key removed",
+        "sessions.ended_one" => "Signed out of another session",
+        "sessions.ended_all" => "Signed out of every session",
+        "oidc.access_removed" => "Access removed from an app",
         _ => "Other account activity",
     }
 }

@@ -7,4 +7,5 @@ pub mod identities;
 pub mod outside_changes;
 pub mod security_keys;
 pub mod security_log;
+pub mod sessions;
 pub mod throttle;
