@@ -7,11 +7,21 @@ pub const REGISTER: &str = "/register";
 pub const LOGIN: &str = "/login";
 /// The second step of a sign-in: a code, a recovery code or a security key.
 pub const SECOND_FACTOR: &str = "/login/2fa";
+/// The account area: two-factor authentication, recovery codes and security keys.
 pub const ACCOUNT: &str = "/account";
+/// The account area: "Your sessions", remembered devices, recent security activity.
+pub const SESSIONS: &str = "/account/sessions";
+/// The account area: "Apps you use", app passwords.
+pub const APPS: &str = "/account/apps";
+/// The account area: display name and email.
+pub const PROFILE: &str = "/account/profile";
 pub const TWO_FACTOR_SETUP: &str = "/account/2fa/setup";
 
+/// The pages of the account area, in the order of its navigation; each needs a full sign-in.
+pub const ACCOUNT_AREA: [&str; 4] = [ACCOUNT, SESSIONS, APPS, PROFILE];
+
 /// Every page the router serves.
-pub const ALL: [&str; 6] = [HOME, REGISTER, LOGIN, SECOND_FACTOR, ACCOUNT, TWO_FACTOR_SETUP];
+pub const ALL: [&str; 9] = [HOME, REGISTER, LOGIN, SECOND_FACTOR, ACCOUNT, SESSIONS, APPS, PROFILE, TWO_FACTOR_SETUP];
 
 /// The page a completed sign-in lands on.
 #[cfg(feature = "ssr")]

@@ -4,11 +4,13 @@
 //! Every field arrives as `Option<String>`, so a missing field is a 400 with a message rather
 //! than a decoding failure; a `secret` or any other unknown field is ignored.
 
+pub mod apps;
 pub mod manage_two_factor;
 pub mod page_data;
 pub mod profile;
 pub mod registration;
 pub mod security_keys;
+pub mod sessions;
 pub mod sign_in;
 pub mod two_factor_setup;
 

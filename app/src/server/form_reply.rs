@@ -47,6 +47,12 @@ impl FormPost {
         Self { kind: form_post_kind() }
     }
 
+    /// The server function's form is on whichever of `pages` sent it (`Referer`), else on
+    /// `fallback`: a form several pages show (re-authentication) fails back to its own page.
+    pub fn on_sending_page(pages: &[&'static str], fallback: &'static str) -> Self {
+        Self::on(referring_page(pages).unwrap_or(fallback))
+    }
+
     /// A failure goes back to the form's page with `rd` (when valid) still on it: a visitor
     /// without JavaScript who mistypes a password or a code keeps where they were going.
     pub fn carrying(self, rd: Option<&domain::flows::return_to::ReturnTo>) -> Self {
