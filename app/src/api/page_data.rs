@@ -188,6 +188,7 @@ pub struct SessionView {
 }
 
 /// How many security events `/account/sessions` shows.
+#[cfg(feature = "ssr")]
 const EVENTS_SHOWN: i64 = 20;
 
 #[server(endpoint = "ui/sessions")]
