@@ -56,8 +56,8 @@ test("the account area's four pages, walked by its navigation at 360 px; another
   // Profile: the email field is styled as the other fields are.
   await nav.getByRole("link", { name: "Profile", exact: true }).click();
   await expect(page).toHaveURL(/\/account\/profile$/);
-  const email = page.getByLabel("Email");
-  const name = page.getByLabel("Display name");
+  const email = page.getByRole("textbox", { name: "Email", exact: true });
+  const name = page.getByRole("textbox", { name: "Display name", exact: true });
   await expect(email).toHaveCSS("border-radius", await name.evaluate((n) => getComputedStyle(n).borderRadius));
   await expect(email).toHaveCSS("width", await name.evaluate((n) => getComputedStyle(n).width));
   await name.fill("Area Tester");
