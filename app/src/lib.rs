@@ -4,7 +4,7 @@
 //! Read it in this order:
 //! - `api/`: the server functions, one file per step of the journey, at the fixed endpoints of
 //!   `docs/contract/api.md` (`registration`, `sign_in`, `two_factor_setup`, `manage_two_factor`,
-//!   `page_data`). Each calls a domain flow and decides its own answer to a plain form post.
+//!   `sessions`, `apps`, `profile`, `page_data`). Each calls a domain flow and decides its own answer to a plain form post.
 //! - `api_types`, `api_error`: the JSON bodies and the one error body of the API.
 //! - `paths`: the pages, named once.
 //! - `pages/`: one component per page of `docs/contract/pages.md`; `components/`: pieces they share.
@@ -72,6 +72,8 @@ pub fn App() -> impl IntoView {
         pages::account::AccountPage,
         pages::two_factor_setup::TwoFactorSetupPage,
     );
+    let (sessions, apps, profile) =
+        (pages::account_sessions::SessionsPage, pages::account_apps::AppsPage, pages::account_profile::ProfilePage);
     view! {
         <Router>
             <components::layout::Header />
@@ -82,6 +84,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=login ssr=SsrMode::Async />
                     <Route path=path!("/login/2fa") view=second_factor ssr=SsrMode::Async />
                     <Route path=path!("/account") view=account ssr=SsrMode::Async />
+                    <Route path=path!("/account/sessions") view=sessions ssr=SsrMode::Async />
+                    <Route path=path!("/account/apps") view=apps ssr=SsrMode::Async />
+                    <Route path=path!("/account/profile") view=profile ssr=SsrMode::Async />
                     <Route path=path!("/account/2fa/setup") view=setup ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=pages::console::ConsolePage ssr=SsrMode::Async />
                     <Route path=path!("/admin/people/:username") view=pages::console_person::ConsolePersonPage ssr=SsrMode::Async />

@@ -7,7 +7,14 @@ pub const REGISTER: &str = "/register";
 pub const LOGIN: &str = "/login";
 /// The second step of a sign-in: a code, a recovery code or a security key.
 pub const SECOND_FACTOR: &str = "/login/2fa";
+/// The account area: two-factor authentication, recovery codes and security keys.
 pub const ACCOUNT: &str = "/account";
+/// The account area: "Your sessions", remembered devices, recent security activity.
+pub const SESSIONS: &str = "/account/sessions";
+/// The account area: "Apps you use", app passwords.
+pub const APPS: &str = "/account/apps";
+/// The account area: display name and email.
+pub const PROFILE: &str = "/account/profile";
 pub const TWO_FACTOR_SETUP: &str = "/account/2fa/setup";
 /// The operator's console (members of `ADMIN_GROUP` only; a 404 to anyone else).
 pub const CONSOLE: &str = "/admin";
@@ -21,14 +28,20 @@ pub fn console_person(username: &str) -> String {
     format!("{CONSOLE_PERSON_PREFIX}{}", crate::uri::encode_component(username))
 }
 
+/// The pages of the account area, in the order of its navigation; each needs a full sign-in.
+pub const ACCOUNT_AREA: [&str; 4] = [ACCOUNT, SESSIONS, APPS, PROFILE];
+
 /// Every page the router serves (the pages with a part per person or link as the router
 /// writes them).
-pub const ALL: [&str; 9] = [
+pub const ALL: [&str; 12] = [
     HOME,
     REGISTER,
     LOGIN,
     SECOND_FACTOR,
     ACCOUNT,
+    SESSIONS,
+    APPS,
+    PROFILE,
     TWO_FACTOR_SETUP,
     CONSOLE,
     "/admin/people/{username}",

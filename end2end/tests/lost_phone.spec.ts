@@ -46,7 +46,13 @@ test("lose the phone: recovery code, new codes, 2FA off and on again", async ({ 
   await disable.getByLabel("Code from your app, or a recovery code").fill(fresh[0]);
   await disable.getByRole("button", { name: "Turn off two-factor authentication" }).click();
   await expect(page.locator("#two-factor-status")).toContainText("off");
+  // The security log is on the sessions page of the account area.
+  const account = page.getByRole("navigation", { name: "Account" });
+  await account.getByRole("link", { name: "Sessions" }).click();
+  await expect(page).toHaveURL(/\/account\/sessions$/);
   await expect(page.locator("#security-log")).toContainText("Two-factor authentication turned off");
+  await account.getByRole("link", { name: "Security" }).click();
+  await expect(page).toHaveURL(/\/account$/);
 
   // On again: a fresh setup with a new key.
   await page.getByRole("link", { name: "Turn on two-factor authentication" }).click();

@@ -33,8 +33,14 @@ async function expectNoAxeViolations(page: Page, what: string) {
   expect(summary, what).toEqual([]);
 }
 
+/// The security log, as /account/sessions shows it (read in another tab of the same browser, so
+/// the page under test stays where it is).
 async function securityLog(page: Page): Promise<string> {
-  return page.locator("#security-log").innerText();
+  const tab = await page.context().newPage();
+  await tab.goto("/account/sessions");
+  const log = await tab.locator("#security-log").innerText();
+  await tab.close();
+  return log;
 }
 
 /// In another browser (its own virtual key, unknown to the account): the password, then the key.

@@ -37,11 +37,13 @@ pub async fn regenerate_recovery_codes(otp: Option<String>) -> Result<RecoveryCo
 #[server(endpoint = "reauthenticate")]
 pub async fn reauthenticate(password: Option<String>, otp: Option<String>) -> Result<Done, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
-    let form = FormPost::on(paths::ACCOUNT);
+    // Back to the page that asked for it (a failure too), where the change can now be made.
+    let asking =
+        [paths::ACCOUNT, paths::SESSIONS, paths::APPS, paths::PROFILE, paths::TWO_FACTOR_SETUP, paths::CONSOLE];
+    let form = FormPost::on_sending_page(&asking, paths::ACCOUNT);
     let (state, session) = request_context()?;
     domain::flows::reauthentication::reauthenticate(&state, &session, password, otp).await?;
-    // Back to the page that asked for it, where the change can now be made.
     let message = "Thank you. You can make changes for the next 10 minutes.";
-    form.back(&[paths::ACCOUNT, paths::TWO_FACTOR_SETUP, paths::CONSOLE], paths::ACCOUNT, Some(message));
+    form.back(&asking, paths::ACCOUNT, Some(message));
     Ok(Done {})
 }

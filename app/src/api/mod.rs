@@ -4,6 +4,7 @@
 //! Every field arrives as `Option<String>`, so a missing field is a 400 with a message rather
 //! than a decoding failure; a `secret` or any other unknown field is ignored.
 
+pub mod apps;
 pub mod console;
 pub mod invitation;
 pub mod manage_two_factor;
@@ -11,6 +12,7 @@ pub mod page_data;
 pub mod profile;
 pub mod registration;
 pub mod security_keys;
+pub mod sessions;
 pub mod sign_in;
 pub mod two_factor_setup;
 

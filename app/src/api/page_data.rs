@@ -51,6 +51,7 @@ pub async fn load_page_context() -> Result<PageContext, ApiError> {
     })
 }
 
+/// `/account`: two-factor authentication, recovery codes and security keys.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccountOverview {
     pub username: String,
@@ -60,17 +61,10 @@ pub struct AccountOverview {
     pub fresh_recovery_codes: Vec<String>,
     /// Whether sensitive changes are allowed now, or need the password and a code again.
     pub recently_authenticated: bool,
-    /// The newest security events, newest first.
-    pub events: Vec<SecurityEvent>,
     /// How many digits the account's codes have.
     pub code_digits: usize,
     /// The protected app to go on to (the page's valid `rd`), after the codes are saved.
     pub continue_to: Option<String>,
-    /// What the forward-auth gate tells the apps behind it.
-    pub display_name: String,
-    pub email: String,
-    /// Whether `email` is verified (only a verified address is passed to apps).
-    pub email_verified: bool,
     /// Whether an authenticator app is one of the second factors.
     pub app: bool,
     pub security_keys: Vec<SecurityKeyView>,
@@ -95,7 +89,7 @@ pub struct SecurityEvent {
     pub at_utc: String,
     /// What happened (`domain::storage::security_log::Event::kind`); the page words it.
     pub kind: String,
-    /// The security key the event was about, by its name then.
+    /// What the event was about, by its name then (a security key, an app, a browser).
     pub key_name: Option<String>,
     pub client_address: Option<String>,
 }
@@ -103,10 +97,7 @@ pub struct SecurityEvent {
 #[server(endpoint = "ui/account")]
 pub async fn load_account_overview() -> Result<AccountOverview, ApiError> {
     use crate::server::session::request_context;
-    use domain::{
-        storage::{accounts, security_log},
-        visitor::Visitor,
-    };
+    use domain::{storage::accounts, visitor::Visitor};
     let (state, session) = request_context()?;
     let visitor = Visitor::of(&state, &session).await?;
     let signed_in = visitor.signed_in()?;
@@ -114,19 +105,6 @@ pub async fn load_account_overview() -> Result<AccountOverview, ApiError> {
     let account = signed_in.account(&state).await?;
     let recovery_codes_left =
         accounts::remaining_recovery_codes(&state.db, account.id).await.map_err(domain::AuthError::from)?;
-    let profile = accounts::profile(&state.db, account.id).await.map_err(domain::AuthError::from)?;
-    let events = security_log::recent(&state.db, account.id, 20)
-        .await
-        .map_err(domain::AuthError::from)?
-        .into_iter()
-        .map(|e| SecurityEvent {
-            at_utc: format_utc(e.at),
-            at: e.at,
-            kind: e.kind,
-            key_name: e.key_name,
-            client_address: e.client_address,
-        })
-        .collect();
     let security_keys = domain::flows::security_keys::keys_of(&state, account.id)
         .await?
         .into_iter()
@@ -147,12 +125,179 @@ pub async fn load_account_overview() -> Result<AccountOverview, ApiError> {
         recovery_codes_left,
         fresh_recovery_codes: session.take_recovery_codes(&state.secret_box).await?,
         recently_authenticated,
-        events,
         code_digits: account.otp.digits,
         continue_to: page_return_to(&state.settings).map(|rd| rd.as_str().to_owned()),
+    })
+}
+
+/// What the re-authentication form of a page asks for: the account's second factors.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ReauthenticationAsks {
+    /// A code from an authenticator app.
+    pub code: bool,
+    pub digits: usize,
+    /// A security key (or, without JavaScript, a recovery code).
+    pub security_key: bool,
+}
+
+impl Default for ReauthenticationAsks {
+    fn default() -> Self {
+        Self { code: false, digits: DEFAULT_CODE_DIGITS, security_key: false }
+    }
+}
+
+/// Whether the sign-in is recent, and, when it is not, what confirming it asks for (one
+/// database read, only then).
+#[cfg(feature = "ssr")]
+async fn recent_or_asks(
+    state: &crate::server::state::AppState,
+    signed_in: &domain::visitor::SignedIn,
+) -> Result<(bool, ReauthenticationAsks), domain::AuthError> {
+    if signed_in.is_recent(state) {
+        return Ok((true, ReauthenticationAsks::default()));
+    }
+    let account = signed_in.account(state).await?;
+    let asks = ReauthenticationAsks {
+        code: account.otp_secret.is_some(),
+        digits: account.otp.digits,
+        security_key: account.security_keys > 0,
+    };
+    Ok((false, asks))
+}
+
+/// `/account/sessions`: the account's signed-in sessions, and its security log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionsOverview {
+    pub sessions: Vec<SessionView>,
+    /// Whether sessions may be ended now, or the password (and a code) is needed again first.
+    pub recently_authenticated: bool,
+    pub reauthentication: ReauthenticationAsks,
+    /// The newest security events, newest first.
+    pub events: Vec<SecurityEvent>,
+}
+
+/// A session as "Your sessions" lists it (`domain::flows::sessions::SessionSummary`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionView {
+    /// What "End" posts: it names this session among the account's own only.
+    pub handle: String,
+    /// "Chrome on Linux".
+    pub browser: String,
+    pub client_address: Option<String>,
+    pub signed_in_at: i64,
+    pub signed_in_at_utc: String,
+    pub last_used_at: i64,
+    pub last_used_at_utc: String,
+    pub this_session: bool,
+}
+
+/// How many security events `/account/sessions` shows.
+#[cfg(feature = "ssr")]
+const EVENTS_SHOWN: i64 = 20;
+
+#[server(endpoint = "ui/sessions")]
+pub async fn load_sessions_overview() -> Result<SessionsOverview, ApiError> {
+    use crate::server::session::request_context;
+    use domain::{flows::sessions, storage::security_log, visitor::Visitor};
+    let (state, session) = request_context()?;
+    let visitor = Visitor::of(&state, &session).await?;
+    let signed_in = visitor.signed_in()?;
+    let (recently_authenticated, reauthentication) = recent_or_asks(&state, signed_in).await?;
+    let listed = sessions::your_sessions(&state, &session).await?;
+    let events = security_log::recent(&state.db, signed_in.user_id, EVENTS_SHOWN)
+        .await
+        .map_err(domain::AuthError::from)?
+        .into_iter()
+        .map(|e| SecurityEvent {
+            at_utc: format_utc(e.at),
+            at: e.at,
+            kind: e.kind,
+            key_name: e.key_name,
+            client_address: e.client_address,
+        })
+        .collect();
+    Ok(SessionsOverview {
+        sessions: listed
+            .into_iter()
+            .map(|s| SessionView {
+                handle: s.handle,
+                browser: s.browser,
+                client_address: s.client_address,
+                signed_in_at_utc: format_utc(s.signed_in_at),
+                signed_in_at: s.signed_in_at,
+                last_used_at_utc: format_utc(s.last_used_at),
+                last_used_at: s.last_used_at,
+                this_session: s.this_session,
+            })
+            .collect(),
+        recently_authenticated,
+        reauthentication,
+        events,
+    })
+}
+
+/// `/account/apps`: the OpenID Connect apps holding access to the account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppsOverview {
+    pub apps: Vec<AppView>,
+}
+
+/// An app as "Apps you use" lists it (`domain::flows::apps::AppHolding`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppView {
+    /// What "Remove access" posts.
+    pub client_id: String,
+    /// The name the operator registered it under.
+    pub name: String,
+    pub last_sign_in: i64,
+    pub last_sign_in_utc: String,
+}
+
+#[server(endpoint = "ui/apps")]
+pub async fn load_apps_overview() -> Result<AppsOverview, ApiError> {
+    use crate::server::session::request_context;
+    let (state, session) = request_context()?;
+    let apps = domain::flows::apps::your_apps(&state, &session).await?;
+    Ok(AppsOverview {
+        apps: apps
+            .into_iter()
+            .map(|a| AppView {
+                client_id: a.client_id,
+                name: a.name,
+                last_sign_in_utc: format_utc(a.last_sign_in),
+                last_sign_in: a.last_sign_in,
+            })
+            .collect(),
+    })
+}
+
+/// `/account/profile`: the display name and email the apps are told.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileOverview {
+    pub display_name: String,
+    pub email: String,
+    /// Whether `email` is verified (only a verified address is passed to apps).
+    pub email_verified: bool,
+    /// Whether the email may be changed now, or the password (and a code) is needed again.
+    pub recently_authenticated: bool,
+    pub reauthentication: ReauthenticationAsks,
+}
+
+#[server(endpoint = "ui/profile")]
+pub async fn load_profile_overview() -> Result<ProfileOverview, ApiError> {
+    use crate::server::session::request_context;
+    use domain::{storage::accounts, visitor::Visitor};
+    let (state, session) = request_context()?;
+    let visitor = Visitor::of(&state, &session).await?;
+    let signed_in = visitor.signed_in()?;
+    let (recently_authenticated, reauthentication) = recent_or_asks(&state, signed_in).await?;
+    let profile = accounts::profile(&state.db, signed_in.user_id).await.map_err(domain::AuthError::from)?;
+    Ok(ProfileOverview {
         email_verified: profile.email.is_some() && profile.email_verified_at.is_some(),
         display_name: profile.display_name.unwrap_or_default(),
         email: profile.email.unwrap_or_default(),
+        recently_authenticated,
+        reauthentication,
     })
 }
 

@@ -10,9 +10,9 @@ use leptos::prelude::*;
 #[server(endpoint = "profile")]
 pub async fn save_profile(display_name: Option<String>, email: Option<String>) -> Result<Done, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
-    let form = FormPost::on(paths::ACCOUNT);
+    let form = FormPost::on(paths::PROFILE);
     let (state, session) = request_context()?;
     domain::flows::profile::save(&state, &session, display_name, email).await?;
-    form.next(paths::ACCOUNT, Some("Your profile is saved."));
+    form.next(paths::PROFILE, Some("Your profile is saved."));
     Ok(Done {})
 }

@@ -82,10 +82,10 @@ pub async fn logout(rd: Option<String>) -> Result<Done, ApiError> {
 #[server(endpoint = "logout/others")]
 pub async fn sign_out_other_sessions() -> Result<Done, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
-    let form = FormPost::on(paths::ACCOUNT);
+    let form = FormPost::on(paths::SESSIONS);
     let (state, session) = request_context()?;
     domain::flows::sessions::sign_out_other_sessions(&state, &session).await?;
-    form.next(paths::ACCOUNT, Some("Every other session of your account is signed out."));
+    form.next(paths::SESSIONS, Some("Every other session of your account is signed out."));
     Ok(Done {})
 }
 

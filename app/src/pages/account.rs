@@ -1,19 +1,20 @@
-//! The account page: the 2FA state and its changes, recovery codes, security keys, the profile,
-//! sessions and the security log.
+//! The account page (`/account`, the first of the account area's four): the 2FA state and its
+//! changes, recovery codes and security keys. Sessions and the security log are on
+//! `/account/sessions`, apps on `/account/apps`, the profile on `/account/profile`.
 //!
-//! One piece (over 350 lines): every section reads the one `AccountOverview` loaded for the page,
-//! and each is a small component of its own below.
+//! Every section reads the one `AccountOverview` loaded for the page, and each is a small
+//! component of its own below.
 
 use crate::paths;
 use crate::{
     api::{
         manage_two_factor::{DisableTwoFactor, RegenerateRecoveryCodes},
-        page_data::{load_account_overview, AccountOverview, SecurityEvent, SecurityKeyView},
-        profile::SaveProfile,
+        page_data::{load_account_overview, AccountOverview, SecurityKeyView},
         security_keys::RemoveSecurityKey,
-        sign_in::SignOutOtherSessions,
     },
-    components::{notices::FlashNotice, post_form::PostForm, reauthenticate::ReauthenticateForm},
+    components::{
+        account_nav::AccountNav, notices::FlashNotice, post_form::PostForm, reauthenticate::ReauthenticateForm,
+    },
     islands::{
         local_time::LocalTime,
         otp_field::OtpField,
@@ -21,10 +22,7 @@ use crate::{
     },
     pages::two_factor_setup::RecoveryCodeList,
 };
-use leptos::{
-    either::{Either, EitherOf3},
-    prelude::*,
-};
+use leptos::{either::Either, prelude::*};
 use server_fn::ServerFn;
 
 #[component]
@@ -32,6 +30,7 @@ pub fn AccountPage() -> impl IntoView {
     let overview = Resource::new(|| (), |_| load_account_overview());
     view! {
         <leptos_meta::Title text="Your account — Two-factor sign-in" />
+        <AccountNav current=paths::ACCOUNT />
         <h1>"Your account"</h1>
         <FlashNotice />
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -56,12 +55,8 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
         recovery_codes_left,
         fresh_recovery_codes,
         recently_authenticated,
-        events,
         code_digits,
         continue_to,
-        display_name,
-        email,
-        email_verified,
         app,
         security_keys,
     } = account;
@@ -111,10 +106,7 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
             {status}
         </section>
         {manage}
-        <SecurityKeysCard keys=security_keys app recently_authenticated />
-        <SessionsCard recently_authenticated two_factor />
-        <ProfileCard display_name email email_verified recently_authenticated />
-        <ActivityCard events />
+        <SecurityKeysCard keys=security_keys app recently_authenticated two_factor />
     }
 }
 
@@ -192,7 +184,14 @@ fn DisableCard(recently_authenticated: bool) -> impl IntoView {
 /// to remove each. The last second factor (no app, one key) asks for the password and a recovery
 /// code, as turning 2FA off does.
 #[component]
-fn SecurityKeysCard(keys: Vec<SecurityKeyView>, app: bool, recently_authenticated: bool) -> impl IntoView {
+fn SecurityKeysCard(
+    keys: Vec<SecurityKeyView>,
+    app: bool,
+    recently_authenticated: bool,
+    /// With 2FA on, the form confirming the password (and a code) is on this page already, in
+    /// the recovery codes' card; with it off, this card has it.
+    two_factor: bool,
+) -> impl IntoView {
     let last_factor = !app && keys.len() == 1;
     let listed = (!keys.is_empty()).then(|| {
         let rows = keys
@@ -240,8 +239,10 @@ fn SecurityKeysCard(keys: Vec<SecurityKeyView>, app: bool, recently_authenticate
             </form>
         })
     } else {
+        let confirm = (!two_factor).then(|| view! { <ReauthenticateForm with_code=false /> });
         Either::Right(view! {
             <p>"To add a security key, confirm your password (and a code) on this page first: your last sign-in was more than 10 minutes ago."</p>
+            {confirm}
         })
     };
     view! {
@@ -256,148 +257,8 @@ fn SecurityKeysCard(keys: Vec<SecurityKeyView>, app: bool, recently_authenticate
     }
 }
 
-/// Ending the other sessions needs a recent sign-in, like changes to the second factor (a stale
-/// session must not be able to throw the owner out).
-#[component]
-fn SessionsCard(recently_authenticated: bool, two_factor: bool) -> impl IntoView {
-    let body = if recently_authenticated {
-        EitherOf3::A(view! {
-            <PostForm action=SignOutOtherSessions::PATH class="form">
-                <button type="submit" class="secondary">"End every other session"</button>
-            </PostForm>
-        })
-    } else if two_factor {
-        // The form asking for the password and a code is on this page already, above.
-        EitherOf3::B(view! { <p>"To do so, confirm your password and a code above first."</p> })
-    } else {
-        EitherOf3::C(view! { <ReauthenticateForm with_code=false /> })
-    };
-    view! {
-        <section class="card">
-            <h2>"Sessions"</h2>
-            <p>"Signed in on a computer you no longer use? End every other session of your account."</p>
-            {body}
-        </section>
-    }
-}
-
-#[component]
-fn ActivityCard(events: Vec<SecurityEvent>) -> impl IntoView {
-    view! {
-        <section class="card">
-            <h2>"Recent security activity"</h2>
-            <table class="activity" id="security-log">
-                <thead>
-                    <tr><th scope="col">"When"</th><th scope="col">"What"</th><th scope="col">"From"</th></tr>
-                </thead>
-                <tbody>
-                    {events.into_iter().map(|e| view! {
-                        <tr data-kind=e.kind.clone()>
-                            <td><LocalTime at=e.at utc=e.at_utc /></td>
-                            <td>
-                                {event_words(&e.kind)}
-                                {e.key_name.map(|name| format!(": {name}"))}
-                            </td>
-                            <td>{e.client_address.unwrap_or_default()}</td>
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </section>
-    }
-}
-
-/// The display name and email the sign-in gate passes to the apps it protects. The address is
-/// passed only once verified; changing it needs a recent sign-in (the form to confirm the
-/// password is on this page already, above), the display name does not.
-#[component]
-fn ProfileCard(
-    display_name: String,
-    email: String,
-    email_verified: bool,
-    recently_authenticated: bool,
-) -> impl IntoView {
-    let status = (!email.is_empty()).then(|| {
-        if email_verified {
-            Either::Left(view! {
-                <p id="email-status"><span class="badge on">"Verified"</span>
-                    " Apps you sign in to are given this address."</p>
-            })
-        } else {
-            Either::Right(view! {
-                <p id="email-status"><span class="badge off">"Not verified"</span>
-                    " Apps are not given this address until it is verified: ask the administrator to set it for you."</p>
-            })
-        }
-    });
-    let locked = (!recently_authenticated).then(|| {
-        view! {
-            <p id="email-locked">"To change your email, confirm your password above first: your last sign-in was more than 10 minutes ago."</p>
-        }
-    });
-    view! {
-        <section class="card">
-            <h2>"Profile"</h2>
-            <p>"What the apps behind this sign-in are told about you, besides your username."</p>
-            <PostForm action=SaveProfile::PATH class="form" id="profile-form">
-                <label for="display_name">"Display name"</label>
-                <input id="display_name" name="display_name" type="text" autocomplete="name" maxlength="100" value=display_name />
-                <label for="email">"Email"</label>
-                <input id="email" name="email" type="email" autocomplete="email" maxlength="254" value=email
-                    readonly=!recently_authenticated />
-                {status}
-                {locked}
-                <button type="submit" class="secondary">"Save profile"</button>
-            </PostForm>
-        </section>
-    }
-}
-
-/// What a security event means to the account's owner. The log stores only the event's kind
-/// (`domain::storage::security_log::Event::kind`): the words are the page's.
-pub(crate) fn event_words(kind: &str) -> &'static str {
-    match kind {
-        "sign_in.success.password" => "Signed in with password",
-        "sign_in.success.totp" => "Signed in with password and authenticator code",
-        "sign_in.success.recovery_code" => "Signed in with password and a recovery code",
-        "sign_in.failure.password" => "Failed sign-in: wrong password",
-        "sign_in.failure.totp" => "Failed sign-in: wrong authenticator code",
-        "sign_in.failure.recovery_code" => "Failed sign-in: wrong recovery code",
-        "second_factor.locked" => "Sign-in with codes locked after too many wrong codes",
-        "two_factor.enabled" => "Two-factor authentication turned on",
-        "two_factor.disabled" => "Two-factor authentication turned off",
-        "recovery_codes.regenerated" => "New recovery codes made (the old ones no longer work)",
-        "reauthenticated" => "Confirmed password and code for a sensitive change",
-        "sessions.ended_others" => "Signed out of every other session",
-        "account.registered" => "Account created",
-        "two_factor.reset_by_operator" => "Two-factor authentication turned off by an administrator",
-        "account.disabled_by_operator" => "Account disabled by an administrator",
-        "account.enabled_by_operator" => "Account enabled again by an administrator",
-        "sessions.ended_by_operator" => "All sessions ended by an administrator",
-        "groups.changed_by_operator" => "Groups changed by an administrator",
-        "profile.changed_by_operator" => "Name or email changed by an administrator",
-        "account.registered_by_invitation" => "Account created with an invitation",
-        "throttling.cleared_by_operator" => "Sign-in limits cleared by an administrator",
-        "sign_in.success.security_key" => "Signed in with password and a security key",
-        "sign_in.failure.security_key" => "Failed sign-in: a security key was not accepted",
-        "security_key.added" => "Security key added",
-        "security_key.removed" => "Security key removed",
-        _ => "Other account activity",
-    }
-}
-
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
-    use domain::storage::security_log::Event;
-
-    /// Every kind the domain logs has words of its own on the page.
-    #[test]
-    fn every_logged_kind_is_worded() {
-        for event in Event::ALL {
-            assert_ne!(super::event_words(event.kind()), "Other account activity", "{}", event.kind());
-        }
-    }
-
     #[test]
     fn the_pages_default_digit_count_is_the_domains() {
         assert_eq!(crate::api::page_data::DEFAULT_CODE_DIGITS, domain::credentials::otp_params::DEFAULT_DIGITS);

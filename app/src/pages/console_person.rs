@@ -7,7 +7,7 @@ use crate::{
         SetPersonGroups, SetPersonProfile,
     },
     components::{notices::FlashNotice, post_form::PostForm, reauthenticate::ReauthenticateForm},
-    pages::{account::event_words, not_found::NotFound},
+    pages::{account_sessions::event_words, not_found::NotFound},
     paths,
 };
 use leptos::{either::Either, prelude::*};

@@ -2,6 +2,9 @@
 //! server before the page renders (the server's page guard); the pages only show.
 
 pub mod account;
+pub mod account_apps;
+pub mod account_profile;
+pub mod account_sessions;
 pub mod console;
 pub mod console_apps;
 pub mod console_person;

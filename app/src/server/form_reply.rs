@@ -54,6 +54,13 @@ impl FormPost {
         Self { kind: form_post_kind() }
     }
 
+    /// The server function's form is on whichever of `pages` sent it (`Referer`, a person's page
+    /// in the console too), else on `fallback`: a form several pages show (re-authentication)
+    /// fails back to its own page.
+    pub fn on_sending_page(pages: &[&'static str], fallback: &'static str) -> Self {
+        Self::on_path(referring_page(pages).unwrap_or_else(|| fallback.to_owned()))
+    }
+
     /// A failure goes back to the form's page with `rd` (when valid) still on it: a visitor
     /// without JavaScript who mistypes a password or a code keeps where they were going.
     pub fn carrying(self, rd: Option<&domain::flows::return_to::ReturnTo>) -> Self {

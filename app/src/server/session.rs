@@ -10,13 +10,20 @@ use crate::server::{
 use domain::{
     credentials::secret_box::SecretBox,
     flows::session::{FreshSignIn, SessionData, SignInRecord},
+    user_agent,
     visitor::Visitor,
     AuthError,
 };
+use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
 use tower_sessions::Session;
 
-const SIGN_IN_KEY: &str = "sign_in";
+/// Where the visitor stands in the sign-in (`SignInRecord`). The server's session store reads it
+/// too, on every write: who a signed-in session belongs to (`server/src/infra/session_store.rs`).
+pub const SIGN_IN_KEY: &str = "sign_in";
+/// The browser and address of a full sign-in (or re-authentication), for "Your sessions". Put
+/// beside the sign-in record; the store moves it out of the data into columns of its own.
+pub const DEVICE_KEY: &str = "device";
 const FRESH_RECOVERY_CODES_KEY: &str = "fresh_recovery_codes";
 /// A random token only this session holds: the 2FA setup it starts is bound to its hash.
 const SETUP_TOKEN_KEY: &str = "setup_token";
@@ -25,12 +32,22 @@ const SIGNED_IN_WITH_KEY: &str = "signed_in_with_key";
 /// A fresh sign-in an app asked for (`domain::flows::session::FreshSignIn`).
 const FRESH_SIGN_IN_KEY: &str = "fresh_sign_in";
 
-/// The session of one request, the client address it came from, the device token it showed
-/// (see `device_cookie`), and the visitor it resolved.
+/// What `DEVICE_KEY` holds: the browser (its `User-Agent`, shortened) and the address a
+/// sign-in came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInDevice {
+    pub user_agent: Option<String>,
+    pub client_address: Option<String>,
+}
+
+/// The session of one request, the client address it came from, its browser's `User-Agent`,
+/// the device token it showed (see `device_cookie`), and the visitor it resolved.
 #[derive(Clone)]
 pub struct RequestSession {
     session: Session,
     client_address: Option<String>,
+    /// Kept as the header (a shared reference, no copy): read only when a sign-in completes.
+    user_agent: Option<http::HeaderValue>,
     device_token: Option<String>,
     visitor: VisitorSlot,
 }
@@ -61,7 +78,7 @@ fn session_failed(e: tower_sessions::session::Error) -> AuthError {
 
 impl RequestSession {
     pub fn new(session: Session, client_address: Option<String>) -> Self {
-        Self { session, client_address, device_token: None, visitor: VisitorSlot::default() }
+        Self { session, client_address, user_agent: None, device_token: None, visitor: VisitorSlot::default() }
     }
 
     /// The session of a request the server's middleware handles (none outside the session
@@ -69,7 +86,7 @@ impl RequestSession {
     pub fn of_request<B>(request: &mut http::Request<B>) -> Option<Self> {
         let session = request.extensions().get::<Session>()?.clone();
         let visitor = request.extensions_mut().get_or_insert_default::<VisitorSlot>().clone();
-        Some(Self { session, client_address: None, device_token: None, visitor })
+        Some(Self { session, client_address: None, user_agent: None, device_token: None, visitor })
     }
 
     /// The session of the request a server function is answering, and its client's address,
@@ -89,7 +106,8 @@ impl RequestSession {
             let cookies = request.headers.get_all(http::header::COOKIE).iter().filter_map(|v| v.to_str().ok());
             let device_token = device_cookie::presented(cookies, secure);
             let visitor = request.extensions.get::<VisitorSlot>().cloned().unwrap_or_default();
-            Some(Self { session, client_address: address, device_token, visitor })
+            let user_agent = request.headers.get(http::header::USER_AGENT).cloned();
+            Some(Self { session, client_address: address, user_agent, device_token, visitor })
         })
         .flatten()
         .ok_or_else(|| missing_context("the session (no session layer, or not inside a request)"))
@@ -132,8 +150,17 @@ impl SessionData for RequestSession {
         self.session.get::<SignInRecord>(SIGN_IN_KEY).await.map_err(session_failed)
     }
 
+    /// A full sign-in (or a re-authentication) also leaves its browser and address for the
+    /// session list, when the request has them.
     async fn set_sign_in_record(&self, record: SignInRecord) -> Result<(), AuthError> {
         self.visitor.set(None);
+        if matches!(record, SignInRecord::SignedIn { .. }) {
+            let user_agent = self.user_agent.as_ref().and_then(|v| v.to_str().ok()).and_then(user_agent::shorten);
+            let device = SignInDevice { user_agent, client_address: self.client_address.clone() };
+            if device.user_agent.is_some() || device.client_address.is_some() {
+                self.session.insert(DEVICE_KEY, device).await.map_err(session_failed)?;
+            }
+        }
         self.session.insert(SIGN_IN_KEY, record).await.map_err(session_failed)
     }
 
@@ -193,6 +220,10 @@ impl SessionData for RequestSession {
 
     fn client_address(&self) -> Option<&str> {
         self.client_address.as_deref()
+    }
+
+    fn stored_key(&self) -> Option<String> {
+        self.session.id().map(|id| domain::storage::sessions::stored_key(&id.to_string()))
     }
 
     fn device_token(&self) -> Option<&str> {

@@ -1,8 +1,9 @@
-//! What the server functions get from the axum app: the sign-in services, and the Leptos options.
+//! What the server functions get from the axum app: the sign-in services, the session store (to
+//! end one session from another), and the Leptos options.
 
 use crate::server::wire_error::missing_context;
 use axum::extract::FromRef;
-use domain::{AuthError, Services};
+use domain::{flows::sessions::StoredSessions, AuthError, Services};
 use leptos::prelude::{use_context, LeptosOptions};
 use std::sync::Arc;
 
@@ -15,15 +16,22 @@ pub struct AppState(Arc<Shared>);
 pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub services: Services,
+    /// The store every request's session lives in (the server's, built at start-up).
+    pub sessions: Arc<dyn StoredSessions>,
 }
 
 impl AppState {
-    pub fn new(leptos_options: LeptosOptions, services: Services) -> Self {
-        Self(Arc::new(Shared { leptos_options, services }))
+    pub fn new(leptos_options: LeptosOptions, services: Services, sessions: Arc<dyn StoredSessions>) -> Self {
+        Self(Arc::new(Shared { leptos_options, services, sessions }))
     }
 
     pub fn leptos_options(&self) -> &LeptosOptions {
         &self.0.leptos_options
+    }
+
+    /// The session store, to end a session other than the request's own.
+    pub fn sessions(&self) -> &dyn StoredSessions {
+        self.0.sessions.as_ref()
     }
 }
 

@@ -59,6 +59,13 @@ pub enum AuthError {
     TwoFactorOff,
     #[error("The setup has expired or was not started. Start the setup again to get a new key.")]
     NoPendingSetup,
+    /// A session handle that names none of this account's signed-in sessions: ended already,
+    /// never one, or another account's (the same answer, so a handle reveals nothing).
+    #[error("That session is not signed in any more. The list shows the sessions that are.")]
+    NoSuchSession,
+    /// An app that holds no access for this account (removed already, or never signed in to).
+    #[error("That app holds no access to your account. The list shows the apps that do.")]
+    NoSuchApp,
     #[error("Too many wrong codes: sign-in with codes is locked for this account. Use a recovery code, or ask an administrator to unlock it.")]
     SecondFactorLocked,
     #[error("Too many attempts. Try again in {} seconds.", retry_after.as_secs().max(1))]

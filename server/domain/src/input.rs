@@ -143,6 +143,30 @@ pub fn email(field: Option<String>) -> Result<Option<String>, AuthError> {
     Ok(Some(value))
 }
 
+/// The handle of a session to end, as the session list gave it (`storage::sessions::handle_of`:
+/// 32 lower-case hex digits). Whose session it names is for the flow to find out.
+pub fn session_handle(field: Option<String>) -> Result<String, AuthError> {
+    let value =
+        field.filter(|v| !v.is_empty()).ok_or_else(|| AuthError::BadInput("Choose a session to end.".into()))?;
+    let shaped = value.len() == 32 && value.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if !shaped {
+        return Err(AuthError::BadInput("That is not a session from the list. Reload the page and try again.".into()));
+    }
+    Ok(value)
+}
+
+/// The client id of an app whose access is to be removed: as registered (letters, digits, `.`,
+/// `_`, `-`, up to 64). Whether it holds anything is for the flow to find out.
+pub fn client_id(field: Option<String>) -> Result<String, AuthError> {
+    let value = field.filter(|v| !v.is_empty()).ok_or_else(|| AuthError::BadInput("Choose an app.".into()))?;
+    let shaped =
+        value.len() <= 64 && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if !shaped {
+        return Err(AuthError::BadInput("That is not an app from the list. Reload the page and try again.".into()));
+    }
+    Ok(value)
+}
+
 /// Group names, comma-separated: letters, digits, `.`, `_` and `-`, up to 64 each.
 pub fn groups(field: &str) -> Result<Vec<String>, AuthError> {
     let groups: Vec<String> = field.split(',').map(str::trim).filter(|g| !g.is_empty()).map(str::to_owned).collect();
@@ -167,6 +191,23 @@ pub fn group_names(names: &[String]) -> Result<(), AuthError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_session_handle_is_32_lower_case_hex_digits() {
+        assert!(session_handle(Some("0123456789abcdef0123456789abcdef".into())).is_ok());
+        for bad in ["", "0123456789ABCDEF0123456789ABCDEF", "0123", "../0123456789abcdef0123456789ab"] {
+            assert!(matches!(session_handle(Some(bad.into())), Err(AuthError::BadInput(_))), "{bad:?}");
+        }
+        assert!(matches!(session_handle(None), Err(AuthError::BadInput(_))));
+    }
+
+    #[test]
+    fn a_client_id_is_shaped_as_registered() {
+        assert_eq!(client_id(Some("wiki.example_1-2".into())).unwrap(), "wiki.example_1-2");
+        for bad in ["", "a b", "<script>", &"x".repeat(65)] {
+            assert!(matches!(client_id(Some(bad.into())), Err(AuthError::BadInput(_))), "{bad:?}");
+        }
+    }
 
     #[test]
     fn a_code_with_a_leading_zero_keeps_it() {

@@ -5,7 +5,7 @@
 //!   HOTP, one parametric type), recovery codes, the secret box (AES-256-GCM), device tokens.
 //! - `input`: turning what a client typed into checked values.
 //! - `storage`: all SQL, one module per table family (accounts, setups in progress, throttling,
-//!   the security log, the cache of signed-in identities).
+//!   the security log, the cache of signed-in identities, the sessions as their owner lists them).
 //! - `flows`: the journeys — registration, the sign-in steps, verifying a
 //!   second factor, 2FA setup and settings, re-authentication, sessions.
 //! - `services`, `settings`, `clock`: what the flows are given. Time is a parameter: one clock,
@@ -16,6 +16,7 @@
 //! - `access_rules`: who may reach which app behind the forward-auth gate.
 //! - `request_target`: the request a proxy asks the gate about, parsed and normalised once.
 //! - `openid`: the OpenID Connect provider (signing key, clients, codes and tokens).
+//! - `user_agent`: a browser's `User-Agent`, shortened to keep and described for a person.
 
 pub mod access_rules;
 pub mod clock;
@@ -29,6 +30,7 @@ pub mod request_target;
 pub mod services;
 pub mod settings;
 pub mod storage;
+pub mod user_agent;
 pub mod visitor;
 
 pub use clock::Clock;

@@ -93,7 +93,8 @@ impl Services {
         self.record(user_id, event, None, client_address).await;
     }
 
-    /// `log`, for an event about one of the account's security keys (its name is logged).
+    /// `log`, for an event about one thing of the account (a security key, an app, a session):
+    /// its name is logged.
     pub async fn log_key(&self, user_id: i64, event: Event, key_name: &str, client_address: Option<&str>) {
         self.record(user_id, event, Some(key_name), client_address).await;
     }

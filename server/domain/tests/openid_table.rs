@@ -9,13 +9,14 @@ mod support;
 
 use domain::{
     clock::Clock,
-    flows::sessions,
+    flows::{apps, sessions},
     openid::{
         authorization::{authorize, AuthorizationRequest, Outcome, CODE_SECONDS},
         codes::Code,
         store::{clients::ClientPolicy, keys},
         tokens::{self, ClientCredentials, Issued, TokenError, REFRESH_TOKEN_SECONDS},
     },
+    visitor::Visitor,
     Services,
 };
 use support::{MemorySession, CHALLENGE, REDIRECT_URI, START, VERIFIER};
@@ -942,4 +943,57 @@ async fn without_offline_access_no_refresh_token_is_given() {
         let issued = tokens::exchange_code(&services, &own, Some(&code), Some(REDIRECT_URI), None).await.unwrap();
         assert_eq!(issued.refresh_token.is_some(), refresh, "case: {name}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What an administrator does with an account's sessions and apps (the admin console)
+// ---------------------------------------------------------------------------------------------
+
+/// A row of `sessions` as the server's session store writes it.
+async fn stored_session(services: &Services, key: &str, user_id: Option<i64>, epoch: i64, expires_at: i64) {
+    sqlx::query(
+        "INSERT INTO sessions (id_hash, data, created_at, expires_at, user_id, session_epoch, user_agent,
+                               client_address, signed_in_at, last_used_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'Mozilla/5.0 (Windows NT 10.0) Gecko/20100101 Firefox/128.0', '192.0.2.1', $3, $3)",
+    )
+    .bind(key)
+    .bind(vec![0u8])
+    .bind(START)
+    .bind(expires_at)
+    .bind(user_id)
+    .bind(epoch)
+    .execute(&services.db)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn an_accounts_sessions_and_apps_are_listed_and_end_all_at_once() {
+    let services = support::services(Clock::manual(START)).await;
+    let clients = add_clients(&services).await;
+    let (bob, session) = support::register(&services, "bob").await;
+    let code = code_for(&services, &session, "app", false, "openid offline_access").await;
+    let own = credentials(&clients, "app", Secret::Right);
+    let issued = tokens::exchange_code(&services, &own, Some(&code), Some(REDIRECT_URI), None).await.unwrap();
+    let names: Vec<String> = apps::apps_of(&services, bob).await.unwrap().into_iter().map(|a| a.name).collect();
+    assert_eq!(names, ["The app app"]);
+
+    stored_session(&services, "signed-in", Some(bob), 0, START + 600).await;
+    stored_session(&services, "half-way-in", None, 0, START + 600).await;
+    stored_session(&services, "older-epoch", Some(bob), -1, START + 600).await;
+    stored_session(&services, "expired", Some(bob), 0, START).await;
+    let listed = sessions::sessions_of(&services, bob).await.unwrap();
+    assert_eq!(listed.len(), 1, "signed in, at the account's epoch, not expired: {listed:?}");
+    assert_eq!(listed[0].browser, "Firefox on Windows");
+    assert_eq!(listed[0].client_address.as_deref(), Some("192.0.2.1"));
+    assert!(!listed[0].this_session, "an administrator's list has no \"this session\"");
+
+    assert!(sessions::end_all_sessions(&services, bob, Some("198.51.100.7")).await.unwrap());
+    assert!(sessions::sessions_of(&services, bob).await.unwrap().is_empty(), "every session is of an older epoch");
+    assert!(apps::apps_of(&services, bob).await.unwrap().is_empty(), "no app holds anything");
+    assert_eq!(tokens::userinfo(&services, &issued.access_token).await.unwrap(), None);
+    let refreshed = tokens::refresh(&services, &own, issued.refresh_token.as_deref()).await;
+    assert_eq!(token_outcome(&refreshed), "invalid_grant: unknown or expired refresh token");
+    assert!(matches!(Visitor::of(&services, &session).await.unwrap(), Visitor::Anonymous), "signed out too");
+    assert!(!sessions::end_all_sessions(&services, bob + 1000, None).await.unwrap(), "no such account");
 }

@@ -12,16 +12,28 @@
 //!   one write per `touch_every` (a minute by default), so the signed-in fast paths stay reads.
 //! - **Every session has an absolute lifetime** (`max_age`, from the row's creation: a session
 //!   id is made new at every sign-in step, never by merely using it).
+//! - **Each row says whose it is, and from where** (migration 0012, for "Your sessions"): every
+//!   write reads the sign-in from the data (`SIGN_IN_KEY`) into `user_id` and `session_epoch`
+//!   (only while signed in with every factor), and moves the browser and address a sign-in left
+//!   (`DEVICE_KEY`) out of the data into `user_agent` and `client_address`, which later writes
+//!   keep. `last_used_at` moves with every write, the touch included (so it is at most
+//!   `touch_every` old while the session is in use). A session can be ended by its key alone
+//!   (`end_stored`), by its owner from another session, with the same tombstone as a sign-out.
 //!
 //! One piece (over 350 lines, a fifth of them tests): the database rows and their in-memory
 //! copy keep the guarantees above only together (a tombstone, say, answers a write the row
 //! refused).
 
+use app::server::session::{SignInDevice, DEVICE_KEY, SIGN_IN_KEY};
 use async_trait::async_trait;
-use domain::{credentials::secret_box::sha256_hex, Clock};
+use domain::{
+    flows::{session::SignInRecord, sessions::StoredSessions},
+    storage::sessions,
+    AuthError, Clock,
+};
 use moka::sync::Cache;
 use sqlx::{AnyPool, Row};
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{collections::HashMap, future::Future, pin::Pin, sync::Arc, time::Duration};
 use time::OffsetDateTime;
 use tower_sessions::{
     session::{Id, Record},
@@ -53,7 +65,30 @@ impl Lifetimes {
 
 /// The key a session is stored under: SHA-256 of the cookie value, in hex.
 pub fn stored_key(id: &Id) -> String {
-    sha256_hex(id.to_string().as_bytes())
+    sessions::stored_key(&id.to_string())
+}
+
+/// What a write keeps beside the session's data, read from the data (see the module's head).
+#[derive(Default)]
+struct Columns {
+    /// Both set only while the session is signed in with every factor.
+    user_id: Option<i64>,
+    session_epoch: Option<i64>,
+    /// `None`: the columns keep what they hold.
+    device: Option<SignInDevice>,
+}
+
+/// The data a session keeps, and its columns: the sign-in device is taken out of the data (it
+/// lives in the columns alone, so the copy of the data every signed-in read makes stays small).
+fn split(data: &HashMap<String, serde_json::Value>) -> (HashMap<String, serde_json::Value>, Columns) {
+    let mut kept = data.clone();
+    let device = kept.remove(DEVICE_KEY).and_then(|value| serde_json::from_value(value).ok());
+    let signed_in = kept.get(SIGN_IN_KEY).and_then(|value| serde_json::from_value::<SignInRecord>(value.clone()).ok());
+    let (user_id, session_epoch) = match signed_in {
+        Some(SignInRecord::SignedIn { user_id, epoch, .. }) => (Some(user_id), Some(epoch)),
+        _ => (None, None),
+    };
+    (kept, Columns { user_id, session_epoch, device })
 }
 
 /// One stored session, as read.
@@ -108,16 +143,24 @@ impl Sessions {
         now + self.lifetimes.idle.as_secs() as i64
     }
 
-    async fn insert_new(&self, key: &str, stored: &Stored) -> session_store::Result<bool> {
+    async fn insert_new(&self, key: &str, stored: &Stored, columns: &Columns) -> session_store::Result<bool> {
         let data = rmp_serde::to_vec(&stored.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let device = columns.device.as_ref();
         let inserted = sqlx::query(
-            "INSERT INTO sessions (id_hash, data, created_at, expires_at) VALUES ($1, $2, $3, $4)
+            "INSERT INTO sessions (id_hash, data, created_at, expires_at, user_id, session_epoch, user_agent,
+                                   client_address, signed_in_at, last_used_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $3)
              ON CONFLICT (id_hash) DO NOTHING",
         )
         .bind(key)
         .bind(data)
         .bind(stored.created_at)
         .bind(stored.expires_at)
+        .bind(columns.user_id)
+        .bind(columns.session_epoch)
+        .bind(device.and_then(|d| d.user_agent.clone()))
+        .bind(device.and_then(|d| d.client_address.clone()))
+        .bind(columns.user_id.map(|_| stored.created_at))
         .execute(&self.db)
         .await
         .map_err(backend)?;
@@ -125,16 +168,23 @@ impl Sessions {
     }
 
     /// Writes the data of a session that still exists and has not expired; `None` when there is
-    /// no such session any more (it is never written back).
+    /// no such session any more (it is never written back). The session was first signed in
+    /// when a write first found it signed in (`signed_in_at`).
     async fn update(
         &self,
         key: &str,
-        data: &HashMap<String, serde_json::Value>,
+        data: HashMap<String, serde_json::Value>,
+        columns: &Columns,
         now: i64,
     ) -> session_store::Result<Option<Stored>> {
-        let encoded = rmp_serde::to_vec(data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let encoded = rmp_serde::to_vec(&data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let device = columns.device.as_ref();
         let row = sqlx::query(&format!(
-            "UPDATE sessions SET data = $1, expires_at = {expiry} WHERE id_hash = $3 AND expires_at > $4
+            "UPDATE sessions SET data = $1, expires_at = {expiry}, last_used_at = $4,
+                    user_id = $5, session_epoch = $6,
+                    user_agent = COALESCE($7, user_agent), client_address = COALESCE($8, client_address),
+                    signed_in_at = CASE WHEN $5 IS NULL THEN NULL ELSE COALESCE(signed_in_at, $4) END
+             WHERE id_hash = $3 AND expires_at > $4
              RETURNING created_at, expires_at",
             expiry = self.expiry_sql()
         ))
@@ -142,15 +192,15 @@ impl Sessions {
         .bind(self.idle_end(now))
         .bind(key)
         .bind(now)
+        .bind(columns.user_id)
+        .bind(columns.session_epoch)
+        .bind(device.and_then(|d| d.user_agent.clone()))
+        .bind(device.and_then(|d| d.client_address.clone()))
         .fetch_optional(&self.db)
         .await
         .map_err(backend)?;
         row.map(|row| {
-            Ok(Stored {
-                data: data.clone(),
-                created_at: row.try_get("created_at")?,
-                expires_at: row.try_get("expires_at")?,
-            })
+            Ok(Stored { data, created_at: row.try_get("created_at")?, expires_at: row.try_get("expires_at")? })
         })
         .transpose()
         .map_err(|e: sqlx::Error| backend(e))
@@ -159,7 +209,8 @@ impl Sessions {
     /// Moves the expiry of a session in use; `None` when it no longer exists.
     async fn touch(&self, key: &str, now: i64) -> session_store::Result<Option<i64>> {
         let row = sqlx::query(&format!(
-            "UPDATE sessions SET expires_at = {expiry} WHERE id_hash = $1 AND expires_at > $3 RETURNING expires_at",
+            "UPDATE sessions SET expires_at = {expiry}, last_used_at = $3 WHERE id_hash = $1 AND expires_at > $3
+             RETURNING expires_at",
             expiry = self.expiry_sql()
         ))
         .bind(key)
@@ -221,21 +272,26 @@ impl SessionStore for Sessions {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         let now = self.clock.now();
         let expires_at = self.idle_end(now).min(now + self.lifetimes.max_age.as_secs() as i64);
-        let stored = Stored { data: record.data.clone(), created_at: now, expires_at };
-        while !self.insert_new(&stored_key(&record.id), &stored).await? {
+        let (data, columns) = split(&record.data);
+        let stored = Stored { data, created_at: now, expires_at };
+        let mut key = stored_key(&record.id);
+        while !self.insert_new(&key, &stored, &columns).await? {
             record.id = Id::default();
+            key = stored_key(&record.id);
         }
         if let Some(memory) = &self.memory {
-            memory.put(record.id, stored);
+            memory.put(record.id, &key, stored);
         }
         Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let updated = self.update(&stored_key(&record.id), &record.data, self.clock.now()).await?;
+        let key = stored_key(&record.id);
+        let (data, columns) = split(&record.data);
+        let updated = self.update(&key, data, &columns, self.clock.now()).await?;
         if let Some(memory) = &self.memory {
             match updated {
-                Some(stored) => memory.put(record.id, stored),
+                Some(stored) => memory.put(record.id, &key, stored),
                 None => memory.forget(&record.id),
             }
         }
@@ -245,27 +301,28 @@ impl SessionStore for Sessions {
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let now = self.clock.now();
         let known = self.memory.as_ref().and_then(|m| m.get(id));
-        let mut stored = match known {
-            Some(stored) if stored.expires_at > now => {
-                if !self.due_for_touch(&stored, now) {
-                    // The signed-in fast path: one look in memory, no write.
-                    return Ok(Some(stored.record(*id)));
-                }
-                (*stored).clone()
+        if let Some(stored) = &known {
+            if stored.expires_at > now && !self.due_for_touch(stored, now) {
+                // The signed-in fast path: one look in memory, no write (and no hashing).
+                return Ok(Some(stored.record(*id)));
             }
+        }
+        let key = stored_key(id);
+        let mut stored = match known {
+            Some(stored) if stored.expires_at > now => (*stored).clone(),
             Some(_) => {
                 if let Some(memory) = &self.memory {
                     memory.forget(id);
                 }
                 return Ok(None);
             }
-            None => match self.read(&stored_key(id), now).await? {
+            None => match self.read(&key, now).await? {
                 Some(stored) => stored,
                 None => return Ok(None),
             },
         };
         if self.due_for_touch(&stored, now) {
-            match self.touch(&stored_key(id), now).await? {
+            match self.touch(&key, now).await? {
                 Some(expires_at) => stored.expires_at = expires_at,
                 None => {
                     if let Some(memory) = &self.memory {
@@ -276,26 +333,41 @@ impl SessionStore for Sessions {
             }
         }
         if let Some(memory) = &self.memory {
-            memory.put(*id, stored.clone());
+            memory.put(*id, &key, stored.clone());
         }
         Ok(Some(stored.record(*id)))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        // The tombstone first: a concurrent load or save that read the row before it is deleted
-        // finds the tombstone after putting its copy, and removes the copy again.
+        self.end(&stored_key(id), Some(id)).await.map_err(backend)
+    }
+}
+
+impl Sessions {
+    /// Deletes the session stored under `key` (whose id is `id`, when known). The tombstone
+    /// first: a concurrent load or save that read the row before it is deleted finds the
+    /// tombstone after putting its copy, and removes the copy again.
+    async fn end(&self, key: &str, id: Option<&Id>) -> Result<(), sqlx::Error> {
         if let Some(memory) = &self.memory {
-            memory.bury(id);
+            memory.bury(key);
         }
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-            .bind(stored_key(id))
-            .execute(&self.db)
-            .await
-            .map_err(backend)?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(key).execute(&self.db).await?;
         if let Some(memory) = &self.memory {
-            memory.forget(id);
+            match id {
+                Some(id) => memory.forget(id),
+                None => memory.forget_key(key),
+            }
         }
         Ok(())
+    }
+}
+
+/// How a session's owner ends another of their sessions ("End" on `/account/sessions`): by its
+/// key, with the same tombstone and the same removal of the memory copy as a sign-out, so the
+/// session is signed out on its very next request.
+impl StoredSessions for Sessions {
+    fn end_stored<'a>(&'a self, key: &'a str) -> Pin<Box<dyn Future<Output = Result<(), AuthError>> + Send + 'a>> {
+        Box::pin(async move { self.end(key, None).await.map_err(AuthError::from) })
     }
 }
 
@@ -305,16 +377,17 @@ impl std::fmt::Debug for Sessions {
     }
 }
 
-/// The in-memory copy of sessions (SQLite only), and the ids deleted lately.
+/// The in-memory copy of sessions (SQLite only), and the keys deleted lately.
 ///
 /// A copy is only ever put after the database said the session exists; a put is followed by a
-/// look at the tombstones, and a delete buries the id before it deletes the row and drops the
+/// look at the tombstones, and a delete buries the key before it deletes the row and drops the
 /// copy. So whatever the interleaving, a copy put by a request that raced a sign-out is removed
-/// again: the memory never brings back what was deleted.
+/// again: the memory never brings back what was deleted. Tombstones are by key (not by id), so a
+/// session ended by its key alone (`end_stored`) is buried as surely as one signed out.
 #[derive(Clone)]
 struct Memory {
     copies: Cache<Id, Arc<Stored>>,
-    tombstones: Cache<Id, ()>,
+    tombstones: Cache<String, ()>,
 }
 
 impl Memory {
@@ -333,9 +406,10 @@ impl Memory {
         self.copies.get(id)
     }
 
-    fn put(&self, id: Id, stored: Stored) {
+    /// `key` is `stored_key(&id)`, which every caller has computed already.
+    fn put(&self, id: Id, key: &str, stored: Stored) {
         self.copies.insert(id, Arc::new(stored));
-        if self.tombstones.contains_key(&id) {
+        if self.tombstones.contains_key(key) {
             self.copies.invalidate(&id);
         }
     }
@@ -344,8 +418,19 @@ impl Memory {
         self.copies.invalidate(id);
     }
 
-    fn bury(&self, id: &Id) {
-        self.tombstones.insert(*id, ());
+    /// Drops the copy of the session stored under `key`, by a look at every copy (the copies
+    /// are by id, and a key does not give the id back): a hash per kept session, at most the
+    /// capacity, paid only when an owner ends one of their sessions from another.
+    fn forget_key(&self, key: &str) {
+        for (id, _) in self.copies.iter() {
+            if stored_key(&id) == key {
+                self.copies.invalidate(id.as_ref());
+            }
+        }
+    }
+
+    fn bury(&self, key: &str) {
+        self.tombstones.insert(key.to_owned(), ());
     }
 }
 
@@ -357,10 +442,14 @@ mod tests {
         sqlx::any::install_default_drivers();
         let db =
             sqlx::pool::PoolOptions::<sqlx::Any>::new().max_connections(1).connect("sqlite::memory:").await.unwrap();
-        sqlx::query("CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, data BLOB NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL)")
-            .execute(&db)
-            .await
-            .unwrap();
+        sqlx::query(
+            "CREATE TABLE sessions (id_hash TEXT PRIMARY KEY, data BLOB NOT NULL, created_at INTEGER NOT NULL,
+                 expires_at INTEGER NOT NULL, user_id INTEGER, session_epoch INTEGER, user_agent TEXT,
+                 client_address TEXT, signed_in_at INTEGER, last_used_at INTEGER)",
+        )
+        .execute(&db)
+        .await
+        .unwrap();
         if memory {
             Sessions::with_memory(db, Lifetimes::default(), Clock::System, 100)
         } else {
@@ -425,8 +514,65 @@ mod tests {
         let store = sessions(true).await;
         let memory = store.memory.clone().unwrap();
         let id = Id::default();
-        memory.bury(&id);
-        memory.put(id, Stored { data: HashMap::new(), created_at: 0, expires_at: i64::MAX });
+        memory.bury(&stored_key(&id));
+        memory.put(id, &stored_key(&id), Stored { data: HashMap::new(), created_at: 0, expires_at: i64::MAX });
         assert!(memory.get(&id).is_none());
+    }
+
+    fn signed_in(user_id: i64, device: Option<(&str, &str)>) -> Record {
+        let mut data = HashMap::from([(
+            SIGN_IN_KEY.to_owned(),
+            serde_json::to_value(SignInRecord::SignedIn { user_id, since: 1, epoch: 3 }).unwrap(),
+        )]);
+        if let Some((user_agent, address)) = device {
+            let device = SignInDevice { user_agent: Some(user_agent.into()), client_address: Some(address.into()) };
+            data.insert(DEVICE_KEY.to_owned(), serde_json::to_value(device).unwrap());
+        }
+        Record { id: Id::default(), data, expiry_date: OffsetDateTime::now_utc() }
+    }
+
+    async fn columns(store: &Sessions, id: &Id) -> (Option<i64>, Option<i64>, Option<String>, Option<String>) {
+        sqlx::query_as("SELECT user_id, session_epoch, user_agent, client_address FROM sessions WHERE id_hash = $1")
+            .bind(stored_key(id))
+            .fetch_one(&store.db)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_signed_in_session_says_whose_it_is_and_keeps_its_device_out_of_its_data() {
+        for memory in [false, true] {
+            let store = sessions(memory).await;
+            let mut created = signed_in(7, Some(("Firefox/128.0", "192.0.2.1")));
+            store.create(&mut created).await.unwrap();
+            let expected = (Some(7), Some(3), Some("Firefox/128.0".to_owned()), Some("192.0.2.1".to_owned()));
+            assert_eq!(columns(&store, &created.id).await, expected);
+            let loaded = store.load(&created.id).await.unwrap().unwrap();
+            assert!(!loaded.data.contains_key(DEVICE_KEY), "the device lives in its columns alone");
+            store.save(&loaded).await.unwrap();
+            assert_eq!(columns(&store, &created.id).await, expected, "a later write keeps the device");
+            let mut pending = record("pending");
+            store.create(&mut pending).await.unwrap();
+            assert_eq!(columns(&store, &pending.id).await, (None, None, None, None), "not signed in: nobody's");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_session_ended_by_its_key_is_gone_from_memory_and_stays_gone() {
+        let store = sessions(true).await;
+        let mut created = signed_in(7, None);
+        store.create(&mut created).await.unwrap();
+        let loaded = store.load(&created.id).await.unwrap().unwrap();
+        store.end_stored(&stored_key(&created.id)).await.unwrap();
+        assert!(store.load(&created.id).await.unwrap().is_none(), "not served from the memory copy");
+        store.save(&loaded).await.unwrap();
+        assert!(store.load(&created.id).await.unwrap().is_none(), "a request in flight does not bring it back");
+        let memory = store.memory.clone().unwrap();
+        memory.put(
+            created.id,
+            &stored_key(&created.id),
+            Stored { data: HashMap::new(), created_at: 0, expires_at: i64::MAX },
+        );
+        assert!(memory.get(&created.id).is_none(), "its key is buried");
     }
 }

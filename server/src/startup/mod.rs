@@ -124,7 +124,6 @@ impl Application {
         domain::openid::store::keys::ensure_one(&services.db, &services.secret_box, services.now())
             .await
             .map_err(|e| StartupError::Config(format!("cannot make the OpenID Connect signing key: {e}")))?;
-        let state = AppState::new(config.leptos.clone(), services);
         // Sessions are read on every signed-in request: with SQLite (this process alone writes
         // them) they are also kept in memory, written through to the database.
         let sessions = match database.backend {
@@ -133,6 +132,9 @@ impl Application {
             }
             database::Backend::Postgres => Sessions::new(database.sessions, config.sessions, config.clock.clone()),
         };
+        // The server functions reach the same store (and its memory copy) to end one session of
+        // an account from another.
+        let state = AppState::new(config.leptos.clone(), services, std::sync::Arc::new(sessions.clone()));
         let expired_tokens = delete_expired_tokens(database.pool.clone(), config.clock.clone());
         let sessions_swept = sessions.clone();
         let session_cleanup = tokio::spawn(async move {

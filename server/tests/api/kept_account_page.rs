@@ -44,7 +44,8 @@ async fn a_change_shows_at_once_and_recovery_codes_show_once() {
     assert!(shown.contains("recovery-code-list"), "the new codes are shown");
     let (_, _, again) = account_page(&app, &c).await;
     assert!(!again.contains("recovery-code-list"), "and only once");
-    assert!(again.contains("Two-factor authentication turned on"), "the change is in the log at once");
+    assert!(before.contains("Two-factor authentication is off"));
+    assert!(again.contains("Two-factor authentication is on"), "the change shows at once");
 }
 
 #[tokio::test]

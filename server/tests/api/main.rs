@@ -4,6 +4,7 @@
 //! own code, at the server's clock: a test moves the clock instead of waiting for a time-step.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod account_sessions;
 mod attack_resistance;
 mod console;
 mod crafted_targets;

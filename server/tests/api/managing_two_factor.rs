@@ -170,8 +170,8 @@ async fn the_security_log_records_each_event() {
     let addresses: Vec<Option<String>> =
         sqlx::query_scalar("SELECT client_address FROM security_events").fetch_all(&app.db).await.unwrap();
     assert!(addresses.iter().all(|a| a.as_deref() == Some("127.0.0.1")), "{addresses:?}");
-    // The account page shows them.
-    let html = c.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
+    // The sessions page shows them.
+    let html = c.get(app.url("/account/sessions")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("id=\"security-log\""));
     assert!(html.contains("Signed in with password and authenticator code"));
     assert!(html.contains(" UTC<"), "times are rendered (in UTC before hydration)");

@@ -23,7 +23,9 @@ async fn public_pages_render_for_anyone() {
 #[tokio::test]
 async fn signed_in_pages_send_a_visitor_to_login() {
     let app = spawn_app().await;
-    for path in ["/account", "/account/2fa/setup", "/login/2fa"] {
+    for path in
+        ["/account", "/account/sessions", "/account/apps", "/account/profile", "/account/2fa/setup", "/login/2fa"]
+    {
         let (status, location) = location_of(&client(), app.url(path)).await;
         assert!(status.is_redirection(), "{path}: {status}");
         assert_eq!(location.as_deref(), Some("/login"), "{path}");
@@ -35,7 +37,7 @@ async fn a_pending_session_is_sent_to_the_code_page() {
     let app = spawn_app().await;
     app.user_with_two_factor("alice", "correct horse").await;
     let c = app.pending_client("alice", "correct horse").await;
-    for path in ["/account", "/account/2fa/setup"] {
+    for path in ["/account", "/account/sessions", "/account/apps", "/account/profile", "/account/2fa/setup"] {
         assert_eq!(location_of(&c, app.url(path)).await.1.as_deref(), Some("/login/2fa"), "{path}");
     }
     let page = c.get(app.url("/login/2fa")).send().await.unwrap();

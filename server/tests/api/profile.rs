@@ -1,4 +1,4 @@
-//! The profile (`POST /api/profile`, `/account`): an email address belongs to one account only,
+//! The profile (`POST /api/profile`, `/account/profile`): an email address belongs to one account only,
 //! changing it needs a recent sign-in, and the page says whether it is verified.
 
 use crate::helpers::{json, spawn_app, TestApp};
@@ -46,6 +46,7 @@ async fn an_email_address_belongs_to_one_account_whatever_its_case() {
     // Without JavaScript, the form comes back with the message.
     let r = app.form_post(&alice, "profile", &[("display_name", ""), ("email", "alice@EXAMPLE.test")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()[reqwest::header::LOCATION], "/account/profile", "back to the profile's page");
     assert_eq!(stored_email(&app, "alice").await, None);
 }
 
@@ -72,11 +73,11 @@ async fn changing_the_email_needs_a_recent_sign_in_and_the_display_name_does_not
 }
 
 #[tokio::test]
-async fn the_account_page_says_whether_the_email_is_verified() {
+async fn the_profile_page_says_whether_the_email_is_verified() {
     let app = spawn_app().await;
     let c = app.new_client();
     app.register(&c, "alice", PASSWORD).await;
-    let page = || async { c.get(app.url("/account")).send().await.unwrap().text().await.unwrap() };
+    let page = || async { c.get(app.url("/account/profile")).send().await.unwrap().text().await.unwrap() };
     assert!(!page().await.contains("email-status"), "no address, nothing to say");
     assert_eq!(save(&app, &c, "", "alice@example.test").await.0, StatusCode::OK);
     let shown = page().await;

@@ -8,12 +8,15 @@
 //! - `two_factor_settings`: new recovery codes, turning 2FA off.
 //! - `reauthentication`: password and code again, for sensitive changes.
 //! - `return_to`: where a sign-in ends when a protected app sent the visitor (`rd`).
-//! - `sessions`: signing out, and ending every other session.
+//! - `sessions`: signing out, ending every other session; the account's sessions listed and
+//!   ended one by one (and, for an administrator, all at once).
+//! - `apps`: the OpenID Connect apps holding access to the account, and removing that access.
 //! - `profile`: the display name and email the gate passes on.
 //! - `account_change`: how a change that ends other sessions finishes (or loses a race).
 //! - `session`: the stage a session carries, over any session store.
 
 pub mod account_change;
+pub mod apps;
 pub mod password_check;
 pub mod profile;
 pub mod reauthentication;

@@ -91,6 +91,11 @@ pub trait SessionData: Sync {
     fn set_fresh_sign_in(&self, fresh: Option<FreshSignIn>) -> impl Future<Output = Result<(), AuthError>> + Send;
     /// The client's address, for the security log and per-address limits.
     fn client_address(&self) -> Option<&str>;
+    /// The key the store keeps this session under (`storage::sessions::stored_key` of its id),
+    /// when it has been stored: how the session list knows "This session".
+    fn stored_key(&self) -> Option<String> {
+        None
+    }
     /// The device token the browser showed, unchecked (see `credentials::device_token`).
     fn device_token(&self) -> Option<&str>;
     /// The visitor this request resolved already (`Visitor::of`), if the session keeps one. A

@@ -357,6 +357,27 @@ pub async fn raise_session_epoch(
     Ok(raised)
 }
 
+/// Ends every session of the account, whoever asks (an administrator, say): the epoch is raised
+/// whatever it is, and the tokens apps hold for the account are revoked with it. Returns the new
+/// epoch; `None` when there is no such account.
+pub async fn end_every_session(
+    db: &AnyPool,
+    access: &AccessCache,
+    account_id: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let raised: Option<i64> =
+        sqlx::query("UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1 RETURNING session_epoch")
+            .bind(account_id)
+            .fetch_optional(db)
+            .await?
+            .map(|row| row.try_get("session_epoch"))
+            .transpose()?;
+    if raised.is_some() {
+        crate::openid::store::grants::revoke_account(db, access, account_id).await?;
+    }
+    Ok(raised)
+}
+
 /// Accepts the HOTP code of `counter`: the expected counter moves past it, once (a conditional
 /// UPDATE, so two concurrent submissions cannot both succeed), and the failure count is reset.
 pub async fn claim_hotp_counter(db: &AnyPool, account_id: i64, counter: u64) -> Result<bool, sqlx::Error> {

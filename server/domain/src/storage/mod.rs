@@ -10,4 +10,5 @@ pub mod outside_changes;
 pub mod people;
 pub mod security_keys;
 pub mod security_log;
+pub mod sessions;
 pub mod throttle;

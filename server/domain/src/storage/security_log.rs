@@ -32,11 +32,18 @@ pub enum Event {
     GroupsChangedByOperator,
     ProfileChangedByOperator,
     RegisteredByInvitation,
+    /// One other session ended by its owner ("End" on `/account/sessions`); logged with the
+    /// session's browser.
+    SessionEnded,
+    /// Every session ended, the asking one included (`flows::sessions::end_all_sessions`).
+    EverySessionEnded,
+    /// An app's access removed by the owner: its tokens revoked; logged with the app's name.
+    AppAccessRemoved,
 }
 
 impl Event {
     /// Every event, for checks that each is handled.
-    pub const ALL: [Event; 25] = [
+    pub const ALL: [Event; 28] = [
         Event::SignedInWithPassword,
         Event::SignedInWithCode,
         Event::SignedInWithRecoveryCode,
@@ -62,6 +69,9 @@ impl Event {
         Event::GroupsChangedByOperator,
         Event::ProfileChangedByOperator,
         Event::RegisteredByInvitation,
+        Event::SessionEnded,
+        Event::EverySessionEnded,
+        Event::AppAccessRemoved,
     ];
 
     pub fn kind(self) -> &'static str {
@@ -91,12 +101,13 @@ impl Event {
             Event::GroupsChangedByOperator => "groups.changed_by_operator",
             Event::ProfileChangedByOperator => "profile.changed_by_operator",
             Event::RegisteredByInvitation => "account.registered_by_invitation",
+            Event::SessionEnded => "sessions.ended_one",
+            Event::EverySessionEnded => "sessions.ended_all",
+            Event::AppAccessRemoved => "oidc.access_removed",
         }
     }
 }
 
-/// Records an event; `key_name`: the security key it was about. A failure to log is reported
-/// but never fails the request that caused it.
 /// The event in the metrics (`security_events_total`; a sign-in step also in
 /// `sign_in_steps_total` by factor and outcome, a lock in `second_factor_locks_total`). Labels
 /// are the event's kind only: never the account or the address.
@@ -121,6 +132,8 @@ fn count(event: Event) {
     }
 }
 
+/// Records an event; `key_name`: what it was about (a security key's name, an app's, a session's
+/// browser). A failure to log is reported but never fails the request that caused it.
 pub async fn record(
     db: &AnyPool,
     user_id: i64,

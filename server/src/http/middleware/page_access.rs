@@ -1,4 +1,5 @@
-//! Who may see which page: a visitor who may not see a page is sent to `/login`; a
+//! Who may see which page: the account area (`paths::ACCOUNT_AREA`) needs a full sign-in.
+//! A visitor who may not see a page is sent to `/login`; a
 //! session half-way in (password done, code not yet) to `/login/2fa`; the setup page with 2FA
 //! already on to `/account`. Decided here, before the page renders, so it holds with or
 //! without JavaScript.
@@ -39,7 +40,7 @@ fn rule_for(path: &str) -> Option<Rule> {
         // The console answers 404 to anyone else (its pages say so themselves); an administrator
         // whose invitation requires two factors meets the setup first like everyone.
         path if path == paths::CONSOLE || path.starts_with(paths::CONSOLE_PERSON_PREFIX) => Some(Rule::Console),
-        paths::ACCOUNT => Some(Rule::SignedIn),
+        page if paths::ACCOUNT_AREA.contains(&page) => Some(Rule::SignedIn),
         paths::TWO_FACTOR_SETUP => Some(Rule::SignedInWithoutTwoFactor),
         paths::SECOND_FACTOR => Some(Rule::PendingSecondFactor),
         _ => None,

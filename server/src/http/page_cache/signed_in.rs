@@ -25,7 +25,9 @@ use http::{header, StatusCode};
 use moka::sync::Cache;
 use std::{sync::Arc, time::Duration};
 
-/// The page kept (the one signed-in page every navigation comes back to).
+/// The page kept (the one signed-in page every navigation comes back to). Only this one: the
+/// other pages of the account area (sessions, apps, profile) show what changes without a new
+/// account version (a session's last use, an app's tokens), and are rendered for every request.
 pub const PATH: &str = paths::ACCOUNT;
 /// How long an operator command in another process may go unseen.
 const TTL: Duration = Duration::from_secs(1);

@@ -89,6 +89,13 @@ impl AccessCache {
         self.forget(move |entry| entry.grant.grant_id == grant_id);
     }
 
+    /// After one app's tokens for one account were revoked (the account's owner removed its
+    /// access).
+    pub fn forget_app_of_account(&self, client_id: &str, user_id: i64) {
+        let client_id = client_id.to_owned();
+        self.forget(move |entry| entry.grant.user_id == user_id && entry.grant.client_id == client_id);
+    }
+
     /// After a client and its tokens were deleted.
     pub fn forget_client(&self, client_id: &str) {
         let client_id = client_id.to_owned();

@@ -222,6 +222,98 @@ where
     Ok(())
 }
 
+/// Revokes every token one app holds for one account (its owner removed the app's access), as
+/// `revoke_account` does for every app, in one transaction. Returns whether any of them was
+/// live (`apps_of` listed the app).
+pub async fn revoke_app_of_account(
+    db: &AnyPool,
+    access: &AccessCache,
+    user_id: i64,
+    client_id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    // An access token exchanged for a code keeps the code's hash (`from_code`): it stays, as
+    // `revoked`, so the code cannot be exchanged again. (The first statement writes: SQLite takes
+    // the write lock at once.)
+    let recorded: Vec<i64> = sqlx::query_scalar(
+        "UPDATE oidc_tokens SET kind = 'revoked'
+         WHERE user_id = $1 AND client_id = $2 AND from_code IS NOT NULL AND kind = 'access'
+         RETURNING expires_at",
+    )
+    .bind(user_id)
+    .bind(client_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let deleted = sqlx::query(
+        "DELETE FROM oidc_tokens WHERE user_id = $1 AND client_id = $2 AND from_code IS NULL
+         RETURNING kind, expires_at, used_at",
+    )
+    .bind(user_id)
+    .bind(client_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    access.forget_app_of_account(client_id, user_id);
+    let mut live = recorded.iter().any(|expires_at| *expires_at > now);
+    for row in &deleted {
+        let kind: String = row.try_get("kind")?;
+        let unused = row.try_get::<Option<i64>, _>("used_at")?.is_none();
+        live |= row.try_get::<i64, _>("expires_at")? > now && (kind == "access" || (kind == "refresh" && unused));
+    }
+    Ok(live)
+}
+
+/// One app holding live tokens for an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppHolding {
+    pub client_id: String,
+    /// The name the operator registered it under.
+    pub name: String,
+    /// The latest sign-in its tokens came from (Unix seconds).
+    pub last_sign_in: i64,
+    /// When its last live token expires (a refresh token's 30 days, say).
+    pub until: i64,
+}
+
+/// The apps with live tokens for the account (`$1`) at `$2`: an access token not expired, or a
+/// refresh token not expired and not used.
+const APPS: &str = "SELECT c.client_id, c.name, MAX(t.auth_time) AS last_sign_in, MAX(t.expires_at) AS until
+    FROM oidc_tokens t JOIN oidc_clients c ON c.client_id = t.client_id
+    WHERE t.user_id = $1 AND t.expires_at > $2
+      AND (t.kind = 'access' OR (t.kind = 'refresh' AND t.used_at IS NULL))";
+
+fn holding_from(row: &AnyRow) -> Result<AppHolding, sqlx::Error> {
+    Ok(AppHolding {
+        client_id: row.try_get("client_id")?,
+        name: row.try_get("name")?,
+        last_sign_in: row.try_get("last_sign_in")?,
+        until: row.try_get("until")?,
+    })
+}
+
+/// The apps holding live tokens for the account at `now`, by name; at most `limit`.
+pub async fn apps_of(db: &AnyPool, user_id: i64, now: i64, limit: i64) -> Result<Vec<AppHolding>, sqlx::Error> {
+    let rows = sqlx::query(&format!("{APPS} GROUP BY c.client_id, c.name ORDER BY c.name, c.client_id LIMIT $3"))
+        .bind(user_id)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(db)
+        .await?;
+    rows.iter().map(holding_from).collect()
+}
+
+/// `client_id`, when it holds live tokens for the account at `now`.
+pub async fn app_of(db: &AnyPool, user_id: i64, client_id: &str, now: i64) -> Result<Option<AppHolding>, sqlx::Error> {
+    let row = sqlx::query(&format!("{APPS} AND c.client_id = $3 GROUP BY c.client_id, c.name"))
+        .bind(user_id)
+        .bind(now)
+        .bind(client_id)
+        .fetch_optional(db)
+        .await?;
+    row.as_ref().map(holding_from).transpose()
+}
+
 /// The statements of `revoke_account` (also run inside other transactions).
 pub const REVOKE_ACCOUNT: [&str; 2] = [
     "DELETE FROM oidc_tokens WHERE user_id = $1 AND from_code IS NULL",
