@@ -89,8 +89,27 @@ pub struct PersonDetails {
     pub created_at_utc: String,
     pub last_sign_in_utc: Option<String>,
     pub events: Vec<LoggedEventRow>,
+    pub sessions: Vec<PersonSessionRow>,
+    pub apps: Vec<PersonAppRow>,
     pub recently_authenticated: bool,
     pub code_digits: usize,
+}
+
+/// A session of the person (signed in with every factor, at the account's current epoch).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PersonSessionRow {
+    pub browser: String,
+    pub client_address: Option<String>,
+    pub signed_in_utc: String,
+    pub last_used_utc: String,
+}
+
+/// An app holding live tokens for the person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PersonAppRow {
+    pub name: String,
+    pub client_id: String,
+    pub last_sign_in_utc: String,
 }
 
 #[cfg(feature = "ssr")]
@@ -289,7 +308,24 @@ pub async fn load_person(username: String) -> Result<PersonDetails, ApiError> {
         .into_iter()
         .map(|e| LoggedEventRow { at_utc: format_utc(e.at), kind: e.kind, client_address: e.client_address })
         .collect();
+    let sessions = domain::flows::sessions::sessions_of(&state, person.id)
+        .await?
+        .into_iter()
+        .map(|s| PersonSessionRow {
+            browser: s.browser,
+            client_address: s.client_address,
+            signed_in_utc: format_utc(s.signed_in_at),
+            last_used_utc: format_utc(s.last_used_at),
+        })
+        .collect();
+    let apps = domain::flows::apps::apps_of(&state, person.id)
+        .await?
+        .into_iter()
+        .map(|a| PersonAppRow { name: a.name, client_id: a.client_id, last_sign_in_utc: format_utc(a.last_sign_in) })
+        .collect();
     Ok(PersonDetails {
+        sessions,
+        apps,
         username: person.username,
         display_name: person.display_name.unwrap_or_default(),
         email: person.email.unwrap_or_default(),

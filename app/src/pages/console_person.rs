@@ -61,9 +61,13 @@ fn Person(person: PersonDetails) -> impl IntoView {
         created_at_utc,
         last_sign_in_utc,
         events,
+        sessions,
+        apps,
         recently_authenticated,
         code_digits,
     } = person;
+    let no_sessions = sessions.is_empty().then(|| view! { <p>"No session is signed in."</p> });
+    let no_apps = apps.is_empty().then(|| view! { <p>"No app holds tokens for them."</p> });
     let factors = match (app, security_keys) {
         (false, 0) => "none (password only)".to_owned(),
         (true, 0) => format!("authenticator app; {recovery_codes_left} recovery codes left"),
@@ -143,6 +147,25 @@ fn Person(person: PersonDetails) -> impl IntoView {
             </dl>
         </section>
         {actions}
+        <section class="card" id="person-sessions">
+            <h2>"Sessions"</h2>
+            {no_sessions}
+            <ul class="people">
+                {sessions.into_iter().map(|s| view! {
+                    <li>{s.browser} " · " {s.client_address.unwrap_or_default()}
+                        " · signed in " {s.signed_in_utc} " · last used " {s.last_used_utc}</li>
+                }).collect_view()}
+            </ul>
+        </section>
+        <section class="card" id="person-apps">
+            <h2>"Apps"</h2>
+            {no_apps}
+            <ul class="people">
+                {apps.into_iter().map(|a| view! {
+                    <li>{a.name} " (" <code>{a.client_id}</code> ") · last sign-in " {a.last_sign_in_utc}</li>
+                }).collect_view()}
+            </ul>
+        </section>
         <section class="card">
             <h2>"Security log"</h2>
             <table class="activity" id="person-security-log">

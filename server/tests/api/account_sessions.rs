@@ -189,6 +189,7 @@ async fn removing_an_apps_access_stops_its_tokens_at_once_and_no_other_apps() {
         post_logout_redirect_uris: vec![],
         public: true,
         policy: ClientPolicy::OneFactor,
+        allowed_groups: vec![],
         allow_insecure_http: true,
     };
     clients::add(&app.db, &notes, app.clock.now()).await.unwrap();

@@ -38,7 +38,12 @@ async fn the_console_is_a_404_to_anyone_but_an_administrator_signed_in_with_two_
     for heading in ["People", "Invitations", "Apps", "Access rules", "Search people"] {
         assert!(html.contains(heading), "{heading} missing from the console");
     }
-    assert_eq!(page(&app, &admin, "/admin/people/mallory").await.0, StatusCode::OK);
+    let (status, person) = page(&app, &admin, "/admin/people/mallory").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        person.contains("id=\"person-sessions\"") && !person.contains("No session is signed in."),
+        "her session is listed"
+    );
     assert!(
         page(&app, &admin, "/account").await.1.contains("href=\"/admin\""),
         "an administrator's header links to it"

@@ -69,7 +69,7 @@ pub async fn reset_two_factor(services: &Services, admin: &Admin, username: &str
 
 pub async fn end_all_sessions(services: &Services, admin: &Admin, username: &str) -> Result<Person, AuthError> {
     let person = find(services, username).await?;
-    people::end_all_sessions(&services.db, &services.access_tokens, person.id).await?;
+    accounts::end_every_session(&services.db, &services.access_tokens, person.id).await?;
     done(services, admin, &person, Event::SessionsEndedByOperator, "person.sessions_ended").await;
     Ok(person)
 }

@@ -1,6 +1,5 @@
 //! The operator's view of accounts: a searchable, paged list and one person's page, and the
-//! statements only the console makes (disable, enable, end every session, count the
-//! administrators). Everything else an operator changes goes through `accounts`.
+//! statements only the operator makes (disable, enable, count the administrators). Everything else an operator changes goes through `accounts`.
 
 use super::accounts::{bool_column, groups_of, TWO_FACTOR_SQL};
 use crate::openid::store::{access_cache::AccessCache, grants};
@@ -169,16 +168,6 @@ pub async fn enable(db: &AnyPool, account_id: i64) -> Result<bool, sqlx::Error> 
         .await?
         .rows_affected()
         == 1)
-}
-
-/// Ends every session of the account (the epoch moves, whatever it was) and revokes its apps'
-/// tokens.
-pub async fn end_all_sessions(db: &AnyPool, access: &AccessCache, account_id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1")
-        .bind(account_id)
-        .execute(db)
-        .await?;
-    grants::revoke_account(db, access, account_id).await
 }
 
 #[cfg(test)]
