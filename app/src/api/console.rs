@@ -189,12 +189,18 @@ pub async fn load_console(search: Option<String>, page: Option<i64>) -> Result<C
     })
 }
 
+/// The most apps the console lists.
+#[cfg(feature = "ssr")]
+const APPS_SHOWN: usize = 200;
+
 /// The apps, for the console.
 #[cfg(feature = "ssr")]
 async fn console_apps(state: &crate::server::state::AppState) -> Result<Vec<AppRow>, ApiError> {
     Ok(domain::console::apps::list(state)
         .await?
         .into_iter()
+        // Bounded like every list of the console.
+        .take(APPS_SHOWN)
         .map(|app| AppRow {
             client_id: app.client_id,
             name: app.name,

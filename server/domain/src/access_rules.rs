@@ -61,14 +61,19 @@ pub enum Admission {
 }
 
 impl Decision {
-    /// Whether the decision lets `visitor` through: `one_factor` asks a completed sign-in,
-    /// `two_factor` one whose account has a second factor.
+    /// Whether the decision lets `visitor` through: `one_factor` asks a completed sign-in (with
+    /// two factors from an account whose invitation requires them), `two_factor` one whose
+    /// account has a second factor.
     pub fn admits(&self, visitor: &Visitor) -> Admission {
         let signed_in = visitor.signed_in().ok();
         match self {
             Decision::Policy { policy: Policy::Deny, .. } | Decision::Forbidden => Admission::Refused,
             Decision::Policy { policy: Policy::Bypass, .. } => Admission::Admitted,
-            Decision::Policy { policy: Policy::OneFactor, .. } if signed_in.is_some() => Admission::Admitted,
+            Decision::Policy { policy: Policy::OneFactor, .. }
+                if signed_in.is_some_and(|s| !s.owes_second_factor()) =>
+            {
+                Admission::Admitted
+            }
             Decision::Policy { policy: Policy::TwoFactor, .. } if signed_in.is_some_and(|s| s.factors.two()) => {
                 Admission::Admitted
             }

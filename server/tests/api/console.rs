@@ -361,3 +361,80 @@ async fn a_disabled_account_loses_its_apps_tokens_at_once_access_and_refresh() {
     let again = location(&bob.get(&authorize).send().await.unwrap());
     assert!(again.contains("/login"), "{again}");
 }
+
+#[tokio::test]
+async fn an_invitation_that_requires_two_factors_opens_nothing_until_they_are_on() {
+    let folder = tempfile::tempdir().expect("temp dir");
+    let mut config = test_config(fresh_database_url(folder.path()).await);
+    config.settings.registration_open = false;
+    config.settings.access_rules =
+        std::sync::Arc::new(domain::access_rules::AccessRules::parse("default_policy = \"one_factor\"").unwrap());
+    let app = spawn_app_with(config).await;
+    let token = invitation_token(&app, &["invite", "create", "--require-2fa"]);
+    let carol = app.new_client();
+    let form = [("token", token.as_str()), ("username", "carol"), ("password", PASSWORD)];
+    assert_eq!(json(app.post(&carol, "invitation/register", &form).await).await.0, StatusCode::OK);
+
+    // Every signed-in page leads to the setup, and a one_factor rule does not let her through.
+    for path in ["/account", "/account/sessions", "/account/profile"] {
+        let answer = carol.get(app.url(path)).send().await.unwrap();
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(answer.headers()[header::LOCATION], "/account/2fa/setup", "{path}");
+    }
+    let gate = |c: &Client| {
+        c.get(app.url("/api/authz/forward-auth"))
+            .header("x-forwarded-proto", "http")
+            .header("x-forwarded-host", "127.0.0.1")
+            .header("x-forwarded-uri", "/")
+            .header("x-forwarded-method", "GET")
+            .header(header::ACCEPT, "application/json")
+            .send()
+    };
+    assert_eq!(gate(&carol).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+
+    // Once it is on, the rule lets her through and the pages open.
+    let setup: serde_json::Value = app.start_setup(&carol).await.json().await.unwrap();
+    let secret = setup["secret"].as_str().unwrap().to_owned();
+    assert_eq!(app.confirm_setup(&carol, &app.code(&secret, 0)).await.status(), StatusCode::OK);
+    assert_eq!(carol.get(app.url("/account")).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(gate(&carol).await.unwrap().status(), StatusCode::OK);
+
+    // An invitation without the rule: a password alone is enough for a one_factor rule.
+    let token = invitation_token(&app, &["invite", "create"]);
+    let dave = app.new_client();
+    let form = [("token", token.as_str()), ("username", "dave"), ("password", PASSWORD)];
+    assert_eq!(json(app.post(&dave, "invitation/register", &form).await).await.0, StatusCode::OK);
+    assert_eq!(gate(&dave).await.unwrap().status(), StatusCode::OK);
+    drop(folder);
+}
+
+#[tokio::test]
+async fn a_console_action_from_another_site_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let admin = signed_in_with_two_factors(&app, "root", true).await;
+    let bob = app.new_client();
+    app.register(&bob, "bob", PASSWORD).await;
+    for origin in ["https://evil.example", "null"] {
+        let answer = admin
+            .post(app.url("/api/admin/people/disable"))
+            .header(header::ORIGIN, origin)
+            .header(header::ACCEPT, "application/json")
+            .form(&[("username", "bob")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::FORBIDDEN, "{origin}");
+    }
+    assert_eq!(app.me(&bob).await.status(), StatusCode::OK);
+    // The site's own origin is served.
+    let own = admin
+        .post(app.url("/api/admin/people/disable"))
+        .header(header::ORIGIN, app.address.as_str())
+        .header(header::ACCEPT, "application/json")
+        .form(&[("username", "bob")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), StatusCode::OK);
+    assert_eq!(app.me(&bob).await.status(), StatusCode::UNAUTHORIZED);
+}

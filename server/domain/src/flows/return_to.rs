@@ -57,7 +57,12 @@ impl ReturnTo {
     /// Whether the rules ask two factors of `visitor` for this target.
     fn needs_two_factor(&self, settings: &Settings, visitor: &Visitor) -> bool {
         self.target.as_ref().is_some_and(|target| {
-            matches!(settings.access_rules.decide(target, visitor), Decision::Policy { policy: Policy::TwoFactor, .. })
+            let owes = visitor.signed_in().is_ok_and(|signed_in| signed_in.owes_second_factor());
+            match settings.access_rules.decide(target, visitor) {
+                Decision::Policy { policy: Policy::TwoFactor, .. } => true,
+                Decision::Policy { policy: Policy::OneFactor, .. } => owes,
+                _ => false,
+            }
         })
     }
 }

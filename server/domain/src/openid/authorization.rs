@@ -166,7 +166,7 @@ pub async fn authorize(
     if !client.admits(&signed_in.identity.groups) {
         return error(AuthorizeError::AccessDenied, &closed_to_others(&client.name, &client.allowed_groups));
     }
-    if client.policy == ClientPolicy::TwoFactor && !signed_in.factors.two() {
+    if (client.policy == ClientPolicy::TwoFactor || signed_in.owes_second_factor()) && !signed_in.factors.two() {
         if silent {
             // The contract's code for any session not good enough for the client.
             return error(AuthorizeError::LoginRequired, "this app needs two-factor authentication");

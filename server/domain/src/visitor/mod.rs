@@ -38,6 +38,15 @@ pub struct SignedIn {
     pub factors: Factors,
 }
 
+impl SignedIn {
+    /// The account's invitation requires two-factor authentication and it is not on yet: a
+    /// password alone opens nothing (no page but its setup, no app, no `one_factor` rule) until
+    /// it is.
+    pub fn owes_second_factor(&self) -> bool {
+        self.identity.two_factor_required && !self.factors.two()
+    }
+}
+
 /// How the sign-in was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Factors {

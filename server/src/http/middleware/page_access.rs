@@ -108,9 +108,7 @@ pub async fn guard(state: &AppState, mut req: Request, next: Next) -> Response {
             }),
         )),
         // An invitation that requires two-factor authentication: its setup before anything else.
-        (Rule::SignedIn, Visitor::SignedIn(signed_in))
-            if signed_in.identity.two_factor_required && !signed_in.identity.two_factor =>
-        {
+        (Rule::SignedIn, Visitor::SignedIn(signed_in)) if signed_in.owes_second_factor() => {
             Some((paths::TWO_FACTOR_SETUP, None))
         }
         (Rule::SignedIn, Visitor::SignedIn(_)) | (Rule::PendingSecondFactor, Visitor::Pending { .. }) => None,

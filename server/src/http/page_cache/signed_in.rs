@@ -91,7 +91,8 @@ fn eligible(request: &Request) -> bool {
 /// The key of a signed-in visitor's account page, when the page may be kept for it.
 async fn key_for(state: &AppState, session: &RequestSession) -> Option<Key> {
     let visitor = Visitor::of(state, session).await.ok()?;
-    let signed_in = visitor.signed_in().ok()?;
+    // An account that owes its second factor is led to the setup by the page guard: never kept.
+    let signed_in = visitor.signed_in().ok().filter(|signed_in| !signed_in.owes_second_factor())?;
     // Read before the page renders: a change after this read makes the page kept now
     // unreachable.
     let version = state.identities.version(signed_in.user_id)?;
