@@ -47,7 +47,8 @@ impl SignedIn {
     }
 }
 
-/// How the sign-in was made.
+/// How the sign-in was made. The `amr` values are RFC 8176's, but for the remembered device's
+/// marker (`docs/contract/oidc.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Factors {
     /// A password alone (the account has no second factor).
@@ -56,11 +57,23 @@ pub enum Factors {
     PasswordAndCode,
     /// A password, then a security key.
     PasswordAndKey,
+    /// A passkey alone: a discoverable credential with user verification (something held, and
+    /// the PIN or biometric that unlocked it), no password.
+    Passkey,
+    /// A password, on a device remembered after an earlier two-factor sign-in: no second factor
+    /// was checked this time, and `amr` says so.
+    PasswordOnRememberedDevice,
 }
 
 impl Factors {
+    /// Whether the sign-in counts as two factors (a `two_factor` rule or app lets it through).
     pub fn two(self) -> bool {
         self != Factors::Password
+    }
+
+    /// Whether a security key or a passkey was used (a rule's `factor = "key"`).
+    pub fn with_key(self) -> bool {
+        matches!(self, Factors::PasswordAndKey | Factors::Passkey)
     }
 
     /// The `amr` values (RFC 8176) an ID token carries for this sign-in.
@@ -69,6 +82,8 @@ impl Factors {
             Factors::Password => &["pwd"],
             Factors::PasswordAndCode => &["pwd", "otp", "mfa"],
             Factors::PasswordAndKey => &["pwd", "hwk", "mfa"],
+            Factors::Passkey => &["hwk", "user", "mfa"],
+            Factors::PasswordOnRememberedDevice => &["pwd", "remembered"],
         }
     }
 }
