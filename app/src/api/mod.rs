@@ -9,6 +9,7 @@ pub mod console;
 pub mod invitation;
 pub mod manage_two_factor;
 pub mod page_data;
+pub mod passkeys;
 pub mod profile;
 pub mod registration;
 pub mod security_keys;

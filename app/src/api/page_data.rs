@@ -36,6 +36,9 @@ pub struct PageContext {
     /// Whether the visitor may use the operator's console (the header links to it).
     #[serde(default)]
     pub console: bool,
+    /// Whether passkeys are on (`PASSKEYS`): `/login` offers "Sign in with a passkey".
+    #[serde(default)]
+    pub passkeys: bool,
 }
 
 #[server(endpoint = "ui/visitor")]
@@ -48,6 +51,7 @@ pub async fn load_page_context() -> Result<PageContext, ApiError> {
         flash: flash::take(state.settings.secure_cookies),
         registration_open: state.settings.registration_open,
         console: domain::console::admin::may_use_console(&state, &visitor),
+        passkeys: state.settings.passkeys,
     })
 }
 
@@ -68,6 +72,9 @@ pub struct AccountOverview {
     /// Whether an authenticator app is one of the second factors.
     pub app: bool,
     pub security_keys: Vec<SecurityKeyView>,
+    /// Whether passkeys are on (`PASSKEYS`): "Add a passkey" is offered.
+    #[serde(default)]
+    pub passkeys: bool,
 }
 
 /// A security key as the account page lists it.
@@ -79,6 +86,9 @@ pub struct SecurityKeyView {
     pub added_at_utc: String,
     pub last_used_at: Option<i64>,
     pub last_used_at_utc: Option<String>,
+    /// Made as a passkey (signs in alone).
+    #[serde(default)]
+    pub passkey: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -115,9 +125,11 @@ pub async fn load_account_overview() -> Result<AccountOverview, ApiError> {
             added_at_utc: format_utc(k.created_at),
             last_used_at: k.last_used_at,
             last_used_at_utc: k.last_used_at.map(format_utc),
+            passkey: k.passkey,
         })
         .collect();
     Ok(AccountOverview {
+        passkeys: state.settings.passkeys,
         app: account.otp_secret.is_some(),
         security_keys,
         two_factor: account.two_factor_on(),

@@ -159,6 +159,20 @@ document.addEventListener("submit", (event) => {
 
 window.addEventListener("popstate", () => navigate(location.href, true));
 
+// /login's passkey controls: their script (WebAuthn) is fetched only by a browser that has
+// WebAuthn, once (a module runs once per document).
+function loadPasskeyScript() {
+  const holder = document.querySelector("[data-passkey-script]");
+  if (!holder || !window.PublicKeyCredential || document.querySelector("script[data-passkeys-loaded]")) return;
+  const script = document.createElement("script");
+  script.type = "module";
+  script.src = `${holder.dataset.pkg}/${holder.dataset.passkeyScript}`;
+  script.dataset.passkeysLoaded = "";
+  document.head.append(script);
+}
+loadPasskeyScript();
+document.addEventListener("page-shown", loadPasskeyScript);
+
 // For the security-key script: the page a finished ceremony leads to, in the page, and an
 // error shown in its form as a form's own.
 window.__navigate = (to) => navigate(to, false);

@@ -55,8 +55,60 @@ function showError(form, message) {
   else alert(message);
 }
 
+// A passkey sign-in: the challenge, the browser's chooser (or the username field's autofill,
+// `mediation: "conditional"`), the answer. Returns the page to go to.
+async function passkeySignIn(form, mediation, signal) {
+  const { body } = await post("/api/login/passkey/start", {});
+  const options = { publicKey: publicKey(body.options, false), signal };
+  if (mediation) options.mediation = mediation;
+  const credential = await navigator.credentials.get(options);
+  const rd = form && form.querySelector("[name=rd]");
+  return (await post("/api/login/passkey/finish", { credential: answer(credential), rd: rd ? rd.value : "" })).next;
+}
+
+// The username field's autofill offers the passkeys this site has (conditional mediation); the
+// button's request replaces it.
+let autofill = null;
+async function offerPasskeysInAutofill() {
+  const holder = document.querySelector("[data-passkeys]");
+  if (!holder || !window.PublicKeyCredential) return;
+  holder.hidden = false;
+  if (autofill || !PublicKeyCredential.isConditionalMediationAvailable) return;
+  if (!(await PublicKeyCredential.isConditionalMediationAvailable())) return;
+  if (!document.querySelector("input[autocomplete~=webauthn]")) return;
+  const controller = new AbortController();
+  autofill = controller;
+  try {
+    const next = await passkeySignIn(holder.querySelector("form"), "conditional", controller.signal);
+    if (next) (window.__navigate || location.assign.bind(location))(next);
+  } catch (error) {
+    const quiet = error && (error.name === "AbortError" || error.name === "NotAllowedError");
+    if (!quiet) showError(holder.querySelector("form"), error.message);
+  } finally {
+    if (autofill === controller) autofill = null;
+  }
+}
+
+function stopAutofill() {
+  if (autofill) {
+    autofill.abort();
+    autofill = null;
+  }
+}
+
 async function ceremony(button, form) {
   if (!window.PublicKeyCredential) throw new Error("This browser cannot use security keys. Use a code instead.");
+  if (button.dataset.securityKey === "passkey") {
+    stopAutofill();
+    return passkeySignIn(form, null, undefined);
+  }
+  if (button.dataset.securityKey === "add-passkey") {
+    const name = form.querySelector("[name=name]");
+    if (!name.reportValidity()) return null;
+    const { body } = await post("/api/passkeys/add/start", { name: name.value });
+    const credential = await navigator.credentials.create({ publicKey: publicKey(body.options, true) });
+    return (await post("/api/passkeys/add/finish", { credential: answer(credential) })).next;
+  }
   if (button.dataset.securityKey === "add") {
     const name = form.querySelector("[name=name]");
     if (!name.reportValidity()) return null;
@@ -84,6 +136,11 @@ function hideNotes() {
 }
 hideNotes();
 document.addEventListener("page-shown", hideNotes);
+offerPasskeysInAutofill();
+document.addEventListener("page-shown", () => {
+  stopAutofill();
+  offerPasskeysInAutofill();
+});
 
 document.addEventListener("click", async (event) => {
   const button = event.target instanceof Element && event.target.closest("button[data-security-key]");

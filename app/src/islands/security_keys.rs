@@ -43,3 +43,22 @@ pub fn NeedsJavaScript() -> impl IntoView {
         </p>
     }
 }
+
+/// Where `/login` says the script is, for browsers that can use passkeys: the navigation script
+/// loads it from `data-passkey-script` (in `data-pkg`) only when the browser has WebAuthn, so a
+/// first visit without it, or with passkeys off, downloads nothing more.
+#[component]
+pub fn PasskeyScriptLoader(children: Children) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let (pkg, name) = {
+        let pkg = use_context::<LeptosOptions>().map(|o| o.site_pkg_dir.to_string()).unwrap_or_else(|| "pkg".into());
+        (format!("/{pkg}"), script_file_name().to_owned())
+    };
+    #[cfg(not(feature = "ssr"))]
+    let (pkg, name) = (String::new(), String::new());
+    view! {
+        <div class="card passkey-sign-in" data-passkeys="" data-pkg=pkg data-passkey-script=name hidden>
+            {children()}
+        </div>
+    }
+}

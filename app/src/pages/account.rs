@@ -59,6 +59,7 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
         continue_to,
         app,
         security_keys,
+        passkeys,
     } = account;
     let fresh = (!fresh_recovery_codes.is_empty()).then(|| {
         view! {
@@ -106,7 +107,7 @@ fn AccountDetails(account: AccountOverview) -> impl IntoView {
             {status}
         </section>
         {manage}
-        <SecurityKeysCard keys=security_keys app recently_authenticated two_factor />
+        <SecurityKeysCard keys=security_keys app recently_authenticated two_factor passkeys />
     }
 }
 
@@ -191,6 +192,8 @@ fn SecurityKeysCard(
     /// With 2FA on, the form confirming the password (and a code) is on this page already, in
     /// the recovery codes' card; with it off, this card has it.
     two_factor: bool,
+    /// Passkeys are on: "Add a passkey" beside "Add a security key".
+    passkeys: bool,
 ) -> impl IntoView {
     let last_factor = !app && keys.len() == 1;
     let listed = (!keys.is_empty()).then(|| {
@@ -213,8 +216,9 @@ fn SecurityKeysCard(
                     }
                 });
                 view! {
-                    <li class="security-key">
+                    <li class="security-key" data-passkey=key.passkey.to_string()>
                         <strong>{key.name}</strong>
+                        {key.passkey.then(|| view! { " " <span class="badge on">"passkey"</span> })}
                         ", added " <LocalTime at=key.added_at utc=key.added_at_utc />
                         {used}
                         <PostForm action=RemoveSecurityKey::PATH class="form">
@@ -235,6 +239,9 @@ fn SecurityKeysCard(
                 <input id="security-key-name" name="name" type="text" maxlength="60" required
                     placeholder="Blue key" autocomplete="off" />
                 <button type="button" data-security-key="add">"Add a security key"</button>
+                {passkeys.then(|| view! {
+                    " " <button type="button" class="secondary" data-security-key="add-passkey">"Add a passkey"</button>
+                })}
                 <NeedsJavaScript />
             </form>
         })
@@ -250,7 +257,7 @@ fn SecurityKeysCard(
         <section class="card" aria-labelledby="security-keys-heading">
             <h2 id="security-keys-heading">"Security keys"</h2>
             <SecurityKeyScript />
-            <p>"A security key (a USB or NFC key, or the one built into this device) signs you in with a touch, and no fake copy of this site can use it."</p>
+            <p>"A security key (a USB or NFC key, or the one built into this device) signs you in with a touch, and no fake copy of this site can use it. A passkey is a key that also signs you in alone, unlocked with its PIN, fingerprint or face: no password, no code."</p>
             {listed}
             {add}
         </section>

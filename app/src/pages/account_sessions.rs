@@ -178,6 +178,7 @@ pub(crate) fn event_words(kind: &str) -> &'static str {
         "account.registered_by_invitation" => "Account created with an invitation",
         "throttling.cleared_by_operator" => "Sign-in limits cleared by an administrator",
         "sign_in.success.security_key" => "Signed in with password and a security key",
+        "sign_in.success.passkey" => "Signed in with a passkey",
         "sign_in.failure.security_key" => "Failed sign-in: a security key was not accepted",
         "security_key.added" => "Security key added",
         "security_key.removed" => "Security key removed",

@@ -29,6 +29,7 @@ const FRESH_RECOVERY_CODES_KEY: &str = "fresh_recovery_codes";
 const SETUP_TOKEN_KEY: &str = "setup_token";
 /// Set when the second step was a security key (`amr` `hwk`).
 const SIGNED_IN_WITH_KEY: &str = "signed_in_with_key";
+const SIGNED_IN_WITH_PASSKEY: &str = "signed_in_with_passkey";
 /// A fresh sign-in an app asked for (`domain::flows::session::FreshSignIn`).
 const FRESH_SIGN_IN_KEY: &str = "fresh_sign_in";
 
@@ -174,6 +175,7 @@ impl SessionData for RequestSession {
         self.session.remove::<Vec<u8>>(FRESH_RECOVERY_CODES_KEY).await.map_err(session_failed)?;
         self.session.remove::<String>(SETUP_TOKEN_KEY).await.map_err(session_failed)?;
         self.session.remove::<bool>(SIGNED_IN_WITH_KEY).await.map_err(session_failed)?;
+        self.session.remove::<bool>(SIGNED_IN_WITH_PASSKEY).await.map_err(session_failed)?;
         Ok(())
     }
 
@@ -184,6 +186,15 @@ impl SessionData for RequestSession {
     async fn mark_signed_in_with_key(&self) -> Result<(), AuthError> {
         self.visitor.set(None);
         self.session.insert(SIGNED_IN_WITH_KEY, true).await.map_err(session_failed)
+    }
+
+    async fn signed_in_with_passkey(&self) -> Result<bool, AuthError> {
+        Ok(self.session.get::<bool>(SIGNED_IN_WITH_PASSKEY).await.map_err(session_failed)?.unwrap_or(false))
+    }
+
+    async fn mark_signed_in_with_passkey(&self) -> Result<(), AuthError> {
+        self.visitor.set(None);
+        self.session.insert(SIGNED_IN_WITH_PASSKEY, true).await.map_err(session_failed)
     }
 
     async fn end(&self) -> Result<(), AuthError> {

@@ -35,6 +35,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The group whose members may use the operator's console (`ADMIN_GROUP`).
     pub admin_group: String,
+    /// Whether passkeys may be added and signed in with (`PASSKEYS`, on unless `off`).
+    pub passkeys: bool,
 }
 
 impl Default for Settings {
@@ -52,6 +54,7 @@ impl Default for Settings {
             access_rules: Arc::default(),
             trusted_proxies: Vec::new(),
             admin_group: "admins".to_owned(),
+            passkeys: true,
         }
     }
 }

@@ -119,6 +119,10 @@ pub struct ConfigArgs {
     /// /admin
     #[arg(long, env = "ADMIN_GROUP", value_name = "ADMIN_GROUP", default_value = "admins")]
     pub admin_group: String,
+    /// on or off: passkeys (sign in with a passkey alone, "Add a passkey"); off hides and refuses
+    /// them (security keys as a second factor keep working)
+    #[arg(long, env = "PASSKEYS", value_name = "PASSKEYS", default_value = "on", value_parser = BoolishValueParser::new(), action = ArgAction::Set)]
+    pub passkeys: bool,
     /// How log lines are written: text for a person, or json (one object per line, with each
     /// request's id)
     #[arg(long, env = "LOG_FORMAT", value_name = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -308,6 +312,7 @@ impl ConfigArgs {
             registrations_per_address_per_hour: self.registration_limit,
             secure_cookies: self.secure_cookies,
             admin_group: self.admin_group.trim().to_owned(),
+            passkeys: self.passkeys,
             ..Settings::default()
         };
         let totp_key = match (self.totp_encryption_key, self.totp_key_file) {

@@ -25,6 +25,7 @@ mod openid_connect;
 mod operating;
 mod otp_policy;
 mod pages;
+mod passkeys;
 mod profile;
 mod registration;
 mod request_hygiene;

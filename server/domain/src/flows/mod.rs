@@ -5,6 +5,7 @@
 //! - `password_check`, `second_factor`: verifying each factor under its throttle, once.
 //! - `two_factor_setup`: a key made and kept on the server, confirmed with a code.
 //! - `security_keys`: WebAuthn keys added, removed, and used at the second step.
+//! - `passkeys`: keys made as passkeys, and the sign-in with one alone (no username, no password).
 //! - `two_factor_settings`: new recovery codes, turning 2FA off.
 //! - `reauthentication`: password and code again, for sensitive changes.
 //! - `return_to`: where a sign-in ends when a protected app sent the visitor (`rd`).
@@ -17,6 +18,7 @@
 
 pub mod account_change;
 pub mod apps;
+pub mod passkeys;
 pub mod password_check;
 pub mod profile;
 pub mod reauthentication;

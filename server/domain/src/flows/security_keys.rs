@@ -43,12 +43,12 @@ pub struct Challenge {
 }
 
 /// Where this session's ceremony for `purpose` is kept: tied to a token only this session holds.
-async fn ceremony_key(session: &impl SessionData, purpose: Purpose) -> Result<String, AuthError> {
+pub(super) async fn ceremony_key(session: &impl SessionData, purpose: Purpose) -> Result<String, AuthError> {
     let binding = session::setup_binding(session).await?;
     Ok(sha256_hex(format!("webauthn:{purpose:?}:{binding}").as_bytes()))
 }
 
-fn key_name(name: Option<String>) -> Result<String, AuthError> {
+pub(super) fn key_name(name: Option<String>) -> Result<String, AuthError> {
     let name = name.unwrap_or_default().trim().to_owned();
     if name.is_empty() {
         return Err(AuthError::BadInput("Give the key a name, so you can tell it from others later.".into()));
@@ -59,7 +59,7 @@ fn key_name(name: Option<String>) -> Result<String, AuthError> {
     Ok(name)
 }
 
-fn answer<T: serde::de::DeserializeOwned>(credential: Option<String>) -> Result<T, AuthError> {
+pub(super) fn answer<T: serde::de::DeserializeOwned>(credential: Option<String>) -> Result<T, AuthError> {
     let raw = credential.unwrap_or_default();
     if raw.is_empty() || raw.len() > MAX_ANSWER {
         return Err(AuthError::BadInput("The security key's answer is missing or too long.".into()));
@@ -68,7 +68,7 @@ fn answer<T: serde::de::DeserializeOwned>(credential: Option<String>) -> Result<
         .map_err(|_| AuthError::BadInput("The security key's answer is not a WebAuthn credential.".into()))
 }
 
-fn to_json(value: &impl serde::Serialize) -> Result<String, AuthError> {
+pub(super) fn to_json(value: &impl serde::Serialize) -> Result<String, AuthError> {
     serde_json::to_string(value).map_err(|e| AuthError::unexpected(format!("a WebAuthn challenge: {e}")))
 }
 
@@ -147,42 +147,48 @@ pub async fn finish_adding(
                 tracing::info!(error = %e, "a key registration was refused");
                 AuthError::SecurityKeyRejected
             })?;
-            let first_factor = !account.two_factor_on();
-            let codes = first_factor.then(recovery_codes::generate_set);
-            let sealed = codes.as_deref().map(|codes| recovery_codes::seal_set(&services.recovery_codes, codes));
-            let recovery = sealed.as_deref().map(|sealed| (sealed, account.session_epoch));
-            match security_keys::add(db, account.id, &name, &key, recovery, now).await? {
-                Added::Key => {}
-                Added::TurnedTwoFactorOn { epoch } => {
-                    throttle::clear_second_factor_failures(db, account.id).await?;
-                    let event = Event::TwoFactorEnabled;
-                    account_change::finish(
-                        services,
-                        session,
-                        &account,
-                        Some(epoch),
-                        event,
-                        AuthError::TwoFactorAlreadyOn,
-                    )
-                    .await?;
-                    // This session has just proved the key (its registration needs a touch): an app it
-                    // signs in to is told `hwk`, as after a sign-in with the key (`docs/contract/oidc.md`, ID token).
-                    session.mark_signed_in_with_key().await?;
-                }
-                Added::Duplicate => return Err(AuthError::BadInput("That security key is already registered.".into())),
-                Added::Lost => {
-                    let raced =
-                        AuthError::BadInput("Two-factor authentication changed meanwhile: reload the page.".into());
-                    return Err(account_change::lost_race(services, session, &account, raced).await);
-                }
-            }
-            // The log's write also marks the account's kept page stale (its key list changed).
-            services.log_key(account.id, Event::SecurityKeyAdded, &name, session.client_address()).await;
-            tracing::info!("security key added");
-            Ok(KeyAdded { name, recovery_codes: codes })
+            store_new_key(services, session, &account, name, &key, false).await
         }
         .await,
     )
+}
+
+/// Keeps a key just registered (`passkey`: made as one). The account's first second factor turns
+/// two-factor authentication on and makes its recovery codes (returned, to be shown once).
+pub(super) async fn store_new_key(
+    services: &Services,
+    session: &impl SessionData,
+    account: &Account,
+    name: String,
+    key: &webauthn_rs::prelude::SecurityKey,
+    passkey: bool,
+) -> Result<KeyAdded, AuthError> {
+    let (db, now) = (&services.db, services.now());
+    let first_factor = !account.two_factor_on();
+    let codes = first_factor.then(recovery_codes::generate_set);
+    let sealed = codes.as_deref().map(|codes| recovery_codes::seal_set(&services.recovery_codes, codes));
+    let recovery = sealed.as_deref().map(|sealed| (sealed, account.session_epoch));
+    match security_keys::add(db, account.id, &name, key, passkey, recovery, now).await? {
+        Added::Key => {}
+        Added::TurnedTwoFactorOn { epoch } => {
+            throttle::clear_second_factor_failures(db, account.id).await?;
+            let event = Event::TwoFactorEnabled;
+            account_change::finish(services, session, account, Some(epoch), event, AuthError::TwoFactorAlreadyOn)
+                .await?;
+            // This session has just proved the key (its registration needs a touch): an app it
+            // signs in to is told `hwk`, as after a sign-in with the key (`docs/contract/oidc.md`, ID token).
+            session.mark_signed_in_with_key().await?;
+        }
+        Added::Duplicate => return Err(AuthError::BadInput("That security key is already registered.".into())),
+        Added::Lost => {
+            let raced = AuthError::BadInput("Two-factor authentication changed meanwhile: reload the page.".into());
+            return Err(account_change::lost_race(services, session, account, raced).await);
+        }
+    }
+    // The log's write also marks the account's kept page stale (its key list changed).
+    services.log_key(account.id, Event::SecurityKeyAdded, &name, session.client_address()).await;
+    tracing::info!(passkey, "security key added");
+    Ok(KeyAdded { name, recovery_codes: codes })
 }
 
 /// Removes a key. A recent sign-in is needed; when it is the account's last second factor (no
@@ -401,14 +407,14 @@ pub async fn finish_reauthentication(
 }
 
 #[derive(Clone, Copy)]
-enum Step {
+pub(super) enum Step {
     Start,
     Finish,
 }
 
 /// Counts a ceremony's step for the metrics (`security_key_ceremonies_total`): started or
 /// refused, succeeded or failed. No account or key name is a label.
-fn counted<T>(ceremony: &'static str, step: Step, result: Result<T, AuthError>) -> Result<T, AuthError> {
+pub(super) fn counted<T>(ceremony: &'static str, step: Step, result: Result<T, AuthError>) -> Result<T, AuthError> {
     let outcome = match (step, result.is_ok()) {
         (Step::Start, true) => "started",
         (Step::Start, false) => "refused",

@@ -84,6 +84,9 @@ pub trait SessionData: Sync {
     /// Whether this sign-in's second step was a security key (`amr` says `hwk`); `renew` forgets.
     fn signed_in_with_key(&self) -> impl Future<Output = Result<bool, AuthError>> + Send;
     fn mark_signed_in_with_key(&self) -> impl Future<Output = Result<(), AuthError>> + Send;
+    /// Whether this sign-in was a passkey alone (`amr` says `hwk user mfa`); `renew` forgets.
+    fn signed_in_with_passkey(&self) -> impl Future<Output = Result<bool, AuthError>> + Send;
+    fn mark_signed_in_with_passkey(&self) -> impl Future<Output = Result<(), AuthError>> + Send;
     /// The fresh sign-in an app asked for, if any. Kept by `renew`: it belongs to the sign-in
     /// under way, not to the one before it (and it grants nothing: it only says that a sign-in
     /// completed in this session after the app asked).
@@ -234,6 +237,12 @@ pub mod tests {
         }
         async fn signed_in_with_key(&self) -> Result<bool, AuthError> {
             Ok(*self.with_key.lock().unwrap())
+        }
+        async fn signed_in_with_passkey(&self) -> Result<bool, AuthError> {
+            Ok(false)
+        }
+        async fn mark_signed_in_with_passkey(&self) -> Result<(), AuthError> {
+            Ok(())
         }
         async fn mark_signed_in_with_key(&self) -> Result<(), AuthError> {
             *self.with_key.lock().unwrap() = true;

@@ -17,6 +17,8 @@ pub struct StoredKey {
     pub credential: SecurityKey,
     /// `credential` as the database holds it: a use writes its new counter only over this.
     pub stored_credential: String,
+    /// A passkey: a discoverable credential made with user verification, which signs in alone.
+    pub passkey: bool,
 }
 
 fn decode(e: serde_json::Error) -> sqlx::Error {
@@ -30,24 +32,86 @@ fn encode(e: serde_json::Error) -> sqlx::Error {
 /// The account's keys, oldest first.
 pub async fn list(db: &AnyPool, account_id: i64) -> Result<Vec<StoredKey>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT id, name, created_at, last_used_at, credential FROM security_keys WHERE user_id = $1 ORDER BY id",
+        "SELECT id, name, created_at, last_used_at, credential, passkey FROM security_keys WHERE user_id = $1 ORDER BY id",
     )
     .bind(account_id)
     .fetch_all(db)
     .await?;
-    rows.into_iter()
-        .map(|row| {
-            let stored_credential: String = row.try_get("credential")?;
-            Ok(StoredKey {
-                id: row.try_get("id")?,
-                name: row.try_get("name")?,
-                created_at: row.try_get("created_at")?,
-                last_used_at: row.try_get("last_used_at")?,
-                credential: serde_json::from_str(&stored_credential).map_err(decode)?,
-                stored_credential,
-            })
-        })
-        .collect()
+    rows.iter().map(stored_key).collect()
+}
+
+fn stored_key(row: &sqlx::any::AnyRow) -> Result<StoredKey, sqlx::Error> {
+    let stored_credential: String = row.try_get("credential")?;
+    Ok(StoredKey {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        created_at: row.try_get("created_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+        credential: serde_json::from_str(&stored_credential).map_err(decode)?,
+        stored_credential,
+        passkey: super::accounts::bool_column(row, "passkey")?,
+    })
+}
+
+/// The passkey a passkey sign-in's answer names: by the account's user handle and the
+/// credential's id (base64url), and only a key made as a passkey. Returns the account's id too.
+pub async fn find_passkey(
+    db: &AnyPool,
+    user_handle: &str,
+    credential_id: &[u8],
+) -> Result<Option<(i64, StoredKey)>, sqlx::Error> {
+    let credential_id = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, credential_id);
+    let row = sqlx::query(
+        "SELECT k.id, k.user_id, k.name, k.created_at, k.last_used_at, k.credential, k.passkey
+         FROM security_keys k JOIN users u ON u.id = k.user_id
+         WHERE u.webauthn_handle = $1 AND k.credential_id = $2 AND k.passkey = 1",
+    )
+    .bind(user_handle)
+    .bind(credential_id)
+    .fetch_optional(db)
+    .await?;
+    row.map(|row| Ok((row.try_get("user_id")?, stored_key(&row)?))).transpose()
+}
+
+/// Keeps a passkey sign-in's challenge until its answer (replacing one this session began),
+/// sweeping out the expired.
+pub async fn begin_passkey_sign_in(
+    db: &AnyPool,
+    ceremony_hash: &str,
+    state: &impl serde::Serialize,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    let state = serde_json::to_string(state).map_err(encode)?;
+    let mut tx = db.begin().await?;
+    sqlx::query("DELETE FROM passkey_sign_ins WHERE ceremony_hash = $1 OR expires_at <= $2")
+        .bind(ceremony_hash)
+        .bind(expires_at - crate::credentials::security_key::CEREMONY_SECONDS)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("INSERT INTO passkey_sign_ins (ceremony_hash, state, expires_at) VALUES ($1, $2, $3)")
+        .bind(ceremony_hash)
+        .bind(state)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
+}
+
+/// Takes a passkey sign-in's challenge out (once), if not expired.
+pub async fn take_passkey_sign_in<S: serde::de::DeserializeOwned>(
+    db: &AnyPool,
+    ceremony_hash: &str,
+    now: i64,
+) -> Result<Option<S>, sqlx::Error> {
+    let row = sqlx::query("DELETE FROM passkey_sign_ins WHERE ceremony_hash = $1 RETURNING state, expires_at")
+        .bind(ceremony_hash)
+        .fetch_optional(db)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    if row.try_get::<i64, _>("expires_at")? <= now {
+        return Ok(None);
+    }
+    Ok(Some(serde_json::from_str(&row.try_get::<String, _>("state")?).map_err(decode)?))
 }
 
 /// The account's WebAuthn user handle, made on first use (random, never the row id).
@@ -79,11 +143,13 @@ pub enum Added {
 /// Adds a key. With `recovery` (2FA was off when the ceremony began): in the same transaction,
 /// 2FA turns on with these recovery codes, conditional on the caller's epoch and on 2FA still
 /// being off, as confirming an app does.
+#[allow(clippy::too_many_arguments)]
 pub async fn add(
     db: &AnyPool,
     account_id: i64,
     name: &str,
     credential: &SecurityKey,
+    passkey: bool,
     recovery: Option<(&[StoredCode], i64)>,
     now: i64,
 ) -> Result<Added, sqlx::Error> {
@@ -110,13 +176,15 @@ pub async fn add(
         epoch = Some(row.try_get::<i64, _>("session_epoch")?);
     }
     let inserted = sqlx::query(
-        "INSERT INTO security_keys (user_id, name, credential_id, credential, created_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO security_keys (user_id, name, credential_id, credential, created_at, passkey)
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(account_id)
     .bind(name)
     .bind(credential_id)
     .bind(serde_json::to_string(credential).map_err(encode)?)
     .bind(now)
+    .bind(i64::from(passkey))
     .execute(&mut *tx)
     .await;
     match inserted {
@@ -203,14 +271,19 @@ pub async fn record_use(db: &AnyPool, read: &StoredKey, updated: &SecurityKey, n
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Purpose {
     AddKey,
+    AddPasskey,
     SignIn,
     Reauthenticate,
+    /// A passkey sign-in (its challenge is kept in `passkey_sign_ins`).
+    PasskeySignIn,
 }
 
 impl Purpose {
     fn as_str(self) -> &'static str {
         match self {
             Purpose::AddKey => "add_key",
+            Purpose::AddPasskey => "add_passkey",
+            Purpose::PasskeySignIn => "passkey_sign_in",
             Purpose::SignIn => "sign_in",
             Purpose::Reauthenticate => "reauthenticate",
         }

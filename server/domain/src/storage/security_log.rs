@@ -32,6 +32,8 @@ pub enum Event {
     GroupsChangedByOperator,
     ProfileChangedByOperator,
     RegisteredByInvitation,
+    /// A sign-in with a passkey alone (logged with the passkey's name).
+    SignedInWithPasskey,
     /// One other session ended by its owner ("End" on `/account/sessions`); logged with the
     /// session's browser.
     SessionEnded,
@@ -43,7 +45,7 @@ pub enum Event {
 
 impl Event {
     /// Every event, for checks that each is handled.
-    pub const ALL: [Event; 28] = [
+    pub const ALL: [Event; 29] = [
         Event::SignedInWithPassword,
         Event::SignedInWithCode,
         Event::SignedInWithRecoveryCode,
@@ -69,6 +71,7 @@ impl Event {
         Event::GroupsChangedByOperator,
         Event::ProfileChangedByOperator,
         Event::RegisteredByInvitation,
+        Event::SignedInWithPasskey,
         Event::SessionEnded,
         Event::EverySessionEnded,
         Event::AppAccessRemoved,
@@ -101,6 +104,7 @@ impl Event {
             Event::GroupsChangedByOperator => "groups.changed_by_operator",
             Event::ProfileChangedByOperator => "profile.changed_by_operator",
             Event::RegisteredByInvitation => "account.registered_by_invitation",
+            Event::SignedInWithPasskey => "sign_in.success.passkey",
             Event::SessionEnded => "sessions.ended_one",
             Event::EverySessionEnded => "sessions.ended_all",
             Event::AppAccessRemoved => "oidc.access_removed",
@@ -121,6 +125,7 @@ fn count(event: Event) {
         Event::SignedInWithRecoveryCode => Some(("recovery_code", "success")),
         Event::RecoveryCodeRejected => Some(("recovery_code", "failure")),
         Event::SignedInWithSecurityKey => Some(("security_key", "success")),
+        Event::SignedInWithPasskey => Some(("passkey", "success")),
         Event::SecurityKeyRejected => Some(("security_key", "failure")),
         _ => None,
     };

@@ -100,6 +100,8 @@ async fn resolve(services: &Services, session: &impl SessionData) -> Result<Visi
         return Ok(Visitor::Pending { user_id, identity });
     }
     let factors = match (identity.two_factor, session.signed_in_with_key().await?) {
+        // A passkey is a key: an account with one has a second factor.
+        (true, _) if session.signed_in_with_passkey().await? => Factors::Passkey,
         (false, _) => Factors::Password,
         (true, false) => Factors::PasswordAndCode,
         (true, true) => Factors::PasswordAndKey,

@@ -237,6 +237,12 @@ impl SessionData for MemorySession {
         *self.with_key.lock().unwrap() = true;
         Ok(())
     }
+    async fn signed_in_with_passkey(&self) -> Result<bool, AuthError> {
+        Ok(false)
+    }
+    async fn mark_signed_in_with_passkey(&self) -> Result<(), AuthError> {
+        Ok(())
+    }
     async fn fresh_sign_in(&self) -> Result<Option<FreshSignIn>, AuthError> {
         Ok(self.fresh.lock().unwrap().clone())
     }

@@ -18,6 +18,11 @@ pub struct SoftKey {
     key: EcKey<Private>,
     pub credential_id: Vec<u8>,
     pub counter: u32,
+    /// Whether the key verifies its user (a PIN or biometric: the `UV` flag), as a passkey does.
+    pub verifies_user: bool,
+    /// The account's user handle, kept at registration (a resident key keeps it, and names the
+    /// account with it when signing in without a username).
+    pub user_handle: Option<String>,
 }
 
 /// CBOR (RFC 8949), just what an attestation object needs.
@@ -47,7 +52,18 @@ impl SoftKey {
     pub fn new() -> Self {
         let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
         let credential_id: Vec<u8> = (0..32).map(|_| rand_byte()).collect();
-        Self { key: EcKey::generate(&group).unwrap(), credential_id, counter: 0 }
+        Self {
+            key: EcKey::generate(&group).unwrap(),
+            credential_id,
+            counter: 0,
+            verifies_user: false,
+            user_handle: None,
+        }
+    }
+
+    /// A passkey: a resident key that verifies its user.
+    pub fn passkey() -> Self {
+        Self { verifies_user: true, ..Self::new() }
     }
 
     /// The COSE_Key (RFC 9053): EC2, ES256, P-256, x, y.
@@ -67,7 +83,9 @@ impl SoftKey {
     /// the counter, and for a registration the attested credential.
     fn authenticator_data(&self, rp_id: &str, attested: bool) -> Vec<u8> {
         let mut data = Sha256::digest(rp_id.as_bytes()).to_vec();
-        data.push(if attested { 0x41 } else { 0x01 });
+        // UP, UV when the key verifies its user, AT with the credential.
+        let verified = if self.verifies_user { 0x04 } else { 0 };
+        data.push(if attested { 0x41 | verified } else { 0x01 | verified });
         data.extend(self.counter.to_be_bytes());
         if attested {
             data.extend([0u8; 16]);
@@ -93,6 +111,7 @@ impl SoftKey {
 
     /// `register`, claiming the key was made for `rp_id` (a wrong one, for the tests).
     pub fn register_for(&mut self, options: &Value, origin: &str, rp_id: &str) -> String {
+        self.user_handle = options["publicKey"]["user"]["id"].as_str().map(str::to_owned);
         let client_data = Self::client_data("webauthn.create", options, origin);
         let mut attestation = vec![0xa3];
         cbor_text("fmt", &mut attestation);
@@ -130,7 +149,7 @@ impl SoftKey {
                 "authenticatorData": b64(&data),
                 "clientDataJSON": b64(&client_data),
                 "signature": b64(&signature),
-                "userHandle": null
+                "userHandle": self.user_handle
             },
             "extensions": {}
         })
