@@ -21,7 +21,7 @@ test("every page has zero axe violations, signed out and signed in", async ({ pa
   await waitForHydration(page);
   await page.getByLabel("Username").fill("nobody-here");
   await page.getByLabel("Password").fill("wrong password");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByRole("alert")).toBeVisible();
   await expectNoViolations(page, "/login with an error");
 

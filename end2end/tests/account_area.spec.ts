@@ -32,7 +32,7 @@ test("the account area's four pages, walked by its navigation at 360 px; another
   await waitForHydration(elsewhere);
   await elsewhere.getByLabel("Username").fill(username);
   await elsewhere.getByLabel("Password").fill(password);
-  await elsewhere.getByRole("button", { name: "Sign in" }).click();
+  await elsewhere.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(elsewhere).toHaveURL(/\/account$/);
 
   const nav = page.getByRole("navigation", { name: "Account" });

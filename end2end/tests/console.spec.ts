@@ -25,7 +25,7 @@ test("an administrator invites someone, who registers, is disabled and loses eve
   await waitForHydration(admin);
   await admin.getByLabel("Username").fill(adminName);
   await admin.getByLabel("Password").fill(adminPassword);
-  await admin.getByRole("button", { name: "Sign in" }).click();
+  await admin.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(admin).toHaveURL(/\/account$/);
   const hidden = await admin.goto("/admin");
   expect(hidden?.status()).toBe(404);
@@ -100,7 +100,7 @@ test("an administrator invites someone, who registers, is disabled and loses eve
   await waitForHydration(guest);
   await guest.getByLabel("Username").fill(guestName);
   await guest.getByLabel("Password").fill(guestPassword);
-  await guest.getByRole("button", { name: "Sign in" }).click();
+  await guest.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(guest.getByText("Wrong username or password.")).toBeVisible();
   if (relyingParty) {
     await guest.goto(relyingParty);
@@ -109,7 +109,7 @@ test("an administrator invites someone, who registers, is disabled and loses eve
     await waitForHydration(guest);
     await guest.getByLabel("Username").fill(guestName);
     await guest.getByLabel("Password").fill(guestPassword);
-    await guest.getByRole("button", { name: "Sign in" }).click();
+    await guest.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect(guest.getByText("Wrong username or password.")).toBeVisible();
     await expect(guest).not.toHaveURL(new RegExp(`^${relyingParty}/callback`));
   }

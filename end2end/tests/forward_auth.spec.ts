@@ -26,7 +26,7 @@ test("a protected app sends the browser to the portal and back, and closes again
   await waitForHydration(page);
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/login\/2fa\?rd=/);
   await waitForHydration(page);
   await page.getByLabel("6-digit code").fill(codeFor(secret, 1));

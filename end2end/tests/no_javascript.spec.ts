@@ -35,12 +35,12 @@ test("the whole journey works with JavaScript disabled", async ({ page }) => {
 
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill("wrong password!");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByRole("alert")).toHaveText("Wrong username or password.");
 
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/login\/2fa$/);
   await page.getByLabel("6-digit code").fill(codeFor(secret, 1));
   await page.getByRole("button", { name: "Verify" }).click();

@@ -20,7 +20,7 @@ test("an app signs in through the portal with password and code, and learns who 
   await waitForHydration(page);
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/login\/2fa\?rd=/);
   await waitForHydration(page);
   await page.getByLabel("6-digit code").fill(codeFor(secret, 1));

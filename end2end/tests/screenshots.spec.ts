@@ -57,7 +57,7 @@ for (const size of sizes) {
     await page.getByLabel("Username").fill(username);
     await page.getByLabel("Password").fill(password);
     await shot(page, "4-sign-in", size.name);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect(page).toHaveURL(/\/login\/2fa$/);
     await waitForHydration(page);
     await shot(page, "5-code", size.name);

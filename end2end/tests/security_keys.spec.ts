@@ -52,7 +52,7 @@ async function tryWithAnotherKey(browser: Browser, username: string): Promise<vo
   await waitForHydration(page);
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/login\/2fa$/);
   await page.getByRole("button", { name: "Use a security key" }).click();
   await expect(page.getByRole("alert")).toBeVisible();

@@ -41,7 +41,7 @@ test("register, turn on 2FA, sign out, sign in with password and code", async ({
   await waitForHydration(page);
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/login\/2fa$/);
 
   await waitForHydration(page);
@@ -63,7 +63,7 @@ test("a wrong password brings back the sign-in page with the error, focused", as
   await waitForHydration(page);
   await page.getByLabel("Username").fill(uniqueName("nobody"));
   await page.getByLabel("Password").fill("not the password");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByRole("alert")).toHaveText("Wrong username or password.");
   await expect(page).toHaveURL(/\/login$/);
   // The error island takes the focus, so keyboard and screen-reader users land on it.

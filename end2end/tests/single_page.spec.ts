@@ -73,10 +73,10 @@ test("the whole journey runs in one document", async ({ page }) => {
   await expect(page).toHaveURL(/\/login$/);
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill("wrong horse battery");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page.getByRole("alert")).toContainText("Wrong username or password");
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/login\/2fa$/);
   await waitForHydration(page);
   await page.getByLabel("6-digit code").fill(codeFor(secret, 0));
@@ -90,7 +90,7 @@ test("the whole journey runs in one document", async ({ page }) => {
   await expect(page).toHaveURL(/\/login$/);
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/login\/2fa$/);
   await page.getByText("Use a recovery code").click();
   await page.getByLabel("Recovery code").fill(codes[0]);
@@ -127,12 +127,12 @@ test("a form's button is disabled while it is sent, and an error is announced in
   });
   await page.getByLabel("Username").fill(uniqueName("nobody"));
   await page.getByLabel("Password").fill("not the password");
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("button", { name: "Sign in" })).toBeDisabled();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await expect(page.getByRole("button", { name: "Sign in", exact: true })).toBeDisabled();
   release();
   await expect(page.getByRole("alert")).toContainText("Wrong username or password");
   await expect(page.getByRole("alert")).toBeFocused();
-  await expect(page.getByRole("button", { name: "Sign in" })).toBeEnabled();
+  await expect(page.getByRole("button", { name: "Sign in", exact: true })).toBeEnabled();
   await expect(page).toHaveURL(/\/login$/);
   await expectSameDocument(page, "after the error");
 });

@@ -76,7 +76,7 @@ export async function signOutAndEnterPassword(page: Page, username: string, pass
   await waitForHydration(page);
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
 /// Makes an account with two factors through the forms (register, setup, confirm), then signs

@@ -51,7 +51,8 @@ pub async fn load_page_context() -> Result<PageContext, ApiError> {
         flash: flash::take(state.settings.secure_cookies),
         registration_open: state.settings.registration_open,
         console: domain::console::admin::may_use_console(&state, &visitor),
-        passkeys: state.settings.passkeys,
+        // Off too when the relying party cannot work (an IP address in PUBLIC_URL, say).
+        passkeys: state.settings.passkeys && state.relying_party.get().is_ok(),
     })
 }
 
@@ -129,7 +130,7 @@ pub async fn load_account_overview() -> Result<AccountOverview, ApiError> {
         })
         .collect();
     Ok(AccountOverview {
-        passkeys: state.settings.passkeys,
+        passkeys: state.settings.passkeys && state.relying_party.get().is_ok(),
         app: account.otp_secret.is_some(),
         security_keys,
         two_factor: account.two_factor_on(),

@@ -82,8 +82,9 @@ async function offerPasskeysInAutofill() {
     const next = await passkeySignIn(holder.querySelector("form"), "conditional", controller.signal);
     if (next) (window.__navigate || location.assign.bind(location))(next);
   } catch (error) {
-    const quiet = error && (error.name === "AbortError" || error.name === "NotAllowedError");
-    if (!quiet) showError(holder.querySelector("form"), error.message);
+    // Nobody asked for it: a failed autofill offer is not shown (the button and the password
+    // form still work, and say what goes wrong when used).
+    console.warn("passkey autofill:", error && error.message);
   } finally {
     if (autofill === controller) autofill = null;
   }
