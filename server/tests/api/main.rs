@@ -28,6 +28,7 @@ mod pages;
 mod profile;
 mod registration;
 mod request_hygiene;
+mod rule_demands;
 mod security_keys;
 mod sign_in;
 mod single_use;
