@@ -58,7 +58,8 @@ start hotp "$hotp_port" OTP_TYPE=hotp
 proxy_port="$(free_port)"
 gate_port="$(free_port)"
 app_port="$(free_port)"
-printf 'default_policy = "two_factor"\n' >"$workdir/rules.toml"
+# /fresh/ on the app asks for a sign-in at most 5 seconds old (tests/forward_auth.spec.ts waits).
+printf 'default_policy = "two_factor"\n\n[[rules]]\ndomain = "app.example.test"\nresources = ["^/fresh/"]\nmax_age = "5s"\npolicy = "two_factor"\n' >"$workdir/rules.toml"
 start gate "$gate_port" PUBLIC_URL="http://auth.example.test:$proxy_port" COOKIE_DOMAIN=example.test \
   ACCESS_RULES_FILE="$workdir/rules.toml" REGISTRATION=open TRUSTED_PROXIES=127.0.0.1
 node "$here/protected_app.mjs" "$app_port" >"$workdir/app.log" 2>&1 &

@@ -466,7 +466,8 @@ fn oidc_client_add_refuses_plain_http_off_loopback_unless_allowed() {
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
-/// `server authz check` says which rule matches a request and what it decides.
+/// `server authz check` says which rule matches a request and what it decides, with what the
+/// rule asks of the sign-in (`max_age`, `factor`).
 #[test]
 fn authz_check_names_the_rule_and_the_decision() {
     let dir = tempfile::tempdir().unwrap();
@@ -474,7 +475,7 @@ fn authz_check_names_the_rule_and_the_decision() {
     let rules = dir.path().join("rules.toml");
     std::fs::write(
         &rules,
-        "default_policy = \"deny\"\n\n[[rules]]\ndomain = \"status.example.com\"\npolicy = \"bypass\"\n\n[[rules]]\ndomain = \"*.example.com\"\nsubject = \"group:admins\"\npolicy = \"two_factor\"\n",
+        "default_policy = \"deny\"\n\n[[rules]]\ndomain = \"status.example.com\"\npolicy = \"bypass\"\n\n[[rules]]\ndomain = \"fresh.example.com\"\nmax_age = \"1h\"\npolicy = \"two_factor\"\n\n[[rules]]\ndomain = \"keys.example.com\"\nmax_age = 1800\nfactor = \"key\"\npolicy = \"one_factor\"\n\n[[rules]]\ndomain = \"*.example.com\"\nsubject = \"group:admins\"\npolicy = \"two_factor\"\n",
     )
     .unwrap();
     let rules = rules.display().to_string();
@@ -493,7 +494,16 @@ fn authz_check_names_the_rule_and_the_decision() {
     assert!(server(&["--access-rules-file", &rules, "user", "groups", "alice", "admins"], &db, None).status.success());
     assert_eq!(
         stdout(&check(&["https://app.example.com/", "--user", "alice", "--method", "post"])),
-        "matched: rule 2 (*.example.com)\ndecision: two_factor\n"
+        "matched: rule 4 (*.example.com)\ndecision: two_factor\n"
+    );
+    // What a rule asks of the sign-in is said with its policy.
+    assert_eq!(
+        stdout(&check(&["https://fresh.example.com/"])),
+        "matched: rule 2 (fresh.example.com)\ndecision: two_factor, and a sign-in within 1h\n"
+    );
+    assert_eq!(
+        stdout(&check(&["https://keys.example.com/", "--user", "alice"])),
+        "matched: rule 3 (keys.example.com)\ndecision: one_factor, and a sign-in within 30m with a security key or passkey\n"
     );
     assert!(stdout(&check(&["https://other.test/"])).contains("default_policy\ndecision: deny"));
     let o = check(&["not a url"]);

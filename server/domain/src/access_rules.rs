@@ -35,13 +35,53 @@ impl Policy {
 }
 
 pub use crate::request_target::Target;
-use crate::visitor::Visitor;
+use crate::visitor::{SignedIn, Visitor};
+
+/// What a rule asks of the sign-in itself, beyond its policy (`max_age`, `factor = "key"`). Only
+/// `one_factor` and `two_factor` rules carry demands (the file is refused otherwise).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Demands {
+    /// The last password and second-factor check (`SignedIn::authenticated_at`) at most this
+    /// many seconds old.
+    pub max_age: Option<i64>,
+    /// The second factor a security key or a passkey (`Factors::with_key`).
+    pub key: bool,
+}
+
+/// What a signed-in visitor lacks for a rule's demands. A fresh sign-in (with a key, when `key`)
+/// meets both: the portal asks for one, and the session stays signed in meanwhile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unmet {
+    /// The sign-in is older than `max_age`.
+    pub too_old: bool,
+    /// The sign-in was made without a security key or passkey.
+    pub key: bool,
+}
+
+impl Demands {
+    /// What `signed_in` lacks at `now` (Unix seconds), if anything.
+    pub fn unmet(&self, signed_in: &SignedIn, now: i64) -> Option<Unmet> {
+        let too_old = self.max_age.is_some_and(|max_age| now - signed_in.authenticated_at > max_age);
+        let key = self.key && !signed_in.factors.with_key();
+        (too_old || key).then_some(Unmet { too_old, key })
+    }
+
+    /// The demands said for an operator: `a sign-in within 1h with a security key or passkey`
+    /// (`None`: no demands).
+    pub fn describe(&self) -> Option<String> {
+        let within = self.max_age.map(|s| format!(" within {}", crate::duration::describe(s.unsigned_abs())));
+        let key = self.key.then_some(" with a security key or passkey");
+        (within.is_some() || key.is_some())
+            .then(|| format!("a sign-in{}{}", within.unwrap_or_default(), key.unwrap_or_default()))
+    }
+}
 
 /// The rules' answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
-    /// The policy applies; `rule` is the index of the rule that matched (`None`: the default).
-    Policy { policy: Policy, rule: Option<usize> },
+    /// The policy applies, with the rule's demands of the sign-in; `rule` is the index of the
+    /// rule that matched (`None`: the default, which demands nothing more).
+    Policy { policy: Policy, rule: Option<usize>, demands: Demands },
     /// A rule with subjects would match once the visitor is signed in: sign in first.
     SignInFirst { rule: usize },
     /// A signed-in visitor is among no matching rule's subjects, and the default does not let
@@ -54,30 +94,51 @@ pub enum Decision {
 pub enum Admission {
     /// Through, as the visitor is.
     Admitted,
-    /// Not yet: a sign-in (or a sign-in with two factors) would let the visitor through.
+    /// Not yet: a sign-in (or a sign-in with two factors, or a fresh one: `Decision::unmet`)
+    /// would let the visitor through.
     SignInFirst,
     /// Never, whatever the sign-in.
     Refused,
 }
 
 impl Decision {
-    /// Whether the decision lets `visitor` through: `one_factor` asks a completed sign-in (with
-    /// two factors from an account whose invitation requires them), `two_factor` one whose
-    /// account has a second factor.
-    pub fn admits(&self, visitor: &Visitor) -> Admission {
+    /// Whether the decision lets `visitor` through at `now` (Unix seconds): `one_factor` asks a
+    /// completed sign-in (with two factors from an account whose invitation requires them),
+    /// `two_factor` one whose account has a second factor; either, the rule's demands met too.
+    pub fn admits(&self, visitor: &Visitor, now: i64) -> Admission {
         let signed_in = visitor.signed_in().ok();
+        let met = |demands: &Demands| signed_in.is_some_and(|s| demands.unmet(s, now).is_none());
         match self {
             Decision::Policy { policy: Policy::Deny, .. } | Decision::Forbidden => Admission::Refused,
             Decision::Policy { policy: Policy::Bypass, .. } => Admission::Admitted,
-            Decision::Policy { policy: Policy::OneFactor, .. }
-                if signed_in.is_some_and(|s| !s.owes_second_factor()) =>
+            Decision::Policy { policy: Policy::OneFactor, demands, .. }
+                if signed_in.is_some_and(|s| !s.owes_second_factor()) && met(demands) =>
             {
                 Admission::Admitted
             }
-            Decision::Policy { policy: Policy::TwoFactor, .. } if signed_in.is_some_and(|s| s.factors.two()) => {
+            Decision::Policy { policy: Policy::TwoFactor, demands, .. }
+                if signed_in.is_some_and(|s| s.factors.two()) && met(demands) =>
+            {
                 Admission::Admitted
             }
             Decision::Policy { .. } | Decision::SignInFirst { .. } => Admission::SignInFirst,
+        }
+    }
+
+    /// What a signed-in `visitor`, who meets the policy itself, lacks of the rule's demands at
+    /// `now`: the portal then asks for a fresh sign-in instead of sending the visitor back at
+    /// once. `None` for a visitor not signed in, one the policy itself refuses, or nothing
+    /// lacking.
+    pub fn unmet(&self, visitor: &Visitor, now: i64) -> Option<Unmet> {
+        let signed_in = visitor.signed_in().ok()?;
+        match self {
+            Decision::Policy { policy: Policy::OneFactor, demands, .. } if !signed_in.owes_second_factor() => {
+                demands.unmet(signed_in, now)
+            }
+            Decision::Policy { policy: Policy::TwoFactor, demands, .. } if signed_in.factors.two() => {
+                demands.unmet(signed_in, now)
+            }
+            _ => None,
         }
     }
 }
@@ -95,6 +156,7 @@ struct Rule {
     methods: Vec<String>,
     subjects: Vec<String>,
     policy: Policy,
+    demands: Demands,
 }
 
 /// The file as written.
@@ -117,6 +179,20 @@ struct RuleText {
     #[serde(default)]
     subject: Option<OneOrMany>,
     policy: Policy,
+    /// `"1h"`, `"30m"`, `"45s"`, `"7d"`, or a number of seconds.
+    #[serde(default)]
+    max_age: Option<SecondsOrText>,
+    /// `"key"`: a security key or passkey.
+    #[serde(default)]
+    factor: Option<String>,
+}
+
+/// `max_age` as written: a number of seconds or a duration's text.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SecondsOrText {
+    Seconds(i64),
+    Text(String),
 }
 
 #[derive(Deserialize)]
@@ -144,6 +220,22 @@ pub enum RulesError {
     Pattern { rule: usize, pattern: String, reason: String },
     #[error("access rule {rule}: {problem}")]
     Rule { rule: usize, problem: String },
+}
+
+/// A rule's `max_age` in seconds, or the error naming rule `number`.
+fn max_age_seconds(written: SecondsOrText, number: usize) -> Result<i64, RulesError> {
+    let seconds = match &written {
+        SecondsOrText::Seconds(seconds) => u64::try_from(*seconds).ok().filter(|s| *s > 0),
+        SecondsOrText::Text(text) => crate::duration::parse(text).map(|d| d.as_secs()),
+    };
+    let shown = match &written {
+        SecondsOrText::Seconds(seconds) => seconds.to_string(),
+        SecondsOrText::Text(text) => format!("{text:?}"),
+    };
+    seconds.and_then(|s| i64::try_from(s).ok()).ok_or_else(|| RulesError::Rule {
+        rule: number,
+        problem: format!("the max_age {shown} is not a duration such as \"45s\", \"30m\", \"12h\", \"7d\" or a number of seconds above 0"),
+    })
 }
 
 impl Default for AccessRules {
@@ -184,7 +276,31 @@ impl AccessRules {
                 });
             }
             let methods = rule.methods.iter().map(|m| m.to_ascii_uppercase()).collect();
-            rules.push(Rule { domains, resources, methods, subjects, policy: rule.policy });
+            let demands = Demands {
+                max_age: rule.max_age.map(|text| max_age_seconds(text, number)).transpose()?,
+                key: match rule.factor.as_deref() {
+                    None => false,
+                    Some("key") => true,
+                    Some(other) => {
+                        return Err(RulesError::Rule {
+                            rule: number,
+                            problem: format!("the factor {other:?} is not one this service knows (only \"key\")"),
+                        })
+                    }
+                },
+            };
+            // A demand of the sign-in means nothing where no sign-in is asked (bypass) or none
+            // is enough (deny): refused, rather than read as a protection it is not.
+            if demands != Demands::default() && matches!(rule.policy, Policy::Bypass | Policy::Deny) {
+                return Err(RulesError::Rule {
+                    rule: number,
+                    problem: format!(
+                        "max_age and factor apply to one_factor and two_factor rules, not to {}",
+                        rule.policy.name()
+                    ),
+                });
+            }
+            rules.push(Rule { domains, resources, methods, subjects, policy: rule.policy, demands });
         }
         Ok(Self { default_policy: file.default_policy.unwrap_or(Policy::TwoFactor), rules })
     }
@@ -213,6 +329,12 @@ impl AccessRules {
                 }
                 if !rule.subjects.is_empty() {
                     line.push_str(&format!("; subjects {}", rule.subjects.join(" ")));
+                }
+                if let Some(max_age) = rule.demands.max_age {
+                    line.push_str(&format!("; max_age {}", crate::duration::describe(max_age.unsigned_abs())));
+                }
+                if rule.demands.key {
+                    line.push_str("; factor key");
                 }
                 line
             })
@@ -243,12 +365,12 @@ impl AccessRules {
                 continue;
             }
             if rule.subjects.is_empty() {
-                return Decision::Policy { policy: rule.policy, rule: Some(index) };
+                return Decision::Policy { policy: rule.policy, rule: Some(index), demands: rule.demands };
             }
             match who {
                 None => return Decision::SignInFirst { rule: index },
                 Some((name, groups)) if rule.has_subject(name, groups) => {
-                    return Decision::Policy { policy: rule.policy, rule: Some(index) };
+                    return Decision::Policy { policy: rule.policy, rule: Some(index), demands: rule.demands };
                 }
                 Some(_) => excluded_by_subject = true,
             }
@@ -256,7 +378,7 @@ impl AccessRules {
         if excluded_by_subject && matches!(self.default_policy, Policy::Deny) {
             return Decision::Forbidden;
         }
-        Decision::Policy { policy: self.default_policy, rule: None }
+        Decision::Policy { policy: self.default_policy, rule: None, demands: Demands::default() }
     }
 }
 
@@ -328,24 +450,24 @@ policy = "deny"
         let decide = |host, path, method, who: &Visitor| rules.decide(&target(host, path, method), who);
         assert_eq!(
             decide("status.example.com", "/", "GET", &anyone),
-            Decision::Policy { policy: Policy::Bypass, rule: Some(0) }
+            Decision::Policy { policy: Policy::Bypass, rule: Some(0), demands: Demands::default() }
         );
         assert_eq!(
             decide("app.example.com", "/api/x?y=1", "GET", &anyone),
-            Decision::Policy { policy: Policy::OneFactor, rule: Some(1) }
+            Decision::Policy { policy: Policy::OneFactor, rule: Some(1), demands: Demands::default() }
         );
         // Another method or path: no rule, the default.
         assert_eq!(
             decide("app.example.com", "/api/x", "POST", &anyone),
-            Decision::Policy { policy: Policy::TwoFactor, rule: None }
+            Decision::Policy { policy: Policy::TwoFactor, rule: None, demands: Demands::default() }
         );
         assert_eq!(
             decide("APP.example.com", "/home", "GET", &anyone),
-            Decision::Policy { policy: Policy::TwoFactor, rule: None }
+            Decision::Policy { policy: Policy::TwoFactor, rule: None, demands: Demands::default() }
         );
         assert_eq!(
             decide("secret.example.com", "/", "GET", &user("alice")),
-            Decision::Policy { policy: Policy::Deny, rule: Some(3) }
+            Decision::Policy { policy: Policy::Deny, rule: Some(3), demands: Demands::default() }
         );
     }
 
@@ -355,11 +477,11 @@ policy = "deny"
         let admin = Visitor::signed_in_for_tests("bob", &["admins"], Factors::PasswordAndCode);
         assert_eq!(
             rules.decide(&target("x.ops.example.com", "/", "GET",), &admin),
-            Decision::Policy { policy: Policy::TwoFactor, rule: Some(2) }
+            Decision::Policy { policy: Policy::TwoFactor, rule: Some(2), demands: Demands::default() }
         );
         assert_eq!(
             rules.decide(&target("admin.example.com", "/", "GET"), &user("ALICE")),
-            Decision::Policy { policy: Policy::TwoFactor, rule: Some(2) }
+            Decision::Policy { policy: Policy::TwoFactor, rule: Some(2), demands: Demands::default() }
         );
         assert_eq!(
             rules.decide(&target("admin.example.com", "/", "GET"), &Visitor::Anonymous),
@@ -368,11 +490,11 @@ policy = "deny"
         // "ops.example.com" itself is not a subdomain of itself; a suffix is not a subdomain.
         assert_eq!(
             rules.decide(&target("ops.example.com", "/", "GET"), &admin),
-            Decision::Policy { policy: Policy::TwoFactor, rule: None }
+            Decision::Policy { policy: Policy::TwoFactor, rule: None, demands: Demands::default() }
         );
         assert_eq!(
             rules.decide(&target("evilops.example.com", "/", "GET"), &admin),
-            Decision::Policy { policy: Policy::TwoFactor, rule: None }
+            Decision::Policy { policy: Policy::TwoFactor, rule: None, demands: Demands::default() }
         );
         let strict =
             AccessRules::parse(&EXAMPLE.replace("default_policy = \"two_factor\"", "default_policy = \"deny\""))
@@ -398,7 +520,105 @@ policy = "deny"
     fn no_file_means_two_factors_everywhere() {
         assert_eq!(
             AccessRules::default().decide(&target("any.example.com", "/", "GET"), &Visitor::Anonymous),
-            Decision::Policy { policy: Policy::TwoFactor, rule: None }
+            Decision::Policy { policy: Policy::TwoFactor, rule: None, demands: Demands::default() }
         );
+    }
+
+    const DEMANDING: &str = r#"
+[[rules]]
+domain = "fresh.example.com"
+max_age = "1h"
+policy = "two_factor"
+
+[[rules]]
+domain = "keys.example.com"
+factor = "key"
+policy = "one_factor"
+
+[[rules]]
+domain = "both.example.com"
+max_age = 90
+factor = "key"
+policy = "two_factor"
+"#;
+
+    /// Signed in with `factors` at `at` (Unix seconds).
+    fn signed_in_at(factors: Factors, at: i64) -> Visitor {
+        let mut visitor = Visitor::signed_in_for_tests("alice", &[], factors);
+        if let Visitor::SignedIn(signed_in) = &mut visitor {
+            signed_in.authenticated_at = at;
+        }
+        visitor
+    }
+
+    #[test]
+    fn a_sign_in_older_than_max_age_is_not_allowed_yet_and_a_newer_one_is() {
+        let rules = AccessRules::parse(DEMANDING).unwrap();
+        let decision = rules.decide(&target("fresh.example.com", "/", "GET"), &Visitor::Anonymous);
+        let visitor = signed_in_at(Factors::PasswordAndCode, 1_000);
+        assert_eq!(decision.admits(&visitor, 1_000 + 3_600), Admission::Admitted, "exactly an hour old");
+        assert_eq!(decision.admits(&visitor, 1_000 + 3_601), Admission::SignInFirst);
+        assert_eq!(decision.unmet(&visitor, 1_000 + 3_601), Some(Unmet { too_old: true, key: false }));
+        assert_eq!(decision.unmet(&visitor, 1_000), None);
+        // Not signed in: a sign-in first, not a fresh one.
+        assert_eq!(decision.unmet(&Visitor::Anonymous, 0), None);
+    }
+
+    #[test]
+    fn a_key_rule_admits_a_security_key_or_a_passkey_and_nothing_else() {
+        let rules = AccessRules::parse(DEMANDING).unwrap();
+        let decision = rules.decide(&target("keys.example.com", "/", "GET"), &Visitor::Anonymous);
+        for factors in [Factors::PasswordAndKey, Factors::Passkey] {
+            assert_eq!(decision.admits(&signed_in_at(factors, 0), 0), Admission::Admitted, "{factors:?}");
+        }
+        for factors in [Factors::Password, Factors::PasswordAndCode, Factors::PasswordOnRememberedDevice] {
+            let visitor = signed_in_at(factors, 0);
+            assert_eq!(decision.admits(&visitor, 0), Admission::SignInFirst, "{factors:?}");
+            assert_eq!(decision.unmet(&visitor, 0), Some(Unmet { too_old: false, key: true }), "{factors:?}");
+        }
+    }
+
+    #[test]
+    fn demands_are_said_in_the_summary_and_for_the_check() {
+        let rules = AccessRules::parse(DEMANDING).unwrap();
+        assert_eq!(
+            rules.summary(),
+            [
+                "rule 1 (fresh.example.com): two_factor; max_age 1h",
+                "rule 2 (keys.example.com): one_factor; factor key",
+                "rule 3 (both.example.com): two_factor; max_age 90s; factor key",
+                "default: two_factor",
+            ]
+        );
+        let describe = |host| match rules.decide(&target(host, "/", "GET"), &Visitor::Anonymous) {
+            Decision::Policy { demands, .. } => demands.describe(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(describe("fresh.example.com").as_deref(), Some("a sign-in within 1h"));
+        assert_eq!(describe("keys.example.com").as_deref(), Some("a sign-in with a security key or passkey"));
+        assert_eq!(
+            describe("both.example.com").as_deref(),
+            Some("a sign-in within 90s with a security key or passkey")
+        );
+        assert_eq!(describe("other.example.com"), None);
+    }
+
+    #[test]
+    fn a_bad_max_age_or_factor_is_refused_naming_the_rule() {
+        let rule = |extra: &str, policy: &str| {
+            format!("[[rules]]\ndomain = \"a\"\npolicy = \"bypass\"\n\n[[rules]]\ndomain = \"b\"\npolicy = \"{policy}\"\n{extra}\n")
+        };
+        for bad in ["max_age = \"1.5h\"", "max_age = \"soon\"", "max_age = 0", "max_age = -5", "max_age = \"0s\""] {
+            let error = AccessRules::parse(&rule(bad, "two_factor")).unwrap_err().to_string();
+            assert!(error.starts_with("access rule 2: the max_age "), "{bad}: {error}");
+        }
+        let error = AccessRules::parse(&rule("factor = \"otp\"", "two_factor")).unwrap_err().to_string();
+        assert!(error.starts_with("access rule 2: the factor \"otp\""), "{error}");
+        for policy in ["bypass", "deny"] {
+            let error = AccessRules::parse(&rule("max_age = \"1h\"", policy)).unwrap_err().to_string();
+            assert!(error.starts_with("access rule 2: max_age and factor apply"), "{error}");
+        }
+        assert!(AccessRules::parse(&rule("max_age = \"30m\"\nfactor = \"key\"", "one_factor")).is_ok());
+        assert!(AccessRules::parse(&rule("max_age = 45", "one_factor")).is_ok());
     }
 }

@@ -13,6 +13,7 @@
 //! - `error`: the one error of every flow.
 //! - `visitor`: who is asking — anonymous, half-way in, or signed in with its factors, its time
 //!   and its groups — resolved once per request.
+//! - `duration`: a duration as operators write it (`45s`, `30m`, `12h`, `7d`).
 //! - `access_rules`: who may reach which app behind the forward-auth gate.
 //! - `request_target`: the request a proxy asks the gate about, parsed and normalised once.
 //! - `openid`: the OpenID Connect provider (signing key, clients, codes and tokens).
@@ -22,6 +23,7 @@ pub mod access_rules;
 pub mod clock;
 pub mod console;
 pub mod credentials;
+pub mod duration;
 pub mod error;
 pub mod flows;
 pub mod input;

@@ -91,7 +91,7 @@ async fn answer(
             return unavailable(&cause);
         }
     };
-    match state.settings.access_rules.decide(&target, &visitor).admits(&visitor) {
+    match state.settings.access_rules.decide(&target, &visitor).admits(&visitor, state.now()) {
         Admission::Admitted => {
             decisions.count(GateOutcome::Admitted);
             allowed(visitor.signed_in().ok())

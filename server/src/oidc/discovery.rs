@@ -34,9 +34,10 @@ pub async fn discovery(State(state): State<AppState>) -> Response {
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "scopes_supported": authorization::SCOPES,
-            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr",
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr",
                 "preferred_username", "name", "email", "email_verified", "groups"],
             "prompt_values_supported": ["none", "login"],
+            "acr_values_supported": authorization::ACR_VALUES,
         }))
         .into_response(),
     )

@@ -29,6 +29,7 @@ mod passkeys;
 mod profile;
 mod registration;
 mod request_hygiene;
+mod rule_demands;
 mod security_keys;
 mod sign_in;
 mod single_use;

@@ -8,10 +8,10 @@ use crate::helpers::{fresh_database_url, session_cookie, soft_key::SoftKey, spaw
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 
-const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 /// The test server's `PUBLIC_URL`: the only origin its keys answer for (a name: browsers take
 /// no IP address as a relying party's id).
-const ORIGIN: &str = "http://localhost:3000";
+pub(crate) const ORIGIN: &str = "http://localhost:3000";
 
 async fn spawn_app() -> (TestApp, tempfile::TempDir) {
     let folder = tempfile::tempdir().unwrap();
@@ -33,14 +33,18 @@ async fn options(app: &TestApp, client: &Client, endpoint: &str, form: &[(&str, 
 }
 
 /// Adds `key` to the signed-in account as `name`; returns the answer.
-async fn add_key(app: &TestApp, client: &Client, key: &mut SoftKey, name: &str) -> (StatusCode, Value) {
+pub(crate) async fn add_key(app: &TestApp, client: &Client, key: &mut SoftKey, name: &str) -> (StatusCode, Value) {
     let challenge = options(app, client, "security-keys/add/start", &[("name", name)]).await;
     let credential = key.register(&challenge, ORIGIN);
     json(app.post(client, "security-keys/add/finish", &[("credential", &credential)]).await).await
 }
 
 /// After the password: the key step with `answer` made by `sign` from the challenge.
-async fn key_step(app: &TestApp, client: &Client, sign: impl FnOnce(&Value) -> String) -> (StatusCode, Value) {
+pub(crate) async fn key_step(
+    app: &TestApp,
+    client: &Client,
+    sign: impl FnOnce(&Value) -> String,
+) -> (StatusCode, Value) {
     let challenge = options(app, client, "login/security-key/start", &[]).await;
     let credential = sign(&challenge);
     json(app.post(client, "login/security-key/finish", &[("credential", &credential)]).await).await

@@ -14,7 +14,12 @@ use sqlx::AnyPool;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleCheck {
     pub matched: String,
+    /// The policy, and what the rule asks of the sign-in when it asks more
+    /// (`two_factor, and a sign-in within 1h`).
     pub decision: String,
+    /// What the rule asks of the sign-in beyond its policy (`a sign-in within 1h with a security
+    /// key or passkey`), already said in `decision`.
+    pub sign_in: Option<String>,
 }
 
 /// The person a check is for, as the gate would see them once signed in with every factor
@@ -33,11 +38,20 @@ pub fn check(rules: &AccessRules, url: &str, method: &str, visitor: &Visitor) ->
     let method = if method.trim().is_empty() { "GET".to_owned() } else { method.trim().to_ascii_uppercase() };
     let target = Target::parse(url.trim(), &method)
         .map_err(|why| AuthError::BadInput(format!("{:?} cannot be judged: {why}", url.trim())))?;
-    let (matched, decision) = match rules.decide(&target, visitor) {
-        Decision::Policy { policy, rule: Some(index) } => (rules.describe(index), policy.name().to_owned()),
-        Decision::Policy { policy, rule: None } => ("no rule: default_policy".to_owned(), policy.name().to_owned()),
+    let decided = rules.decide(&target, visitor);
+    let sign_in = match decided {
+        Decision::Policy { demands, .. } => demands.describe(),
+        Decision::SignInFirst { .. } | Decision::Forbidden => None,
+    };
+    let (matched, policy) = match decided {
+        Decision::Policy { policy, rule: Some(index), .. } => (rules.describe(index), policy.name().to_owned()),
+        Decision::Policy { policy, rule: None, .. } => ("no rule: default_policy".to_owned(), policy.name().to_owned()),
         Decision::SignInFirst { rule } => (rules.describe(rule), "sign in first (the rule has subjects)".to_owned()),
         Decision::Forbidden => ("no rule for this user".to_owned(), "deny (403)".to_owned()),
     };
-    Ok(RuleCheck { matched, decision })
+    let decision = match &sign_in {
+        Some(demands) => format!("{policy}, and {demands}"),
+        None => policy,
+    };
+    Ok(RuleCheck { matched, decision, sign_in })
 }

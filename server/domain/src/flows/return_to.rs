@@ -3,7 +3,7 @@
 //! anything else is ignored, so the portal is never an open redirect.
 
 use crate::{
-    access_rules::{Decision, Policy},
+    access_rules::{Decision, Policy, Unmet},
     openid::authorization::FRESH_SIGN_IN,
     request_target::{browser_host, encode_component, host_within, parse_authority, Target},
     settings::Settings,
@@ -52,6 +52,14 @@ impl ReturnTo {
         self.url.split_once('?').is_some_and(|(_, query)| {
             query.split('&').any(|pair| pair.split_once('=').map_or(pair, |(name, _)| name) == FRESH_SIGN_IN)
         })
+    }
+
+    /// What the target's rule asks of `visitor`'s sign-in at `now` that it lacks (`max_age`
+    /// outlived, `factor = "key"` not met): the portal then asks a signed-in visitor for a fresh
+    /// sign-in instead of sending them back at once. `None` for a visitor not signed in.
+    pub fn unmet(&self, settings: &Settings, visitor: &Visitor, now: i64) -> Option<Unmet> {
+        let target = self.target.as_ref()?;
+        settings.access_rules.decide(target, visitor).unmet(visitor, now)
     }
 
     /// Whether the rules ask two factors of `visitor` for this target.

@@ -163,6 +163,15 @@ pub async fn ask_fresh_sign_in(session: &impl SessionData, id: &str) -> Result<(
     session.set_fresh_sign_in(Some(asked)).await
 }
 
+/// Asks for a fresh sign-in on behalf of an access rule (`max_age` outlived, `factor = "key"`
+/// not met). The gate waits for no id: it judges the new sign-in by its time and factors. So
+/// every ask is a new one (a fresh sign-in done before never stands in for it), and what it buys
+/// is only that the session stays signed in while the password step waits for its second factor.
+pub async fn ask_fresh_sign_in_for_rule(session: &impl SessionData) -> Result<(), AuthError> {
+    let asked = FreshSignIn { id: format!("rule-{}", secret_box::random_hex(8)), done: false, password_step_at: None };
+    session.set_fresh_sign_in(Some(asked)).await
+}
+
 /// Whether the fresh sign-in the app's request `id` asked for has completed in this session.
 pub async fn fresh_sign_in_done(session: &impl SessionData, id: &str) -> Result<bool, AuthError> {
     Ok(session.fresh_sign_in().await?.is_some_and(|kept| kept.done && kept.id == id))

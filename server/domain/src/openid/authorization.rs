@@ -19,6 +19,14 @@ pub const CODE_SECONDS: i64 = 60;
 /// The scopes granted when asked for; others are dropped.
 pub const SCOPES: [&str; 5] = ["openid", "profile", "email", "groups", "offline_access"];
 
+/// The one `acr` value this provider knows (`acr_values_supported`, `docs/contract/oidc.md`): a
+/// sign-in whose second factor was a security key or a passkey (`Factors::with_key`). Asked for in
+/// `acr_values`, it is required, not voluntary: a sign-in without a key asks for a fresh one with a
+/// key, and an app never gets a code for less.
+pub const ACR_KEY: &str = "key";
+/// `acr_values_supported`.
+pub const ACR_VALUES: [&str; 1] = [ACR_KEY];
+
 /// The request's parameters as sent.
 #[derive(Default, Debug, Clone, serde::Deserialize)]
 pub struct AuthorizationRequest {
@@ -32,6 +40,8 @@ pub struct AuthorizationRequest {
     pub code_challenge_method: Option<String>,
     pub prompt: Option<String>,
     pub max_age: Option<String>,
+    /// Space-separated; only `ACR_KEY` means anything here (others are ignored).
+    pub acr_values: Option<String>,
     /// Not the app's: the id of the fresh sign-in this request waits for (see `FRESH_SIGN_IN`).
     pub fresh_sign_in: Option<String>,
 }
@@ -154,12 +164,20 @@ pub async fn authorize(
     // here, though it stays for everything else.
     let done = request.fresh_sign_in.is_some() && fresh_sign_in_done;
     let too_old = max_age.is_some_and(|max_age| services.now() - auth_time > max_age);
-    let forced = prompts.contains(&"login") || too_old || request.fresh_sign_in.is_some();
+    // `acr_values=key` is met only by a sign-in with a key; a session without one is treated as
+    // one too old: a fresh sign-in (its second step offers the key), the session kept meanwhile.
+    let wants_key = request.acr_values.as_deref().unwrap_or_default().split(' ').any(|value| value == ACR_KEY);
+    let key_unmet = wants_key && !signed_in.factors.with_key();
+    let forced = prompts.contains(&"login") || too_old || key_unmet || request.fresh_sign_in.is_some();
     if forced && !done {
         if silent {
             return error(AuthorizeError::LoginRequired, "a fresh sign-in is needed");
         }
         return Ok(Outcome::SignIn { fresh: Some(fresh()) });
+    }
+    if key_unmet {
+        // The fresh sign-in is done, and was made without a key (the account may have none).
+        return error(AuthorizeError::AccessDenied, "this app asks for a sign-in with a security key or passkey");
     }
     // Who the app is open to, once it is known who signed in (whatever the factors: a second one
     // would not change the answer), from the registration just read, never from a kept copy.

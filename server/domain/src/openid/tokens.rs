@@ -263,6 +263,11 @@ async fn id_token(
     claims.insert("exp".into(), json!(now + ID_TOKEN_SECONDS));
     claims.insert("auth_time".into(), json!(grant.auth_time));
     claims.insert("amr".into(), json!(grant.amr.split(' ').collect::<Vec<_>>()));
+    // `acr`: `key` for a sign-in with a security key or passkey (`amr` has `hwk`), the only
+    // value this provider knows; so always present when an app's `acr_values=key` was met.
+    if grant.amr.split(' ').any(|amr| amr == "hwk") {
+        claims.insert("acr".into(), json!(super::authorization::ACR_KEY));
+    }
     if let Some(nonce) = nonce {
         claims.insert("nonce".into(), json!(nonce));
     }

@@ -16,6 +16,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use domain::{
+    access_rules::Unmet,
     flows::{
         return_to::{self, ReturnTo},
         session,
@@ -48,8 +49,9 @@ fn rule_for(path: &str) -> Option<Rule> {
 }
 
 /// The `rd` of a request for `/login`, when it is a valid target (a visitor already signed in
-/// well enough goes there at once) — unless it waits for a fresh sign-in (an app's
-/// `prompt=login`), which the form is then for.
+/// well enough goes there at once; one whose sign-in is too old for the target's rule, or made
+/// without the key it asks, gets the form: `step_up`) — unless it waits for a fresh sign-in (an
+/// app's `prompt=login`), which the form is then for.
 fn login_return_to(state: &AppState, req: &Request) -> Option<ReturnTo> {
     if req.uri().path() != paths::LOGIN {
         return None;
@@ -59,13 +61,65 @@ fn login_return_to(state: &AppState, req: &Request) -> Option<ReturnTo> {
     ReturnTo::parse(&rd, &state.settings).filter(|rd| !rd.asks_fresh_sign_in())
 }
 
+/// `/login?rd=…` for a signed-in visitor whose sign-in the target's rule does not take as it is
+/// (`max_age`, `factor = "key"`): the sign-in form, with a fresh sign-in asked of the session so
+/// that the password step keeps the session signed in until its second factor completes (a
+/// failed or abandoned re-check ends nothing). An account without a security key cannot meet
+/// `factor = "key"`: it is sent to its account page, told why. `None`: the form, as is.
+async fn step_up(
+    state: &AppState,
+    session: &RequestSession,
+    visitor: &Visitor,
+    unmet: Unmet,
+    rd: &ReturnTo,
+) -> Option<Response> {
+    if unmet.key {
+        let has_key = match visitor.signed_in() {
+            Ok(signed_in) => signed_in.account(state).await.map(|account| account.security_keys > 0),
+            Err(e) => Err(e),
+        };
+        match has_key {
+            Ok(true) => {}
+            Ok(false) => {
+                let site = rd.authority().unwrap_or("This site");
+                let message = Flash {
+                    is_error: true,
+                    message: format!(
+                        "{site} needs a sign-in with a security key or passkey, and your account has none: add one here, then open {site} again."
+                    ),
+                };
+                return Some(flash::see_other(paths::ACCOUNT, Some(&message), state.settings.secure_cookies));
+            }
+            Err(e) => {
+                tracing::error!(error = ?e, "session store or database unavailable");
+                return Some(StatusCode::SERVICE_UNAVAILABLE.into_response());
+            }
+        }
+    }
+    if let Err(e) = session::ask_fresh_sign_in_for_rule(session).await {
+        tracing::error!(error = ?e, "session store or database unavailable");
+        return Some(StatusCode::SERVICE_UNAVAILABLE.into_response());
+    }
+    None
+}
+
 pub async fn guard(state: &AppState, mut req: Request, next: Next) -> Response {
     if let Some(rd) = login_return_to(state, &req) {
         let session = RequestSession::of_request(&mut req);
         if let Some(session) = session {
             if let Ok(visitor @ Visitor::SignedIn(_)) = Visitor::of(state, &session).await {
-                let next_page = paths::landing(return_to::after_sign_in(Some(&rd), &state.settings, &visitor));
-                return flash::see_other(&next_page, None, state.settings.secure_cookies);
+                match rd.unmet(&state.settings, &visitor, state.now()) {
+                    Some(unmet) => {
+                        if let Some(answer) = step_up(state, &session, &visitor, unmet, &rd).await {
+                            return answer;
+                        }
+                        return next.run(req).await;
+                    }
+                    None => {
+                        let next_page = paths::landing(return_to::after_sign_in(Some(&rd), &state.settings, &visitor));
+                        return flash::see_other(&next_page, None, state.settings.secure_cookies);
+                    }
+                }
             }
         }
     }
