@@ -61,7 +61,7 @@ test("a rule's max_age sends an older sign-in back to the portal for the passwor
     await waitForHydration(page);
     await page.getByLabel("Username").fill(username);
     await page.getByLabel("Password").fill(password);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect(page).toHaveURL(/\/login\/2fa\?rd=/);
     await waitForHydration(page);
     await page.getByLabel("6-digit code").fill(code);
