@@ -184,6 +184,9 @@ pub(crate) fn event_words(kind: &str) -> &'static str {
         "sessions.ended_one" => "Signed out of another session",
         "sessions.ended_all" => "Signed out of every session",
         "oidc.access_removed" => "Access removed from an app",
+        "sign_in.success.remembered_device" => "Signed in with password on a remembered device",
+        "remembered_device.added" => "Device remembered: no code asked there",
+        "remembered_device.forgotten" => "Remembered device forgotten",
         _ => "Other account activity",
     }
 }

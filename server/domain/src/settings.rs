@@ -35,6 +35,10 @@ pub struct Settings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The group whose members may use the operator's console (`ADMIN_GROUP`).
     pub admin_group: String,
+    /// How many days "Don't ask again on this device" lasts (`REMEMBER_DEVICE_DAYS`); 0 turns
+    /// remembered devices off (the checkbox is not shown, the field and the cookie count for
+    /// nothing).
+    pub remember_device_days: u32,
 }
 
 impl Default for Settings {
@@ -52,6 +56,7 @@ impl Default for Settings {
             access_rules: Arc::default(),
             trusted_proxies: Vec::new(),
             admin_group: "admins".to_owned(),
+            remember_device_days: 30,
         }
     }
 }

@@ -119,6 +119,10 @@ pub struct ConfigArgs {
     /// /admin
     #[arg(long, env = "ADMIN_GROUP", value_name = "ADMIN_GROUP", default_value = "admins")]
     pub admin_group: String,
+    /// How many days "Don't ask again on this device" lets the password alone sign in on a
+    /// browser after a sign-in with two factors (0: the choice is not offered)
+    #[arg(long, env = "REMEMBER_DEVICE_DAYS", value_name = "REMEMBER_DEVICE_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=400))]
+    pub remember_device_days: u32,
     /// How log lines are written: text for a person, or json (one object per line, with each
     /// request's id)
     #[arg(long, env = "LOG_FORMAT", value_name = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -308,6 +312,7 @@ impl ConfigArgs {
             registrations_per_address_per_hour: self.registration_limit,
             secure_cookies: self.secure_cookies,
             admin_group: self.admin_group.trim().to_owned(),
+            remember_device_days: self.remember_device_days,
             ..Settings::default()
         };
         let totp_key = match (self.totp_encryption_key, self.totp_key_file) {

@@ -20,6 +20,7 @@ pub mod apps;
 pub mod password_check;
 pub mod profile;
 pub mod reauthentication;
+pub mod remembered_devices;
 pub mod registration;
 pub mod return_to;
 pub mod second_factor;

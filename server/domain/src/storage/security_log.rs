@@ -39,11 +39,17 @@ pub enum Event {
     EverySessionEnded,
     /// An app's access removed by the owner: its tokens revoked; logged with the app's name.
     AppAccessRemoved,
+    /// The password alone completed a sign-in on a remembered device (`amr` `pwd remembered`).
+    SignedInOnRememberedDevice,
+    /// A browser remembered after a sign-in with two factors; logged with its description.
+    DeviceRemembered,
+    /// A remembered device forgotten by its owner ("Forget"); logged with its description.
+    RememberedDeviceForgotten,
 }
 
 impl Event {
     /// Every event, for checks that each is handled.
-    pub const ALL: [Event; 28] = [
+    pub const ALL: [Event; 31] = [
         Event::SignedInWithPassword,
         Event::SignedInWithCode,
         Event::SignedInWithRecoveryCode,
@@ -72,6 +78,9 @@ impl Event {
         Event::SessionEnded,
         Event::EverySessionEnded,
         Event::AppAccessRemoved,
+        Event::SignedInOnRememberedDevice,
+        Event::DeviceRemembered,
+        Event::RememberedDeviceForgotten,
     ];
 
     pub fn kind(self) -> &'static str {
@@ -104,6 +113,9 @@ impl Event {
             Event::SessionEnded => "sessions.ended_one",
             Event::EverySessionEnded => "sessions.ended_all",
             Event::AppAccessRemoved => "oidc.access_removed",
+            Event::SignedInOnRememberedDevice => "sign_in.success.remembered_device",
+            Event::DeviceRemembered => "remembered_device.added",
+            Event::RememberedDeviceForgotten => "remembered_device.forgotten",
         }
     }
 }
@@ -122,6 +134,7 @@ fn count(event: Event) {
         Event::RecoveryCodeRejected => Some(("recovery_code", "failure")),
         Event::SignedInWithSecurityKey => Some(("security_key", "success")),
         Event::SecurityKeyRejected => Some(("security_key", "failure")),
+        Event::SignedInOnRememberedDevice => Some(("remembered_device", "success")),
         _ => None,
     };
     if let Some((factor, outcome)) = step {
