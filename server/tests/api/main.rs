@@ -27,6 +27,7 @@ mod otp_policy;
 mod pages;
 mod profile;
 mod registration;
+mod remembered_devices;
 mod request_hygiene;
 mod security_keys;
 mod sign_in;
