@@ -88,18 +88,27 @@ async fn the_code_step_offers_the_box_unticked_and_ticking_it_hands_over_a_cooki
     let (secret, _) = app.user_with_two_factor("alice", PASSWORD).await;
     let browser = app.pending_client("alice", PASSWORD).await;
     let html = page(&app, &browser, "/login/2fa").await;
-    assert!(html.contains("Don&#x27;t ask again on this device for 30 days") || html.contains("Don't ask again on this device for 30 days"), "{html}");
+    assert!(
+        html.contains("Don&#x27;t ask again on this device for 30 days")
+            || html.contains("Don't ask again on this device for 30 days"),
+        "{html}"
+    );
     let boxes: Vec<&str> = html.split("<input").filter(|i| i.contains(r#"name="remember_device""#)).collect();
     assert!(!boxes.is_empty());
     assert!(boxes.iter().all(|i| i.contains(r#"type="checkbox""#) && !i.contains("checked")), "opt-in");
     app.advance(30);
     let r = app.post(&browser, "login/2fa", &[("otp", &app.code(&secret, 0)), ("remember_device", "on")]).await;
-    let set: Vec<String> = r.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    let set: Vec<String> =
+        r.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect();
     let cookie = set.iter().find(|c| c.starts_with("remember=")).expect("a remember cookie");
-    assert!(cookie.contains("Max-Age=2592000") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.contains("Max-Age=2592000") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
     assert_eq!(json(r).await, (StatusCode::OK, j!({})));
     assert_eq!(devices_of(&app, "alice").await, 1);
-    let stored: (String,) = sqlx::query_as("SELECT token_hash FROM remembered_devices").fetch_one(&app.db).await.unwrap();
+    let stored: (String,) =
+        sqlx::query_as("SELECT token_hash FROM remembered_devices").fetch_one(&app.db).await.unwrap();
     assert!(!cookie.contains(&stored.0), "the database keeps a hash, not the cookie's value");
 }
 
@@ -258,7 +267,10 @@ async fn forget_answers_a_script_with_an_empty_object() {
     let (_, browser, _) = alice_remembered(&app).await;
     password_step(&app, &browser, "alice").await;
     let handle = first_device_handle(&page(&app, &browser, "/account/sessions").await);
-    assert_eq!(json(app.post(&browser, "devices/forget", &[("device", &handle)]).await).await, (StatusCode::OK, j!({})));
+    assert_eq!(
+        json(app.post(&browser, "devices/forget", &[("device", &handle)]).await).await,
+        (StatusCode::OK, j!({}))
+    );
     assert_eq!(devices_of(&app, "alice").await, 0);
 }
 
