@@ -18,6 +18,7 @@ test("a remembered device skips the code, and after Forget it asks again", async
   await expect(remember).not.toBeChecked();
   await remember.check();
   await page.getByLabel("6-digit code").fill(codeFor(secret, 1));
+  await page.getByRole("button", { name: "Verify" }).click();
   await expect(page).toHaveURL(/\/account$/);
 
   // On this browser the password alone signs in now.
