@@ -187,6 +187,27 @@ pub struct SessionsOverview {
     pub reauthentication: ReauthenticationAsks,
     /// The newest security events, newest first.
     pub events: Vec<SecurityEvent>,
+    /// The remembered devices, the most recently used first.
+    pub devices: Vec<DeviceView>,
+}
+
+/// A remembered device as "Remembered devices" lists it
+/// (`domain::flows::remembered_devices::DeviceSummary`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceView {
+    /// What "Forget" posts: it names this device among the account's own only.
+    pub handle: String,
+    /// "Chrome on Linux".
+    pub browser: String,
+    pub client_address: Option<String>,
+    pub remembered_at: i64,
+    pub remembered_at_utc: String,
+    pub last_used_at: i64,
+    pub last_used_at_utc: String,
+    pub expires_at: i64,
+    pub expires_at_utc: String,
+    /// The browser showing the list.
+    pub this_device: bool,
 }
 
 /// A session as "Your sessions" lists it (`domain::flows::sessions::SessionSummary`).
@@ -211,7 +232,11 @@ const EVENTS_SHOWN: i64 = 20;
 #[server(endpoint = "ui/sessions")]
 pub async fn load_sessions_overview() -> Result<SessionsOverview, ApiError> {
     use crate::server::session::request_context;
-    use domain::{flows::sessions, storage::security_log, visitor::Visitor};
+    use domain::{
+        flows::{remembered_devices, sessions},
+        storage::security_log,
+        visitor::Visitor,
+    };
     let (state, session) = request_context()?;
     let visitor = Visitor::of(&state, &session).await?;
     let signed_in = visitor.signed_in()?;
@@ -227,6 +252,22 @@ pub async fn load_sessions_overview() -> Result<SessionsOverview, ApiError> {
             kind: e.kind,
             key_name: e.key_name,
             client_address: e.client_address,
+        })
+        .collect();
+    let devices = remembered_devices::your_devices(&state, &session)
+        .await?
+        .into_iter()
+        .map(|d| DeviceView {
+            handle: d.handle,
+            browser: d.browser,
+            client_address: d.client_address,
+            remembered_at_utc: format_utc(d.remembered_at),
+            remembered_at: d.remembered_at,
+            last_used_at_utc: format_utc(d.last_used_at),
+            last_used_at: d.last_used_at,
+            expires_at_utc: format_utc(d.expires_at),
+            expires_at: d.expires_at,
+            this_device: d.this_device,
         })
         .collect();
     Ok(SessionsOverview {
@@ -246,6 +287,7 @@ pub async fn load_sessions_overview() -> Result<SessionsOverview, ApiError> {
         recently_authenticated,
         reauthentication,
         events,
+        devices,
     })
 }
 
@@ -395,12 +437,14 @@ pub struct SecondFactorOptions {
     pub app: bool,
     /// At least one security key ("Use a security key").
     pub security_key: bool,
+    /// `REMEMBER_DEVICE_DAYS`: the days of "Don't ask again on this device" (0: not offered).
+    pub remember_days: u32,
 }
 
 impl Default for SecondFactorOptions {
     /// No account waits (the page then only sends the visitor back to `/login`): the code field.
     fn default() -> Self {
-        Self { digits: DEFAULT_CODE_DIGITS, app: true, security_key: false }
+        Self { digits: DEFAULT_CODE_DIGITS, app: true, security_key: false, remember_days: 0 }
     }
 }
 
@@ -414,5 +458,6 @@ pub async fn load_second_factor_options() -> Result<SecondFactorOptions, ApiErro
         digits: a.otp.digits,
         app: a.otp_secret.is_some() || a.security_keys == 0,
         security_key: a.security_keys > 0,
+        remember_days: state.settings.remember_device_days,
     }))
 }

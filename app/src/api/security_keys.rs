@@ -95,8 +95,13 @@ pub async fn start_security_key_sign_in() -> Result<SecurityKeyChallenge, ApiErr
 }
 
 /// The key's answer: signed in (a new session id), then on to `rd` when it is a valid target.
+/// `remember_device` as for a code (`sign_in::login_second_factor`).
 #[server(endpoint = "login/security-key/finish")]
-pub async fn finish_security_key_sign_in(credential: Option<String>, rd: Option<String>) -> Result<Done, ApiError> {
+pub async fn finish_security_key_sign_in(
+    credential: Option<String>,
+    rd: Option<String>,
+    remember_device: Option<String>,
+) -> Result<Done, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
     use domain::flows::return_to::{self, ReturnTo};
     let form = FormPost::on(paths::SECOND_FACTOR);
@@ -104,6 +109,7 @@ pub async fn finish_security_key_sign_in(credential: Option<String>, rd: Option<
     let rd = ReturnTo::from_field(rd.as_deref(), &state.settings);
     let form = form.carrying(rd.as_ref());
     domain::flows::security_keys::finish_sign_in(&state, &session, credential).await?;
+    super::sign_in::remember_if_asked(&state, &session, remember_device.as_deref()).await?;
     form.next(&paths::landing(return_to::after_second_factor(rd.as_ref())), Some("You are signed in."));
     Ok(Done {})
 }

@@ -39,8 +39,14 @@ pub async fn login(
     Ok(PasswordAccepted { second_factor: outcome.second_factor })
 }
 
+/// The second step with a code. `remember_device` (the checkbox "Don't ask again on this
+/// device"): ticked, the browser is remembered for the account once the code is right.
 #[server(endpoint = "login/2fa")]
-pub async fn login_second_factor(otp: Option<String>, rd: Option<String>) -> Result<Done, ApiError> {
+pub async fn login_second_factor(
+    otp: Option<String>,
+    rd: Option<String>,
+    remember_device: Option<String>,
+) -> Result<Done, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
     use domain::flows::return_to::{self, ReturnTo};
     let form = FormPost::on(paths::SECOND_FACTOR);
@@ -48,12 +54,18 @@ pub async fn login_second_factor(otp: Option<String>, rd: Option<String>) -> Res
     let rd = ReturnTo::from_field(rd.as_deref(), &state.settings);
     let form = form.carrying(rd.as_ref());
     domain::flows::sign_in::code_step(&state, &session, otp).await?;
+    remember_if_asked(&state, &session, remember_device.as_deref()).await?;
     form.next(&paths::landing(return_to::after_second_factor(rd.as_ref())), Some("You are signed in."));
     Ok(Done {})
 }
 
+/// The second step with a recovery code; `remember_device` as for a code.
 #[server(endpoint = "login/recovery")]
-pub async fn login_recovery(recovery_code: Option<String>, rd: Option<String>) -> Result<Done, ApiError> {
+pub async fn login_recovery(
+    recovery_code: Option<String>,
+    rd: Option<String>,
+    remember_device: Option<String>,
+) -> Result<Done, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
     use domain::flows::return_to::{self, ReturnTo};
     let form = FormPost::on(paths::SECOND_FACTOR);
@@ -61,8 +73,28 @@ pub async fn login_recovery(recovery_code: Option<String>, rd: Option<String>) -
     let rd = ReturnTo::from_field(rd.as_deref(), &state.settings);
     let form = form.carrying(rd.as_ref());
     domain::flows::sign_in::recovery_step(&state, &session, recovery_code).await?;
+    remember_if_asked(&state, &session, remember_device.as_deref()).await?;
     form.next(&paths::landing(return_to::after_second_factor(rd.as_ref())), Some("You are signed in."));
     Ok(Done {})
+}
+
+/// After a second step that signed the session in: when `remember_device` is ticked (and
+/// `REMEMBER_DEVICE_DAYS` is not 0), the browser is remembered and handed its cookie. Shared by
+/// the code, recovery-code and security-key steps.
+#[cfg(feature = "ssr")]
+pub(crate) async fn remember_if_asked(
+    state: &crate::server::state::AppState,
+    session: &crate::server::session::RequestSession,
+    remember_device: Option<&str>,
+) -> Result<(), ApiError> {
+    use crate::server::remember_cookie;
+    if !domain::input::checked(remember_device) {
+        return Ok(());
+    }
+    if let Some(device) = domain::flows::remembered_devices::remember(state, session, session.user_agent()).await? {
+        remember_cookie::hand_over(&device, state.settings.secure_cookies);
+    }
+    Ok(())
 }
 
 /// Signs out; `rd` (a valid target) is where the browser goes next, else `/login`.

@@ -128,7 +128,10 @@ async function ceremony(button, form) {
   const { body } = await post("/api/login/security-key/start", {});
   const credential = await navigator.credentials.get({ publicKey: publicKey(body.options, false) });
   const rd = form.querySelector("[name=rd]");
-  return (await post("/api/login/security-key/finish", { credential: answer(credential), rd: rd ? rd.value : "" })).next;
+  const remember = form.querySelector("[name=remember_device]");
+  const fields = { credential: answer(credential), rd: rd ? rd.value : "" };
+  if (remember && remember.checked) fields.remember_device = "on";
+  return (await post("/api/login/security-key/finish", fields)).next;
 }
 
 // The notes saying that keys need JavaScript: it runs.

@@ -6,8 +6,10 @@
 use crate::paths;
 use crate::{
     api::{
-        page_data::{load_sessions_overview, ReauthenticationAsks, SecurityEvent, SessionView, SessionsOverview},
-        sessions::EndSession,
+        page_data::{
+            load_sessions_overview, DeviceView, ReauthenticationAsks, SecurityEvent, SessionView, SessionsOverview,
+        },
+        sessions::{EndSession, ForgetDevice},
         sign_in::SignOutOtherSessions,
     },
     components::{
@@ -42,14 +44,63 @@ pub fn SessionsPage() -> impl IntoView {
 
 #[component]
 fn SessionsDetails(overview: SessionsOverview) -> impl IntoView {
-    let SessionsOverview { sessions, recently_authenticated, reauthentication, events } = overview;
+    let SessionsOverview { sessions, recently_authenticated, reauthentication, events, devices } = overview;
     view! {
         <YourSessionsCard sessions recently_authenticated reauthentication />
+        <RememberedDevicesCard devices />
+        <ActivityCard events />
+    }
+}
+
+/// The browsers where the password alone signs in ("Don't ask again on this device"), each
+/// with "Forget" (no recent sign-in needed: forgetting only takes away).
+#[component]
+fn RememberedDevicesCard(devices: Vec<DeviceView>) -> impl IntoView {
+    let list = if devices.is_empty() {
+        Either::Left(view! { <p id="no-remembered-devices">"None yet."</p> })
+    } else {
+        let rows = devices.into_iter().map(|device| view! { <DeviceRow device /> }).collect_view();
+        Either::Right(view! { <ul class="item-list" id="remembered-devices">{rows}</ul> })
+    };
+    view! {
         <section class="card" aria-labelledby="remembered-devices-heading">
             <h2 id="remembered-devices-heading">"Remembered devices"</h2>
-            <p id="no-remembered-devices">"None yet."</p>
+            <p>"Browsers where your password alone signs you in, without a code. Forget any you do not recognise, or no longer use."</p>
+            {list}
         </section>
-        <ActivityCard events />
+    }
+}
+
+#[component]
+fn DeviceRow(device: DeviceView) -> impl IntoView {
+    let DeviceView {
+        handle,
+        browser,
+        client_address,
+        remembered_at,
+        remembered_at_utc,
+        last_used_at,
+        last_used_at_utc,
+        expires_at,
+        expires_at_utc,
+        this_device,
+    } = device;
+    let label = format!("Forget {browser}, remembered {remembered_at_utc}");
+    let marker = this_device.then(|| view! { " " <span class="badge on">"This device"</span> });
+    view! {
+        <li class="item" data-this-device=this_device.to_string()>
+            <p class="item-title"><strong>{browser}</strong>{marker}</p>
+            <p class="item-facts">
+                <span>"Address: " {client_address.unwrap_or_else(|| "unknown".into())}</span>
+                <span>"Since " <LocalTime at=remembered_at utc=remembered_at_utc /></span>
+                <span>"Last used " <LocalTime at=last_used_at utc=last_used_at_utc /></span>
+                <span>"Until " <LocalTime at=expires_at utc=expires_at_utc /></span>
+            </p>
+            <PostForm action=ForgetDevice::PATH class="inline-form">
+                <input type="hidden" name="device" value=handle />
+                <button type="submit" class="secondary" aria-label=label>"Forget"</button>
+            </PostForm>
+        </li>
     }
 }
 
@@ -185,6 +236,9 @@ pub(crate) fn event_words(kind: &str) -> &'static str {
         "sessions.ended_one" => "Signed out of another session",
         "sessions.ended_all" => "Signed out of every session",
         "oidc.access_removed" => "Access removed from an app",
+        "sign_in.success.remembered_device" => "Signed in with password on a remembered device",
+        "remembered_device.added" => "Device remembered: no code asked there",
+        "remembered_device.forgotten" => "Remembered device forgotten",
         _ => "Other account activity",
     }
 }

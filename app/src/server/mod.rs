@@ -7,6 +7,7 @@
 //! - `form_reply`: where a browser without JavaScript goes after a form post, and what it reads.
 //! - `flash`: one-shot messages for pages reached by a plain form post.
 //! - `device_cookie`: the cookie carrying the device token.
+//! - `remember_cookie`: the cookie carrying a remembered device's token.
 //! - `client_address`: the client's address, through trusted proxies only.
 //! - `content_security_policy`: the CSP of every page.
 
@@ -15,6 +16,7 @@ pub mod content_security_policy;
 pub mod device_cookie;
 pub mod flash;
 pub mod form_reply;
+pub mod remember_cookie;
 pub mod response_options;
 pub mod session;
 pub mod state;

@@ -3,7 +3,7 @@
 
 use crate::server::{
     client_address::client_address,
-    device_cookie,
+    device_cookie, remember_cookie,
     state::{app_state, AppState},
     wire_error::missing_context,
 };
@@ -30,6 +30,9 @@ const SETUP_TOKEN_KEY: &str = "setup_token";
 /// Set when the second step was a security key (`amr` `hwk`).
 const SIGNED_IN_WITH_KEY: &str = "signed_in_with_key";
 const SIGNED_IN_WITH_PASSKEY: &str = "signed_in_with_passkey";
+/// Set when the password alone completed the sign-in on a remembered device (`amr`
+/// `remembered`).
+const SIGNED_IN_ON_REMEMBERED_DEVICE: &str = "signed_in_on_remembered_device";
 /// A fresh sign-in an app asked for (`domain::flows::session::FreshSignIn`).
 const FRESH_SIGN_IN_KEY: &str = "fresh_sign_in";
 
@@ -42,7 +45,8 @@ pub struct SignInDevice {
 }
 
 /// The session of one request, the client address it came from, its browser's `User-Agent`,
-/// the device token it showed (see `device_cookie`), and the visitor it resolved.
+/// the device token it showed (see `device_cookie`), the remembered-device token it showed (see
+/// `remember_cookie`), and the visitor it resolved.
 #[derive(Clone)]
 pub struct RequestSession {
     session: Session,
@@ -50,6 +54,7 @@ pub struct RequestSession {
     /// Kept as the header (a shared reference, no copy): read only when a sign-in completes.
     user_agent: Option<http::HeaderValue>,
     device_token: Option<String>,
+    remembered_device_token: Option<String>,
     visitor: VisitorSlot,
 }
 
@@ -79,7 +84,14 @@ fn session_failed(e: tower_sessions::session::Error) -> AuthError {
 
 impl RequestSession {
     pub fn new(session: Session, client_address: Option<String>) -> Self {
-        Self { session, client_address, user_agent: None, device_token: None, visitor: VisitorSlot::default() }
+        Self {
+            session,
+            client_address,
+            user_agent: None,
+            device_token: None,
+            remembered_device_token: None,
+            visitor: VisitorSlot::default(),
+        }
     }
 
     /// The session of a request the server's middleware handles (none outside the session
@@ -87,7 +99,14 @@ impl RequestSession {
     pub fn of_request<B>(request: &mut http::Request<B>) -> Option<Self> {
         let session = request.extensions().get::<Session>()?.clone();
         let visitor = request.extensions_mut().get_or_insert_default::<VisitorSlot>().clone();
-        Some(Self { session, client_address: None, user_agent: None, device_token: None, visitor })
+        Some(Self {
+            session,
+            client_address: None,
+            user_agent: None,
+            device_token: None,
+            remembered_device_token: None,
+            visitor,
+        })
     }
 
     /// The session of the request a server function is answering, and its client's address,
@@ -104,14 +123,20 @@ impl RequestSession {
                 let forwarded = request.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
                 client_address(peer.ip(), forwarded, &state.settings.trusted_proxies).to_string()
             });
-            let cookies = request.headers.get_all(http::header::COOKIE).iter().filter_map(|v| v.to_str().ok());
-            let device_token = device_cookie::presented(cookies, secure);
+            let cookies = || request.headers.get_all(http::header::COOKIE).iter().filter_map(|v| v.to_str().ok());
+            let device_token = device_cookie::presented(cookies(), secure);
+            let remembered_device_token = remember_cookie::presented(cookies(), secure);
             let visitor = request.extensions.get::<VisitorSlot>().cloned().unwrap_or_default();
             let user_agent = request.headers.get(http::header::USER_AGENT).cloned();
-            Some(Self { session, client_address: address, user_agent, device_token, visitor })
+            Some(Self { session, client_address: address, user_agent, device_token, remembered_device_token, visitor })
         })
         .flatten()
         .ok_or_else(|| missing_context("the session (no session layer, or not inside a request)"))
+    }
+
+    /// The request's `User-Agent`, as the browser sent it (for a device being remembered).
+    pub fn user_agent(&self) -> Option<&str> {
+        self.user_agent.as_ref().and_then(|v| v.to_str().ok())
     }
 
     /// Recovery codes to show once on the next page (used when JavaScript is off). They wait in
@@ -176,6 +201,7 @@ impl SessionData for RequestSession {
         self.session.remove::<String>(SETUP_TOKEN_KEY).await.map_err(session_failed)?;
         self.session.remove::<bool>(SIGNED_IN_WITH_KEY).await.map_err(session_failed)?;
         self.session.remove::<bool>(SIGNED_IN_WITH_PASSKEY).await.map_err(session_failed)?;
+        self.session.remove::<bool>(SIGNED_IN_ON_REMEMBERED_DEVICE).await.map_err(session_failed)?;
         Ok(())
     }
 
@@ -195,6 +221,15 @@ impl SessionData for RequestSession {
     async fn mark_signed_in_with_passkey(&self) -> Result<(), AuthError> {
         self.visitor.set(None);
         self.session.insert(SIGNED_IN_WITH_PASSKEY, true).await.map_err(session_failed)
+    }
+
+    async fn signed_in_on_remembered_device(&self) -> Result<bool, AuthError> {
+        Ok(self.session.get::<bool>(SIGNED_IN_ON_REMEMBERED_DEVICE).await.map_err(session_failed)?.unwrap_or(false))
+    }
+
+    async fn mark_signed_in_on_remembered_device(&self) -> Result<(), AuthError> {
+        self.visitor.set(None);
+        self.session.insert(SIGNED_IN_ON_REMEMBERED_DEVICE, true).await.map_err(session_failed)
     }
 
     async fn end(&self) -> Result<(), AuthError> {
@@ -239,6 +274,10 @@ impl SessionData for RequestSession {
 
     fn device_token(&self) -> Option<&str> {
         self.device_token.as_deref()
+    }
+
+    fn remembered_device_token(&self) -> Option<&str> {
+        self.remembered_device_token.as_deref()
     }
 
     fn remembered_visitor(&self) -> Option<Visitor> {

@@ -66,6 +66,10 @@ pub enum AuthError {
     /// An app that holds no access for this account (removed already, or never signed in to).
     #[error("That app holds no access to your account. The list shows the apps that do.")]
     NoSuchApp,
+    /// A device handle that names none of this account's remembered devices: forgotten already,
+    /// expired, or another account's (the same answer, so a handle reveals nothing).
+    #[error("That device is not remembered any more. The list shows the devices that are.")]
+    NoSuchDevice,
     #[error("Too many wrong codes: sign-in with codes is locked for this account. Use a recovery code, or ask an administrator to unlock it.")]
     SecondFactorLocked,
     #[error("Too many attempts. Try again in {} seconds.", retry_after.as_secs().max(1))]

@@ -155,6 +155,24 @@ pub fn session_handle(field: Option<String>) -> Result<String, AuthError> {
     Ok(value)
 }
 
+/// A remembered device's handle, as "Forget" sends it: 32 lower-case hex digits. Whether it
+/// names one of the account's devices is for the flow to find out.
+pub fn device_handle(field: Option<String>) -> Result<String, AuthError> {
+    let value =
+        field.filter(|v| !v.is_empty()).ok_or_else(|| AuthError::BadInput("Choose a device to forget.".into()))?;
+    let shaped = value.len() == 32 && value.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if !shaped {
+        return Err(AuthError::BadInput("That is not a device from the list. Reload the page and try again.".into()));
+    }
+    Ok(value)
+}
+
+/// A checkbox: ticked when the field is sent with any value but an empty one, `0`, `false` or
+/// `off` (a browser sends `on`, a script may send `true` or `1`); not sent, not ticked.
+pub fn checked(field: Option<&str>) -> bool {
+    field.is_some_and(|value| !matches!(value.trim().to_ascii_lowercase().as_str(), "" | "0" | "false" | "off"))
+}
+
 /// The client id of an app whose access is to be removed: as registered (letters, digits, `.`,
 /// `_`, `-`, up to 64). Whether it holds anything is for the flow to find out.
 pub fn client_id(field: Option<String>) -> Result<String, AuthError> {
@@ -199,6 +217,25 @@ mod tests {
             assert!(matches!(session_handle(Some(bad.into())), Err(AuthError::BadInput(_))), "{bad:?}");
         }
         assert!(matches!(session_handle(None), Err(AuthError::BadInput(_))));
+    }
+
+    #[test]
+    fn a_device_handle_is_32_lower_case_hex_digits() {
+        assert!(device_handle(Some("0123456789abcdef0123456789abcdef".into())).is_ok());
+        for bad in ["", "0123456789ABCDEF0123456789ABCDEF", "0123"] {
+            assert!(matches!(device_handle(Some(bad.into())), Err(AuthError::BadInput(_))), "{bad:?}");
+        }
+        assert!(matches!(device_handle(None), Err(AuthError::BadInput(_))));
+    }
+
+    #[test]
+    fn a_checkbox_is_ticked_by_on_true_or_one_and_not_by_its_absence() {
+        for ticked in ["on", "true", "1", "yes", "ON"] {
+            assert!(checked(Some(ticked)), "{ticked}");
+        }
+        for not_ticked in [None, Some(""), Some("0"), Some("false"), Some("off")] {
+            assert!(!checked(not_ticked), "{not_ticked:?}");
+        }
     }
 
     #[test]

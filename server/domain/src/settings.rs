@@ -37,6 +37,10 @@ pub struct Settings {
     pub admin_group: String,
     /// Whether passkeys may be added and signed in with (`PASSKEYS`, on unless `off`).
     pub passkeys: bool,
+    /// How many days "Don't ask again on this device" lasts (`REMEMBER_DEVICE_DAYS`); 0 turns
+    /// remembered devices off (the checkbox is not shown, the field and the cookie count for
+    /// nothing).
+    pub remember_device_days: u32,
 }
 
 impl Default for Settings {
@@ -55,6 +59,7 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             admin_group: "admins".to_owned(),
             passkeys: true,
+            remember_device_days: 30,
         }
     }
 }

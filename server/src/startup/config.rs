@@ -123,6 +123,10 @@ pub struct ConfigArgs {
     /// them (security keys as a second factor keep working)
     #[arg(long, env = "PASSKEYS", value_name = "PASSKEYS", default_value = "on", value_parser = BoolishValueParser::new(), action = ArgAction::Set)]
     pub passkeys: bool,
+    /// How many days "Don't ask again on this device" lets the password alone sign in on a
+    /// browser after a sign-in with two factors (0: the choice is not offered)
+    #[arg(long, env = "REMEMBER_DEVICE_DAYS", value_name = "REMEMBER_DEVICE_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=400))]
+    pub remember_device_days: u32,
     /// How log lines are written: text for a person, or json (one object per line, with each
     /// request's id)
     #[arg(long, env = "LOG_FORMAT", value_name = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -299,6 +303,7 @@ impl ConfigArgs {
             secure_cookies: self.secure_cookies,
             admin_group: self.admin_group.trim().to_owned(),
             passkeys: self.passkeys,
+            remember_device_days: self.remember_device_days,
             ..Settings::default()
         };
         let totp_key = match (self.totp_encryption_key, self.totp_key_file) {

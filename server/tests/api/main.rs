@@ -28,6 +28,7 @@ mod pages;
 mod passkeys;
 mod profile;
 mod registration;
+mod remembered_devices;
 mod request_hygiene;
 mod rule_demands;
 mod security_keys;

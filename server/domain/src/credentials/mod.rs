@@ -5,5 +5,6 @@ pub mod otp;
 pub mod otp_params;
 pub mod passwords;
 pub mod recovery_codes;
+pub mod remembered_device;
 pub mod secret_box;
 pub mod security_key;

@@ -23,6 +23,7 @@ pub mod password_check;
 pub mod profile;
 pub mod reauthentication;
 pub mod registration;
+pub mod remembered_devices;
 pub mod return_to;
 pub mod second_factor;
 pub mod security_keys;

@@ -87,6 +87,10 @@ pub trait SessionData: Sync {
     /// Whether this sign-in was a passkey alone (`amr` says `hwk user mfa`); `renew` forgets.
     fn signed_in_with_passkey(&self) -> impl Future<Output = Result<bool, AuthError>> + Send;
     fn mark_signed_in_with_passkey(&self) -> impl Future<Output = Result<(), AuthError>> + Send;
+    /// Whether this sign-in's password was completed by a remembered device instead of a second
+    /// factor (`amr` says `remembered`); `renew` forgets.
+    fn signed_in_on_remembered_device(&self) -> impl Future<Output = Result<bool, AuthError>> + Send;
+    fn mark_signed_in_on_remembered_device(&self) -> impl Future<Output = Result<(), AuthError>> + Send;
     /// The fresh sign-in an app asked for, if any. Kept by `renew`: it belongs to the sign-in
     /// under way, not to the one before it (and it grants nothing: it only says that a sign-in
     /// completed in this session after the app asked).
@@ -101,9 +105,14 @@ pub trait SessionData: Sync {
     }
     /// The device token the browser showed, unchecked (see `credentials::device_token`).
     fn device_token(&self) -> Option<&str>;
+    /// The remembered-device token the browser showed, unchecked (see
+    /// `credentials::remembered_device`). A store without one remembers no device.
+    fn remembered_device_token(&self) -> Option<&str> {
+        None
+    }
     /// The visitor this request resolved already (`Visitor::of`), if the session keeps one. A
     /// store that keeps it must forget it on every write of the sign-in (`set_sign_in_record`,
-    /// `renew`, `end`, `mark_signed_in_with_key`).
+    /// `renew`, `end`, `mark_signed_in_with_key`, `mark_signed_in_on_remembered_device`).
     fn remembered_visitor(&self) -> Option<Visitor> {
         None
     }
@@ -226,6 +235,7 @@ pub mod tests {
         record: Mutex<Option<SignInRecord>>,
         token: Mutex<Option<String>>,
         with_key: Mutex<bool>,
+        on_remembered_device: Mutex<bool>,
         fresh: Mutex<Option<FreshSignIn>>,
         pub renewals: Mutex<u32>,
     }
@@ -242,6 +252,7 @@ pub mod tests {
             *self.renewals.lock().unwrap() += 1;
             *self.token.lock().unwrap() = None;
             *self.with_key.lock().unwrap() = false;
+            *self.on_remembered_device.lock().unwrap() = false;
             Ok(())
         }
         async fn signed_in_with_key(&self) -> Result<bool, AuthError> {
@@ -255,6 +266,13 @@ pub mod tests {
         }
         async fn mark_signed_in_with_key(&self) -> Result<(), AuthError> {
             *self.with_key.lock().unwrap() = true;
+            Ok(())
+        }
+        async fn signed_in_on_remembered_device(&self) -> Result<bool, AuthError> {
+            Ok(*self.on_remembered_device.lock().unwrap())
+        }
+        async fn mark_signed_in_on_remembered_device(&self) -> Result<(), AuthError> {
+            *self.on_remembered_device.lock().unwrap() = true;
             Ok(())
         }
         async fn end(&self) -> Result<(), AuthError> {

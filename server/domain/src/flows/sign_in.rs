@@ -2,7 +2,7 @@
 //! or a recovery code. Every step is throttled and logged.
 
 use super::{
-    password_check,
+    password_check, remembered_devices,
     second_factor::{self, Proof},
     session::{self, SessionData},
 };
@@ -17,7 +17,8 @@ use crate::{
 
 /// What a right password leads to.
 pub struct PasswordOutcome {
-    /// The account has 2FA on: the session now waits for the code.
+    /// The account has 2FA on and this browser is not one of its remembered devices: the
+    /// session now waits for the code.
     pub second_factor: bool,
     /// The device token to hand the browser (see `credentials::device_token`).
     pub device_token: String,
@@ -55,14 +56,22 @@ pub async fn password_step(
         accepted.device.as_deref(),
     )?;
     let now = services.now();
-    if account.two_factor_on() {
+    // A remembered device stands in for the second factor: asked only here, after the right
+    // password, and only for the account its token was made for.
+    let second_factor =
+        account.two_factor_on() && !remembered_devices::recognises(services, session, account.id).await?;
+    if second_factor {
         session::begin_second_factor(session, account.id, account.session_epoch, now).await?;
+    } else if account.two_factor_on() {
+        services.log(account.id, Event::SignedInOnRememberedDevice, session.client_address()).await;
+        session::complete_sign_in(session, account.id, account.session_epoch, now).await?;
+        session.mark_signed_in_on_remembered_device().await?;
     } else {
         services.log(account.id, Event::SignedInWithPassword, session.client_address()).await;
         session::complete_sign_in(session, account.id, account.session_epoch, now).await?;
     }
     let visitor = Visitor::of(services, session).await?;
-    Ok(PasswordOutcome { second_factor: account.two_factor_on(), device_token, visitor })
+    Ok(PasswordOutcome { second_factor, device_token, visitor })
 }
 
 /// The second step with a code from the authenticator app.

@@ -295,9 +295,10 @@ pub async fn regenerate_recovery_codes(
 }
 
 /// Turns 2FA off: the key, the security keys, the used-step marker, the throttle, the recovery
-/// codes and any setup in progress are gone, and the account's other sessions end. Returns the new session epoch;
-/// `None` when `caller_epoch` is given (a session asks) and the account has moved past it (that
-/// session was ended meanwhile), or the account is gone. The operator passes `None`.
+/// codes, the remembered devices and any setup in progress are gone, and the account's other
+/// sessions end. Returns the new session epoch; `None` when `caller_epoch` is given (a session
+/// asks) and the account has moved past it (that session was ended meanwhile), or the account is
+/// gone. The operator passes `None`.
 pub async fn disable_two_factor(
     db: &AnyPool,
     access: &AccessCache,
@@ -323,6 +324,8 @@ pub async fn disable_two_factor(
     for table in ["recovery_codes", "totp_enrollments", "security_keys", "webauthn_ceremonies"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1")).bind(account_id).execute(&mut *tx).await?;
     }
+    // A remembered device stood in for the second factor that is gone: forgotten with it.
+    sqlx::query(super::remembered_devices::FORGET_ACCOUNT).bind(account_id).execute(&mut *tx).await?;
     // What apps were given on the strength of the second factor goes with it.
     for statement in crate::openid::store::grants::REVOKE_ACCOUNT {
         sqlx::query(statement).bind(account_id).execute(&mut *tx).await?;
@@ -335,7 +338,8 @@ pub async fn disable_two_factor(
 /// Ends every other session of the account: one conditional statement on the caller's own
 /// epoch, so of two sessions asking at the same moment exactly one wins (it gets the new epoch)
 /// and the other finds its epoch gone (`None`: it was ended by the winner).
-/// The tokens apps hold for the account are revoked with the sessions.
+/// The tokens apps hold for the account are revoked with the sessions, and its remembered devices
+/// forgotten (a device the owner wants gone is one they may not recognise).
 pub async fn raise_session_epoch(
     db: &AnyPool,
     access: &AccessCache,
@@ -353,13 +357,14 @@ pub async fn raise_session_epoch(
     .transpose()?;
     if raised.is_some() {
         crate::openid::store::grants::revoke_account(db, access, account_id).await?;
+        super::remembered_devices::forget_all(db, account_id).await?;
     }
     Ok(raised)
 }
 
 /// Ends every session of the account, whoever asks (an administrator, say): the epoch is raised
-/// whatever it is, and the tokens apps hold for the account are revoked with it. Returns the new
-/// epoch; `None` when there is no such account.
+/// whatever it is, the tokens apps hold for the account are revoked with it, and its remembered
+/// devices forgotten. Returns the new epoch; `None` when there is no such account.
 pub async fn end_every_session(
     db: &AnyPool,
     access: &AccessCache,
@@ -374,6 +379,7 @@ pub async fn end_every_session(
             .transpose()?;
     if raised.is_some() {
         crate::openid::store::grants::revoke_account(db, access, account_id).await?;
+        super::remembered_devices::forget_all(db, account_id).await?;
     }
     Ok(raised)
 }
@@ -499,7 +505,14 @@ pub async fn find_id(db: &AnyPool, name: &str) -> Result<Option<(i64, String)>, 
 /// account is gone).
 pub async fn delete(db: &AnyPool, access: &AccessCache, account_id: i64) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
-    for table in ["security_events", "recovery_codes", "totp_enrollments", "security_keys", "webauthn_ceremonies"] {
+    for table in [
+        "security_events",
+        "recovery_codes",
+        "totp_enrollments",
+        "security_keys",
+        "webauthn_ceremonies",
+        "remembered_devices",
+    ] {
         sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1")).bind(account_id).execute(&mut *tx).await?;
     }
     sqlx::query("DELETE FROM users WHERE id = $1").bind(account_id).execute(&mut *tx).await?;

@@ -8,6 +8,7 @@ pub mod identities;
 pub mod invitations;
 pub mod outside_changes;
 pub mod people;
+pub mod remembered_devices;
 pub mod security_keys;
 pub mod security_log;
 pub mod sessions;

@@ -155,8 +155,10 @@ pub async fn disable(db: &AnyPool, access: &AccessCache, account_id: i64, now: i
     .await?
     .rows_affected()
         == 1;
-    // Revoked whether or not this call disabled it: a token issued in between goes too.
+    // Revoked whether or not this call disabled it: a token issued in between goes too; and so
+    // are its remembered devices.
     grants::revoke_account(db, access, account_id).await?;
+    super::remembered_devices::forget_all(db, account_id).await?;
     Ok(changed)
 }
 

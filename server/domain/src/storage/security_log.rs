@@ -41,11 +41,17 @@ pub enum Event {
     EverySessionEnded,
     /// An app's access removed by the owner: its tokens revoked; logged with the app's name.
     AppAccessRemoved,
+    /// The password alone completed a sign-in on a remembered device (`amr` `pwd remembered`).
+    SignedInOnRememberedDevice,
+    /// A browser remembered after a sign-in with two factors; logged with its description.
+    DeviceRemembered,
+    /// A remembered device forgotten by its owner ("Forget"); logged with its description.
+    RememberedDeviceForgotten,
 }
 
 impl Event {
     /// Every event, for checks that each is handled.
-    pub const ALL: [Event; 29] = [
+    pub const ALL: [Event; 32] = [
         Event::SignedInWithPassword,
         Event::SignedInWithCode,
         Event::SignedInWithRecoveryCode,
@@ -75,6 +81,9 @@ impl Event {
         Event::SessionEnded,
         Event::EverySessionEnded,
         Event::AppAccessRemoved,
+        Event::SignedInOnRememberedDevice,
+        Event::DeviceRemembered,
+        Event::RememberedDeviceForgotten,
     ];
 
     pub fn kind(self) -> &'static str {
@@ -108,6 +117,9 @@ impl Event {
             Event::SessionEnded => "sessions.ended_one",
             Event::EverySessionEnded => "sessions.ended_all",
             Event::AppAccessRemoved => "oidc.access_removed",
+            Event::SignedInOnRememberedDevice => "sign_in.success.remembered_device",
+            Event::DeviceRemembered => "remembered_device.added",
+            Event::RememberedDeviceForgotten => "remembered_device.forgotten",
         }
     }
 }
@@ -127,6 +139,7 @@ fn count(event: Event) {
         Event::SignedInWithSecurityKey => Some(("security_key", "success")),
         Event::SignedInWithPasskey => Some(("passkey", "success")),
         Event::SecurityKeyRejected => Some(("security_key", "failure")),
+        Event::SignedInOnRememberedDevice => Some(("remembered_device", "success")),
         _ => None,
     };
     if let Some((factor, outcome)) = step {

@@ -99,12 +99,15 @@ async fn resolve(services: &Services, session: &impl SessionData) -> Result<Visi
     if pending {
         return Ok(Visitor::Pending { user_id, identity });
     }
+    // The markers are set only after the sign-in they describe completes, and `renew` (every
+    // new sign-in) clears them: a session carries the factors of its own last sign-in only.
     let factors = match (identity.two_factor, session.signed_in_with_key().await?) {
         // A passkey is a key: an account with one has a second factor.
         (true, _) if session.signed_in_with_passkey().await? => Factors::Passkey,
         (false, _) => Factors::Password,
-        (true, false) => Factors::PasswordAndCode,
         (true, true) => Factors::PasswordAndKey,
+        (true, false) if session.signed_in_on_remembered_device().await? => Factors::PasswordOnRememberedDevice,
+        (true, false) => Factors::PasswordAndCode,
     };
     Ok(Visitor::SignedIn(SignedIn { user_id, identity, authenticated_at: since, factors }))
 }

@@ -163,6 +163,7 @@ pub struct MemorySession {
     record: Mutex<Option<SignInRecord>>,
     setup_token: Mutex<Option<String>>,
     with_key: Mutex<bool>,
+    on_remembered_device: Mutex<bool>,
     fresh: Mutex<Option<FreshSignIn>>,
     ended: Mutex<bool>,
     address: Option<String>,
@@ -208,6 +209,7 @@ impl SessionData for MemorySession {
         *self.id.lock().unwrap() += 1;
         *self.setup_token.lock().unwrap() = None;
         *self.with_key.lock().unwrap() = false;
+        *self.on_remembered_device.lock().unwrap() = false;
         Ok(())
     }
     async fn end(&self) -> Result<(), AuthError> {
@@ -215,6 +217,7 @@ impl SessionData for MemorySession {
         *self.record.lock().unwrap() = None;
         *self.setup_token.lock().unwrap() = None;
         *self.with_key.lock().unwrap() = false;
+        *self.on_remembered_device.lock().unwrap() = false;
         *self.fresh.lock().unwrap() = None;
         *self.ended.lock().unwrap() = true;
         Ok(())
@@ -241,6 +244,13 @@ impl SessionData for MemorySession {
         Ok(false)
     }
     async fn mark_signed_in_with_passkey(&self) -> Result<(), AuthError> {
+        Ok(())
+    }
+    async fn signed_in_on_remembered_device(&self) -> Result<bool, AuthError> {
+        Ok(*self.on_remembered_device.lock().unwrap())
+    }
+    async fn mark_signed_in_on_remembered_device(&self) -> Result<(), AuthError> {
+        *self.on_remembered_device.lock().unwrap() = true;
         Ok(())
     }
     async fn fresh_sign_in(&self) -> Result<Option<FreshSignIn>, AuthError> {
