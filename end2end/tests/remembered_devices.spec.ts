@@ -11,7 +11,7 @@ test("a remembered device skips the code, and after Forget it asks again", async
   await waitForHydration(page);
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await expect(page).toHaveURL(/\/login\/2fa$/);
   await waitForHydration(page);
   const remember = page.getByRole("checkbox", { name: "Don't ask again on this device for 30 days" });
