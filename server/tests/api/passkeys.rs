@@ -165,3 +165,37 @@ async fn with_passkeys_off_nothing_of_them_is_offered_or_served() {
     };
     drop(folder_on);
 }
+
+#[tokio::test]
+async fn an_app_is_told_a_passkey_sign_in_as_hwk_user_mfa() {
+    use crate::openid_connect::{jwt_part, location, redirect_param, register, rp_http, CHALLENGE, REDIRECT, VERIFIER};
+    use domain::openid::store::clients::ClientPolicy;
+    let (app, _folder) = spawn(true).await;
+    register(&app, "wiki", true, ClientPolicy::TwoFactor).await;
+    let browser = alice(&app).await;
+    let mut key = SoftKey::passkey();
+    assert_eq!(add_passkey(&app, &browser, &mut key).await.0, StatusCode::OK);
+    let (signed_in, status) = sign_in_with(&app, |challenge| key.sign_in(challenge, ORIGIN)).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let authorize = app.url(&format!(
+        "/oidc/authorize?response_type=code&client_id=wiki&redirect_uri={}&scope=openid&state=s\
+         &code_challenge={CHALLENGE}&code_challenge_method=S256",
+        redirect_param()
+    ));
+    let back = location(&signed_in.get(authorize).send().await.unwrap());
+    let code = form_urlencoded::parse(back.split_once('?').expect("a query").1.as_bytes())
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| panic!("a code: {back}"));
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("client_id", "wiki"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let tokens: Value = rp_http().post(app.url("/oidc/token")).form(&form).send().await.unwrap().json().await.unwrap();
+    let claims = jwt_part(tokens["id_token"].as_str().expect("an ID token"), 1);
+    assert_eq!(claims["amr"], serde_json::json!(["hwk", "user", "mfa"]));
+}
