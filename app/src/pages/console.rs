@@ -118,8 +118,10 @@ fn People(search: String, people: Vec<PersonRow>, page: i64, more: bool) -> impl
                     <input id="new-username" name="username" type="text" autocomplete="off" required />
                     <label for="new-password">"Password"</label>
                     <input id="new-password" name="password" type="password" autocomplete="new-password" required />
-                    <label for="new-groups">"Groups"</label>
-                    <input id="new-groups" name="groups" type="text" autocomplete="off" />
+                    // Not "Groups": that label is the invitation form's, on the same page.
+                    <label for="new-groups">"Member of"</label>
+                    <input id="new-groups" name="groups" type="text" autocomplete="off" aria-describedby="new-groups-hint" />
+                    <p class="hint" id="new-groups-hint">"Groups, comma-separated."</p>
                     <button type="submit">"Create account"</button>
                 </PostForm>
             </details>
