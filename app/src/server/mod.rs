@@ -19,5 +19,6 @@ pub mod form_reply;
 pub mod remember_cookie;
 pub mod response_options;
 pub mod session;
+pub mod site_cookie;
 pub mod state;
 pub mod wire_error;

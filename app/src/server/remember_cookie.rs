@@ -13,21 +13,12 @@ pub fn cookie_name(secure: bool) -> &'static str {
 
 /// The `Set-Cookie` value that hands the token to the browser for `max_age_seconds`.
 pub fn set_cookie(token: &str, max_age_seconds: i64, secure: bool) -> String {
-    let secure_attribute = if secure { "; Secure" } else { "" };
-    format!(
-        "{}={token}; Path=/; Max-Age={max_age_seconds}; HttpOnly; SameSite=Lax{secure_attribute}",
-        cookie_name(secure)
-    )
+    super::site_cookie::set_cookie(cookie_name(secure), token, max_age_seconds, secure)
 }
 
 /// The token in a `Cookie` header, if the request carries one.
 pub fn presented<'a>(cookie_headers: impl Iterator<Item = &'a str>, secure: bool) -> Option<String> {
-    let prefix = format!("{}=", cookie_name(secure));
-    cookie_headers
-        .flat_map(|header| header.split(';'))
-        .map(str::trim)
-        .find_map(|pair| pair.strip_prefix(prefix.as_str()))
-        .map(str::to_owned)
+    super::site_cookie::presented(cookie_headers, cookie_name(secure))
 }
 
 /// Hands the browser a device just remembered (`flows::remembered_devices::remember`).

@@ -14,7 +14,10 @@
 //! another flow (`security_keys`) and keep working.
 
 use super::{
-    security_keys::{answer, ceremony_key, counted, key_name, store_new_key, to_json, Challenge, KeyAdded, Step},
+    security_keys::{
+        answer, ceremony_key, counted, keep_registration, key_name, new_key_for, store_new_key, to_json, Challenge,
+        KeyAdded, NewKeyFor, Step,
+    },
     session::{self, SessionData},
 };
 use crate::{
@@ -75,27 +78,13 @@ pub async fn start_adding(
         async move {
             passkeys_on(services)?;
             let name = key_name(name)?;
-            let account = Visitor::of(services, session).await?.recent_account(services).await?;
-            let existing = security_keys::list(&services.db, account.id).await?;
-            let handle = security_keys::user_handle(&services.db, account.id).await?;
-            let exclude = existing.iter().map(|k| k.credential.cred_id().clone()).collect();
+            let NewKeyFor { account, handle, exclude } = new_key_for(services, session).await?;
             let (options, state) = services
                 .relying_party
                 .get()?
                 .start_passkey_registration(handle, &account.username, &account.username, Some(exclude))
                 .map_err(|e| AuthError::unexpected(format!("starting a passkey registration: {e}")))?;
-            let at = ceremony_key(session, Purpose::AddPasskey).await?;
-            let expires_at = services.now() + CEREMONY_SECONDS;
-            security_keys::begin_ceremony(
-                &services.db,
-                &at,
-                account.id,
-                Purpose::AddPasskey,
-                Some(&name),
-                &state,
-                expires_at,
-            )
-            .await?;
+            keep_registration(services, session, account.id, Purpose::AddPasskey, &name, &state).await?;
             Ok(Challenge { options_json: discoverable(&options)? })
         }
         .await,

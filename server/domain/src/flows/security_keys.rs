@@ -29,7 +29,8 @@ use crate::{
     visitor::Visitor,
 };
 use webauthn_rs::prelude::{
-    PublicKeyCredential, RegisterPublicKeyCredential, SecurityKeyAuthentication, SecurityKeyRegistration, WebauthnError,
+    CredentialID, PublicKeyCredential, RegisterPublicKeyCredential, SecurityKeyAuthentication, SecurityKeyRegistration,
+    Uuid, WebauthnError,
 };
 
 /// A key's name: what the owner will recognise it by ("Blue YubiKey").
@@ -89,31 +90,48 @@ pub async fn start_adding(
         Step::Start,
         async move {
             let name = key_name(name)?;
-            let account = Visitor::of(services, session).await?.recent_account(services).await?;
-            let existing = security_keys::list(&services.db, account.id).await?;
-            let handle = security_keys::user_handle(&services.db, account.id).await?;
-            let exclude = existing.iter().map(|k| k.credential.cred_id().clone()).collect();
+            let NewKeyFor { account, handle, exclude } = new_key_for(services, session).await?;
             let (options, state) = services
                 .relying_party
                 .get()?
                 .start_securitykey_registration(handle, &account.username, &account.username, Some(exclude), None, None)
                 .map_err(|e| AuthError::unexpected(format!("starting a key registration: {e}")))?;
-            let at = ceremony_key(session, Purpose::AddKey).await?;
-            let expires_at = services.now() + CEREMONY_SECONDS;
-            security_keys::begin_ceremony(
-                &services.db,
-                &at,
-                account.id,
-                Purpose::AddKey,
-                Some(&name),
-                &state,
-                expires_at,
-            )
-            .await?;
+            keep_registration(services, session, account.id, Purpose::AddKey, &name, &state).await?;
             Ok(Challenge { options_json: to_json(&options)? })
         }
         .await,
     )
+}
+
+/// What a key's registration starts from: the account (with a recent sign-in), its WebAuthn
+/// user handle, and its keys' ids (excluded: a key is added once).
+pub(super) struct NewKeyFor {
+    pub account: Account,
+    pub handle: Uuid,
+    pub exclude: Vec<CredentialID>,
+}
+
+pub(super) async fn new_key_for(services: &Services, session: &impl SessionData) -> Result<NewKeyFor, AuthError> {
+    let account = Visitor::of(services, session).await?.recent_account(services).await?;
+    let existing = security_keys::list(&services.db, account.id).await?;
+    let handle = security_keys::user_handle(&services.db, account.id).await?;
+    let exclude = existing.iter().map(|k| k.credential.cred_id().clone()).collect();
+    Ok(NewKeyFor { account, handle, exclude })
+}
+
+/// Keeps a registration's state, bound to this session, for its answer (5 minutes).
+pub(super) async fn keep_registration(
+    services: &Services,
+    session: &impl SessionData,
+    account_id: i64,
+    purpose: Purpose,
+    name: &str,
+    state: &impl serde::Serialize,
+) -> Result<(), AuthError> {
+    let at = ceremony_key(session, purpose).await?;
+    let expires_at = services.now() + CEREMONY_SECONDS;
+    security_keys::begin_ceremony(&services.db, &at, account_id, purpose, Some(name), state, expires_at).await?;
+    Ok(())
 }
 
 /// What adding a key ended with.

@@ -346,8 +346,21 @@ pub async fn raise_session_epoch(
     account_id: i64,
     caller_epoch: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
+    raise_epoch(db, access, account_id, Some(caller_epoch)).await
+}
+
+/// Raises the account's session epoch (only from `caller_epoch`, when given: one statement, so
+/// of two raises from the same epoch one wins), and with it revokes its apps' tokens and forgets
+/// its remembered devices. The new epoch; `None` when nothing was raised.
+async fn raise_epoch(
+    db: &AnyPool,
+    access: &AccessCache,
+    account_id: i64,
+    caller_epoch: Option<i64>,
+) -> Result<Option<i64>, sqlx::Error> {
     let raised: Option<i64> = sqlx::query(
-        "UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1 AND session_epoch = $2 RETURNING session_epoch",
+        "UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1 AND ($2 IS NULL OR session_epoch = $2)
+         RETURNING session_epoch",
     )
     .bind(account_id)
     .bind(caller_epoch)
@@ -370,18 +383,7 @@ pub async fn end_every_session(
     access: &AccessCache,
     account_id: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
-    let raised: Option<i64> =
-        sqlx::query("UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1 RETURNING session_epoch")
-            .bind(account_id)
-            .fetch_optional(db)
-            .await?
-            .map(|row| row.try_get("session_epoch"))
-            .transpose()?;
-    if raised.is_some() {
-        crate::openid::store::grants::revoke_account(db, access, account_id).await?;
-        super::remembered_devices::forget_all(db, account_id).await?;
-    }
-    Ok(raised)
+    raise_epoch(db, access, account_id, None).await
 }
 
 /// Accepts the HOTP code of `counter`: the expected counter moves past it, once (a conditional
