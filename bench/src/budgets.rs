@@ -82,7 +82,9 @@ pub fn check(facts: &Facts, quick: bool) -> Vec<Budget> {
         true,
     );
 
-    add("idle RSS ≤ 30 MiB", format!("{:.1} MiB", facts.idle_rss), facts.idle_rss <= 30.0, false);
+    // 30 MiB until the console, passkeys, remembered devices and the rules' demands: the idle
+    // server then measured 29.9–30.1 MiB (`docs/performance.md`).
+    add("idle RSS ≤ 32 MiB", format!("{:.1} MiB", facts.idle_rss), facts.idle_rss <= 32.0, false);
     let flood = row(facts.rows, "wrong-password flood");
     let flood_rss = flood.and_then(|r| r.peak_rss_mib).unwrap_or(f64::INFINITY);
     add(
