@@ -167,7 +167,9 @@ mod tests {
         let secret_box = SecretBox::new(&SecretBox::generate_key());
         let sealed = code().seal(&secret_box).unwrap();
         assert!(sealed.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "URL-safe: {sealed}");
-        for clear in ["app.test", "openid", "pwd", "n-0S6_WzA2Mj"] {
+        // Texts long enough that random base64 does not hold them by chance ("pwd" alone did,
+        // once in a few hundred runs).
+        for clear in ["app.test", "openid", "pwd otp mfa", "n-0S6_WzA2Mj"] {
             assert!(!sealed.contains(clear), "{clear} shows in the code");
         }
         assert_eq!(Code::open(&secret_box, &sealed), Some(code()));
