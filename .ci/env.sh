@@ -6,6 +6,8 @@ CARGO_LEPTOS_VERSION="0.3.5"
 BINARYEN_VERSION="132.0.0"
 # Minifies the release JS and CSS (.ci/build-release), as cargo-leptos's swc and Lightning CSS did.
 ESBUILD_VERSION="0.28.2"
+# The SMTP server of the mail tests (PyPI).
+AIOSMTPD_VERSION="1.4.6"
 export PATH="$TOOLS_DIR/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 # cargo-leptos would download wasm-opt/sass/tailwind from GitHub if they were missing; they are
 # never missing (install-tools) and nothing here needs sass or tailwind.

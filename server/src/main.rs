@@ -48,6 +48,7 @@ async fn run() -> ExitCode {
             Some(Command::Authz(command)) => operator::authz(&config, command).await.map(Some),
             Some(Command::Oidc(command)) => operator::oidc(&config, command).await.map(Some),
             Some(Command::Invite(command)) => operator::invite(&config, command).await.map(Some),
+            Some(Command::Mail(command)) => operator::mail(&config, command).await.map(Some),
             Some(Command::Healthcheck { url }) => operator::healthcheck(&config, url.as_deref()).map(Some),
             Some(Command::User(command)) => operator::user(&config, command, read_password_line).await.map(Some),
         },

@@ -22,12 +22,13 @@ pub async fn register_with_invitation(
     username: Option<String>,
     password: Option<String>,
 ) -> Result<Registered, ApiError> {
-    use crate::server::{form_reply::FormPost, session::request_context};
+    use crate::server::{device_cookie, form_reply::FormPost, session::request_context};
     use domain::console::invitations::{self, AfterInvitation};
     let token = token.unwrap_or_default();
     let form = FormPost::on_path(format!("{}{}", paths::INVITATION_PREFIX, crate::uri::encode_component(&token)));
     let (state, session) = request_context()?;
     let (username, next) = invitations::register(&state, &session, &token, username, password).await?;
+    device_cookie::hand_out_new(&state.secret_box, &username, state.settings.secure_cookies);
     match next {
         AfterInvitation::TwoFactorSetup => form.next(
             paths::TWO_FACTOR_SETUP,

@@ -15,7 +15,7 @@ pub async fn login(
     password: Option<String>,
     rd: Option<String>,
 ) -> Result<PasswordAccepted, ApiError> {
-    use crate::server::{device_cookie, form_reply::FormPost, response_options, session::request_context};
+    use crate::server::{device_cookie, form_reply::FormPost, session::request_context};
     use domain::flows::{
         return_to::{self, ReturnTo},
         sign_in,
@@ -26,10 +26,7 @@ pub async fn login(
     let form = form.carrying(rd.as_ref());
     let outcome = sign_in::password_step(&state, &session, username, password).await?;
     // The browser is now known to this account: its later attempts count on their own.
-    let cookie = device_cookie::set_cookie(&outcome.device_token, state.settings.secure_cookies);
-    if let Ok(cookie) = http::HeaderValue::from_str(&cookie) {
-        response_options::append_header(http::header::SET_COOKIE, cookie);
-    }
+    device_cookie::hand_out(&outcome.device_token, state.settings.secure_cookies);
     if outcome.second_factor {
         form.next(&return_to::carried(paths::SECOND_FACTOR, rd.as_ref()), None);
     } else {
@@ -91,7 +88,13 @@ pub(crate) async fn remember_if_asked(
     if !domain::input::checked(remember_device) {
         return Ok(());
     }
-    if let Some(device) = domain::flows::remembered_devices::remember(state, session, session.user_agent()).await? {
+    if let Some(device) = domain::flows::remembered_devices::remember(
+        state,
+        session,
+        domain::flows::session::SessionData::user_agent(session),
+    )
+    .await?
+    {
         remember_cookie::hand_over(&device, state.settings.secure_cookies);
     }
     Ok(())

@@ -239,6 +239,10 @@ pub(crate) fn event_words(kind: &str) -> &'static str {
         "sign_in.success.remembered_device" => "Signed in with password on a remembered device",
         "remembered_device.added" => "Device remembered: no code asked there",
         "remembered_device.forgotten" => "Remembered device forgotten",
+        "sign_in.new_device" => "Right password from a new device",
+        "password.reset" => "Password reset with a link sent by email",
+        "email.changed" => "Email address changed",
+        "email.verified" => "Email address verified",
         _ => "Other account activity",
     }
 }

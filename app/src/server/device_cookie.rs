@@ -17,6 +17,23 @@ pub fn set_cookie(token: &str, secure: bool) -> String {
     super::site_cookie::set_cookie(cookie_name(secure), token, MAX_AGE_SECONDS, secure)
 }
 
+/// Hands the token to the browser with the response under way.
+pub fn hand_out(token: &str, secure: bool) {
+    if let Ok(cookie) = http::HeaderValue::from_str(&set_cookie(token, secure)) {
+        super::response_options::append_header(http::header::SET_COOKIE, cookie);
+    }
+}
+
+/// Makes the browser that just created `username` a known device of it (a later sign-in from it
+/// is not "a new device").
+pub fn hand_out_new(secret_box: &domain::credentials::secret_box::SecretBox, username: &str, secure: bool) {
+    use domain::credentials::device_token;
+    match device_token::token_for(secret_box, &device_token::username_key(username), None) {
+        Ok(token) => hand_out(&token, secure),
+        Err(_) => tracing::warn!("could not make a device token"),
+    }
+}
+
 /// The token in a `Cookie` header, if the request carries one.
 pub fn presented<'a>(cookie_headers: impl Iterator<Item = &'a str>, secure: bool) -> Option<String> {
     super::site_cookie::presented(cookie_headers, cookie_name(secure))

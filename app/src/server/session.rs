@@ -134,11 +134,6 @@ impl RequestSession {
         .ok_or_else(|| missing_context("the session (no session layer, or not inside a request)"))
     }
 
-    /// The request's `User-Agent`, as the browser sent it (for a device being remembered).
-    pub fn user_agent(&self) -> Option<&str> {
-        self.user_agent.as_ref().and_then(|v| v.to_str().ok())
-    }
-
     /// Recovery codes to show once on the next page (used when JavaScript is off). They wait in
     /// the session row encrypted like TOTP keys: the database never holds them in clear.
     pub async fn stash_recovery_codes(&self, codes: &[String], secret_box: &SecretBox) -> Result<(), AuthError> {
@@ -266,6 +261,10 @@ impl SessionData for RequestSession {
 
     fn client_address(&self) -> Option<&str> {
         self.client_address.as_deref()
+    }
+
+    fn user_agent(&self) -> Option<&str> {
+        self.user_agent.as_ref().and_then(|v| v.to_str().ok())
     }
 
     fn stored_key(&self) -> Option<String> {

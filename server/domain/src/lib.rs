@@ -17,6 +17,7 @@
 //! - `access_rules`: who may reach which app behind the forward-auth gate.
 //! - `request_target`: the request a proxy asks the gate about, parsed and normalised once.
 //! - `openid`: the OpenID Connect provider (signing key, clients, codes and tokens).
+//! - `mail`: the messages the sign-in sends (links, notices) and how they are queued.
 //! - `user_agent`: a browser's `User-Agent`, shortened to keep and described for a person.
 
 pub mod access_rules;
@@ -27,6 +28,7 @@ pub mod duration;
 pub mod error;
 pub mod flows;
 pub mod input;
+pub mod mail;
 pub mod openid;
 pub mod request_target;
 pub mod services;

@@ -11,11 +11,13 @@ use crate::{
         passwords::PasswordHasher, recovery_codes::RecoveryCodeKey, secret_box::SecretBox, security_key::RelyingParty,
     },
     error::AuthError,
+    mail::{self, messages, Requester},
     openid::store::{
         access_cache::AccessCache, clients::KeptClients, exchange_writer::ExchangeWriter, opened_keys::OpenedKeys,
     },
     settings::Settings,
     storage::{
+        accounts,
         identities::Identities,
         security_log::{self, Event},
     },
@@ -46,6 +48,8 @@ pub struct Services {
     pub passwords: PasswordHasher,
     /// Who security keys are made for, and the one origin their answers may come from.
     pub relying_party: RelyingParty,
+    /// Wakes the mail sender when a message was queued (`mail_queued`).
+    pub outbox_waker: std::sync::Arc<tokio::sync::Notify>,
 }
 
 /// What `Services::new` is given; the rest it builds.
@@ -68,6 +72,7 @@ impl Services {
             parts;
         Ok(Self {
             relying_party: RelyingParty::new(&settings),
+            outbox_waker: std::sync::Arc::default(),
             passwords: PasswordHasher::start()?,
             clients: KeptClients::default(),
             access_tokens: AccessCache::default(),
@@ -90,18 +95,65 @@ impl Services {
 
     /// Writes an event to the account's security log, at the clock's time.
     pub async fn log(&self, user_id: i64, event: Event, client_address: Option<&str>) {
-        self.record(user_id, event, None, client_address).await;
+        let requester = Requester { address: client_address, user_agent: None };
+        self.record(user_id, event, None, requester).await;
     }
 
     /// `log`, for an event about one thing of the account (a security key, an app, a session):
     /// its name is logged.
     pub async fn log_key(&self, user_id: i64, event: Event, key_name: &str, client_address: Option<&str>) {
-        self.record(user_id, event, Some(key_name), client_address).await;
+        let requester = Requester { address: client_address, user_agent: None };
+        self.record(user_id, event, Some(key_name), requester).await;
     }
 
-    async fn record(&self, user_id: i64, event: Event, key_name: Option<&str>, client_address: Option<&str>) {
-        security_log::record(&self.db, user_id, event, key_name, client_address, self.now()).await;
+    /// `log`, naming the browser too: what the notice mailed for the event says (`mail`).
+    pub async fn log_by(&self, user_id: i64, event: Event, key_name: Option<&str>, requester: Requester<'_>) {
+        self.record(user_id, event, key_name, requester).await;
+    }
+
+    /// The event, and, for the events the owner is told about (`mail::messages::notice_words`)
+    /// when the account has a verified address, the notice: in one transaction.
+    async fn record(&self, user_id: i64, event: Event, key_name: Option<&str>, requester: Requester<'_>) {
+        let notice = self.settings.mail.as_ref().and_then(|_| messages::notice_words(event, key_name));
+        match notice {
+            None => security_log::record(&self.db, user_id, event, key_name, requester.address, self.now()).await,
+            Some(words) => match self.record_with_notice(user_id, event, key_name, &requester, words).await {
+                Ok(queued) => {
+                    if queued {
+                        self.mail_queued();
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = ?e, kind = event.kind(), "could not write the security log and its notice")
+                }
+            },
+        }
         // After the write: a page kept for the account before it is stale now.
         self.identities.changed(user_id);
+    }
+
+    async fn record_with_notice(
+        &self,
+        user_id: i64,
+        event: Event,
+        key_name: Option<&str>,
+        requester: &Requester<'_>,
+        words: (String, String),
+    ) -> Result<bool, sqlx::Error> {
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        security_log::insert(&mut tx, user_id, event, key_name, requester.address, now).await?;
+        let owner = accounts::verified_address(&mut tx, user_id).await?;
+        if let Some((username, address)) = &owner {
+            let notice = messages::notice(address, username, words, now, requester, &self.settings.public_url);
+            mail::queue(&mut tx, self, &notice).await?;
+        }
+        tx.commit().await?;
+        Ok(owner.is_some())
+    }
+
+    /// Tells the mail sender a message waits (after the transaction that queued it committed).
+    pub fn mail_queued(&self) {
+        self.outbox_waker.notify_one();
     }
 }

@@ -3,6 +3,7 @@
 use crate::{
     access_rules::AccessRules,
     credentials::{otp_params::OtpParams, passwords},
+    mail::MailIdentity,
 };
 use std::sync::Arc;
 
@@ -41,6 +42,12 @@ pub struct Settings {
     /// remembered devices off (the checkbox is not shown, the field and the cookie count for
     /// nothing).
     pub remember_device_days: u32,
+    /// Where mail comes from (`MAIL_FROM`, with `SMTP_URL`); `None`: no mail, and every feature
+    /// that needs it (verification links, password reset, notices, invitations by mail) hidden.
+    pub mail: Option<MailIdentity>,
+    /// Password reset requests per account, and per client address, in an hour
+    /// (`RESET_LIMIT`); past it the same answer, and no mail.
+    pub reset_requests_per_hour: u32,
 }
 
 impl Default for Settings {
@@ -60,6 +67,8 @@ impl Default for Settings {
             admin_group: "admins".to_owned(),
             passkeys: true,
             remember_device_days: 30,
+            mail: None,
+            reset_requests_per_hour: 3,
         }
     }
 }

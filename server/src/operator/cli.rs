@@ -43,6 +43,9 @@ pub enum Command {
     /// One-time registration links (they work while REGISTRATION=closed).
     #[command(subcommand)]
     Invite(InviteCommand),
+    /// Mail (SMTP_URL, MAIL_FROM).
+    #[command(subcommand)]
+    Mail(MailCommand),
     /// GET --url (default: /healthz on this server's port) and exit 0 on a 200: a container's
     /// HEALTHCHECK, with no shell or curl needed.
     Healthcheck {
@@ -184,6 +187,15 @@ pub enum InviteCommand {
     List,
     /// Revoke an open invitation by its id (from `list`).
     Revoke { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Send a test message to ADDRESS at once (not through the outbox) and print the SMTP
+    /// server's answer, or why it failed.
+    Test { address: String },
+    /// How many messages wait in the outbox, and the last failure of each that failed.
+    Status,
 }
 
 #[derive(Debug, Args)]

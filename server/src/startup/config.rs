@@ -8,13 +8,18 @@
 //! `--help`, the README's table and the checks cannot drift apart.
 
 use crate::{
-    infra::{encryption_key::KeySource, session_store::Lifetimes},
+    infra::{
+        encryption_key::KeySource,
+        mail::smtp_url::{self, SmtpTarget},
+        session_store::Lifetimes,
+    },
     startup::error::StartupError,
 };
 use clap::{builder::BoolishValueParser, ArgAction, Args, ValueEnum};
 use domain::{
     access_rules::AccessRules,
     credentials::otp_params::{parse_algorithm, Algorithm, OtpKind, OtpParams},
+    mail::MailIdentity,
     Clock, Settings,
 };
 use leptos::config::{Env, LeptosOptions};
@@ -127,6 +132,18 @@ pub struct ConfigArgs {
     /// browser after a sign-in with two factors (0: the choice is not offered)
     #[arg(long, env = "REMEMBER_DEVICE_DAYS", value_name = "REMEMBER_DEVICE_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=400))]
     pub remember_device_days: u32,
+    /// Where mail is handed over: smtp://user:password@host:587 (STARTTLS), smtps://… (TLS),
+    /// smtp://host:25?tls=none (a local relay); unset, no verification links, password reset,
+    /// notices or invitations by mail [default: off]
+    #[arg(long, env = "SMTP_URL", value_name = "SMTP_URL", hide_env_values = true, requires = "mail_from")]
+    pub smtp_url: Option<String>,
+    /// The sender of every message, e.g. "Sign-in <auth@example.com>" (needed with SMTP_URL)
+    #[arg(long, env = "MAIL_FROM", value_name = "MAIL_FROM", value_parser = parse_mail_from, requires = "smtp_url")]
+    pub mail_from: Option<MailIdentity>,
+    /// Password reset requests answered with a mail, per account and per client address, in an
+    /// hour
+    #[arg(long, env = "RESET_LIMIT", value_name = "RESET_LIMIT", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub reset_limit: u32,
     /// How log lines are written: text for a person, or json (one object per line, with each
     /// request's id)
     #[arg(long, env = "LOG_FORMAT", value_name = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -172,6 +189,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Where `/metrics` is served (`None`: no metrics are recorded).
     pub metrics_addr: Option<SocketAddr>,
+    /// Where mail is handed over (`None`: no mail; then `settings.mail` is `None` too).
+    pub smtp: Option<SmtpTarget>,
 }
 
 /// A duration as operators write it: `45s`, `30m`, `12h`, `7d`, or a number of seconds (the
@@ -224,6 +243,11 @@ fn parse_proxies(text: &str) -> Result<TrustedProxies, String> {
         })
         .collect::<Result<_, _>>()
         .map(TrustedProxies)
+}
+
+fn parse_mail_from(text: &str) -> Result<MailIdentity, String> {
+    MailIdentity::new(text)
+        .ok_or_else(|| "not an address such as auth@example.com or \"Sign-in <auth@example.com>\"".to_owned())
 }
 
 fn parse_otp_algorithm(text: &str) -> Result<Algorithm, String> {
@@ -291,6 +315,11 @@ impl ConfigArgs {
                     .to_owned(),
             );
         }
+        // Read here rather than by clap, whose errors repeat the value: this one holds a password.
+        let smtp = match &self.smtp_url {
+            Some(text) => Some(smtp_url::parse(text).map_err(|e| StartupError::Config(format!("SMTP_URL: {e}")))?),
+            None => None,
+        };
         let settings = Settings {
             public_url: self.public_url.unwrap_or_else(|| format!("http://{}", self.site_addr)),
             cookie_domain: self.cookie_domain.clone(),
@@ -304,6 +333,8 @@ impl ConfigArgs {
             admin_group: self.admin_group.trim().to_owned(),
             passkeys: self.passkeys,
             remember_device_days: self.remember_device_days,
+            mail: self.mail_from.filter(|_| self.smtp_url.is_some()),
+            reset_requests_per_hour: self.reset_limit,
             ..Settings::default()
         };
         let totp_key = match (self.totp_encryption_key, self.totp_key_file) {
@@ -321,6 +352,7 @@ impl ConfigArgs {
             warnings,
             log_format: self.log_format,
             metrics_addr: self.metrics_addr,
+            smtp,
         })
     }
 }
@@ -345,6 +377,7 @@ impl Config {
             warnings: Vec::new(),
             log_format: LogFormat::Text,
             metrics_addr: None,
+            smtp: None,
         }
     }
 }
@@ -405,6 +438,17 @@ mod tests {
         ] {
             assert!(parse(&bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn mail_needs_both_the_smtp_server_and_the_sender() {
+        assert!(parse(&["--smtp-url", "smtp://127.0.0.1:2525"]).is_err(), "no MAIL_FROM");
+        assert!(parse(&["--mail-from", "auth@example.com"]).is_err(), "no SMTP_URL");
+        assert!(parse(&["--smtp-url", "smtp://u:p@mail.example.com?tls=none", "--mail-from", "a@example.com"]).is_err());
+        let on = parse(&["--smtp-url", "smtp://127.0.0.1:2525", "--mail-from", "Sign-in <auth@example.com>"]).unwrap();
+        assert_eq!(on.settings.mail.map(|m| m.domain).as_deref(), Some("example.com"));
+        assert!(on.smtp.is_some());
+        assert!(parse(&[]).unwrap().settings.mail.is_none());
     }
 
     #[test]

@@ -6,7 +6,7 @@ pub mod error;
 use crate::{
     http::{health::Stopping, middleware::request_id::RequestIds, router},
     infra::{
-        database, encryption_key, metrics, private_files,
+        database, encryption_key, mail, metrics, private_files,
         serving_lock::{ServingLock, Taken},
         session_store::Sessions,
     },
@@ -36,6 +36,8 @@ pub struct Application {
     /// Deletes expired sessions and OpenID Connect tokens every `SESSION_CLEANUP_EVERY` while the
     /// server runs.
     session_cleanup: tokio::task::JoinHandle<()>,
+    /// Delivers the outbox, when mail is configured (`infra::mail::sender`).
+    mail_sender: Option<tokio::task::JoinHandle<()>>,
     /// With SQLite: this process serves the file (`server restore` refuses meanwhile).
     _serving: Option<ServingLock>,
     /// Set when the server is asked to stop: `/readyz` answers 503 from then on.
@@ -146,9 +148,17 @@ impl Application {
         let stopping = Stopping::default();
         let durations = config.metrics_addr.map(|_| metrics::RequestDurations::register());
         let request_ids = RequestIds::new(config.log_format == LogFormat::Json, durations);
+        let mail_sender = match (&config.smtp, &config.settings.mail) {
+            (Some(target), Some(identity)) => {
+                let mailer = mail::mailer::Mailer::new(target, identity).map_err(StartupError::Config)?;
+                let sole_sender = matches!(database.backend, database::Backend::Sqlite { .. });
+                Some(mail::sender::start(state.clone(), mailer, sole_sender))
+            }
+            _ => None,
+        };
         let router = router::build(state, sessions, config.sessions, stopping.clone(), request_ids);
         warn_if_pages_link_missing_files(&config.leptos);
-        Ok(Self { listener, router, address, session_cleanup, _serving: serving, stopping })
+        Ok(Self { listener, router, address, session_cleanup, mail_sender, _serving: serving, stopping })
     }
 
     /// The port actually bound (tests ask for port 0).
@@ -194,6 +204,10 @@ impl Application {
             }
         };
         self.session_cleanup.abort();
+        if let Some(sender) = &self.mail_sender {
+            // Whatever it had not delivered waits in the outbox for the next start.
+            sender.abort();
+        }
         tracing::info!("stopped");
         served.map_err(|e| StartupError::Listen { address, source: e })
     }

@@ -16,6 +16,7 @@ mod helpers;
 mod holding_against_theft;
 mod in_page_forms;
 mod kept_account_page;
+mod mail;
 mod managing_two_factor;
 mod multi_instance;
 mod no_javascript;

@@ -24,7 +24,7 @@ pub async fn finish(
     services.identities.forget(account.id);
     let Some(epoch) = raised else { return Err(lost_race(services, session, account, otherwise).await) };
     session::adopt_epoch(session, epoch).await?;
-    services.log(account.id, event, session.client_address()).await;
+    services.log_by(account.id, event, None, session.requester()).await;
     Ok(())
 }
 

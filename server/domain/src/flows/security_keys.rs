@@ -204,7 +204,7 @@ pub(super) async fn store_new_key(
         }
     }
     // The log's write also marks the account's kept page stale (its key list changed).
-    services.log_key(account.id, Event::SecurityKeyAdded, &name, session.client_address()).await;
+    services.log_by(account.id, Event::SecurityKeyAdded, Some(&name), session.requester()).await;
     tracing::info!(passkey, "security key added");
     Ok(KeyAdded { name, recovery_codes: codes })
 }
@@ -231,11 +231,10 @@ pub async fn remove(
         .iter()
         .find(|k| k.id == key_id)
         .ok_or_else(|| AuthError::BadInput("There is no such key on this account.".into()))?;
-    let address = session.client_address();
     if account.otp_secret.is_some() || keys.len() > 1 {
         match security_keys::remove_unless_last(&services.db, account.id, key_id).await? {
             Removed::Key => {
-                services.log_key(account.id, Event::SecurityKeyRemoved, &key.name, address).await;
+                services.log_by(account.id, Event::SecurityKeyRemoved, Some(&key.name), session.requester()).await;
                 return Ok(key.name.clone());
             }
             Removed::NoSuchKey => return Err(AuthError::BadInput("There is no such key on this account.".into())),
@@ -260,7 +259,7 @@ pub async fn remove(
             .await?;
     account_change::finish(services, session, &account, raised, Event::TwoFactorDisabled, AuthError::TwoFactorOff)
         .await?;
-    services.log_key(account.id, Event::SecurityKeyRemoved, &key.name, address).await;
+    services.log_by(account.id, Event::SecurityKeyRemoved, Some(&key.name), session.requester()).await;
     Ok(key.name.clone())
 }
 

@@ -98,6 +98,14 @@ pub trait SessionData: Sync {
     fn set_fresh_sign_in(&self, fresh: Option<FreshSignIn>) -> impl Future<Output = Result<(), AuthError>> + Send;
     /// The client's address, for the security log and per-address limits.
     fn client_address(&self) -> Option<&str>;
+    /// The browser's `User-Agent`, as sent (for the notices mailed about this request's events).
+    fn user_agent(&self) -> Option<&str> {
+        None
+    }
+    /// Who is asking, as a notice names them.
+    fn requester(&self) -> crate::mail::Requester<'_> {
+        crate::mail::Requester { address: self.client_address(), user_agent: self.user_agent() }
+    }
     /// The key the store keeps this session under (`storage::sessions::stored_key` of its id),
     /// when it has been stored: how the session list knows "This session".
     fn stored_key(&self) -> Option<String> {

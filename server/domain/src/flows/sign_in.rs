@@ -55,6 +55,10 @@ pub async fn password_step(
         &device_token::username_key(&throttle_name),
         accepted.device.as_deref(),
     )?;
+    if accepted.device.is_none() {
+        // The browser never gave this account's password before: its owner is told by mail.
+        services.log_by(account.id, Event::NewDeviceSignIn, None, session.requester()).await;
+    }
     let now = services.now();
     // A remembered device stands in for the second factor: asked only here, after the right
     // password, and only for the account its token was made for.

@@ -621,3 +621,18 @@ pub async fn groups_of_account(db: &AnyPool, account_id: i64) -> Result<Vec<Stri
         sqlx::query_scalar("SELECT groups FROM users WHERE id = $1").bind(account_id).fetch_one(db).await?;
     Ok(groups_of(&column))
 }
+
+/// The account's name and address, when the address is verified (where its mail goes), read on
+/// the caller's connection.
+pub async fn verified_address(
+    conn: &mut sqlx::AnyConnection,
+    account_id: i64,
+) -> Result<Option<(String, String)>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT username, email FROM users WHERE id = $1 AND email IS NOT NULL AND email_verified_at IS NOT NULL",
+    )
+    .bind(account_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|row| Ok((row.try_get("username")?, row.try_get("email")?))).transpose()
+}

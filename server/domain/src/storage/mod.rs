@@ -3,9 +3,11 @@
 
 pub mod accounts;
 pub mod admin_log;
+pub mod email_links;
 pub mod enrollments;
 pub mod identities;
 pub mod invitations;
+pub mod outbox;
 pub mod outside_changes;
 pub mod people;
 pub mod remembered_devices;

@@ -1,7 +1,7 @@
 //! The security log of each account: sign-ins and their failures (with the factor), lockouts,
 //! 2FA turned on or off, recovery codes made or used, sessions ended — with time and address.
 
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyConnection, AnyPool, Row};
 
 /// What happened. Only the `kind` is stored: it is stable (for tooling), and the account page
 /// renders the words for the account's owner from it.
@@ -47,11 +47,20 @@ pub enum Event {
     DeviceRemembered,
     /// A remembered device forgotten by its owner ("Forget"); logged with its description.
     RememberedDeviceForgotten,
+    /// A right password from a browser that had never given this account's password (no device
+    /// cookie for it): the owner is told by mail.
+    NewDeviceSignIn,
+    /// The password set anew through a reset link (`flows::password_reset`).
+    PasswordReset,
+    /// The email address changed by its owner (the old address is told).
+    EmailChanged,
+    /// The address verified by following the link mailed to it.
+    EmailVerified,
 }
 
 impl Event {
     /// Every event, for checks that each is handled.
-    pub const ALL: [Event; 32] = [
+    pub const ALL: [Event; 36] = [
         Event::SignedInWithPassword,
         Event::SignedInWithCode,
         Event::SignedInWithRecoveryCode,
@@ -84,6 +93,10 @@ impl Event {
         Event::SignedInOnRememberedDevice,
         Event::DeviceRemembered,
         Event::RememberedDeviceForgotten,
+        Event::NewDeviceSignIn,
+        Event::PasswordReset,
+        Event::EmailChanged,
+        Event::EmailVerified,
     ];
 
     pub fn kind(self) -> &'static str {
@@ -120,6 +133,10 @@ impl Event {
             Event::SignedInOnRememberedDevice => "sign_in.success.remembered_device",
             Event::DeviceRemembered => "remembered_device.added",
             Event::RememberedDeviceForgotten => "remembered_device.forgotten",
+            Event::NewDeviceSignIn => "sign_in.new_device",
+            Event::PasswordReset => "password.reset",
+            Event::EmailChanged => "email.changed",
+            Event::EmailVerified => "email.verified",
         }
     }
 }
@@ -160,6 +177,25 @@ pub async fn record(
     client_address: Option<&str>,
     now: i64,
 ) {
+    let result = match db.acquire().await {
+        Ok(mut conn) => insert(&mut conn, user_id, event, key_name, client_address, now).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = result {
+        tracing::error!(error = ?e, kind = event.kind(), "could not write the security log");
+    }
+}
+
+/// Writes an event on the caller's connection (in its transaction, with the mail it causes:
+/// `Services::log`), counts it in the metrics and in the log.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    event: Event,
+    key_name: Option<&str>,
+    client_address: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     let result = sqlx::query(
         "INSERT INTO security_events (user_id, at, kind, key_name, client_address) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -168,7 +204,7 @@ pub async fn record(
     .bind(event.kind())
     .bind(key_name)
     .bind(client_address)
-    .execute(db)
+    .execute(&mut *conn)
     .await;
     count(event);
     tracing::info!(
@@ -179,9 +215,7 @@ pub async fn record(
         client_address,
         "security event"
     );
-    if let Err(e) = result {
-        tracing::error!(error = ?e, kind = event.kind(), "could not write the security log");
-    }
+    result.map(drop)
 }
 
 /// One line of the log as the account page shows it.

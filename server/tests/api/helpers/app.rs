@@ -155,6 +155,11 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
+    /// Keeps `folder` (the database's) until the app is dropped.
+    pub fn keep_folder(&mut self, folder: tempfile::TempDir) {
+        self._folder = Some(folder);
+    }
+
     /// Moves the server's clock forward.
     pub fn advance(&self, seconds: i64) {
         self.clock.advance(seconds);
