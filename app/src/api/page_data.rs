@@ -39,6 +39,10 @@ pub struct PageContext {
     /// Whether passkeys are on (`PASSKEYS`): `/login` offers "Sign in with a passkey".
     #[serde(default)]
     pub passkeys: bool,
+    /// Whether mail is on (`SMTP_URL`, `MAIL_FROM`): `/login` offers "Forgot your password?",
+    /// `/account/profile` verification links, the console invitations by mail.
+    #[serde(default)]
+    pub mail: bool,
 }
 
 #[server(endpoint = "ui/visitor")]
@@ -53,6 +57,7 @@ pub async fn load_page_context() -> Result<PageContext, ApiError> {
         console: domain::console::admin::may_use_console(&state, &visitor),
         // Off too when the relying party cannot work (an IP address in PUBLIC_URL, say).
         passkeys: state.settings.passkeys && state.relying_party.get().is_ok(),
+        mail: state.settings.mail.is_some(),
     })
 }
 
