@@ -51,6 +51,16 @@ start keys "$keys_port" PUBLIC_URL="http://localhost:$keys_port"
 # A second server whose policy makes HOTP enrollments, for tests/hotp.spec.ts.
 hotp_port="$(free_port)"
 start hotp "$hotp_port" OTP_TYPE=hotp
+# A server with mail on, for tests/mail.spec.ts: a real SMTP server (aiosmtpd, the mail tests'
+# server/tests/api/helpers/smtp_sink.py) writes every message to $workdir/mail, which the tests read.
+mkdir -p "$workdir/mail"
+python3 "$root/server/tests/api/helpers/smtp_sink.py" "$workdir/mail" >"$workdir/smtp_port" 2>"$workdir/smtp.log" &
+pids+=("$!")
+for _ in $(seq 1 100); do [ -s "$workdir/smtp_port" ] && break; sleep 0.1; done
+smtp_port="$(head -n1 "$workdir/smtp_port")"
+[ -n "$smtp_port" ] || { echo "error: the SMTP sink did not start:" >&2; cat "$workdir/smtp.log" >&2; exit 1; }
+mail_port="$(free_port)"
+start mail "$mail_port" SMTP_URL="smtp://127.0.0.1:$smtp_port?tls=none" MAIL_FROM="Sign-in <auth@example.test>"
 
 # The gate, for tests/forward_auth.spec.ts: a server whose portal is auth.example.test behind
 # Caddy (configured as the README says), in front of an app on app.example.test that shows who
@@ -106,9 +116,10 @@ status=0
 BASE_URL="http://127.0.0.1:$port" HOTP_BASE_URL="http://127.0.0.1:$hotp_port" \
   PORTAL_URL="http://auth.example.test:$proxy_port" PROTECTED_APP_URL="http://app.example.test:$proxy_port" \
   RELYING_PARTY_URL="http://127.0.0.1:$rp_port" KEYS_BASE_URL="http://localhost:$keys_port" \
+  MAIL_BASE_URL="http://127.0.0.1:$mail_port" MAIL_DIR="$workdir/mail" \
   CONSOLE_ADMIN="$console_admin" CONSOLE_ADMIN_PASSWORD="$console_password" \
   npx playwright test "$@" || status=$?
 if [ "$status" -ne 0 ]; then
-  for name in default keys hotp gate caddy rp; do echo "--- $name log ---" >&2; tail -n 30 "$workdir/$name.log" >&2; done
+  for name in default keys hotp mail smtp gate caddy rp; do echo "--- $name log ---" >&2; tail -n 30 "$workdir/$name.log" >&2; done
 fi
 exit "$status"

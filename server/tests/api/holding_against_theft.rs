@@ -461,7 +461,14 @@ async fn the_cookie_that_clears_a_prefixed_session_at_logout_is_secure() {
         .await;
         let r = app.try_register(&bare_client(), "alice", "correct horse").await;
         assert_eq!(r.status(), StatusCode::OK);
-        let set = r.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap().to_owned();
+        // The session's cookie (registering also hands the browser its device cookie).
+        let set = r
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|c| c.split('=').next().is_some_and(|name| name.ends_with("session")))
+            .unwrap();
         let (name_value, _) = set.split_once(';').unwrap();
         let r = bare_client()
             .post(app.url("/api/logout"))

@@ -82,5 +82,8 @@ async fn deliver_due(state: &AppState, mailer: &Mailer, ignore_schedule: bool) -
             }
         }
     }
+    if let Ok(waiting) = outbox::waiting(&state.db).await {
+        metrics::gauge!("mail_outbox_waiting").set(waiting as f64);
+    }
     Ok(ids.len() as i64 == BATCH)
 }
