@@ -11,7 +11,7 @@ use crate::{
         passwords::PasswordHasher, recovery_codes::RecoveryCodeKey, secret_box::SecretBox, security_key::RelyingParty,
     },
     error::AuthError,
-    mail::{self, messages, Requester},
+    mail::{messages, Outgoing, Requester},
     openid::store::{
         access_cache::AccessCache, clients::KeptClients, exchange_writer::ExchangeWriter, opened_keys::OpenedKeys,
     },
@@ -19,6 +19,7 @@ use crate::{
     storage::{
         accounts,
         identities::Identities,
+        outbox,
         security_log::{self, Event},
     },
 };
@@ -146,10 +147,17 @@ impl Services {
         let owner = accounts::verified_address(&mut tx, user_id).await?;
         if let Some((username, address)) = &owner {
             let notice = messages::notice(address, username, words, now, requester, &self.settings.public_url);
-            mail::queue(&mut tx, self, &notice).await?;
+            self.queue_mail(&mut tx, &notice).await?;
         }
         tx.commit().await?;
         Ok(owner.is_some())
+    }
+
+    /// Queues a message on the caller's connection (in its transaction). Nothing when mail is
+    /// off. Call `mail_queued` once the transaction is committed.
+    pub async fn queue_mail(&self, conn: &mut sqlx::AnyConnection, mail: &Outgoing) -> Result<(), sqlx::Error> {
+        let Some(identity) = &self.settings.mail else { return Ok(()) };
+        outbox::enqueue(conn, &self.secret_box, mail, &identity.domain, self.now()).await.map(drop)
     }
 
     /// Tells the mail sender a message waits (after the transaction that queued it committed).

@@ -1,6 +1,6 @@
-//! Mail: what the sign-in sends and how it is queued. The messages are composed here (plain
-//! text, `messages`); they wait in the outbox (`storage::outbox`), written in the transaction of
-//! the event that causes them, until the server's sender task delivers them over SMTP.
+//! Mail: what the sign-in sends. The messages are composed here (plain text, `messages`); they
+//! wait in the outbox (`storage::outbox`, queued by `Services::queue_mail`), written in the
+//! transaction of the event that causes them, until the server's sender task delivers them.
 //!
 //! Invariants:
 //! - with no mail configured (`Settings::mail` is `None`) nothing is queued and every feature
@@ -10,9 +10,6 @@
 //! - no message carries a secret other than its one link: never a code, a password, a key.
 
 pub mod messages;
-
-use crate::{services::Services, storage::outbox};
-use sqlx::AnyConnection;
 
 /// A message to send: plain text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,13 +50,6 @@ impl MailIdentity {
             && !local.is_empty();
         valid_domain.then(|| Self { from: from.to_owned(), domain: domain.to_ascii_lowercase() })
     }
-}
-
-/// Queues a message on the caller's connection (in its transaction). Nothing when mail is off.
-/// The sender is woken by `Services::mail_queued` once the transaction is committed.
-pub async fn queue(conn: &mut AnyConnection, services: &Services, mail: &Outgoing) -> Result<(), sqlx::Error> {
-    let Some(identity) = &services.settings.mail else { return Ok(()) };
-    outbox::enqueue(conn, &services.secret_box, mail, &identity.domain, services.now()).await.map(drop)
 }
 
 #[cfg(test)]

@@ -4,7 +4,10 @@
 use super::smtp_url::{Security, SmtpTarget};
 use domain::mail::{MailIdentity, Outgoing};
 use lettre::{
-    message::{header::ContentType, Mailbox},
+    message::{
+        header::{ContentTransferEncoding, ContentType},
+        Body, Mailbox,
+    },
     transport::smtp::{
         authentication::Credentials,
         client::{Tls, TlsParameters},
@@ -71,11 +74,46 @@ impl Mailer {
             .subject(mail.subject.clone())
             .message_id(Some(message_id.to_owned()))
             .header(ContentType::TEXT_PLAIN)
-            .body(mail.body.clone())
+            .body(plain_body(&mail.body))
             .map_err(|e| permanent(format!("cannot compose the message: {e}")))?;
         match self.transport.send(message).await {
             Ok(response) => Ok(format!("{} {}", response.code(), response.message().collect::<Vec<_>>().join(" "))),
             Err(e) => Err(NotSent { permanent: e.is_permanent(), reason: e.to_string() }),
         }
+    }
+}
+
+/// The longest line 7bit text may have (RFC 5322, 2.1.1: 998 characters and CRLF).
+const MAX_7BIT_LINE: usize = 998;
+
+/// The body as 7bit text whenever it is ASCII with lines of at most 998 characters — which
+/// every message of `domain::mail::messages` is — so a link stays whole on its line: lettre
+/// would choose quoted-printable for lines over 76 characters and break a link with soft line
+/// breaks, which a person copying it or a client that does not decode would get wrong. Anything
+/// else is encoded as lettre chooses.
+fn plain_body(text: &str) -> Body {
+    let crlf = text.replace("\r\n", "\n").replace('\n', "\r\n");
+    let fits_7bit = crlf.is_ascii()
+        && !crlf.bytes().any(|b| b == 0)
+        && crlf.split("\r\n").all(|line| line.len() <= MAX_7BIT_LINE && !line.contains('\r'));
+    if fits_7bit {
+        Body::dangerous_pre_encoded(crlf.into_bytes(), ContentTransferEncoding::SevenBit)
+    } else {
+        Body::new(text.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_link_stays_whole_on_its_line() {
+        let link = format!("https://auth.example.com/reset-password/{}", "a".repeat(64));
+        let body = plain_body(&format!("Hello,\n\n{link}\n"));
+        assert_eq!(body.encoding(), ContentTransferEncoding::SevenBit);
+        let text = String::from_utf8(body.into_vec()).unwrap();
+        assert!(text.contains(&format!("\r\n{link}\r\n")));
+        assert_ne!(plain_body("caf\u{e9}").encoding(), ContentTransferEncoding::SevenBit, "not ASCII");
     }
 }
