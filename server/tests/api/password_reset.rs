@@ -166,7 +166,7 @@ async fn get(c: &Client, app: &TestApp, path: &str) -> (StatusCode, String) {
 /// queued before it (the outbox goes oldest first).
 async fn marker(app: &TestApp, sink: &MailSink) {
     let c = account(app, "marker", "marker@example.test").await;
-    turn_on_two_factor(&app, &c).await;
+    turn_on_two_factor(app, &c).await;
     sink.wait_for("marker@example.test", 1).await;
 }
 
@@ -318,7 +318,7 @@ async fn the_answer_is_the_same_in_words_and_time_whoever_is_named() {
     }
     let (sent, missing) = (median(sent), median(missing));
     assert!(sent >= Duration::from_millis(400) && missing >= Duration::from_millis(400), "{sent:?} {missing:?}");
-    let gap = if sent > missing { sent - missing } else { missing - sent };
+    let gap = sent.abs_diff(missing);
     assert!(gap < Duration::from_millis(100), "medians {sent:?} (a link sent) and {missing:?} (nobody)");
 
     // Only the verified address of an enabled account got mail.
