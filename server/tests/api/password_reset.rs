@@ -523,3 +523,42 @@ async fn the_whole_reset_works_without_javascript() {
     assert!(html.contains(GONE));
     assert!(password_works(&app, "alice", NEW_PASSWORD).await);
 }
+
+#[tokio::test]
+async fn malformed_requests_get_a_4xx_never_a_5xx() {
+    let (app, _sink) = spawn_app_with_mail().await;
+    account(&app, "alice", "alice@example.test").await;
+    let long = "a".repeat(5000);
+    let bodies = [
+        String::new(),
+        "login=".into(),
+        "login=%00%01".into(),
+        format!("login={long}"),
+        "login=a&login=b".into(),
+        "login=%ff%fe".into(),
+        "token=&password=".into(),
+        format!("token={long}&password=a+new+passphrase"),
+        "token=%00&password=a+new+passphrase".into(),
+        format!("token=abc&password={long}"),
+        format!("token=abc&password=a+new+passphrase&otp={long}&recovery_code={long}"),
+        "token=a&token=b&password=c".into(),
+    ];
+    for endpoint in ["password/forgot", "password/reset"] {
+        for body in &bodies {
+            for accept in ["application/json", "text/html"] {
+                let r = app
+                    .new_client()
+                    .post(app.url(&format!("/api/{endpoint}")))
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .header(header::ACCEPT, accept)
+                    .body(body.clone())
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status();
+                assert!(!status.is_server_error(), "{endpoint} {accept} {:?}: {status}", &body[..body.len().min(40)]);
+            }
+        }
+    }
+    assert!(password_works(&app, "alice", PASSWORD).await);
+}
