@@ -562,3 +562,32 @@ async fn malformed_requests_get_a_4xx_never_a_5xx() {
     }
     assert!(password_works(&app, "alice", PASSWORD).await);
 }
+
+/// A form sent in the page (JavaScript on).
+async fn in_page(app: &TestApp, c: &Client, endpoint: &str, form: &[(&str, &str)]) -> Response {
+    c.post(app.url(&format!("/api/{endpoint}")))
+        .header(header::ACCEPT, "application/json")
+        .header("x-in-page", "1")
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn in_the_page_the_forms_name_their_next_pages() {
+    let (app, sink) = spawn_app_with_mail().await;
+    account(&app, "alice", "alice@example.test").await;
+    let browser = app.new_client();
+    let before = reset_mails(&sink, "alice@example.test").len();
+    let r = in_page(&app, &browser, "password/forgot", &[("login", "alice")]).await;
+    assert_eq!((r.status(), r.headers()["x-next-page"].to_str().unwrap()), (StatusCode::OK, "/forgot-password"));
+    assert_eq!(r.json::<Value>().await.unwrap(), json!({}));
+    let token = next_link(&sink, "alice@example.test", before).await;
+    let r = in_page(&app, &browser, "password/reset", &[("token", &token), ("password", "short")]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.headers().get("x-next-page").is_none(), "a failure is shown in place");
+    let r = in_page(&app, &browser, "password/reset", &[("token", &token), ("password", NEW_PASSWORD)]).await;
+    assert_eq!((r.status(), r.headers()["x-next-page"].to_str().unwrap()), (StatusCode::OK, "/login"));
+    assert!(get(&browser, &app, "/login").await.1.contains("Your password is changed. Sign in with it."));
+}
