@@ -4,7 +4,7 @@
 //! Read it in this order:
 //! - `api/`: the server functions, one file per step of the journey, at the fixed endpoints of
 //!   `docs/contract/api.md` (`registration`, `sign_in`, `two_factor_setup`, `manage_two_factor`,
-//!   `sessions`, `apps`, `profile`, `page_data`). Each calls a domain flow and decides its own answer to a plain form post.
+//!   `sessions`, `apps`, `profile`, `password_reset`, `page_data`). Each calls a domain flow and decides its own answer to a plain form post.
 //! - `api_types`, `api_error`: the JSON bodies and the one error body of the API.
 //! - `paths`: the pages, named once.
 //! - `pages/`: one component per page of `docs/contract/pages.md`; `components/`: pieces they share.
@@ -91,6 +91,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin") view=pages::console::ConsolePage ssr=SsrMode::Async />
                     <Route path=path!("/admin/people/:username") view=pages::console_person::ConsolePersonPage ssr=SsrMode::Async />
                     <Route path=path!("/invite/:token") view=pages::invitation::InvitationPage ssr=SsrMode::Async />
+                    <Route path=path!("/forgot-password") view=pages::forgot_password::ForgotPasswordPage ssr=SsrMode::Async />
+                    <Route path=path!("/reset-password/:token") view=pages::reset_password::ResetPasswordPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <islands::hydration_marker::HydrationMarker />

@@ -22,10 +22,20 @@ pub const CONSOLE: &str = "/admin";
 pub const CONSOLE_PERSON_PREFIX: &str = "/admin/people/";
 /// An invitation link: `/invite/{token}`.
 pub const INVITATION_PREFIX: &str = "/invite/";
+/// "Forgot your password?": asks for a reset link (only with mail on; a 404 without).
+pub const FORGOT_PASSWORD: &str = "/forgot-password";
+/// A password reset link: `/reset-password/{token}` (the domain builds the link the same way:
+/// `domain::flows::password_reset::LINK_PATH`).
+pub const RESET_PASSWORD_PREFIX: &str = "/reset-password/";
 
 /// A person's page in the console.
 pub fn console_person(username: &str) -> String {
     format!("{CONSOLE_PERSON_PREFIX}{}", crate::uri::encode_component(username))
+}
+
+/// The page of a password reset link.
+pub fn reset_password(token: &str) -> String {
+    format!("{RESET_PASSWORD_PREFIX}{}", crate::uri::encode_component(token))
 }
 
 /// The pages of the account area, in the order of its navigation; each needs a full sign-in.
@@ -33,7 +43,7 @@ pub const ACCOUNT_AREA: [&str; 4] = [ACCOUNT, SESSIONS, APPS, PROFILE];
 
 /// Every page the router serves (the pages with a part per person or link as the router
 /// writes them).
-pub const ALL: [&str; 12] = [
+pub const ALL: [&str; 14] = [
     HOME,
     REGISTER,
     LOGIN,
@@ -46,6 +56,8 @@ pub const ALL: [&str; 12] = [
     CONSOLE,
     "/admin/people/{username}",
     "/invite/{token}",
+    FORGOT_PASSWORD,
+    "/reset-password/{token}",
 ];
 
 /// The page a completed sign-in lands on.

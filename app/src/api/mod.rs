@@ -10,6 +10,7 @@ pub mod invitation;
 pub mod manage_two_factor;
 pub mod page_data;
 pub mod passkeys;
+pub mod password_reset;
 pub mod profile;
 pub mod registration;
 pub mod security_keys;

@@ -29,6 +29,21 @@ fn PasskeySignIn() -> impl IntoView {
     }
 }
 
+/// "Forgot your password?", when mail is on (a reset needs it).
+#[component]
+fn ForgotPasswordLink() -> impl IntoView {
+    let PageContextResource(context) = expect_context();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                context.await.ok().filter(|c| c.mail).map(|_| view! {
+                    <p><a href={paths::FORGOT_PASSWORD}>"Forgot your password?"</a></p>
+                })
+            })}
+        </Suspense>
+    }
+}
+
 /// Step one: the password. With 2FA on, the server then sends the visitor to the code page.
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -45,6 +60,7 @@ pub fn LoginPage() -> impl IntoView {
             <ReturnToField />
             <button type="submit">"Sign in"</button>
         </PostForm>
+        <ForgotPasswordLink />
         <PasskeySignIn />
         <p>"New here? " <a href={paths::REGISTER}>"Create an account"</a></p>
     }

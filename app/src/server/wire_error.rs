@@ -31,7 +31,7 @@ pub fn status(error: &AuthError) -> StatusCode {
         | AuthError::NoPendingSetup
         | AuthError::Conflict(_) => StatusCode::CONFLICT,
         AuthError::NotFound => StatusCode::NOT_FOUND,
-        AuthError::InvitationGone => StatusCode::GONE,
+        AuthError::InvitationGone | AuthError::ResetLinkGone => StatusCode::GONE,
         AuthError::RegistrationClosed => StatusCode::FORBIDDEN,
         AuthError::NoSuchSession | AuthError::NoSuchApp | AuthError::NoSuchDevice => StatusCode::NOT_FOUND,
         AuthError::Throttled { .. } | AuthError::SecondFactorLocked => StatusCode::TOO_MANY_REQUESTS,

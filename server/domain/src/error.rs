@@ -55,6 +55,10 @@ pub enum AuthError {
     /// An invitation link that was used, revoked or has expired.
     #[error("This invitation link has already been used, was revoked, or has expired. Ask for a new one.")]
     InvitationGone,
+    /// A password reset link that was used (or replaced by a newer one), has expired, or never
+    /// existed: the same answer for each.
+    #[error("This link has expired or was already used. Ask for a new one.")]
+    ResetLinkGone,
     #[error("Two-factor authentication is off for this account: there is nothing to change.")]
     TwoFactorOff,
     #[error("The setup has expired or was not started. Start the setup again to get a new key.")]

@@ -86,6 +86,19 @@ pub fn sign_in_password(field: Option<String>) -> Result<SecretString, AuthError
     Ok(SecretString::from(value))
 }
 
+/// "Username or email", as typed on the password reset form: trimmed, required, at most 256
+/// characters, no control characters. Whether it names an account is not for the form to say.
+pub fn username_or_email(field: Option<String>) -> Result<String, AuthError> {
+    let value = field.unwrap_or_default().trim().to_owned();
+    if value.is_empty() {
+        return Err(AuthError::BadInput("Enter your username or your email address.".to_owned()));
+    }
+    if value.chars().count() > 256 || value.chars().any(char::is_control) {
+        return Err(AuthError::BadInput("That is not a username or an email address.".to_owned()));
+    }
+    Ok(value)
+}
+
 /// A one-time code: whitespace is ignored (people paste "123 456"), then it must be six digits
 /// (or eight, for credentials made with 8-digit codes; `code_of_length` checks which). It stays
 /// a string: as a number, "012345" would lose its leading zero.

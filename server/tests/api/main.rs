@@ -27,6 +27,7 @@ mod operating;
 mod otp_policy;
 mod pages;
 mod passkeys;
+mod password_reset;
 mod profile;
 mod registration;
 mod remembered_devices;

@@ -13,6 +13,9 @@
 //!   ended one by one (and, for an administrator, all at once).
 //! - `apps`: the OpenID Connect apps holding access to the account, and removing that access.
 //! - `profile`: the display name and email the gate passes on.
+//! - `password_reset`: "Forgot your password?" — a link mailed to the verified address, the
+//!   same answer in the same time whatever was typed; the new password only with the second
+//!   factor where 2FA is on.
 //! - `account_change`: how a change that ends other sessions finishes (or loses a race).
 //! - `session`: the stage a session carries, over any session store.
 
@@ -20,6 +23,7 @@ pub mod account_change;
 pub mod apps;
 pub mod passkeys;
 pub mod password_check;
+pub mod password_reset;
 pub mod profile;
 pub mod reauthentication;
 pub mod registration;

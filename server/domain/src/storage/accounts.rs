@@ -386,6 +386,71 @@ pub async fn end_every_session(
     raise_epoch(db, access, account_id, None).await
 }
 
+/// An account a password reset request names, as far as the request needs it: no key is opened,
+/// so finding one costs what finding none does.
+pub struct ResetCandidate {
+    pub id: i64,
+    pub username: String,
+    /// The account's address, when it is verified (the only address a reset link goes to).
+    pub verified_email: Option<String>,
+    pub disabled: bool,
+}
+
+/// The account whose username is `username_key`, or else whose verified address is `email`
+/// (compared without regard to case): one statement, over the two unique indexes.
+pub async fn find_for_reset(
+    db: &AnyPool,
+    username_key: &str,
+    email: &str,
+) -> Result<Option<ResetCandidate>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT id, username, email, email_verified_at, disabled_at FROM users
+         WHERE username_key = $1 OR (lower(email) = lower($2) AND email_verified_at IS NOT NULL)
+         ORDER BY CASE WHEN username_key = $1 THEN 0 ELSE 1 END LIMIT 1",
+    )
+    .bind(username_key)
+    .bind(email)
+    .fetch_optional(db)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let verified = row.try_get::<Option<i64>, _>("email_verified_at")?.is_some();
+    Ok(Some(ResetCandidate {
+        id: row.try_get("id")?,
+        username: row.try_get("username")?,
+        verified_email: row.try_get::<Option<String>, _>("email")?.filter(|_| verified),
+        disabled: row.try_get::<Option<i64>, _>("disabled_at")?.is_some(),
+    }))
+}
+
+/// A password chosen through a reset link, on the caller's connection (in the transaction that
+/// uses the link, so the link and the change go together or not at all): the new hash, the
+/// session epoch raised (every session of the account ends, this browser's too), the tokens
+/// apps hold revoked, the remembered devices forgotten, and the username's password failures
+/// cleared (the owner proved the address, and the second factor where there is one). The second
+/// factor itself is untouched. The caller drops the account's tokens from the access cache after
+/// the commit (`AccessCache::forget_account`).
+pub async fn set_password_after_reset(
+    conn: &mut sqlx::AnyConnection,
+    account_id: i64,
+    username: &str,
+    password_hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET password_hash = $1, session_epoch = session_epoch + 1 WHERE id = $2")
+        .bind(password_hash)
+        .bind(account_id)
+        .execute(&mut *conn)
+        .await?;
+    for statement in crate::openid::store::grants::REVOKE_ACCOUNT {
+        sqlx::query(statement).bind(account_id).execute(&mut *conn).await?;
+    }
+    sqlx::query(super::remembered_devices::FORGET_ACCOUNT).bind(account_id).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1")
+        .bind(crate::credentials::device_token::username_key(username))
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Accepts the HOTP code of `counter`: the expected counter moves past it, once (a conditional
 /// UPDATE, so two concurrent submissions cannot both succeed), and the failure count is reset.
 pub async fn claim_hotp_counter(db: &AnyPool, account_id: i64, counter: u64) -> Result<bool, sqlx::Error> {
