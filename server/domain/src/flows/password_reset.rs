@@ -131,7 +131,7 @@ async fn mail_link_if_due(services: &Services, session: &impl SessionData, login
     let mut tx = db.begin().await?;
     email_links::void_all(&mut tx, account.id, Purpose::ResetPassword, now).await?;
     email_links::create(&mut tx, Purpose::ResetPassword, &token_hash, account.id, &email, now).await?;
-    mail::queue(&mut tx, services, &message).await?;
+    services.queue_mail(&mut tx, &message).await?;
     tx.commit().await?;
     services.mail_queued();
     Ok(Outcome::Sent)
