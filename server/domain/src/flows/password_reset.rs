@@ -36,7 +36,7 @@ use super::{
 use crate::{
     error::AuthError,
     input,
-    mail::{self, messages},
+    mail::messages,
     services::Services,
     storage::{
         accounts::{self, Account},
