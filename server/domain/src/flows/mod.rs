@@ -13,11 +13,13 @@
 //!   ended one by one (and, for an administrator, all at once).
 //! - `apps`: the OpenID Connect apps holding access to the account, and removing that access.
 //! - `profile`: the display name and email the gate passes on.
+//! - `email_verification`: the link that verifies an address, mailed, sent again and followed.
 //! - `account_change`: how a change that ends other sessions finishes (or loses a race).
 //! - `session`: the stage a session carries, over any session store.
 
 pub mod account_change;
 pub mod apps;
+pub mod email_verification;
 pub mod passkeys;
 pub mod password_check;
 pub mod profile;

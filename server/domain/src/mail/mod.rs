@@ -11,7 +11,7 @@
 
 pub mod messages;
 
-use crate::{services::Services, storage::outbox};
+use crate::{credentials::secret_box::SecretBox, services::Services, storage::outbox};
 use sqlx::AnyConnection;
 
 /// A message to send: plain text.
@@ -58,8 +58,30 @@ impl MailIdentity {
 /// Queues a message on the caller's connection (in its transaction). Nothing when mail is off.
 /// The sender is woken by `Services::mail_queued` once the transaction is committed.
 pub async fn queue(conn: &mut AnyConnection, services: &Services, mail: &Outgoing) -> Result<(), sqlx::Error> {
-    let Some(identity) = &services.settings.mail else { return Ok(()) };
-    outbox::enqueue(conn, &services.secret_box, mail, &identity.domain, services.now()).await.map(drop)
+    let Some(outbox) = Outbox::of(services) else { return Ok(()) };
+    outbox.queue(conn, mail, services.now()).await
+}
+
+/// What queuing a message needs, for a caller without `Services` (an operator's command run
+/// beside the server, whose sender delivers what it queues): the key that seals messages in the
+/// outbox, and where mail comes from. There is none while mail is off.
+#[derive(Clone, Copy)]
+pub struct Outbox<'a> {
+    pub secret_box: &'a SecretBox,
+    pub identity: &'a MailIdentity,
+}
+
+impl<'a> Outbox<'a> {
+    /// The server's outbox, `None` while mail is off.
+    pub fn of(services: &'a Services) -> Option<Self> {
+        let identity = services.settings.mail.as_ref()?;
+        Some(Self { secret_box: &services.secret_box, identity })
+    }
+
+    /// Queues a message on the caller's connection (in its transaction).
+    pub async fn queue(&self, conn: &mut AnyConnection, mail: &Outgoing, now: i64) -> Result<(), sqlx::Error> {
+        outbox::enqueue(conn, self.secret_box, mail, &self.identity.domain, now).await.map(drop)
+    }
 }
 
 #[cfg(test)]
