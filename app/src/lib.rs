@@ -91,6 +91,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin") view=pages::console::ConsolePage ssr=SsrMode::Async />
                     <Route path=path!("/admin/people/:username") view=pages::console_person::ConsolePersonPage ssr=SsrMode::Async />
                     <Route path=path!("/invite/:token") view=pages::invitation::InvitationPage ssr=SsrMode::Async />
+                    <Route path=path!("/verify-email/:token") view=pages::verify_email::VerifyEmailPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <islands::hydration_marker::HydrationMarker />

@@ -22,6 +22,9 @@ pub const CONSOLE: &str = "/admin";
 pub const CONSOLE_PERSON_PREFIX: &str = "/admin/people/";
 /// An invitation link: `/invite/{token}`.
 pub const INVITATION_PREFIX: &str = "/invite/";
+/// A link that verifies an email address: `/verify-email/{token}` (answered before its page
+/// renders; the page shows why a link verified nothing).
+pub const VERIFY_EMAIL_PREFIX: &str = "/verify-email/";
 
 /// A person's page in the console.
 pub fn console_person(username: &str) -> String {
@@ -33,7 +36,7 @@ pub const ACCOUNT_AREA: [&str; 4] = [ACCOUNT, SESSIONS, APPS, PROFILE];
 
 /// Every page the router serves (the pages with a part per person or link as the router
 /// writes them).
-pub const ALL: [&str; 12] = [
+pub const ALL: [&str; 13] = [
     HOME,
     REGISTER,
     LOGIN,
@@ -46,6 +49,7 @@ pub const ALL: [&str; 12] = [
     CONSOLE,
     "/admin/people/{username}",
     "/invite/{token}",
+    "/verify-email/{token}",
 ];
 
 /// The page a completed sign-in lands on.

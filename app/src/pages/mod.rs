@@ -15,3 +15,4 @@ pub mod login_second_factor;
 pub mod not_found;
 pub mod register;
 pub mod two_factor_setup;
+pub mod verify_email;

@@ -7,6 +7,7 @@
 //!                              │                            │          handler → json_errors
 //!                              │                            └─ pages:  page_cache::signed_in (/account, kept per account)
 //!                              │                                       → page_access (who may see which page) → page render
+//!                              │                                       (/verify-email/{token}: verify_email, then its page)
 //!                              └─ OpenID Connect for apps (discovery, JWKS, token, userinfo, and the POST form
 //!                                 of authorize and logout, a 303 to their GET): no session, no gate;
 //!                                 any origin may call them
@@ -19,7 +20,7 @@ use crate::{
         middleware::{
             body_limit, cross_site, form_posts, json_errors, page_access,
             request_id::{self, RequestIds},
-            security_headers, wrong_method,
+            security_headers, verify_email, wrong_method,
         },
         page_cache::{
             anonymous::PageCache,
@@ -165,6 +166,9 @@ async fn gate(State((state, pages)): State<(AppState, SignedInPages)>, request: 
         return cross_site::refuse(request).await;
     }
     let Some(endpoint) = request.uri().path().strip_prefix("/api/").map(str::to_owned) else {
+        if let Some(token) = verify_email::token_of(&request) {
+            return verify_email::follow(&state, token, request, next).await;
+        }
         let (request, next) = match signed_in::serve(&state, &pages, request, next).await {
             Ok(kept) => return kept,
             Err(not_kept) => not_kept,
