@@ -239,4 +239,12 @@ mod tests {
         named.sort();
         assert_eq!(served, named);
     }
+
+    /// The links mail carries (made by the domain) lead to the pages that answer them.
+    #[test]
+    fn the_links_in_mail_name_the_pages_that_answer_them() {
+        assert_eq!(domain::flows::email_verification::PATH_PREFIX, app::paths::VERIFY_EMAIL_PREFIX);
+        let invitation = domain::console::invitations::link("https://auth.example.com", "t0ken");
+        assert_eq!(invitation, format!("https://auth.example.com{}t0ken", app::paths::INVITATION_PREFIX));
+    }
 }
