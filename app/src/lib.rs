@@ -93,6 +93,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/invite/:token") view=pages::invitation::InvitationPage ssr=SsrMode::Async />
                     <Route path=path!("/forgot-password") view=pages::forgot_password::ForgotPasswordPage ssr=SsrMode::Async />
                     <Route path=path!("/reset-password/:token") view=pages::reset_password::ResetPasswordPage ssr=SsrMode::Async />
+                    <Route path=path!("/verify-email/:token") view=pages::verify_email::VerifyEmailPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <islands::hydration_marker::HydrationMarker />

@@ -27,6 +27,9 @@ pub const FORGOT_PASSWORD: &str = "/forgot-password";
 /// A password reset link: `/reset-password/{token}` (the domain builds the link the same way:
 /// `domain::flows::password_reset::LINK_PATH`).
 pub const RESET_PASSWORD_PREFIX: &str = "/reset-password/";
+/// A link that verifies an email address: `/verify-email/{token}` (answered before its page
+/// renders; the page shows why a link verified nothing).
+pub const VERIFY_EMAIL_PREFIX: &str = "/verify-email/";
 
 /// A person's page in the console.
 pub fn console_person(username: &str) -> String {
@@ -43,7 +46,7 @@ pub const ACCOUNT_AREA: [&str; 4] = [ACCOUNT, SESSIONS, APPS, PROFILE];
 
 /// Every page the router serves (the pages with a part per person or link as the router
 /// writes them).
-pub const ALL: [&str; 14] = [
+pub const ALL: [&str; 15] = [
     HOME,
     REGISTER,
     LOGIN,
@@ -58,6 +61,7 @@ pub const ALL: [&str; 14] = [
     "/invite/{token}",
     FORGOT_PASSWORD,
     "/reset-password/{token}",
+    "/verify-email/{token}",
 ];
 
 /// The page a completed sign-in lands on.

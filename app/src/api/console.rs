@@ -55,6 +55,9 @@ pub struct ConsoleOverview {
     /// Whether changes are allowed now, or need the password and a code again.
     pub recently_authenticated: bool,
     pub code_digits: usize,
+    /// Whether mail is on: an invitation may be mailed ("Email").
+    #[serde(default)]
+    pub mail: bool,
 }
 
 /// An OpenID Connect app as the console lists it.
@@ -186,6 +189,7 @@ pub async fn load_console(search: Option<String>, page: Option<i64>) -> Result<C
         log,
         recently_authenticated,
         code_digits: state.settings.otp_policy.digits,
+        mail: state.settings.mail.is_some(),
     })
 }
 
@@ -449,11 +453,14 @@ pub async fn create_person(
 }
 
 /// A new invitation: the link is in this answer only (and, for a browser, in the next page's
-/// message), never again.
+/// message), never again; or, mailed, the address it went to (the link is shown to nobody).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InvitationMade {
     pub id: String,
-    pub link: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_to: Option<String>,
 }
 
 #[server(endpoint = "admin/invitations/create")]
@@ -461,9 +468,10 @@ pub async fn create_invitation(
     groups: Option<String>,
     days: Option<String>,
     require_2fa: Option<String>,
+    email: Option<String>,
 ) -> Result<InvitationMade, ApiError> {
     use crate::server::{form_reply::FormPost, session::request_context};
-    use domain::console::invitations::{self, InvitationRequest};
+    use domain::console::invitations::{self, InvitationRequest, NewInvitation};
     let form = FormPost::on(paths::CONSOLE);
     let (state, session) = request_context()?;
     let admin = domain::console::admin::Admin::for_change(&state, &session).await?;
@@ -471,11 +479,19 @@ pub async fn create_invitation(
         groups: groups.as_deref().unwrap_or_default(),
         days: days.as_deref(),
         require_two_factor: require_2fa.is_some_and(|v| !matches!(v.trim(), "" | "false" | "0" | "off")),
+        email: email.as_deref(),
     };
-    let made = invitations::create(&state, &admin, &request).await?;
-    let message = format!("Invitation created. Copy the link now, it is shown only once: {}", made.link);
-    form.next(paths::CONSOLE, Some(&message));
-    Ok(InvitationMade { id: made.id, link: made.link })
+    match invitations::create(&state, &admin, &request).await? {
+        NewInvitation::Shown { id, link } => {
+            let message = format!("Invitation created. Copy the link now, it is shown only once: {link}");
+            form.next(paths::CONSOLE, Some(&message));
+            Ok(InvitationMade { id, link: Some(link), sent_to: None })
+        }
+        NewInvitation::Mailed { id, to } => {
+            form.next(paths::CONSOLE, Some(&format!("The invitation was sent to {to}.")));
+            Ok(InvitationMade { id, link: None, sent_to: Some(to) })
+        }
+    }
 }
 
 #[server(endpoint = "admin/invitations/revoke")]

@@ -341,6 +341,10 @@ pub struct ProfileOverview {
     /// Whether the email may be changed now, or the password (and a code) is needed again.
     pub recently_authenticated: bool,
     pub reauthentication: ReauthenticationAsks,
+    /// Whether mail is on: an address is verified by the link mailed to it ("Send the link
+    /// again"), not by the administrator.
+    #[serde(default)]
+    pub mail: bool,
 }
 
 #[server(endpoint = "ui/profile")]
@@ -358,6 +362,7 @@ pub async fn load_profile_overview() -> Result<ProfileOverview, ApiError> {
         email: profile.email.unwrap_or_default(),
         recently_authenticated,
         reauthentication,
+        mail: state.settings.mail.is_some(),
     })
 }
 

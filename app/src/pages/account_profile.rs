@@ -1,12 +1,13 @@
 //! `/account/profile`: the display name and email the sign-in gate and the OpenID Connect
 //! provider pass to apps. Changing the email needs a recent sign-in; until then the page shows
-//! the form that confirms it.
+//! the form that confirms it. With mail on, an address not verified yet has "Send the link
+//! again".
 
 use crate::paths;
 use crate::{
     api::{
         page_data::{load_profile_overview, ProfileOverview, ReauthenticationAsks},
-        profile::SaveProfile,
+        profile::{SaveProfile, SendVerificationLink},
     },
     components::{
         account_nav::AccountNav, notices::FlashNotice, post_form::PostForm, reauthenticate::ReauthenticateForm,
@@ -42,7 +43,8 @@ pub fn ProfilePage() -> impl IntoView {
 /// password follows), the display name does not.
 #[component]
 fn ProfileCard(profile: ProfileOverview) -> impl IntoView {
-    let ProfileOverview { display_name, email, email_verified, recently_authenticated, reauthentication } = profile;
+    let ProfileOverview { display_name, email, email_verified, recently_authenticated, reauthentication, mail } =
+        profile;
     let status = (!email.is_empty()).then(|| {
         if email_verified {
             Either::Left(view! {
@@ -50,10 +52,22 @@ fn ProfileCard(profile: ProfileOverview) -> impl IntoView {
                     " Apps you sign in to are given this address."</p>
             })
         } else {
+            let how = if mail {
+                " Apps are not given this address until you open the link mailed to it, signed in to this account."
+            } else {
+                " Apps are not given this address until it is verified: ask the administrator to set it for you."
+            };
             Either::Right(view! {
-                <p id="email-status"><span class="badge off">"Not verified"</span>
-                    " Apps are not given this address until it is verified: ask the administrator to set it for you."</p>
+                <p id="email-status"><span class="badge off">"Not verified"</span>{how}</p>
             })
+        }
+    });
+    // Its own form, after the profile's (forms do not nest).
+    let send_again = (mail && !email.is_empty() && !email_verified).then(|| {
+        view! {
+            <PostForm action=SendVerificationLink::PATH class="inline" id="verification-link-form">
+                <button type="submit" class="secondary">"Send the link again"</button>
+            </PostForm>
         }
     });
     let locked = (!recently_authenticated).then(|| {
@@ -84,6 +98,7 @@ fn ProfileCard(profile: ProfileOverview) -> impl IntoView {
                 {locked}
                 <button type="submit" class="secondary">"Save profile"</button>
             </PostForm>
+            {send_again}
         </section>
         {confirm}
     }

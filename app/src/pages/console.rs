@@ -47,6 +47,7 @@ fn Console(console: ConsoleOverview) -> impl IntoView {
         log,
         recently_authenticated,
         code_digits,
+        mail,
     } = console;
     let reauthenticate = (!recently_authenticated).then(|| {
         view! {
@@ -62,7 +63,7 @@ fn Console(console: ConsoleOverview) -> impl IntoView {
         <FlashNotice />
         {reauthenticate}
         <People search people page more />
-        <Invitations invitations />
+        <Invitations invitations mail />
         <super::console_apps::Apps apps />
         <AccessRules rules />
         <section class="card">
@@ -129,8 +130,17 @@ fn People(search: String, people: Vec<PersonRow>, page: i64, more: bool) -> impl
     }
 }
 
+/// The invitations, and the form that makes one. With mail on, an address in "Email" gets the
+/// link by mail, and the page shows it to nobody.
 #[component]
-fn Invitations(invitations: Vec<InvitationRow>) -> impl IntoView {
+fn Invitations(invitations: Vec<InvitationRow>, mail: bool) -> impl IntoView {
+    let email = mail.then(|| {
+        view! {
+            <label for="invitation-email">"Email"</label>
+            <input id="invitation-email" name="email" type="email" autocomplete="off" maxlength="254" />
+            <p class="hint" id="invitation-email-hint">"Optional: the link is mailed to this address instead of shown here."</p>
+        }
+    });
     view! {
         <section class="card" id="invitations">
             <h2>"Invitations"</h2>
@@ -143,6 +153,7 @@ fn Invitations(invitations: Vec<InvitationRow>) -> impl IntoView {
                     <input type="checkbox" name="require_2fa" value="true" />
                     " Require two-factor authentication"
                 </label>
+                {email}
                 <button type="submit">"Create an invitation"</button>
             </PostForm>
             <ul class="invitations" id="invitation-list">

@@ -17,3 +17,4 @@ pub mod not_found;
 pub mod register;
 pub mod reset_password;
 pub mod two_factor_setup;
+pub mod verify_email;

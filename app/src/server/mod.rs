@@ -10,10 +10,12 @@
 //! - `remember_cookie`: the cookie carrying a remembered device's token.
 //! - `client_address`: the client's address, through trusted proxies only.
 //! - `content_security_policy`: the CSP of every page.
+//! - `email_link`: why a followed verification link verified nothing, for its page.
 
 pub mod client_address;
 pub mod content_security_policy;
 pub mod device_cookie;
+pub mod email_link;
 pub mod flash;
 pub mod form_reply;
 pub mod remember_cookie;

@@ -31,8 +31,8 @@ pub fn status(error: &AuthError) -> StatusCode {
         | AuthError::NoPendingSetup
         | AuthError::Conflict(_) => StatusCode::CONFLICT,
         AuthError::NotFound => StatusCode::NOT_FOUND,
-        AuthError::InvitationGone | AuthError::ResetLinkGone => StatusCode::GONE,
-        AuthError::RegistrationClosed => StatusCode::FORBIDDEN,
+        AuthError::InvitationGone | AuthError::ResetLinkGone | AuthError::EmailLinkGone => StatusCode::GONE,
+        AuthError::RegistrationClosed | AuthError::EmailLinkOfAnotherAccount => StatusCode::FORBIDDEN,
         AuthError::NoSuchSession | AuthError::NoSuchApp | AuthError::NoSuchDevice => StatusCode::NOT_FOUND,
         AuthError::Throttled { .. } | AuthError::SecondFactorLocked => StatusCode::TOO_MANY_REQUESTS,
         AuthError::Busy { .. } | AuthError::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -61,7 +61,7 @@ fn retry_after(error: &AuthError) -> Option<HeaderValue> {
 
 /// What the client is told. An unexpected failure's cause chain goes to the log; the client
 /// gets a short message.
-fn public_message(error: &AuthError) -> String {
+pub fn public_message(error: &AuthError) -> String {
     let status = status(error);
     if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
         tracing::error!(error = ?error, "request failed");

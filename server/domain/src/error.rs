@@ -59,6 +59,14 @@ pub enum AuthError {
     /// existed: the same answer for each.
     #[error("This link has expired or was already used. Ask for a new one.")]
     ResetLinkGone,
+    /// A verification link that was used, has expired, was replaced by a newer one, or was sent
+    /// to an address the account no longer has.
+    #[error("This link cannot be used: it was used already, has expired, was replaced by a newer one, or was sent to an address your account no longer has. Send a new link from your profile.")]
+    EmailLinkGone,
+    /// A verification link followed while signed in to another account than the one it was
+    /// sent for: nothing changes, and it stays usable by its owner.
+    #[error("This link was sent for another account than the one you are signed in to, so it verifies nothing here. Sign out, sign in to the account whose address it is, then open the link again.")]
+    EmailLinkOfAnotherAccount,
     #[error("Two-factor authentication is off for this account: there is nothing to change.")]
     TwoFactorOff,
     #[error("The setup has expired or was not started. Start the setup again to get a new key.")]

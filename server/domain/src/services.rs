@@ -19,7 +19,7 @@ use crate::{
     storage::{
         accounts,
         identities::Identities,
-        outbox,
+        outbox::Outbox,
         security_log::{self, Event},
     },
 };
@@ -156,8 +156,14 @@ impl Services {
     /// Queues a message on the caller's connection (in its transaction). Nothing when mail is
     /// off. Call `mail_queued` once the transaction is committed.
     pub async fn queue_mail(&self, conn: &mut sqlx::AnyConnection, mail: &Outgoing) -> Result<(), sqlx::Error> {
-        let Some(identity) = &self.settings.mail else { return Ok(()) };
-        outbox::enqueue(conn, &self.secret_box, mail, &identity.domain, self.now()).await.map(drop)
+        let Some(outbox) = self.outbox() else { return Ok(()) };
+        outbox.queue(conn, mail, self.now()).await
+    }
+
+    /// The server's outbox, `None` while mail is off.
+    pub fn outbox(&self) -> Option<Outbox<'_>> {
+        let identity = self.settings.mail.as_ref()?;
+        Some(Outbox { secret_box: &self.secret_box, identity })
     }
 
     /// Tells the mail sender a message waits (after the transaction that queued it committed).

@@ -7,6 +7,7 @@
 //!                              │                            │          handler → json_errors
 //!                              │                            └─ pages:  page_cache::signed_in (/account, kept per account)
 //!                              │                                       → page_access (who may see which page) → page render
+//!                              │                                       (/verify-email/{token}: verify_email, then its page)
 //!                              └─ OpenID Connect for apps (discovery, JWKS, token, userinfo, and the POST form
 //!                                 of authorize and logout, a 303 to their GET): no session, no gate;
 //!                                 any origin may call them
@@ -19,7 +20,7 @@ use crate::{
         middleware::{
             body_limit, cross_site, form_posts, json_errors, page_access,
             request_id::{self, RequestIds},
-            security_headers, wrong_method,
+            security_headers, verify_email, wrong_method,
         },
         page_cache::{
             anonymous::PageCache,
@@ -165,6 +166,9 @@ async fn gate(State((state, pages)): State<(AppState, SignedInPages)>, request: 
         return cross_site::refuse(request).await;
     }
     let Some(endpoint) = request.uri().path().strip_prefix("/api/").map(str::to_owned) else {
+        if let Some(token) = verify_email::token_of(&request) {
+            return verify_email::follow(&state, token, request, next).await;
+        }
         let (request, next) = match signed_in::serve(&state, &pages, request, next).await {
             Ok(kept) => return kept,
             Err(not_kept) => not_kept,
@@ -234,5 +238,13 @@ mod tests {
         served.sort();
         named.sort();
         assert_eq!(served, named);
+    }
+
+    /// The links mail carries (made by the domain) lead to the pages that answer them.
+    #[test]
+    fn the_links_in_mail_name_the_pages_that_answer_them() {
+        assert_eq!(domain::flows::email_verification::PATH_PREFIX, app::paths::VERIFY_EMAIL_PREFIX);
+        let invitation = domain::console::invitations::link("https://auth.example.com", "t0ken");
+        assert_eq!(invitation, format!("https://auth.example.com{}t0ken", app::paths::INVITATION_PREFIX));
     }
 }

@@ -182,6 +182,10 @@ pub enum InviteCommand {
         /// The new account must turn on two-factor authentication before anything else.
         #[arg(long = "require-2fa")]
         require_2fa: bool,
+        /// Mail the link to this address instead of printing it (queued in the outbox: the
+        /// running server sends it). Needs SMTP_URL and MAIL_FROM.
+        #[arg(long)]
+        email: Option<String>,
     },
     /// List the invitations, newest first.
     List,

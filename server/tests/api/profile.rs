@@ -1,5 +1,5 @@
-//! The profile (`POST /api/profile`, `/account/profile`): an email address belongs to one account only,
-//! changing it needs a recent sign-in, and the page says whether it is verified.
+//! The profile (`POST /api/profile`, `/account/profile`): a verified email address belongs to one
+//! account only, changing it needs a recent sign-in, and the page says whether it is verified.
 
 use crate::helpers::{json, spawn_app, TestApp};
 use reqwest::{Client, StatusCode};
@@ -19,12 +19,12 @@ async fn stored_email(app: &TestApp, username: &str) -> Option<String> {
 }
 
 #[tokio::test]
-async fn an_email_address_belongs_to_one_account_whatever_its_case() {
+async fn a_verified_address_belongs_to_one_account_whatever_its_case() {
     let app = spawn_app().await;
     let (alice, bob) = (app.new_client(), app.new_client());
     app.register(&alice, "alice", PASSWORD).await;
     app.register(&bob, "bob", PASSWORD).await;
-    assert_eq!(save(&app, &alice, "", "Alice@Example.test").await.0, StatusCode::OK);
+    app.operator(&["user", "set", "alice", "--email", "Alice@Example.test"]);
 
     for taken in ["Alice@Example.test", "alice@example.test", "ALICE@EXAMPLE.TEST"] {
         let (status, body) = save(&app, &bob, "Bob", taken).await;
@@ -38,16 +38,47 @@ async fn an_email_address_belongs_to_one_account_whatever_its_case() {
         .unwrap();
     assert_eq!(name, None, "not even the display name sent with it");
 
-    // Its owner may change its case; once given up, it is free for another account.
-    assert_eq!(save(&app, &alice, "", "alice@example.test").await.0, StatusCode::OK);
+    // Once given up, it is free for another account.
     assert_eq!(save(&app, &alice, "", "").await.0, StatusCode::OK);
     assert_eq!(save(&app, &bob, "", "ALICE@example.test").await.0, StatusCode::OK);
     assert_eq!(stored_email(&app, "bob").await.as_deref(), Some("ALICE@example.test"));
+    app.operator(&["user", "set", "bob", "--email", "ALICE@example.test"]);
     // Without JavaScript, the form comes back with the message.
     let r = app.form_post(&alice, "profile", &[("display_name", ""), ("email", "alice@EXAMPLE.test")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()[reqwest::header::LOCATION], "/account/profile", "back to the profile's page");
     assert_eq!(stored_email(&app, "alice").await, None);
+}
+
+/// An address a person types is only a claim: it keeps nobody from the address (else anyone
+/// could take someone's address first and keep it from them), and at most one account ever has
+/// it verified — the operator cannot vouch for it on a second account either.
+#[tokio::test]
+async fn an_unverified_address_keeps_no_one_from_it_and_is_verified_on_one_account_at_most() {
+    let app = spawn_app().await;
+    let (mallory, alice) = (app.new_client(), app.new_client());
+    app.register(&mallory, "mallory", PASSWORD).await;
+    app.register(&alice, "alice", PASSWORD).await;
+    assert_eq!(save(&app, &mallory, "", "alice@example.test").await.0, StatusCode::OK, "typed first, by another");
+    assert_eq!(save(&app, &alice, "", "Alice@example.test").await.0, StatusCode::OK, "its owner still may");
+
+    app.operator(&["user", "set", "alice", "--email", "Alice@example.test"]);
+    let refused = crate::helpers::operator_output(
+        &app.database_url,
+        &["user", "set", "mallory", "--email", "alice@example.test"],
+        "",
+    );
+    assert!(!refused.status.success(), "a second account cannot have it verified");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("already belongs to alice"));
+    let verified: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE lower(email) = 'alice@example.test' AND email_verified_at IS NOT NULL",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(verified, 1);
+    // Now verified on alice's account, it is refused to anyone else.
+    assert_eq!(save(&app, &mallory, "", "ALICE@example.test").await.0, StatusCode::CONFLICT);
 }
 
 #[tokio::test]
@@ -99,9 +130,9 @@ async fn the_migration_keeps_a_shared_address_on_the_oldest_account_and_loses_no
     }
     // The schema as it was before the migration, holding what it allowed.
     for statement in [
-        "DROP INDEX users_by_email",
+        "DROP INDEX users_by_verified_email",
         "ALTER TABLE users DROP COLUMN email_verified_at",
-        "DELETE FROM _sqlx_migrations WHERE version = 9",
+        "DELETE FROM _sqlx_migrations WHERE version IN (9, 17)",
         "UPDATE users SET email = 'Shared@example.test' WHERE username = 'alice'",
         "UPDATE users SET email = 'shared@EXAMPLE.test' WHERE username = 'carol'",
         "UPDATE users SET email = 'shared@example.test' WHERE username = 'bob'",

@@ -1,7 +1,9 @@
 //! Invitations: a one-time link that lets one person make an account, even while registration
 //! is closed, with the groups it grants, and (a per-invitation setting) the rule that the new
 //! account turns on two-factor authentication before anything else. The link is shown once,
-//! to its maker; only its hash is stored; it is used at most once (`storage::invitations`).
+//! to its maker, or (mail on, an address given) mailed to the person invited and shown to nobody,
+//! queued in the transaction that stores the invitation; only its hash is stored; it is used at
+//! most once (`storage::invitations`).
 
 use super::admin::Admin;
 use sqlx::AnyPool;
@@ -10,10 +12,12 @@ use crate::{
     error::AuthError,
     flows::session::{self, SessionData},
     input,
+    mail::messages,
     services::Services,
     storage::{
         admin_log::{self, AdminLogEntry},
         invitations::{self, Grants, Invitation, InvitationState, Redeemed},
+        outbox::Outbox,
         security_log::Event,
     },
 };
@@ -28,17 +32,19 @@ pub fn link(public_url: &str, token: &str) -> String {
     format!("{public_url}/invite/{token}")
 }
 
-/// What the maker asked for: `groups` comma-separated, `days` of validity (empty: the default).
+/// What the maker asked for: `groups` comma-separated, `days` of validity (empty: the default),
+/// and the address to mail the link to (empty: none, the link is shown).
 pub struct InvitationRequest<'a> {
     pub groups: &'a str,
     pub days: Option<&'a str>,
     pub require_two_factor: bool,
+    pub email: Option<&'a str>,
 }
 
-/// A new invitation: its id and the link (shown once).
-pub struct NewInvitation {
-    pub id: String,
-    pub link: String,
+/// A new invitation: its id and either its link (shown once) or the address it was mailed to.
+pub enum NewInvitation {
+    Shown { id: String, link: String },
+    Mailed { id: String, to: String },
 }
 
 fn days(field: Option<&str>) -> Result<u32, AuthError> {
@@ -56,21 +62,45 @@ fn days(field: Option<&str>) -> Result<u32, AuthError> {
 pub struct Maker<'a> {
     pub name: &'a str,
     pub client_address: Option<&'a str>,
+    /// Who a mailed invitation says invites: the administrator's name, or "The administrator".
+    pub invites_as: &'a str,
 }
 
-/// Makes an invitation, valid from `now`; its link starts with `public_url`.
+/// Makes an invitation, valid from `now`; its link starts with `public_url`. With an address in
+/// the request the link is mailed through `outbox` (refused while mail is off: `None`), in the
+/// transaction that stores the invitation, and shown to nobody.
 pub async fn create_by(
     db: &AnyPool,
     public_url: &str,
     now: i64,
     maker: &Maker<'_>,
     request: &InvitationRequest<'_>,
+    outbox: Option<Outbox<'_>>,
 ) -> Result<NewInvitation, AuthError> {
     let grants = Grants { groups: input::groups(request.groups)?, require_two_factor: request.require_two_factor };
     let expires_at = now + i64::from(days(request.days)?) * 24 * 60 * 60;
-    let (id, token) = invitations::create(db, &grants, maker.name, now, expires_at).await?;
+    let mail_to = match (input::email(request.email.map(str::to_owned))?, outbox) {
+        (Some(to), Some(outbox)) => Some((to, outbox)),
+        (Some(_), None) => {
+            return Err(AuthError::BadInput(
+                "This service sends no mail (SMTP_URL and MAIL_FROM are not set): leave the email empty and pass the link on yourself."
+                    .into(),
+            ))
+        }
+        (None, _) => None,
+    };
+    let mut tx = db.begin().await?;
+    let (id, token) = invitations::create(&mut tx, &grants, maker.name, now, expires_at).await?;
+    let link = link(public_url, &token);
+    if let Some((to, outbox)) = &mail_to {
+        outbox.queue(&mut tx, &messages::invitation(to, &link, expires_at, maker.invites_as), now).await?;
+    }
+    tx.commit().await?;
     log(db, now, maker, "invitation.created", &id).await;
-    Ok(NewInvitation { link: link(public_url, &token), id })
+    Ok(match mail_to {
+        Some((to, _)) => NewInvitation::Mailed { id, to },
+        None => NewInvitation::Shown { id, link },
+    })
 }
 
 async fn log(db: &AnyPool, now: i64, maker: &Maker<'_>, action: &str, subject: &str) {
@@ -85,7 +115,7 @@ async fn log(db: &AnyPool, now: i64, maker: &Maker<'_>, action: &str, subject: &
 }
 
 fn maker(admin: &Admin) -> Maker<'_> {
-    Maker { name: &admin.username, client_address: admin.client_address.as_deref() }
+    Maker { name: &admin.username, client_address: admin.client_address.as_deref(), invites_as: &admin.username }
 }
 
 pub async fn create(
@@ -93,7 +123,13 @@ pub async fn create(
     admin: &Admin,
     request: &InvitationRequest<'_>,
 ) -> Result<NewInvitation, AuthError> {
-    create_by(&services.db, &services.settings.public_url, services.now(), &maker(admin), request).await
+    let outbox = services.outbox();
+    let made =
+        create_by(&services.db, &services.settings.public_url, services.now(), &maker(admin), request, outbox).await?;
+    if matches!(made, NewInvitation::Mailed { .. }) {
+        services.mail_queued();
+    }
+    Ok(made)
 }
 
 pub async fn list(services: &Services) -> Result<Vec<Invitation>, AuthError> {

@@ -16,11 +16,13 @@
 //! - `password_reset`: "Forgot your password?" — a link mailed to the verified address, the
 //!   same answer in the same time whatever was typed; the new password only with the second
 //!   factor where 2FA is on.
+//! - `email_verification`: the link that verifies an address, mailed, sent again and followed.
 //! - `account_change`: how a change that ends other sessions finishes (or loses a race).
 //! - `session`: the stage a session carries, over any session store.
 
 pub mod account_change;
 pub mod apps;
+pub mod email_verification;
 pub mod passkeys;
 pub mod password_check;
 pub mod password_reset;

@@ -99,7 +99,7 @@ pub fn email_changed(to: &str, username: &str, at: i64, requester: &Requester<'_
 /// The link that verifies an address.
 pub fn verify_address(to: &str, username: &str, link: &str, at: i64, requester: &Requester<'_>) -> Outgoing {
     let body = format!(
-        "Hello {username},\n\nTo confirm that this address is yours, open this link while signed in to your account, within 30 minutes:\n\n{link}\n\nRequested: {when}\nFrom: {origin}\n\nIf you did not ask for this, ignore this message: the address is not added to any account unless the link is opened by its owner.\n",
+        "Hello {username},\n\nTo confirm that this address is yours, open this link while signed in to your account, within 30 minutes:\n\n{link}\n\nRequested: {when}\nFrom: {origin}\n\nIf you did not ask for this, ignore this message: the address counts for no account unless this link is opened, signed in to the account that asked for it.\n",
         when = when(at),
         origin = origin(requester),
     );

@@ -623,7 +623,8 @@ pub struct ProfileChange<'a> {
 #[derive(Debug, PartialEq, Eq)]
 pub enum ProfileSaved {
     Saved,
-    /// The address belongs to another account (compared without regard to case): nothing changed.
+    /// The address is another account's verified address (compared without regard to case):
+    /// nothing changed.
     EmailTaken,
 }
 
@@ -635,19 +636,48 @@ pub async fn change_profile(
     change: &ProfileChange<'_>,
 ) -> Result<ProfileSaved, sqlx::Error> {
     let mut tx = db.begin().await?;
+    let saved = change_profile_on(&mut tx, account_id, change).await?;
+    match saved {
+        ProfileSaved::Saved => tx.commit().await?,
+        ProfileSaved::EmailTaken => tx.rollback().await?,
+    }
+    Ok(saved)
+}
+
+/// `change_profile` on the caller's connection, in its transaction (with the link and the mail
+/// a new address causes): the caller rolls back on `EmailTaken`.
+///
+/// Only a verified address belongs to one account (`users_by_verified_email`): an address
+/// another account holds verified is refused; one it holds unverified is only its claim, and
+/// does not keep the address from anyone (migration 0017 says why).
+pub async fn change_profile_on(
+    conn: &mut sqlx::AnyConnection,
+    account_id: i64,
+    change: &ProfileChange<'_>,
+) -> Result<ProfileSaved, sqlx::Error> {
     if let Some((email, verified_at)) = change.email {
+        if let Some(address) = email {
+            let held: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM users WHERE lower(email) = lower($1) AND id <> $2 AND email_verified_at IS NOT NULL",
+            )
+            .bind(address)
+            .bind(account_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+            if held.is_some() {
+                return Ok(ProfileSaved::EmailTaken);
+            }
+        }
         let written = sqlx::query("UPDATE users SET email = $1, email_verified_at = $2 WHERE id = $3")
             .bind(email)
             .bind(verified_at)
             .bind(account_id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await;
         match written {
             Ok(_) => {}
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                tx.rollback().await?;
-                return Ok(ProfileSaved::EmailTaken);
-            }
+            // Another account's address was verified since the check above.
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Ok(ProfileSaved::EmailTaken),
             Err(e) => return Err(e),
         }
     }
@@ -655,11 +685,47 @@ pub async fn change_profile(
         sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
             .bind(display_name)
             .bind(account_id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
     }
-    tx.commit().await?;
     Ok(ProfileSaved::Saved)
+}
+
+/// What following a verification link did to the account's address.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AddressVerified {
+    Verified,
+    /// The account's address is no longer the one the link was sent to: nothing changed.
+    AddressChanged,
+    /// Another account has this address verified already: nothing changed.
+    Taken,
+}
+
+/// Marks the account's address verified, on the caller's connection (in the transaction that
+/// uses the link), only while it still is `email` (compared without regard to case). Of two
+/// accounts holding the same address, at most one is ever verified: the unique index on
+/// verified addresses refuses the second, even at the same moment.
+pub async fn verify_email(
+    conn: &mut sqlx::AnyConnection,
+    account_id: i64,
+    email: &str,
+    now: i64,
+) -> Result<AddressVerified, sqlx::Error> {
+    let updated = sqlx::query(
+        "UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1)
+         WHERE id = $2 AND email IS NOT NULL AND lower(email) = lower($3)",
+    )
+    .bind(now)
+    .bind(account_id)
+    .bind(email)
+    .execute(&mut *conn)
+    .await;
+    match updated {
+        Ok(done) if done.rows_affected() == 1 => Ok(AddressVerified::Verified),
+        Ok(_) => Ok(AddressVerified::AddressChanged),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(AddressVerified::Taken),
+        Err(e) => Err(e),
+    }
 }
 
 /// The account's display name and email.
@@ -675,9 +741,12 @@ pub async fn profile(db: &AnyPool, account_id: i64) -> Result<Profile, sqlx::Err
     })
 }
 
-/// The name of the account that holds `email` (compared without regard to case), if any.
+/// The name of the account that holds `email` verified (compared without regard to case), if any.
 pub async fn holder_of_email(db: &AnyPool, email: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT username FROM users WHERE lower(email) = lower($1)").bind(email).fetch_optional(db).await
+    sqlx::query_scalar("SELECT username FROM users WHERE lower(email) = lower($1) AND email_verified_at IS NOT NULL")
+        .bind(email)
+        .fetch_optional(db)
+        .await
 }
 
 /// The account's groups.

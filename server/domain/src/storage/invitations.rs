@@ -66,10 +66,11 @@ fn from_row(row: &sqlx::any::AnyRow, now: i64) -> Result<Invitation, sqlx::Error
     })
 }
 
-/// Stores a new invitation valid until `expires_at`; returns its id and its token (the secret
+/// Stores a new invitation valid until `expires_at`, on the caller's connection (in the
+/// transaction that mails its link, if it is mailed); returns its id and its token (the secret
 /// part of the link, never stored).
 pub async fn create(
-    db: &AnyPool,
+    conn: &mut sqlx::AnyConnection,
     grants: &Grants,
     created_by: &str,
     now: i64,
@@ -88,7 +89,7 @@ pub async fn create(
     .bind(created_by)
     .bind(now)
     .bind(expires_at)
-    .execute(db)
+    .execute(&mut *conn)
     .await?;
     Ok((id, token))
 }

@@ -16,7 +16,7 @@
 
 use crate::{
     credentials::secret_box::{self, SecretBox},
-    mail::Outgoing,
+    mail::{MailIdentity, Outgoing},
 };
 use sqlx::{AnyConnection, AnyPool, Row};
 
@@ -31,6 +31,22 @@ pub const MAX_ATTEMPTS: i64 = 20;
 pub fn retry_delay(attempts: i64) -> i64 {
     let doublings = u32::try_from(attempts.clamp(1, 20) - 1).unwrap_or(0);
     (5_i64 << doublings.min(10)).min(3600)
+}
+
+/// What queuing a message needs: the key that seals messages in the outbox, and where mail comes
+/// from — `Services::outbox` for the server, or built by an operator's command run beside it
+/// (whose messages the server's sender delivers). There is none while mail is off.
+#[derive(Clone, Copy)]
+pub struct Outbox<'a> {
+    pub secret_box: &'a SecretBox,
+    pub identity: &'a MailIdentity,
+}
+
+impl Outbox<'_> {
+    /// Queues a message on the caller's connection (in its transaction).
+    pub async fn queue(&self, conn: &mut AnyConnection, mail: &Outgoing, now: i64) -> Result<(), sqlx::Error> {
+        enqueue(conn, self.secret_box, mail, &self.identity.domain, now).await.map(drop)
+    }
 }
 
 /// A message taken from the outbox to be delivered.

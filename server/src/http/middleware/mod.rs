@@ -7,4 +7,5 @@ pub mod json_errors;
 pub mod page_access;
 pub mod request_id;
 pub mod security_headers;
+pub mod verify_email;
 pub mod wrong_method;

@@ -42,12 +42,25 @@ impl Received {
         self.header("Subject").unwrap_or_default()
     }
 
-    /// The body (plain text).
+    /// The body (plain text) as a mail client shows it: decoded from the transfer encoding the
+    /// sender chose (quoted-printable or base64 for long or non-ASCII lines, whose soft line
+    /// breaks would otherwise cut a link in two).
     pub fn body(&self) -> String {
-        self.raw.split_once("\r\n\r\n").map(|(_, body)| body.replace("\r\n", "\n")).unwrap_or_default()
+        let body = self.raw.split_once("\r\n\r\n").map(|(_, body)| body).unwrap_or_default();
+        let encoding = self.header("Content-Transfer-Encoding").unwrap_or_default().to_ascii_lowercase();
+        let decoded = match encoding.as_str() {
+            "quoted-printable" => quoted_printable(body),
+            "base64" => {
+                use base64::Engine;
+                let text: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+                let bytes = base64::engine::general_purpose::STANDARD.decode(text).expect("a base64 body");
+                String::from_utf8_lossy(&bytes).into_owned()
+            }
+            _ => body.to_owned(),
+        };
+        decoded.replace("\r\n", "\n")
     }
 
-    #[allow(dead_code)] // for the reset and verification tests, next
     /// The first link in the body that starts with `prefix` (e.g. `http://…/reset-password/`).
     pub fn link(&self, prefix: &str) -> Option<String> {
         let body = self.body();
@@ -56,6 +69,30 @@ impl Received {
         let end = rest.find(|c: char| c.is_whitespace()).unwrap_or(rest.len());
         Some(rest[..end].to_owned())
     }
+}
+
+/// Quoted-printable (RFC 2045 §6.7) decoded: `=` at a line's end joins it to the next, `=XX` is
+/// the byte XX.
+fn quoted_printable(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'=' if bytes[i + 1..].starts_with(b"\r\n") => i += 3,
+            b'=' if bytes[i + 1..].starts_with(b"\n") => i += 2,
+            b'=' if i + 2 < bytes.len() && bytes[i + 1].is_ascii_hexdigit() && bytes[i + 2].is_ascii_hexdigit() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("3D");
+                out.push(u8::from_str_radix(hex, 16).unwrap_or(b'='));
+                i += 3;
+            }
+            byte => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl MailSink {
