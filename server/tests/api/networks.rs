@@ -7,7 +7,7 @@
 
 use crate::helpers::{
     fresh_database_url,
-    proxies::{Proxied, ProxyKind, Site, Upstream, APP_HOST},
+    proxies::{readme_block, Proxied, ProxyKind, Site, Upstream, APP_HOST},
     spawn_app_with, test_config, TestApp,
 };
 use domain::access_rules::AccessRules;
@@ -35,10 +35,16 @@ policy = "bypass"
 /// The gate with `RULES`, `COOKIE_DOMAIN=example.test`, and `trusted` (addresses) as
 /// `TRUSTED_PROXIES`.
 async fn gate(trusted: &[&str]) -> (TestApp, tempfile::TempDir) {
+    gate_with(trusted, true).await
+}
+
+/// `gate`, without `COOKIE_DOMAIN` unless `cookie_domain` (the test client then keeps the
+/// portal's cookie: it is for 127.0.0.1).
+async fn gate_with(trusted: &[&str], cookie_domain: bool) -> (TestApp, tempfile::TempDir) {
     let folder = tempfile::tempdir().unwrap();
     let mut config = test_config(fresh_database_url(folder.path()).await);
     config.settings.access_rules = Arc::new(AccessRules::parse(RULES).unwrap());
-    config.settings.cookie_domain = Some("example.test".into());
+    config.settings.cookie_domain = cookie_domain.then(|| "example.test".into());
     config.settings.public_url = "https://auth.example.test".into();
     config.settings.trusted_proxies = trusted.iter().map(|t| format!("{t}/32").parse().unwrap()).collect();
     (spawn_app_with(config).await, folder)
@@ -170,6 +176,34 @@ async fn the_default_differs_on_a_named_network_for_the_gate_and_the_portal_alik
     assert_eq!(location(&again(outside.clone()).await), "/account/2fa/setup?rd=https%3A%2F%2Fapp.example.test%2F");
 }
 
+/// The README's home-network example reads as it says: at home a password is enough, the media
+/// server needs no sign-in at home or on the VPN, the router is reached from home only.
+#[test]
+fn the_readmes_home_network_example_means_what_it_says() {
+    use domain::{
+        access_rules::{Decision, Policy},
+        request_target::Target,
+        visitor::Visitor,
+    };
+    let rules = AccessRules::parse(&readme_block("home network")).expect("the README's example parses");
+    let decide = |host: &str, from: &str| {
+        let target = Target::parse(&format!("https://{host}/"), "GET").unwrap();
+        match rules.decide(&target, &Visitor::Anonymous, Some(ip(from))) {
+            Decision::Policy { policy, .. } => policy,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(decide("wiki.example.com", "192.168.1.20"), Policy::OneFactor);
+    assert_eq!(decide("wiki.example.com", "fd00::20"), Policy::OneFactor);
+    assert_eq!(decide("wiki.example.com", "198.51.100.7"), Policy::TwoFactor);
+    assert_eq!(decide("wiki.example.com", "10.8.0.3"), Policy::TwoFactor, "the VPN has no default of its own");
+    assert_eq!(decide("media.example.com", "192.168.1.20"), Policy::Bypass);
+    assert_eq!(decide("media.example.com", "10.8.0.3"), Policy::Bypass);
+    assert_eq!(decide("media.example.com", "198.51.100.7"), Policy::TwoFactor);
+    assert_eq!(decide("router.example.com", "192.168.1.20"), Policy::TwoFactor);
+    assert_eq!(decide("router.example.com", "198.51.100.7"), Policy::Deny);
+}
+
 const PROXIED_RULES: &str = r#"
 default_policy = "two_factor"
 
@@ -232,4 +266,41 @@ async fn a_client_behind_nginx_is_the_address_nginx_saw() {
 #[tokio::test]
 async fn a_client_behind_caddy_is_the_address_caddy_saw() {
     a_client_behind_a_real_proxy_is_the_address_the_proxy_saw(ProxyKind::Caddy).await;
+}
+
+/// The console lists each rule's networks, the named networks and their defaults, and its
+/// "Check a URL" takes a "From address" (`from`), as `server authz check --from` does.
+#[tokio::test]
+async fn the_console_shows_the_networks_and_checks_from_an_address() {
+    let (app, _folder) = gate_with(&[], false).await;
+    let (secret, _) = app.user_with_two_factor("root", "correct horse").await;
+    app.operator(&["user", "set", "root", "--groups", "admins"]);
+    let admin = app.pending_client("root", "correct horse").await;
+    assert_eq!(app.submit_code(&admin, &app.code(&secret, 1)).await.status(), StatusCode::OK);
+
+    let html = admin.get(app.url("/admin")).send().await.unwrap().text().await.unwrap();
+    for shown in [
+        "rule 1 (media.example.test): bypass; networks lan",
+        "network lan: 127.0.0.2 192.168.0.0/16 fd00::/8",
+        "default from network lan: one_factor",
+        "id=\"check-from\"",
+    ] {
+        assert!(html.contains(shown), "{shown} missing from the console");
+    }
+    let check = |from: &'static str| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let form = [("url", "https://media.example.test/"), ("method", "GET"), ("username", ""), ("from", from)];
+            crate::helpers::json(app.post(admin, "admin/rules/check", &form).await).await
+        }
+    };
+    let (status, lan) = check("192.168.1.5").await;
+    assert_eq!(status, StatusCode::OK, "{lan}");
+    assert_eq!((lan["matched"].as_str(), lan["decision"].as_str()), (Some("rule 1 (media.example.test)"), Some("bypass")));
+    let (_, outside) = check("198.51.100.7").await;
+    assert_eq!(outside["decision"].as_str(), Some("two_factor"), "{outside}");
+    let (_, unknown) = check("").await;
+    assert_eq!(unknown["decision"].as_str(), Some("two_factor"), "no address: no network: {unknown}");
+    let (status, bad) = check("192.168.1").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
 }
