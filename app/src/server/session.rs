@@ -129,9 +129,10 @@ impl RequestSession {
         .ok_or_else(|| missing_context("the session (no session layer, or not inside a request)"))
     }
 
-    /// The client's address (through `TRUSTED_PROXIES`), for the access rules' `networks`.
-    pub fn client_ip(&self) -> Option<std::net::IpAddr> {
-        self.client_address.as_deref().and_then(|address| address.parse().ok())
+    /// The client's address (through `TRUSTED_PROXIES`) as the access rules' `networks` judge
+    /// it (`client_address::for_networks`: a trusted proxy itself is unknown).
+    pub fn client_ip(&self, trusted: &[ipnet::IpNet]) -> Option<std::net::IpAddr> {
+        client_address::for_networks(self.client_address.as_deref().and_then(|address| address.parse().ok()), trusted)
     }
 
     /// Recovery codes to show once on the next page (used when JavaScript is off). They wait in

@@ -59,9 +59,11 @@ pub async fn auth_request(
 /// when) it is one of `TRUSTED_PROXIES`. Both proxies add the address they were reached from
 /// to `X-Forwarded-For` (nginx's `$proxy_add_x_forwarded_for` appends it to what the client
 /// sent; Caddy, trusting no one upstream, replaces it): the right-most untrusted entry is the
-/// client, and anything the client wrote further left is never read.
+/// client, and anything the client wrote further left is never read. A trusted proxy itself is
+/// no client: the address is then unknown, in no network (`client_address::for_networks`).
 fn client_of(state: &AppState, request: &Request) -> Option<IpAddr> {
-    client_address::of_request(request.extensions(), request.headers(), &state.settings.trusted_proxies)
+    let trusted = &state.settings.trusted_proxies;
+    client_address::for_networks(client_address::of_request(request.extensions(), request.headers(), trusted), trusted)
 }
 
 async fn answer(

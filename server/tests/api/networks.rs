@@ -119,6 +119,14 @@ async fn a_forged_x_forwarded_for_from_an_untrusted_peer_is_ignored() {
     assert_eq!(ask(&app, &proxy, media, &[("x-forwarded-for", "192.168.1.5, 198.51.100.7")]).await, SIGN_IN);
     assert_eq!(ask(&app, &proxy, media, &[("x-forwarded-for", "198.51.100.7, 192.168.1.5")]).await, PASS);
     assert_eq!(ask(&app, &proxy, media, &[]).await, SIGN_IN, "no header: the proxy itself, outside");
+
+    // A trusted proxy is no client: with the LAN client's own address trusted, a request from it
+    // that names nobody else is from an unknown address, in no network (fail closed).
+    let (app, _folder) = gate(&[LAN_CLIENT]).await;
+    let proxy = app.new_client_from(ip(LAN_CLIENT));
+    assert_eq!(ask(&app, &proxy, media, &[]).await, SIGN_IN, "the proxy itself");
+    assert_eq!(ask(&app, &proxy, media, &[("x-forwarded-for", "nonsense")]).await, SIGN_IN, "an unreadable entry");
+    assert_eq!(ask(&app, &proxy, media, &[("x-forwarded-for", "192.168.1.5")]).await, PASS, "a client it names");
 }
 
 /// The session cookie a response set (it is for `example.test`, which the test client does not

@@ -109,7 +109,9 @@ pub async fn guard(state: &AppState, mut req: Request, next: Next) -> Response {
         if let Some(session) = session {
             if let Ok(visitor @ Visitor::SignedIn(_)) = Visitor::of(state, &session).await {
                 // The address the gate will judge the target from (both through TRUSTED_PROXIES).
-                let from = client_address::of_request(req.extensions(), req.headers(), &state.settings.trusted_proxies);
+                let trusted = &state.settings.trusted_proxies;
+                let from =
+                    client_address::for_networks(client_address::of_request(req.extensions(), req.headers(), trusted), trusted);
                 match rd.unmet(&state.settings, &visitor, from, state.now()) {
                     Some(unmet) => {
                         if let Some(answer) = step_up(state, &session, &visitor, unmet, &rd).await {
