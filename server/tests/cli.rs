@@ -545,7 +545,8 @@ fn authz_check_from_an_address_judges_the_networks() {
     let o = check(&["https://media.example.com/", "--from", "192.168.1"]);
     assert!(!o.status.success() && stderr(&o).contains("is not an IP address"), "{}", stderr(&o));
 
-    std::fs::write(&rules, "[[rules]]\ndomain = \"a.example.com\"\nnetworks = [\"lan\"]\npolicy = \"bypass\"\n").unwrap();
+    std::fs::write(&rules, "[[rules]]\ndomain = \"a.example.com\"\nnetworks = [\"lan\"]\npolicy = \"bypass\"\n")
+        .unwrap();
     let o = check(&["https://a.example.com/", "--from", "192.168.1.5"]);
     assert!(!o.status.success());
     let said = stderr(&o);

@@ -11,7 +11,11 @@ use std::net::{IpAddr, SocketAddr};
 /// The client address of a request the server answers: its TCP peer (`ConnectInfo`, which the
 /// server records for every connection), and `X-Forwarded-For` only through `trusted`. `None`
 /// when no peer is known (a request built in a test, not read from a socket).
-pub fn of_request(extensions: &http::Extensions, headers: &http::HeaderMap, trusted: &[ipnet::IpNet]) -> Option<IpAddr> {
+pub fn of_request(
+    extensions: &http::Extensions,
+    headers: &http::HeaderMap,
+    trusted: &[ipnet::IpNet],
+) -> Option<IpAddr> {
     let axum::extract::ConnectInfo(peer) = extensions.get::<axum::extract::ConnectInfo<SocketAddr>>()?;
     let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
     Some(client_address(peer.ip(), forwarded, trusted))

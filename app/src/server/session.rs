@@ -116,8 +116,9 @@ impl RequestSession {
         let secure = state.settings.secure_cookies;
         leptos::prelude::with_context::<http::request::Parts, _>(|request| {
             let session = request.extensions.get::<Session>().cloned()?;
-            let address = client_address::of_request(&request.extensions, &request.headers, &state.settings.trusted_proxies)
-                .map(|address| address.to_string());
+            let address =
+                client_address::of_request(&request.extensions, &request.headers, &state.settings.trusted_proxies)
+                    .map(|address| address.to_string());
             let cookies = || request.headers.get_all(http::header::COOKIE).iter().filter_map(|v| v.to_str().ok());
             let device_token = device_cookie::presented(cookies(), secure);
             let remembered_device_token = remember_cookie::presented(cookies(), secure);

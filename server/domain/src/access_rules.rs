@@ -384,7 +384,9 @@ impl AccessRules {
             .collect();
         lines.extend(self.named.iter().map(|(name, networks)| format!("network {name}: {}", networks.written())));
         lines.extend(
-            self.network_defaults.iter().map(|(name, policy)| format!("default from network {name}: {}", policy.name())),
+            self.network_defaults
+                .iter()
+                .map(|(name, policy)| format!("default from network {name}: {}", policy.name())),
         );
         lines.push(format!("default: {}", self.default_policy.name()));
         lines
@@ -564,7 +566,10 @@ policy = "deny"
         let strict =
             AccessRules::parse(&EXAMPLE.replace("default_policy = \"two_factor\"", "default_policy = \"deny\""))
                 .unwrap();
-        assert_eq!(strict.decide(&target("admin.example.com", "/", "GET"), &user("mallory"), None), Decision::Forbidden);
+        assert_eq!(
+            strict.decide(&target("admin.example.com", "/", "GET"), &user("mallory"), None),
+            Decision::Forbidden
+        );
     }
 
     #[test]
@@ -731,7 +736,11 @@ policy = "one_factor"
         let rules = AccessRules::parse(HOME).unwrap();
         let media = target("media.example.com", "/", "GET");
         for inside in ["192.168.1.5", "fd00::5", "10.8.0.7", "::ffff:192.168.1.5"] {
-            assert_eq!(policy_of(rules.decide(&media, &Visitor::Anonymous, from(inside))), (Policy::Bypass, Some(0)), "{inside}");
+            assert_eq!(
+                policy_of(rules.decide(&media, &Visitor::Anonymous, from(inside))),
+                (Policy::Bypass, Some(0)),
+                "{inside}"
+            );
         }
         for outside in ["198.51.100.4", "10.8.1.7", "2001:db8::5", "172.16.0.1"] {
             assert_eq!(
@@ -775,7 +784,10 @@ policy = "one_factor"
         assert_eq!(policy_of(rules.decide(&page, &admin, from("203.0.113.9"))), (Policy::OneFactor, Some(2)));
         assert_eq!(policy_of(rules.decide(&page, &admin, from("198.51.100.4"))), (Policy::TwoFactor, None));
         assert_eq!(rules.decide(&page, &Visitor::Anonymous, from("203.0.113.9")), Decision::SignInFirst { rule: 2 });
-        assert_eq!(policy_of(rules.decide(&page, &Visitor::Anonymous, from("198.51.100.4"))), (Policy::TwoFactor, None));
+        assert_eq!(
+            policy_of(rules.decide(&page, &Visitor::Anonymous, from("198.51.100.4"))),
+            (Policy::TwoFactor, None)
+        );
         // Not among the subjects: the default for the address.
         assert_eq!(policy_of(rules.decide(&page, &user("eve"), from("203.0.113.9"))), (Policy::TwoFactor, None));
     }
@@ -817,11 +829,16 @@ policy = "one_factor"
         }
         let error = AccessRules::parse("[networks]\nlan = [\"10.0.0.0/8\", \"nope\"]\n").unwrap_err().to_string();
         assert!(error.starts_with("access rules, [networks] lan: \"nope\" is not an address range"), "{error}");
-        let error = AccessRules::parse("[default_policy_for_networks]\nlan = \"one_factor\"\n").unwrap_err().to_string();
-        assert_eq!(error, "access rules, [default_policy_for_networks] lan: there is no network of that name in [networks]");
-        let error = AccessRules::parse("[networks]\nlan = [\"10.0.0.0/8\"]\n[default_policy_for_networks]\nlan = \"maybe\"\n")
-            .unwrap_err()
-            .to_string();
+        let error =
+            AccessRules::parse("[default_policy_for_networks]\nlan = \"one_factor\"\n").unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "access rules, [default_policy_for_networks] lan: there is no network of that name in [networks]"
+        );
+        let error =
+            AccessRules::parse("[networks]\nlan = [\"10.0.0.0/8\"]\n[default_policy_for_networks]\nlan = \"maybe\"\n")
+                .unwrap_err()
+                .to_string();
         assert!(error.starts_with("the access rules are not valid TOML"), "{error}");
     }
 

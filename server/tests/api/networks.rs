@@ -304,7 +304,10 @@ async fn the_console_shows_the_networks_and_checks_from_an_address() {
     };
     let (status, lan) = check("192.168.1.5").await;
     assert_eq!(status, StatusCode::OK, "{lan}");
-    assert_eq!((lan["matched"].as_str(), lan["decision"].as_str()), (Some("rule 1 (media.example.test)"), Some("bypass")));
+    assert_eq!(
+        (lan["matched"].as_str(), lan["decision"].as_str()),
+        (Some("rule 1 (media.example.test)"), Some("bypass"))
+    );
     let (_, outside) = check("198.51.100.7").await;
     assert_eq!(outside["decision"].as_str(), Some("two_factor"), "{outside}");
     let (_, unknown) = check("").await;

@@ -132,7 +132,9 @@ pub enum Landing {
 pub fn after_sign_in(rd: Option<&ReturnTo>, settings: &Settings, visitor: &Visitor, from: Option<IpAddr>) -> Landing {
     let two_factors = visitor.signed_in().is_ok_and(|signed_in| signed_in.factors.two());
     match rd {
-        Some(rd) if !two_factors && rd.needs_two_factor(settings, visitor, from) => Landing::TwoFactorSetupFirst(rd.clone()),
+        Some(rd) if !two_factors && rd.needs_two_factor(settings, visitor, from) => {
+            Landing::TwoFactorSetupFirst(rd.clone())
+        }
         Some(rd) => Landing::ReturnTo(rd.clone()),
         None => Landing::Account,
     }

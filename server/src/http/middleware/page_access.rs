@@ -110,8 +110,10 @@ pub async fn guard(state: &AppState, mut req: Request, next: Next) -> Response {
             if let Ok(visitor @ Visitor::SignedIn(_)) = Visitor::of(state, &session).await {
                 // The address the gate will judge the target from (both through TRUSTED_PROXIES).
                 let trusted = &state.settings.trusted_proxies;
-                let from =
-                    client_address::for_networks(client_address::of_request(req.extensions(), req.headers(), trusted), trusted);
+                let from = client_address::for_networks(
+                    client_address::of_request(req.extensions(), req.headers(), trusted),
+                    trusted,
+                );
                 match rd.unmet(&state.settings, &visitor, from, state.now()) {
                     Some(unmet) => {
                         if let Some(answer) = step_up(state, &session, &visitor, unmet, &rd).await {
@@ -120,7 +122,8 @@ pub async fn guard(state: &AppState, mut req: Request, next: Next) -> Response {
                         return next.run(req).await;
                     }
                     None => {
-                        let next_page = paths::landing(return_to::after_sign_in(Some(&rd), &state.settings, &visitor, from));
+                        let next_page =
+                            paths::landing(return_to::after_sign_in(Some(&rd), &state.settings, &visitor, from));
                         return flash::see_other(&next_page, None, state.settings.secure_cookies);
                     }
                 }
