@@ -392,6 +392,12 @@ impl AccessRules {
         lines
     }
 
+    /// Whether some rule or default looks at the client address: when none does, the server
+    /// need not work it out for each request.
+    pub fn judges_networks(&self) -> bool {
+        !self.network_defaults.is_empty() || self.rules.iter().any(|rule| rule.networks.is_some())
+    }
+
     /// The default for a request from `from`: the strictest of the defaults of the named
     /// networks it is in, with that network's name; else `default_policy` (`None`).
     pub fn default_for(&self, from: Option<IpAddr>) -> (Policy, Option<&str>) {
@@ -840,6 +846,15 @@ policy = "one_factor"
                 .unwrap_err()
                 .to_string();
         assert!(error.starts_with("the access rules are not valid TOML"), "{error}");
+    }
+
+    #[test]
+    fn rules_without_networks_never_need_the_client_address() {
+        assert!(!AccessRules::parse(EXAMPLE).unwrap().judges_networks());
+        assert!(!AccessRules::parse("[networks]\nlan = [\"10.0.0.0/8\"]\n").unwrap().judges_networks());
+        assert!(AccessRules::parse(HOME).unwrap().judges_networks());
+        let default_only = "[networks]\nlan = [\"10.0.0.0/8\"]\n[default_policy_for_networks]\nlan = \"bypass\"\n";
+        assert!(AccessRules::parse(default_only).unwrap().judges_networks());
     }
 
     #[test]

@@ -62,6 +62,9 @@ pub async fn auth_request(
 /// client, and anything the client wrote further left is never read. A trusted proxy itself is
 /// no client: the address is then unknown, in no network (`client_address::for_networks`).
 fn client_of(state: &AppState, request: &Request) -> Option<IpAddr> {
+    if !state.settings.access_rules.judges_networks() {
+        return None;
+    }
     let trusted = &state.settings.trusted_proxies;
     client_address::for_networks(client_address::of_request(request.extensions(), request.headers(), trusted), trusted)
 }
