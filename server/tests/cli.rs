@@ -510,6 +510,54 @@ fn authz_check_names_the_rule_and_the_decision() {
     assert!(!o.status.success() && stderr(&o).contains("not an absolute"), "{}", stderr(&o));
 }
 
+/// `server authz check --from ADDRESS`: the decision for a request from that address (rules
+/// with `networks`, and the defaults of named networks); without it the address is unknown and
+/// no network matches; a bad address or an unknown network name is said in one line.
+#[test]
+fn authz_check_from_an_address_judges_the_networks() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        "default_policy = \"two_factor\"\n\n[networks]\nlan = [\"192.168.0.0/16\", \"fd00::/8\"]\n\n[default_policy_for_networks]\nlan = \"one_factor\"\n\n[[rules]]\ndomain = \"media.example.com\"\nnetworks = [\"lan\", \"10.8.0.0/24\"]\npolicy = \"bypass\"\n",
+    )
+    .unwrap();
+    let rules = rules.display().to_string();
+    let check = |args: &[&str]| {
+        let mut all = vec!["--access-rules-file", rules.as_str(), "authz", "check"];
+        all.extend_from_slice(args);
+        server(&all, &db, None)
+    };
+    let lan_rule = "matched: rule 1 (media.example.com)\ndecision: bypass\n";
+    for inside in ["192.168.1.5", "fd00::5", "10.8.0.9"] {
+        let o = check(&["https://media.example.com/", "--from", inside]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(stdout(&o), lan_rule, "{inside}");
+    }
+    let outside = "matched: no rule: default_policy\ndecision: two_factor\n";
+    assert_eq!(stdout(&check(&["https://media.example.com/", "--from", "198.51.100.7"])), outside);
+    assert_eq!(stdout(&check(&["https://media.example.com/"])), outside, "no address: no network");
+    assert_eq!(
+        stdout(&check(&["https://other.example.com/", "--from", "192.168.1.5"])),
+        "matched: no rule: default_policy_for_networks lan\ndecision: one_factor\n"
+    );
+    let o = check(&["https://media.example.com/", "--from", "192.168.1"]);
+    assert!(!o.status.success() && stderr(&o).contains("is not an IP address"), "{}", stderr(&o));
+
+    std::fs::write(&rules, "[[rules]]\ndomain = \"a.example.com\"\nnetworks = [\"lan\"]\npolicy = \"bypass\"\n")
+        .unwrap();
+    let o = check(&["https://a.example.com/", "--from", "192.168.1.5"]);
+    assert!(!o.status.success());
+    let said = stderr(&o);
+    assert!(said.contains("access rule 1: the network \"lan\" is neither an address range"), "{said}");
+    assert_eq!(said.trim().lines().count(), 1, "one line: {said}");
+    std::fs::write(&rules, "[networks]\nlan = [\"192.168.0.0/33\"]\n").unwrap();
+    let said = stderr(&check(&["https://a.example.com/"]));
+    assert!(said.contains("[networks] lan: \"192.168.0.0/33\" is not an address range"), "{said}");
+    assert_eq!(said.trim().lines().count(), 1, "one line: {said}");
+}
+
 /// `server oidc client add|list|delete` and `rotate-key`: the secret is printed once, `list`
 /// never prints it, bad input is one clear line.
 #[test]

@@ -518,6 +518,7 @@ pub async fn check_url(
     url: Option<String>,
     method: Option<String>,
     username: Option<String>,
+    from: Option<String>,
 ) -> Result<RuleChecked, ApiError> {
     use crate::server::form_reply::FormPost;
     use domain::{console::rules, visitor::Visitor};
@@ -530,9 +531,14 @@ pub async fn check_url(
         rules::person(&state.db, &username, state.now()).await?
     };
     let url = url.unwrap_or_default();
-    let checked = rules::check(&state.settings.access_rules, &url, method.as_deref().unwrap_or_default(), &visitor)?;
+    let method = method.as_deref().unwrap_or_default();
+    let checked = rules::check(&state.settings.access_rules, &url, method, from.as_deref(), &visitor)?;
     let who = if username.trim().is_empty() { "nobody signed in".to_owned() } else { username.trim().to_owned() };
-    let message = format!("{} for {who}: {} ({})", url.trim(), checked.decision, checked.matched);
+    let whence = match from.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+        Some(address) => format!(" from {address}"),
+        None => String::new(),
+    };
+    let message = format!("{} for {who}{whence}: {} ({})", url.trim(), checked.decision, checked.matched);
     form.next(paths::CONSOLE, Some(&message));
     Ok(RuleChecked { matched: checked.matched, decision: checked.decision })
 }

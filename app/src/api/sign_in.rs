@@ -30,7 +30,12 @@ pub async fn login(
     if outcome.second_factor {
         form.next(&return_to::carried(paths::SECOND_FACTOR, rd.as_ref()), None);
     } else {
-        let next = paths::landing(return_to::after_sign_in(rd.as_ref(), &state.settings, &outcome.visitor));
+        let next = paths::landing(return_to::after_sign_in(
+            rd.as_ref(),
+            &state.settings,
+            &outcome.visitor,
+            session.client_ip(&state.settings.trusted_proxies),
+        ));
         form.next(&next, Some("You are signed in."));
     }
     Ok(PasswordAccepted { second_factor: outcome.second_factor })

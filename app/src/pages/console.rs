@@ -199,6 +199,8 @@ fn AccessRules(rules: Vec<String>) -> impl IntoView {
                     <option>"GET"</option><option>"POST"</option><option>"PUT"</option>
                     <option>"PATCH"</option><option>"DELETE"</option><option>"HEAD"</option>
                 </select>
+                <label for="check-from">"From address (empty: unknown, in no network)"</label>
+                <input id="check-from" name="from" type="text" autocomplete="off" placeholder="192.168.1.5" />
                 <button type="submit" class="secondary">"Check"</button>
             </PostForm>
         </section>

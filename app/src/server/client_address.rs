@@ -8,6 +8,19 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+/// The client address of a request the server answers: its TCP peer (`ConnectInfo`, which the
+/// server records for every connection), and `X-Forwarded-For` only through `trusted`. `None`
+/// when no peer is known (a request built in a test, not read from a socket).
+pub fn of_request(
+    extensions: &http::Extensions,
+    headers: &http::HeaderMap,
+    trusted: &[ipnet::IpNet],
+) -> Option<IpAddr> {
+    let axum::extract::ConnectInfo(peer) = extensions.get::<axum::extract::ConnectInfo<SocketAddr>>()?;
+    let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+    Some(client_address(peer.ip(), forwarded, trusted))
+}
+
 pub fn client_address<'a>(
     peer: IpAddr,
     forwarded_for: impl Iterator<Item = &'a str>,
@@ -27,6 +40,14 @@ pub fn client_address<'a>(
         nearest = address;
     }
     nearest
+}
+
+/// The client address as the access rules' `networks` judge it: `None` when the request's
+/// address is one of the trusted proxies itself — no entry named anyone else (none at all, or
+/// only proxies, or the walk stopped at an entry it could not read) — since who the client is
+/// is then unknown, and an unknown address is in no network (fail closed).
+pub fn for_networks(address: Option<IpAddr>, trusted: &[ipnet::IpNet]) -> Option<IpAddr> {
+    address.filter(|address| !trusted.iter().any(|net| net.contains(&address.to_canonical())))
 }
 
 /// One `X-Forwarded-For` entry: an IP address, with or without a port.
@@ -58,6 +79,19 @@ mod tests {
             outsider,
             "an untrusted peer's header is ignored"
         );
+    }
+
+    #[test]
+    fn a_trusted_proxy_is_no_client_for_the_networks() {
+        let trusted = nets(&["10.0.0.0/8"]);
+        let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+        let found = |header: &str| for_networks(Some(client_address(proxy, [header].into_iter(), &trusted)), &trusted);
+        assert_eq!(found("192.168.1.5, 10.0.0.9"), Some("192.168.1.5".parse().unwrap()));
+        assert_eq!(found("10.0.0.9"), None, "only proxies");
+        assert_eq!(found("6.6.6.6, unknown"), None, "the walk stopped at an entry it could not read");
+        assert_eq!(for_networks(Some(proxy), &trusted), None, "the proxy, without a header");
+        assert_eq!(for_networks(Some(proxy), &[]), Some(proxy), "no trusted proxies: the peer is the client");
+        assert_eq!(for_networks(None, &trusted), None);
     }
 
     #[test]

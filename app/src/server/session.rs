@@ -2,8 +2,7 @@
 //! domain's `SessionData`. The cookie holds only a random session id.
 
 use crate::server::{
-    client_address::client_address,
-    device_cookie, remember_cookie,
+    client_address, device_cookie, remember_cookie,
     state::{app_state, AppState},
     wire_error::missing_context,
 };
@@ -113,16 +112,13 @@ impl RequestSession {
     /// read from the request in the Leptos context (borrowed: no extractor, no copy of the
     /// request's headers on this path every signed-in request takes).
     pub fn current() -> Result<Self, AuthError> {
-        use axum::extract::ConnectInfo;
-        use std::net::SocketAddr;
         let state = app_state()?;
         let secure = state.settings.secure_cookies;
         leptos::prelude::with_context::<http::request::Parts, _>(|request| {
             let session = request.extensions.get::<Session>().cloned()?;
-            let address = request.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(peer)| {
-                let forwarded = request.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
-                client_address(peer.ip(), forwarded, &state.settings.trusted_proxies).to_string()
-            });
+            let address =
+                client_address::of_request(&request.extensions, &request.headers, &state.settings.trusted_proxies)
+                    .map(|address| address.to_string());
             let cookies = || request.headers.get_all(http::header::COOKIE).iter().filter_map(|v| v.to_str().ok());
             let device_token = device_cookie::presented(cookies(), secure);
             let remembered_device_token = remember_cookie::presented(cookies(), secure);
@@ -132,6 +128,12 @@ impl RequestSession {
         })
         .flatten()
         .ok_or_else(|| missing_context("the session (no session layer, or not inside a request)"))
+    }
+
+    /// The client's address (through `TRUSTED_PROXIES`) as the access rules' `networks` judge
+    /// it (`client_address::for_networks`: a trusted proxy itself is unknown).
+    pub fn client_ip(&self, trusted: &[ipnet::IpNet]) -> Option<std::net::IpAddr> {
+        client_address::for_networks(self.client_address.as_deref().and_then(|address| address.parse().ok()), trusted)
     }
 
     /// Recovery codes to show once on the next page (used when JavaScript is off). They wait in

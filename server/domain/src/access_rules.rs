@@ -3,14 +3,18 @@
 //! `default_policy` decides when none does. Pure values: reading the file and answering the proxy are the server's.
 //!
 //! One piece (over 350 lines, a third of them tests): the file's format, its checks and the
-//! decision read the same rule type.
+//! decision read the same rule type. Address ranges (`networks`) are read in `networks`.
 
+mod networks;
+
+use networks::{Named, Networks};
 use regex::Regex;
 use serde::Deserialize;
-use std::borrow::Cow;
+use std::{borrow::Cow, collections::BTreeMap, net::IpAddr};
 
-/// What a rule asks of a visitor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// What a rule asks of a visitor. Declared from the least strict to the strictest (`Ord`): where
+/// a client is in several named networks with a default of their own, the strictest applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Policy {
     /// No sign-in needed.
@@ -146,6 +150,10 @@ impl Decision {
 #[derive(Debug)]
 pub struct AccessRules {
     default_policy: Policy,
+    /// `[networks]`: what the operator named, shown with the rules.
+    named: Named,
+    /// `[default_policy_for_networks]`: the default for a client in the named network.
+    network_defaults: Vec<(String, Policy)>,
     rules: Vec<Rule>,
 }
 
@@ -155,6 +163,8 @@ struct Rule {
     resources: Vec<Regex>,
     methods: Vec<String>,
     subjects: Vec<String>,
+    /// Only a client address in one of these matches (`None`: any address, or none).
+    networks: Option<Networks>,
     policy: Policy,
     demands: Demands,
 }
@@ -164,6 +174,12 @@ struct Rule {
 #[serde(deny_unknown_fields)]
 struct File {
     default_policy: Option<Policy>,
+    /// Named address ranges: `lan = ["192.168.0.0/16", "fd00::/8"]`.
+    #[serde(default)]
+    networks: BTreeMap<String, Vec<String>>,
+    /// The default for a client in a named network: `lan = "one_factor"`.
+    #[serde(default)]
+    default_policy_for_networks: BTreeMap<String, Policy>,
     #[serde(default)]
     rules: Vec<RuleText>,
 }
@@ -178,6 +194,9 @@ struct RuleText {
     methods: Vec<String>,
     #[serde(default)]
     subject: Option<OneOrMany>,
+    /// Address ranges (CIDR) or names from `[networks]`.
+    #[serde(default)]
+    networks: Option<OneOrMany>,
     policy: Policy,
     /// `"1h"`, `"30m"`, `"45s"`, `"7d"`, or a number of seconds.
     #[serde(default)]
@@ -220,6 +239,9 @@ pub enum RulesError {
     Pattern { rule: usize, pattern: String, reason: String },
     #[error("access rule {rule}: {problem}")]
     Rule { rule: usize, problem: String },
+    /// `[networks]` or `[default_policy_for_networks]`.
+    #[error("access rules, {0}")]
+    Networks(String),
 }
 
 /// A rule's `max_age` in seconds, or the error naming rule `number`.
@@ -241,7 +263,12 @@ fn max_age_seconds(written: SecondsOrText, number: usize) -> Result<i64, RulesEr
 impl Default for AccessRules {
     /// No file: every protected request needs two factors.
     fn default() -> Self {
-        Self { default_policy: Policy::TwoFactor, rules: Vec::new() }
+        Self {
+            default_policy: Policy::TwoFactor,
+            named: Named::default(),
+            network_defaults: Vec::new(),
+            rules: Vec::new(),
+        }
     }
 }
 
@@ -250,6 +277,13 @@ impl AccessRules {
     /// counts them in the file.
     pub fn parse(text: &str) -> Result<Self, RulesError> {
         let file: File = toml::from_str(text).map_err(|e| RulesError::Syntax(e.message().to_owned()))?;
+        let named = Named::parse(file.networks).map_err(RulesError::Networks)?;
+        let network_defaults: Vec<(String, Policy)> = file.default_policy_for_networks.into_iter().collect();
+        if let Some((unknown, _)) = network_defaults.iter().find(|(name, _)| named.get(name).is_none()) {
+            return Err(RulesError::Networks(format!(
+                "[default_policy_for_networks] {unknown}: there is no network of that name in [networks]"
+            )));
+        }
         let mut rules = Vec::new();
         for (index, rule) in file.rules.into_iter().enumerate() {
             let number = index + 1;
@@ -276,6 +310,11 @@ impl AccessRules {
                 });
             }
             let methods = rule.methods.iter().map(|m| m.to_ascii_uppercase()).collect();
+            let networks = rule
+                .networks
+                .map(|written| named.resolve(written.into_vec()))
+                .transpose()
+                .map_err(|problem| RulesError::Rule { rule: number, problem })?;
             let demands = Demands {
                 max_age: rule.max_age.map(|text| max_age_seconds(text, number)).transpose()?,
                 key: match rule.factor.as_deref() {
@@ -300,15 +339,16 @@ impl AccessRules {
                     ),
                 });
             }
-            rules.push(Rule { domains, resources, methods, subjects, policy: rule.policy, demands });
+            rules.push(Rule { domains, resources, methods, subjects, networks, policy: rule.policy, demands });
         }
-        Ok(Self { default_policy: file.default_policy.unwrap_or(Policy::TwoFactor), rules })
+        Ok(Self { default_policy: file.default_policy.unwrap_or(Policy::TwoFactor), named, network_defaults, rules })
     }
 
     /// Whether some rule (or the default) lets a visitor through on a password alone or without
     /// signing in: with open registration, a stranger's new account would pass it.
     pub fn lets_any_account_through(&self) -> bool {
         self.default_policy != Policy::Deny
+            || self.network_defaults.iter().any(|(_, policy)| *policy != Policy::Deny)
             || self.rules.iter().any(|r| r.subjects.is_empty() && r.policy != Policy::Deny)
     }
 
@@ -330,6 +370,9 @@ impl AccessRules {
                 if !rule.subjects.is_empty() {
                     line.push_str(&format!("; subjects {}", rule.subjects.join(" ")));
                 }
+                if let Some(networks) = &rule.networks {
+                    line.push_str(&format!("; networks {}", networks.written()));
+                }
                 if let Some(max_age) = rule.demands.max_age {
                     line.push_str(&format!("; max_age {}", crate::duration::describe(max_age.unsigned_abs())));
                 }
@@ -339,8 +382,30 @@ impl AccessRules {
                 line
             })
             .collect();
+        lines.extend(self.named.iter().map(|(name, networks)| format!("network {name}: {}", networks.written())));
+        lines.extend(
+            self.network_defaults
+                .iter()
+                .map(|(name, policy)| format!("default from network {name}: {}", policy.name())),
+        );
         lines.push(format!("default: {}", self.default_policy.name()));
         lines
+    }
+
+    /// Whether some rule or default looks at the client address: when none does, the server
+    /// need not work it out for each request.
+    pub fn judges_networks(&self) -> bool {
+        !self.network_defaults.is_empty() || self.rules.iter().any(|rule| rule.networks.is_some())
+    }
+
+    /// The default for a request from `from`: the strictest of the defaults of the named
+    /// networks it is in, with that network's name; else `default_policy` (`None`).
+    pub fn default_for(&self, from: Option<IpAddr>) -> (Policy, Option<&str>) {
+        self.network_defaults
+            .iter()
+            .filter(|(name, _)| self.named.get(name).is_some_and(|networks| networks.contain(from)))
+            .max_by_key(|(_, policy)| *policy)
+            .map_or((self.default_policy, None), |(name, policy)| (*policy, Some(name.as_str())))
     }
 
     /// How an operator names a rule: `rule 2 (app.example.com, *.ops.example.com)`.
@@ -351,17 +416,18 @@ impl AccessRules {
         }
     }
 
-    /// The decision for `target` asked by `visitor`: the first rule whose domain, resources and
-    /// methods match and whose subjects (if any) include the visitor (by its account's name or
-    /// groups: only a completed sign-in has them).
-    pub fn decide(&self, target: &Target, visitor: &Visitor) -> Decision {
+    /// The decision for `target` asked by `visitor` from the client address `from` (`None`:
+    /// unknown, which is in no network): the first rule whose domain, resources, methods and
+    /// networks match and whose subjects (if any) include the visitor (by its account's name or
+    /// groups: only a completed sign-in has them); else the default for `from`.
+    pub fn decide(&self, target: &Target, visitor: &Visitor, from: Option<IpAddr>) -> Decision {
         let who = visitor.username_and_groups();
         let mut excluded_by_subject = false;
         // Path and query as the `resources` patterns see them: put together at most once per
         // decision, and only when a rule has patterns.
         let resource = std::cell::OnceCell::new();
         for (index, rule) in self.rules.iter().enumerate() {
-            if !rule.matches(target, &resource) {
+            if !rule.matches(target, &resource, from) {
                 continue;
             }
             if rule.subjects.is_empty() {
@@ -375,15 +441,21 @@ impl AccessRules {
                 Some(_) => excluded_by_subject = true,
             }
         }
-        if excluded_by_subject && matches!(self.default_policy, Policy::Deny) {
+        let (default, _) = self.default_for(from);
+        if excluded_by_subject && matches!(default, Policy::Deny) {
             return Decision::Forbidden;
         }
-        Decision::Policy { policy: self.default_policy, rule: None, demands: Demands::default() }
+        Decision::Policy { policy: default, rule: None, demands: Demands::default() }
     }
 }
 
 impl Rule {
-    fn matches<'t>(&self, target: &'t Target, resource: &std::cell::OnceCell<Cow<'t, str>>) -> bool {
+    fn matches<'t>(
+        &self,
+        target: &'t Target,
+        resource: &std::cell::OnceCell<Cow<'t, str>>,
+        from: Option<IpAddr>,
+    ) -> bool {
         // Hosts are lower case on both sides (the rules when read, the target when parsed).
         let host = target.host.as_str();
         let domain = self.domains.iter().any(|d| match d.strip_prefix("*.") {
@@ -391,6 +463,7 @@ impl Rule {
             None => d == host,
         });
         domain
+            && self.networks.as_ref().is_none_or(|networks| networks.contain(from))
             && (self.methods.is_empty() || self.methods.iter().any(|m| m.eq_ignore_ascii_case(&target.method)))
             && (self.resources.is_empty() || {
                 let resource = resource.get_or_init(|| target.resource());
@@ -447,7 +520,7 @@ policy = "deny"
     fn the_first_matching_rule_decides() {
         let rules = AccessRules::parse(EXAMPLE).unwrap();
         let anyone = Visitor::Anonymous;
-        let decide = |host, path, method, who: &Visitor| rules.decide(&target(host, path, method), who);
+        let decide = |host, path, method, who: &Visitor| rules.decide(&target(host, path, method), who, None);
         assert_eq!(
             decide("status.example.com", "/", "GET", &anyone),
             Decision::Policy { policy: Policy::Bypass, rule: Some(0), demands: Demands::default() }
@@ -476,30 +549,33 @@ policy = "deny"
         let rules = AccessRules::parse(EXAMPLE).unwrap();
         let admin = Visitor::signed_in_for_tests("bob", &["admins"], Factors::PasswordAndCode);
         assert_eq!(
-            rules.decide(&target("x.ops.example.com", "/", "GET",), &admin),
+            rules.decide(&target("x.ops.example.com", "/", "GET",), &admin, None),
             Decision::Policy { policy: Policy::TwoFactor, rule: Some(2), demands: Demands::default() }
         );
         assert_eq!(
-            rules.decide(&target("admin.example.com", "/", "GET"), &user("ALICE")),
+            rules.decide(&target("admin.example.com", "/", "GET"), &user("ALICE"), None),
             Decision::Policy { policy: Policy::TwoFactor, rule: Some(2), demands: Demands::default() }
         );
         assert_eq!(
-            rules.decide(&target("admin.example.com", "/", "GET"), &Visitor::Anonymous),
+            rules.decide(&target("admin.example.com", "/", "GET"), &Visitor::Anonymous, None),
             Decision::SignInFirst { rule: 2 }
         );
         // "ops.example.com" itself is not a subdomain of itself; a suffix is not a subdomain.
         assert_eq!(
-            rules.decide(&target("ops.example.com", "/", "GET"), &admin),
+            rules.decide(&target("ops.example.com", "/", "GET"), &admin, None),
             Decision::Policy { policy: Policy::TwoFactor, rule: None, demands: Demands::default() }
         );
         assert_eq!(
-            rules.decide(&target("evilops.example.com", "/", "GET"), &admin),
+            rules.decide(&target("evilops.example.com", "/", "GET"), &admin, None),
             Decision::Policy { policy: Policy::TwoFactor, rule: None, demands: Demands::default() }
         );
         let strict =
             AccessRules::parse(&EXAMPLE.replace("default_policy = \"two_factor\"", "default_policy = \"deny\""))
                 .unwrap();
-        assert_eq!(strict.decide(&target("admin.example.com", "/", "GET"), &user("mallory")), Decision::Forbidden);
+        assert_eq!(
+            strict.decide(&target("admin.example.com", "/", "GET"), &user("mallory"), None),
+            Decision::Forbidden
+        );
     }
 
     #[test]
@@ -519,7 +595,7 @@ policy = "deny"
     #[test]
     fn no_file_means_two_factors_everywhere() {
         assert_eq!(
-            AccessRules::default().decide(&target("any.example.com", "/", "GET"), &Visitor::Anonymous),
+            AccessRules::default().decide(&target("any.example.com", "/", "GET"), &Visitor::Anonymous, None),
             Decision::Policy { policy: Policy::TwoFactor, rule: None, demands: Demands::default() }
         );
     }
@@ -554,7 +630,7 @@ policy = "two_factor"
     #[test]
     fn a_sign_in_older_than_max_age_is_not_allowed_yet_and_a_newer_one_is() {
         let rules = AccessRules::parse(DEMANDING).unwrap();
-        let decision = rules.decide(&target("fresh.example.com", "/", "GET"), &Visitor::Anonymous);
+        let decision = rules.decide(&target("fresh.example.com", "/", "GET"), &Visitor::Anonymous, None);
         let visitor = signed_in_at(Factors::PasswordAndCode, 1_000);
         assert_eq!(decision.admits(&visitor, 1_000 + 3_600), Admission::Admitted, "exactly an hour old");
         assert_eq!(decision.admits(&visitor, 1_000 + 3_601), Admission::SignInFirst);
@@ -567,7 +643,7 @@ policy = "two_factor"
     #[test]
     fn a_key_rule_admits_a_security_key_or_a_passkey_and_nothing_else() {
         let rules = AccessRules::parse(DEMANDING).unwrap();
-        let decision = rules.decide(&target("keys.example.com", "/", "GET"), &Visitor::Anonymous);
+        let decision = rules.decide(&target("keys.example.com", "/", "GET"), &Visitor::Anonymous, None);
         for factors in [Factors::PasswordAndKey, Factors::Passkey] {
             assert_eq!(decision.admits(&signed_in_at(factors, 0), 0), Admission::Admitted, "{factors:?}");
         }
@@ -590,7 +666,7 @@ policy = "two_factor"
                 "default: two_factor",
             ]
         );
-        let describe = |host| match rules.decide(&target(host, "/", "GET"), &Visitor::Anonymous) {
+        let describe = |host| match rules.decide(&target(host, "/", "GET"), &Visitor::Anonymous, None) {
             Decision::Policy { demands, .. } => demands.describe(),
             other => panic!("{other:?}"),
         };
@@ -620,5 +696,175 @@ policy = "two_factor"
         }
         assert!(AccessRules::parse(&rule("max_age = \"30m\"\nfactor = \"key\"", "one_factor")).is_ok());
         assert!(AccessRules::parse(&rule("max_age = 45", "one_factor")).is_ok());
+    }
+
+    const HOME: &str = r#"
+default_policy = "two_factor"
+
+[networks]
+lan = ["192.168.0.0/16", "fd00::/8"]
+office = ["203.0.113.0/24"]
+quarantine = ["192.168.66.0/24"]
+
+[default_policy_for_networks]
+lan = "one_factor"
+quarantine = "deny"
+
+[[rules]]
+domain = "media.example.com"
+networks = ["lan", "10.8.0.0/24"]
+policy = "bypass"
+
+[[rules]]
+domain = "media.example.com"
+policy = "two_factor"
+
+[[rules]]
+domain = "admin.example.com"
+networks = "office"
+subject = "group:admins"
+policy = "one_factor"
+"#;
+
+    fn from(address: &str) -> Option<IpAddr> {
+        Some(address.parse().unwrap())
+    }
+
+    fn policy_of(decision: Decision) -> (Policy, Option<usize>) {
+        match decision {
+            Decision::Policy { policy, rule, .. } => (policy, rule),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_network_rule_matches_only_a_client_inside_its_networks_in_both_families() {
+        let rules = AccessRules::parse(HOME).unwrap();
+        let media = target("media.example.com", "/", "GET");
+        for inside in ["192.168.1.5", "fd00::5", "10.8.0.7", "::ffff:192.168.1.5"] {
+            assert_eq!(
+                policy_of(rules.decide(&media, &Visitor::Anonymous, from(inside))),
+                (Policy::Bypass, Some(0)),
+                "{inside}"
+            );
+        }
+        for outside in ["198.51.100.4", "10.8.1.7", "2001:db8::5", "172.16.0.1"] {
+            assert_eq!(
+                policy_of(rules.decide(&media, &Visitor::Anonymous, from(outside))),
+                (Policy::TwoFactor, Some(1)),
+                "{outside}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_request_without_a_known_address_matches_no_network_rule_and_no_network_default() {
+        let rules = AccessRules::parse(HOME).unwrap();
+        let media = target("media.example.com", "/", "GET");
+        assert_eq!(policy_of(rules.decide(&media, &Visitor::Anonymous, None)), (Policy::TwoFactor, Some(1)));
+        let other = target("other.example.com", "/", "GET");
+        assert_eq!(policy_of(rules.decide(&other, &Visitor::Anonymous, None)), (Policy::TwoFactor, None));
+        assert_eq!(rules.default_for(None), (Policy::TwoFactor, None));
+    }
+
+    #[test]
+    fn the_default_differs_for_named_networks_and_the_strictest_of_them_applies() {
+        let rules = AccessRules::parse(HOME).unwrap();
+        let other = target("other.example.com", "/", "GET");
+        let decide = |address| policy_of(rules.decide(&other, &Visitor::Anonymous, from(address)));
+        assert_eq!(decide("192.168.1.5"), (Policy::OneFactor, None), "lan");
+        assert_eq!(decide("fd00::1"), (Policy::OneFactor, None), "lan, IPv6");
+        assert_eq!(decide("198.51.100.4"), (Policy::TwoFactor, None), "outside");
+        assert_eq!(decide("203.0.113.9"), (Policy::TwoFactor, None), "office has no default of its own");
+        // In lan and in quarantine: the stricter default.
+        assert_eq!(decide("192.168.66.6"), (Policy::Deny, None));
+        assert_eq!(rules.default_for(from("192.168.66.6")), (Policy::Deny, Some("quarantine")));
+        assert_eq!(rules.default_for(from("192.168.1.5")), (Policy::OneFactor, Some("lan")));
+    }
+
+    #[test]
+    fn networks_and_subjects_both_have_to_match() {
+        let rules = AccessRules::parse(HOME).unwrap();
+        let admin = Visitor::signed_in_for_tests("bob", &["admins"], Factors::PasswordAndCode);
+        let page = target("admin.example.com", "/", "GET");
+        assert_eq!(policy_of(rules.decide(&page, &admin, from("203.0.113.9"))), (Policy::OneFactor, Some(2)));
+        assert_eq!(policy_of(rules.decide(&page, &admin, from("198.51.100.4"))), (Policy::TwoFactor, None));
+        assert_eq!(rules.decide(&page, &Visitor::Anonymous, from("203.0.113.9")), Decision::SignInFirst { rule: 2 });
+        assert_eq!(
+            policy_of(rules.decide(&page, &Visitor::Anonymous, from("198.51.100.4"))),
+            (Policy::TwoFactor, None)
+        );
+        // Not among the subjects: the default for the address.
+        assert_eq!(policy_of(rules.decide(&page, &user("eve"), from("203.0.113.9"))), (Policy::TwoFactor, None));
+    }
+
+    #[test]
+    fn networks_are_said_in_the_summary() {
+        let rules = AccessRules::parse(HOME).unwrap();
+        assert_eq!(
+            rules.summary(),
+            [
+                "rule 1 (media.example.com): bypass; networks lan 10.8.0.0/24",
+                "rule 2 (media.example.com): two_factor",
+                "rule 3 (admin.example.com): one_factor; subjects group:admins; networks office",
+                "network lan: 192.168.0.0/16 fd00::/8",
+                "network office: 203.0.113.0/24",
+                "network quarantine: 192.168.66.0/24",
+                "default from network lan: one_factor",
+                "default from network quarantine: deny",
+                "default: two_factor",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unknown_network_or_a_bad_range_stops_the_file_naming_it() {
+        let rule = |networks: &str| {
+            format!("[networks]\nlan = [\"10.0.0.0/8\"]\n\n[[rules]]\ndomain = \"a\"\npolicy = \"bypass\"\n\n[[rules]]\ndomain = \"b\"\npolicy = \"bypass\"\nnetworks = {networks}\n")
+        };
+        assert!(AccessRules::parse(&rule("[\"lan\", \"fd00::/8\", \"192.168.1.5\"]")).is_ok());
+        for (bad, said) in [
+            ("[\"wan\"]", "access rule 2: the network \"wan\" is neither an address range"),
+            ("[\"10.0.0.0/33\"]", "access rule 2: the network \"10.0.0.0/33\" is neither an address range"),
+            ("[\"300.1.2.3\"]", "access rule 2: the network \"300.1.2.3\" is neither an address range"),
+            ("[]", "access rule 2: networks lists no network"),
+        ] {
+            let error = AccessRules::parse(&rule(bad)).unwrap_err().to_string();
+            assert!(error.starts_with(said), "{bad}: {error}");
+            assert!(!error.contains('\n'), "one line: {error}");
+        }
+        let error = AccessRules::parse("[networks]\nlan = [\"10.0.0.0/8\", \"nope\"]\n").unwrap_err().to_string();
+        assert!(error.starts_with("access rules, [networks] lan: \"nope\" is not an address range"), "{error}");
+        let error =
+            AccessRules::parse("[default_policy_for_networks]\nlan = \"one_factor\"\n").unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "access rules, [default_policy_for_networks] lan: there is no network of that name in [networks]"
+        );
+        let error =
+            AccessRules::parse("[networks]\nlan = [\"10.0.0.0/8\"]\n[default_policy_for_networks]\nlan = \"maybe\"\n")
+                .unwrap_err()
+                .to_string();
+        assert!(error.starts_with("the access rules are not valid TOML"), "{error}");
+    }
+
+    #[test]
+    fn rules_without_networks_never_need_the_client_address() {
+        assert!(!AccessRules::parse(EXAMPLE).unwrap().judges_networks());
+        assert!(!AccessRules::parse("[networks]\nlan = [\"10.0.0.0/8\"]\n").unwrap().judges_networks());
+        assert!(AccessRules::parse(HOME).unwrap().judges_networks());
+        let default_only = "[networks]\nlan = [\"10.0.0.0/8\"]\n[default_policy_for_networks]\nlan = \"bypass\"\n";
+        assert!(AccessRules::parse(default_only).unwrap().judges_networks());
+    }
+
+    #[test]
+    fn a_network_default_that_lets_someone_through_counts_for_open_registration() {
+        let closed = AccessRules::parse("default_policy = \"deny\"").unwrap();
+        assert!(!closed.lets_any_account_through());
+        let lan = AccessRules::parse(
+            "default_policy = \"deny\"\n[networks]\nlan = [\"10.0.0.0/8\"]\n[default_policy_for_networks]\nlan = \"one_factor\"\n",
+        )
+        .unwrap();
+        assert!(lan.lets_any_account_through());
     }
 }

@@ -16,13 +16,14 @@ use self::{
     answers::{allowed, not_yet, unavailable},
     target::{forwarded_target, original_target, Contract, TargetRefusal},
 };
-use app::server::{session::RequestSession, state::AppState};
+use app::server::{client_address, session::RequestSession, state::AppState};
 use axum::{
     extract::{Request, State},
     http::{HeaderMap, StatusCode},
     response::Response,
 };
 use domain::{access_rules::Admission, request_target::host_within, visitor::Visitor};
+use std::net::IpAddr;
 use tower_sessions::Session;
 
 use crate::{
@@ -39,7 +40,8 @@ pub async fn forward_auth(
     request: Request,
 ) -> Response {
     let session = sessions.of(request.headers());
-    answer(state, session, &decisions, request.headers(), Contract::ForwardAuth).await
+    let from = client_of(&state, &request);
+    answer(state, session, &decisions, request.headers(), from, Contract::ForwardAuth).await
 }
 
 pub async fn auth_request(
@@ -49,7 +51,22 @@ pub async fn auth_request(
     request: Request,
 ) -> Response {
     let session = sessions.of(request.headers());
-    answer(state, session, &decisions, request.headers(), Contract::AuthRequest).await
+    let from = client_of(&state, &request);
+    answer(state, session, &decisions, request.headers(), from, Contract::AuthRequest).await
+}
+
+/// The visitor's address: the proxy's TCP address, or the address it forwards when (and only
+/// when) it is one of `TRUSTED_PROXIES`. Both proxies add the address they were reached from
+/// to `X-Forwarded-For` (nginx's `$proxy_add_x_forwarded_for` appends it to what the client
+/// sent; Caddy, trusting no one upstream, replaces it): the right-most untrusted entry is the
+/// client, and anything the client wrote further left is never read. A trusted proxy itself is
+/// no client: the address is then unknown, in no network (`client_address::for_networks`).
+fn client_of(state: &AppState, request: &Request) -> Option<IpAddr> {
+    if !state.settings.access_rules.judges_networks() {
+        return None;
+    }
+    let trusted = &state.settings.trusted_proxies;
+    client_address::for_networks(client_address::of_request(request.extensions(), request.headers(), trusted), trusted)
 }
 
 async fn answer(
@@ -57,6 +74,7 @@ async fn answer(
     session: Session,
     decisions: &GateDecisions,
     headers: &HeaderMap,
+    from: Option<IpAddr>,
     contract: Contract,
 ) -> Response {
     let target = match contract {
@@ -91,7 +109,7 @@ async fn answer(
             return unavailable(&cause);
         }
     };
-    match state.settings.access_rules.decide(&target, &visitor).admits(&visitor, state.now()) {
+    match state.settings.access_rules.decide(&target, &visitor, from).admits(&visitor, state.now()) {
         Admission::Admitted => {
             decisions.count(GateOutcome::Admitted);
             allowed(visitor.signed_in().ok())

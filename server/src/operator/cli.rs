@@ -115,7 +115,7 @@ pub enum OidcClientCommand {
 #[derive(Debug, Subcommand)]
 pub enum AuthzCommand {
     /// Which rule matches a request to URL, and what it decides (for a visitor signed in as
-    /// --user, or not signed in).
+    /// --user, or not signed in; from --from, or from an unknown address).
     Check {
         url: String,
         /// The signed-in account asking (its groups count for `group:` subjects).
@@ -123,6 +123,10 @@ pub enum AuthzCommand {
         user: Option<String>,
         #[arg(long, default_value = "GET")]
         method: String,
+        /// The client's address (192.168.1.5, fd00::5), for rules with `networks` and the
+        /// defaults of named networks. Without it the address is unknown: no network matches.
+        #[arg(long, value_name = "ADDRESS")]
+        from: Option<String>,
     },
 }
 

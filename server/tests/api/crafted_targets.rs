@@ -172,7 +172,7 @@ impl Sender {
             method: method.into(),
         };
         let signed_in = self.visitor.signed_in().ok();
-        match rules.decide(&target, &self.visitor) {
+        match rules.decide(&target, &self.visitor, None) {
             Decision::Policy { policy: Policy::Bypass, .. } => true,
             Decision::Policy { policy: Policy::OneFactor, .. } => signed_in.is_some(),
             Decision::Policy { policy: Policy::TwoFactor, .. } => signed_in.is_some_and(|s| s.factors.two()),

@@ -21,6 +21,7 @@ mod kept_account_page;
 mod mail;
 mod managing_two_factor;
 mod multi_instance;
+mod networks;
 mod no_javascript;
 mod openid_app_groups;
 mod openid_codes;

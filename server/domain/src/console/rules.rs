@@ -9,6 +9,7 @@ use crate::{
     visitor::{Factors, SignedIn, Visitor},
 };
 use sqlx::AnyPool;
+use std::net::IpAddr;
 
 /// Which rule matched, and what it decides.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,19 +34,35 @@ pub async fn person(db: &AnyPool, name: &str, now: i64) -> Result<Visitor, AuthE
 }
 
 /// The decision for `url` asked with `method` (empty: GET) by `visitor`
-/// (`Visitor::Anonymous`: nobody signed in).
-pub fn check(rules: &AccessRules, url: &str, method: &str, visitor: &Visitor) -> Result<RuleCheck, AuthError> {
+/// (`Visitor::Anonymous`: nobody signed in) from the client address `from` (empty or `None`:
+/// unknown, which is in no network).
+pub fn check(
+    rules: &AccessRules,
+    url: &str,
+    method: &str,
+    from: Option<&str>,
+    visitor: &Visitor,
+) -> Result<RuleCheck, AuthError> {
     let method = if method.trim().is_empty() { "GET".to_owned() } else { method.trim().to_ascii_uppercase() };
     let target = Target::parse(url.trim(), &method)
         .map_err(|why| AuthError::BadInput(format!("{:?} cannot be judged: {why}", url.trim())))?;
-    let decided = rules.decide(&target, visitor);
+    let from = match from.map(str::trim).filter(|f| !f.is_empty()) {
+        None => None,
+        Some(text) => Some(text.parse::<IpAddr>().map_err(|_| {
+            AuthError::BadInput(format!("{text:?} is not an IP address (such as 192.168.1.5 or fd00::5)."))
+        })?),
+    };
+    let decided = rules.decide(&target, visitor, from);
     let sign_in = match decided {
         Decision::Policy { demands, .. } => demands.describe(),
         Decision::SignInFirst { .. } | Decision::Forbidden => None,
     };
     let (matched, policy) = match decided {
         Decision::Policy { policy, rule: Some(index), .. } => (rules.describe(index), policy.name().to_owned()),
-        Decision::Policy { policy, rule: None, .. } => ("no rule: default_policy".to_owned(), policy.name().to_owned()),
+        Decision::Policy { policy, rule: None, .. } => match rules.default_for(from) {
+            (_, Some(network)) => (format!("no rule: default_policy_for_networks {network}"), policy.name().to_owned()),
+            (_, None) => ("no rule: default_policy".to_owned(), policy.name().to_owned()),
+        },
         Decision::SignInFirst { rule } => (rules.describe(rule), "sign in first (the rule has subjects)".to_owned()),
         Decision::Forbidden => ("no rule for this user".to_owned(), "deny (403)".to_owned()),
     };

@@ -9,6 +9,7 @@ use crate::{
     settings::Settings,
     visitor::Visitor,
 };
+use std::net::IpAddr;
 
 /// A valid `rd`, checked once where it comes in (`ReturnTo::parse`): the only form in which a
 /// return target reaches a decision.
@@ -56,17 +57,19 @@ impl ReturnTo {
 
     /// What the target's rule asks of `visitor`'s sign-in at `now` that it lacks (`max_age`
     /// outlived, `factor = "key"` not met): the portal then asks a signed-in visitor for a fresh
-    /// sign-in instead of sending them back at once. `None` for a visitor not signed in.
-    pub fn unmet(&self, settings: &Settings, visitor: &Visitor, now: i64) -> Option<Unmet> {
+    /// sign-in instead of sending them back at once. `None` for a visitor not signed in. `from`
+    /// is the client's address as the portal sees it (the gate will see the same one: both are
+    /// derived through `TRUSTED_PROXIES`), for rules with `networks`.
+    pub fn unmet(&self, settings: &Settings, visitor: &Visitor, from: Option<IpAddr>, now: i64) -> Option<Unmet> {
         let target = self.target.as_ref()?;
-        settings.access_rules.decide(target, visitor).unmet(visitor, now)
+        settings.access_rules.decide(target, visitor, from).unmet(visitor, now)
     }
 
-    /// Whether the rules ask two factors of `visitor` for this target.
-    fn needs_two_factor(&self, settings: &Settings, visitor: &Visitor) -> bool {
+    /// Whether the rules ask two factors of `visitor` coming from `from` for this target.
+    fn needs_two_factor(&self, settings: &Settings, visitor: &Visitor, from: Option<IpAddr>) -> bool {
         self.target.as_ref().is_some_and(|target| {
             let owes = visitor.signed_in().is_ok_and(|signed_in| signed_in.owes_second_factor());
-            match settings.access_rules.decide(target, visitor) {
+            match settings.access_rules.decide(target, visitor, from) {
                 Decision::Policy { policy: Policy::TwoFactor, .. } => true,
                 Decision::Policy { policy: Policy::OneFactor, .. } => owes,
                 _ => false,
@@ -125,11 +128,13 @@ pub enum Landing {
 }
 
 /// Where a sign-in ends: a valid `rd` — through the 2FA setup first when its rule asks two
-/// factors of a visitor whose account has none — or else the account page.
-pub fn after_sign_in(rd: Option<&ReturnTo>, settings: &Settings, visitor: &Visitor) -> Landing {
+/// factors of a visitor (coming from `from`) whose account has none — or else the account page.
+pub fn after_sign_in(rd: Option<&ReturnTo>, settings: &Settings, visitor: &Visitor, from: Option<IpAddr>) -> Landing {
     let two_factors = visitor.signed_in().is_ok_and(|signed_in| signed_in.factors.two());
     match rd {
-        Some(rd) if !two_factors && rd.needs_two_factor(settings, visitor) => Landing::TwoFactorSetupFirst(rd.clone()),
+        Some(rd) if !two_factors && rd.needs_two_factor(settings, visitor, from) => {
+            Landing::TwoFactorSetupFirst(rd.clone())
+        }
         Some(rd) => Landing::ReturnTo(rd.clone()),
         None => Landing::Account,
     }

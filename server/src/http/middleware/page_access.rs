@@ -7,7 +7,7 @@
 use app::paths;
 use app::{
     api::Flash,
-    server::{flash, session::RequestSession, state::AppState},
+    server::{client_address, flash, session::RequestSession, state::AppState},
 };
 use axum::{
     extract::Request,
@@ -108,7 +108,13 @@ pub async fn guard(state: &AppState, mut req: Request, next: Next) -> Response {
         let session = RequestSession::of_request(&mut req);
         if let Some(session) = session {
             if let Ok(visitor @ Visitor::SignedIn(_)) = Visitor::of(state, &session).await {
-                match rd.unmet(&state.settings, &visitor, state.now()) {
+                // The address the gate will judge the target from (both through TRUSTED_PROXIES).
+                let trusted = &state.settings.trusted_proxies;
+                let from = client_address::for_networks(
+                    client_address::of_request(req.extensions(), req.headers(), trusted),
+                    trusted,
+                );
+                match rd.unmet(&state.settings, &visitor, from, state.now()) {
                     Some(unmet) => {
                         if let Some(answer) = step_up(state, &session, &visitor, unmet, &rd).await {
                             return answer;
@@ -116,7 +122,8 @@ pub async fn guard(state: &AppState, mut req: Request, next: Next) -> Response {
                         return next.run(req).await;
                     }
                     None => {
-                        let next_page = paths::landing(return_to::after_sign_in(Some(&rd), &state.settings, &visitor));
+                        let next_page =
+                            paths::landing(return_to::after_sign_in(Some(&rd), &state.settings, &visitor, from));
                         return flash::see_other(&next_page, None, state.settings.secure_cookies);
                     }
                 }

@@ -151,6 +151,15 @@ impl TestApp {
         builder.build().expect("client")
     }
 
+    /// `new_client`, connecting from the loopback address `local` (`127.0.0.2`, say): the server
+    /// and the proxies see that address as the client's.
+    pub fn new_client_from(&self, local: std::net::IpAddr) -> Client {
+        let builder =
+            Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).local_address(local);
+        let builder = self.resolve.iter().fold(builder, |b, (host, address)| b.resolve(host, *address));
+        builder.build().expect("client")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -221,7 +221,7 @@ pub fn free_port() -> u16 {
 }
 
 /// The fenced block after `<!-- tested: NAME -->` in the README.
-fn readme_block(name: &str) -> String {
+pub fn readme_block(name: &str) -> String {
     let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
         .expect("README.md beside the workspace");
     let marker = format!("<!-- tested: {name} -->");
