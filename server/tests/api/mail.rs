@@ -250,3 +250,26 @@ async fn mail_test_sends_at_once_and_prints_the_smtp_answer() {
         String::from_utf8_lossy(&refused.stderr)
     );
 }
+
+#[tokio::test]
+async fn required_starttls_sends_nothing_to_a_server_that_does_not_offer_it() {
+    // The sink speaks plain SMTP only: with `tls=required` (what `smtp://` to a host off loopback
+    // means) neither the password nor the message may go to it.
+    let sink = MailSink::start();
+    let folder = tempfile::tempdir().unwrap();
+    let database_url = fresh_database_url(folder.path()).await;
+    let output = Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["mail", "test", "ops@example.test"])
+        .env("DATABASE_URL", &database_url)
+        .env("TOTP_ENCRYPTION_KEY", TEST_KEY)
+        .env("SMTP_URL", format!("smtp://user:secret@127.0.0.1:{}?tls=required", sink.port))
+        .env("MAIL_FROM", "auth@example.test")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("not sent"), "{stderr}");
+    assert!(!stderr.contains("secret"), "the password is never echoed: {stderr}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(sink.received().is_empty(), "{:#?}", sink.received());
+}
