@@ -33,6 +33,8 @@ fn wiki(groups: &[&str]) -> NewClient {
         policy: ClientPolicy::TwoFactor,
         allowed_groups: groups.iter().map(|g| g.to_string()).collect(),
         allow_insecure_http: false,
+        grant_types: vec![domain::openid::store::clients::GrantType::AuthorizationCode],
+        scopes: vec![],
     }
 }
 

@@ -8,7 +8,7 @@ use crate::{
     input,
     openid::store::{
         apps::{Apps, ListedApp},
-        clients::{AppError, ClientPolicy, NewClient},
+        clients::{AppError, ClientPolicy, GrantType, NewClient},
     },
     services::Services,
 };
@@ -58,6 +58,8 @@ pub async fn add(services: &Services, admin: &Admin, request: &AppRequest<'_>) -
         policy: policy(request.policy)?,
         allowed_groups: input::groups(request.allowed_groups)?,
         allow_insecure_http: false,
+        grant_types: vec![GrantType::AuthorizationCode],
+        scopes: Vec::new(),
     };
     if client.redirect_uris.is_empty() {
         return Err(AuthError::BadInput("Give at least one redirect URI.".to_owned()));
