@@ -22,8 +22,18 @@ pub(super) struct TokenForm {
     refresh_token: Option<String>,
     /// `client_credentials`: the scopes asked for (space-separated).
     scope: Option<String>,
+    /// Introspection (RFC 7662): the token asked about. (`token_type_hint` is ignored: only
+    /// access tokens are ever `active`.)
+    token: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
+}
+
+impl TokenForm {
+    /// The token an introspection request asks about.
+    pub(super) fn token(&self) -> Option<&str> {
+        self.token.as_deref().filter(|token| !token.is_empty())
+    }
 }
 
 pub(super) fn invalid_request(description: String) -> TokenError {
@@ -46,6 +56,7 @@ pub(super) fn read_token_request(
             "code_verifier" => &mut form.code_verifier,
             "refresh_token" => &mut form.refresh_token,
             "scope" => &mut form.scope,
+            "token" => &mut form.token,
             "client_id" => &mut form.client_id,
             "client_secret" => &mut form.client_secret,
             _ => continue,

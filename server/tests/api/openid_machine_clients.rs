@@ -10,9 +10,9 @@ use openidconnect::{
 };
 use reqwest::{header, StatusCode};
 
-/// Registers `backup`, a machine client given `backup:read` and `metrics`; returns its secret.
-async fn register_machine(app: &crate::helpers::TestApp) -> String {
-    let client = NewClient {
+/// `backup`, a machine client given `backup:read` and `metrics`.
+fn machine_spec() -> NewClient {
+    NewClient {
         client_id: "backup".into(),
         name: Some("Nightly backup".into()),
         redirect_uris: vec![],
@@ -23,8 +23,12 @@ async fn register_machine(app: &crate::helpers::TestApp) -> String {
         allow_insecure_http: false,
         grant_types: vec![GrantType::ClientCredentials],
         scopes: vec!["backup:read".into(), "metrics".into()],
-    };
-    clients::add(&app.db, &client, app.clock.now()).await.unwrap().expect("a machine client has a secret")
+    }
+}
+
+/// Registers `backup` (`machine_spec`); returns its secret.
+async fn register_machine(app: &crate::helpers::TestApp) -> String {
+    clients::add(&app.db, &machine_spec(), app.clock.now()).await.unwrap().expect("a machine client has a secret")
 }
 
 fn scopes_of(tokens: &impl OAuth2TokenResponse) -> Vec<String> {
@@ -187,4 +191,105 @@ async fn what_a_machine_client_may_not_do_and_who_may_not_use_the_grant() {
     assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")), "deleted");
     let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM oidc_client_tokens").fetch_one(&app.db).await.unwrap();
     assert_eq!(left, 0, "its tokens went with it");
+}
+
+/// Introspection (RFC 7662): a resource server, registered as a confidential client, learns that a
+/// machine client's token is live and that its subject is that client (`client:backup`, never a
+/// person's hexadecimal `sub`), and the same of a person's token with the person's `sub`. Anything
+/// else (a refresh token, junk, an expired token, a deleted client's) is only `active: false`;
+/// public clients and wrong secrets may not ask.
+#[tokio::test]
+async fn a_resource_server_introspects_tokens_and_tells_a_machine_from_a_person() {
+    let (app, _folder) = provider().await;
+    let secret = register_machine(&app).await;
+    let api = NewClient {
+        client_id: "api".into(),
+        scopes: vec![],
+        ..machine_spec()
+    };
+    let api_secret = clients::add(&app.db, &api, app.clock.now()).await.unwrap().unwrap();
+    register(&app, "spa", true, ClientPolicy::OneFactor).await;
+    let discovery: serde_json::Value =
+        rp_http().get(app.url("/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(discovery["introspection_endpoint"], format!("{}/oidc/introspect", app.address));
+    assert_eq!(
+        discovery["grant_types_supported"],
+        serde_json::json!(["authorization_code", "refresh_token", "client_credentials"])
+    );
+
+    let introspect = |basic: Option<(&'static str, String)>, form: Vec<(&'static str, String)>| {
+        let url = app.url("/oidc/introspect");
+        async move {
+            let request = rp_http().post(url).form(&form);
+            let request = match basic {
+                Some((id, secret)) => request.basic_auth(id, Some(secret)),
+                None => request,
+            };
+            let r = request.send().await.unwrap();
+            (r.status(), r.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let (_, machine, _) = token(&app, Some(("backup", &secret)), &[("grant_type", "client_credentials")]).await;
+    let machine_token = machine["access_token"].as_str().unwrap().to_owned();
+    let (status, answer) = introspect(Some(("api", api_secret.clone())), vec![("token", machine_token.clone())]).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["active"], true);
+    assert_eq!(answer["sub"], "client:backup", "the subject is the client");
+    assert_eq!(answer["client_id"], "backup");
+    assert_eq!(answer["scope"], "backup:read metrics");
+    assert_eq!(answer["token_type"], "Bearer");
+    assert_eq!(answer["iss"], app.address.as_str());
+    assert_eq!(answer["exp"].as_i64().unwrap() - answer["iat"].as_i64().unwrap(), 3600);
+
+    // A person's token, asked about with client_secret_post: the person's `sub`, as in the ID token.
+    let browser = app.new_client();
+    app.register(&browser, "alice", PASSWORD).await;
+    let url = app.url(&format!(
+        "/oidc/authorize?response_type=code&client_id=spa&redirect_uri={}&scope=openid%20offline_access&code_challenge={}&code_challenge_method=S256",
+        crate::openid_connect::redirect_param(),
+        crate::openid_connect::CHALLENGE
+    ));
+    let back = crate::openid_connect::location(&browser.get(url).send().await.unwrap());
+    let code = crate::openid_connect::query_param(&back, "code").expect("a code");
+    let (status, person) = crate::openid_connect::exchange(&app, &code).await;
+    assert_eq!(status, StatusCode::OK, "{person}");
+    let person_sub = crate::openid_connect::jwt_part(person["id_token"].as_str().unwrap(), 1)["sub"].clone();
+    let by_post = |token: &str| {
+        vec![("token", token.to_owned()), ("client_id", "api".to_owned()), ("client_secret", api_secret.clone())]
+    };
+    let (status, answer) = introspect(None, by_post(person["access_token"].as_str().unwrap())).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!((answer["active"].clone(), answer["sub"].clone()), (serde_json::json!(true), person_sub.clone()));
+    assert!(person_sub.as_str().unwrap().bytes().all(|b| b.is_ascii_hexdigit()), "{person_sub}");
+    assert_eq!(answer["client_id"], "spa");
+    assert_eq!(answer["scope"], "openid offline_access");
+
+    for other in [person["refresh_token"].as_str().unwrap(), "junk", &code] {
+        let (status, answer) = introspect(None, by_post(other)).await;
+        assert_eq!((status, answer), (StatusCode::OK, serde_json::json!({ "active": false })), "{other:.10}");
+    }
+    // Who may not ask.
+    let (status, answer) = introspect(None, vec![("token", machine_token.clone()), ("client_id", "spa".into())]).await;
+    assert_eq!((status, answer["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")), "public");
+    let (status, answer) = introspect(Some(("api", "wrong".into())), vec![("token", machine_token.clone())]).await;
+    assert_eq!((status, answer["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")));
+    let (status, answer) = introspect(Some(("api", api_secret.clone())), vec![]).await;
+    assert_eq!((status, answer["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "no token");
+    let r = rp_http().get(app.url("/oidc/introspect")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error_description"], "The introspection endpoint only accepts POST.");
+
+    // Expired, then deleted with its client.
+    app.advance(3600);
+    let (_, answer) = introspect(Some(("api", api_secret.clone())), vec![("token", machine_token)]).await;
+    assert_eq!(answer, serde_json::json!({ "active": false }), "expired");
+    let (_, fresh, _) = token(&app, Some(("backup", &secret)), &[("grant_type", "client_credentials")]).await;
+    let fresh = fresh["access_token"].as_str().unwrap().to_owned();
+    let (_, answer) = introspect(Some(("api", api_secret.clone())), vec![("token", fresh.clone())]).await;
+    assert_eq!(answer["active"], true);
+    app.operator(&["oidc", "client", "delete", "backup"]);
+    let (_, answer) = introspect(Some(("api", api_secret)), vec![("token", fresh)]).await;
+    assert_eq!(answer, serde_json::json!({ "active": false }), "the client deleted");
 }

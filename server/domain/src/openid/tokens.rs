@@ -324,6 +324,53 @@ pub async fn client_credentials(
     Ok(Issued { access_token, expires_in: ACCESS_TOKEN_SECONDS, id_token: None, refresh_token: None, scope })
 }
 
+/// What an introspection request (RFC 7662) is told about `token`, asked by a confidential
+/// client (a resource server registers as one; any may ask). A live access token, a person's or
+/// a machine client's, is `active` with its `sub`, `client_id`, `scope`, `exp`, `iat`, `iss` and
+/// `token_type`; anything else (unknown, expired, revoked, a refresh token, a code) is only
+/// `{"active": false}`. A machine client's `sub` is `client:` and its id
+/// (`machine_tokens::subject_of`), a person's is hexadecimal: a resource server tells them apart.
+pub async fn introspect(
+    services: &Services,
+    credentials: &ClientCredentials,
+    token: Option<&str>,
+) -> Result<Value, TokenError> {
+    let client_id = credentials.client_id.as_deref().ok_or_else(invalid_client)?;
+    let client = services.clients.refresh(&services.db, client_id).await?.ok_or_else(invalid_client)?;
+    if client.is_public() || !authenticates(&client, credentials) {
+        return Err(invalid_client());
+    }
+    let token = token.ok_or_else(|| TokenError::refused(TokenRefusal::InvalidRequest, "token is missing"))?;
+    let now = services.now();
+    let active = |sub: String, client_id: &str, scope: &str, issued_at: i64, expires_at: i64| {
+        json!({
+            "active": true,
+            "sub": sub,
+            "client_id": client_id,
+            "scope": scope,
+            "token_type": "Bearer",
+            "iat": issued_at,
+            "exp": expires_at,
+            "iss": issuer(services),
+        })
+    };
+    if let Some((grant, expires_at)) = grants::access(&services.db, token, now).await? {
+        let Some(identity) = services.identities.get(&services.db, grant.user_id).await.map_err(AuthError::from)?
+        else {
+            return Ok(json!({ "active": false }));
+        };
+        let subject = subject::of(services, grant.user_id, identity.oidc_subject.as_deref()).await?;
+        // Every access token lives `ACCESS_TOKEN_SECONDS`: it was issued that long before it expires.
+        let issued_at = expires_at - ACCESS_TOKEN_SECONDS;
+        return Ok(active(subject, &grant.client_id, &grant.scope, issued_at, expires_at));
+    }
+    if let Some(machine) = machine_tokens::find(&services.db, token, now).await? {
+        let subject = machine_tokens::subject_of(&machine.client_id);
+        return Ok(active(subject, &machine.client_id, &machine.scope, machine.issued_at, machine.expires_at));
+    }
+    Ok(json!({ "active": false }))
+}
+
 /// The ID token (OpenID Connect Core §2), signed by key `kid`.
 async fn id_token(
     services: &Services,

@@ -45,6 +45,26 @@ pub async fn store(db: &AnyPool, token: &NewMachineToken<'_>) -> Result<bool, Au
     Ok(inserted.rows_affected() == 1)
 }
 
+/// A live machine token: its client, scope, and when it was issued and expires.
+pub struct MachineToken {
+    pub client_id: String,
+    pub scope: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+}
+
+/// The live machine token `token` is, if it is one (introspection).
+pub async fn find(db: &AnyPool, token: &str, now: i64) -> Result<Option<MachineToken>, AuthError> {
+    let row: Option<(String, String, i64, i64)> = sqlx::query_as(
+        "SELECT client_id, scope, issued_at, expires_at FROM oidc_client_tokens WHERE token_hash = $1 AND expires_at > $2",
+    )
+    .bind(hash(token))
+    .bind(now)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(client_id, scope, issued_at, expires_at)| MachineToken { client_id, scope, issued_at, expires_at }))
+}
+
 /// Deletes the tokens whose time is up; returns how many went.
 pub async fn delete_expired(db: &AnyPool, now: i64) -> Result<u64, sqlx::Error> {
     let deleted = sqlx::query("DELETE FROM oidc_client_tokens WHERE expires_at <= $1").bind(now).execute(db).await?;
