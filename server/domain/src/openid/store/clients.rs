@@ -462,6 +462,46 @@ pub async fn with_signing_kid(db: &AnyPool, client_id: &str) -> Result<Option<(C
 mod tests {
     use super::*;
 
+    fn machine(scopes: &[&str]) -> NewClient {
+        NewClient {
+            client_id: "backup".into(),
+            name: None,
+            redirect_uris: vec![],
+            post_logout_redirect_uris: vec![],
+            public: false,
+            policy: ClientPolicy::TwoFactor,
+            allowed_groups: vec![],
+            allow_insecure_http: false,
+            grant_types: vec![GrantType::ClientCredentials],
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_machine_client_is_confidential_has_no_redirect_uri_and_no_scope_about_a_person() {
+        assert!(check_grants(&machine(&["backup:read", "metrics", "api://x/y.z"])).is_ok());
+        assert!(check_grants(&machine(&[])).is_ok(), "a client may have no scope");
+        for scope in ["openid", "profile", "email", "groups", "offline_access", "", "a b", "a\"b", "a\\b", "é"] {
+            assert!(check_grants(&machine(&[scope])).is_err(), "{scope:?}");
+        }
+        assert!(check_grants(&NewClient { public: true, ..machine(&[]) }).is_err(), "public");
+        assert!(check_grants(&NewClient { redirect_uris: vec!["https://x.test/cb".into()], ..machine(&[]) }).is_err());
+        assert!(check_grants(&NewClient { allowed_groups: vec!["admins".into()], ..machine(&[]) }).is_err());
+        assert!(check_grants(&NewClient { grant_types: vec![], ..machine(&[]) }).is_err());
+        let people_app = NewClient { grant_types: vec![GrantType::AuthorizationCode], ..machine(&[]) };
+        assert!(check_grants(&people_app).is_err(), "an app people sign in to needs a redirect URI");
+        let people_app = NewClient { redirect_uris: vec!["https://x.test/cb".into()], ..people_app };
+        assert!(check_grants(&people_app).is_ok());
+        assert!(check_grants(&NewClient { scopes: vec!["metrics".into()], ..people_app }).is_err(), "--scope alone");
+        let both = NewClient {
+            grant_types: vec![GrantType::AuthorizationCode, GrantType::ClientCredentials],
+            redirect_uris: vec!["https://x.test/cb".into()],
+            allowed_groups: vec!["staff".into()],
+            ..machine(&["metrics"])
+        };
+        assert!(check_grants(&both).is_ok());
+    }
+
     #[test]
     fn plain_http_is_accepted_only_on_loopback_unless_allowed() {
         for fine in [
