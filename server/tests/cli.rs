@@ -731,7 +731,11 @@ fn machine_clients_are_registered_and_listed_from_the_command_line() {
         "grafana\tconfidential\ttwo_factor\thttps://grafana.example.test/cb\tgrafana\t(everyone)\t\
          authorization_code,client_credentials\tdashboards"
     );
-    assert_eq!(line("wiki"), "wiki\tconfidential\ttwo_factor\thttps://wiki.example.test/cb\twiki\t(everyone)", "as before");
+    assert_eq!(
+        line("wiki"),
+        "wiki\tconfidential\ttwo_factor\thttps://wiki.example.test/cb\twiki\t(everyone)",
+        "as before"
+    );
     assert!(!listed.contains(&secret), "list never prints a secret");
 
     let before = stdout(&run(&["list"]));

@@ -282,8 +282,20 @@ async fn apps_are_added_restricted_rotated_and_deleted_from_the_console() {
 async fn a_machine_client_is_listed_with_its_scopes_and_managed_like_any_app() {
     let app = spawn_app().await;
     let admin = signed_in_with_two_factors(&app, "root", true).await;
-    app.operator(&["oidc", "client", "add", "backup", "--name", "Nightly backup", "--grant", "client_credentials",
-        "--scope", "backup:read", "--scope", "metrics"]);
+    app.operator(&[
+        "oidc",
+        "client",
+        "add",
+        "backup",
+        "--name",
+        "Nightly backup",
+        "--grant",
+        "client_credentials",
+        "--scope",
+        "backup:read",
+        "--scope",
+        "metrics",
+    ]);
     app.operator(&["oidc", "client", "add", "wiki", "--redirect-uri", "https://wiki.example.com/callback"]);
     let (status, html) = page(&app, &admin, "/admin").await;
     assert_eq!(status, StatusCode::OK);

@@ -151,8 +151,7 @@ async fn what_a_machine_client_may_not_do_and_who_may_not_use_the_grant() {
     assert_eq!(challenge.as_deref(), Some("Basic realm=\"token\""));
     let (status, body, _) = token(&app, None, &[grant, ("client_id", "backup")]).await;
     assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")), "no secret");
-    let (status, body, _) =
-        token(&app, None, &[grant, ("client_id", "backup"), ("client_secret", &wiki)]).await;
+    let (status, body, _) = token(&app, None, &[grant, ("client_id", "backup"), ("client_secret", &wiki)]).await;
     assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")), "another's");
 
     let (status, body, _) = token(&app, Some(("wiki", &wiki)), &[grant]).await;
@@ -176,11 +175,14 @@ async fn what_a_machine_client_may_not_do_and_who_may_not_use_the_grant() {
     let browser = app.new_client();
     app.register(&browser, "alice", PASSWORD).await;
     let redirect = crate::openid_connect::redirect_param();
-    let r = browser
-        .get(app.url(&format!("/oidc/authorize?response_type=code&client_id=backup&redirect_uri={redirect}&scope=openid")))
-        .send()
-        .await
-        .unwrap();
+    let r =
+        browser
+            .get(app.url(&format!(
+                "/oidc/authorize?response_type=code&client_id=backup&redirect_uri={redirect}&scope=openid"
+            )))
+            .send()
+            .await
+            .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.headers().get(header::LOCATION).is_none(), "never a redirect");
 
@@ -202,11 +204,7 @@ async fn what_a_machine_client_may_not_do_and_who_may_not_use_the_grant() {
 async fn a_resource_server_introspects_tokens_and_tells_a_machine_from_a_person() {
     let (app, _folder) = provider().await;
     let secret = register_machine(&app).await;
-    let api = NewClient {
-        client_id: "api".into(),
-        scopes: vec![],
-        ..machine_spec()
-    };
+    let api = NewClient { client_id: "api".into(), scopes: vec![], ..machine_spec() };
     let api_secret = clients::add(&app.db, &api, app.clock.now()).await.unwrap().unwrap();
     register(&app, "spa", true, ClientPolicy::OneFactor).await;
     let discovery: serde_json::Value =

@@ -260,7 +260,9 @@ fn check_scope(scope: &str) -> Result<(), AppError> {
         && scope.len() <= 64
         && scope.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
     if !fine {
-        return Err(bad(format!("--scope {scope:?} is not a scope: use printable characters, no spaces, quotes or backslashes (up to 64)")));
+        return Err(bad(format!(
+            "--scope {scope:?} is not a scope: use printable characters, no spaces, quotes or backslashes (up to 64)"
+        )));
     }
     if PEOPLE_SCOPES.contains(&scope) {
         return Err(bad(format!(
@@ -291,11 +293,15 @@ fn check_grants(client: &NewClient) -> Result<(), AppError> {
             ));
         }
         if !client.allowed_groups.is_empty() {
-            return Err(bad("a client with --grant client_credentials alone signs nobody in: it takes no --groups".into()));
+            return Err(bad(
+                "a client with --grant client_credentials alone signs nobody in: it takes no --groups".into()
+            ));
         }
     }
     if machine && client.public {
-        return Err(bad("--grant client_credentials is for confidential clients: a --public client has no secret".into()));
+        return Err(bad(
+            "--grant client_credentials is for confidential clients: a --public client has no secret".into()
+        ));
     }
     if !machine && !client.scopes.is_empty() {
         return Err(bad("--scope is what the client_credentials grant gives: add --grant client_credentials".into()));
