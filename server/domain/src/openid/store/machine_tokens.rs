@@ -2,9 +2,14 @@
 //! apart from people's (`grants`): their subject is the client, not an account, so nothing that
 //! reads people's tokens (userinfo, an account's apps, its revocation) ever takes one.
 
-use super::grants::hash;
-use crate::error::AuthError;
+use crate::{credentials::secret_box::sha256_hex, error::AuthError};
 use sqlx::AnyPool;
+
+/// A token's SHA-256, as `grants` keeps people's (that module deletes these too when they expire:
+/// it is not imported here).
+fn hash(token: &str) -> String {
+    sha256_hex(token.as_bytes())
+}
 
 /// A machine client's subject, as a resource server would be told it: `client:` and the client
 /// id. A person's `sub` is hexadecimal (`subject`), so the two never collide.
