@@ -748,11 +748,13 @@ fn machine_clients_are_registered_and_listed_from_the_command_line() {
         (vec!["add", "x", "--redirect-uri", "https://x.test/cb", "--scope", "metrics"], "--grant client_credentials"),
         (vec!["add", "x", "--grant", "password"], "--grant \"password\""),
         (vec!["add", "x"], "--redirect-uri"),
+        (vec!["groups", "backup", "admins"], "machine client"),
+        (vec!["policy", "backup", "one_factor"], "machine client"),
     ] {
         let o = run(&args);
         assert!(!o.status.success() && stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
     }
-    assert_eq!(stdout(&run(&["list"])), before, "refusals register nothing");
+    assert_eq!(stdout(&run(&["list"])), before, "refusals register or change nothing");
 }
 
 /// The server binary serving on a free port (and metrics, when `metrics`), on `db`.

@@ -22,6 +22,9 @@ fn refused(error: AppError) -> AuthError {
         AppError::PublicClient(id) => {
             AuthError::Conflict(format!("{id:?} is a public app: it has no secret (it uses PKCE)."))
         }
+        AppError::MachineClient(id) => AuthError::Conflict(format!(
+            "{id:?} is a machine client: nobody signs in to it, so it has no allowed groups or policy."
+        )),
         AppError::Failed(e) => e,
     }
 }

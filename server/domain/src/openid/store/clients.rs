@@ -192,6 +192,11 @@ pub enum AppError {
     /// A public client has no secret to rotate.
     #[error("{0:?} is a public client: it has no secret (it uses PKCE)")]
     PublicClient(String),
+    /// Groups or a policy for a machine client, which nobody signs in to.
+    #[error(
+        "{0:?} is a machine client (client_credentials alone): nobody signs in to it, so it has no groups or policy"
+    )]
+    MachineClient(String),
     /// The database failed (or anything else): not the operator's doing.
     #[error(transparent)]
     Failed(#[from] AuthError),
@@ -373,15 +378,28 @@ async fn set_column(db: &AnyPool, client_id: &str, statement: &str, value: Strin
     Ok(())
 }
 
+/// Refuses a change that is only about people for a machine client (`--grant client_credentials`
+/// alone). A client's grants never change, so reading it first is enough.
+async fn people_sign_in_to(db: &AnyPool, client_id: &str) -> Result<(), AppError> {
+    match find(db, client_id).await? {
+        Some(client) if !client.may_use(GrantType::AuthorizationCode) => {
+            Err(AppError::MachineClient(client_id.to_owned()))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Replaces the groups whose members the app is open to (empty: everyone).
 pub(super) async fn set_allowed_groups(db: &AnyPool, client_id: &str, groups: &[String]) -> Result<(), AppError> {
     check_groups(groups)?;
+    people_sign_in_to(db, client_id).await?;
     let statement = "UPDATE oidc_clients SET allowed_groups = $1 WHERE client_id = $2";
     set_column(db, client_id, statement, groups.join(",")).await
 }
 
 /// Sets how the app's people must have signed in.
 pub(super) async fn set_policy(db: &AnyPool, client_id: &str, policy: ClientPolicy) -> Result<(), AppError> {
+    people_sign_in_to(db, client_id).await?;
     let statement = "UPDATE oidc_clients SET policy = $1 WHERE client_id = $2";
     set_column(db, client_id, statement, policy.as_str().to_owned()).await
 }
