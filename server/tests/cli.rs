@@ -691,6 +691,72 @@ fn oidc_client_groups_secret_and_policy_round_trip_through_the_command_line() {
     assert_eq!(listed(), before, "refusals change nothing");
 }
 
+/// `server oidc client add --grant client_credentials --scope …` (docs/contract/oidc.md, "Machine
+/// clients"): a confidential client without redirect URIs, its secret printed once; `list` shows
+/// its grants and scopes (and `-` for what only people's apps have); what does not fit the grant
+/// is one clear line and registers nothing.
+#[test]
+fn machine_clients_are_registered_and_listed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let run = |args: &[&str]| {
+        let mut all = vec!["oidc", "client"];
+        all.extend_from_slice(args);
+        server(&all, &db, None)
+    };
+    let o = run(&["add", "backup", "--grant", "client_credentials", "--scope", "backup:read", "--scope", "metrics"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let secret = stdout(&o).lines().find_map(|l| l.strip_prefix("client_secret: ")).expect("a secret").to_owned();
+    assert_eq!(secret.len(), 64);
+    let o = run(&[
+        "add",
+        "grafana",
+        "--grant",
+        "authorization_code",
+        "--grant",
+        "client_credentials",
+        "--redirect-uri",
+        "https://grafana.example.test/cb",
+        "--scope",
+        "dashboards",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&["add", "wiki", "--redirect-uri", "https://wiki.example.test/cb"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let listed = stdout(&run(&["list"]));
+    let line = |id: &str| listed.lines().find(|l| l.starts_with(&format!("{id}\t"))).unwrap_or_default().to_owned();
+    assert_eq!(line("backup"), "backup\tconfidential\t-\t-\tbackup\t-\tclient_credentials\tbackup:read metrics");
+    assert_eq!(
+        line("grafana"),
+        "grafana\tconfidential\ttwo_factor\thttps://grafana.example.test/cb\tgrafana\t(everyone)\t\
+         authorization_code,client_credentials\tdashboards"
+    );
+    assert_eq!(
+        line("wiki"),
+        "wiki\tconfidential\ttwo_factor\thttps://wiki.example.test/cb\twiki\t(everyone)",
+        "as before"
+    );
+    assert!(!listed.contains(&secret), "list never prints a secret");
+
+    let before = stdout(&run(&["list"]));
+    for (args, says) in [
+        (vec!["add", "x", "--grant", "client_credentials", "--public"], "confidential"),
+        (vec!["add", "x", "--grant", "client_credentials", "--redirect-uri", "https://x.test/cb"], "no redirect URIs"),
+        (vec!["add", "x", "--grant", "client_credentials", "--groups", "admins"], "no --groups"),
+        (vec!["add", "x", "--grant", "client_credentials", "--scope", "openid"], "about a person"),
+        (vec!["add", "x", "--grant", "client_credentials", "--scope", "a\"b"], "is not a scope"),
+        (vec!["add", "x", "--redirect-uri", "https://x.test/cb", "--scope", "metrics"], "--grant client_credentials"),
+        (vec!["add", "x", "--grant", "password"], "--grant \"password\""),
+        (vec!["add", "x"], "--redirect-uri"),
+        (vec!["groups", "backup", "admins"], "machine client"),
+        (vec!["policy", "backup", "one_factor"], "machine client"),
+    ] {
+        let o = run(&args);
+        assert!(!o.status.success() && stderr(&o).contains(says), "{args:?}: {}", stderr(&o));
+    }
+    assert_eq!(stdout(&run(&["list"])), before, "refusals register or change nothing");
+}
+
 /// The server binary serving on a free port (and metrics, when `metrics`), on `db`.
 struct Serving {
     child: std::process::Child,

@@ -68,6 +68,13 @@ pub struct AppRow {
     pub redirect_uris: String,
     pub policy: String,
     pub allowed_groups: String,
+    /// A machine client alone (`--grant client_credentials`): nobody signs in to it, so it has
+    /// no redirect URIs, groups or policy to show.
+    #[serde(default)]
+    pub machine: bool,
+    /// What its `client_credentials` grant gives (space-separated; empty for other apps).
+    #[serde(default)]
+    pub scopes: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -206,6 +213,8 @@ async fn console_apps(state: &crate::server::state::AppState) -> Result<Vec<AppR
         // Bounded like every list of the console.
         .take(APPS_SHOWN)
         .map(|app| AppRow {
+            machine: app.machine_only(),
+            scopes: app.scopes.join(" "),
             client_id: app.client_id,
             name: app.name,
             redirect_uris: app.redirect_uris.join(" "),

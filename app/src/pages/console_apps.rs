@@ -1,5 +1,6 @@
 //! The console's "Apps" section: each OpenID Connect app, who may use it ("Allowed groups",
-//! empty: everyone), its policy, "Rotate secret" and "Delete"; and "Add an app".
+//! empty: everyone), its policy, "Rotate secret" and "Delete"; a machine client (nobody signs in
+//! to it) with its scopes instead; and "Add an app".
 
 use crate::{
     api::console::{AddApp, AppRow, DeleteApp, RotateAppSecret, SetAppAccess},
@@ -43,7 +44,10 @@ pub fn Apps(apps: Vec<AppRow>) -> impl IntoView {
 
 #[component]
 fn AppItem(app: AppRow) -> impl IntoView {
-    let AppRow { client_id, name, redirect_uris, policy, allowed_groups } = app;
+    if app.machine {
+        return view! { <MachineItem app /> }.into_any();
+    }
+    let AppRow { client_id, name, redirect_uris, policy, allowed_groups, .. } = app;
     let groups_id = format!("groups-{client_id}");
     let policy_id = format!("policy-{client_id}");
     let (id1, id2, id3, id4) = (client_id.clone(), client_id.clone(), client_id.clone(), client_id.clone());
@@ -71,6 +75,31 @@ fn AppItem(app: AppRow) -> impl IntoView {
                 </PostForm>
                 <PostForm action=DeleteApp::PATH class="inline">
                     <input type="hidden" name="client_id" value=id3 />
+                    <button type="submit" class="danger">"Delete"</button>
+                </PostForm>
+            </p>
+        </li>
+    }
+    .into_any()
+}
+
+/// A machine client (`client_credentials` alone): its scopes instead of the redirect URIs, and no
+/// groups or policy (nobody signs in to it); a new secret and deletion as for any app.
+#[component]
+fn MachineItem(app: AppRow) -> impl IntoView {
+    let AppRow { client_id, name, scopes, .. } = app;
+    let scopes = if scopes.is_empty() { "no scopes".to_owned() } else { format!("scopes: {scopes}") };
+    let (id1, id2, id3) = (client_id.clone(), client_id.clone(), client_id.clone());
+    view! {
+        <li class="app machine" data-client-id=id3>
+            <p><strong>{name}</strong> " (" <code>{client_id}</code> ") · machine client (client_credentials) · " {scopes}</p>
+            <p class="actions">
+                <PostForm action=RotateAppSecret::PATH class="inline">
+                    <input type="hidden" name="client_id" value=id1 />
+                    <button type="submit" class="secondary">"Rotate secret"</button>
+                </PostForm>
+                <PostForm action=DeleteApp::PATH class="inline">
+                    <input type="hidden" name="client_id" value=id2 />
                     <button type="submit" class="danger">"Delete"</button>
                 </PostForm>
             </p>

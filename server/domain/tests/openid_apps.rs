@@ -33,6 +33,8 @@ fn wiki(groups: &[&str]) -> NewClient {
         policy: ClientPolicy::TwoFactor,
         allowed_groups: groups.iter().map(|g| g.to_string()).collect(),
         allow_insecure_http: false,
+        grant_types: vec![domain::openid::store::clients::GrantType::AuthorizationCode],
+        scopes: vec![],
     }
 }
 
@@ -96,6 +98,8 @@ async fn an_apps_groups_policy_and_secret_are_changed_and_listed_without_the_sec
             policy: ClientPolicy::TwoFactor,
             allowed_groups: vec!["wiki-users".into(), "staff".into()],
             created_at: START,
+            grant_types: vec![domain::openid::store::clients::GrantType::AuthorizationCode],
+            scopes: vec![],
         }]
     );
 

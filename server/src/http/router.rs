@@ -128,12 +128,13 @@ pub fn build<Store: SessionStore + Clone>(
         .fallback(move |request: axum::extract::Request| not_found(request))
         .layer(middleware::from_fn_with_state((state.clone(), SignedInPages::default()), gate))
         .layer(sessions)
-        // The provider's endpoints for apps (`docs/contract/oidc.md`): discovery, keys, tokens and userinfo. They
+        // The provider's endpoints for apps (`docs/contract/oidc.md`): discovery, keys, tokens, introspection and userinfo. They
         // answer any origin (CORS), read no session and serve no page, so they are routed outside
         // the session layer and the gate: a token request or a userinfo call pays neither.
         .route(oidc::DISCOVERY, get(oidc::discovery).options(oidc::preflight))
         .route(oidc::JWKS, get(oidc::jwks).options(oidc::preflight))
         .route(oidc::TOKEN, post(oidc::token).options(oidc::preflight))
+        .route(oidc::INTROSPECT, post(oidc::introspect).options(oidc::preflight))
         .route(oidc::USERINFO, get(oidc::userinfo).post(oidc::userinfo).options(oidc::preflight))
         // The forward-auth gate for reverse proxies: GET and HEAD. Asked on every request to the
         // apps behind it, it reads the session cookie itself (`GateSessions`) and answers its

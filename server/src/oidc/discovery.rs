@@ -2,7 +2,7 @@
 
 use super::{
     answers::cors,
-    paths::{AUTHORIZE, END_SESSION, JWKS, TOKEN, USERINFO},
+    paths::{AUTHORIZE, END_SESSION, INTROSPECT, JWKS, TOKEN, USERINFO},
 };
 use app::server::state::AppState;
 use axum::{
@@ -26,9 +26,11 @@ pub async fn discovery(State(state): State<AppState>) -> Response {
             "userinfo_endpoint": format!("{issuer}{USERINFO}"),
             "jwks_uri": format!("{issuer}{JWKS}"),
             "end_session_endpoint": format!("{issuer}{END_SESSION}"),
+            "introspection_endpoint": format!("{issuer}{INTROSPECT}"),
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "response_types_supported": ["code"],
             "response_modes_supported": ["query"],
-            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "code_challenge_methods_supported": ["S256"],

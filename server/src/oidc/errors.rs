@@ -23,9 +23,11 @@ pub(super) fn token_error(e: TokenError) -> Response {
     };
     let status = match refusal {
         TokenRefusal::InvalidClient => StatusCode::UNAUTHORIZED,
-        TokenRefusal::InvalidRequest | TokenRefusal::InvalidGrant | TokenRefusal::UnsupportedGrantType => {
-            StatusCode::BAD_REQUEST
-        }
+        TokenRefusal::InvalidRequest
+        | TokenRefusal::InvalidGrant
+        | TokenRefusal::UnauthorizedClient
+        | TokenRefusal::UnsupportedGrantType
+        | TokenRefusal::InvalidScope => StatusCode::BAD_REQUEST,
     };
     let body = Json(json!({ "error": refusal.code(), "error_description": description }));
     let mut response = (status, body).into_response();

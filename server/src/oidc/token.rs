@@ -1,5 +1,5 @@
-//! `POST /oidc/token` (RFC 6749 §4.1.3, §6): the form read strictly, then the domain's exchange
-//! or refresh.
+//! `POST /oidc/token` (RFC 6749 §4.1.3, §6, §4.4): the form read strictly, then the domain's
+//! exchange, refresh or client credentials grant.
 
 use super::{answers::token_answer, credentials::basic_credentials, errors::token_error};
 use app::server::state::AppState;
@@ -12,7 +12,7 @@ use axum::{
 use domain::openid::tokens::{self, ClientCredentials, Issued, TokenError, TokenRefusal};
 use serde_json::json;
 
-/// The token request's form (RFC 6749 §4.1.3, §6).
+/// The token request's form (RFC 6749 §4.1.3, §6, §4.4).
 #[derive(Default)]
 pub(super) struct TokenForm {
     grant_type: Option<String>,
@@ -20,8 +20,20 @@ pub(super) struct TokenForm {
     redirect_uri: Option<String>,
     code_verifier: Option<String>,
     refresh_token: Option<String>,
+    /// `client_credentials`: the scopes asked for (space-separated).
+    scope: Option<String>,
+    /// Introspection (RFC 7662): the token asked about. (`token_type_hint` is ignored: only
+    /// access tokens are ever `active`.)
+    token: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
+}
+
+impl TokenForm {
+    /// The token an introspection request asks about.
+    pub(super) fn token(&self) -> Option<&str> {
+        self.token.as_deref().filter(|token| !token.is_empty())
+    }
 }
 
 pub(super) fn invalid_request(description: String) -> TokenError {
@@ -43,6 +55,8 @@ pub(super) fn read_token_request(
             "redirect_uri" => &mut form.redirect_uri,
             "code_verifier" => &mut form.code_verifier,
             "refresh_token" => &mut form.refresh_token,
+            "scope" => &mut form.scope,
+            "token" => &mut form.token,
             "client_id" => &mut form.client_id,
             "client_secret" => &mut form.client_secret,
             _ => continue,
@@ -83,15 +97,19 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: axum
             .await
         }
         Some("refresh_token") => tokens::refresh(&state, &credentials, form.refresh_token.as_deref()).await,
-        None | Some("") => Err(invalid_request("grant_type is missing (authorization_code or refresh_token)".into())),
+        Some("client_credentials") => tokens::client_credentials(&state, &credentials, form.scope.as_deref()).await,
+        None | Some("") => Err(invalid_request(
+            "grant_type is missing (authorization_code, refresh_token or client_credentials)".into(),
+        )),
         _ => Err(TokenError::refused(
             TokenRefusal::UnsupportedGrantType,
-            "grant_type must be authorization_code or refresh_token",
+            "grant_type must be authorization_code, refresh_token or client_credentials",
         )),
     };
     let grant = match form.grant_type.as_deref() {
         Some("authorization_code") => "authorization_code",
         Some("refresh_token") => "refresh_token",
+        Some("client_credentials") => "client_credentials",
         _ => "other",
     };
     let outcome = match &issued {
@@ -106,9 +124,14 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: axum
                 "access_token": access_token,
                 "token_type": "Bearer",
                 "expires_in": expires_in,
-                "id_token": id_token,
-                "scope": scope,
             });
+            if let Some(id_token) = id_token {
+                answer["id_token"] = json!(id_token);
+            }
+            // A machine client given no scope gets none: no `scope` then (RFC 6749 §5.1).
+            if !scope.is_empty() || answer.get("id_token").is_some() {
+                answer["scope"] = json!(scope);
+            }
             if let Some(refresh_token) = refresh_token {
                 answer["refresh_token"] = json!(refresh_token);
             }

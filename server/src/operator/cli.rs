@@ -69,9 +69,20 @@ pub enum OidcClientCommand {
     /// Register an app. Prints its client secret once (none for --public clients).
     Add {
         client_id: String,
-        /// Where the app receives the code (compared exactly); repeat for several.
-        #[arg(long = "redirect-uri", required = true)]
+        /// Where the app receives the code (compared exactly); repeat for several. Required for
+        /// an app people sign in to; none for a client with `--grant client_credentials` alone.
+        #[arg(long = "redirect-uri")]
         redirect_uris: Vec<String>,
+        /// What the client may ask the token endpoint for: `authorization_code` (people sign in
+        /// to it; refresh tokens with `offline_access`), `client_credentials` (a machine client:
+        /// tokens for itself, with the --scope given). Repeat for both; default:
+        /// authorization_code.
+        #[arg(long = "grant", value_name = "GRANT")]
+        grants: Vec<String>,
+        /// A scope the client_credentials grant may give (the scopes of your own APIs); repeat
+        /// for several.
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
         /// A browser or mobile app with no secret: it must use PKCE.
         #[arg(long)]
         public: bool,

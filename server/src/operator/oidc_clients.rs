@@ -15,7 +15,7 @@ use domain::{
     input,
     openid::store::{
         apps::{Apps, ListedApp},
-        clients::{AppError, ClientPolicy, NewClient},
+        clients::{AppError, ClientPolicy, GrantType, NewClient},
         keys,
     },
     AuthError,
@@ -43,6 +43,22 @@ fn policy_of(policy: &str) -> Result<ClientPolicy, OperatorError> {
         .ok_or_else(|| OperatorError::Refused(format!("--policy {policy:?}: use one_factor or two_factor")))
 }
 
+/// The `--grant` values; none: `authorization_code` (an app people sign in to, as before the
+/// flag existed).
+fn grants_of(grants: &[String]) -> Result<Vec<GrantType>, OperatorError> {
+    if grants.is_empty() {
+        return Ok(vec![GrantType::AuthorizationCode]);
+    }
+    grants
+        .iter()
+        .map(|grant| {
+            GrantType::parse(grant).ok_or_else(|| {
+                OperatorError::Refused(format!("--grant {grant:?}: use authorization_code or client_credentials"))
+            })
+        })
+        .collect()
+}
+
 fn groups_of(groups: &str) -> Result<Vec<String>, OperatorError> {
     input::groups(groups).map_err(|e: AuthError| OperatorError::Refused(e.to_string()))
 }
@@ -58,17 +74,27 @@ fn open_to(groups: &[String]) -> String {
 }
 
 /// One line of `list`: `ID⇥public/confidential⇥POLICY⇥URIS⇥NAME⇥GROUPS` (the first five as before
-/// groups existed).
+/// groups existed); a client that may use `client_credentials` adds `⇥GRANTS⇥SCOPES` (grants
+/// comma-separated, scopes space-separated or `(none)`), and one nobody signs in to shows `-` for
+/// the policy, the URIs and the groups.
 fn listed_line(app: &ListedApp) -> String {
-    format!(
+    let nobody_signs_in = app.machine_only();
+    let people = |shown: String| if nobody_signs_in { "-".to_owned() } else { shown };
+    let mut line = format!(
         "{}\t{}\t{}\t{}\t{}\t{}",
         app.client_id,
         if app.public { "public" } else { "confidential" },
-        app.policy.as_str(),
-        app.redirect_uris.join(" "),
+        people(app.policy.as_str().to_owned()),
+        people(app.redirect_uris.join(" ")),
         app.name,
-        open_to(&app.allowed_groups)
-    )
+        people(open_to(&app.allowed_groups))
+    );
+    if app.grant_types.contains(&GrantType::ClientCredentials) {
+        let grants: Vec<&str> = app.grant_types.iter().map(|grant| grant.as_str()).collect();
+        let scopes = if app.scopes.is_empty() { "(none)".to_owned() } else { app.scopes.join(" ") };
+        line.push_str(&format!("\t{}\t{scopes}", grants.join(",")));
+    }
+    line
 }
 
 fn shown_once(secret: &SecretString) -> String {
@@ -102,6 +128,8 @@ async fn oidc_command(config: &Config, command: OidcCommand) -> Result<Outcome, 
             post_logout_redirect_uris,
             allow_insecure_http,
             groups,
+            grants,
+            scopes,
         } => {
             let client = NewClient {
                 client_id,
@@ -112,6 +140,8 @@ async fn oidc_command(config: &Config, command: OidcCommand) -> Result<Outcome, 
                 policy: policy_of(&policy)?,
                 allowed_groups: groups_of(groups.as_deref().unwrap_or_default())?,
                 allow_insecure_http,
+                grant_types: grants_of(&grants)?,
+                scopes,
             };
             let secret = apps.add(&client, now).await.map_err(refused)?;
             Ok(Outcome::Printed(match secret {

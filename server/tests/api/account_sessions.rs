@@ -191,6 +191,8 @@ async fn removing_an_apps_access_stops_its_tokens_at_once_and_no_other_apps() {
         policy: ClientPolicy::OneFactor,
         allowed_groups: vec![],
         allow_insecure_http: true,
+        grant_types: vec![domain::openid::store::clients::GrantType::AuthorizationCode],
+        scopes: vec![],
     };
     clients::add(&app.db, &notes, app.clock.now()).await.unwrap();
     let browser = app.new_client();

@@ -275,6 +275,45 @@ async fn apps_are_added_restricted_rotated_and_deleted_from_the_console() {
     assert_eq!(logged, ["app.added", "app.secret_rotated", "app.access_changed", "app.deleted"]);
 }
 
+/// A machine client (`--grant client_credentials`, no redirect URI) is listed as one, with its
+/// scopes and without the groups and policy of an app people sign in to; its secret can be
+/// rotated and it can be deleted like any app.
+#[tokio::test]
+async fn a_machine_client_is_listed_with_its_scopes_and_managed_like_any_app() {
+    let app = spawn_app().await;
+    let admin = signed_in_with_two_factors(&app, "root", true).await;
+    app.operator(&[
+        "oidc",
+        "client",
+        "add",
+        "backup",
+        "--name",
+        "Nightly backup",
+        "--grant",
+        "client_credentials",
+        "--scope",
+        "backup:read",
+        "--scope",
+        "metrics",
+    ]);
+    app.operator(&["oidc", "client", "add", "wiki", "--redirect-uri", "https://wiki.example.com/callback"]);
+    let (status, html) = page(&app, &admin, "/admin").await;
+    assert_eq!(status, StatusCode::OK);
+    let item = html.split("data-client-id=\"backup\"").nth(1).expect("the machine client is listed");
+    let item = item.split("</li>").next().unwrap();
+    assert!(item.contains("Nightly backup") && item.contains("machine client"), "{item}");
+    assert!(item.contains("scopes: backup:read metrics"), "{item}");
+    assert!(!item.contains("allowed_groups") && !item.contains("policy"), "nobody signs in to it: {item}");
+    assert!(html.contains("id=\"groups-wiki\""), "the app people sign in to keeps its form");
+
+    let (status, rotated) = json(app.post(&admin, "admin/apps/rotate-secret", &[("client_id", "backup")]).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(rotated["client_secret"].as_str().unwrap().len() >= 32);
+    assert_eq!(json(app.post(&admin, "admin/apps/delete", &[("client_id", "backup")]).await).await.0, StatusCode::OK);
+    let (_, html) = page(&app, &admin, "/admin").await;
+    assert!(!html.contains("Nightly backup"));
+}
+
 #[tokio::test]
 async fn without_javascript_console_forms_answer_with_the_page_and_its_message() {
     let app = spawn_app().await;

@@ -26,6 +26,7 @@ mod no_javascript;
 mod openid_app_groups;
 mod openid_codes;
 mod openid_connect;
+mod openid_machine_clients;
 mod operating;
 mod otp_policy;
 mod pages;

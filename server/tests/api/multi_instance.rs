@@ -255,6 +255,8 @@ async fn two_instances_issue_and_accept_each_others_codes_and_tokens() {
         policy: domain::openid::store::clients::ClientPolicy::OneFactor,
         allowed_groups: vec![],
         allow_insecure_http: true,
+        grant_types: vec![domain::openid::store::clients::GrantType::AuthorizationCode],
+        scopes: vec![],
     };
     domain::openid::store::clients::add(&db, &client_spec, 0).await.unwrap();
     let c = client();

@@ -54,6 +54,8 @@ pub(crate) async fn register(app: &TestApp, client_id: &str, public: bool, polic
         policy,
         allowed_groups: vec![],
         allow_insecure_http: true,
+        grant_types: vec![domain::openid::store::clients::GrantType::AuthorizationCode],
+        scopes: vec![],
     };
     clients::add(&app.db, &client, app.clock.now()).await.unwrap()
 }

@@ -159,6 +159,8 @@ async fn an_app_asking_acr_values_key_gets_a_fresh_sign_in_with_a_key_and_an_acr
         policy: ClientPolicy::OneFactor,
         allowed_groups: vec![],
         allow_insecure_http: true,
+        grant_types: vec![domain::openid::store::clients::GrantType::AuthorizationCode],
+        scopes: vec![],
     };
     clients::add(&app.db, &wiki, app.clock.now()).await.unwrap();
     let (secret, _) = app.user_with_two_factor("alice", PASSWORD).await;

@@ -306,6 +306,8 @@ async fn an_apps_id_token_says_a_hardware_key_was_used() {
         policy: ClientPolicy::TwoFactor,
         allowed_groups: vec![],
         allow_insecure_http: true,
+        grant_types: vec![domain::openid::store::clients::GrantType::AuthorizationCode],
+        scopes: vec![],
     };
     clients::add(&app.db, &client, app.clock.now()).await.unwrap();
     let mut key = alice_with_a_key(&app).await;

@@ -8,7 +8,7 @@ use crate::{
     input,
     openid::store::{
         apps::{Apps, ListedApp},
-        clients::{AppError, ClientPolicy, NewClient},
+        clients::{AppError, ClientPolicy, GrantType, NewClient},
     },
     services::Services,
 };
@@ -22,6 +22,9 @@ fn refused(error: AppError) -> AuthError {
         AppError::PublicClient(id) => {
             AuthError::Conflict(format!("{id:?} is a public app: it has no secret (it uses PKCE)."))
         }
+        AppError::MachineClient(id) => AuthError::Conflict(format!(
+            "{id:?} is a machine client: nobody signs in to it, so it has no allowed groups or policy."
+        )),
         AppError::Failed(e) => e,
     }
 }
@@ -58,6 +61,8 @@ pub async fn add(services: &Services, admin: &Admin, request: &AppRequest<'_>) -
         policy: policy(request.policy)?,
         allowed_groups: input::groups(request.allowed_groups)?,
         allow_insecure_http: false,
+        grant_types: vec![GrantType::AuthorizationCode],
+        scopes: Vec::new(),
     };
     if client.redirect_uris.is_empty() {
         return Err(AuthError::BadInput("Give at least one redirect URI.".to_owned()));

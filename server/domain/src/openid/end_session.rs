@@ -34,8 +34,9 @@ pub enum EndSession {
     SignOut,
     /// Nobody is signed in: go on.
     NothingToEnd,
-    /// Ask the person first; `app` is the client's registration, when the request names one.
-    Ask { app: Option<Client> },
+    /// Ask the person first; `app` is the client's registration, when the request names one
+    /// (boxed: a registration is far larger than the other variants).
+    Ask { app: Option<Box<Client>> },
 }
 
 pub async fn decide(
@@ -56,7 +57,7 @@ pub async fn decide(
         }
     }
     let app = match request.client_id() {
-        Some(client_id) => clients::find(&services.db, &client_id).await?,
+        Some(client_id) => clients::find(&services.db, &client_id).await?.map(Box::new),
         None => None,
     };
     Ok(EndSession::Ask { app })

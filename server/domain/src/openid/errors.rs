@@ -47,8 +47,13 @@ pub enum TokenRefusal {
     InvalidClient,
     /// The code or refresh token is unknown, used, expired, or not this client's.
     InvalidGrant,
-    /// A `grant_type` other than `authorization_code` and `refresh_token`.
+    /// The client may not use this grant (a machine client asking for a code's tokens, an app
+    /// asking for `client_credentials` without `--grant client_credentials`).
+    UnauthorizedClient,
+    /// A `grant_type` other than `authorization_code`, `refresh_token` and `client_credentials`.
     UnsupportedGrantType,
+    /// A scope the client was not given (`client_credentials`).
+    InvalidScope,
 }
 
 impl TokenRefusal {
@@ -57,7 +62,9 @@ impl TokenRefusal {
             TokenRefusal::InvalidRequest => "invalid_request",
             TokenRefusal::InvalidClient => "invalid_client",
             TokenRefusal::InvalidGrant => "invalid_grant",
+            TokenRefusal::UnauthorizedClient => "unauthorized_client",
             TokenRefusal::UnsupportedGrantType => "unsupported_grant_type",
+            TokenRefusal::InvalidScope => "invalid_scope",
         }
     }
 }

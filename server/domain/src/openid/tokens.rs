@@ -1,14 +1,16 @@
-//! The token endpoint's two grants (RFC 6749 §4.1.3 and §6), the ID token, and the userinfo
-//! claims. Errors are RFC 6749 §5.2's.
+//! The token endpoint's three grants (RFC 6749 §4.1.3, §6 and §4.4), the ID token, and the
+//! userinfo claims. Errors are RFC 6749 §5.2's.
 
 use super::{
     codes::Code,
     store::{
         access_cache,
-        clients::{self, Client},
+        clients::{self, Client, GrantType},
         exchange_writer::{self, AuthenticatedClient, Exchanged, NewTokens},
         grants::{self, Grant, Refreshed, Rotation},
-        keys, subject,
+        keys,
+        machine_tokens::{self, NewMachineToken},
+        subject,
     },
 };
 use crate::{credentials::secret_box::random_hex, error::AuthError, services::Services, storage::identities::Identity};
@@ -34,13 +36,26 @@ pub struct ClientCredentials {
 pub struct Issued {
     pub access_token: String,
     pub expires_in: i64,
-    pub id_token: String,
+    /// `None` for a machine client (`client_credentials`): nobody signed in.
+    pub id_token: Option<String>,
     pub refresh_token: Option<String>,
     pub scope: String,
 }
 
 fn invalid_client() -> TokenError {
     TokenError::refused(TokenRefusal::InvalidClient, "unknown client or wrong secret")
+}
+
+/// `Ok` when `client` may use `grant`, else `unauthorized_client` (RFC 6749 §5.2). Asked once
+/// the client has authenticated, before any code or token is touched.
+fn may_use(client: &Client, grant: GrantType) -> Result<(), TokenError> {
+    if client.may_use(grant) {
+        return Ok(());
+    }
+    Err(TokenError::refused(
+        TokenRefusal::UnauthorizedClient,
+        format!("this client is not registered for the {} grant", grant.as_str()),
+    ))
 }
 
 /// Whether the request's credentials are `client`'s: its secret, or none for a public client
@@ -119,6 +134,8 @@ pub async fn exchange_code(
     verifier: Option<&str>,
 ) -> Result<Issued, TokenError> {
     let client = authenticate_kept(services, credentials).await?;
+    // A client's grants are fixed when it is registered: the kept copy says them.
+    may_use(&client, GrantType::AuthorizationCode)?;
     let presented = code.ok_or_else(|| TokenError::refused(TokenRefusal::InvalidRequest, "code is missing"))?;
     let code = Code::open(&services.code_sealing, presented)
         .ok_or_else(|| TokenError::refused(TokenRefusal::InvalidGrant, "unknown code"))?;
@@ -168,7 +185,13 @@ pub async fn exchange_code(
     };
     let id_token =
         id_token(services, grant, code.subject.clone(), &identity, code.binding.nonce.as_deref(), &kid).await?;
-    Ok(Issued { access_token, expires_in: ACCESS_TOKEN_SECONDS, id_token, refresh_token, scope: grant.scope.clone() })
+    Ok(Issued {
+        access_token,
+        expires_in: ACCESS_TOKEN_SECONDS,
+        id_token: Some(id_token),
+        refresh_token,
+        scope: grant.scope.clone(),
+    })
 }
 
 /// Why the exchange stored nothing: the client's registration changed (the request's secret is
@@ -197,6 +220,7 @@ pub async fn refresh(
     refresh_token: Option<&str>,
 ) -> Result<Issued, TokenError> {
     let (client, kid) = authenticate(services, credentials).await?;
+    may_use(&client, GrantType::AuthorizationCode)?;
     let token =
         refresh_token.ok_or_else(|| TokenError::refused(TokenRefusal::InvalidRequest, "refresh_token is missing"))?;
     let now = services.now();
@@ -240,10 +264,111 @@ pub async fn refresh(
     Ok(Issued {
         access_token,
         expires_in: ACCESS_TOKEN_SECONDS,
-        id_token,
+        id_token: Some(id_token),
         refresh_token: Some(new_refresh),
         scope: grant.scope.clone(),
     })
+}
+
+/// The scopes a `client_credentials` request gets: those it asks for, when the operator gave the
+/// client every one of them; all the client's when it asks for none (RFC 6749 §3.3).
+fn machine_scopes(client: &Client, requested: Option<&str>) -> Result<Vec<String>, TokenError> {
+    let requested: Vec<&str> = requested.unwrap_or_default().split(' ').filter(|s| !s.is_empty()).collect();
+    if requested.is_empty() {
+        return Ok(client.scopes.clone());
+    }
+    if let Some(refused) = requested.iter().find(|asked| !client.scopes.iter().any(|given| given == *asked)) {
+        return Err(TokenError::refused(
+            TokenRefusal::InvalidScope,
+            format!("the scope {refused:?} was not given to this client"),
+        ));
+    }
+    // In the order the operator gave them, each once.
+    Ok(client.scopes.iter().filter(|given| requested.contains(&given.as_str())).cloned().collect())
+}
+
+/// `grant_type=client_credentials` (RFC 6749 §4.4): a machine client's access token for itself,
+/// with the scopes the operator gave it; no ID token (nobody signed in), no refresh token (the
+/// client can ask again). Read from the database with the request, so a client deleted or given a
+/// new secret is refused at once; the token is stored only while the registration is still the
+/// one the request authenticated against.
+pub async fn client_credentials(
+    services: &Services,
+    credentials: &ClientCredentials,
+    scope: Option<&str>,
+) -> Result<Issued, TokenError> {
+    let client_id = credentials.client_id.as_deref().ok_or_else(invalid_client)?;
+    let client = services.clients.refresh(&services.db, client_id).await?.ok_or_else(invalid_client)?;
+    if !authenticates(&client, credentials) {
+        return Err(invalid_client());
+    }
+    // A public client is never registered for the grant (`clients::add`): refused here.
+    may_use(&client, GrantType::ClientCredentials)?;
+    let secret_hash = client.secret_hash().ok_or_else(invalid_client)?;
+    let scope = machine_scopes(&client, scope)?.join(" ");
+    let now = services.now();
+    let access_token = random_hex(32);
+    let token = NewMachineToken {
+        access_token: &access_token,
+        client_id: &client.client_id,
+        client_registered_at: client.registered_at,
+        client_secret_hash: secret_hash,
+        scope: &scope,
+        issued_at: now,
+        expires_at: now + ACCESS_TOKEN_SECONDS,
+    };
+    if !machine_tokens::store(&services.db, &token).await? {
+        // Deleted, registered again or given a new secret between the read and the insert.
+        return Err(invalid_client());
+    }
+    Ok(Issued { access_token, expires_in: ACCESS_TOKEN_SECONDS, id_token: None, refresh_token: None, scope })
+}
+
+/// What an introspection request (RFC 7662) is told about `token`, asked by a confidential
+/// client (a resource server registers as one; any may ask). A live access token, a person's or
+/// a machine client's, is `active` with its `sub`, `client_id`, `scope`, `exp`, `iat`, `iss` and
+/// `token_type`; anything else (unknown, expired, revoked, a refresh token, a code) is only
+/// `{"active": false}`. A machine client's `sub` is `client:` and its id
+/// (`machine_tokens::subject_of`), a person's is hexadecimal: a resource server tells them apart.
+pub async fn introspect(
+    services: &Services,
+    credentials: &ClientCredentials,
+    token: Option<&str>,
+) -> Result<Value, TokenError> {
+    let client_id = credentials.client_id.as_deref().ok_or_else(invalid_client)?;
+    let client = services.clients.refresh(&services.db, client_id).await?.ok_or_else(invalid_client)?;
+    if client.is_public() || !authenticates(&client, credentials) {
+        return Err(invalid_client());
+    }
+    let token = token.ok_or_else(|| TokenError::refused(TokenRefusal::InvalidRequest, "token is missing"))?;
+    let now = services.now();
+    let active = |sub: String, client_id: &str, scope: &str, issued_at: i64, expires_at: i64| {
+        json!({
+            "active": true,
+            "sub": sub,
+            "client_id": client_id,
+            "scope": scope,
+            "token_type": "Bearer",
+            "iat": issued_at,
+            "exp": expires_at,
+            "iss": issuer(services),
+        })
+    };
+    if let Some((grant, expires_at)) = grants::access(&services.db, token, now).await? {
+        let Some(identity) = services.identities.get(&services.db, grant.user_id).await.map_err(AuthError::from)?
+        else {
+            return Ok(json!({ "active": false }));
+        };
+        let subject = subject::of(services, grant.user_id, identity.oidc_subject.as_deref()).await?;
+        // Every access token lives `ACCESS_TOKEN_SECONDS`: it was issued that long before it expires.
+        let issued_at = expires_at - ACCESS_TOKEN_SECONDS;
+        return Ok(active(subject, &grant.client_id, &grant.scope, issued_at, expires_at));
+    }
+    if let Some(machine) = machine_tokens::find(&services.db, token, now).await? {
+        let subject = machine_tokens::subject_of(&machine.client_id);
+        return Ok(active(subject, &machine.client_id, &machine.scope, machine.issued_at, machine.expires_at));
+    }
+    Ok(json!({ "active": false }))
 }
 
 /// The ID token (OpenID Connect Core §2), signed by key `kid`.

@@ -443,6 +443,8 @@ pub async fn add_client(services: &Services, client_id: &str, public: bool, poli
         policy,
         allowed_groups: vec![],
         allow_insecure_http: false,
+        grant_types: vec![domain::openid::store::clients::GrantType::AuthorizationCode],
+        scopes: vec![],
     };
     clients::add(&services.db, &client, services.now()).await.unwrap()
 }

@@ -1,6 +1,6 @@
 //! The answer to a method an address does not take: a 405 that says so (the router adds the
 //! `Allow` header after it). `/api/*` answers `{"error": …}` as every API error does (`docs/contract/README.md`, Errors);
-//! the token and userinfo endpoints, read by apps' OAuth libraries, an RFC 6749-style JSON error
+//! the token, introspection and userinfo endpoints, read by apps' OAuth libraries, an RFC 6749-style JSON error
 //! (with CORS, as everything they answer); any other address a sentence.
 
 use super::json_errors::json_error;
@@ -24,6 +24,7 @@ pub async fn answer(request: Request) -> Response {
     }
     let for_apps = match path {
         oidc::TOKEN => Some("The token endpoint only accepts POST."),
+        oidc::INTROSPECT => Some("The introspection endpoint only accepts POST."),
         oidc::USERINFO => Some("The userinfo endpoint only accepts GET and POST."),
         _ => None,
     };

@@ -20,7 +20,7 @@
 
 use super::{
     access_cache::AccessCache,
-    clients::{self, AppError, Client, ClientPolicy, KeptClients, NewClient},
+    clients::{self, AppError, Client, ClientPolicy, GrantType, KeptClients, NewClient},
 };
 use crate::services::Services;
 use secrecy::SecretString;
@@ -41,6 +41,18 @@ pub struct ListedApp {
     pub allowed_groups: Vec<String>,
     /// When it was registered (Unix seconds).
     pub created_at: i64,
+    /// The grants it may use: `authorization_code` (people sign in to it), `client_credentials`
+    /// (a machine client), or both.
+    pub grant_types: Vec<GrantType>,
+    /// What the `client_credentials` grant gives it.
+    pub scopes: Vec<String>,
+}
+
+impl ListedApp {
+    /// A machine client alone: nobody signs in to it (no redirect URIs, groups or policy).
+    pub fn machine_only(&self) -> bool {
+        !self.grant_types.contains(&GrantType::AuthorizationCode)
+    }
 }
 
 impl From<&Client> for ListedApp {
@@ -54,6 +66,8 @@ impl From<&Client> for ListedApp {
             policy: client.policy,
             allowed_groups: client.allowed_groups.clone(),
             created_at: client.registered_at,
+            grant_types: client.grant_types.clone(),
+            scopes: client.scopes.clone(),
         }
     }
 }

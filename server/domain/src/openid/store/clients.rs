@@ -42,6 +42,36 @@ impl ClientPolicy {
     }
 }
 
+/// A grant a client may use at the token endpoint (`--grant`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GrantType {
+    /// People sign in through the authorization endpoint; with `offline_access`, refresh tokens.
+    AuthorizationCode,
+    /// The client gets tokens for itself (a machine client, RFC 6749 §4.4).
+    ClientCredentials,
+}
+
+impl GrantType {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "authorization_code" => Some(Self::AuthorizationCode),
+            "client_credentials" => Some(Self::ClientCredentials),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::ClientCredentials => "client_credentials",
+        }
+    }
+}
+
+/// The scopes that name what a person shares (`authorization::SCOPES`): a machine client has no
+/// person behind it, so they are not among the scopes an operator gives one.
+const PEOPLE_SCOPES: [&str; 5] = ["openid", "profile", "email", "groups", "offline_access"];
+
 #[derive(Clone, Debug)]
 pub struct Client {
     pub client_id: String,
@@ -56,9 +86,18 @@ pub struct Client {
     /// When it was registered (Unix seconds): a client deleted and registered again under the
     /// same id is another registration.
     pub registered_at: i64,
+    /// The grants it may use (`authorization_code` also covers `refresh_token`).
+    pub grant_types: Vec<GrantType>,
+    /// What the `client_credentials` grant may give it (the operator's `--scope`).
+    pub scopes: Vec<String>,
 }
 
 impl Client {
+    /// Whether the client may use `grant` at the token endpoint.
+    pub fn may_use(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+
     /// A public client (a browser or mobile app) has no secret and must use PKCE.
     pub fn is_public(&self) -> bool {
         self.secret_hash.is_none()
@@ -131,6 +170,10 @@ pub struct NewClient {
     /// Accept plain `http://` redirect URIs on hosts other than loopback (the operator's
     /// `--allow-insecure-http`).
     pub allow_insecure_http: bool,
+    /// The grants it may use (`--grant`; the command line's default: `authorization_code`).
+    pub grant_types: Vec<GrantType>,
+    /// What the `client_credentials` grant may give (`--scope`); only with that grant.
+    pub scopes: Vec<String>,
 }
 
 /// Why a registration could not be made or changed as asked. Its messages are written for the
@@ -149,6 +192,11 @@ pub enum AppError {
     /// A public client has no secret to rotate.
     #[error("{0:?} is a public client: it has no secret (it uses PKCE)")]
     PublicClient(String),
+    /// Groups or a policy for a machine client, which nobody signs in to.
+    #[error(
+        "{0:?} is a machine client (client_credentials alone): nobody signs in to it, so it has no groups or policy"
+    )]
+    MachineClient(String),
     /// The database failed (or anything else): not the operator's doing.
     #[error(transparent)]
     Failed(#[from] AuthError),
@@ -210,14 +258,68 @@ pub(super) fn check_groups(groups: &[String]) -> Result<(), AppError> {
     input::group_names(groups).map_err(|e| bad(e.to_string()))
 }
 
+/// A scope the operator gives a machine client: RFC 6749 §3.3's characters, up to 64, and none
+/// of the scopes that name what a person shares.
+fn check_scope(scope: &str) -> Result<(), AppError> {
+    let fine = !scope.is_empty()
+        && scope.len() <= 64
+        && scope.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
+    if !fine {
+        return Err(bad(format!(
+            "--scope {scope:?} is not a scope: use printable characters, no spaces, quotes or backslashes (up to 64)"
+        )));
+    }
+    if PEOPLE_SCOPES.contains(&scope) {
+        return Err(bad(format!(
+            "--scope {scope}: that scope is about a person, and a machine client acts for itself (give it the scopes of your own APIs)"
+        )));
+    }
+    Ok(())
+}
+
+/// What a registration may hold given its grants: redirect URIs (and people's settings) only for
+/// an app people sign in to, scopes only for a machine client, and a machine client always
+/// confidential.
+fn check_grants(client: &NewClient) -> Result<(), AppError> {
+    if client.grant_types.is_empty() {
+        return Err(bad("give at least one --grant (authorization_code, client_credentials)".into()));
+    }
+    let signs_people_in = client.grant_types.contains(&GrantType::AuthorizationCode);
+    let machine = client.grant_types.contains(&GrantType::ClientCredentials);
+    if signs_people_in && client.redirect_uris.is_empty() {
+        return Err(bad("give at least one --redirect-uri".into()));
+    }
+    if !signs_people_in {
+        if !client.redirect_uris.is_empty() || !client.post_logout_redirect_uris.is_empty() {
+            return Err(bad(
+                "a client with --grant client_credentials alone signs nobody in: it takes no redirect URIs (add \
+                 --grant authorization_code for an app that also signs people in)"
+                    .into(),
+            ));
+        }
+        if !client.allowed_groups.is_empty() {
+            return Err(bad(
+                "a client with --grant client_credentials alone signs nobody in: it takes no --groups".into()
+            ));
+        }
+    }
+    if machine && client.public {
+        return Err(bad(
+            "--grant client_credentials is for confidential clients: a --public client has no secret".into()
+        ));
+    }
+    if !machine && !client.scopes.is_empty() {
+        return Err(bad("--scope is what the client_credentials grant gives: add --grant client_credentials".into()));
+    }
+    client.scopes.iter().try_for_each(|scope| check_scope(scope))
+}
+
 /// Registers a client; returns its secret (confidential clients), to be shown once. Only its
 /// hash is stored. (`apps::Apps::add` also forgets a copy kept of an earlier registration.)
 pub async fn add(db: &AnyPool, client: &NewClient, now: i64) -> Result<Option<String>, AppError> {
     check_client_id(&client.client_id)?;
     check_groups(&client.allowed_groups)?;
-    if client.redirect_uris.is_empty() {
-        return Err(bad("give at least one --redirect-uri".into()));
-    }
+    check_grants(client)?;
     client.redirect_uris.iter().chain(&client.post_logout_redirect_uris).try_for_each(|uri| check_uri(uri))?;
     let uris = client.redirect_uris.iter().map(|uri| (uri, "--redirect-uri"));
     let logout_uris = client.post_logout_redirect_uris.iter().map(|uri| (uri, "--post-logout-redirect-uri"));
@@ -225,8 +327,9 @@ pub async fn add(db: &AnyPool, client: &NewClient, now: i64) -> Result<Option<St
     let secret = (!client.public).then(|| random_hex(32));
     let inserted = sqlx::query(
         "INSERT INTO oidc_clients
-             (client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, policy, allowed_groups, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (client_id) DO NOTHING",
+             (client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, policy, allowed_groups, created_at,
+              grant_types, scopes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (client_id) DO NOTHING",
     )
     .bind(&client.client_id)
     .bind(client.name.clone().unwrap_or_else(|| client.client_id.clone()))
@@ -236,6 +339,8 @@ pub async fn add(db: &AnyPool, client: &NewClient, now: i64) -> Result<Option<St
     .bind(client.policy.as_str())
     .bind(client.allowed_groups.join(","))
     .bind(now)
+    .bind(words_of(&client.grant_types.iter().map(|grant| grant.as_str().to_owned()).collect::<Vec<_>>()))
+    .bind(words_of(&client.scopes))
     .execute(db)
     .await?;
     if inserted.rows_affected() == 0 {
@@ -273,15 +378,28 @@ async fn set_column(db: &AnyPool, client_id: &str, statement: &str, value: Strin
     Ok(())
 }
 
+/// Refuses a change that is only about people for a machine client (`--grant client_credentials`
+/// alone). A client's grants never change, so reading it first is enough.
+async fn people_sign_in_to(db: &AnyPool, client_id: &str) -> Result<(), AppError> {
+    match find(db, client_id).await? {
+        Some(client) if !client.may_use(GrantType::AuthorizationCode) => {
+            Err(AppError::MachineClient(client_id.to_owned()))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Replaces the groups whose members the app is open to (empty: everyone).
 pub(super) async fn set_allowed_groups(db: &AnyPool, client_id: &str, groups: &[String]) -> Result<(), AppError> {
     check_groups(groups)?;
+    people_sign_in_to(db, client_id).await?;
     let statement = "UPDATE oidc_clients SET allowed_groups = $1 WHERE client_id = $2";
     set_column(db, client_id, statement, groups.join(",")).await
 }
 
 /// Sets how the app's people must have signed in.
 pub(super) async fn set_policy(db: &AnyPool, client_id: &str, policy: ClientPolicy) -> Result<(), AppError> {
+    people_sign_in_to(db, client_id).await?;
     let statement = "UPDATE oidc_clients SET policy = $1 WHERE client_id = $2";
     set_column(db, client_id, statement, policy.as_str().to_owned()).await
 }
@@ -290,8 +408,21 @@ fn lines(text: String) -> Vec<String> {
     text.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect()
 }
 
+/// Distinct words, space-separated, in the order given.
+fn words_of(words: &[String]) -> String {
+    let mut distinct: Vec<&str> = Vec::new();
+    for word in words {
+        if !distinct.contains(&word.as_str()) {
+            distinct.push(word);
+        }
+    }
+    distinct.join(" ")
+}
+
 fn from_row(row: &AnyRow) -> Result<Client, sqlx::Error> {
     let policy: String = row.try_get("policy")?;
+    let grant_types: String = row.try_get("grant_types")?;
+    let scopes: String = row.try_get("scopes")?;
     Ok(Client {
         client_id: row.try_get("client_id")?,
         name: row.try_get("name")?,
@@ -301,11 +432,13 @@ fn from_row(row: &AnyRow) -> Result<Client, sqlx::Error> {
         policy: ClientPolicy::parse(&policy).unwrap_or(ClientPolicy::TwoFactor),
         allowed_groups: crate::storage::accounts::groups_of(&row.try_get::<String, _>("allowed_groups")?),
         registered_at: row.try_get("created_at")?,
+        grant_types: grant_types.split_whitespace().filter_map(GrantType::parse).collect(),
+        scopes: scopes.split_whitespace().map(str::to_owned).collect(),
     })
 }
 
 const SELECT_COLUMNS: &str =
-    "SELECT client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, policy, allowed_groups, created_at";
+    "SELECT client_id, name, secret_hash, redirect_uris, post_logout_redirect_uris, policy, allowed_groups, created_at, grant_types, scopes";
 
 pub async fn find(db: &AnyPool, client_id: &str) -> Result<Option<Client>, AuthError> {
     let row = sqlx::query(&format!("{SELECT_COLUMNS} FROM oidc_clients WHERE client_id = $1"))
@@ -324,6 +457,7 @@ pub async fn list(db: &AnyPool) -> Result<Vec<Client>, AuthError> {
 pub async fn delete(db: &AnyPool, access: &AccessCache, client_id: &str) -> Result<bool, AuthError> {
     let mut tx = db.begin().await?;
     sqlx::query("DELETE FROM oidc_tokens WHERE client_id = $1").bind(client_id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM oidc_client_tokens WHERE client_id = $1").bind(client_id).execute(&mut *tx).await?;
     let deleted =
         sqlx::query("DELETE FROM oidc_clients WHERE client_id = $1").bind(client_id).execute(&mut *tx).await?;
     tx.commit().await?;
@@ -351,6 +485,46 @@ pub async fn with_signing_kid(db: &AnyPool, client_id: &str) -> Result<Option<(C
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn machine(scopes: &[&str]) -> NewClient {
+        NewClient {
+            client_id: "backup".into(),
+            name: None,
+            redirect_uris: vec![],
+            post_logout_redirect_uris: vec![],
+            public: false,
+            policy: ClientPolicy::TwoFactor,
+            allowed_groups: vec![],
+            allow_insecure_http: false,
+            grant_types: vec![GrantType::ClientCredentials],
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_machine_client_is_confidential_has_no_redirect_uri_and_no_scope_about_a_person() {
+        assert!(check_grants(&machine(&["backup:read", "metrics", "api://x/y.z"])).is_ok());
+        assert!(check_grants(&machine(&[])).is_ok(), "a client may have no scope");
+        for scope in ["openid", "profile", "email", "groups", "offline_access", "", "a b", "a\"b", "a\\b", "é"] {
+            assert!(check_grants(&machine(&[scope])).is_err(), "{scope:?}");
+        }
+        assert!(check_grants(&NewClient { public: true, ..machine(&[]) }).is_err(), "public");
+        assert!(check_grants(&NewClient { redirect_uris: vec!["https://x.test/cb".into()], ..machine(&[]) }).is_err());
+        assert!(check_grants(&NewClient { allowed_groups: vec!["admins".into()], ..machine(&[]) }).is_err());
+        assert!(check_grants(&NewClient { grant_types: vec![], ..machine(&[]) }).is_err());
+        let people_app = NewClient { grant_types: vec![GrantType::AuthorizationCode], ..machine(&[]) };
+        assert!(check_grants(&people_app).is_err(), "an app people sign in to needs a redirect URI");
+        let people_app = NewClient { redirect_uris: vec!["https://x.test/cb".into()], ..people_app };
+        assert!(check_grants(&people_app).is_ok());
+        assert!(check_grants(&NewClient { scopes: vec!["metrics".into()], ..people_app }).is_err(), "--scope alone");
+        let both = NewClient {
+            grant_types: vec![GrantType::AuthorizationCode, GrantType::ClientCredentials],
+            redirect_uris: vec!["https://x.test/cb".into()],
+            allowed_groups: vec!["staff".into()],
+            ..machine(&["metrics"])
+        };
+        assert!(check_grants(&both).is_ok());
+    }
 
     #[test]
     fn plain_http_is_accepted_only_on_loopback_unless_allowed() {

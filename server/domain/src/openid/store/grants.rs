@@ -189,11 +189,11 @@ pub async fn rotate_refresh(
 }
 
 /// Deletes the tokens whose time is up, and with them the records of codes used (a code's
-/// record lasts as long as the access token it was exchanged for, far past the code's minute).
-/// Returns how many went.
+/// record lasts as long as the access token it was exchanged for, far past the code's minute),
+/// and machine clients' tokens (`machine_tokens`). Returns how many went.
 pub async fn delete_expired(db: &AnyPool, now: i64) -> Result<u64, sqlx::Error> {
     let deleted = sqlx::query("DELETE FROM oidc_tokens WHERE expires_at <= $1").bind(now).execute(db).await?;
-    Ok(deleted.rows_affected())
+    Ok(deleted.rows_affected() + super::machine_tokens::delete_expired(db, now).await?)
 }
 
 /// Revokes every token of a grant. The row that records the code's use stays (kind

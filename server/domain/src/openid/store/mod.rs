@@ -10,5 +10,6 @@ pub mod clients;
 pub mod exchange_writer;
 pub mod grants;
 pub mod keys;
+pub mod machine_tokens;
 pub mod opened_keys;
 pub mod subject;
