@@ -361,3 +361,14 @@ async fn through_nginx() {
 async fn through_caddy() {
     through(ProxyKind::Caddy).await;
 }
+
+/// The README's example rule parses, and takes app passwords on the sync API only.
+#[tokio::test]
+async fn the_readmes_example_takes_app_passwords_on_the_api_only() {
+    let rules = AccessRules::parse(&crate::helpers::proxies::readme_block("app passwords")).unwrap();
+    let target = |path: &str| domain::access_rules::Target::parse(&format!("https://cloud.example.com{path}"), "GET").unwrap();
+    assert!(rules.may_take_app_passwords(&target("/ocs/v2.php/cloud/user"), None));
+    assert!(rules.may_take_app_passwords(&target("/remote.php/dav/files/alice/"), None));
+    assert!(!rules.may_take_app_passwords(&target("/index.php/apps/files"), None));
+    assert!(!rules.may_take_app_passwords(&target("/remoteXphp/"), None));
+}
