@@ -66,7 +66,8 @@ pub async fn app_passwords(addr: SocketAddr, sessions: &[String]) -> anyhow::Res
     let mut secrets = Vec::new();
     for session in sessions {
         let call = Call::api("/api/app-passwords/create", "name=bench&days=&hosts=").cookie(session);
-        let reply = conn.send(call.build(&host)).await.map_err(|e| anyhow::anyhow!("creating an app password: {e:?}"))?;
+        let reply =
+            conn.send(call.build(&host)).await.map_err(|e| anyhow::anyhow!("creating an app password: {e:?}"))?;
         anyhow::ensure!(reply.status == 200, "creating an app password: {}", reply.status);
         let answer: serde_json::Value = serde_json::from_slice(&reply.body)?;
         let secret = answer["app_password"].as_str().ok_or_else(|| anyhow::anyhow!("no app_password"))?;

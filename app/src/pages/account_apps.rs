@@ -84,7 +84,11 @@ fn AppPasswordsCard(app_passwords: Vec<AppPasswordView>) -> impl IntoView {
             .into_iter()
             .map(|p| {
                 let label = format!("Revoke {}", p.name);
-                let hosts = if p.hosts.is_empty() { "any host that allows app passwords".to_owned() } else { p.hosts.join(", ") };
+                let hosts = if p.hosts.is_empty() {
+                    "any host that allows app passwords".to_owned()
+                } else {
+                    p.hosts.join(", ")
+                };
                 let last_used = match (p.last_used, p.last_used_utc) {
                     (Some(at), Some(utc)) => {
                         let from = p.last_used_from.map(|from| format!(" from {from}")).unwrap_or_default();

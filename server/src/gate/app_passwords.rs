@@ -47,10 +47,8 @@ pub(super) async fn answer(
         Err(AuthError::Throttled { retry_after }) => {
             decisions.count(GateOutcome::Refused);
             tracing::info!("forward auth: an app password from a throttled username or address (429)");
-            let mut answer = json_error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "Too many wrong passwords: wait before trying again.",
-            );
+            let mut answer =
+                json_error(StatusCode::TOO_MANY_REQUESTS, "Too many wrong passwords: wait before trying again.");
             if let Ok(seconds) = HeaderValue::from_str(&retry_after.as_secs().max(1).to_string()) {
                 answer.headers_mut().insert(header::RETRY_AFTER, seconds);
             }

@@ -343,12 +343,14 @@ async fn through(kind: ProxyKind) {
         let echo: crate::helpers::proxies::Echo = r.json().await.unwrap();
         let users: Vec<String> = echo.values("remote-user").into_iter().filter(|v| !v.is_empty()).collect();
         assert_eq!(users, ["alice"], "{kind:?}");
-        let r = script.get(proxied.app_url("/home")).header(header::AUTHORIZATION, &authorization).send().await.unwrap();
+        let r =
+            script.get(proxied.app_url("/home")).header(header::AUTHORIZATION, &authorization).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{kind:?}: not on a rule without app_passwords");
     }
     let r = app.post(&c, "app-passwords/revoke", &[("id", &id.to_string())]).await;
     assert_eq!(r.status(), StatusCode::OK);
-    let r = script.get(proxied.app_url("/api/items")).header(header::AUTHORIZATION, bearer(&secret)).send().await.unwrap();
+    let r =
+        script.get(proxied.app_url("/api/items")).header(header::AUTHORIZATION, bearer(&secret)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{kind:?}: revoked");
 }
 
@@ -366,7 +368,8 @@ async fn through_caddy() {
 #[tokio::test]
 async fn the_readmes_example_takes_app_passwords_on_the_api_only() {
     let rules = AccessRules::parse(&crate::helpers::proxies::readme_block("app passwords")).unwrap();
-    let target = |path: &str| domain::access_rules::Target::parse(&format!("https://cloud.example.com{path}"), "GET").unwrap();
+    let target =
+        |path: &str| domain::access_rules::Target::parse(&format!("https://cloud.example.com{path}"), "GET").unwrap();
     assert!(rules.may_take_app_passwords(&target("/ocs/v2.php/cloud/user"), None));
     assert!(rules.may_take_app_passwords(&target("/remote.php/dav/files/alice/"), None));
     assert!(!rules.may_take_app_passwords(&target("/index.php/apps/files"), None));

@@ -40,8 +40,7 @@ pub fn generate(key: &RecoveryCodeKey) -> NewAppPassword {
 /// The lookup of what may be an app password (`None`: it cannot be one, whatever is stored).
 pub fn lookup(secret: &str) -> Option<&str> {
     let random = secret.strip_prefix(PREFIX)?;
-    (random.len() == RANDOM_LENGTH && random.bytes().all(|b| ALPHABET.contains(&b)))
-        .then(|| &random[..LOOKUP_LENGTH])
+    (random.len() == RANDOM_LENGTH && random.bytes().all(|b| ALPHABET.contains(&b))).then(|| &random[..LOOKUP_LENGTH])
 }
 
 /// What is stored of `secret`: the hex of its keyed hash.

@@ -150,7 +150,8 @@ pub async fn check(
     }
     let live = row.expires_at.is_none_or(|expires_at| now < expires_at);
     let host_allowed = row.hosts.is_empty() || row.hosts.iter().any(|allowed| host_matches(allowed, host));
-    let account_usable = !identity.disabled && !(identity.two_factor_required && !identity.two_factor);
+    let owes_second_factor = identity.two_factor_required && !identity.two_factor;
+    let account_usable = !identity.disabled && !owes_second_factor;
     if !(live && host_allowed && account_usable) {
         return Ok(Checked::NotAccepted);
     }
@@ -231,7 +232,10 @@ mod tests {
 
     #[test]
     fn hosts_are_read_lower_case_and_checked() {
-        assert_eq!(valid_hosts(Some("App.Example.com, *.ops.example.com".into())).unwrap(), ["app.example.com", "*.ops.example.com"]);
+        assert_eq!(
+            valid_hosts(Some("App.Example.com, *.ops.example.com".into())).unwrap(),
+            ["app.example.com", "*.ops.example.com"]
+        );
         assert!(valid_hosts(Some("".into())).unwrap().is_empty());
         assert!(valid_hosts(Some("https://app.example.com/".into())).is_err());
         assert!(valid_hosts(Some("a..b".into())).is_err());

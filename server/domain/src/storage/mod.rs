@@ -2,8 +2,8 @@
 //! needs as a parameter (`now`): storage never reads a clock.
 
 pub mod accounts;
-pub mod app_passwords;
 pub mod admin_log;
+pub mod app_passwords;
 pub mod email_links;
 pub mod enrollments;
 pub mod identities;
