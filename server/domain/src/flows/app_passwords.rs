@@ -24,9 +24,10 @@ use crate::{
     },
     error::AuthError,
     services::Services,
-    storage::{app_passwords as store, throttle},
+    storage::{app_passwords as store, identities::Identity, kept_app_passwords::KeptRow, throttle},
     visitor::{Factors, SignedIn, Visitor},
 };
+use std::sync::Arc;
 
 pub use store::Listed;
 
@@ -88,6 +89,8 @@ pub async fn create(
             store::AT_MOST
         ))
     })?;
+    // A kept row under the same lookup (another app password's) is one of several now.
+    services.app_passwords.forget(&new.lookup);
     Ok(Created { id, secret: new.secret })
 }
 
@@ -103,7 +106,8 @@ pub async fn revoke(services: &Services, session: &impl SessionData, id: Option<
     let visitor = Visitor::of(services, session).await?;
     let user_id = visitor.signed_in()?.user_id;
     let id: i64 = id.as_deref().map(str::trim).and_then(|id| id.parse().ok()).ok_or(AuthError::NoSuchAppPassword)?;
-    store::revoke(&services.db, user_id, id).await?.ok_or(AuthError::NoSuchAppPassword)?;
+    let lookup = store::revoke(&services.db, user_id, id).await?.ok_or(AuthError::NoSuchAppPassword)?;
+    services.app_passwords.forget(&lookup);
     Ok(())
 }
 
@@ -130,43 +134,98 @@ pub async fn check(
         Presented::Basic { username, .. } => Some(username.as_str()),
         Presented::Bearer { .. } => None,
     };
-    throttle::password_wait(&services.db, typed_username, address, now).await?;
+    not_throttled(services, typed_username, address, now).await?;
     let secret = presented.secret();
     let Some(lookup) = app_passwords::lookup(secret) else { return Ok(Checked::NotAccepted) };
-    let rows = store::find(&services.db, lookup).await?;
-    let row = rows.into_iter().find(|row| app_passwords::matches(&services.recovery_codes, secret, &row.hash));
-    let identity = match &row {
-        Some(row) => services.identities.get(&services.db, row.user_id).await?,
-        None => None,
-    };
-    let (Some(row), Some(identity)) = (row, identity) else {
-        throttle::password_failed(&services.db, typed_username, address, now).await?;
+    let Some((row, identity)) = right_one(services, lookup, secret).await? else {
+        failed(services, typed_username, address, now).await?;
         return Ok(Checked::NotAccepted);
     };
     if typed_username.is_some_and(|typed| username_key(typed) != username_key(&identity.username)) {
         // Someone else's app password, under this username: a wrong password for it.
-        throttle::password_failed(&services.db, typed_username, address, now).await?;
+        failed(services, typed_username, address, now).await?;
         return Ok(Checked::NotAccepted);
     }
-    let live = row.expires_at.is_none_or(|expires_at| now < expires_at);
-    let host_allowed = row.hosts.is_empty() || row.hosts.iter().any(|allowed| host_matches(allowed, host));
+    let live = row.row.expires_at.is_none_or(|expires_at| now < expires_at);
+    let host_allowed = row.row.hosts.is_empty() || row.row.hosts.iter().any(|allowed| host_matches(allowed, host));
     let owes_second_factor = identity.two_factor_required && !identity.two_factor;
     let account_usable = !identity.disabled && !owes_second_factor;
     if !(live && host_allowed && account_usable) {
         return Ok(Checked::NotAccepted);
     }
-    if row.last_used_at.is_none_or(|at| at <= now - store::LAST_USE_EVERY) {
-        if let Err(e) = store::used(&services.db, row.id, now, address).await {
+    if row.use_to_record(now, store::LAST_USE_EVERY) {
+        if let Err(e) = store::used(&services.db, row.row.id, now, address).await {
             tracing::warn!(error = %e, "could not record an app password's last use");
         }
     }
     Ok(Checked::Accepted(Visitor::SignedIn(SignedIn {
-        user_id: row.user_id,
+        user_id: row.row.user_id,
         identity,
         // No sign-in: never recent (rules that allow app passwords demand no `max_age`).
         authenticated_at: 0,
         factors: Factors::Password,
     })))
+}
+
+/// `Err(Throttled)` when the username (if any) or the address is held back. On SQLite, keys
+/// found clear are kept until a password failure is written (`storage::kept_app_passwords`).
+async fn not_throttled(
+    services: &Services,
+    username: Option<&str>,
+    address: Option<&str>,
+    now: i64,
+) -> Result<(), AuthError> {
+    let key = format!("{}\n{}", username.map(username_key).unwrap_or_default(), address.unwrap_or_default());
+    let kept = &services.app_passwords;
+    if kept.known_clear(&key) {
+        return Ok(());
+    }
+    let failures = kept.failures_written();
+    throttle::password_wait(&services.db, username, address, now).await?;
+    kept.found_clear(key, failures);
+    Ok(())
+}
+
+/// A wrong app password: counted as a wrong password.
+async fn failed(services: &Services, username: Option<&str>, address: Option<&str>, now: i64) -> Result<(), AuthError> {
+    let counted = throttle::password_failed(&services.db, username, address, now).await;
+    services.app_passwords.failure_written();
+    counted
+}
+
+/// The app password whose secret is `secret`, and its owner, while the owner is at the epoch the
+/// row was read with (kept in memory on SQLite: `storage::kept_app_passwords`).
+async fn right_one(
+    services: &Services,
+    lookup: &str,
+    secret: &str,
+) -> Result<Option<(Arc<KeptRow>, Arc<Identity>)>, AuthError> {
+    let kept = &services.app_passwords;
+    if let Some(row) = kept.row(lookup) {
+        let identity = services.identities.get(&services.db, row.row.user_id).await?;
+        match identity {
+            Some(identity) if identity.session_epoch == row.epoch => {
+                return Ok(app_passwords::matches(&services.recovery_codes, secret, &row.row.hash)
+                    .then_some((row, identity)));
+            }
+            _ => kept.forget(lookup),
+        }
+    }
+    let rows = store::find(&services.db, lookup).await?;
+    let single = rows.len() == 1;
+    let Some((row, epoch)) =
+        rows.into_iter().find(|(row, _)| app_passwords::matches(&services.recovery_codes, secret, &row.hash))
+    else {
+        return Ok(None);
+    };
+    let Some(identity) = services.identities.get(&services.db, row.user_id).await? else { return Ok(None) };
+    // The row and its owner's epoch were read in one statement: it was live then. It is kept
+    // only when the identity is at that epoch too (one kept from before a change is not yet).
+    let row = Arc::new(KeptRow::new(row, epoch));
+    if single && identity.session_epoch == epoch {
+        kept.keep(lookup, row.clone());
+    }
+    Ok(Some((row, identity)))
 }
 
 /// Whether `host` (lower case, no port) is `allowed`: the same host, or under `*.parent`.

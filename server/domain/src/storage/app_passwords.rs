@@ -98,32 +98,34 @@ pub async fn list(db: &AnyPool, user_id: i64) -> Result<Vec<Listed>, sqlx::Error
         .collect()
 }
 
-/// The app passwords whose lookup is `lookup` (almost always none or one).
-pub async fn find(db: &AnyPool, lookup: &str) -> Result<Vec<Stored>, sqlx::Error> {
+/// The app passwords whose lookup is `lookup` (almost always none or one), each with its owner's
+/// session epoch, read in the same statement.
+pub async fn find(db: &AnyPool, lookup: &str) -> Result<Vec<(Stored, i64)>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT id, user_id, hash, hosts, expires_at, last_used_at FROM app_passwords WHERE lookup = $1 LIMIT 4",
+        "SELECT a.id, a.user_id, a.hash, a.hosts, a.expires_at, a.last_used_at, u.session_epoch
+         FROM app_passwords a JOIN users u ON u.id = a.user_id WHERE a.lookup = $1 LIMIT 4",
     )
     .bind(lookup)
     .fetch_all(db)
     .await?;
     rows.iter()
         .map(|row| {
-            Ok(Stored {
+            Ok((Stored {
                 id: row.try_get("id")?,
                 user_id: row.try_get("user_id")?,
                 hash: row.try_get("hash")?,
                 hosts: hosts_of(&row.try_get::<String, _>("hosts")?),
                 expires_at: row.try_get("expires_at")?,
                 last_used_at: row.try_get("last_used_at")?,
-            })
+            }, row.try_get("session_epoch")?))
         })
         .collect()
 }
 
-/// Revokes (deletes) one app password of the account; `false` when it holds no such one. Its
-/// name, for the log.
+/// Revokes (deletes) one app password of the account; its lookup (`None`: the account holds
+/// no such one).
 pub async fn revoke(db: &AnyPool, user_id: i64, id: i64) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("DELETE FROM app_passwords WHERE id = $1 AND user_id = $2 RETURNING name")
+    sqlx::query_scalar("DELETE FROM app_passwords WHERE id = $1 AND user_id = $2 RETURNING lookup")
         .bind(id)
         .bind(user_id)
         .fetch_optional(db)

@@ -7,6 +7,7 @@ pub mod app_passwords;
 pub mod email_links;
 pub mod enrollments;
 pub mod identities;
+pub mod kept_app_passwords;
 pub mod invitations;
 pub mod outbox;
 pub mod outside_changes;
