@@ -6,9 +6,10 @@
 //! operator's reset of it, and disabling the account delete every app password of the account
 //! in the statements that make those changes (`storage::app_passwords::DELETE_ACCOUNT`). They
 //! are not tied to the session epoch: ending one's other sessions, new recovery codes or a new
-//! security key leave them working, as the scripts that hold them are no sessions. The gate
-//! reads the row on every request that presents one, so a revoked one is refused at once, on
-//! every instance.
+//! security key leave them working, as the scripts that hold them are no sessions. A revoked one
+//! is refused at once, on every instance: read from the database on every request with
+//! PostgreSQL, kept in memory with SQLite only while its owner's session epoch is the one it was
+//! read with (`storage::kept_app_passwords`; each change above raises the epoch).
 //!
 //! The check: a keyed SHA-256 of the presented secret compared in constant time (no Argon2);
 //! wrong ones count as wrong passwords (per username where one is known, and per client

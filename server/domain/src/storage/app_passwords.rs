@@ -1,8 +1,9 @@
 //! The `app_passwords` table: what is kept of each app password (its lookup and keyed hash,
 //! never the secret: `credentials::app_passwords`), its name, hosts, expiry and last use.
 //!
-//! Revoking deletes the row, so revocation holds at once on every instance: the gate reads the
-//! row on every request that presents an app password (one indexed read). Every app password of
+//! Revoking deletes the row, so revocation holds at once on every instance: with PostgreSQL the
+//! gate reads the row on every request that presents an app password (one indexed read); with
+//! SQLite it keeps it in memory (`kept_app_passwords`). Every app password of
 //! an account is deleted with its password change, its 2FA turned off or reset, and its
 //! disabling (`DELETE_ACCOUNT`, in the statements that make those changes).
 
