@@ -227,6 +227,15 @@ async fn a_revoked_one_is_refused_at_once_and_only_its_owner_revokes_it() {
     assert_eq!(status(&app, api, &bearer(&other)).await, StatusCode::OK, "the others stay");
     let r = app.post(&c, "app-passwords/revoke", &[("id", &id.to_string())]).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND, "revoked already");
+    let logged: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT kind, key_name FROM security_events WHERE kind LIKE 'app_password.%' ORDER BY id")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    let created = ("app_password.created".to_owned(), Some("sync".to_owned()));
+    let revoked = ("app_password.revoked".to_owned(), Some("sync".to_owned()));
+    assert_eq!(logged[0], created);
+    assert_eq!(logged.last(), Some(&revoked));
 }
 
 #[tokio::test]

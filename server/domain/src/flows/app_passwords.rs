@@ -25,7 +25,9 @@ use crate::{
     },
     error::AuthError,
     services::Services,
-    storage::{app_passwords as store, identities::Identity, kept_app_passwords::KeptRow, throttle},
+    storage::{
+        app_passwords as store, identities::Identity, kept_app_passwords::KeptRow, security_log::Event, throttle,
+    },
     visitor::{Factors, SignedIn, Visitor},
 };
 use std::sync::Arc;
@@ -92,6 +94,7 @@ pub async fn create(
     })?;
     // A kept row under the same lookup (another app password's) is one of several now.
     services.app_passwords.forget(&new.lookup);
+    services.log_key(account.id, Event::AppPasswordCreated, &name, session.client_address()).await;
     Ok(Created { id, secret: new.secret })
 }
 
@@ -107,8 +110,9 @@ pub async fn revoke(services: &Services, session: &impl SessionData, id: Option<
     let visitor = Visitor::of(services, session).await?;
     let user_id = visitor.signed_in()?.user_id;
     let id: i64 = id.as_deref().map(str::trim).and_then(|id| id.parse().ok()).ok_or(AuthError::NoSuchAppPassword)?;
-    let lookup = store::revoke(&services.db, user_id, id).await?.ok_or(AuthError::NoSuchAppPassword)?;
+    let (lookup, name) = store::revoke(&services.db, user_id, id).await?.ok_or(AuthError::NoSuchAppPassword)?;
     services.app_passwords.forget(&lookup);
+    services.log_key(user_id, Event::AppPasswordRevoked, &name, session.client_address()).await;
     Ok(())
 }
 
@@ -206,8 +210,9 @@ async fn right_one(
         let identity = services.identities.get(&services.db, row.row.user_id).await?;
         match identity {
             Some(identity) if identity.session_epoch == row.epoch => {
-                return Ok(app_passwords::matches(&services.recovery_codes, secret, &row.row.hash)
-                    .then_some((row, identity)));
+                return Ok(
+                    app_passwords::matches(&services.recovery_codes, secret, &row.row.hash).then_some((row, identity))
+                );
             }
             _ => kept.forget(lookup),
         }

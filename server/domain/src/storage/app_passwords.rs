@@ -111,26 +111,30 @@ pub async fn find(db: &AnyPool, lookup: &str) -> Result<Vec<(Stored, i64)>, sqlx
     .await?;
     rows.iter()
         .map(|row| {
-            Ok((Stored {
-                id: row.try_get("id")?,
-                user_id: row.try_get("user_id")?,
-                hash: row.try_get("hash")?,
-                hosts: hosts_of(&row.try_get::<String, _>("hosts")?),
-                expires_at: row.try_get("expires_at")?,
-                last_used_at: row.try_get("last_used_at")?,
-            }, row.try_get("session_epoch")?))
+            Ok((
+                Stored {
+                    id: row.try_get("id")?,
+                    user_id: row.try_get("user_id")?,
+                    hash: row.try_get("hash")?,
+                    hosts: hosts_of(&row.try_get::<String, _>("hosts")?),
+                    expires_at: row.try_get("expires_at")?,
+                    last_used_at: row.try_get("last_used_at")?,
+                },
+                row.try_get("session_epoch")?,
+            ))
         })
         .collect()
 }
 
-/// Revokes (deletes) one app password of the account; its lookup (`None`: the account holds
-/// no such one).
-pub async fn revoke(db: &AnyPool, user_id: i64, id: i64) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("DELETE FROM app_passwords WHERE id = $1 AND user_id = $2 RETURNING lookup")
+/// Revokes (deletes) one app password of the account; its lookup and name (`None`: the account
+/// holds no such one).
+pub async fn revoke(db: &AnyPool, user_id: i64, id: i64) -> Result<Option<(String, String)>, sqlx::Error> {
+    let row = sqlx::query("DELETE FROM app_passwords WHERE id = $1 AND user_id = $2 RETURNING lookup, name")
         .bind(id)
         .bind(user_id)
         .fetch_optional(db)
-        .await
+        .await?;
+    row.map(|row| Ok((row.try_get("lookup")?, row.try_get("name")?))).transpose()
 }
 
 /// Revokes every app password of the account.

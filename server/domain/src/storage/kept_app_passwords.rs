@@ -41,7 +41,8 @@ impl KeptRow {
     /// noted as written.
     pub fn use_to_record(&self, now: i64, every: i64) -> bool {
         let last = self.last_used_at.load(Ordering::Acquire);
-        last <= now - every && self.last_used_at.compare_exchange(last, now, Ordering::AcqRel, Ordering::Acquire).is_ok()
+        last <= now - every
+            && self.last_used_at.compare_exchange(last, now, Ordering::AcqRel, Ordering::Acquire).is_ok()
     }
 }
 
