@@ -384,3 +384,26 @@ async fn the_readmes_example_takes_app_passwords_on_the_api_only() {
     assert!(!rules.may_take_app_passwords(&target("/index.php/apps/files"), None));
     assert!(!rules.may_take_app_passwords(&target("/remoteXphp/"), None));
 }
+
+/// With JavaScript on (a form sent in the page): the JSON answer, the page to move to, and that
+/// page shows the new app password once.
+#[tokio::test]
+async fn sent_in_the_page_it_is_shown_once_on_the_next_page() {
+    let app = gate().await;
+    let c = person(&app, "alice").await;
+    let r = c
+        .post(app.url("/api/app-passwords/create"))
+        .header(header::ACCEPT, "application/json")
+        .header("x-in-page", "1")
+        .form(&[("name", "Tablet"), ("days", ""), ("hosts", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["x-next-page"], "/account/apps");
+    let secret = r.json::<Value>().await.unwrap()["app_password"].as_str().unwrap().to_owned();
+    let page = c.get(app.url("/account/apps")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&secret), "the next page shows it");
+    let again = c.get(app.url("/account/apps")).send().await.unwrap().text().await.unwrap();
+    assert!(!again.contains(&secret) && again.contains("Revoke Tablet"));
+}
