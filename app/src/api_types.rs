@@ -32,6 +32,19 @@ pub struct SetupKey {
     pub qr_svg: String,
 }
 
+/// `POST /api/app-passwords/create`: the new app password, shown once, and the id "Revoke" posts.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppPasswordCreated {
+    pub app_password: String,
+    pub id: i64,
+}
+
+impl std::fmt::Debug for AppPasswordCreated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AppPasswordCreated {{ id: {}, .. }}", self.id)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecoveryCodes {
     pub recovery_codes: Vec<String>,

@@ -52,8 +52,15 @@ pub fn check(facts: &Facts, quick: bool) -> Vec<Budget> {
     add("GET /login ≥ 50 % of the bare-axum ceiling", percent(login), login >= 0.50, true);
     let me = ratio("POST /api/me");
     add("POST /api/me ≥ 50 % of the bare-axum ceiling", percent(me), me >= 0.50, true);
-    let gate = ratio("forward-auth check");
+    let gate = ratio("forward-auth check (signed in)");
     add("forward-auth check (signed in) ≥ 50 % of the bare-axum ceiling", percent(gate), gate >= 0.50, true);
+    let app_password = ratio("forward-auth check (app password)");
+    add(
+        "forward-auth check with an app password ≥ 50 % of the bare-axum ceiling",
+        percent(app_password),
+        app_password >= 0.50,
+        true,
+    );
     let userinfo = ratio("userinfo");
     add("userinfo (valid token) ≥ 50 % of the bare-axum ceiling", percent(userinfo), userinfo >= 0.50, true);
     // "code exchange" is measured and reported against raw RS256 signatures but not checked: its

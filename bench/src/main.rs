@@ -127,10 +127,16 @@ fn main() -> anyhow::Result<()> {
         rows.extend([ceiling, measured]);
     };
     let oidc_tokens = Arc::new(runtime.block_on(openid::access_tokens(addr, &sessions))?);
+    let app_passwords = Arc::new(runtime.block_on(scenarios::app_passwords(addr, &sessions))?);
     let scenarios_against_bare = [
         ("GET /login (anonymous)", CONNECTIONS, scenarios::get(addr, "/login", Arc::default())),
         ("POST /api/me (signed in)", CONNECTIONS, scenarios::api_me(addr, sessions.clone())),
         ("forward-auth check (signed in)", CONNECTIONS, scenarios::forward_auth(addr, sessions.clone())),
+        (
+            "forward-auth check (app password)",
+            CONNECTIONS,
+            scenarios::forward_auth_app_password(addr, app_passwords.clone()),
+        ),
         ("GET /account (signed in)", CONNECTIONS, scenarios::get(addr, "/account", sessions.clone())),
         ("userinfo (valid token)", CONNECTIONS, openid::userinfo(addr, oidc_tokens.clone())),
     ];

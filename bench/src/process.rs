@@ -35,7 +35,11 @@ impl Process {
         // The gate's rules: a password is enough for the apps behind it (the forward-auth scenario
         // checks the seeded users, most of them without 2FA).
         let rules = setup.data_dir.join("access-rules.toml");
-        std::fs::write(&rules, "default_policy = \"one_factor\"\n")?;
+        // `api.example.test` takes app passwords (the app-password scenario).
+        std::fs::write(
+            &rules,
+            "default_policy = \"one_factor\"\n\n[[rules]]\ndomain = \"api.example.test\"\npolicy = \"one_factor\"\napp_passwords = true\n",
+        )?;
         let started = Instant::now();
         let child = Command::new(&setup.binary)
             .env("LEPTOS_SITE_ADDR", addr.to_string())

@@ -58,6 +58,45 @@ pub fn forward_auth(addr: SocketAddr, sessions: Arc<Vec<String>>) -> Work {
     })
 }
 
+/// One app password for each of `sessions` (their sign-ins are recent: made by the seeding),
+/// through `POST /api/app-passwords/create`.
+pub async fn app_passwords(addr: SocketAddr, sessions: &[String]) -> anyhow::Result<Vec<String>> {
+    let host = addr.to_string();
+    let mut conn = Conn::new(addr);
+    let mut secrets = Vec::new();
+    for session in sessions {
+        let call = Call::api("/api/app-passwords/create", "name=bench&days=&hosts=").cookie(session);
+        let reply =
+            conn.send(call.build(&host)).await.map_err(|e| anyhow::anyhow!("creating an app password: {e:?}"))?;
+        anyhow::ensure!(reply.status == 200, "creating an app password: {}", reply.status);
+        let answer: serde_json::Value = serde_json::from_slice(&reply.body)?;
+        let secret = answer["app_password"].as_str().ok_or_else(|| anyhow::anyhow!("no app_password"))?;
+        secrets.push(format!("Bearer {secret}"));
+    }
+    Ok(secrets)
+}
+
+/// A reverse proxy asking the gate about a script's request carrying an app password (`Bearer`)
+/// to an app whose rule takes them (`api.example.test`, `bench/src/process.rs`): the keyed hash,
+/// the throttle read and the app password's row, on every request.
+pub fn forward_auth_app_password(addr: SocketAddr, authorizations: Arc<Vec<String>>) -> Work {
+    let host = Arc::new(addr.to_string());
+    work(move |worker, mut conn| {
+        let (host, authorizations) = (host.clone(), authorizations.clone());
+        async move {
+            let call = Call::get("/api/authz/forward-auth")
+                .header("authorization", &authorizations[worker % authorizations.len()])
+                .header("x-forwarded-proto", "https")
+                .header("x-forwarded-host", "api.example.test")
+                .header("x-forwarded-uri", "/v1/items?page=1")
+                .header("x-forwarded-method", "GET")
+                .header("accept", "*/*");
+            let result = conn.send(call.build(&host)).await;
+            expect_200(conn, result)
+        }
+    })
+}
+
 /// `POST /api/me` as a signed-in user: the session is looked up on every request.
 pub fn api_me(addr: SocketAddr, sessions: Arc<Vec<String>>) -> Work {
     let host = Arc::new(addr.to_string());

@@ -69,6 +69,16 @@ test("the account area's four pages, walked by its navigation at 360 px; another
   await nav.getByRole("link", { name: "Apps", exact: true }).click();
   await expect(page.getByRole("region", { name: "Apps you use" })).toContainText("No app holds access");
   await expect(page.getByRole("region", { name: "App passwords" })).toContainText("None yet.");
+  // An app password: made in the page, shown once, listed, revoked.
+  await waitForHydration(page);
+  const appPasswords = page.getByRole("region", { name: "App passwords" });
+  await appPasswords.getByRole("textbox", { name: "Name", exact: true }).fill("Phone sync");
+  await appPasswords.getByRole("button", { name: "Create an app password" }).click();
+  await expect(page.getByRole("status")).toContainText(/ap_[0-9a-z]{32}/);
+  await expect(appPasswords.getByRole("listitem")).toContainText("Phone sync");
+  await appPasswords.getByRole("button", { name: "Revoke Phone sync" }).click();
+  await expect(page.getByRole("status")).toContainText("The app password is revoked");
+  await expect(appPasswords).toContainText("None yet.");
 
   // Sessions: this one and the other browser's; "End" signs the other out.
   await nav.getByRole("link", { name: "Sessions", exact: true }).click();

@@ -4,6 +4,7 @@
 //! Every field arrives as `Option<String>`, so a missing field is a 400 with a message rather
 //! than a decoding failure; a `secret` or any other unknown field is ignored.
 
+pub mod app_passwords;
 pub mod apps;
 pub mod console;
 pub mod invitation;

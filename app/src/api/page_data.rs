@@ -300,6 +300,25 @@ pub async fn load_sessions_overview() -> Result<SessionsOverview, ApiError> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AppsOverview {
     pub apps: Vec<AppView>,
+    pub app_passwords: Vec<AppPasswordView>,
+}
+
+/// An app password as "App passwords" lists it: never its secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppPasswordView {
+    /// What "Revoke" posts.
+    pub id: i64,
+    pub name: String,
+    /// Empty: any host whose rule allows app passwords.
+    pub hosts: Vec<String>,
+    pub created: i64,
+    pub created_utc: String,
+    pub last_used: Option<i64>,
+    pub last_used_utc: Option<String>,
+    pub last_used_from: Option<String>,
+    pub expires: Option<i64>,
+    pub expires_utc: Option<String>,
+    pub expired: bool,
 }
 
 /// An app as "Apps you use" lists it (`domain::flows::apps::AppHolding`).
@@ -318,7 +337,26 @@ pub async fn load_apps_overview() -> Result<AppsOverview, ApiError> {
     use crate::server::session::request_context;
     let (state, session) = request_context()?;
     let apps = domain::flows::apps::your_apps(&state, &session).await?;
+    let now = state.now();
+    let app_passwords = domain::flows::app_passwords::your_app_passwords(&state, &session)
+        .await?
+        .into_iter()
+        .map(|p| AppPasswordView {
+            id: p.id,
+            name: p.name,
+            hosts: p.hosts,
+            created: p.created_at,
+            created_utc: format_utc(p.created_at),
+            last_used: p.last_used_at,
+            last_used_utc: p.last_used_at.map(format_utc),
+            last_used_from: p.last_used_from,
+            expires: p.expires_at,
+            expires_utc: p.expires_at.map(format_utc),
+            expired: p.expires_at.is_some_and(|at| at <= now),
+        })
+        .collect();
     Ok(AppsOverview {
+        app_passwords,
         apps: apps
             .into_iter()
             .map(|a| AppView {

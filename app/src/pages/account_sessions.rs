@@ -236,6 +236,8 @@ pub(crate) fn event_words(kind: &str) -> &'static str {
         "sessions.ended_one" => "Signed out of another session",
         "sessions.ended_all" => "Signed out of every session",
         "oidc.access_removed" => "Access removed from an app",
+        "app_password.created" => "App password created",
+        "app_password.revoked" => "App password revoked",
         "sign_in.success.remembered_device" => "Signed in with password on a remembered device",
         "remembered_device.added" => "Device remembered: no code asked there",
         "remembered_device.forgotten" => "Remembered device forgotten",

@@ -33,7 +33,9 @@ pub fn status(error: &AuthError) -> StatusCode {
         AuthError::NotFound => StatusCode::NOT_FOUND,
         AuthError::InvitationGone | AuthError::ResetLinkGone | AuthError::EmailLinkGone => StatusCode::GONE,
         AuthError::RegistrationClosed | AuthError::EmailLinkOfAnotherAccount => StatusCode::FORBIDDEN,
-        AuthError::NoSuchSession | AuthError::NoSuchApp | AuthError::NoSuchDevice => StatusCode::NOT_FOUND,
+        AuthError::NoSuchSession | AuthError::NoSuchApp | AuthError::NoSuchDevice | AuthError::NoSuchAppPassword => {
+            StatusCode::NOT_FOUND
+        }
         AuthError::Throttled { .. } | AuthError::SecondFactorLocked => StatusCode::TOO_MANY_REQUESTS,
         AuthError::Busy { .. } | AuthError::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         AuthError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,

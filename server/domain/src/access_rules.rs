@@ -167,6 +167,8 @@ struct Rule {
     networks: Option<Networks>,
     policy: Policy,
     demands: Demands,
+    /// `app_passwords = true`: an app password (HTTP Basic or Bearer) is accepted here.
+    app_passwords: bool,
 }
 
 /// The file as written.
@@ -204,6 +206,9 @@ struct RuleText {
     /// `"key"`: a security key or passkey.
     #[serde(default)]
     factor: Option<String>,
+    /// Whether app passwords are accepted.
+    #[serde(default)]
+    app_passwords: bool,
 }
 
 /// `max_age` as written: a number of seconds or a duration's text.
@@ -339,7 +344,24 @@ impl AccessRules {
                     ),
                 });
             }
-            rules.push(Rule { domains, resources, methods, subjects, networks, policy: rule.policy, demands });
+            // An app password is no sign-in: it has no age and no second factor to show.
+            if rule.app_passwords && demands != Demands::default() {
+                return Err(RulesError::Rule {
+                    rule: number,
+                    problem: "app_passwords cannot be combined with max_age or factor: an app password is no sign-in"
+                        .into(),
+                });
+            }
+            rules.push(Rule {
+                domains,
+                resources,
+                methods,
+                subjects,
+                networks,
+                policy: rule.policy,
+                demands,
+                app_passwords: rule.app_passwords,
+            });
         }
         Ok(Self { default_policy: file.default_policy.unwrap_or(Policy::TwoFactor), named, network_defaults, rules })
     }
@@ -379,6 +401,9 @@ impl AccessRules {
                 if rule.demands.key {
                     line.push_str("; factor key");
                 }
+                if rule.app_passwords {
+                    line.push_str("; app passwords");
+                }
                 line
             })
             .collect();
@@ -396,6 +421,31 @@ impl AccessRules {
     /// need not work it out for each request.
     pub fn judges_networks(&self) -> bool {
         !self.network_defaults.is_empty() || self.rules.iter().any(|rule| rule.networks.is_some())
+    }
+
+    /// Whether an app password may be accepted for `target` from `from`: some rule that allows
+    /// them matches it (its subjects aside). When none does, the gate ignores the
+    /// `Authorization` header (it checks nothing, and counts nothing as a failure).
+    pub fn may_take_app_passwords(&self, target: &Target, from: Option<IpAddr>) -> bool {
+        let resource = std::cell::OnceCell::new();
+        self.rules.iter().any(|rule| rule.app_passwords && rule.matches(target, &resource, from))
+    }
+
+    /// What `decision`, made for a visitor holding a right app password, means for it: `None`
+    /// when the deciding rule does not allow app passwords (the default never does), so the
+    /// request is judged as if it carried none. On a rule that allows them the app password
+    /// stands for a one-factor sign-in that every policy but `deny` lets through: a
+    /// `two_factor` rule that allows app passwords accepts them, by the operator's choice.
+    pub fn app_password_admission(&self, decision: &Decision) -> Option<Admission> {
+        match decision {
+            Decision::Policy { policy, rule: Some(index), .. } if self.rules.get(*index)?.app_passwords => {
+                Some(match policy {
+                    Policy::Deny => Admission::Refused,
+                    Policy::Bypass | Policy::OneFactor | Policy::TwoFactor => Admission::Admitted,
+                })
+            }
+            _ => None,
+        }
     }
 
     /// The default for a request from `from`: the strictest of the defaults of the named
@@ -514,6 +564,51 @@ policy = "deny"
 
     fn user(name: &str) -> Visitor {
         Visitor::signed_in_for_tests(name, &[], Factors::PasswordAndCode)
+    }
+
+    #[test]
+    fn only_rules_that_allow_app_passwords_take_them() {
+        let rules = AccessRules::parse(
+            r#"
+[[rules]]
+domain = "app.example.com"
+resources = ["^/api/"]
+policy = "two_factor"
+app_passwords = true
+
+[[rules]]
+domain = "app.example.com"
+subject = "group:admins"
+policy = "one_factor"
+
+[[rules]]
+domain = "closed.example.com"
+policy = "deny"
+app_passwords = true
+"#,
+        )
+        .unwrap();
+        let script = Visitor::signed_in_for_tests("alice", &[], Factors::Password);
+        let api = target("app.example.com", "/api/x", "GET");
+        assert!(rules.may_take_app_passwords(&api, None));
+        assert!(!rules.may_take_app_passwords(&target("app.example.com", "/home", "GET"), None));
+        let decision = rules.decide(&api, &script, None);
+        assert_eq!(rules.app_password_admission(&decision), Some(Admission::Admitted));
+        // The same visitor on a session would need two factors there.
+        assert_eq!(decision.admits(&script, 0), Admission::SignInFirst);
+        let home = rules.decide(&target("app.example.com", "/home", "GET"), &script, None);
+        assert_eq!(rules.app_password_admission(&home), None, "the default never takes app passwords");
+        let closed = rules.decide(&target("closed.example.com", "/", "GET"), &script, None);
+        assert_eq!(rules.app_password_admission(&closed), Some(Admission::Refused));
+    }
+
+    #[test]
+    fn app_passwords_cannot_meet_a_sign_in_demand() {
+        let error = AccessRules::parse(
+            "[[rules]]\ndomain = \"a.example.com\"\npolicy = \"one_factor\"\nmax_age = \"1h\"\napp_passwords = true\n",
+        )
+        .unwrap_err();
+        assert!(error.to_string().starts_with("access rule 1: app_passwords cannot be combined"), "{error}");
     }
 
     #[test]

@@ -82,6 +82,10 @@ pub enum AuthError {
     /// expired, or another account's (the same answer, so a handle reveals nothing).
     #[error("That device is not remembered any more. The list shows the devices that are.")]
     NoSuchDevice,
+    /// An app password id that names none of this account's app passwords: revoked already, or
+    /// another account's (the same answer).
+    #[error("That app password does not exist any more. The list shows the ones that do.")]
+    NoSuchAppPassword,
     #[error("Too many wrong codes: sign-in with codes is locked for this account. Use a recovery code, or ask an administrator to unlock it.")]
     SecondFactorLocked,
     #[error("Too many attempts. Try again in {} seconds.", retry_after.as_secs().max(1))]

@@ -19,6 +19,7 @@ use crate::{
     storage::{
         accounts,
         identities::Identities,
+        kept_app_passwords::KeptAppPasswords,
         outbox::Outbox,
         security_log::{self, Event},
     },
@@ -39,6 +40,9 @@ pub struct Services {
     pub identities: Identities,
     /// The OpenID Connect clients token requests have named (see `openid::store::clients`).
     pub clients: KeptClients,
+    /// App passwords and clear throttle keys, for the gate (SQLite only; see
+    /// `storage::kept_app_passwords`).
+    pub app_passwords: KeptAppPasswords,
     /// Live access tokens, for userinfo (SQLite only; see `openid::store::access_cache`).
     pub access_tokens: AccessCache,
     /// The signing keys, opened once each (see `openid::store::opened_keys`).
@@ -77,6 +81,7 @@ impl Services {
             passwords: PasswordHasher::start()?,
             clients: KeptClients::default(),
             access_tokens: AccessCache::default(),
+            app_passwords: KeptAppPasswords::new(identities.in_memory()),
             signing_keys: OpenedKeys::default(),
             db,
             secret_box,

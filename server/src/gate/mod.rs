@@ -4,9 +4,11 @@
 //! `X-Forwarded-*`, `/api/authz/auth-request` from `X-Original-*`; both answer from the visitor's
 //! session (the portal's cookie, sent along by the proxy) and the access rules. One session
 //! read (in memory on SQLite) and one cached identity; it writes only to end a session the
-//! account has moved past (`Visitor::of`).
+//! account has moved past (`Visitor::of`). A request with an app password, where a rule takes
+//! one, is judged as its owner (`app_passwords`).
 
 mod answers;
+mod app_passwords;
 mod sessions;
 mod target;
 
@@ -19,7 +21,7 @@ use self::{
 use app::server::{client_address, session::RequestSession, state::AppState};
 use axum::{
     extract::{Request, State},
-    http::{HeaderMap, StatusCode},
+    http::{Extensions, HeaderMap, StatusCode},
     response::Response,
 };
 use domain::{access_rules::Admission, request_target::host_within, visitor::Visitor};
@@ -41,7 +43,7 @@ pub async fn forward_auth(
 ) -> Response {
     let session = sessions.of(request.headers());
     let from = client_of(&state, &request);
-    answer(state, session, &decisions, request.headers(), from, Contract::ForwardAuth).await
+    answer(state, session, &decisions, request.headers(), request.extensions(), from, Contract::ForwardAuth).await
 }
 
 pub async fn auth_request(
@@ -52,7 +54,7 @@ pub async fn auth_request(
 ) -> Response {
     let session = sessions.of(request.headers());
     let from = client_of(&state, &request);
-    answer(state, session, &decisions, request.headers(), from, Contract::AuthRequest).await
+    answer(state, session, &decisions, request.headers(), request.extensions(), from, Contract::AuthRequest).await
 }
 
 /// The visitor's address: the proxy's TCP address, or the address it forwards when (and only
@@ -74,6 +76,7 @@ async fn answer(
     session: Session,
     decisions: &GateDecisions,
     headers: &HeaderMap,
+    extensions: &Extensions,
     from: Option<IpAddr>,
     contract: Contract,
 ) -> Response {
@@ -101,6 +104,9 @@ async fn answer(
             StatusCode::BAD_REQUEST,
             "The request asked about is for a host outside COOKIE_DOMAIN: this gate does not protect it.",
         );
+    }
+    if let Some(answer) = app_passwords::answer(&state, decisions, headers, extensions, &target, from).await {
+        return answer;
     }
     let visitor = match Visitor::of(&state, &RequestSession::new(session, None)).await {
         Ok(visitor) => visitor,

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod account_sessions;
+mod app_passwords;
 mod attack_resistance;
 mod console;
 mod crafted_targets;

@@ -382,6 +382,20 @@ async fn a_reset_forgets_the_remembered_devices() {
     assert_eq!(r.json::<Value>().await.unwrap(), json!({ "second_factor": true }), "the code is asked again");
 }
 
+/// A changed password revokes every app password (`docs/contract/forward-auth.md#app-passwords`).
+#[tokio::test]
+async fn a_reset_revokes_the_app_passwords() {
+    let (app, sink) = spawn_app_with_mail().await;
+    let c = account(&app, "alice", "alice@example.test").await;
+    let r = app.post(&c, "app-passwords/create", &[("name", "phone"), ("days", ""), ("hosts", "")]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let token = link_for(&app, &sink, "alice", "alice@example.test").await;
+    let r = reset(&app, &app.new_client(), &token, NEW_PASSWORD, &[]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM app_passwords").fetch_one(&app.db).await.unwrap();
+    assert_eq!(kept, 0);
+}
+
 #[tokio::test]
 async fn past_the_limit_a_request_answers_the_same_and_sends_nothing() {
     let (app, sink) = spawn_with_limit(3).await;

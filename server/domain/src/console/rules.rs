@@ -66,9 +66,30 @@ pub fn check(
         Decision::SignInFirst { rule } => (rules.describe(rule), "sign in first (the rule has subjects)".to_owned()),
         Decision::Forbidden => ("no rule for this user".to_owned(), "deny (403)".to_owned()),
     };
-    let decision = match &sign_in {
+    let mut decision = match &sign_in {
         Some(demands) => format!("{policy}, and {demands}"),
         None => policy,
     };
+    if rules.app_password_admission(&decided).is_some() {
+        decision.push_str("; app passwords accepted");
+    }
     Ok(RuleCheck { matched, decision, sign_in })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rule_that_takes_app_passwords_says_so() {
+        let rules = AccessRules::parse(
+            "[[rules]]\ndomain = \"app.example.com\"\nresources = [\"^/api/\"]\npolicy = \"two_factor\"\napp_passwords = true\n",
+        )
+        .unwrap();
+        let alice = Visitor::signed_in_for_tests("alice", &[], Factors::Password);
+        let api = check(&rules, "https://app.example.com/api/x", "", None, &alice).unwrap();
+        assert_eq!(api.decision, "two_factor; app passwords accepted");
+        let home = check(&rules, "https://app.example.com/", "", None, &alice).unwrap();
+        assert_eq!(home.decision, "two_factor");
+    }
 }

@@ -1,5 +1,6 @@
 //! Credentials as pure values: nothing here touches the database or the network.
 
+pub mod app_passwords;
 pub mod device_token;
 pub mod otp;
 pub mod otp_params;

@@ -83,6 +83,16 @@ impl RecoveryCodeKey {
         mac.update(unkeyed);
         mac.finalize().into_bytes().to_vec()
     }
+
+    /// HMAC-SHA256 under this key of `label` then `message`, for another secret kept as a keyed
+    /// hash (app passwords). A recovery code's message is always a 32-byte digest; a label
+    /// longer than that keeps the two uses apart.
+    pub(crate) fn tag(&self, label: &[u8], message: &[u8]) -> [u8; 32] {
+        let mut mac = self.mac.clone();
+        mac.update(label);
+        mac.update(message);
+        mac.finalize().into_bytes().into()
+    }
 }
 
 /// What is stored for one code: a random salt and HMAC-SHA256(k, SHA-256(salt ‖ code)).

@@ -12,6 +12,7 @@
 //! - `sessions`: signing out, ending every other session; the account's sessions listed and
 //!   ended one by one (and, for an administrator, all at once).
 //! - `apps`: the OpenID Connect apps holding access to the account, and removing that access.
+//! - `app_passwords`: app passwords made, listed and revoked, and checked for the gate.
 //! - `profile`: the display name and email the gate passes on.
 //! - `password_reset`: "Forgot your password?" — a link mailed to the verified address, the
 //!   same answer in the same time whatever was typed; the new password only with the second
@@ -21,6 +22,7 @@
 //! - `session`: the stage a session carries, over any session store.
 
 pub mod account_change;
+pub mod app_passwords;
 pub mod apps;
 pub mod email_verification;
 pub mod passkeys;

@@ -31,7 +31,11 @@ pub async fn check(
     let device = device_token::known_device(&services.secret_box, session.device_token(), throttle_name);
     let device_id = device.as_deref();
     let now = services.now();
-    throttle::reserve_password_attempt(&services.db, throttle_name, address, device_id, now).await?;
+    let reserved = throttle::reserve_password_attempt(&services.db, throttle_name, address, device_id, now).await;
+    // A reserved attempt is a failure until it is given back: the gate's keys found clear are
+    // outdated.
+    services.app_passwords.failure_written();
+    reserved?;
     let stored_hash = account.map(|a| a.password_hash.clone());
     match services.passwords.verify_within(services.settings.password_wait, password, stored_hash).await {
         // A disabled account: the same answer as a wrong password (its owner learns nothing

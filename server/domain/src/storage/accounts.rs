@@ -326,6 +326,8 @@ pub async fn disable_two_factor(
     }
     // A remembered device stood in for the second factor that is gone: forgotten with it.
     sqlx::query(super::remembered_devices::FORGET_ACCOUNT).bind(account_id).execute(&mut *tx).await?;
+    // App passwords too: turning 2FA off (or an operator's reset) revokes them all.
+    sqlx::query(super::app_passwords::DELETE_ACCOUNT).bind(account_id).execute(&mut *tx).await?;
     // What apps were given on the strength of the second factor goes with it.
     for statement in crate::openid::store::grants::REVOKE_ACCOUNT {
         sqlx::query(statement).bind(account_id).execute(&mut *tx).await?;
@@ -444,6 +446,8 @@ pub async fn set_password_after_reset(
         sqlx::query(statement).bind(account_id).execute(&mut *conn).await?;
     }
     sqlx::query(super::remembered_devices::FORGET_ACCOUNT).bind(account_id).execute(&mut *conn).await?;
+    // A changed password revokes every app password.
+    sqlx::query(super::app_passwords::DELETE_ACCOUNT).bind(account_id).execute(&mut *conn).await?;
     sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1")
         .bind(crate::credentials::device_token::username_key(username))
         .execute(&mut *conn)
@@ -579,6 +583,7 @@ pub async fn delete(db: &AnyPool, access: &AccessCache, account_id: i64) -> Resu
         "security_keys",
         "webauthn_ceremonies",
         "remembered_devices",
+        "app_passwords",
     ] {
         sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1")).bind(account_id).execute(&mut *tx).await?;
     }

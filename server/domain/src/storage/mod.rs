@@ -3,10 +3,12 @@
 
 pub mod accounts;
 pub mod admin_log;
+pub mod app_passwords;
 pub mod email_links;
 pub mod enrollments;
 pub mod identities;
 pub mod invitations;
+pub mod kept_app_passwords;
 pub mod outbox;
 pub mod outside_changes;
 pub mod people;

@@ -159,6 +159,7 @@ pub async fn disable(db: &AnyPool, access: &AccessCache, account_id: i64, now: i
     // are its remembered devices.
     grants::revoke_account(db, access, account_id).await?;
     super::remembered_devices::forget_all(db, account_id).await?;
+    super::app_passwords::revoke_all(db, account_id).await?;
     Ok(changed)
 }
 

@@ -56,11 +56,15 @@ pub enum Event {
     EmailChanged,
     /// The address verified by following the link mailed to it.
     EmailVerified,
+    /// An app password made (its name).
+    AppPasswordCreated,
+    /// An app password revoked by its owner (its name).
+    AppPasswordRevoked,
 }
 
 impl Event {
     /// Every event, for checks that each is handled.
-    pub const ALL: [Event; 36] = [
+    pub const ALL: [Event; 38] = [
         Event::SignedInWithPassword,
         Event::SignedInWithCode,
         Event::SignedInWithRecoveryCode,
@@ -97,6 +101,8 @@ impl Event {
         Event::PasswordReset,
         Event::EmailChanged,
         Event::EmailVerified,
+        Event::AppPasswordCreated,
+        Event::AppPasswordRevoked,
     ];
 
     pub fn kind(self) -> &'static str {
@@ -137,6 +143,8 @@ impl Event {
             Event::PasswordReset => "password.reset",
             Event::EmailChanged => "email.changed",
             Event::EmailVerified => "email.verified",
+            Event::AppPasswordCreated => "app_password.created",
+            Event::AppPasswordRevoked => "app_password.revoked",
         }
     }
 }

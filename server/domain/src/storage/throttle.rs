@@ -254,6 +254,76 @@ pub async fn reserve_password_attempt(
     Ok(())
 }
 
+/// Whether a password attempt for `username` (when known) from `address` would be throttled
+/// now, read without writing anything: for the gate's app passwords, whose right answers must
+/// cost no write. `Err(Throttled)` when either key waits.
+pub async fn password_wait(
+    db: &AnyPool,
+    username: Option<&str>,
+    address: Option<&str>,
+    now: i64,
+) -> Result<(), AuthError> {
+    let keys: Vec<String> = username.map(username_key).into_iter().chain(address.map(address_key)).collect();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let placeholders: Vec<String> = (1..=keys.len()).map(|n| format!("${n}")).collect();
+    let statement = format!(
+        "SELECT throttle_key, failures, last_failure_at FROM login_throttle WHERE throttle_key IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query(&statement);
+    for key in &keys {
+        query = query.bind(key);
+    }
+    for row in query.fetch_all(db).await? {
+        let key: String = row.try_get("throttle_key")?;
+        let (failures, at): (i64, i64) = (row.try_get("failures")?, row.try_get("last_failure_at")?);
+        let wait = if key.starts_with("addr:") {
+            (failures >= PASSWORD_FAILURES_PER_ADDRESS_WINDOW && at > now - ADDRESS_WINDOW_SECONDS)
+                .then(|| at + ADDRESS_WINDOW_SECONDS - now)
+        } else {
+            let until = at + delay_after(failures, PASSWORD_FREE_FAILURES_PER_USERNAME);
+            (at >= now - USERNAME_QUIET_RESET_SECONDS && until > now).then(|| until - now)
+        };
+        if let Some(wait) = wait {
+            return Err(AuthError::Throttled { retry_after: Duration::from_secs(wait.max(1) as u64) });
+        }
+    }
+    Ok(())
+}
+
+/// A wrong app password: counted as a wrong password for `username` (when known) and for
+/// `address`, as `reserve_password_attempt` counts one. A key already throttled is not counted
+/// further (the attempt was refused anyway).
+pub async fn password_failed(
+    db: &AnyPool,
+    username: Option<&str>,
+    address: Option<&str>,
+    now: i64,
+) -> Result<(), AuthError> {
+    let counted = match username {
+        Some(username) => reserve_password_attempt(db, username, address, None, now).await,
+        None => match address {
+            Some(address) => {
+                reserve_in_window(
+                    db,
+                    &address_key(address),
+                    PASSWORD_FAILURES_PER_ADDRESS_WINDOW,
+                    ADDRESS_WINDOW_SECONDS,
+                    now,
+                )
+                .await
+            }
+            None => Ok(()),
+        },
+    };
+    match counted {
+        Err(AuthError::Throttled { .. }) => Ok(()),
+        other => other,
+    }
+}
+
 /// A right password: the count it was made under (the device's, or the username's) starts
 /// again, and the address gets its reserved attempt back (only failures count against an
 /// address). A right password on a known device leaves the username's count alone: it says
