@@ -25,23 +25,12 @@ async fn account_with_address(app: &TestApp, c: &Client, name: &str, email: &str
     app.operator(&["user", "set", name, "--email", email]);
 }
 
-/// Turns 2FA on for the signed-in `client`; the key and the recovery codes.
-async fn turn_on_two_factor(app: &TestApp, c: &Client) -> (String, Vec<String>) {
-    let setup: Value = app.start_setup(c).await.json().await.unwrap();
-    let secret = setup["secret"].as_str().unwrap().to_owned();
-    let confirm = app.confirm_setup(c, &app.code(&secret, 0)).await;
-    assert_eq!(confirm.status(), StatusCode::OK);
-    let body: Value = confirm.json().await.unwrap();
-    let codes = body["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
-    (secret, codes)
-}
-
 #[tokio::test]
 async fn turning_two_factor_on_mails_a_notice_that_names_when_and_where_and_holds_no_secret() {
     let (app, sink) = spawn_app_with_mail().await;
     let c = app.new_client();
     account_with_address(&app, &c, "alice", "alice@example.test").await;
-    let (secret, codes) = turn_on_two_factor(&app, &c).await;
+    let (secret, codes) = app.turn_on_two_factor(&c).await;
 
     let notice = sink.wait_for("alice@example.test", 1).await.remove(0);
     assert_eq!(notice.subject(), "Two-factor authentication is on");
@@ -106,11 +95,11 @@ async fn without_a_verified_address_no_notice_is_sent() {
     let (app, sink) = spawn_app_with_mail().await;
     let c = app.new_client();
     app.register(&c, "carol", PASSWORD).await;
-    turn_on_two_factor(&app, &c).await;
+    app.turn_on_two_factor(&c).await;
     // A marker message to another account proves the sender ran past carol's event.
     let d = app.new_client();
     account_with_address(&app, &d, "dave", "dave@example.test").await;
-    turn_on_two_factor(&app, &d).await;
+    app.turn_on_two_factor(&d).await;
     sink.wait_for("dave@example.test", 1).await;
     assert_eq!(sink.received().len(), 1, "{:#?}", sink.received());
 }

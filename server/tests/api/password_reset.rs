@@ -137,19 +137,8 @@ async fn get(c: &Client, app: &TestApp, path: &str) -> (StatusCode, String) {
 /// queued before it (the outbox goes oldest first).
 async fn marker(app: &TestApp, sink: &MailSink) {
     let c = account(app, "marker", "marker@example.test").await;
-    turn_on_two_factor(app, &c).await;
+    app.turn_on_two_factor(&c).await;
     sink.wait_for("marker@example.test", 1).await;
-}
-
-/// Turns 2FA on for the signed-in `c`: the key and the recovery codes.
-async fn turn_on_two_factor(app: &TestApp, c: &Client) -> (String, Vec<String>) {
-    let setup: Value = app.start_setup(c).await.json().await.unwrap();
-    let secret = setup["secret"].as_str().unwrap().to_owned();
-    let confirm = app.confirm_setup(c, &app.code(&secret, 0)).await;
-    assert_eq!(confirm.status(), StatusCode::OK);
-    let body: Value = confirm.json().await.unwrap();
-    let codes = body["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
-    (secret, codes)
 }
 
 #[tokio::test]
@@ -190,7 +179,7 @@ async fn a_reset_without_two_factor_sets_the_new_password_and_ends_every_session
 async fn with_two_factor_the_link_alone_changes_nothing_and_a_right_code_is_needed() {
     let (app, sink) = spawn_app_with_mail().await;
     let c = account(&app, "alice", "alice@example.test").await;
-    let (secret, _) = turn_on_two_factor(&app, &c).await;
+    let (secret, _) = app.turn_on_two_factor(&c).await;
     let token = link_for(&app, &sink, "alice", "alice@example.test").await;
     let (status, page) = get(&app.new_client(), &app, &format!("/reset-password/{token}")).await;
     assert_eq!(status, StatusCode::OK);
@@ -223,7 +212,7 @@ async fn with_two_factor_the_link_alone_changes_nothing_and_a_right_code_is_need
 async fn a_recovery_code_resets_the_password_and_is_spent() {
     let (app, sink) = spawn_app_with_mail().await;
     let c = account(&app, "alice", "alice@example.test").await;
-    let (_, codes) = turn_on_two_factor(&app, &c).await;
+    let (_, codes) = app.turn_on_two_factor(&c).await;
     let token = link_for(&app, &sink, "alice", "alice@example.test").await;
     let browser = app.new_client();
     let r = reset(&app, &browser, &token, NEW_PASSWORD, &[("recovery_code", &codes[0])]).await;
@@ -362,7 +351,7 @@ async fn two_uses_of_one_link_at_once_set_exactly_one_password() {
 async fn a_reset_forgets_the_remembered_devices() {
     let (app, sink) = spawn_app_with_mail().await;
     let c = account(&app, "alice", "alice@example.test").await;
-    let (secret, _) = turn_on_two_factor(&app, &c).await;
+    let (secret, _) = app.turn_on_two_factor(&c).await;
     let remembered = app.pending_client("alice", PASSWORD).await;
     app.advance(30);
     let r = app.post(&remembered, "login/2fa", &[("otp", &app.code(&secret, 0)), ("remember_device", "on")]).await;
@@ -425,7 +414,7 @@ async fn past_the_limit_a_request_answers_the_same_and_sends_nothing() {
 async fn the_reset_mail_holds_no_secret_but_its_link() {
     let (app, sink) = spawn_app_with_mail().await;
     let c = account(&app, "alice", "alice@example.test").await;
-    let (secret, codes) = turn_on_two_factor(&app, &c).await;
+    let (secret, codes) = app.turn_on_two_factor(&c).await;
     let token = link_for(&app, &sink, "alice", "alice@example.test").await;
     let mail = reset_mails(&sink, "alice@example.test").remove(0);
     let body = mail.body();
@@ -475,7 +464,7 @@ async fn form_post(app: &TestApp, c: &Client, endpoint: &str, form: &[(&str, &st
 async fn the_whole_reset_works_without_javascript() {
     let (app, sink) = spawn_app_with_mail().await;
     let c = account(&app, "alice", "alice@example.test").await;
-    let (secret, _) = turn_on_two_factor(&app, &c).await;
+    let (secret, _) = app.turn_on_two_factor(&c).await;
     let browser = app.new_client();
     let before = reset_mails(&sink, "alice@example.test").len();
     assert_eq!(

@@ -84,9 +84,14 @@ impl TestApp {
     pub async fn user_with_two_factor(&self, username: &str, password: &str) -> (String, Vec<String>) {
         let c = self.new_client();
         self.register(&c, username, password).await;
-        let setup: Value = self.start_setup(&c).await.json().await.expect("a setup key");
+        self.turn_on_two_factor(&c).await
+    }
+
+    /// Turns 2FA on for the signed-in client `c`: the key and the recovery codes.
+    pub async fn turn_on_two_factor(&self, c: &Client) -> (String, Vec<String>) {
+        let setup: Value = self.start_setup(c).await.json().await.expect("a setup key");
         let secret = setup["secret"].as_str().expect("a secret").to_owned();
-        let confirm = self.confirm_setup(&c, &self.code(&secret, 0)).await;
+        let confirm = self.confirm_setup(c, &self.code(&secret, 0)).await;
         assert_eq!(confirm.status(), StatusCode::OK);
         let body: Value = confirm.json().await.expect("recovery codes");
         let codes = body["recovery_codes"]
